@@ -1,0 +1,33 @@
+"""Workdesk's core and its one public surface for plugins.
+
+Plugins (first-party and third-party alike) import only from here::
+
+    from core import Plugin, hookimpl, BaseModel, PeriodicJob, plugin_task, services
+"""
+from __future__ import annotations
+
+from . import access, errors
+from .app import create_app
+from .db import BaseModel, UTCDateTimeField, db, utcnow, write_transaction
+from .hookspecs import HOOK_API_VERSION
+from .jobs import PeriodicJob
+from .models import PRIORITIES, STATUSES, WORKFLOW, Calendar, Comment, Department, Task, TaskEvent, User
+from .outbox import emit, register_event_kind
+from .plugins import Plugin, __version__, get_registry, hookimpl, plugin_settings
+from .queue import plugin_task, queue
+from .services import calendars, tasks, users
+from .services.calendars import WorkingTime
+
+
+class services:  # noqa: N801 - a namespace: ``services.tasks.create_task(...)``
+    tasks = tasks
+    users = users
+    calendars = calendars
+
+
+__all__ = [
+    "create_app", "Plugin", "hookimpl", "HOOK_API_VERSION", "__version__", "BaseModel", "UTCDateTimeField", "db",
+    "utcnow", "write_transaction", "PeriodicJob", "plugin_task", "queue", "emit", "register_event_kind",
+    "get_registry", "plugin_settings", "services", "access", "errors", "WorkingTime", "Task", "User",
+    "Department", "Comment", "TaskEvent", "Calendar", "PRIORITIES", "STATUSES", "WORKFLOW",
+]

@@ -1,0 +1,174 @@
+"""The application factory."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import Babel, get_locale
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from . import jobs, outbox
+from .config import load_settings
+from .db import connect_database, db
+from .errors import WorkdeskError
+from .plugins import PluginRegistry, get_registry, set_registry
+from .queue import configure_queue, kick_outbox
+
+log = logging.getLogger("workdesk")
+csrf = CSRFProtect()
+babel = Babel()
+LANGUAGES = ("en", "de", "fr", "es", "bg")
+
+
+def _select_locale() -> str:
+    from .auth import current_user
+    user = current_user() if request else None
+    if user is not None and user.locale in LANGUAGES:
+        return user.locale
+    from flask import current_app
+    return request.accept_languages.best_match(LANGUAGES) or current_app.config["WORKDESK"]["default_locale"]
+
+
+def _select_timezone() -> str:
+    from .auth import current_user
+    user = current_user() if request else None
+    from flask import current_app
+    return user.timezone if user is not None else current_app.config["WORKDESK"]["default_timezone"]
+
+
+def init_runtime(settings: dict[str, Any], immediate_queue: bool = False) -> PluginRegistry:
+    """Connect database and queue and discover plugins: everything a worker needs, without Flask."""
+    logging.basicConfig(level=settings["log_level"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    connect_database(settings["database_url"])
+    configure_queue(settings["queue_url"], immediate=immediate_queue)
+    outbox.configure(settings["outbox_lease_seconds"], kick_outbox)
+    jobs.configure(settings["job_lease_seconds"])
+    from .services import tasks  # noqa: F401  (registers the task event kinds)
+    registry = PluginRegistry(refresh_seconds=settings["plugin_refresh_seconds"])
+    registry.discover(settings["extra_plugins"])
+    set_registry(registry)
+    return registry
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Workdesk web application.
+
+    :param config: settings overriding the instance file and the environment (lower-case keys, see
+        ``core.config.SETTINGS``), plus ``instance_path``; upper-case keys go to ``app.config`` as is.
+    """
+    config = dict(config or {})
+    flask_config = {k: config.pop(k) for k in list(config) if k.isupper()}
+    instance_path = config.pop("instance_path", None)
+    immediate = bool(config.pop("immediate_queue", False))
+    settings = load_settings(Path(instance_path) if instance_path else None, overrides=config)
+    registry = init_runtime(settings, immediate_queue=immediate)
+
+    app = Flask("workdesk", instance_path=settings["instance_path"], instance_relative_config=True,
+                template_folder=str(Path(__file__).parent / "web" / "templates"),
+                static_folder=str(Path(__file__).parent / "static"))
+    app.config.update(
+        SECRET_KEY=settings["secret_key"],
+        WORKDESK=settings,
+        MAX_CONTENT_LENGTH=settings["max_content_length"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["secure_cookies"],
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=14),
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(flask_config)
+    app.extensions["workdesk_registry"] = registry
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+
+    app.before_request(_gate)
+
+    @app.teardown_appcontext
+    def _close_db(exc):
+        if not db.is_closed() and db.transaction_depth() == 0:
+            db.close()
+
+    _register_error_handlers(app)
+    from .web import web
+    app.register_blueprint(web)
+    _register_plugin_blueprints(app, registry)
+    _register_template_helpers(app)
+    return app
+
+
+def _gate():
+    """Open the connection and answer 404 for every route of a disabled plugin."""
+    from flask import abort, current_app
+    db.connect(reuse_if_open=True)
+    owner = current_app.extensions.get("workdesk_blueprint_owner", {}).get(request.blueprint or "")
+    if owner and not get_registry().is_enabled(owner):
+        abort(404)
+
+
+def _register_plugin_blueprints(app: Flask, registry: PluginRegistry) -> None:
+    owners = app.extensions.setdefault("workdesk_blueprint_owner", {})
+    for plugin_name, blueprint in registry.collect_all("register_blueprints", app=app):
+        try:
+            app.register_blueprint(blueprint)
+            owners[blueprint.name] = plugin_name
+        except Exception as exc:
+            log.error("plugin %s: blueprint %s could not be registered: %s", plugin_name, blueprint, exc)
+            registry.plugins[plugin_name].error = f"blueprint {blueprint.name} could not be registered: {exc}"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(code: str, message: str, status: int, fields: dict | None = None, **extra):
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message, "fields": fields or {}, **extra}}), status
+    return render_template("core/error.html", status=status, message=message), status
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from flask_babel import gettext as _
+
+    @app.errorhandler(WorkdeskError)
+    def _workdesk_error(exc: WorkdeskError):
+        return error_response(exc.code, exc.message, exc.status, exc.fields, **exc.extra)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        return error_response("csrf_failed", _("The form expired or did not come from this site. "
+                                               "Reload the page and try again."), 400)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited"}
+        messages = {404: _("Not found."), 413: _("The request body is too large."),
+                    405: _("This method is not allowed here.")}
+        return error_response(codes.get(exc.code, "http_error"), messages.get(exc.code, exc.description),
+                              exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if not db.is_closed() and db.transaction_depth() > 0:
+            db.rollback()
+        return error_response("internal_error", _("Something went wrong on our side; it has been logged."), 500)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_datetime
+
+    @app.template_filter("localtime")
+    def localtime(value: dt.datetime | None, fmt: str = "medium") -> str:
+        return format_datetime(value, fmt) if value else ""
+
+    @app.context_processor
+    def _inject():
+        from .auth import current_user
+        return {"current_user": current_user(), "registry": get_registry(), "get_locale": get_locale}

@@ -1,0 +1,305 @@
+"""The ``workdesk`` command."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import marshmallow
+
+from .config import ConfigError, default_instance_path, load_settings, write_instance_config
+from .errors import WorkdeskError
+from .plugins import PluginError
+
+EXIT_USAGE = 2
+
+
+class CLIError(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+def _instance(ctx: click.Context) -> Path:
+    return ctx.obj["instance"]
+
+
+def _runtime(ctx: click.Context, upgrade: bool = False, check_schema: bool = True):
+    """Load settings, connect, discover plugins. Errors become one clear line, never a trace."""
+    from .app import init_runtime
+    try:
+        settings = load_settings(_instance(ctx))
+    except ConfigError as exc:
+        raise CLIError(str(exc)) from None
+    registry = init_runtime(settings)
+    if upgrade:
+        from .schema import upgrade_all
+        upgrade_all(registry)
+    elif check_schema:
+        _require_schema()
+    return settings, registry
+
+
+def _require_schema() -> None:
+    from . import migrate
+    if migrate.current_version("core") < migrate.latest_version("core.migrations"):
+        raise CLIError("The database schema is not current. Run `workdesk db upgrade` (or `workdesk init` on a "
+                       "new install) first.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Instance folder (config and SQLite files). Default: $WORKDESK_INSTANCE or ./instance.")
+@click.pass_context
+def cli(ctx: click.Context, instance: Path | None) -> None:
+    """Workdesk: tasks and work orders for teams, extended by plugins."""
+    ctx.ensure_object(dict)
+    ctx.obj["instance"] = (instance.resolve() if instance else default_instance_path())
+
+
+@cli.command()
+@click.option("--admin-email", help="Email of the first admin (prompted if omitted).")
+@click.option("--admin-password", help="Password of the first admin (prompted if omitted).")
+@click.option("--admin-name", default="Administrator", show_default=True)
+@click.option("--demo", is_flag=True, help="Also load the demo company and print the demo admin's login.")
+@click.pass_context
+def init(ctx, admin_email, admin_password, admin_name, demo):
+    """Create the instance folder, its config, the database and the first admin."""
+    instance = _instance(ctx)
+    config_file = instance / "workdesk.toml"
+    if config_file.exists():
+        click.echo(f"{config_file} already exists: nothing changed. Use `workdesk db upgrade` to update the schema.")
+        return
+    if demo:
+        admin_email = admin_email or "admin@example.com"
+        admin_password = admin_password or "workdesk-demo"
+        admin_name = "Ada Admin"
+    if not admin_email:
+        admin_email = click.prompt("Admin email")
+    if not admin_password:
+        admin_password = click.prompt("Admin password", hide_input=True, confirmation_prompt=True)
+    from .services import users
+    try:
+        users.check_new_user(email=admin_email, password=admin_password, name=admin_name)
+    except WorkdeskError as exc:
+        raise CLIError(_field_message(exc)) from None
+    write_instance_config(instance)
+    settings, registry = _runtime(ctx, upgrade=True)
+    users.create_user(None, email=admin_email, name=admin_name, password=admin_password, role="admin")
+    click.echo(f"Created {config_file} and the database; admin: {admin_email}")
+    if demo:
+        from .demo import load_demo
+        from .plugins import set_plugin_enabled
+        for info in registry.usable():
+            set_plugin_enabled(info.name, True)
+        counts = load_demo()
+        click.echo(f"Demo company loaded: {counts}. Log in as {admin_email} / {admin_password}")
+
+
+def _field_message(exc: WorkdeskError) -> str:
+    details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.fields.items())
+    return f"{exc.message} {details}".strip()
+
+
+@cli.group()
+def db():
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx):
+    """Bring the core's and every plugin's tables to the current schema (safe to run again)."""
+    _, registry = _runtime(ctx, check_schema=False)
+    from .schema import upgrade_all
+    for owner, (old, new) in upgrade_all(registry).items():
+        click.echo(f"{owner}: {'up to date at' if old == new else f'{old} ->'} {new}")
+
+
+@cli.group()
+def plugins():
+    """List, enable and disable plugins."""
+
+
+@plugins.command("list")
+@click.pass_context
+def plugins_list(ctx):
+    """Every discovered plugin with version, state and errors."""
+    from .models import PluginState
+    _, registry = _runtime(ctx)
+    from . import migrate
+    states = {s.name: s for s in PluginState.select()}
+    if not registry.plugins:
+        click.echo("No plugins installed.")
+    for name, info in sorted(registry.plugins.items()):
+        state = states.get(name)
+        status = "enabled" if state and state.enabled else "disabled"
+        if info.incompatible:
+            status = f"incompatible: {info.incompatible}"
+        elif not info.loaded:
+            status = "failed to load"
+        version = info.plugin.version if info.plugin else "?"
+        title = type(info.plugin).title() if info.plugin else ""
+        click.echo(f"{name:<20} {version:<8} {status:<10} schema {migrate.current_version(name)}  {title}")
+        error = info.error or (state.last_error if state else None)
+        if error:
+            click.echo(f"    error: {error.splitlines()[0]}")
+
+
+def _toggle(ctx, name: str, enabled: bool) -> None:
+    from .plugins import set_plugin_enabled
+    _runtime(ctx)
+    try:
+        set_plugin_enabled(name, enabled)
+    except PluginError as exc:
+        raise CLIError(str(exc)) from None
+    click.echo(f"{name} {'enabled' if enabled else 'disabled (its data is kept)'}.")
+
+
+@plugins.command("enable")
+@click.argument("name")
+@click.pass_context
+def plugins_enable(ctx, name):
+    """Enable plugin NAME in every process (creates or upgrades its tables)."""
+    _toggle(ctx, name, True)
+
+
+@plugins.command("disable")
+@click.argument("name")
+@click.pass_context
+def plugins_disable(ctx, name):
+    """Disable plugin NAME; its data is kept."""
+    _toggle(ctx, name, False)
+
+
+@cli.group()
+def user():
+    """User accounts."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", default="agent", show_default=True, help="admin, manager, agent, reviewer, requester or a custom role.")
+@click.option("--password", help="Prompted if omitted.")
+@click.option("--department", "departments", multiple=True, help="Department name (repeatable).")
+@click.option("--timezone", default=None, help="IANA zone, e.g. Europe/Sofia.")
+@click.pass_context
+def user_create(ctx, email, name, role, password, departments, timezone):
+    """Create a user account."""
+    _runtime(ctx)
+    if not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    from .models import Department
+    from .services import users
+    dept_ids = []
+    for dname in departments:
+        dept = Department.get_or_none(Department.name == dname)
+        if dept is None:
+            raise CLIError(f"No department named '{dname}'. Existing: "
+                           + ", ".join(d.name for d in Department.select().order_by(Department.name)))
+        dept_ids.append(dept.id)
+    try:
+        created = users.create_user(None, email=email, name=name, password=password, role=role,
+                                    department_ids=dept_ids, timezone=timezone)
+    except WorkdeskError as exc:
+        raise CLIError(_field_message(exc)) from None
+    click.echo(f"Created user {created.id}: {created.email} ({role}).")
+
+
+@cli.command()
+@click.option("--at", "at", default=None, help="ISO-8601 instant to run as (default: now), e.g. 2026-03-29T09:00:00+03:00.")
+@click.pass_context
+def tick(ctx, at):
+    """Run every enabled plugin's periodic work once, now or as of --at, and drain pending events."""
+    now = _parse_instant(at) if at else None
+    _runtime(ctx)
+    from .jobs import run_due_jobs
+    from .outbox import drain
+    results = run_due_jobs(now=now, force=True)
+    handled = drain()
+    for name, result in sorted(results.items()):
+        click.echo(f"{name}: {result}")
+    click.echo(f"events handled: {handled}")
+    if any(r == "failed" for r in results.values()):
+        ctx.exit(1)
+
+
+def _parse_instant(value: str) -> dt.datetime:
+    try:
+        instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise CLIError(f"--at {value!r} is not an ISO-8601 instant; use e.g. 2026-03-29T09:00:00+03:00.") from None
+    if instant.tzinfo is None:
+        raise CLIError(f"--at {value!r} has no UTC offset; add one, e.g. {value}+00:00 or {value}Z.")
+    return instant.astimezone(dt.timezone.utc)
+
+
+@cli.command()
+@click.option("--threads", default=2, show_default=True, help="Worker threads.")
+@click.option("--no-periodic", is_flag=True, help="Do not schedule periodic jobs from this worker.")
+@click.pass_context
+def worker(ctx, threads, no_periodic):
+    """Run a background worker (events, plugin tasks, periodic jobs). Run as many as you like."""
+    settings, _ = _runtime(ctx)
+    from .worker import run_worker
+    run_worker(settings, workers=threads, periodic=not no_periodic)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Serve only; run `workdesk worker` elsewhere.")
+@click.option("--threads", default=4, show_default=True, help="Web server threads.")
+@click.pass_context
+def run(ctx, host, port, no_worker, threads):
+    """Serve the web app and run a worker beside it (the embedded default)."""
+    from .app import create_app
+    try:
+        app = create_app({"instance_path": str(_instance(ctx))})
+    except ConfigError as exc:
+        raise CLIError(str(exc)) from None
+    from .schema import upgrade_all
+    upgrade_all(app.extensions["workdesk_registry"])
+    child = None
+    if not no_worker:
+        child = subprocess.Popen([sys.executable, "-m", "core.cli", "--instance", str(_instance(ctx)), "worker"])
+    from waitress import serve
+    click.echo(f"Workdesk on http://{host}:{port}/ (worker: {'pid ' + str(child.pid) if child else 'none'})")
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="workdesk", _quiet=True)
+    finally:
+        if child is not None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx):
+    """Fill the database with a believable demo company (departments, people, a few hundred tasks)."""
+    _runtime(ctx)
+    from .demo import load_demo
+    try:
+        counts = load_demo()
+    except WorkdeskError as exc:
+        raise CLIError(exc.message) from None
+    click.echo(f"Demo company loaded: {counts}. Everyone's password is 'workdesk-demo'.")
+
+
+def main() -> None:
+    try:
+        cli(obj={}, standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,85 @@
+"""The database handle, the model base class and transactions that behave the same on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from typing import Iterator
+from urllib.parse import urlparse
+
+import peewee
+from playhouse.db_url import connect as connect_url
+
+db = peewee.DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",
+}
+
+
+def utcnow() -> dt.datetime:
+    """The current instant as an aware UTC datetime (everything stored is UTC)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTimeField(peewee.DateTimeField):
+    """Stores naive UTC, hands out aware UTC datetimes."""
+
+    def db_value(self, value):
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
+class BaseModel(peewee.Model):
+    """Base class for every Workdesk table, core and plugin alike."""
+
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def connect_database(url: str) -> peewee.Database:
+    """Build a database from a URL and bind the shared proxy to it."""
+    scheme = urlparse(url).scheme
+    if scheme == "sqlite":
+        database = connect_url(url, pragmas=SQLITE_PRAGMAS, timeout=10)
+    elif scheme in ("postgresql", "postgres"):
+        database = connect_url(url.replace("postgres://", "postgresql://", 1), autorollback=True)
+    else:
+        raise ValueError(f"unsupported database URL scheme {scheme!r}")
+    db.initialize(database)
+    return database
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, peewee.SqliteDatabase)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """A transaction for read-modify-write work.
+
+    SQLite's default DEFERRED transaction fails at once with "database is locked" when two writers
+    race; IMMEDIATE takes the write lock up front and so waits for the busy timeout instead.
+    Nested calls become savepoints.
+    """
+    if is_sqlite() and db.transaction_depth() == 0:
+        with db.atomic("IMMEDIATE"):
+            yield
+    else:
+        with db.atomic():
+            yield
+
+
+def after_commit(fn) -> None:
+    """Run ``fn`` once the outermost transaction commits (at once when none is open)."""
+    db.obj.after_commit(fn)

@@ -1,0 +1,55 @@
+"""The one error type family of Workdesk. The API renders them as
+``{"error": {"code", "message", "fields"}}``; pages and the CLI show the message."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class WorkdeskError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None, **extra: Any):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.extra = extra
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "fields": self.fields, **self.extra}}
+
+
+class BadRequest(WorkdeskError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(WorkdeskError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(WorkdeskError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(WorkdeskError):
+    status, code = 404, "not_found"
+
+
+class Conflict(WorkdeskError):
+    status, code = 409, "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class TransitionBlocked(Conflict):
+    code = "transition_blocked"
+
+
+class ValidationFailed(WorkdeskError):
+    status, code = 422, "validation_error"
+
+
+class TooManyRequests(WorkdeskError):
+    status, code = 429, "rate_limited"

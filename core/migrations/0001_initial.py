@@ -1,0 +1,6 @@
+"""The core tables as of Workdesk 1.0."""
+from core.models import CORE_MODELS
+
+
+def upgrade(migrator, database):
+    database.create_tables(CORE_MODELS, safe=True)

@@ -1,0 +1,1 @@
+"""The core's schema history (see core.migrate)."""

@@ -1,0 +1,76 @@
+"""The one Huey instance, its storage chosen by the queue URL, and task helpers for plugins."""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+from urllib.parse import urlparse
+
+from huey import Huey, crontab
+from huey.exceptions import CancelExecution
+from huey.storage import MemoryStorage, PostgresStorage, RedisStorage, SqliteStorage
+
+log = logging.getLogger("workdesk.queue")
+
+# Tasks register on this instance at import time; configure_queue() swaps in the real storage.
+queue = Huey("workdesk", storage_class=MemoryStorage, utc=True, results=False)
+
+
+def configure_queue(url: str, immediate: bool = False, name: str = "workdesk") -> Huey:
+    """Point the queue at SQLite (default), Redis or PostgreSQL storage according to ``url``."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        storage = SqliteStorage(name, filename=parsed.path or ":memory:", timeout=10)
+    elif parsed.scheme == "redis":
+        storage = RedisStorage(name, url=url)
+    elif parsed.scheme in ("postgresql", "postgres"):
+        storage = PostgresStorage(name, dsn=url.replace("postgres://", "postgresql://", 1),
+                                  table_prefix="huey")
+    elif parsed.scheme == "memory":
+        storage = MemoryStorage(name)
+    else:
+        raise ValueError(f"unsupported queue URL scheme {parsed.scheme!r}")
+    queue.immediate_use_memory = False
+    queue.storage = storage
+    queue._immediate = immediate
+    return queue
+
+
+def plugin_task(plugin: str, **options) -> Callable:
+    """Declare a Huey task owned by ``plugin``; it is named ``<plugin>.<function>`` and refused while
+    the plugin is disabled. Options are Huey's (``retries``, ``retry_delay``, ``retry_backoff``...)."""
+    def decorator(func):
+        return queue.task(name=f"{plugin}.{func.__name__}", **options)(func)
+    return decorator
+
+
+@queue.pre_execute()
+def _refuse_tasks_of_disabled_plugins(task) -> None:
+    from .plugins import get_registry
+    owner = (task.name or "").split(".", 1)[0]
+    registry = get_registry()
+    if owner in registry.plugins and not registry.is_enabled(owner):
+        log.info("skipping task %s: plugin %s is disabled", task.name, owner)
+        raise CancelExecution(retry=False)
+
+
+@queue.task(name="core.drain_outbox")
+def drain_outbox_task() -> int:
+    from .outbox import drain
+    return drain()
+
+
+@queue.periodic_task(crontab(minute="*"), name="core.run_periodic_jobs")
+def run_periodic_jobs_task() -> dict:
+    from .jobs import run_due_jobs
+    return run_due_jobs()
+
+
+def kick_outbox() -> None:
+    """Ask a worker to drain the outbox now (the worker also polls, so a lost kick costs only latency)."""
+    try:
+        drain_outbox_task()
+    except Exception:
+        log.warning("could not enqueue outbox drain; the worker's poll will pick the events up", exc_info=True)
+
+
+__all__ = ["queue", "configure_queue", "plugin_task", "kick_outbox", "crontab"]

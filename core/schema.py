@@ -1,0 +1,78 @@
+"""Bring a database to the current schema: the core's migrations, then each plugin's, then seed data."""
+from __future__ import annotations
+
+import logging
+
+from . import migrate
+from .db import db, write_transaction
+from .models import Role, Sequence
+
+log = logging.getLogger("workdesk.schema")
+
+CORE_PERMISSIONS: dict[str, str] = {
+    "task.create": "File new tasks",
+    "task.view_department": "See every task of the departments one belongs to",
+    "task.view_all": "See every task",
+    "task.edit": "Edit the fields of tasks one can see",
+    "task.assign": "Assign tasks to people",
+    "task.transition": "Move tasks through the workflow",
+    "task.comment": "Comment on tasks one can see",
+    "task.delete": "Delete tasks (the audit trail is kept)",
+    "user.manage": "Create, change and deactivate users",
+    "department.manage": "Create and change departments",
+    "plugin.manage": "Enable, disable and configure plugins",
+    "admin.access": "Open the admin panel",
+}
+
+SEED_ROLES: dict[str, list[str]] = {
+    "admin": ["*"],
+    "manager": ["task.create", "task.view_department", "task.edit", "task.assign", "task.transition",
+                "task.comment"],
+    "agent": ["task.create", "task.view_department", "task.edit", "task.assign", "task.transition",
+              "task.comment"],
+    "reviewer": ["task.create", "task.view_department", "task.transition", "task.comment"],
+    "requester": ["task.create", "task.comment"],
+}
+
+
+def seed() -> None:
+    """Create the seeded roles and counters if missing; never overwrites an admin's edits."""
+    with write_transaction():
+        for name, perms in SEED_ROLES.items():
+            Role.get_or_create(name=name, defaults={"permissions": perms, "description": f"Seeded {name} role"})
+        Sequence.get_or_create(name="task", defaults={"value": 0})
+
+
+def upgrade_core() -> tuple[int, int]:
+    result = migrate.upgrade("core", "core.migrations")
+    seed()
+    return result
+
+
+def upgrade_plugin(plugin) -> tuple[int, int]:
+    """Apply a plugin's migrations; without a migrations package, create its models' tables."""
+    package = plugin.migrations_package()
+    if migrate.discover(package):
+        return migrate.upgrade(plugin.name, package)
+    models = plugin.register_models() if hasattr(plugin, "register_models") else []
+    if models:
+        db.obj.create_tables(models, safe=True)
+    return (0, 0)
+
+
+def upgrade_all(registry=None) -> dict[str, tuple[int, int]]:
+    """``workdesk db upgrade``: the core, then every loadable plugin (enabled or not, so data stays consistent)."""
+    results = {"core": upgrade_core()}
+    if registry is not None:
+        for info in registry.usable():
+            results[info.name] = upgrade_plugin(info.plugin)
+    return results
+
+
+def all_permissions(registry=None) -> dict[str, str]:
+    """Core permissions plus those every usable plugin contributes."""
+    perms = dict(CORE_PERMISSIONS)
+    if registry is not None:
+        for _plugin, (perm, description) in registry.collect_all("register_permissions"):
+            perms[perm] = description
+    return perms

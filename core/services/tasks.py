@@ -1,0 +1,394 @@
+"""Tasks: create, change, transition, comment, watch, delete.
+
+Each function checks permissions, writes the change, its audit-trail rows and its outbox events in
+one transaction, and fires the synchronous plugin hooks (vetoes, assignee proposals). Events reach
+plugins on a worker after commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from flask_babel import gettext as _
+
+from .. import outbox
+from ..access import can_see, get_visible_task, require
+from ..db import utcnow, write_transaction
+from ..errors import Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed
+from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, Department, Membership, Sequence, Task,
+                      TaskEvent, TaskWatcher, User, as_utc)
+from ..plugins import get_registry, record_plugin_error
+
+EDITABLE_FIELDS = ("title", "description", "priority", "type", "impact", "department_id", "assignee_id",
+                   "due_at", "fields", "parent_id", "watcher_ids", "status")
+# Which permission a change of each field needs (beyond seeing the task).
+FIELD_PERMISSION = {"status": "task.transition", "assignee_id": "task.assign"}
+
+
+def allowed_transitions(status: str) -> tuple[str, ...]:
+    return WORKFLOW.get(status, ())
+
+
+# -- reference checks -------------------------------------------------------------------------
+
+def _department(value: Any, field: str = "department_id") -> Department:
+    department = Department.get_or_none(Department.id == value) if value is not None else None
+    if department is None:
+        raise ValidationFailed(_("Invalid reference."), {field: [_("No department with id %(id)s.", id=value)]})
+    return department
+
+
+def _user(value: Any, field: str) -> User:
+    user = User.get_or_none(User.id == value) if value is not None else None
+    if user is None:
+        raise ValidationFailed(_("Invalid reference."), {field: [_("No user with id %(id)s.", id=value)]})
+    if not user.is_active:
+        raise ValidationFailed(_("Invalid reference."), {field: [_("User %(id)s is deactivated.", id=value)]})
+    return user
+
+
+def _parent(actor: User, value: Any, task: Task | None = None) -> Task:
+    parent = Task.get_or_none(Task.id == value) if value is not None else None
+    if parent is None or not can_see(actor, parent):
+        raise ValidationFailed(_("Invalid reference."), {"parent_id": [_("No task with id %(id)s.", id=value)]})
+    node = parent
+    while task is not None and node is not None:  # a task cannot become its own ancestor
+        if node.id == task.id:
+            raise ValidationFailed(_("Invalid reference."), {"parent_id": [_("A task cannot be its own parent.")]})
+        node = node.parent
+    return parent
+
+
+def _check_choice(field: str, value: Any, choices: Iterable[str]) -> None:
+    if value not in choices:
+        raise ValidationFailed(_("Invalid value."), {field: [_("Must be one of: %(choices)s.",
+                                                               choices=", ".join(choices))]})
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, (User, Department, Task)):
+        return value.id
+    return value
+
+
+def _record(task: Task, actor: User | None, kind: str, changes: dict[str, list]) -> TaskEvent:
+    return TaskEvent.create(task_id=task.id, task_number=task.number, actor=actor, kind=kind, at=utcnow(),
+                            changes={k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items()})
+
+
+def _next_number() -> int:
+    # The UPDATE takes the row lock, so concurrent creators get distinct numbers on either database.
+    Sequence.update(value=Sequence.value + 1).where(Sequence.name == "task").execute()
+    return Sequence.get(Sequence.name == "task").value
+
+
+def _actor_payload(actor: User | None) -> int | None:
+    return actor.id if actor is not None else None
+
+
+# -- create -----------------------------------------------------------------------------------
+
+def create_task(actor: User | None, *, title: str, department_id: int, description: str = "",
+                priority: str = "normal", type: str = "task", impact: str = "", assignee_id: int | None = None,
+                due_at: dt.datetime | None = None, watcher_ids: Iterable[int] = (), parent_id: int | None = None,
+                fields: dict | None = None) -> Task:
+    """File a new task. ``actor`` None means the system (a plugin's job) files it as the department head
+    or first admin; permissions are only checked for people."""
+    if actor is not None:
+        require(actor, "task.create")
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
+    _check_choice("priority", priority, PRIORITIES)
+    with write_transaction():
+        department = _department(department_id)
+        assignee = _user(assignee_id, "assignee_id") if assignee_id is not None else None
+        if assignee is not None and actor is not None and assignee.id != actor.id:
+            require(actor, "task.assign")
+        parent = _parent(actor, parent_id) if (parent_id is not None and actor is not None) else (
+            Task.get_or_none(Task.id == parent_id) if parent_id is not None else None)
+        watchers = [_user(w, "watcher_ids") for w in dict.fromkeys(watcher_ids or ())]
+        reporter = actor or _system_reporter(department)
+        now = utcnow()
+        task = Task(number=_next_number(), title=title, description=description or "", status="new",
+                    priority=priority, type=type or "task", impact=impact or "", department=department,
+                    reporter=reporter, assignee=assignee, parent=parent, due_at=as_utc(due_at),
+                    fields=fields or {}, created_at=now, updated_at=now, version=1)
+        if task.assignee_id is None:
+            task.assignee = _proposed_assignee(task)
+        task.save()
+        for watcher in watchers:
+            TaskWatcher.create(task=task, user=watcher)
+        _record(task, actor, "created", {
+            "title": [None, task.title], "status": [None, task.status], "priority": [None, task.priority],
+            "department_id": [None, department.id], "assignee_id": [None, task.assignee_id],
+            "due_at": [None, task.due_at], "parent_id": [None, task.parent_id]})
+        outbox.emit("task.created", {"task_id": task.id, "actor_id": _actor_payload(actor)})
+        if task.assignee_id is not None:
+            outbox.emit("task.assigned", {"task_id": task.id, "actor_id": _actor_payload(actor),
+                                          "assignee_id": task.assignee_id, "previous_assignee_id": None})
+    return task
+
+
+def _system_reporter(department: Department) -> User:
+    if department.head_id is not None:
+        return department.head
+    from ..models import Role
+    admin = (User.select().join(Role).where((Role.name == "admin") & (User.is_active == True))  # noqa: E712
+             .order_by(User.id).first())
+    if admin is None:
+        raise ValidationFailed(_("No one can report this task."),
+                               {"department_id": [_("The department has no head and there is no admin.")]})
+    return admin
+
+
+def _proposed_assignee(task: Task) -> User | None:
+    candidates = list(User.select().join(Membership).where(
+        (Membership.department == task.department_id) & (User.is_active == True)).order_by(User.id))  # noqa: E712
+    try:
+        proposed = get_registry().hook("propose_assignee")(task=task, candidates=candidates)
+    except Exception as exc:  # a broken dispatch plugin leaves the task unassigned, it does not lose it
+        record_plugin_error("propose_assignee", repr(exc))
+        return None
+    return proposed if isinstance(proposed, User) and proposed.is_active else None
+
+
+# -- update -----------------------------------------------------------------------------------
+
+def update_task(actor: User, task_id: int, changes: dict[str, Any], expected_version: int | None = None) -> Task:
+    """Change editable fields (status included). ``expected_version`` guards against lost updates."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationFailed(_("Unknown fields."), {k: [_("Unknown field.")] for k in unknown})
+    with write_transaction():
+        task = get_visible_task(actor, task_id)
+        if expected_version is not None and int(expected_version) != task.version:
+            raise Conflict(_("The task was changed by someone else (version %(current)s, you sent %(sent)s). "
+                             "Reload it and try again.", current=task.version, sent=expected_version),
+                           current_version=task.version)
+        for name in changes:
+            require(actor, FIELD_PERMISSION.get(name, "task.edit"))
+        diff: dict[str, list] = {}
+        old_assignee = task.assignee_id
+
+        def set_field(name: str, attr: str, new: Any, old: Any) -> None:
+            if new != old:
+                diff[name] = [old, new]
+                setattr(task, attr, new)
+
+        if "title" in changes:
+            title = (changes["title"] or "").strip()
+            if not title or len(title) > 200:
+                raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
+            set_field("title", "title", title, task.title)
+        for name in ("description", "type", "impact"):
+            if name in changes:
+                set_field(name, name, changes[name] or "", getattr(task, name))
+        if "priority" in changes:
+            _check_choice("priority", changes["priority"], PRIORITIES)
+            set_field("priority", "priority", changes["priority"], task.priority)
+        if "fields" in changes:
+            set_field("fields", "fields", dict(changes["fields"] or {}), task.fields)
+        if "due_at" in changes:
+            set_field("due_at", "due_at", as_utc(changes["due_at"]), task.due_at)
+        if "department_id" in changes:
+            set_field("department_id", "department_id", _department(changes["department_id"]).id, task.department_id)
+        if "assignee_id" in changes:
+            new = changes["assignee_id"]
+            set_field("assignee_id", "assignee_id", _user(new, "assignee_id").id if new is not None else None,
+                      task.assignee_id)
+        if "parent_id" in changes:
+            new = changes["parent_id"]
+            set_field("parent_id", "parent_id", _parent(actor, new, task).id if new is not None else None,
+                      task.parent_id)
+        if "status" in changes:
+            _apply_status(actor, task, changes["status"], diff)
+        if "watcher_ids" in changes:
+            new_ids = sorted({_user(w, "watcher_ids").id for w in (changes["watcher_ids"] or [])})
+            old_ids = task.watcher_ids
+            if new_ids != old_ids:
+                TaskWatcher.delete().where(TaskWatcher.task == task).execute()
+                for uid in new_ids:
+                    TaskWatcher.create(task=task, user=uid)
+                diff["watcher_ids"] = [old_ids, new_ids]
+        if not diff:
+            return task
+        _save_versioned(task)
+        _record(task, actor, "updated", diff)
+        outbox.emit("task.updated", {"task_id": task.id, "actor_id": actor.id,
+                                     "changes": {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in diff.items()}})
+        if "assignee_id" in diff:
+            outbox.emit("task.assigned", {"task_id": task.id, "actor_id": actor.id,
+                                          "assignee_id": task.assignee_id, "previous_assignee_id": old_assignee})
+    return task
+
+
+def _apply_status(actor: User | None, task: Task, new_status: Any, diff: dict) -> None:
+    _check_choice("status", new_status, STATUSES)
+    old = task.status
+    if new_status == old:
+        return
+    if new_status not in allowed_transitions(old):
+        raise InvalidTransition(_("A task cannot move from %(old)s to %(new)s. Allowed: %(allowed)s.",
+                                  old=old, new=new_status, allowed=", ".join(allowed_transitions(old)) or "-"),
+                                allowed=list(allowed_transitions(old)))
+    for plugin_name, reason in get_registry().call_each("veto_transition", task=task, old_status=old,
+                                                        new_status=new_status, actor=actor):
+        if reason:
+            raise TransitionBlocked(_("%(plugin)s blocks this change: %(reason)s", plugin=plugin_name,
+                                      reason=reason), plugin=plugin_name, reason=str(reason))
+    now = utcnow()
+    diff["status"] = [old, new_status]
+    task.status = new_status
+    if new_status == "resolved":
+        diff["resolved_at"] = [task.resolved_at, now]
+        task.resolved_at = now
+    elif new_status == "closed":
+        diff["closed_at"] = [task.closed_at, now]
+        task.closed_at = now
+        if task.resolved_at is None:
+            task.resolved_at = now
+    elif new_status == "open" and old in ("resolved", "closed"):
+        diff["resolved_at"] = [task.resolved_at, None]
+        task.resolved_at = None
+        task.closed_at = None
+
+
+def _save_versioned(task: Task) -> None:
+    """Save with compare-and-set on ``version`` so a concurrent writer cannot be overwritten silently."""
+    old_version = task.version
+    task.version = old_version + 1
+    task.updated_at = utcnow()
+    data = {field: getattr(task, field.name) for field in Task._meta.sorted_fields if field.name != "id"}
+    updated = Task.update(data).where((Task.id == task.id) & (Task.version == old_version)).execute()
+    if not updated:
+        raise Conflict(_("The task was changed by someone else. Reload it and try again."))
+
+
+def transition(actor: User, task_id: int, new_status: str, expected_version: int | None = None) -> Task:
+    return update_task(actor, task_id, {"status": new_status}, expected_version)
+
+
+def assign(actor: User, task_id: int, assignee_id: int | None, expected_version: int | None = None) -> Task:
+    return update_task(actor, task_id, {"assignee_id": assignee_id}, expected_version)
+
+
+def system_transition(task_id: int, new_status: str, reason: str = "") -> Task:
+    """Move a task as the system (a plugin job), through the workflow and the vetoes, recorded in the trail."""
+    with write_transaction():
+        task = Task.get_or_none(Task.id == task_id)
+        if task is None:
+            raise NotFound(_("No such task."))
+        diff: dict[str, list] = {}
+        _apply_status(None, task, new_status, diff)
+        if not diff:
+            return task
+        _save_versioned(task)
+        _record(task, None, "updated", diff)
+        outbox.emit("task.updated", {"task_id": task.id, "actor_id": None, "reason": reason,
+                                     "changes": {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in diff.items()}})
+    return task
+
+
+# -- comments, watching, delete ----------------------------------------------------------------
+
+def add_comment(actor: User, task_id: int, body: str) -> Comment:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationFailed(_("Invalid value."), {"body": [_("A comment cannot be empty.")]})
+    if len(body) > 20000:
+        raise ValidationFailed(_("Invalid value."), {"body": [_("At most 20000 characters.")]})
+    with write_transaction():
+        task = get_visible_task(actor, task_id)
+        require(actor, "task.comment")
+        comment = Comment.create(task=task, author=actor, body=body, created_at=utcnow())
+        Task.update(updated_at=utcnow()).where(Task.id == task.id).execute()
+        _record(task, actor, "commented", {"comment_id": [None, comment.id]})
+        outbox.emit("task.commented", {"task_id": task.id, "comment_id": comment.id, "actor_id": actor.id})
+    return comment
+
+
+def set_watching(actor: User, task_id: int, watching: bool) -> Task:
+    """Watch or unwatch a task one can see (no edit permission needed for oneself)."""
+    with write_transaction():
+        task = get_visible_task(actor, task_id)
+        exists = TaskWatcher.select().where((TaskWatcher.task == task) & (TaskWatcher.user == actor)).exists()
+        if watching and not exists:
+            TaskWatcher.create(task=task, user=actor)
+            _record(task, actor, "watched", {"watcher_ids": [None, actor.id]})
+        elif not watching and exists:
+            TaskWatcher.delete().where((TaskWatcher.task == task) & (TaskWatcher.user == actor)).execute()
+            _record(task, actor, "unwatched", {"watcher_ids": [actor.id, None]})
+    return task
+
+
+def delete_task(actor: User, task_id: int) -> None:
+    """Delete a task (admins); its audit trail stays, with a final ``deleted`` entry."""
+    with write_transaction():
+        task = get_visible_task(actor, task_id)
+        require(actor, "task.delete")
+        _record(task, actor, "deleted", {"title": [task.title, None], "status": [task.status, None]})
+        Task.update(parent=None).where(Task.parent == task).execute()
+        task.delete_instance()
+
+
+def plugin_data(task: Task, user: User | None) -> dict[str, Any]:
+    """What enabled plugins add to a task's representation, under each plugin's name."""
+    data: dict[str, Any] = {}
+    registry = get_registry()
+    registry.refresh()
+    caller = registry.manager.hook.extra_task_data
+    for impl in reversed(caller.get_hookimpls()):
+        if not registry.is_enabled(impl.plugin_name):
+            continue
+        try:
+            value = impl.function(**{k: v for k, v in {"task": task, "user": user}.items() if k in impl.argnames})
+        except Exception as exc:
+            record_plugin_error(impl.plugin_name, f"extra_task_data raised {exc!r}")
+            continue
+        if value is not None:
+            data[impl.plugin_name] = value
+    return data
+
+
+# -- event payloads -----------------------------------------------------------------------------
+
+def _load_task_event(event) -> dict[str, Any] | None:
+    task = Task.get_or_none(Task.id == event.payload["task_id"])
+    if task is None:
+        return None  # deleted since: nothing left to act on
+    actor_id = event.payload.get("actor_id")
+    return {"task": task, "actor": User.get_or_none(User.id == actor_id) if actor_id else None}
+
+
+def _updated_kwargs(event):
+    kwargs = _load_task_event(event)
+    if kwargs is not None:
+        kwargs["changes"] = event.payload.get("changes", {})
+    return kwargs
+
+
+def _commented_kwargs(event):
+    kwargs = _load_task_event(event)
+    if kwargs is not None:
+        kwargs["comment"] = Comment.get_or_none(Comment.id == event.payload["comment_id"])
+        if kwargs["comment"] is None:
+            return None
+    return kwargs
+
+
+def _assigned_kwargs(event):
+    kwargs = _load_task_event(event)
+    if kwargs is not None:
+        for key in ("assignee", "previous_assignee"):
+            uid = event.payload.get(f"{key}_id")
+            kwargs[key] = User.get_or_none(User.id == uid) if uid else None
+    return kwargs
+
+
+outbox.register_event_kind("task.created", "on_task_created", _load_task_event)
+outbox.register_event_kind("task.updated", "on_task_updated", _updated_kwargs)
+outbox.register_event_kind("task.commented", "on_task_commented", _commented_kwargs)
+outbox.register_event_kind("task.assigned", "on_task_assigned", _assigned_kwargs)

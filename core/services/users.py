@@ -1,0 +1,175 @@
+"""People and departments: create, change, deactivate; memberships and roles."""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_babel import gettext as _
+
+from ..access import require
+from ..auth import MIN_PASSWORD_LENGTH, end_all_sessions, hash_password, normalise_email
+from ..db import write_transaction
+from ..errors import NotFound, ValidationFailed
+from ..models import Department, Membership, Role, User
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _check_timezone(value: str | None) -> None:
+    if value is None:
+        return
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(_("Invalid value."), {"timezone": [_("Not an IANA time zone (e.g. Europe/Sofia).")]}) from None
+
+
+def _check_password(password: str) -> None:
+    if not password or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(_("Invalid value."), {"password": [
+            _("At least %(n)s characters.", n=MIN_PASSWORD_LENGTH)]})
+
+
+def _role(name: str) -> Role:
+    role = Role.get_or_none(Role.name == name)
+    if role is None:
+        raise ValidationFailed(_("Invalid reference."), {"role": [_("No role named %(name)s. Roles: %(roles)s.", name=name,
+                                                                    roles=", ".join(r.name for r in Role.select()))]})
+    return role
+
+
+def _departments(ids: Iterable[int]) -> list[Department]:
+    found = []
+    for dept_id in dict.fromkeys(ids or ()):
+        dept = Department.get_or_none(Department.id == dept_id)
+        if dept is None:
+            raise ValidationFailed(_("Invalid reference."), {"department_ids": [_("No department with id %(id)s.", id=dept_id)]})
+        found.append(dept)
+    return found
+
+
+def check_new_user(*, email: str, password: str, name: str) -> None:
+    """Validate the parts of a new user that need no database (used before the database exists)."""
+    if not EMAIL.match(normalise_email(email)):
+        raise ValidationFailed(_("Invalid value."), {"email": [_("Not a valid email address.")]})
+    if not (name or "").strip():
+        raise ValidationFailed(_("Invalid value."), {"name": [_("A name is required.")]})
+    _check_password(password)
+
+
+def create_user(actor: User | None, *, email: str, name: str, password: str, role: str = "agent",
+                department_ids: Iterable[int] = (), timezone: str | None = None, skills: Iterable[str] = (),
+                locale: str | None = None) -> User:
+    """Create a user; ``actor`` None is the command line (trusted)."""
+    if actor is not None:
+        require(actor, "user.manage")
+    check_new_user(email=email, password=password, name=name)
+    _check_timezone(timezone)
+    email = normalise_email(email)
+    with write_transaction():
+        if User.select().where(User.email == email).exists():
+            raise ValidationFailed(_("Invalid value."), {"email": [_("A user with this email exists.")]})
+        user = User.create(email=email, name=name.strip(), password_hash=hash_password(password), role=_role(role),
+                           timezone=timezone or "UTC", skills=list(skills or []), locale=locale)
+        for dept in _departments(department_ids):
+            Membership.create(user=user, department=dept)
+    return user
+
+
+def update_user(actor: User, user_id: int, changes: dict) -> User:
+    """Change a user. People may change their own name, timezone, locale and password; the rest needs user.manage."""
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    own_fields = {"name", "timezone", "locale", "password"}
+    if user.id != actor.id or set(changes) - own_fields:
+        require(actor, "user.manage")
+    revoke = False
+    with write_transaction():
+        if "email" in changes:
+            email = normalise_email(changes["email"])
+            if not EMAIL.match(email):
+                raise ValidationFailed(_("Invalid value."), {"email": [_("Not a valid email address.")]})
+            if User.select().where((User.email == email) & (User.id != user.id)).exists():
+                raise ValidationFailed(_("Invalid value."), {"email": [_("A user with this email exists.")]})
+            user.email = email
+        if "name" in changes:
+            if not (changes["name"] or "").strip():
+                raise ValidationFailed(_("Invalid value."), {"name": [_("A name is required.")]})
+            user.name = changes["name"].strip()
+        if "timezone" in changes:
+            _check_timezone(changes["timezone"])
+            user.timezone = changes["timezone"]
+        if "locale" in changes:
+            user.locale = changes["locale"]
+        if "skills" in changes:
+            user.skills = list(changes["skills"] or [])
+        if "role" in changes:
+            user.role = _role(changes["role"])
+        if "password" in changes:
+            _check_password(changes["password"])
+            user.password_hash = hash_password(changes["password"])
+            revoke = True
+        if "is_active" in changes:
+            if not changes["is_active"] and user.is_active:
+                revoke = True
+            user.is_active = bool(changes["is_active"])
+        if "department_ids" in changes:
+            depts = _departments(changes["department_ids"])
+            Membership.delete().where(Membership.user == user).execute()
+            for dept in depts:
+                Membership.create(user=user, department=dept)
+        user.save()
+    if revoke:
+        end_all_sessions(user)
+    return user
+
+
+def create_department(actor: User | None, *, name: str, parent_id: int | None = None,
+                      head_id: int | None = None, calendar_id: int | None = None) -> Department:
+    if actor is not None:
+        require(actor, "department.manage")
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationFailed(_("Invalid value."), {"name": [_("Between 1 and 200 characters.")]})
+    with write_transaction():
+        if Department.select().where(Department.name == name).exists():
+            raise ValidationFailed(_("Invalid value."), {"name": [_("A department with this name exists.")]})
+        parent = _departments([parent_id])[0] if parent_id is not None else None
+        head = User.get_or_none(User.id == head_id) if head_id is not None else None
+        if head_id is not None and head is None:
+            raise ValidationFailed(_("Invalid reference."), {"head_id": [_("No user with id %(id)s.", id=head_id)]})
+        return Department.create(name=name, parent=parent, head=head, calendar=calendar_id)
+
+
+def update_department(actor: User, department_id: int, changes: dict) -> Department:
+    require(actor, "department.manage")
+    dept = Department.get_or_none(Department.id == department_id)
+    if dept is None:
+        raise NotFound(_("No such department."))
+    with write_transaction():
+        if "name" in changes:
+            name = (changes["name"] or "").strip()
+            if not name or len(name) > 200:
+                raise ValidationFailed(_("Invalid value."), {"name": [_("Between 1 and 200 characters.")]})
+            if Department.select().where((Department.name == name) & (Department.id != dept.id)).exists():
+                raise ValidationFailed(_("Invalid value."), {"name": [_("A department with this name exists.")]})
+            dept.name = name
+        if "parent_id" in changes:
+            parent_id = changes["parent_id"]
+            parent = _departments([parent_id])[0] if parent_id is not None else None
+            node = parent
+            while node is not None:  # no cycles in the tree
+                if node.id == dept.id:
+                    raise ValidationFailed(_("Invalid reference."), {"parent_id": [_("A department cannot be inside itself.")]})
+                node = node.parent
+            dept.parent = parent
+        if "head_id" in changes:
+            head_id = changes["head_id"]
+            head = User.get_or_none(User.id == head_id) if head_id is not None else None
+            if head_id is not None and head is None:
+                raise ValidationFailed(_("Invalid reference."), {"head_id": [_("No user with id %(id)s.", id=head_id)]})
+            dept.head = head
+        dept.save()
+    return dept

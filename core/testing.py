@@ -1,0 +1,164 @@
+"""Pytest fixtures for Workdesk and for plugin authors (loaded through the ``pytest11`` entry point).
+
+A plugin's own test suite gets, without any conftest:
+
+- ``workdesk_app``: a fresh app on a temporary SQLite database (or PostgreSQL, see ``workdesk_database``),
+  schema upgraded, every discovered plugin present and disabled.
+- ``client``: Flask's test client for it; ``login(client, user)`` logs a user in.
+- ``make_user``, ``make_department``, ``make_task``: factories going through the real services.
+- ``enable_plugin(name, **settings)``; ``drain_events()`` handles pending outbox events as a worker would.
+- ``postgres_url`` and ``redis_url``: real servers from ``TEST_POSTGRES_URL`` / ``TEST_REDIS_URL``,
+  skipped with a reason when unset.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import uuid
+from typing import Any, Callable, Iterator
+from urllib.parse import quote
+
+import pytest
+
+_counter = itertools.count(1)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgres: needs TEST_POSTGRES_URL")
+    config.addinivalue_line("markers", "redis: needs TEST_REDIS_URL")
+    config.addinivalue_line("markers", "browser: needs Chromium at /usr/bin/chromium")
+    # Hashing at production strength would dominate test time; the algorithm stays argon2.
+    from argon2 import PasswordHasher
+    from . import auth
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL confined to a fresh schema that is dropped afterwards."""
+    base = os.environ.get("TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL (set by .ci/run), e.g. postgresql://postgres@127.0.0.1/test")
+    import psycopg
+    schema = f"wd_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    from .db import db
+    if db.obj is not None and not db.is_closed():
+        db.close()
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.skip("Redis tests need TEST_REDIS_URL (set by .ci/run), e.g. redis://127.0.0.1:6379/0")
+    return url
+
+
+@pytest.fixture
+def workdesk_database(request, tmp_path) -> str:
+    """The database URL of ``workdesk_app``; parametrize indirectly with "sqlite" or "postgresql"."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'workdesk.db'}"
+
+
+@pytest.fixture
+def workdesk_config(tmp_path, workdesk_database) -> dict[str, Any]:
+    """Settings for ``workdesk_app``; override this fixture to change them."""
+    return {
+        "instance_path": str(tmp_path),
+        "secret_key": secrets.token_urlsafe(24),
+        "database_url": workdesk_database,
+        "queue_url": "memory://",
+        "plugin_refresh_seconds": 0,
+        "TESTING": True,
+    }
+
+
+@pytest.fixture
+def workdesk_app(workdesk_config, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("WORKDESK_"):
+            monkeypatch.delenv(name)
+    from .app import create_app
+    from .db import db
+    from .plugins import set_registry
+    from .schema import upgrade_all
+    app = create_app(dict(workdesk_config))
+    upgrade_all(app.extensions["workdesk_registry"])
+    with app.app_context():
+        yield app
+    if not db.is_closed():
+        db.close()
+    set_registry(None)
+
+
+@pytest.fixture
+def client(workdesk_app):
+    return workdesk_app.test_client()
+
+
+@pytest.fixture
+def login() -> Callable:
+    def do_login(client, user) -> None:
+        with client.session_transaction() as session:
+            session.clear()
+            session["uid"] = user.id
+            session["sv"] = user.session_version
+            session["sid"] = secrets.token_urlsafe(8)
+    return do_login
+
+
+@pytest.fixture
+def make_department(workdesk_app) -> Callable:
+    from .services.users import create_department
+
+    def make(name: str | None = None, **kwargs):
+        return create_department(None, name=name or f"Department {next(_counter)}", **kwargs)
+    return make
+
+
+@pytest.fixture
+def make_user(workdesk_app) -> Callable:
+    from .services.users import create_user
+
+    def make(role: str = "agent", departments=(), email: str | None = None, password: str = "password123",
+             name: str | None = None, **kwargs):
+        n = next(_counter)
+        return create_user(None, email=email or f"{role}{n}@example.com", name=name or f"{role.title()} {n}",
+                           password=password, role=role, department_ids=[d.id for d in departments], **kwargs)
+    return make
+
+
+@pytest.fixture
+def make_task(workdesk_app) -> Callable:
+    from .services.tasks import create_task
+
+    def make(actor, department, title: str | None = None, **kwargs):
+        return create_task(actor, title=title or f"Task {next(_counter)}", department_id=department.id, **kwargs)
+    return make
+
+
+@pytest.fixture
+def enable_plugin(workdesk_app) -> Callable:
+    from .plugins import save_plugin_settings, set_plugin_enabled
+
+    def enable(name: str, **settings):
+        set_plugin_enabled(name, True)
+        if settings:
+            save_plugin_settings(name, settings)
+    return enable
+
+
+@pytest.fixture
+def drain_events(workdesk_app) -> Callable[[], int]:
+    from .outbox import drain
+    return drain

@@ -1,0 +1,54 @@
+"""The worker process: Huey's consumer plus a poller that drains the outbox and beats the heart."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+
+from .db import db, utcnow
+from .models import WorkerHeartbeat
+from .outbox import WORKER_ID, drain
+from .queue import queue
+
+log = logging.getLogger("workdesk.worker")
+
+
+def beat(worker_id: str = WORKER_ID) -> None:
+    WorkerHeartbeat.insert(worker_id=worker_id, hostname=socket.gethostname(), pid=os.getpid(),
+                           seen_at=utcnow()).on_conflict(
+        conflict_target=[WorkerHeartbeat.worker_id], update={WorkerHeartbeat.seen_at: utcnow()}).execute()
+
+
+def _poll_outbox(stop: threading.Event, interval: float) -> None:
+    # A kick enqueued after commit can be lost (at-most-once queue, killed worker); polling makes
+    # the outbox the source of truth and leases make a dead worker's events claimable again.
+    while not stop.is_set():
+        try:
+            db.connect(reuse_if_open=True)
+            beat()
+            drain()
+        except Exception:
+            log.exception("outbox poll failed; retrying")
+        finally:
+            if not db.is_closed():
+                db.close()
+        stop.wait(interval)
+
+
+def run_worker(settings: dict, workers: int = 2, periodic: bool = True) -> None:
+    """Run until SIGINT/SIGTERM. Safe to run several at once, on one machine or many."""
+    stop = threading.Event()
+    poller = threading.Thread(target=_poll_outbox, args=(stop, settings["outbox_poll_seconds"]),
+                              name="outbox-poller", daemon=True)
+    poller.start()
+    consumer = queue.create_consumer(workers=workers, worker_type="thread", periodic=periodic,
+                                     check_worker_health=True, initial_delay=0.1, max_delay=1.0)
+    log.info("worker %s started with %d threads on %s", WORKER_ID, workers, type(queue.storage).__name__)
+    try:
+        consumer.run()
+    finally:
+        stop.set()
+        poller.join(timeout=5)
+        time.sleep(0)
