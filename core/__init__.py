@@ -17,6 +17,7 @@ from .plugins import Plugin, __version__, get_registry, hookimpl, plugin_setting
 from .queue import plugin_task, queue
 from .services import calendars, tasks, users
 from .services.calendars import WorkingTime
+from .notifications import Notification, notify
 
 
 class services:  # noqa: N801 - a namespace: ``services.tasks.create_task(...)``
@@ -29,5 +30,6 @@ __all__ = [
     "create_app", "Plugin", "hookimpl", "HOOK_API_VERSION", "__version__", "BaseModel", "UTCDateTimeField", "db",
     "utcnow", "write_transaction", "PeriodicJob", "plugin_task", "queue", "emit", "register_event_kind",
     "get_registry", "plugin_settings", "services", "access", "errors", "WorkingTime", "Task", "User",
-    "Department", "Comment", "TaskEvent", "Calendar", "PRIORITIES", "STATUSES", "WORKFLOW",
+    "Department", "Comment", "TaskEvent", "Calendar", "PRIORITIES", "STATUSES", "WORKFLOW", "notify",
+    "Notification",
 ]

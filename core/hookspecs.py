@@ -173,3 +173,19 @@ def propose_assignee(task, candidates):
     :param candidates: active users who belong to the task's department.
     :return: a :class:`core.models.User` or None to let the next plugin decide.
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications
+# ---------------------------------------------------------------------------------------------
+
+@hookspec
+def deliver_notification(notification, event):
+    """Deliver a stored notification through this plugin's channel (email, chat, ...).
+
+    Called on a worker after the transaction that created the notification committed, once per
+    notification per enabled delivery plugin (at least once: use ``notification.id`` to stay
+    idempotent). Raise to have the delivery retried with backoff.
+
+    :param notification: the :class:`core.notifications.Notification`.
+    """

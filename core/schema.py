@@ -43,10 +43,17 @@ def seed() -> None:
         Sequence.get_or_create(name="task", defaults={"value": 0})
 
 
-def upgrade_core() -> tuple[int, int]:
-    result = migrate.upgrade("core", "core.migrations")
+# The core's schema components, each with its own migration history: (owner, package).
+CORE_COMPONENTS: list[tuple[str, str]] = [
+    ("core", "core.migrations"),
+    ("core.notifications", "core.notifications.migrations"),
+]
+
+
+def upgrade_core() -> dict[str, tuple[int, int]]:
+    results = {owner: migrate.upgrade(owner, package) for owner, package in CORE_COMPONENTS}
     seed()
-    return result
+    return results
 
 
 def upgrade_plugin(plugin) -> tuple[int, int]:
@@ -62,7 +69,7 @@ def upgrade_plugin(plugin) -> tuple[int, int]:
 
 def upgrade_all(registry=None) -> dict[str, tuple[int, int]]:
     """``workdesk db upgrade``: the core, then every loadable plugin (enabled or not, so data stays consistent)."""
-    results = {"core": upgrade_core()}
+    results = upgrade_core()
     if registry is not None:
         for info in registry.usable():
             results[info.name] = upgrade_plugin(info.plugin)

@@ -162,3 +162,58 @@ def enable_plugin(workdesk_app) -> Callable:
 def drain_events(workdesk_app) -> Callable[[], int]:
     from .outbox import drain
     return drain
+
+
+# -- real browser ---------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture
+def live_server(workdesk_app) -> Iterator[str]:
+    """Serve ``workdesk_app`` on a free loopback port in a thread; yields its base URL."""
+    import threading
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, workdesk_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright; skipped with a reason when either is missing."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests need the 'playwright' Python package (make test installs it)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser page (1280x800) whose base URL is the live server."""
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts_dir(request):
+    """``test-artifacts/<test name>/`` for screenshots that CI keeps."""
+    from pathlib import Path
+    path = Path(request.config.rootpath) / "test-artifacts" / request.node.name.replace("/", "_")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
