@@ -1,0 +1,1 @@
+"""First-party Workdesk plugins; each package is registered through the workdesk.plugins entry point."""
