@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, has_request_context, jsonify, render_template, request
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -26,17 +26,18 @@ LANGUAGES = ("en", "de", "fr", "es", "bg")
 
 def _select_locale() -> str:
     from .auth import current_user
-    user = current_user() if request else None
+    settings = current_app.config["WORKDESK"]
+    if not has_request_context():
+        return settings["default_locale"]
+    user = current_user()
     if user is not None and user.locale in LANGUAGES:
         return user.locale
-    from flask import current_app
-    return request.accept_languages.best_match(LANGUAGES) or current_app.config["WORKDESK"]["default_locale"]
+    return request.accept_languages.best_match(LANGUAGES) or settings["default_locale"]
 
 
 def _select_timezone() -> str:
     from .auth import current_user
-    user = current_user() if request else None
-    from flask import current_app
+    user = current_user() if has_request_context() else None
     return user.timezone if user is not None else current_app.config["WORKDESK"]["default_timezone"]
 
 

@@ -1,0 +1,21 @@
+"""Tables owned by the hello plugin; their names start with the plugin's name."""
+from peewee import CharField, DateField, IntegerField
+
+from core import BaseModel, UTCDateTimeField, utcnow
+
+
+class Greeting(BaseModel):
+    task_id = IntegerField(unique=True)  # unique: a redelivered event cannot greet twice
+    text = CharField(max_length=200)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "hello_greeting"
+
+
+class DailyCount(BaseModel):
+    day = DateField(unique=True)
+    open_tasks = IntegerField()
+
+    class Meta:
+        table_name = "hello_daily_count"
