@@ -173,3 +173,53 @@ def update_department(actor: User, department_id: int, changes: dict) -> Departm
             dept.head = head
         dept.save()
     return dept
+
+
+# -- roles ------------------------------------------------------------------------------------
+
+def _check_permissions(permissions: Iterable[str]) -> list[str]:
+    from ..plugins import get_registry
+    from ..schema import all_permissions
+    known = set(all_permissions(get_registry())) | {"*"}
+    chosen = list(dict.fromkeys(permissions or ()))
+    unknown = [p for p in chosen if p not in known]
+    if unknown:
+        raise ValidationFailed(_("Invalid value."), {"permissions": [
+            _("Unknown permission: %(names)s.", names=", ".join(unknown))]})
+    return chosen
+
+
+def create_role(actor: User | None, *, name: str, description: str = "", permissions: Iterable[str] = ()) -> Role:
+    """Create a role from permission strings (the core's and those enabled or installed plugins add)."""
+    if actor is not None:
+        require(actor, "user.manage")
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise ValidationFailed(_("Invalid value."), {"name": [_("Between 1 and 64 characters.")]})
+    chosen = _check_permissions(permissions)
+    with write_transaction():
+        if Role.select().where(Role.name == name).exists():
+            raise ValidationFailed(_("Invalid value."), {"name": [_("A role with this name exists.")]})
+        return Role.create(name=name, description=description or "", permissions=chosen)
+
+
+def update_role(actor: User, role_id: int, changes: dict) -> Role:
+    """Rename a role or change its description or permission set."""
+    require(actor, "user.manage")
+    role = Role.get_or_none(Role.id == role_id)
+    if role is None:
+        raise NotFound(_("No such role."))
+    with write_transaction():
+        if "name" in changes:
+            name = (changes["name"] or "").strip()
+            if not name or len(name) > 64:
+                raise ValidationFailed(_("Invalid value."), {"name": [_("Between 1 and 64 characters.")]})
+            if Role.select().where((Role.name == name) & (Role.id != role.id)).exists():
+                raise ValidationFailed(_("Invalid value."), {"name": [_("A role with this name exists.")]})
+            role.name = name
+        if "description" in changes:
+            role.description = changes["description"] or ""
+        if "permissions" in changes:
+            role.permissions = _check_permissions(changes["permissions"])
+        role.save()
+    return role
