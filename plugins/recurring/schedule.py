@@ -1,0 +1,216 @@
+"""Occurrence arithmetic: RFC 5545 recurrences (python-dateutil) in IANA zones, working-day placement.
+
+Times are computed as wall-clock times in the rule's zone and only then turned into instants, so
+"every Monday 09:00 Europe/Sofia" stays 09:00 local across daylight-saving changes. A wall time in
+the hour skipped in spring does not exist; following PEP 495 (fold=0) it is read with the offset in
+force before the change, so it lands as much later as the gap is long (03:30 becomes 04:30 local).
+A wall time in the hour repeated in autumn happens once, at its first (summer-time) instant.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rruleset, rrulestr
+from flask_babel import gettext as _
+
+from core import WorkingTime
+from core.errors import ValidationFailed
+
+UTC = dt.timezone.utc
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
+FREQ_UNITS = {"YEARLY": "years", "MONTHLY": "months", "WEEKLY": "weeks", "DAILY": "days", "HOURLY": "hours",
+              "MINUTELY": "minutes"}
+_UNTIL = re.compile(r"UNTIL=(\d{8})(?:T(\d{6}))?(Z?)", re.IGNORECASE)
+# Placing occurrences on working days never searches further than this for one occurrence.
+MAX_SKIPPED = 5000
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One occurrence: ``scheduled`` is its identity (the RRULE instant), ``effective`` when it appears
+    (different only when the non-working-day policy moved it). Both aware UTC."""
+    scheduled: dt.datetime
+    effective: dt.datetime
+
+    @property
+    def moved(self) -> bool:
+        return self.scheduled != self.effective
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValidationFailed(_("Invalid value."), {"timezone": [
+            _("Not an IANA time zone (e.g. Europe/Sofia).")]}) from None
+
+
+def parse_local(value: str, field: str) -> dt.datetime:
+    """A naive local wall time from ``YYYY-MM-DDTHH:MM[:SS]`` (an offset would contradict the zone)."""
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed(_("Invalid value."), {field: [
+            _("Use a local date and time like 2026-01-05T09:00 (the zone is given separately).")]}) from None
+    if parsed.tzinfo is not None:
+        raise ValidationFailed(_("Invalid value."), {field: [
+            _("Give the local time without an offset; the rule's time zone applies.")]})
+    return parsed.replace(microsecond=0)
+
+
+def rrule_parts(text: str) -> dict[str, str]:
+    parts = {}
+    for chunk in text.split(";"):
+        key, _sep, value = chunk.partition("=")
+        if key:
+            parts[key.strip().upper()] = value.strip()
+    return parts
+
+
+def normalise_rrule(text: str, tz: ZoneInfo) -> str:
+    """Strip an ``RRULE:`` prefix; turn a local UNTIL into the UTC form RFC 5545 requires with a zoned DTSTART
+    (a date-only UNTIL means the end of that local day)."""
+    text = (text or "").strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:].strip()
+
+    def to_utc(match: re.Match) -> str:
+        date, time, utc_flag = match.group(1), match.group(2), match.group(3)
+        if utc_flag:
+            return f"UNTIL={date}T{time or '235959'}Z"
+        local = dt.datetime.strptime(date + (time or "235959"), "%Y%m%d%H%M%S").replace(tzinfo=tz)
+        return "UNTIL=" + local.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _UNTIL.sub(to_utc, text)
+
+
+class Schedule:
+    """A rule's recurrence, ready to answer "which occurrences come after this instant"."""
+
+    def __init__(self, *, timezone: str, dtstart: str, rrule: str, exdates: list[str] | None = None,
+                 non_working_day: str = "create", working: WorkingTime | None = None):
+        self.zone = zone(timezone)
+        self.timezone = timezone
+        self.start = parse_local(dtstart, "dtstart")
+        self.rrule_text = normalise_rrule(rrule, self.zone)
+        self.parts = rrule_parts(self.rrule_text)
+        self.non_working_day = non_working_day
+        self.working = working
+        if not self.rrule_text or "\n" in self.rrule_text:
+            raise ValidationFailed(_("Invalid value."), {"rrule": [
+                _("Give one RRULE value such as FREQ=WEEKLY;BYDAY=MO.")]})
+        if self.parts.get("FREQ") not in FREQ_UNITS:
+            raise ValidationFailed(_("Invalid value."), {"rrule": [
+                _("FREQ must be one of %(choices)s.", choices=", ".join(FREQ_UNITS))]})
+        if "DTSTART" in self.parts:
+            raise ValidationFailed(_("Invalid value."), {"rrule": [_("Give DTSTART in its own field.")]})
+        try:
+            self.set: rruleset = rrulestr("RRULE:" + self.rrule_text, dtstart=self.start.replace(tzinfo=self.zone),
+                                          forceset=True)
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise ValidationFailed(_("Invalid value."), {"rrule": [
+                _("Not a valid RFC 5545 RRULE: %(reason)s", reason=str(exc) or type(exc).__name__)]}) from None
+        self.exdates = [parse_local(value, "exdates") for value in (exdates or [])]
+        for excluded in self.exdates:
+            self.set.exdate(excluded.replace(tzinfo=self.zone))
+        try:
+            self.first = next(iter(self.set), None)
+        except (ValueError, TypeError) as exc:
+            raise ValidationFailed(_("Invalid value."), {"rrule": [str(exc)]}) from None
+        if self.first is None:
+            raise ValidationFailed(_("Invalid value."), {"rrule": [
+                _("This recurrence has no occurrence (check UNTIL, COUNT and EXDATE).")]})
+
+    # -- reading the rule ------------------------------------------------------------------------
+
+    @property
+    def interval(self) -> int:
+        return max(1, int(self.parts.get("INTERVAL", "1") or 1))
+
+    @property
+    def period(self) -> relativedelta:
+        return relativedelta(**{FREQ_UNITS[self.parts["FREQ"]]: self.interval})
+
+    @property
+    def count(self) -> int | None:
+        return int(self.parts["COUNT"]) if "COUNT" in self.parts else None
+
+    @property
+    def until(self) -> dt.datetime | None:
+        match = _UNTIL.search(self.rrule_text)
+        if not match:
+            return None
+        return dt.datetime.strptime(match.group(1) + (match.group(2) or "235959"), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+
+    def aware(self, local: dt.datetime) -> dt.datetime:
+        """A local wall time of this zone as a UTC instant (fold=0, see the module docstring)."""
+        return local.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+
+    def local(self, instant: dt.datetime) -> dt.datetime:
+        return instant.astimezone(self.zone)
+
+    # -- placement -------------------------------------------------------------------------------
+
+    def place(self, occurrence: dt.datetime) -> dt.datetime | None:
+        """Where an occurrence (aware, in the rule's zone) appears under the non-working-day policy, or None
+        when it is skipped. Working days are judged on the occurrence's date in the rule's zone."""
+        day = occurrence.date()
+        if self.working is None or self.non_working_day == "create" or self.working.is_working_day(day):
+            return self.aware(occurrence.replace(tzinfo=None))
+        if self.non_working_day == "skip":
+            return None
+        try:
+            target = (self.working.previous_working_day(day) if self.non_working_day == "previous"
+                      else self.working.next_working_day(day))
+        except ValueError:  # a calendar without any working day: nothing can be placed
+            return None
+        return self.aware(dt.datetime.combine(target, occurrence.time()))
+
+    def slots_after(self, after: dt.datetime | None, last_effective: dt.datetime | None = None) -> Iterator[Slot]:
+        """Occurrences scheduled strictly after ``after`` (from the start when None), in order.
+
+        An occurrence whose effective instant is not after the previous one's is merged into it: a daily
+        rule moved off a weekend gives one task on Monday, not three.
+        """
+        source = self.set.xafter(after.astimezone(self.zone), inc=False) if after is not None else iter(self.set)
+        skipped = 0
+        for occurrence in source:
+            effective = self.place(occurrence)
+            if effective is None or (last_effective is not None and effective <= last_effective):
+                skipped += 1
+                if skipped > MAX_SKIPPED:
+                    return
+                continue
+            skipped = 0
+            last_effective = effective
+            yield Slot(occurrence.astimezone(UTC), effective)
+
+    def after_completion(self, done_at: dt.datetime, created: int) -> Slot | None:
+        """The next occurrence of a completion-anchored rule: INTERVAL x FREQ after the previous one was done,
+        on that local day at DTSTART's time of day (hourly and minutely rules: exactly that long after).
+        None once UNTIL has passed or COUNT occurrences exist."""
+        if self.count is not None and created >= self.count:
+            return None
+        done_local = self.local(done_at).replace(tzinfo=None)
+        if self.parts["FREQ"] in ("HOURLY", "MINUTELY"):
+            candidate = done_local.replace(microsecond=0) + self.period
+        else:
+            candidate = dt.datetime.combine((done_local + self.period).date(), self.start.time())
+        excluded = set(self.exdates)
+        for _attempt in range(MAX_SKIPPED):
+            scheduled = self.aware(candidate)
+            if self.until is not None and scheduled > self.until:
+                return None
+            effective = self.place(candidate.replace(tzinfo=self.zone)) if candidate not in excluded else None
+            if effective is not None:
+                return Slot(scheduled, effective)
+            candidate += self.period
+        return None
+
+
+def format_local(instant: dt.datetime, tz: ZoneInfo) -> str:
+    return instant.astimezone(tz).strftime(LOCAL_FORMAT)
