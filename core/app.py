@@ -100,7 +100,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web)
     _register_plugin_blueprints(app, registry)
     _register_template_helpers(app)
+    from .health import health_api
+    app.register_blueprint(health_api)
+    _init_admin_panel(app)
     return app
+
+
+def _init_admin_panel(app: Flask) -> None:
+    """Mount the admin panel when the ``admin`` package is installed (the core runs without it)."""
+    try:
+        from admin import init_admin
+    except ModuleNotFoundError as exc:
+        if exc.name != "admin":  # a missing import inside the panel is a bug to show, not to hide
+            raise
+        log.warning("admin panel not mounted: the admin package is not installed")
+        return
+    init_admin(app)
 
 
 def _gate():

@@ -1,0 +1,127 @@
+"""What every admin view shares: who may enter, the CSRF-carrying form base and safe CSV export."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Callable
+
+from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask_admin import BaseView
+from flask_admin.contrib.peewee import ModelView
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from wtforms import Form
+
+from core.auth import current_user
+from core.errors import WorkdeskError
+from core.models import User
+
+ADMIN_PERMISSION = "admin.access"
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class AdminForm(FlaskForm):
+    """The base of every admin form, delete and bulk-action forms included.
+
+    Flask-Admin's own ``SecureForm`` signs tokens with WTForms' session scheme, which the app's global
+    ``CSRFProtect`` does not accept; a Flask-WTF form carries the one token both check.
+    """
+
+
+def admin_user() -> User | None:
+    """The current user when they may use the admin panel, else None."""
+    user = current_user()
+    if user is not None and user.is_active and user.has_permission(ADMIN_PERMISSION):
+        return user
+    return None
+
+
+def refuse_unless_admin():
+    """Anonymous visitors go to the login page; signed-in people without ``admin.access`` get 403.
+
+    Runs before every request to an admin blueprint (core views and plugin views alike), so no
+    Flask-Admin page is ever rendered for someone who may not see it.
+    """
+    user = current_user()
+    if user is None:
+        target = request.full_path if request.query_string else request.path
+        return redirect(url_for("web.login", next=target))
+    if admin_user() is None:
+        abort(403)
+    return None
+
+
+def escape_csv_cell(value: Any) -> Any:
+    """Prefix a quote to text a spreadsheet would evaluate as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def flash_service_error(exc: WorkdeskError, form: Form | None = None) -> None:
+    """Show a service's refusal: field messages on the form's fields, the rest as a flash message."""
+    unplaced = []
+    for field_name, messages in (exc.fields or {}).items():
+        field = getattr(form, _FORM_FIELD_FOR.get(field_name, field_name), None) if form is not None else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*list(field.errors or []), *messages]
+        else:
+            unplaced.extend(f"{field_name}: {m}" for m in messages)
+    flash(" ".join([exc.message, *unplaced]), "error")
+
+
+# Service field names that forms call differently.
+_FORM_FIELD_FOR = {"head_id": "head", "parent_id": "parent", "assignee_id": "assignee",
+                   "department_id": "department"}
+
+
+class AdminAccessMixin:
+    """Menu entries and views only for admins (the request gate enforces it; this hides the menu)."""
+
+    def is_accessible(self) -> bool:
+        return admin_user() is not None
+
+    def inaccessible_callback(self, name, **kwargs):
+        return refuse_unless_admin() or abort(403)
+
+
+class WorkdeskBaseView(AdminAccessMixin, BaseView):
+    """A hand-written admin page."""
+
+
+def live_options(query: Callable[[], list[tuple[str, str]]]) -> Callable[[], list[tuple[str, str]]]:
+    """Filter options read from the database on each request (people and departments change)."""
+    def options() -> list[tuple[str, str]]:
+        return query() if has_request_context() else []
+    return options
+
+
+class WorkdeskModelView(AdminAccessMixin, ModelView):
+    """A model list/form view whose forms carry CSRF tokens and whose CSV export is formula-safe."""
+
+    form_base_class = AdminForm
+    page_size = 50
+    can_set_page_size = True
+    export_max_rows = 10000
+
+    def get_export_value(self, model, name):
+        return escape_csv_cell(super().get_export_value(model, name))
+
+    def _get_filter_groups(self):
+        # Flask-Admin computes filter options once at start-up; ours are re-read per request.
+        if not self._filters:
+            return None
+        groups: OrderedDict[str, list[dict]] = OrderedDict()
+        for index, flt in enumerate(self._filters):
+            options = flt.get_options(self)
+            groups.setdefault(str(flt.name), []).append({
+                "index": index, "arg": self.get_filter_arg(index, flt), "operation": str(flt.operation()),
+                "options": [(key, str(label)) for key, label in options] if options else None,
+                "type": flt.data_type})
+        return groups
+
+
+def text_cell(value: Any) -> Markup:
+    """Escape explicitly where a formatter builds HTML around user text."""
+    return escape("" if value is None else str(value))

@@ -1,0 +1,58 @@
+"""The admin home page and the health panel."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect
+from flask_admin import AdminIndexView, expose
+from flask_babel import gettext as _
+
+from core import health
+from core.db import utcnow
+from core.errors import NotFound
+
+from .base import AdminAccessMixin, AdminForm, WorkdeskBaseView, admin_user
+from .stats import home_figures
+
+
+class HomeView(AdminAccessMixin, AdminIndexView):
+    """Open work by status and department, overdue, this week's flow and who carries what."""
+
+    @expose("/")
+    def index(self):
+        user = admin_user()
+        figures = home_figures(utcnow(), user.timezone if user else "UTC")
+        report = health.health_report()
+        return self.render("workdesk_admin/home.html", figures=figures, worker=report["worker"],
+                           queue=report["queue"], failed_count=len(report["failed"]["deliveries"])
+                           + len(report["failed"]["jobs"]))
+
+
+class HealthView(WorkdeskBaseView):
+    """Worker heartbeat, queue depth, failed work with retry buttons, periodic job times."""
+
+    @expose("/")
+    def index(self):
+        return self.render("workdesk_admin/health.html", report=health.health_report(), form=AdminForm())
+
+    @expose("/retry-event/<int:event_id>", methods=("POST",))
+    def retry_event(self, event_id: int):
+        if AdminForm().validate_on_submit():
+            try:
+                health.retry_outbox_event(event_id)
+                flash(_("Event %(id)s is queued for another delivery.", id=event_id), "success")
+            except NotFound as exc:
+                flash(exc.message, "error")
+        else:
+            abort(400)
+        return redirect(self.get_url(".index"))
+
+    @expose("/clear-job/<path:name>", methods=("POST",))
+    def clear_job(self, name: str):
+        if AdminForm().validate_on_submit():
+            try:
+                health.clear_job_error(name)
+                flash(_("The error of %(job)s is cleared; it runs again on the next tick.", job=name), "success")
+            except NotFound as exc:
+                flash(exc.message, "error")
+        else:
+            abort(400)
+        return redirect(self.get_url(".index"))

@@ -1,0 +1,143 @@
+"""The plugins page: every discovered plugin, one-click enable/disable, and a settings form per plugin."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import marshmallow
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from core.access import require
+from core.models import PluginState
+from core.plugins import (PluginError, PluginInfo, get_registry, plugin_settings, save_plugin_settings,
+                          set_plugin_enabled)
+
+from .base import AdminForm, WorkdeskBaseView, admin_user
+from .settings_form import flatten_messages, form_values, settings_form_class, submitted_settings
+
+MANAGE_PERMISSION = "plugin.manage"
+
+
+@dataclass
+class PluginRow:
+    """One line of the plugins page."""
+    name: str
+    title: str
+    version: str
+    description: str
+    source: str
+    state: str  # enabled | disabled | incompatible | broken
+    errors: list[str]
+    has_settings: bool
+    last_error_at: object = None
+
+
+def plugin_rows() -> list[PluginRow]:
+    registry = get_registry()
+    registry.refresh(force=True)
+    states = {s.name: s for s in PluginState.select()}
+    rows = []
+    for name, info in sorted(registry.plugins.items()):
+        rows.append(_row(name, info, states.get(name), registry.is_enabled(name)))
+    return rows
+
+
+def _row(name: str, info: PluginInfo, state: PluginState | None, enabled: bool) -> PluginRow:
+    plugin = info.plugin
+    errors = [e for e in (info.error, info.incompatible and _("Incompatible: %(why)s", why=info.incompatible),
+                          state.last_error if state else None) if e]
+    if not info.loaded:
+        status = "broken"
+    elif info.incompatible:
+        status = "incompatible"
+    else:
+        status = "enabled" if enabled else "disabled"
+    return PluginRow(name=name, title=plugin.title() if plugin else name,
+                     version=plugin.version if plugin else "?",
+                     description=plugin.description() if plugin else "", source=info.source, state=status,
+                     errors=errors, has_settings=bool(plugin and plugin.settings_schema),
+                     last_error_at=state.last_error_at if state and state.last_error else None)
+
+
+class PluginsView(WorkdeskBaseView):
+
+    def _manager(self):
+        user = admin_user()
+        require(user, MANAGE_PERMISSION)
+        return user
+
+    def _info(self, name: str) -> PluginInfo:
+        info = get_registry().plugins.get(name)
+        if info is None:
+            abort(404)
+        return info
+
+    @expose("/")
+    def index(self):
+        return self.render("workdesk_admin/plugins.html", plugins=plugin_rows(), action_form=AdminForm())
+
+    @expose("/<name>/enable", methods=("POST",))
+    def enable(self, name: str):
+        self._manager()
+        info = self._info(name)
+        form = AdminForm()
+        if form.validate_on_submit():
+            try:
+                set_plugin_enabled(name, True)
+                flash(_("%(title)s is enabled.", title=info.plugin.title()), "success")
+            except PluginError as exc:
+                flash(str(exc), "error")
+        return redirect(self.get_url(".index"))
+
+    @expose("/<name>/disable", methods=("GET", "POST"))
+    def disable(self, name: str):
+        """GET asks for confirmation (and says the data stays); POST disables."""
+        self._manager()
+        info = self._info(name)
+        form = AdminForm()
+        if request.method == "POST" and form.validate_on_submit():
+            set_plugin_enabled(name, False)
+            flash(_("%(title)s is disabled. Its data is kept; enable it again to use it.",
+                    title=info.plugin.title() if info.plugin else name), "success")
+            return redirect(self.get_url(".index"))
+        return self.render("workdesk_admin/plugin_disable.html", info=info,
+                           title=info.plugin.title() if info.plugin else name, form=form)
+
+    @expose("/<name>/settings", methods=("GET", "POST"))
+    def settings(self, name: str):
+        self._manager()
+        info = self._info(name)
+        plugin = get_registry().get(name)
+        if plugin is None or plugin.settings_schema is None:
+            abort(404)
+        form_class = settings_form_class(plugin.settings_schema)
+        if request.method == "POST":
+            form = form_class()
+            if form.validate():
+                data, errors = submitted_settings(plugin.settings_schema, form)
+                if not errors:
+                    try:
+                        save_plugin_settings(name, data)
+                    except marshmallow.ValidationError as exc:
+                        errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+                    else:
+                        flash(_("Settings of %(title)s saved.", title=plugin.title()), "success")
+                        return redirect(self.get_url(".settings", name=name))
+                for field_name, messages in errors.items():
+                    field = getattr(form, field_name, None)
+                    if field is not None:
+                        field.errors = [*list(field.errors or []), *flatten_messages(messages)]
+                    else:
+                        form.form_errors.extend(flatten_messages(messages))
+            flash(_("The settings were not saved: correct the marked fields."), "error")
+            status = 400
+        else:
+            form = form_class(formdata=None, data=form_values(plugin.settings_schema, plugin_settings(name)))
+            status = 200
+        return self.render("workdesk_admin/plugin_settings.html", info=info, plugin=plugin, form=form,
+                           enabled=get_registry().is_enabled(name)), status
+
+
+PLUGINS_MENU_NAME = _l("Plugins")

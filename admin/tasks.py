@@ -1,0 +1,267 @@
+"""Tasks (list, filters, search, bulk actions), comments and the read-only audit trail."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from flask import flash, request
+from flask_admin.actions import action
+from flask_admin.contrib.peewee import filters
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from core.errors import WorkdeskError
+from core.models import PRIORITIES, STATUSES, Comment, Department, Task, TaskEvent, User
+from core.services import tasks as task_service
+
+from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options
+
+NOBODY = "none"
+
+
+def _user_options() -> list[tuple[str, str]]:
+    return [(str(u.id), u.name) for u in User.select().where(User.is_active == True).order_by(User.name)]  # noqa: E712
+
+
+def _department_options() -> list[tuple[str, str]]:
+    return [(str(d.id), d.name) for d in Department.select().order_by(Department.name)]
+
+
+# -- bulk actions ------------------------------------------------------------------------------
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: the tasks changed and, for each other one, why not."""
+    done: list[Task] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (task label, reason)
+
+    def flash(self, done_message: Callable[[int], str]) -> None:
+        """``done_message(n)`` words the successes; refusals are listed with their reasons."""
+        if self.done:
+            flash(done_message(len(self.done)), "success")
+        if self.refused:
+            reasons = "; ".join(f"{label}: {reason}" for label, reason in self.refused)
+            flash(ngettext("%(num)d task was not changed: %(reasons)s", "%(num)d tasks were not changed: %(reasons)s",
+                           len(self.refused), reasons=reasons), "error")
+
+
+def run_bulk(ids: Iterable[str], change: Callable[[int], Task]) -> BulkResult:
+    """Apply ``change`` to each task on its own: one refusal (workflow, veto, permission) never
+    blocks or undoes the others, and each success has its own audit entry and events."""
+    result = BulkResult()
+    for raw_id in ids:
+        try:
+            task_id = int(raw_id)
+        except (TypeError, ValueError):
+            result.refused.append((str(raw_id), _("Not a task id.")))
+            continue
+        task = Task.get_or_none(Task.id == task_id)
+        label = f"#{task.number}" if task is not None else f"id {task_id}"
+        try:
+            result.done.append(change(task_id))
+        except WorkdeskError as exc:
+            result.refused.append((label, exc.message))
+    return result
+
+
+def bulk_assign(actor: User, ids: Iterable[str], assignee_id: int | None) -> BulkResult:
+    return run_bulk(ids, lambda task_id: task_service.assign(actor, task_id, assignee_id))
+
+
+def bulk_status(actor: User, ids: Iterable[str], status: str) -> BulkResult:
+    return run_bulk(ids, lambda task_id: task_service.transition(actor, task_id, status))
+
+
+def bulk_priority(actor: User, ids: Iterable[str], priority: str) -> BulkResult:
+    return run_bulk(ids, lambda task_id: task_service.update_task(actor, task_id, {"priority": priority}))
+
+
+# -- the task list -----------------------------------------------------------------------------
+
+class TaskForm(AdminForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"))
+    priority = SelectField(_l("Priority"), choices=[(p, p) for p in PRIORITIES])
+    type = StringField(_l("Type"), validators=[Length(max=64)])
+    department_id = SelectField(_l("Department"), choices=[])
+    assignee_id = SelectField(_l("Assignee"), choices=[])
+    due_at = DateTimeLocalField(_l("Due (your time zone)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+
+
+def _tz() -> ZoneInfo:
+    user = admin_user()
+    try:
+        return ZoneInfo(user.timezone if user else "UTC")
+    except Exception:
+        return ZoneInfo("UTC")
+
+
+def _json_text(view, context, model, name) -> str:
+    return json.dumps(getattr(model, name), ensure_ascii=False, sort_keys=True)
+
+
+class TaskView(WorkdeskModelView):
+    list_template = "workdesk_admin/task_list.html"
+    can_create = False
+    can_view_details = True
+    can_export = True
+    form = TaskForm
+    column_list = ("number", "title", "status", "priority", "department", "assignee", "due_at", "updated_at")
+    column_details_list = ("number", "title", "description", "status", "priority", "type", "impact", "department",
+                           "reporter", "assignee", "parent", "due_at", "fields", "created_at", "updated_at",
+                           "resolved_at", "closed_at", "version")
+    column_export_list = ("number", "title", "status", "priority", "department", "assignee", "due_at", "created_at")
+    column_searchable_list = (Task.title, Task.description)
+    column_sortable_list = ("number", "title", "status", "priority", ("department", Department.name), "due_at",
+                            "created_at", "updated_at")
+    column_default_sort = ("number", True)
+    column_formatters = {"fields": _json_text}
+    column_formatters_detail = {"fields": _json_text}
+    column_labels = {"number": "#", "due_at": _l("Due"), "updated_at": _l("Updated")}
+    column_filters = (
+        filters.FilterEqual(Task.status, _l("Status"), options=[(s, s) for s in STATUSES]),
+        filters.FilterInList(Task.status, _l("Status")),
+        filters.FilterEqual(Task.priority, _l("Priority"), options=[(p, p) for p in PRIORITIES]),
+        filters.FilterEqual(Task.department, _l("Department"), options=live_options(_department_options)),
+        filters.FilterEqual(Task.assignee, _l("Assignee"), options=live_options(_user_options)),
+        filters.FilterEmpty(Task.assignee, _l("Assignee")),
+        filters.DateTimeSmallerFilter(Task.due_at, _l("Due (UTC)")),
+        filters.DateTimeGreaterFilter(Task.due_at, _l("Due (UTC)")),
+        filters.DateTimeBetweenFilter(Task.due_at, _l("Due (UTC)")),
+        filters.FilterEmpty(Task.due_at, _l("Due (UTC)")),
+    )
+
+    # Bulk-action parameters come from the controls rendered inside the action form.
+    def bulk_options(self) -> dict[str, list[tuple[str, str]]]:
+        return {"assignees": [(NOBODY, _("Nobody (unassign)"))] + _user_options(),
+                "statuses": [(s, s) for s in STATUSES], "priorities": [(p, p) for p in PRIORITIES]}
+
+    @action("assign", _l("Assign to the chosen person"))
+    def action_assign(self, ids):
+        raw = request.form.get("bulk_assignee", "")
+        if raw == NOBODY:
+            assignee_id = None
+        elif raw.isdigit():
+            assignee_id = int(raw)
+        else:
+            flash(_("Choose the person to assign the tasks to."), "error")
+            return None
+        bulk_assign(admin_user(), ids, assignee_id).flash(
+            lambda n: ngettext("%(num)d task assigned.", "%(num)d tasks assigned.", n))
+        return None
+
+    @action("set_status", _l("Move to the chosen status"))
+    def action_set_status(self, ids):
+        status = request.form.get("bulk_status", "")
+        if status not in STATUSES:
+            flash(_("Choose the status to move the tasks to."), "error")
+            return None
+        bulk_status(admin_user(), ids, status).flash(
+            lambda n: ngettext("%(num)d task moved to %(status)s.", "%(num)d tasks moved to %(status)s.", n,
+                               status=status))
+        return None
+
+    @action("set_priority", _l("Change priority to the chosen one"))
+    def action_set_priority(self, ids):
+        priority = request.form.get("bulk_priority", "")
+        if priority not in PRIORITIES:
+            flash(_("Choose the priority to give the tasks."), "error")
+            return None
+        bulk_priority(admin_user(), ids, priority).flash(
+            lambda n: ngettext("%(num)d task now has priority %(priority)s.",
+                               "%(num)d tasks now have priority %(priority)s.", n, priority=priority))
+        return None
+
+    @action("close", _l("Close"), _l("Close the selected tasks? Only resolved tasks can be closed."))
+    def action_close(self, ids):
+        bulk_status(admin_user(), ids, "closed").flash(
+            lambda n: ngettext("%(num)d task closed.", "%(num)d tasks closed.", n))
+        return None
+
+    # -- editing and deleting go through the task service --------------------------------------
+
+    def _with_choices(self, form):
+        form.department_id.choices = _department_options()
+        form.assignee_id.choices = [("", _("Nobody"))] + _user_options()
+        return form
+
+    def edit_form(self, obj=None):
+        return self._with_choices(super().edit_form(obj))
+
+    def on_form_prefill(self, form, id):
+        if request.method != "GET":  # keep what was typed when a save failed
+            return
+        task = Task.get_by_id(id)
+        form.department_id.data = str(task.department_id)
+        form.assignee_id.data = str(task.assignee_id) if task.assignee_id else ""
+        form.due_at.data = task.due_at.astimezone(_tz()).replace(tzinfo=None) if task.due_at else None
+
+    def update_model(self, form, model):
+        due_at = form.due_at.data.replace(tzinfo=_tz()).astimezone(dt.timezone.utc) if form.due_at.data else None
+        changes = {"title": form.title.data, "description": form.description.data, "priority": form.priority.data,
+                   "type": form.type.data or "task", "department_id": int(form.department_id.data),
+                   "assignee_id": int(form.assignee_id.data) if form.assignee_id.data else None, "due_at": due_at}
+        try:
+            task_service.update_task(admin_user(), model.id, changes, expected_version=model.version)
+        except WorkdeskError as exc:
+            flash_service_error(exc, form)
+            return False
+        return True
+
+    def delete_model(self, model):
+        try:
+            task_service.delete_task(admin_user(), model.id)
+        except WorkdeskError as exc:
+            flash_service_error(exc)
+            return False
+        return True
+
+
+class CommentView(WorkdeskModelView):
+    """Comments are read here; writing and removing them happens on the task (audit trail intact)."""
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = True
+    column_list = ("task", "author", "body", "created_at")
+    column_searchable_list = (Comment.body,)
+    column_sortable_list = ("created_at",)
+    column_default_sort = ("created_at", True)
+    column_filters = (filters.FilterEqual(Comment.author, _l("Author"), options=live_options(_user_options)),
+                      filters.DateTimeGreaterFilter(Comment.created_at, _l("Written (UTC)")),
+                      filters.DateTimeSmallerFilter(Comment.created_at, _l("Written (UTC)")))
+
+
+def _changes_text(view, context, model, name) -> str:
+    return "; ".join(f"{key}: {json.dumps(old, ensure_ascii=False)} → {json.dumps(new, ensure_ascii=False)}"
+                     for key, (old, new) in sorted(model.changes.items()))
+
+
+class AuditView(WorkdeskModelView):
+    """The append-only audit trail: filterable, exportable, never edited or deleted."""
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_view_details = True
+    can_export = True
+    column_list = ("at", "task_number", "kind", "actor", "changes")
+    column_sortable_list = ("at", "task_number", "kind")
+    column_default_sort = ("at", True)
+    column_labels = {"task_number": _l("Task #"), "at": _l("When (UTC)")}
+    column_formatters = {"changes": _changes_text}
+    column_formatters_detail = {"changes": _changes_text}
+    column_formatters_export = {"changes": lambda view, context, model, name: _changes_text(view, context, model, name)}
+    column_filters = (
+        filters.IntEqualFilter(TaskEvent.task_number, _l("Task #")),
+        filters.FilterEqual(TaskEvent.kind, _l("Kind"), options=[(k, k) for k in (
+            "created", "updated", "commented", "watched", "unwatched", "deleted")]),
+        filters.FilterEqual(TaskEvent.actor, _l("Actor"), options=live_options(_user_options)),
+        filters.DateTimeGreaterFilter(TaskEvent.at, _l("When (UTC)")),
+        filters.DateTimeSmallerFilter(TaskEvent.at, _l("When (UTC)")),
+    )

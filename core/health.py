@@ -1,0 +1,137 @@
+"""Is background work happening? Worker heartbeat, queue depth, failed work and periodic job times.
+
+Time-based features (SLAs, recurrence, reminders) silently stop when no worker runs; this module
+is what the admin health panel and ``GET /api/v1/health`` show so that an admin notices.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from .db import utcnow, write_transaction
+from .errors import Forbidden, NotFound
+from .models import JobRun, OutboxDelivery, OutboxEvent, WorkerHeartbeat, as_utc
+
+log = logging.getLogger("workdesk.health")
+
+# A worker beats every ``outbox_poll_seconds`` (2 s by default); a minute of silence means it is gone.
+HEARTBEAT_STALE_SECONDS = 60
+FAILED_LIMIT = 100
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value else None
+
+
+def worker_status(now: dt.datetime) -> dict[str, Any]:
+    """Every worker that ever beat, newest first, and whether any beat recently."""
+    workers = []
+    for beat in WorkerHeartbeat.select().order_by(WorkerHeartbeat.seen_at.desc()):
+        age = (now - as_utc(beat.seen_at)).total_seconds()
+        workers.append({"worker_id": beat.worker_id, "hostname": beat.hostname, "pid": beat.pid,
+                        "started_at": as_utc(beat.started_at), "seen_at": as_utc(beat.seen_at),
+                        "age_seconds": max(0, int(age)), "alive": age <= HEARTBEAT_STALE_SECONDS})
+    return {"alive": any(w["alive"] for w in workers), "stale_after_seconds": HEARTBEAT_STALE_SECONDS,
+            "last_seen": workers[0]["seen_at"] if workers else None, "workers": workers}
+
+
+def queue_depth() -> dict[str, Any]:
+    """Tasks waiting in Huey plus outbox events not yet handled."""
+    from .outbox import pending_count
+    from .queue import queue
+    try:
+        huey_pending = queue.pending_count()
+    except Exception as exc:  # an unreachable queue is itself a health finding, not a crash
+        log.warning("could not count the queue: %r", exc)
+        huey_pending = None
+    outbox_pending = pending_count()
+    return {"queue_pending": huey_pending, "outbox_pending": outbox_pending,
+            "total": (huey_pending or 0) + outbox_pending}
+
+
+def failed_work() -> dict[str, list[dict[str, Any]]]:
+    """Outbox deliveries that failed or wait for a retry, and periodic jobs whose last run failed."""
+    deliveries = []
+    query = (OutboxDelivery.select(OutboxDelivery, OutboxEvent).join(OutboxEvent)
+             .where(OutboxDelivery.status.in_(("failed", "retry")))
+             .order_by(OutboxDelivery.at.desc()).limit(FAILED_LIMIT))
+    for delivery in query:
+        deliveries.append({"event_id": delivery.event_id, "kind": delivery.event.kind, "plugin": delivery.plugin,
+                           "status": delivery.status, "attempts": delivery.attempts, "error": delivery.error or "",
+                           "at": as_utc(delivery.at), "next_attempt_at": (
+                               as_utc(delivery.event.available_at) if delivery.event.done_at is None else None)})
+    jobs = [{"name": run.name, "error": run.last_error, "last_started_at": as_utc(run.last_started_at)}
+            for run in JobRun.select().where(JobRun.last_error.is_null(False)).order_by(JobRun.name)]
+    return {"deliveries": deliveries, "jobs": jobs}
+
+
+def periodic_jobs() -> list[dict[str, Any]]:
+    from .jobs import job_status
+    return [{**job, "last_run": as_utc(job["last_run"]), "next_run": as_utc(job["next_run"])}
+            for job in job_status()]
+
+
+def health_report(now: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything the health panel shows, as of ``now`` (default: the real current time)."""
+    now = as_utc(now) if now else utcnow()
+    return {"now": now, "worker": worker_status(now), "queue": queue_depth(), "failed": failed_work(),
+            "jobs": periodic_jobs()}
+
+
+def retry_outbox_event(event_id: int) -> OutboxEvent:
+    """Give an event's failed deliveries a fresh set of attempts and make the event due now."""
+    from .queue import kick_outbox
+    with write_transaction():
+        event = OutboxEvent.get_or_none(OutboxEvent.id == event_id)
+        if event is None:
+            raise NotFound("No such outbox event.")
+        reset = (OutboxDelivery.update(status="retry", attempts=0)
+                 .where((OutboxDelivery.event == event) & OutboxDelivery.status.in_(("failed", "retry"))).execute())
+        if not reset:
+            raise NotFound("This event has no failed deliveries to retry.")
+        OutboxEvent.update(done_at=None, available_at=utcnow(), claimed_by=None, claimed_until=None,
+                           attempts=0).where(OutboxEvent.id == event.id).execute()
+    log.info("outbox event %s queued for another delivery", event_id)
+    kick_outbox()
+    return OutboxEvent.get_by_id(event_id)
+
+
+def clear_job_error(name: str) -> JobRun:
+    """Forget a periodic job's last error; the job, still due, runs again on the next tick."""
+    with write_transaction():
+        run = JobRun.get_or_none(JobRun.name == name)
+        if run is None or run.last_error is None:
+            raise NotFound("This job has no error to clear.")
+        JobRun.update(last_error=None).where(JobRun.name == name).execute()
+    log.info("error of periodic job %s cleared", name)
+    return JobRun.get_by_id(name)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return _iso(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+health_api = Blueprint("health_api", __name__, url_prefix="/api/v1")
+
+
+@health_api.get("/health")
+def health():
+    """The health report as JSON, for admins (monitoring scripts use an admin's API token)."""
+    from .auth import require_user
+    user = require_user()
+    if not user.has_permission("admin.access"):
+        raise Forbidden("Only admins may read the health report.", permission="admin.access")
+    return jsonify(_jsonable(health_report()))
+
+
+__all__ = ["health_report", "worker_status", "queue_depth", "failed_work", "periodic_jobs", "retry_outbox_event",
+           "clear_job_error", "health_api", "HEARTBEAT_STALE_SECONDS"]

@@ -1,0 +1,47 @@
+"""A small plugin for the admin panel's tests: settings of every common kind, an admin view, a veto."""
+from __future__ import annotations
+
+from flask_admin import BaseView, expose
+from marshmallow import Schema, fields, validate
+
+from core import Plugin, hookimpl
+
+
+class SampleSettings(Schema):
+    greeting = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                             metadata={"description": "Shown on the sample report."})
+    max_items = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
+    mode = fields.String(load_default="quiet", validate=validate.OneOf(["quiet", "loud"]))
+    tags = fields.List(fields.String(validate=validate.Length(max=10)), load_default=list)
+    notify = fields.Boolean(load_default=False)
+
+
+class SampleReportView(BaseView):
+    @expose("/")
+    def index(self):
+        return "<h1>Sample report</h1>"
+
+
+class SamplePlugin(Plugin):
+    """Sample plugin
+
+    Used by the admin panel's tests; refuses to start work on tasks titled "[frozen]".
+    """
+
+    name = "sample"
+    version = "2.1.0"
+    settings_schema = SampleSettings
+
+    @hookimpl
+    def register_admin_views(self):
+        return [SampleReportView(name="Report", endpoint="sample_report", url="/admin/sample/report")]
+
+    @hookimpl
+    def register_permissions(self):
+        return [("sample.report", "Read the sample report")]
+
+    @hookimpl
+    def veto_transition(self, task, old_status, new_status):
+        if "[frozen]" in task.title and new_status == "in_progress":
+            return "frozen tasks cannot start"
+        return None
