@@ -189,3 +189,23 @@ def deliver_notification(notification, event):
 
     :param notification: the :class:`core.notifications.Notification`.
     """
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+# ---------------------------------------------------------------------------------------------
+
+@hookspec
+def task_page_panels(task, user):
+    """Return panels this plugin adds to the task page, as ``(title, html)`` pairs.
+
+    Called synchronously each time the task page is shown to someone who may see the task; keep
+    it cheap. Render ``html`` with the plugin's own template (``flask.render_template``, which
+    autoescapes) and return it as :class:`markupsafe.Markup`; a plain string is shown as text,
+    escaped. A raising plugin is logged and shown against the plugin; the page renders without
+    its panels.
+
+    :param task: the :class:`core.models.Task` being shown.
+    :param user: the :class:`core.models.User` looking at it.
+    :return: list of (str, markupsafe.Markup), or None.
+    """

@@ -1,24 +1,37 @@
-"""The core's pages: log in and out, the start page and the liveness check."""
+"""The team web app: server-rendered pages for everyone who works on tasks (admins also have /admin).
+
+The blueprint lives here with logging in and out and the liveness check; the pages are in
+``account`` (own settings), ``lists`` (my work, queue, search) and ``task_pages`` (create, show, act).
+Every write goes through ``core.services``; every form is a Flask-WTF form with a CSRF token.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, has_request_context, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
 
-from ..access import visible_tasks
-from ..auth import authenticate, current_user, login_required, login_user, logout_user
+from ..auth import authenticate, current_user, login_user, logout_user
 from ..db import db
-from ..models import Task
+from .forms import LoginForm
+from .helpers import is_overdue, priority_label, status_label
 
 web = Blueprint("web", __name__)
+web.add_app_template_filter(status_label, "status_label")
+web.add_app_template_filter(priority_label, "priority_label")
+web.add_app_template_test(is_overdue, "overdue")
 
 
-class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, marked Secure whenever the request itself came over HTTPS
+    (or always, with the ``secure_cookies`` setting for a TLS-terminating proxy)."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(super().get_cookie_secure(app) or (has_request_context() and request.is_secure))
+
+
+@web.record_once
+def _install_session_interface(state) -> None:
+    state.app.session_interface = SessionInterface()
 
 
 def _safe_next(target: str | None) -> str:
@@ -30,6 +43,8 @@ def _safe_next(target: str | None) -> str:
 
 @web.route("/login", methods=["GET", "POST"])
 def login():
+    if request.method == "GET" and current_user() is not None:
+        return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
@@ -37,7 +52,7 @@ def login():
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors = [*form.password.errors, _("Wrong email or password.")]
-    return render_template("core/login.html", form=form), (200 if request.method == "GET" or form.errors == {} else 400)
+    return render_template("core/login.html", form=form), (200 if request.method == "GET" else 400)
 
 
 @web.route("/logout", methods=["POST"])
@@ -45,15 +60,6 @@ def logout():
     logout_user()
     flash(_("You are logged out on every device."))
     return redirect(url_for("web.login"))
-
-
-@web.route("/")
-@login_required
-def home():
-    user = current_user()
-    mine = (visible_tasks(user).where((Task.assignee == user) & Task.status.not_in(("resolved", "closed")))
-            .order_by(Task.due_at.asc(nulls="LAST"), Task.id.desc()).limit(50))
-    return render_template("core/home.html", tasks=list(mine))
 
 
 @web.route("/healthz")
@@ -64,3 +70,7 @@ def healthz():
     except Exception:
         return {"status": "error", "database": "unreachable"}, 503
     return {"status": "ok"}
+
+
+# The page modules add their routes to ``web`` when imported.
+from . import account, lists, task_pages  # noqa: E402,F401

@@ -1,0 +1,137 @@
+"""The pages' forms. Every one is a Flask-WTF form, so every one carries and checks a CSRF token."""
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField, SearchField, SelectField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+
+from ..models import PRIORITIES
+from .helpers import PRIORITY_LABELS, STATUS_LABELS
+
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "bg": "Български"}
+DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def priority_choices() -> list[tuple[str, str]]:
+    return [(p, str(PRIORITY_LABELS[p])) for p in PRIORITIES]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class QuickCreateForm(FlaskForm):
+    title = StringField(_l("New task"), validators=[DataRequired(), Length(max=200)])
+
+
+class TaskForm(FlaskForm):
+    """The expanded create form; the edit form on the task page is its subset."""
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    department_id = SelectField(_l("Department"), coerce=int)
+    priority = SelectField(_l("Priority"), default="normal")
+    assignee_id = SelectField(_l("Assignee"), coerce=str, default="")
+    due_at = DateTimeLocalField(_l("Due"), format=DATETIME_LOCAL_FORMATS, validators=[Optional()])
+    watchers = StringField(_l("Watchers"), description=_l("Email addresses, separated by commas."),
+                           validators=[Optional(), Length(max=2000)])
+    parent = StringField(_l("Parent task"), description=_l("Its number, e.g. 12."),
+                         validators=[Optional(), Length(max=20)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.priority.choices = priority_choices()
+
+
+class EditTaskForm(FlaskForm):
+    version = HiddenField()
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    priority = SelectField(_l("Priority"))
+    due_at = DateTimeLocalField(_l("Due"), format=DATETIME_LOCAL_FORMATS, validators=[Optional()])
+    parent = StringField(_l("Parent task"), description=_l("Its number, e.g. 12; empty for none."),
+                         validators=[Optional(), Length(max=20)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.priority.choices = priority_choices()
+
+
+class TransitionForm(FlaskForm):
+    """One form, one submit button per allowed status (the pressed button's value is sent)."""
+    version = HiddenField()
+    status = StringField(validators=[DataRequired()])
+
+
+class AssignForm(FlaskForm):
+    version = HiddenField()
+    assignee_id = SelectField(_l("Assignee"), coerce=str, validate_choice=False)
+
+
+class TakeForm(FlaskForm):
+    """"Take it": assign the task to oneself. Carries nothing but the CSRF token and the version seen."""
+    version = HiddenField()
+
+
+class WatchForm(FlaskForm):
+    watching = HiddenField(validators=[InputRequired()])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=20000)])
+
+
+class PreferencesForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    timezone = SelectField(_l("Time zone"))
+    locale = SelectField(_l("Language"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(z, z) for z in sorted(available_timezones())]
+        self.locale.choices = list(LANGUAGE_NAMES.items())
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
+    confirm = PasswordField(_l("New password again"),
+                            validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))])
+
+
+class QueueFilterForm(FlaskForm):
+    """Filters of the department queue, read from the query string (a GET form needs no CSRF token)."""
+    class Meta:
+        csrf = False
+
+    department = SelectField(_l("Department"), coerce=str, default="", validate_choice=False)
+    priority = SelectField(_l("Priority"), default="", validate_choice=False)
+    status = SelectField(_l("Status"), default="", validate_choice=False)
+    q = SearchField(_l("Text"), validators=[Optional(), Length(max=200)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.priority.choices = [("", _l("Any priority")), *priority_choices()]
+        self.status.choices = [("", _l("Any open status"))] + [
+            (s, str(STATUS_LABELS[s])) for s in ("new", "open", "in_progress", "waiting")]
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search"), validators=[DataRequired(), Length(max=200)])
+    status = SelectField(_l("Status"), default="", validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = [("", _l("Any status"))] + [(s, str(label)) for s, label in STATUS_LABELS.items()]
+
+
+__all__ = ["LoginForm", "QuickCreateForm", "TaskForm", "EditTaskForm", "TransitionForm", "AssignForm", "TakeForm",
+           "WatchForm", "CommentForm", "PreferencesForm", "PasswordForm", "QueueFilterForm", "SearchForm",
+           "LANGUAGE_NAMES"]

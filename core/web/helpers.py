@@ -1,0 +1,164 @@
+"""What the page modules share: service errors onto forms, local time, labels, task lists, plugin panels."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from peewee import JOIN, Case, fn
+
+from ..access import department_ids, visible_tasks
+from ..db import utcnow
+from ..errors import WorkdeskError
+from ..models import Department, Membership, Task, User
+from ..plugins import get_registry, record_plugin_error
+
+ACTIVE_STATUSES = ("new", "open", "in_progress", "waiting")
+DONE_STATUSES = ("resolved", "closed")
+STATUS_LABELS = {"new": _l("New"), "open": _l("Open"), "in_progress": _l("In progress"),
+                 "waiting": _l("Waiting"), "resolved": _l("Resolved"), "closed": _l("Closed")}
+PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+# The label of the button that moves a task *to* a status reads as an action.
+TRANSITION_LABELS = {"open": _l("Open"), "in_progress": _l("Start work"), "waiting": _l("Wait"),
+                     "resolved": _l("Resolve"), "closed": _l("Close")}
+REOPEN_LABEL = _l("Reopen")
+LIST_LIMIT = 100
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def priority_label(priority: str) -> str:
+    return str(PRIORITY_LABELS.get(priority, priority))
+
+
+def transition_label(old: str, new: str) -> str:
+    if new == "open" and old in DONE_STATUSES:
+        return str(REOPEN_LABEL)
+    return str(TRANSITION_LABELS.get(new, new))
+
+
+# -- service errors on forms -------------------------------------------------------------------
+
+def show_service_error(form: FlaskForm, exc: WorkdeskError, aliases: dict[str, str] | None = None) -> None:
+    """Put a service error on ``form``: per-field messages next to their fields, the rest above the form.
+
+    ``aliases`` maps a service field name (``watcher_ids``) to the form field showing it (``watchers``).
+    """
+    aliases = aliases or {}
+    placed = False
+    for name, messages in (exc.fields or {}).items():
+        field = getattr(form, aliases.get(name, name), None)
+        if field is not None and name != "csrf_token" and hasattr(field, "errors"):
+            field.errors = [*field.errors, *messages]
+            placed = True
+        else:
+            form.form_errors.extend(messages)
+    if not placed:
+        form.form_errors.insert(0, exc.message)
+
+
+# -- time --------------------------------------------------------------------------------------
+
+def user_zone(user: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_to_utc(value: dt.datetime | None, user: User) -> dt.datetime | None:
+    """A wall-clock time the user typed (naive, in their zone) as an aware UTC instant."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=user_zone(user)).astimezone(dt.timezone.utc)
+
+
+def utc_to_local(value: dt.datetime | None, user: User) -> dt.datetime | None:
+    """An instant as the naive wall-clock time of the user (what a datetime-local input shows)."""
+    if value is None:
+        return None
+    return value.astimezone(user_zone(user)).replace(tzinfo=None)
+
+
+def is_overdue(task: Task, now: dt.datetime | None = None) -> bool:
+    return task.due_at is not None and task.status in ACTIVE_STATUSES and task.due_at < (now or utcnow())
+
+
+# -- people and departments ------------------------------------------------------------------
+
+def first_department(user: User) -> Department | None:
+    """The user's first department (by membership order): where a quick-created task goes."""
+    membership = (Membership.select(Membership, Department).join(Department)
+                  .where(Membership.user == user).order_by(Membership.id).first())
+    return membership.department if membership else None
+
+
+def my_departments(user: User) -> list[Department]:
+    return list(Department.select().where(Department.id.in_(department_ids(user))).order_by(Department.name))
+
+
+def colleagues(department_ids_: Iterable[int]) -> list[User]:
+    """Active members of these departments: who a task can be handed to from the pages."""
+    ids = list(department_ids_)
+    if not ids:
+        return []
+    return list(User.select().join(Membership, on=(Membership.user == User.id))
+                .where(Membership.department.in_(ids) & (User.is_active == True))  # noqa: E712
+                .group_by(User.id).order_by(User.name, User.id))
+
+
+# -- task lists --------------------------------------------------------------------------------
+
+def with_people(query):
+    """Load department, reporter and assignee in the same query (one row per task, no N+1)."""
+    reporter = User.alias("reporter")
+    assignee = User.alias("assignee")
+    return (query.select_extend(Department, reporter, assignee)
+            .join_from(Task, Department)
+            .join_from(Task, reporter, on=(Task.reporter == reporter.id), attr="reporter")
+            .join_from(Task, assignee, on=(Task.assignee == assignee.id), attr="assignee",
+                       join_type=JOIN.LEFT_OUTER))
+
+
+def overdue_first(query, now: dt.datetime):
+    """Overdue active tasks first, then by due date (undated last), newest first among equals."""
+    overdue = Case(None, [((Task.due_at < now) & Task.status.in_(ACTIVE_STATUSES), 0)], 1)
+    return query.order_by(overdue, Task.due_at.asc(nulls="LAST"), Task.id.desc())
+
+
+def status_counts(query) -> dict[str, int]:
+    rows = query.select(Task.status, fn.COUNT(Task.id).alias("n")).group_by(Task.status).order_by().tuples()
+    counts = dict(rows)
+    return {status: counts.get(status, 0) for status in STATUS_LABELS}
+
+
+def search_tasks(user: User, text: str):
+    """Tasks ``user`` may see whose number, title or description matches ``text``."""
+    query = visible_tasks(user)
+    text = text.strip()
+    number = text.lstrip("#")
+    condition = Task.title.contains(text) | Task.description.contains(text)
+    if number.isdigit():
+        condition |= Task.number == int(number)
+    return query.where(condition)
+
+
+# -- plugin panels -----------------------------------------------------------------------------
+
+def task_panels(task: Task, user: User) -> list[dict[str, Any]]:
+    """The panels enabled plugins add to the task page; a plugin that fails is recorded and left out."""
+    panels = []
+    for plugin_name, item in get_registry().collect("task_page_panels", task=task, user=user):
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            record_plugin_error(plugin_name, f"task_page_panels returned {item!r}, not a (title, html) pair")
+            continue
+        title, html = item
+        # Only Markup is trusted as HTML: a plain string from a plugin is shown as text.
+        body = html if isinstance(html, Markup) else escape(str(html))
+        panels.append({"plugin": plugin_name, "title": str(title), "html": body})
+    return panels

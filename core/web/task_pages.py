@@ -1,0 +1,321 @@
+"""Filing a task and the task page with everything one can do there."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from ..access import can_see, get_visible_task, visible_tasks
+from ..auth import current_user, login_required, normalise_email
+from ..errors import NotFound, ValidationFailed, WorkdeskError
+from ..models import Comment, Department, Task, TaskEvent, User
+from ..services.tasks import add_comment, allowed_transitions, assign, create_task, set_watching, transition, \
+    update_task
+from . import _safe_next, web
+from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
+                    WatchForm)
+from .helpers import (colleagues, first_department, local_to_utc, priority_label, show_service_error, status_label,
+                      task_panels, transition_label, utc_to_local)
+from .lists import render_my_work
+
+# Service field names and the form fields that show their errors.
+FIELD_ALIASES = {"watcher_ids": "watchers", "parent_id": "parent", "body": "body"}
+
+
+# -- filing ------------------------------------------------------------------------------------
+
+@web.route("/tasks/quick", methods=["POST"])
+@login_required
+def task_quick():
+    """One title and Enter: a task in the user's first department, everything else defaulted."""
+    user = current_user()
+    form = QuickCreateForm()
+    if not form.validate_on_submit():
+        return render_my_work(quick_form=form, status_code=400)
+    department = first_department(user)
+    if department is None:
+        form.title.errors = [*form.title.errors, _("You belong to no department; choose one in the full form.")]
+        return render_my_work(quick_form=form, status_code=422)
+    try:
+        task = create_task(user, title=form.title.data, department_id=department.id)
+    except WorkdeskError as exc:
+        show_service_error(form, exc)
+        return render_my_work(quick_form=form, status_code=exc.status)
+    flash(_("Task #%(number)s is filed in %(department)s.", number=task.number, department=department.name))
+    return redirect(url_for("web.task_page", task_id=task.id))
+
+
+def _assignee_choices(user: User, department_ids: list[int]) -> list[tuple[str, str]]:
+    choices = [("", _("Nobody yet (automatic)")), (str(user.id), _("Me"))]
+    if user.has_permission("task.assign"):
+        choices += [(str(u.id), u.name) for u in colleagues(department_ids) if u.id != user.id]
+    return choices
+
+
+def _watcher_ids(text: str | None) -> list[int]:
+    emails = [normalise_email(part) for part in re.split(r"[\s,;]+", text or "") if part.strip()]
+    found = {u.email: u.id for u in User.select(User.id, User.email).where(User.email.in_(emails))} if emails else {}
+    missing = [e for e in emails if e not in found]
+    if missing:
+        raise ValidationFailed(_("Invalid reference."), {"watchers": [
+            _("No user with the email %(email)s.", email=e) for e in missing]})
+    return list(dict.fromkeys(found[e] for e in emails))
+
+
+def _parent_id(user: User, text: str | None) -> int | None:
+    text = (text or "").strip().lstrip("#")
+    if not text:
+        return None
+    parent = visible_tasks(user).where(Task.number == int(text)).first() if text.isdigit() else None
+    if parent is None:
+        raise ValidationFailed(_("Invalid reference."), {"parent": [_("No task #%(number)s.", number=text)]})
+    return parent.id
+
+
+@web.route("/tasks/new", methods=["GET", "POST"])
+@login_required
+def task_new():
+    user = current_user()
+    form = TaskForm()
+    departments = list(Department.select().order_by(Department.name))
+    form.department_id.choices = [(d.id, d.name) for d in departments]
+    home = first_department(user)
+    form.assignee_id.choices = _assignee_choices(user, [home.id] if home else [])
+    if request.method == "GET":
+        form.title.data = request.args.get("title", "")[:200]
+        if home is not None:
+            form.department_id.data = home.id
+    if form.validate_on_submit():
+        try:
+            task = create_task(
+                user, title=form.title.data, department_id=form.department_id.data,
+                description=form.description.data or "", priority=form.priority.data,
+                assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
+                due_at=local_to_utc(form.due_at.data, user), watcher_ids=_watcher_ids(form.watchers.data),
+                parent_id=_parent_id(user, form.parent.data))
+        except NotFound:
+            raise
+        except WorkdeskError as exc:
+            show_service_error(form, exc, FIELD_ALIASES)
+            return render_template("core/task_new.html", form=form), exc.status
+        flash(_("Task #%(number)s is filed.", number=task.number))
+        return redirect(url_for("web.task_page", task_id=task.id))
+    return render_template("core/task_new.html", form=form), 200 if request.method == "GET" else 400
+
+
+# -- the task page -----------------------------------------------------------------------------
+
+def _user_names(ids: set[int]) -> dict[int, str]:
+    ids = {i for i in ids if isinstance(i, int)}
+    return {u.id: u.name for u in User.select(User.id, User.name).where(User.id.in_(ids))} if ids else {}
+
+
+def _when(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        return format_datetime(dt.datetime.fromisoformat(value), "short")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _describe_change(field: str, old: Any, new: Any, names: dict[int, str]) -> str | None:
+    """One readable phrase for one changed field of an audit-trail entry (None: not worth a line)."""
+    if field == "status":
+        return _("changed the status from %(old)s to %(new)s", old=status_label(old), new=status_label(new))
+    if field == "assignee_id":
+        if new is None:
+            return _("unassigned %(old)s", old=names.get(old, _("someone")))
+        return _("assigned it to %(new)s", new=names.get(new, _("a former user")))
+    if field == "priority":
+        return _("changed the priority from %(old)s to %(new)s", old=priority_label(old), new=priority_label(new))
+    if field == "title":
+        return _("renamed it from “%(old)s” to “%(new)s”", old=old, new=new)
+    if field == "due_at":
+        return _("set the due date to %(new)s", new=_when(new)) if new else _("removed the due date")
+    if field == "description":
+        return _("edited the description")
+    if field == "parent_id":
+        parent = Task.get_or_none(Task.id == new) if new else None
+        return _("made it part of #%(number)s", number=parent.number) if parent else _("detached it from its parent")
+    if field == "department_id":
+        department = Department.get_or_none(Department.id == new)
+        return _("moved it to %(department)s", department=department.name if department else "?")
+    if field == "watcher_ids":
+        return _("changed who is watching")
+    if field in ("resolved_at", "closed_at"):
+        return None  # said by the status change of the same entry
+    return _("changed %(field)s", field=field)
+
+
+def timeline(task: Task) -> list[dict[str, Any]]:
+    """The task's audit trail as readable entries, oldest first."""
+    events = list(TaskEvent.select().where(TaskEvent.task_id == task.id).order_by(TaskEvent.at, TaskEvent.id))
+    ids = {e.actor_id for e in events}
+    for event in events:
+        if "assignee_id" in event.changes:
+            ids.update(event.changes["assignee_id"])
+    names = _user_names(ids)
+    entries = []
+    for event in events:
+        actor = names.get(event.actor_id, _("A former user")) if event.actor_id else _("Workdesk")
+        if event.kind == "created":
+            phrases = [_("filed the task")]
+            assignee = event.changes.get("assignee_id", [None, None])[1]
+            if assignee:
+                phrases.append(_("assigned it to %(new)s", new=names.get(assignee, _("a former user"))))
+        elif event.kind == "commented":
+            phrases = [_("commented")]
+        elif event.kind == "watched":
+            phrases = [_("started watching")]
+        elif event.kind == "unwatched":
+            phrases = [_("stopped watching")]
+        else:
+            phrases = [p for f, (old, new) in event.changes.items() if (p := _describe_change(f, old, new, names))]
+        if phrases:
+            entries.append({"at": event.at, "actor": actor, "text": "; ".join(phrases), "kind": event.kind})
+    return entries
+
+
+def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
+    """The task page; ``forms`` replaces the empty form of the same name with one that carries errors."""
+    user = current_user()
+    task = get_visible_task(user, task_id)
+    parent = task.parent if task.parent_id and can_see(user, task.parent) else None
+    watchers = list(User.select(User.id, User.name).where(User.id.in_(task.watcher_ids)).order_by(User.name))
+    assignable = colleagues([task.department_id])
+    if task.assignee_id and task.assignee_id not in {u.id for u in assignable}:
+        assignable.append(task.assignee)
+    defaults = {
+        "transition_form": TransitionForm(formdata=None),
+        "assign_form": AssignForm(formdata=None, assignee_id=str(task.assignee_id or "")),
+        "take_form": TakeForm(formdata=None),
+        "watch_form": WatchForm(formdata=None),
+        "comment_form": CommentForm(formdata=None),
+        "edit_form": EditTaskForm(formdata=None, obj=task, due_at=utc_to_local(task.due_at, user),
+                                  parent=str(parent.number) if parent else ""),
+    }
+    defaults.update(forms)
+    for form in defaults.values():
+        if hasattr(form, "version"):
+            form.version.data = str(task.version)  # a retry after a conflict acts on what is shown now
+    defaults["assign_form"].assignee_id.choices = [("", _("Nobody"))] + [(str(u.id), u.name) for u in assignable]
+    can = {perm: user.has_permission(f"task.{perm}") for perm in ("transition", "assign", "edit", "comment")}
+    transitions = [(s, transition_label(task.status, s)) for s in allowed_transitions(task.status)] \
+        if can["transition"] else []
+    comments = list(Comment.select(Comment, User).join(User).where(Comment.task == task)
+                    .order_by(Comment.created_at, Comment.id))
+    subtasks = list(visible_tasks(user).where(Task.parent == task).order_by(Task.number))
+    return render_template(
+        "core/task.html", task=task, parent=parent, subtasks=subtasks, watchers=watchers,
+        watching=user.id in {w.id for w in watchers}, transitions=transitions, can=can, comments=comments,
+        timeline=timeline(task), panels=task_panels(task, user), **defaults), status_code
+
+
+@web.route("/tasks/<int:task_id>")
+@login_required
+def task_page(task_id: int):
+    return render_task(task_id)
+
+
+def _version(form: FlaskForm) -> int | None:
+    value = form.version.data
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _act(task_id: int, form_name: str, form: FlaskForm, action, aliases: dict[str, str] | None = None,
+         done: str | None = None, anchor: str = ""):
+    """Run one task action from a posted form: errors come back on the page, success redirects (no resubmit)."""
+    if not form.validate_on_submit():
+        return render_task(task_id, 400, **{form_name: form})
+    try:
+        action()
+    except NotFound:
+        raise
+    except WorkdeskError as exc:
+        show_service_error(form, exc, aliases)
+        return render_task(task_id, exc.status, **{form_name: form})
+    if done:
+        flash(done)
+    return redirect(url_for("web.task_page", task_id=task_id) + anchor)
+
+
+@web.route("/tasks/<int:task_id>/status", methods=["POST"])
+@login_required
+def task_transition(task_id: int):
+    user = current_user()
+    form = TransitionForm()
+    return _act(task_id, "transition_form", form,
+                lambda: transition(user, task_id, form.status.data, _version(form)),
+                done=_("Status changed to %(status)s.", status=status_label(form.status.data)))
+
+
+@web.route("/tasks/<int:task_id>/assign", methods=["POST"])
+@login_required
+def task_assign(task_id: int):
+    user = current_user()
+    form = AssignForm()
+
+    def action():
+        value = form.assignee_id.data
+        if value and not value.isdigit():
+            raise ValidationFailed(_("Invalid reference."), {"assignee_id": [_("Choose someone from the list.")]})
+        assign(user, task_id, int(value) if value else None, _version(form))
+    return _act(task_id, "assign_form", form, action, done=_("The assignee is changed."))
+
+
+@web.route("/tasks/<int:task_id>/take", methods=["POST"])
+@login_required
+def task_take(task_id: int):
+    user = current_user()
+    form = TakeForm()
+    if not form.validate_on_submit():
+        return render_task(task_id, 400, take_form=form)
+    try:
+        task = assign(user, task_id, user.id, _version(form))
+    except NotFound:
+        raise
+    except WorkdeskError as exc:
+        show_service_error(form, exc)
+        return render_task(task_id, exc.status, take_form=form)
+    flash(_("You took #%(number)s.", number=task.number))
+    target = request.args.get("next")
+    return redirect(_safe_next(target) if target else url_for("web.task_page", task_id=task_id))
+
+
+@web.route("/tasks/<int:task_id>/watch", methods=["POST"])
+@login_required
+def task_watch(task_id: int):
+    user = current_user()
+    form = WatchForm()
+    watching = form.watching.data == "1"
+    return _act(task_id, "watch_form", form, lambda: set_watching(user, task_id, watching),
+                done=_("You are watching this task.") if watching else _("You stopped watching this task."))
+
+
+@web.route("/tasks/<int:task_id>/comments", methods=["POST"])
+@login_required
+def task_comment(task_id: int):
+    user = current_user()
+    form = CommentForm()
+    return _act(task_id, "comment_form", form, lambda: add_comment(user, task_id, form.body.data),
+                aliases=FIELD_ALIASES, anchor="#comments")
+
+
+@web.route("/tasks/<int:task_id>/edit", methods=["POST"])
+@login_required
+def task_edit(task_id: int):
+    user = current_user()
+    form = EditTaskForm()
+
+    def action():
+        update_task(user, task_id, {
+            "title": form.title.data, "description": form.description.data or "", "priority": form.priority.data,
+            "due_at": local_to_utc(form.due_at.data, user), "parent_id": _parent_id(user, form.parent.data),
+        }, _version(form))
+    return _act(task_id, "edit_form", form, action, aliases=FIELD_ALIASES, done=_("The task is saved."))

@@ -1,0 +1,38 @@
+"""Test plugins for the task page: a panel, a panel that raises, a veto."""
+from __future__ import annotations
+
+from flask import render_template_string
+from markupsafe import Markup
+
+from core import Plugin, hookimpl
+
+
+class PanelPlugin(Plugin):
+    """Checklist panel (test plugin)"""
+    name = "webpanel"
+
+    @hookimpl
+    def task_page_panels(self, task, user):
+        html = render_template_string('<p class="probe">{{ title }} seen by {{ viewer }}</p>',
+                                      title=task.title, viewer=user.name)
+        return [("Checklist", Markup(html)), ("Plain text", "<b>not html</b>")]
+
+
+class BrokenPanelPlugin(Plugin):
+    """Panel that fails (test plugin)"""
+    name = "webpanel_broken"
+
+    @hookimpl
+    def task_page_panels(self, task, user):
+        raise RuntimeError("panel exploded")
+
+
+class HoldVetoPlugin(Plugin):
+    """Refuses to resolve tasks on hold (test plugin)"""
+    name = "webveto"
+
+    @hookimpl
+    def veto_transition(self, task, old_status, new_status):
+        if new_status == "resolved" and "[hold]" in task.title:
+            return "the task is on hold"
+        return None
