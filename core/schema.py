@@ -47,6 +47,7 @@ def seed() -> None:
 CORE_COMPONENTS: list[tuple[str, str]] = [
     ("core", "core.migrations"),
     ("core.notifications", "core.notifications.migrations"),
+    ("core.api", "core.api.migrations"),
 ]
 
 

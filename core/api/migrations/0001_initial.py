@@ -1,0 +1,6 @@
+"""The login-failure ledger behind the token endpoint's rate limit."""
+from core.api.models import MODELS
+
+
+def upgrade(migrator, database):
+    database.create_tables(MODELS, safe=True)

@@ -1,0 +1,103 @@
+"""JSON representations of the core's rows, as documented by the response schemas in core.schemas."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from ..models import Comment, Department, Membership, Task, TaskEvent, TaskWatcher, User, as_utc
+from ..services.tasks import plugin_data
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """An instant as ISO 8601 with its UTC offset (``2026-01-31T09:00:00+00:00``)."""
+    return as_utc(value).isoformat() if value is not None else None
+
+
+def watcher_ids_of(task_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Watchers of many tasks in one query (a list page does not pay one query per task)."""
+    ids = list(task_ids)
+    found: dict[int, list[int]] = {task_id: [] for task_id in ids}
+    if ids:
+        rows = (TaskWatcher.select(TaskWatcher.task, TaskWatcher.user).where(TaskWatcher.task.in_(ids))
+                .order_by(TaskWatcher.user).tuples())
+        for task_id, user_id in rows:
+            found[task_id].append(user_id)
+    return found
+
+
+def task_to_dict(task: Task, user: User | None, watcher_ids: list[int] | None = None) -> dict[str, Any]:
+    """The API representation of ``task`` as ``user`` sees it, ``plugins`` included.
+
+    :param watcher_ids: the task's watchers when the caller fetched them in bulk (see
+        :func:`watcher_ids_of`); read from the database otherwise.
+    """
+    return {
+        "id": task.id,
+        "number": task.number,
+        "title": task.title,
+        "description": task.description,
+        "status": task.status,
+        "priority": task.priority,
+        "type": task.type,
+        "impact": task.impact,
+        "department_id": task.department_id,
+        "reporter_id": task.reporter_id,
+        "assignee_id": task.assignee_id,
+        "watcher_ids": task.watcher_ids if watcher_ids is None else watcher_ids,
+        "parent_id": task.parent_id,
+        "due_at": iso(task.due_at),
+        "fields": task.fields or {},
+        "created_at": iso(task.created_at),
+        "updated_at": iso(task.updated_at),
+        "resolved_at": iso(task.resolved_at),
+        "closed_at": iso(task.closed_at),
+        "version": task.version,
+        "plugins": plugin_data(task, user),
+    }
+
+
+def tasks_to_dicts(tasks: list[Task], user: User | None) -> list[dict[str, Any]]:
+    watchers = watcher_ids_of(t.id for t in tasks)
+    return [task_to_dict(task, user, watchers[task.id]) for task in tasks]
+
+
+def department_ids_of(user_ids: Iterable[int]) -> dict[int, list[int]]:
+    ids = list(user_ids)
+    found: dict[int, list[int]] = {user_id: [] for user_id in ids}
+    if ids:
+        rows = (Membership.select(Membership.user, Membership.department).where(Membership.user.in_(ids))
+                .order_by(Membership.department).tuples())
+        for user_id, department_id in rows:
+            found[user_id].append(department_id)
+    return found
+
+
+def user_to_dict(user: User, department_ids: list[int] | None = None) -> dict[str, Any]:
+    """A user without any secret: the password hash and session version never leave the server."""
+    if department_ids is None:
+        department_ids = department_ids_of([user.id])[user.id]
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role.name,
+        "department_ids": department_ids,
+        "skills": list(user.skills or []),
+        "timezone": user.timezone,
+        "is_active": user.is_active,
+    }
+
+
+def department_to_dict(department: Department) -> dict[str, Any]:
+    return {"id": department.id, "name": department.name, "parent_id": department.parent_id,
+            "head_id": department.head_id}
+
+
+def comment_to_dict(comment: Comment) -> dict[str, Any]:
+    return {"id": comment.id, "task_id": comment.task_id, "author_id": comment.author_id, "body": comment.body,
+            "created_at": iso(comment.created_at)}
+
+
+def event_to_dict(event: TaskEvent) -> dict[str, Any]:
+    return {"id": event.id, "at": iso(event.at), "actor_id": event.actor_id, "kind": event.kind,
+            "changes": event.changes or {}}

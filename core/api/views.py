@@ -1,0 +1,385 @@
+"""The core's JSON endpoints under /api/v1. Every change goes through core.services; every read of a
+task through core.access, so a task one may not see is a 404 here exactly as on the pages."""
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow
+from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..access import get_visible_task, require, visible_tasks
+from ..auth import authenticate, bearer_token, issue_token, normalise_email, revoke_token
+from ..db import utcnow
+from ..errors import BadRequest, NotFound, Unauthorized, TooManyRequests, ValidationFailed
+from ..models import Comment, Department, Task, TaskEvent, User
+from ..plugins import PluginError, get_registry, plugin_settings, save_plugin_settings, set_plugin_enabled, validate_settings
+from ..schemas import (CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
+                       DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
+                       PluginListSchema, PluginSchema, PluginUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
+                       TaskPageSchema, TaskQuerySchema, TaskSchema, TaskUpdateSchema, TokenRequestSchema,
+                       TokenResponseSchema, UserCreateSchema, UserPageSchema, UserSchema, UserUpdateSchema)
+from ..services import tasks as task_service
+from ..services import users as user_service
+from . import throttle
+from .framework import (API_PREFIX, api_blueprint, api_operation, flatten_messages, keyset_page, load_json, load_query,
+                        require_api_user)
+from .openapi import build_openapi
+from .representation import (comment_to_dict, department_ids_of, department_to_dict, event_to_dict, task_to_dict,
+                             tasks_to_dicts, user_to_dict)
+
+api = api_blueprint("api", __name__, url_prefix=API_PREFIX)
+docs = Blueprint("api_docs", __name__, template_folder="templates")
+
+
+def _created(body: dict[str, Any], location: str):
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response
+
+
+# -- authentication -------------------------------------------------------------------------------
+
+@api.post("/auth/token")
+@api_operation("Issue an API token", tags=["auth"], request=TokenRequestSchema, response=TokenResponseSchema,
+               status=201, errors=[429], public=True)
+def issue_api_token():
+    """Exchange email and password for a bearer token. More than 10 failures within a minute for one
+    email or one client address answer 429 until the minute has passed."""
+    data = load_json(TokenRequestSchema)
+    email, address = normalise_email(data["email"]), request.remote_addr or "unknown"
+    if throttle.is_locked_out(email, address):
+        raise TooManyRequests(_("Too many failed logins. Wait a minute and try again."))
+    user = authenticate(email, data["password"])
+    if user is None:
+        throttle.record_failure(email, address)
+        raise Unauthorized(_("Wrong email or password, or the account is deactivated."))
+    token = issue_token(user, name=(request.user_agent.string or "")[:100])
+    return jsonify({"token": token, "user": user_to_dict(user)}), 201
+
+
+@api.delete("/auth/token")
+@api_operation("Revoke the presented token", tags=["auth"], status=204)
+def revoke_api_token():
+    """Revoke the bearer token this request carries; it answers 401 from then on."""
+    token = bearer_token()
+    if g.get("auth_method") != "token" or token is None:
+        raise BadRequest(_("Send the token to revoke as 'Authorization: Bearer <token>'."))
+    revoke_token(token)
+    return "", 204
+
+
+@api.get("/me")
+@api_operation("The authenticated user", tags=["users"], response=MeSchema)
+def me():
+    user = require_api_user()
+    return {**user_to_dict(user), "permissions": sorted(user.permissions)}
+
+
+# -- users ----------------------------------------------------------------------------------------
+
+def _visible_users(actor: User):
+    # Deactivated accounts are only listed to those who manage users.
+    query = User.select()
+    return query if actor.has_permission("user.manage") else query.where(User.is_active == True)  # noqa: E712
+
+
+@api.get("/users")
+@api_operation("List users", tags=["users"], query=PageQuerySchema, response=UserPageSchema)
+def list_users():
+    """Users by id, ascending."""
+    actor = require_api_user()
+    args = load_query(PageQuerySchema)
+    users, next_cursor = keyset_page(_visible_users(actor), User.id, args["limit"], args.get("cursor"),
+                                     newest_first=False)
+    departments = department_ids_of(u.id for u in users)
+    return {"items": [user_to_dict(u, departments[u.id]) for u in users], "next_cursor": next_cursor}
+
+
+@api.post("/users")
+@api_operation("Create a user", tags=["users"], request=UserCreateSchema, response=UserSchema, status=201,
+               headers={"Location": "URL of the new user"})
+def create_user():
+    """Admins only (``user.manage``). The password is stored hashed and never returned."""
+    actor = require_api_user()
+    require(actor, "user.manage")
+    user = user_service.create_user(actor, **load_json(UserCreateSchema))
+    return _created(user_to_dict(user), url_for("api.get_user", user_id=user.id))
+
+
+def _user_or_404(actor: User, user_id: int) -> User:
+    user = _visible_users(actor).where(User.id == user_id).first()
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+@api.get("/users/<id:user_id>")
+@api_operation("Get a user", tags=["users"], response=UserSchema)
+def get_user(user_id: int):
+    return user_to_dict(_user_or_404(require_api_user(), user_id))
+
+
+@api.patch("/users/<id:user_id>")
+@api_operation("Change a user", tags=["users"], request=UserUpdateSchema, response=UserSchema)
+def update_user(user_id: int):
+    """People may change their own name, timezone and password; everything else (role, departments,
+    deactivation, email) needs ``user.manage``. A password change or a deactivation ends every session
+    and token of that user at once."""
+    actor = require_api_user()
+    _user_or_404(actor, user_id)
+    changes = load_json(UserUpdateSchema, partial=True)
+    user = user_service.update_user(actor, user_id, changes)
+    return user_to_dict(user)
+
+
+# -- departments ----------------------------------------------------------------------------------
+
+@api.get("/departments")
+@api_operation("List departments", tags=["departments"], query=PageQuerySchema, response=DepartmentPageSchema)
+def list_departments():
+    require_api_user()
+    args = load_query(PageQuerySchema)
+    rows, next_cursor = keyset_page(Department.select(), Department.id, args["limit"], args.get("cursor"),
+                                    newest_first=False)
+    return {"items": [department_to_dict(d) for d in rows], "next_cursor": next_cursor}
+
+
+@api.post("/departments")
+@api_operation("Create a department", tags=["departments"], request=DepartmentCreateSchema,
+               response=DepartmentSchema, status=201, headers={"Location": "URL of the new department"})
+def create_department():
+    """Needs ``department.manage``."""
+    actor = require_api_user()
+    require(actor, "department.manage")
+    department = user_service.create_department(actor, **load_json(DepartmentCreateSchema))
+    return _created(department_to_dict(department), url_for("api.get_department", department_id=department.id))
+
+
+def _department_or_404(department_id: int) -> Department:
+    department = Department.get_or_none(Department.id == department_id)
+    if department is None:
+        raise NotFound(_("No such department."))
+    return department
+
+
+@api.get("/departments/<id:department_id>")
+@api_operation("Get a department", tags=["departments"], response=DepartmentSchema)
+def get_department(department_id: int):
+    require_api_user()
+    return department_to_dict(_department_or_404(department_id))
+
+
+@api.patch("/departments/<id:department_id>")
+@api_operation("Change a department", tags=["departments"], request=DepartmentUpdateSchema,
+               response=DepartmentSchema)
+def update_department(department_id: int):
+    """Needs ``department.manage``."""
+    actor = require_api_user()
+    _department_or_404(department_id)
+    require(actor, "department.manage")
+    changes = load_json(DepartmentUpdateSchema, partial=True)
+    return department_to_dict(user_service.update_department(actor, department_id, changes))
+
+
+# -- tasks ----------------------------------------------------------------------------------------
+
+def _check_reference(field: str, model, value: int | None) -> None:
+    if value is not None and not model.select().where(model.id == value).exists():
+        raise ValidationFailed(_("Invalid reference."), {field: [_("No such record (id %(id)s).", id=value)]})
+
+
+@api.get("/tasks")
+@api_operation("List and search tasks", tags=["tasks"], query=TaskQuerySchema, response=TaskPageSchema)
+def list_tasks():
+    """The tasks you may see, newest first, filtered. Tasks you may not see are absent from every
+    list, filter and search. Keyset pagination: pass ``next_cursor`` as ``cursor``."""
+    actor = require_api_user()
+    args = load_query(TaskQuerySchema)
+    _check_reference("department_id", Department, args.get("department_id"))
+    for field in ("assignee_id", "reporter_id"):
+        _check_reference(field, User, args.get(field))
+    query = visible_tasks(actor, Task.select())
+    for field in ("status", "priority"):
+        if field in args:
+            query = query.where(getattr(Task, field) == args[field])
+    for field, column in (("department_id", Task.department), ("assignee_id", Task.assignee),
+                          ("reporter_id", Task.reporter)):
+        if field in args:
+            query = query.where(column == args[field])
+    if args.get("q"):
+        query = query.where(Task.title.contains(args["q"]) | Task.description.contains(args["q"]))
+    if "due_before" in args:
+        query = query.where(Task.due_at < args["due_before"])
+    if "overdue" in args:
+        overdue = Task.due_at.is_null(False) & (Task.due_at < utcnow()) & Task.status.not_in(("resolved", "closed"))
+        query = query.where(overdue if args["overdue"] else ~overdue)
+    tasks, next_cursor = keyset_page(query, Task.id, args["limit"], args.get("cursor"))
+    return {"items": tasks_to_dicts(tasks, actor), "next_cursor": next_cursor}
+
+
+@api.post("/tasks")
+@api_operation("Create a task", tags=["tasks"], request=TaskCreateSchema, response=TaskSchema, status=201,
+               headers={"Location": "URL of the new task"})
+def create_task():
+    actor = require_api_user()
+    task = task_service.create_task(actor, **load_json(TaskCreateSchema))
+    return _created(task_to_dict(task, actor), url_for("api.get_task", task_id=task.id))
+
+
+def _task_response(task: Task, actor: User):
+    response = jsonify(task_to_dict(task, actor))
+    response.headers["ETag"] = f'"{task.version}"'
+    return response
+
+
+@api.get("/tasks/<id:task_id>")
+@api_operation("Get a task", tags=["tasks"], response=TaskSchema, headers={"ETag": "The task's version"})
+def get_task(task_id: int):
+    actor = require_api_user()
+    return _task_response(get_visible_task(actor, task_id), actor)
+
+
+def _if_match_version() -> int | None:
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise BadRequest(_("If-Match must be the task's ETag (its version, e.g. \"3\")."))
+    return int(value)
+
+
+@api.patch("/tasks/<id:task_id>")
+@api_operation("Change a task", tags=["tasks"], request=TaskUpdateSchema, response=TaskSchema, errors=[409])
+def update_task(task_id: int):
+    """Changes any editable field, ``status`` included. A stale ``version`` (in the body or an
+    ``If-Match`` header) is a 409 ``conflict``; a move outside the workflow a 409
+    ``invalid_transition``; a plugin's veto a 409 ``transition_blocked`` naming the plugin and reason."""
+    actor = require_api_user()
+    get_visible_task(actor, task_id)  # 404 before any validation detail can hint at the task
+    changes = load_json(TaskUpdateSchema, partial=True)
+    body_version = changes.pop("version", None)
+    expected = body_version if body_version is not None else _if_match_version()
+    task = task_service.update_task(actor, task_id, changes, expected_version=expected)
+    return _task_response(task, actor)
+
+
+@api.delete("/tasks/<id:task_id>")
+@api_operation("Delete a task", tags=["tasks"], status=204)
+def delete_task(task_id: int):
+    """Admins only (``task.delete``); the task's audit trail is kept and stays readable to admins."""
+    actor = require_api_user()
+    task_service.delete_task(actor, task_id)
+    return "", 204
+
+
+@api.get("/tasks/<id:task_id>/comments")
+@api_operation("List a task's comments", tags=["tasks"], query=PageQuerySchema, response=CommentPageSchema)
+def list_comments(task_id: int):
+    """Oldest first."""
+    actor = require_api_user()
+    task = get_visible_task(actor, task_id)
+    args = load_query(PageQuerySchema)
+    rows, next_cursor = keyset_page(Comment.select().where(Comment.task == task), Comment.id, args["limit"],
+                                    args.get("cursor"), newest_first=False)
+    return {"items": [comment_to_dict(c) for c in rows], "next_cursor": next_cursor}
+
+
+@api.post("/tasks/<id:task_id>/comments")
+@api_operation("Comment on a task", tags=["tasks"], request=CommentCreateSchema, response=CommentSchema,
+               status=201, headers={"Location": "URL of the task's comments"})
+def add_comment(task_id: int):
+    actor = require_api_user()
+    get_visible_task(actor, task_id)
+    comment = task_service.add_comment(actor, task_id, load_json(CommentCreateSchema)["body"])
+    return _created(comment_to_dict(comment), url_for("api.list_comments", task_id=task_id))
+
+
+@api.get("/tasks/<id:task_id>/events")
+@api_operation("A task's audit trail", tags=["tasks"], query=PageQuerySchema, response=TaskEventPageSchema)
+def list_events(task_id: int):
+    """Oldest first. The trail of a deleted task stays readable to those who see every task."""
+    actor = require_api_user()
+    if actor.has_permission("task.view_all"):
+        if not TaskEvent.select().where(TaskEvent.task_id == task_id).exists():
+            raise NotFound(_("No such task."))
+    else:
+        get_visible_task(actor, task_id)
+    args = load_query(PageQuerySchema)
+    rows, next_cursor = keyset_page(TaskEvent.select().where(TaskEvent.task_id == task_id), TaskEvent.id,
+                                    args["limit"], args.get("cursor"), newest_first=False)
+    return {"items": [event_to_dict(e) for e in rows], "next_cursor": next_cursor}
+
+
+# -- plugins --------------------------------------------------------------------------------------
+
+def _plugin_to_dict(name: str) -> dict[str, Any]:
+    registry = get_registry()
+    info = registry.plugins[name]
+    plugin = info.plugin
+    return {
+        "name": name,
+        "title": plugin.title() if plugin else name,
+        "description": plugin.description() if plugin else "",
+        "version": plugin.version if plugin else None,
+        "enabled": registry.is_enabled(name),
+        "usable": info.usable,
+        "error": info.incompatible or info.error,
+        "settings": plugin_settings(name) if info.usable else {},
+    }
+
+
+@api.get("/plugins")
+@api_operation("List installed plugins", tags=["plugins"], response=PluginListSchema)
+def list_plugins():
+    """Needs ``plugin.manage``."""
+    require(require_api_user(), "plugin.manage")
+    return {"items": [_plugin_to_dict(name) for name in sorted(get_registry().plugins)]}
+
+
+@api.patch("/plugins/<name>")
+@api_operation("Enable, disable or configure a plugin", tags=["plugins"], request=PluginUpdateSchema,
+               response=PluginSchema)
+def update_plugin(name: str):
+    """Needs ``plugin.manage``. ``settings`` are validated by the plugin's own schema (422 with a message
+    per field, named ``settings.<field>``) before anything is stored; enabling creates its tables."""
+    require(require_api_user(), "plugin.manage")
+    registry = get_registry()
+    if name not in registry.plugins:
+        raise NotFound(_("No plugin named %(name)s.", name=name))
+    changes = load_json(PluginUpdateSchema)
+    if "settings" in changes:
+        plugin = registry.get(name)
+        if plugin is None:
+            raise ValidationFailed(_("This plugin cannot be configured."),
+                                   {"settings": [_("The plugin did not load or is incompatible.")]})
+        try:
+            validate_settings(plugin, changes["settings"])
+        except marshmallow.ValidationError as exc:
+            raise ValidationFailed(_("Some settings are not valid."),
+                                   flatten_messages({"settings": exc.messages})) from None
+    try:
+        if "enabled" in changes:
+            set_plugin_enabled(name, changes["enabled"])
+        if "settings" in changes:
+            save_plugin_settings(name, changes["settings"])
+    except PluginError as exc:
+        raise ValidationFailed(str(exc), {"enabled": [str(exc)]}) from None
+    return _plugin_to_dict(name)
+
+
+# -- the document and its page ---------------------------------------------------------------------
+
+@api.get("/openapi.json")
+@api_operation("This API's OpenAPI document", tags=["meta"], public=True)
+def openapi_document():
+    """Describes every endpoint under /api/v1, including those of enabled plugins."""
+    return jsonify(build_openapi(current_app))
+
+
+@docs.get("/api/docs")
+def docs_page():
+    """Human-readable reference rendered on the server from the OpenAPI document (no external assets)."""
+    return render_template("api/docs.html", spec=build_openapi(current_app))

@@ -1,0 +1,306 @@
+"""Marshmallow schemas of the JSON API: what requests may carry and what responses look like.
+
+Request schemas reject unknown fields (marshmallow's default ``RAISE``) and every value the database
+could not store (NUL characters, lone surrogates, over-long strings, ids beyond the integer
+columns), so bad input is a 422 that names the field, never a 500. Response schemas document the
+representations built in :mod:`core.api.representation`; the OpenAPI document is generated from
+both.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+
+from .models import PRIORITIES, STATUSES
+
+MAX_ID = 2**31 - 1  # the integer primary keys of PostgreSQL (int4) and the URL converter agree on this
+MAX_JSON_DEPTH = 20
+
+
+def _check_storable_text(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Must be valid Unicode text.") from None
+
+
+class Text(fields.String):
+    """A string the database can store; ``max_length`` bounds it."""
+
+    def __init__(self, *, max_length: int | None = None, min_length: int | None = None, **kwargs: Any):
+        validators = list(kwargs.pop("validate", None) or [])
+        if max_length is not None or min_length is not None:
+            validators.append(validate.Length(min=min_length, max=max_length))
+        super().__init__(validate=validators, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        _check_storable_text(text)
+        return text
+
+
+class Id(fields.Integer):
+    """A row id: a whole number from 1 to 2**31-1 (JSON numbers only in bodies)."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("strict", True)
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON ``true``/``false`` only (no "yes", 1 or "on" in bodies)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def _check_json_value(value: Any, depth: int = 0) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise ValidationError(f"Nested deeper than {MAX_JSON_DEPTH} levels.")
+    if isinstance(value, str):
+        _check_storable_text(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable_text(key)
+            _check_json_value(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_value(item, depth + 1)
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63 - 1:
+        raise ValidationError("Numbers must fit in 64 bits.")
+
+
+class JsonObject(fields.Dict):
+    """A free-form JSON object (a task's custom ``fields``, plugin settings)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        _check_json_value(loaded)
+        return loaded
+
+
+def _aware(**kwargs: Any) -> fields.AwareDateTime:
+    # ISO 8601; a time without an offset is taken as UTC.
+    return fields.AwareDateTime(default_timezone=dt.timezone.utc, **kwargs)
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+class ErrorBodySchema(Schema):
+    class Meta:
+        unknown = INCLUDE  # some errors add details: current_version, plugin, reason, allowed, permission
+
+    code = fields.String(required=True, metadata={"description": "Stable machine-readable code."})
+    message = fields.String(required=True, metadata={"description": "Human-readable, translated."})
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
+                         metadata={"description": "Per-field messages (422)."})
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+# -- auth -----------------------------------------------------------------------------------------
+
+class TokenRequestSchema(Schema):
+    email = Text(required=True, max_length=254)
+    password = Text(required=True, max_length=1024, load_only=True)
+
+
+class UserSchema(Schema):
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    department_ids = fields.List(fields.Integer(), required=True)
+    skills = fields.List(fields.String(), required=True)
+    timezone = fields.String(required=True)
+    is_active = fields.Boolean(required=True)
+
+
+class MeSchema(UserSchema):
+    permissions = fields.List(fields.String(), required=True,
+                              metadata={"description": "Permission strings of the user's role ('*' is all)."})
+
+
+class TokenResponseSchema(Schema):
+    token = fields.String(required=True, metadata={"description": "Shown once; send as 'Authorization: Bearer'."})
+    user = fields.Nested(UserSchema, required=True)
+
+
+# -- paging ---------------------------------------------------------------------------------------
+
+class PageQuerySchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = Text(max_length=200, metadata={"description": "next_cursor of the previous page."})
+
+
+def page_schema(name: str, item_schema: type[Schema]) -> type[Schema]:
+    """A ``{items, next_cursor}`` page of ``item_schema`` (plugins use it for their own lists too)."""
+    return Schema.from_dict({
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "next_cursor": fields.String(required=True, allow_none=True,
+                                     metadata={"description": "Pass as ?cursor= for the next page; null on the last."}),
+    }, name=name)
+
+
+# -- users ----------------------------------------------------------------------------------------
+
+class UserCreateSchema(Schema):
+    email = Text(required=True, max_length=254)
+    name = Text(required=True, max_length=200)
+    password = Text(required=True, max_length=1024, load_only=True)
+    role = Text(max_length=64)
+    department_ids = fields.List(Id())
+    skills = fields.List(Text(max_length=100))
+    timezone = Text(max_length=64)
+
+
+class UserUpdateSchema(UserCreateSchema):
+    email = Text(max_length=254)
+    name = Text(max_length=200)
+    password = Text(max_length=1024, load_only=True)
+    is_active = StrictBoolean()
+
+
+UserPageSchema = page_schema("UserPage", UserSchema)
+
+
+# -- departments ----------------------------------------------------------------------------------
+
+class DepartmentSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    parent_id = fields.Integer(required=True, allow_none=True)
+    head_id = fields.Integer(required=True, allow_none=True)
+
+
+class DepartmentCreateSchema(Schema):
+    name = Text(required=True, max_length=200)
+    parent_id = Id(allow_none=True)
+    head_id = Id(allow_none=True)
+
+
+class DepartmentUpdateSchema(DepartmentCreateSchema):
+    name = Text(max_length=200)
+
+
+DepartmentPageSchema = page_schema("DepartmentPage", DepartmentSchema)
+
+
+# -- tasks ----------------------------------------------------------------------------------------
+
+class TaskSchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.Integer(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
+    type = fields.String(required=True)
+    impact = fields.String(required=True)
+    department_id = fields.Integer(required=True)
+    reporter_id = fields.Integer(required=True)
+    assignee_id = fields.Integer(required=True, allow_none=True)
+    watcher_ids = fields.List(fields.Integer(), required=True)
+    parent_id = fields.Integer(required=True, allow_none=True)
+    due_at = fields.DateTime(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    resolved_at = fields.DateTime(required=True, allow_none=True)
+    closed_at = fields.DateTime(required=True, allow_none=True)
+    version = fields.Integer(required=True, metadata={"description": "Send back (body or If-Match) to detect lost updates."})
+    plugins = fields.Dict(required=True, metadata={"description": "What enabled plugins add, under each plugin's name."})
+    # Last: from here on ``fields`` in this class body names the attribute, not marshmallow.fields.
+    fields = fields.Dict(required=True, metadata={"description": "Custom fields (free-form JSON object)."})
+
+
+class TaskCreateSchema(Schema):
+    title = Text(required=True, min_length=1, max_length=200)
+    description = Text()
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    department_id = Id(required=True)
+    assignee_id = Id(allow_none=True)
+    due_at = _aware(allow_none=True)
+    type = Text(max_length=64)
+    impact = Text(max_length=64)
+    watcher_ids = fields.List(Id())
+    parent_id = Id(allow_none=True)
+    fields = JsonObject(keys=fields.String())  # last, see TaskSchema
+
+
+class TaskUpdateSchema(TaskCreateSchema):
+    title = Text(min_length=1, max_length=200)
+    department_id = Id()
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    version = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "The version you read; a newer stored version is a 409."})
+
+
+class TaskQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    department_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    assignee_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    reporter_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    q = Text(max_length=200, metadata={"description": "Searches title and description (case-insensitive)."})
+    due_before = _aware()
+    overdue = fields.Boolean(metadata={"description": "true: due in the past and neither resolved nor closed."})
+
+
+TaskPageSchema = page_schema("TaskPage", TaskSchema)
+
+
+class CommentSchema(Schema):
+    id = fields.Integer(required=True)
+    task_id = fields.Integer(required=True)
+    author_id = fields.Integer(required=True)
+    body = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class CommentCreateSchema(Schema):
+    body = Text(required=True, min_length=1, max_length=20000)
+
+
+CommentPageSchema = page_schema("CommentPage", CommentSchema)
+
+
+class TaskEventSchema(Schema):
+    id = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    actor_id = fields.Integer(required=True, allow_none=True)
+    kind = fields.String(required=True)
+    changes = fields.Dict(keys=fields.String(), values=fields.List(fields.Raw(allow_none=True)), required=True,
+                          metadata={"description": "{field: [old, new]}"})
+
+
+TaskEventPageSchema = page_schema("TaskEventPage", TaskEventSchema)
+
+
+# -- plugins --------------------------------------------------------------------------------------
+
+class PluginSchema(Schema):
+    name = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    version = fields.String(required=True, allow_none=True)
+    enabled = fields.Boolean(required=True)
+    usable = fields.Boolean(required=True, metadata={"description": "Loaded and compatible with this Workdesk."})
+    error = fields.String(required=True, allow_none=True)
+    settings = fields.Dict(required=True)
+
+
+class PluginListSchema(Schema):
+    items = fields.List(fields.Nested(PluginSchema), required=True)
+
+
+class PluginUpdateSchema(Schema):
+    enabled = StrictBoolean()
+    settings = JsonObject(keys=fields.String())
