@@ -22,7 +22,6 @@ from core import WorkingTime
 from core.errors import ValidationFailed
 
 UTC = dt.timezone.utc
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
 FREQ_UNITS = {"YEARLY": "years", "MONTHLY": "months", "WEEKLY": "weeks", "DAILY": "days", "HOURLY": "hours",
               "MINUTELY": "minutes"}
 _UNTIL = re.compile(r"UNTIL=(\d{8})(?:T(\d{6}))?(Z?)", re.IGNORECASE)
@@ -210,7 +209,3 @@ class Schedule:
                 return Slot(scheduled, effective)
             candidate += self.period
         return None
-
-
-def format_local(instant: dt.datetime, tz: ZoneInfo) -> str:
-    return instant.astimezone(tz).strftime(LOCAL_FORMAT)

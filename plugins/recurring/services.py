@@ -25,7 +25,7 @@ from core.models import PRIORITIES, Membership, Role
 from core.services.tasks import create_task
 
 from .models import (ANCHORS, ASSIGN_MODES, CATCH_UP_POLICIES, NON_WORKING_DAY_POLICIES, Occurrence, Rule)
-from .schedule import UTC, Schedule, Slot, format_local, parse_local, zone
+from .schedule import UTC, Schedule, Slot, parse_local, zone
 from .sentence import describe
 
 log = logging.getLogger("workdesk.recurring")
@@ -468,7 +468,7 @@ def _record_failure(rule: Rule, schedule: Schedule, slot: Slot, exc: WorkdeskErr
     """Keep the reason on the rule (shown in the admin panel and the API) and tell the people who can fix it."""
     reasons = "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in exc.fields.items())
     message = _("Occurrence of %(when)s could not be created: %(reason)s",
-                when=format_local(slot.scheduled, schedule.zone), reason=f"{exc.message} {reasons}".strip())
+                when=f"{schedule.local(slot.scheduled):%Y-%m-%d %H:%M} {schedule.timezone}", reason=f"{exc.message} {reasons}".strip())
     first_failure = rule.last_error is None
     rule.last_error, rule.last_error_at = message, now
     log.warning("recurring rule %s: %s", rule.id, message)

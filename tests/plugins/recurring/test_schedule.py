@@ -1,0 +1,123 @@
+"""Occurrence arithmetic in IANA zones: DST in both directions, month ends, EXDATE, COUNT/UNTIL, sentences."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core.errors import ValidationFailed
+from core.services.calendars import WorkingTime
+from plugins.recurring.schedule import Schedule
+from plugins.recurring.sentence import describe
+
+from .conftest import at
+
+
+def local_times(schedule: Schedule, n: int, after: str | None = None) -> list[str]:
+    slots = schedule.slots_after(at(after) if after else None)
+    return [schedule.local(next(slots).effective).strftime("%Y-%m-%d %H:%M %z") for _ in range(n)]
+
+
+def test_weekly_stays_at_local_time_across_spring_and_autumn_changes():
+    schedule = Schedule(timezone="Europe/Sofia", dtstart="2026-03-16T09:00", rrule="FREQ=WEEKLY;BYDAY=MO")
+    assert local_times(schedule, 3) == ["2026-03-16 09:00 +0200", "2026-03-23 09:00 +0200", "2026-03-30 09:00 +0300"]
+    assert local_times(schedule, 2, after="2026-10-20T00:00Z") == ["2026-10-26 09:00 +0200", "2026-11-02 09:00 +0200"]
+    utc = [s.effective for s, _ in zip(schedule.slots_after(at("2026-03-20T00:00Z")), range(2))]
+    assert utc == [at("2026-03-23T07:00Z"), at("2026-03-30T06:00Z")]  # same wall time, one hour earlier in UTC
+
+
+def test_skipped_local_hour_moves_forward_by_the_gap_and_repeated_hour_happens_once():
+    # Europe/Sofia: 2026-03-29 03:00 -> 04:00 (03:30 does not exist); 2026-10-25 04:00 -> 03:00 (03:30 twice).
+    schedule = Schedule(timezone="Europe/Sofia", dtstart="2026-03-28T03:30", rrule="FREQ=DAILY;COUNT=3")
+    assert local_times(schedule, 3) == ["2026-03-28 03:30 +0200", "2026-03-29 04:30 +0300", "2026-03-30 03:30 +0300"]
+    autumn = Schedule(timezone="Europe/Sofia", dtstart="2026-10-24T03:30", rrule="FREQ=DAILY;COUNT=3")
+    slots = list(autumn.slots_after(None))
+    assert [s.effective for s in slots] == [at("2026-10-24T00:30Z"), at("2026-10-25T00:30Z"), at("2026-10-26T01:30Z")]
+
+
+def test_hourly_rule_over_the_spring_gap_gives_no_duplicate_instant():
+    schedule = Schedule(timezone="Europe/Sofia", dtstart="2026-03-29T01:00", rrule="FREQ=HOURLY;COUNT=5")
+    instants = [s.effective for s in schedule.slots_after(None)]
+    assert len(instants) == len(set(instants))
+    assert all(b > a for a, b in zip(instants, instants[1:]))
+
+
+def test_31st_skips_short_months_and_last_weekday_of_month():
+    schedule = Schedule(timezone="UTC", dtstart="2026-01-31T08:00", rrule="FREQ=MONTHLY;BYMONTHDAY=31")
+    assert [d[:10] for d in local_times(schedule, 4)] == ["2026-01-31", "2026-03-31", "2026-05-31", "2026-07-31"]
+    last_day = Schedule(timezone="UTC", dtstart="2026-01-31T08:00", rrule="FREQ=MONTHLY;BYMONTHDAY=-1")
+    assert [d[:10] for d in local_times(last_day, 3)] == ["2026-01-31", "2026-02-28", "2026-03-31"]
+    weekday = Schedule(timezone="UTC", dtstart="2026-01-01T08:00",
+                       rrule="FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1")
+    # January 2026 ends on a Saturday, May on a Sunday: the last weekday is the Friday before.
+    assert [d[:10] for d in local_times(weekday, 5)] == ["2026-01-30", "2026-02-27", "2026-03-31", "2026-04-30",
+                                                          "2026-05-29"]
+
+
+def test_exdate_count_and_until():
+    schedule = Schedule(timezone="Europe/Sofia", dtstart="2026-01-05T09:00", rrule="FREQ=WEEKLY;COUNT=4",
+                        exdates=["2026-01-12T09:00"])
+    assert [d[:10] for d in local_times(schedule, 3)] == ["2026-01-05", "2026-01-19", "2026-01-26"]
+    assert list(schedule.slots_after(at("2026-01-27T00:00Z"))) == []  # COUNT counts the excluded one too (RFC 5545)
+    local_until = Schedule(timezone="Europe/Sofia", dtstart="2026-01-05T09:00", rrule="FREQ=WEEKLY;UNTIL=20260119")
+    assert len(list(local_until.slots_after(None))) == 3  # a local date UNTIL includes that whole day
+    assert "UNTIL=20260119T215959Z" in local_until.rrule_text
+
+
+def test_non_working_day_policies_use_the_working_calendar():
+    working = WorkingTime("Europe/Sofia", {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+                          holidays={dt.date(2026, 3, 3)})
+    common = {"timezone": "Europe/Sofia", "dtstart": "2026-03-01T08:00", "rrule": "FREQ=DAILY;COUNT=7"}
+    # 1 March 2026 is a Sunday; 3 March a holiday.
+    create = Schedule(**common, non_working_day="create", working=working)
+    assert [d[:10] for d in local_times(create, 7)][:3] == ["2026-03-01", "2026-03-02", "2026-03-03"]
+    skip = Schedule(**common, non_working_day="skip", working=working)
+    assert [d[:10] for d in local_times(skip, 4)] == ["2026-03-02", "2026-03-04", "2026-03-05", "2026-03-06"]
+    following = Schedule(**common, non_working_day="next", working=working)
+    slots = list(following.slots_after(None))
+    # Sunday moves onto Monday (merged with Monday's own), the holiday onto Wednesday (merged), Saturday onto Monday 9th.
+    assert [following.local(s.effective).date().isoformat() for s in slots] == [
+        "2026-03-02", "2026-03-04", "2026-03-05", "2026-03-06", "2026-03-09"]
+    assert slots[0].moved and slots[0].scheduled == at("2026-03-01T06:00Z")
+    previous = Schedule(**common, non_working_day="previous", working=working)
+    assert [previous.local(s.effective).date().isoformat() for s in previous.slots_after(None)] == [
+        "2026-02-27", "2026-03-02", "2026-03-04", "2026-03-05", "2026-03-06"]
+
+
+@pytest.mark.parametrize("field, kwargs, message", [
+    ("timezone", {"timezone": "Mars/Olympus"}, "IANA"),
+    ("rrule", {"rrule": "FREQ=FORTNIGHTLY"}, "FREQ must be one of"),
+    ("rrule", {"rrule": "FREQ=WEEKLY;BYDAY=XX"}, "Not a valid RFC 5545 RRULE"),
+    ("rrule", {"rrule": "FREQ=WEEKLY;UNTIL=20250101T000000Z"}, "no occurrence"),
+    ("dtstart", {"dtstart": "next monday"}, "local date and time"),
+    ("dtstart", {"dtstart": "2026-01-05T09:00+02:00"}, "without an offset"),
+    ("exdates", {"exdates": ["soon"]}, "local date and time"),
+])
+def test_invalid_recurrence_names_the_field(field, kwargs, message):
+    values = {"timezone": "UTC", "dtstart": "2026-01-05T09:00", "rrule": "FREQ=WEEKLY", **kwargs}
+    with pytest.raises(ValidationFailed) as caught:
+        Schedule(**values)
+    assert list(caught.value.fields) == [field]
+    assert message in caught.value.fields[field][0]
+
+
+@pytest.mark.parametrize("rrule, dtstart, expected", [
+    ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "2026-01-06T09:00", "every 2nd Tuesday at 09:00, Europe/Sofia"),
+    ("FREQ=WEEKLY;BYDAY=MO", "2026-01-05T09:00", "every Monday at 09:00, Europe/Sofia"),
+    ("FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", "2026-01-05T07:30", "every weekday at 07:30, Europe/Sofia"),
+    ("FREQ=MONTHLY;BYMONTHDAY=31", "2026-01-31T09:00", "on the 31st of every month at 09:00, Europe/Sofia"),
+    ("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "2026-01-30T16:00",
+     "on the last weekday of every month at 16:00, Europe/Sofia"),
+    ("FREQ=MONTHLY;BYDAY=-1FR", "2026-01-30T16:00", "on the last Friday of every month at 16:00, Europe/Sofia"),
+    ("FREQ=YEARLY;COUNT=3", "2026-03-05T10:00", "every year on the 5th of March at 10:00, Europe/Sofia, 3 times"),
+    ("FREQ=HOURLY;INTERVAL=4", "2026-01-05T09:00", "every 4 hours, Europe/Sofia"),
+])
+def test_human_sentence(rrule, dtstart, expected):
+    assert describe(Schedule(timezone="Europe/Sofia", dtstart=dtstart, rrule=rrule)) == expected
+
+
+def test_sentence_for_completion_anchor_and_exceptions():
+    schedule = Schedule(timezone="Europe/Sofia", dtstart="2026-01-05T09:00", rrule="FREQ=DAILY;INTERVAL=7",
+                        exdates=["2026-01-12T09:00"])
+    assert describe(schedule, anchor="completion") == (
+        "7 day(s) after the previous one is done at 09:00, Europe/Sofia, except 1 date(s)")
