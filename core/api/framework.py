@@ -112,6 +112,10 @@ def require_api_user() -> User:
 
 
 def _authenticate_request() -> None:
+    # ``g`` belongs to the app context, which a test (or a worker) may keep open across requests:
+    # who is calling is decided afresh for each request.
+    for key in ("user", "auth_method", "api_csrf_checked"):
+        g.pop(key, None)
     if request.endpoint is None:
         return  # no route matched: the 404/405 answers without asking who is calling
     operation = operation_of(current_app.view_functions.get(request.endpoint))

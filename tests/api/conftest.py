@@ -50,3 +50,18 @@ def error_of(response) -> dict:
     assert {"code", "message", "fields"} <= set(body["error"]), body
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     return body["error"]
+
+
+@pytest.fixture
+def workdesk_config(workdesk_config):
+    return {**workdesk_config, "extra_plugins": ["tests.api.sample_plugin:SamplePlugin"]}
+
+
+@pytest.fixture
+def dept(make_department):
+    return make_department()
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin")
