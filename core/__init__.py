@@ -17,6 +17,7 @@ from .plugins import Plugin, __version__, get_registry, hookimpl, plugin_setting
 from .queue import plugin_task, queue
 from .services import calendars, tasks, users
 from .services.calendars import WorkingTime
+from . import notifications
 from .notifications import Notification, notify
 from .api import api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict
 
@@ -32,6 +33,6 @@ __all__ = [
     "utcnow", "write_transaction", "PeriodicJob", "plugin_task", "queue", "emit", "register_event_kind",
     "get_registry", "plugin_settings", "services", "access", "errors", "WorkingTime", "Task", "User",
     "Department", "Comment", "TaskEvent", "Calendar", "PRIORITIES", "STATUSES", "WORKFLOW", "notify",
-    "Notification", "api_blueprint", "api_operation", "keyset_page", "load_json", "load_query", "require_api_user",
+    "Notification", "notifications", "api_blueprint", "api_operation", "keyset_page", "load_json", "load_query", "require_api_user",
     "task_to_dict",
 ]

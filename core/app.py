@@ -48,6 +48,8 @@ def init_runtime(settings: dict[str, Any], immediate_queue: bool = False) -> Plu
     configure_queue(settings["queue_url"], immediate=immediate_queue)
     outbox.configure(settings["outbox_lease_seconds"], kick_outbox)
     jobs.configure(settings["job_lease_seconds"])
+    from . import notifications
+    notifications.configure(settings)  # links in messages a worker sends need base_url
     from .services import tasks  # noqa: F401  (registers the task event kinds)
     registry = PluginRegistry(refresh_seconds=settings["plugin_refresh_seconds"])
     registry.discover(settings["extra_plugins"])
@@ -98,6 +100,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_error_handlers(app)
     from .web import web
     app.register_blueprint(web)
+    from .notifications.views import register_notifications
+    register_notifications(app)
     from .api import register_api
     register_api(app)
     _register_plugin_blueprints(app, registry)

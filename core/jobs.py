@@ -42,9 +42,19 @@ class PeriodicJob:
     description: str = ""
 
 
+# Jobs of core components (not plugins): always enabled, full name "<component>.<name>".
+CORE_JOBS: dict[str, PeriodicJob] = {}
+
+
+def register_core_job(component: str, job: PeriodicJob) -> None:
+    """Run a core component's periodic work on workers and ``workdesk tick`` like a plugin's job."""
+    CORE_JOBS[f"{component}.{job.name}"] = job
+
+
 def enabled_jobs() -> dict[str, PeriodicJob]:
     from .plugins import get_registry
-    return {f"{plugin}.{job.name}": job for plugin, job in get_registry().collect("register_jobs")}
+    plugin_jobs = {f"{plugin}.{job.name}": job for plugin, job in get_registry().collect("register_jobs")}
+    return {**CORE_JOBS, **plugin_jobs}
 
 
 def _acquire(name: str, worker_id: str) -> bool:
@@ -87,7 +97,7 @@ def run_job(name: str, job: PeriodicJob, now: dt.datetime, force: bool = False,
 
 
 def run_due_jobs(now: dt.datetime | None = None, force: bool = False) -> dict[str, str]:
-    """Run every enabled plugin's due jobs as of ``now`` (default: the real current time)."""
+    """Run the core's and every enabled plugin's due jobs as of ``now`` (default: the real current time)."""
     now = now or utcnow()
     return {name: run_job(name, job, now, force=force) for name, job in enabled_jobs().items()}
 

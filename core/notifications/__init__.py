@@ -2,15 +2,28 @@
 
 ``notify()`` stores the notification in the recipient's inbox inside the caller's transaction and
 emits a ``notification.created`` outbox event; delivery plugins (email, webhooks, ...) receive it on a
-worker after commit through the ``deliver_notification`` hook.
+worker after commit through the ``deliver_notification`` hook and ask :func:`should_deliver` whether
+the recipient wants it on their channel now (preferences per kind and channel, quiet digest).
+
+The inbox itself is always written: preferences only choose the extra channels.
 """
 from __future__ import annotations
 
-from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
+import datetime as dt
+from typing import Iterable
+
+from flask_babel import gettext as _
+from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField, fn
 
 from .. import outbox
 from ..db import BaseModel, UTCDateTimeField, utcnow, write_transaction
+from ..errors import NotFound, ValidationFailed
 from ..models import Task, User
+
+DIGEST_KIND = "notifications.digest"
+DIGEST_MODES = ("off", "hourly", "daily")
+# Kinds a user can choose channels for: kind -> label. Plugins add theirs with register_kind().
+KINDS: dict[str, object] = {}
 
 
 class Notification(BaseModel):
@@ -22,25 +35,74 @@ class Notification(BaseModel):
     created_at = UTCDateTimeField(default=utcnow, index=True)
     read_at = UTCDateTimeField(null=True)
     is_read = BooleanField(default=False, index=True)
+    # Set by callers that may run twice for one cause (event handlers): a repeat finds the first note.
+    dedupe_key = CharField(max_length=100, null=True)
+    # Decided when the note is stored: the recipient had a quiet digest, so channels wait for it.
+    held_for_digest = BooleanField(default=False)
+    # The digest notification that summarised this held note (None while it waits).
+    digest_id = IntegerField(null=True, index=True)
 
     class Meta:
         table_name = "core_notification"
+        indexes = ((("recipient", "dedupe_key"), True),)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "subject": self.subject, "body": self.body,
+                "task_id": self.task_id, "created_at": self.created_at.isoformat(),
+                "is_read": self.is_read, "read_at": self.read_at.isoformat() if self.read_at else None}
 
 
-MODELS = [Notification]
+class NotificationPreference(BaseModel):
+    """A user's choice for one kind on one delivery channel; no row means the channel is on."""
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    kind = CharField(max_length=64)
+    channel = CharField(max_length=100)
+    enabled = BooleanField(default=True)
+
+    class Meta:
+        table_name = "core_notification_preference"
+        indexes = ((("user", "kind", "channel"), True),)
 
 
-def notify(recipient: User, kind: str, subject: str, body: str = "", task: Task | None = None) -> Notification | None:
+class NotificationSettings(BaseModel):
+    """Per-user delivery settings: ``digest`` is off, hourly or daily."""
+    user = ForeignKeyField(User, unique=True, backref="+", on_delete="CASCADE")
+    digest = CharField(max_length=16, default="off")
+
+    class Meta:
+        table_name = "core_notification_settings"
+
+
+MODELS = [Notification, NotificationPreference, NotificationSettings]
+
+
+def register_kind(kind: str, label) -> None:
+    """Offer ``kind`` in everyone's notification preferences under ``label`` (a lazy string)."""
+    KINDS[kind] = label
+
+
+# -- storing ----------------------------------------------------------------------------------
+
+def notify(recipient: User, kind: str, subject: str, body: str = "", task: Task | None = None, *,
+           dedupe_key: str | None = None) -> Notification | None:
     """Put a notification in ``recipient``'s inbox and hand it to every enabled delivery plugin after commit.
 
     :param kind: a dotted name (``task.assigned``, ``recurring.failed``) that preferences refer to.
+    :param dedupe_key: when given, a second call with the same key for the same recipient returns the
+        first notification instead of storing another (handlers that may run twice use the event id).
     :return: the stored notification, or None when the recipient is inactive.
     """
     if recipient is None or not recipient.is_active:
         return None
     with write_transaction():
+        if dedupe_key is not None:
+            existing = Notification.get_or_none((Notification.recipient == recipient)
+                                                & (Notification.dedupe_key == dedupe_key))
+            if existing is not None:
+                return existing
         note = Notification.create(recipient=recipient, kind=kind, subject=subject[:300], body=body or "",
-                                   task_id=task.id if task is not None else None)
+                                   task_id=task.id if task is not None else None, dedupe_key=dedupe_key,
+                                   held_for_digest=digest_mode(recipient) != "off")
         outbox.emit("notification.created", {"notification_id": note.id})
     return note
 
@@ -51,3 +113,176 @@ def _delivery_kwargs(event) -> dict | None:
 
 
 outbox.register_event_kind("notification.created", "deliver_notification", _delivery_kwargs)
+
+
+# -- the inbox --------------------------------------------------------------------------------
+
+def inbox_query(user: User, unread_only: bool = False):
+    """The user's inbox, newest first. Digest summaries are left out: their items are listed themselves."""
+    query = (Notification.select().where((Notification.recipient == user) & (Notification.kind != DIGEST_KIND))
+             .order_by(Notification.id.desc()))
+    return query.where(Notification.is_read == False) if unread_only else query  # noqa: E712
+
+
+def unread_count(user: User) -> int:
+    return inbox_query(user, unread_only=True).count()
+
+
+def mark_read(user: User, notification_id: int) -> Notification:
+    """Mark one of the user's own notifications read; someone else's is NotFound (no existence leak)."""
+    try:
+        notification_id = int(notification_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such notification.")) from None
+    with write_transaction():
+        note = Notification.get_or_none((Notification.id == notification_id) & (Notification.recipient == user))
+        if note is None:
+            raise NotFound(_("No such notification."))
+        if not note.is_read:
+            note.is_read, note.read_at = True, utcnow()
+            note.save(only=[Notification.is_read, Notification.read_at])
+    return note
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of the user read; returns how many changed."""
+    with write_transaction():
+        return (Notification.update(is_read=True, read_at=utcnow())
+                .where((Notification.recipient == user) & (Notification.is_read == False))  # noqa: E712
+                .execute())
+
+
+# -- preferences ------------------------------------------------------------------------------
+
+def delivery_channels() -> list[tuple[str, str]]:
+    """``(plugin name, title)`` of every enabled plugin that delivers notifications."""
+    from ..plugins import get_registry
+    registry = get_registry()
+    out = []
+    for impl in reversed(registry.manager.hook.deliver_notification.get_hookimpls()):
+        if registry.is_enabled(impl.plugin_name):
+            out.append((impl.plugin_name, type(registry.get(impl.plugin_name)).title()))
+    return out
+
+
+def preference_kinds(user: User) -> list[tuple[str, object]]:
+    """Registered kinds plus any other kind the user has received, as ``(kind, label)``."""
+    kinds = dict(KINDS)
+    received = (Notification.select(fn.DISTINCT(Notification.kind))
+                .where((Notification.recipient == user) & (Notification.kind != DIGEST_KIND)))
+    for row in received:
+        kinds.setdefault(row.kind, row.kind)
+    return sorted(kinds.items(), key=lambda pair: pair[0])
+
+
+def digest_mode(user: User) -> str:
+    row = NotificationSettings.get_or_none(NotificationSettings.user == user)
+    return row.digest if row else "off"
+
+
+def channel_enabled(user: User, kind: str, channel: str) -> bool:
+    row = NotificationPreference.get_or_none((NotificationPreference.user == user)
+                                             & (NotificationPreference.kind == kind)
+                                             & (NotificationPreference.channel == channel))
+    return True if row is None else row.enabled
+
+
+def get_preferences(user: User) -> dict:
+    """``{"digest": mode, "channels": {kind: {channel: bool}}}`` for the known kinds and enabled channels."""
+    channels = [name for name, _title in delivery_channels()]
+    return {"digest": digest_mode(user),
+            "channels": {kind: {ch: channel_enabled(user, kind, ch) for ch in channels}
+                         for kind, _label in preference_kinds(user)}}
+
+
+def set_preferences(user: User, digest: str | None = None,
+                    channels: dict[str, dict[str, bool]] | None = None) -> dict:
+    """Change the user's digest mode and/or per-kind channel choices (only the ones given)."""
+    if digest is not None and digest not in DIGEST_MODES:
+        raise ValidationFailed(_("Invalid value."), {"digest": [_("One of: %(modes)s.", modes=", ".join(DIGEST_MODES))]})
+    errors: dict[str, list[str]] = {}
+    for kind, choices in (channels or {}).items():
+        if not isinstance(kind, str) or not kind or len(kind) > 64 or not isinstance(choices, dict):
+            errors.setdefault("channels", []).append(_("%(kind)s: expected {channel: true or false}.", kind=kind))
+            continue
+        for channel, enabled in choices.items():
+            if not isinstance(channel, str) or not channel or len(channel) > 100 or not isinstance(enabled, bool):
+                errors.setdefault("channels", []).append(_("%(kind)s.%(channel)s: expected true or false.",
+                                                                       kind=kind, channel=channel))
+    if errors:
+        raise ValidationFailed(_("Invalid value."), errors)
+    with write_transaction():
+        if digest is not None:
+            (NotificationSettings.insert(user=user, digest=digest)
+             .on_conflict(conflict_target=[NotificationSettings.user],
+                          update={NotificationSettings.digest: digest}).execute())
+        for kind, choices in (channels or {}).items():
+            for channel, enabled in choices.items():
+                (NotificationPreference.insert(user=user, kind=kind, channel=channel, enabled=enabled)
+                 .on_conflict(conflict_target=[NotificationPreference.user, NotificationPreference.kind,
+                                               NotificationPreference.channel],
+                              update={NotificationPreference.enabled: enabled}).execute())
+    return get_preferences(user)
+
+
+# -- what delivery plugins ask ------------------------------------------------------------------
+
+def digest_items(notification: Notification, channel: str | None = None) -> list[Notification]:
+    """The notes a digest summarises, oldest first; with ``channel``, only those the user wants there."""
+    items = list(Notification.select().where(Notification.digest_id == notification.id)
+                 .order_by(Notification.created_at, Notification.id))
+    if channel is None:
+        return items
+    return [item for item in items if channel_enabled(notification.recipient, item.kind, channel)]
+
+
+def should_deliver(notification: Notification, channel: str) -> bool:
+    """Whether delivery plugin ``channel`` should send ``notification`` now.
+
+    False when the recipient switched this kind off for the channel, when the note waits for the
+    recipient's digest, or (for a digest) when none of its items is wanted on the channel.
+    """
+    if not notification.recipient.is_active:
+        return False
+    if notification.kind == DIGEST_KIND:
+        return bool(digest_items(notification, channel))
+    if notification.held_for_digest:
+        return False
+    return channel_enabled(notification.recipient, notification.kind, channel)
+
+
+_base_url = "http://127.0.0.1:5000"
+
+
+def configure(settings: dict) -> None:
+    """Called by ``init_runtime``: a worker has no Flask app to read ``base_url`` from."""
+    global _base_url
+    _base_url = settings["base_url"]
+
+
+def base_url() -> str:
+    """The instance's public address (setting ``base_url``), without a trailing slash."""
+    from flask import current_app, has_app_context
+    url = current_app.config["WORKDESK"]["base_url"] if has_app_context() else _base_url
+    return url.rstrip("/")
+
+
+def task_path(task_id: int) -> str:
+    return f"/tasks/{task_id}"
+
+
+def task_url(task_id: int | None) -> str | None:
+    """Absolute link to a task page for messages sent out of the app (email, chat)."""
+    return f"{base_url()}{task_path(task_id)}" if task_id is not None else None
+
+
+def inbox_url() -> str:
+    return f"{base_url()}/notifications"
+
+
+from . import delivery, digest, events  # noqa: E402,F401  (subscribe the built-in handlers, register the digest job)
+
+__all__ = ["Notification", "NotificationPreference", "NotificationSettings", "notify", "register_kind",
+           "inbox_query", "unread_count", "mark_read", "mark_all_read", "delivery_channels", "get_preferences",
+           "set_preferences", "should_deliver", "digest_items", "task_url", "inbox_url", "base_url",
+           "DIGEST_KIND", "DIGEST_MODES", "delivery"]

@@ -1,0 +1,118 @@
+"""The built-in notifications: what the core tells people about tasks they take part in.
+
+Each handler is an outbox subscriber, so it runs on a worker after the change committed and at
+least once; ``dedupe_key`` ties each note to its event, so a repeat stores nothing new. The person
+who made a change is never notified about it.
+"""
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from peewee import fn
+
+from .. import outbox
+from ..access import can_see
+from ..models import Comment, Task, TaskWatcher, User
+from . import notify, register_kind
+
+ASSIGNED, COMMENTED, STATUS_CHANGED, MENTIONED = "task.assigned", "task.commented", "task.status_changed", "task.mentioned"
+register_kind(ASSIGNED, _l("A task is assigned to me"))
+register_kind(COMMENTED, _l("Comments on tasks I report, work on or watch"))
+register_kind(STATUS_CHANGED, _l("Status changes of tasks I report, work on or watch"))
+register_kind(MENTIONED, _l("I am mentioned in a comment"))
+
+# "@" at the start of the text or after a space or opening punctuation; an address like a@b.c
+# inside a word is not a mention.
+MENTION_START = re.compile(r"(?:^|(?<=[\s(\[{,;:]))@")
+EMAIL_AFTER_AT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+WORD = re.compile(r"[^\s@]+")
+
+
+def participants(task: Task) -> list[User]:
+    """Reporter, assignee and watchers of ``task`` who are active, each once, by id."""
+    ids = {task.reporter_id, task.assignee_id}
+    ids.update(w.user_id for w in TaskWatcher.select(TaskWatcher.user).where(TaskWatcher.task == task))
+    ids.discard(None)
+    return list(User.select().where(User.id.in_(ids) & (User.is_active == True)).order_by(User.id))  # noqa: E712
+
+
+def mentioned_users(text: str) -> list[User]:
+    """Active users named in ``text`` as ``@email`` or ``@Full Name`` (case-insensitive, longest name wins)."""
+    found: dict[int, User] = {}
+    lowered = text.lower()
+    for match in MENTION_START.finditer(text):
+        rest = text[match.end():]
+        email = EMAIL_AFTER_AT.match(rest)
+        if email:
+            user = User.get_or_none(User.email == email.group(0).lower())
+            if user is not None:
+                found[user.id] = user
+                continue
+        first = WORD.match(rest)
+        if not first:
+            continue
+        candidates = User.select().where(fn.LOWER(User.name).startswith(first.group(0).lower().rstrip(".,;:!?)")))
+        best = None
+        for user in candidates:
+            name = user.name.lower()
+            start = match.end()
+            end = start + len(name)
+            if not lowered.startswith(name, start):
+                continue
+            if end < len(text) and (lowered[end].isalnum() or lowered[end] == "_"):
+                continue  # "@Ann" must not match inside "@Anna"
+            if best is None or len(name) > len(best.name):
+                best = user
+        if best is not None:
+            found[best.id] = best
+    return [user for user in found.values() if user.is_active]
+
+
+def _label(task: Task) -> str:
+    return f"#{task.number} {task.title}"
+
+
+def _key(event: dict) -> str:
+    return f"outbox:{event['id']}"
+
+
+def on_assigned(task: Task, assignee: User | None, actor: User | None, event: dict, **_ignored) -> None:
+    if assignee is None or (actor is not None and assignee.id == actor.id):
+        return
+    who = actor.name if actor is not None else _("Workdesk")
+    notify(assignee, ASSIGNED, _("Assigned to you: %(task)s", task=_label(task)),
+           _("%(who)s assigned %(task)s to you.", who=who, task=_label(task)), task=task, dedupe_key=_key(event))
+
+
+def on_commented(task: Task, comment: Comment, actor: User | None, event: dict, **_ignored) -> None:
+    author = comment.author
+    mentioned = {u.id: u for u in mentioned_users(comment.body) if u.id != author.id and can_see(u, task)}
+    excerpt = comment.body if len(comment.body) <= 500 else comment.body[:499] + "…"
+    for user in mentioned.values():
+        notify(user, MENTIONED, _("%(who)s mentioned you on %(task)s", who=author.name, task=_label(task)),
+               excerpt, task=task, dedupe_key=_key(event))
+    for user in participants(task):
+        if user.id == author.id or user.id in mentioned:
+            continue
+        notify(user, COMMENTED, _("%(who)s commented on %(task)s", who=author.name, task=_label(task)),
+               excerpt, task=task, dedupe_key=_key(event))
+
+
+def on_updated(task: Task, actor: User | None, changes: dict, event: dict, **_ignored) -> None:
+    if "status" not in changes:
+        return
+    old, new = changes["status"]
+    who = actor.name if actor is not None else _("Workdesk")
+    for user in participants(task):
+        if actor is not None and user.id == actor.id:
+            continue
+        notify(user, STATUS_CHANGED, _("%(task)s is now %(status)s", task=_label(task), status=new),
+               _("%(who)s moved %(task)s from %(old)s to %(new)s.", who=who, task=_label(task), old=old, new=new),
+               task=task, dedupe_key=_key(event))
+
+
+outbox.subscribe("task.assigned", "core.notifications", on_assigned)
+outbox.subscribe("task.commented", "core.notifications", on_commented)
+outbox.subscribe("task.updated", "core.notifications", on_updated)

@@ -1,0 +1,142 @@
+"""The core's own notifications: assignment, comments, status changes and mentions."""
+from __future__ import annotations
+
+from core.models import OutboxEvent
+from core.notifications import Notification, mark_read, notify
+from core.notifications.events import mentioned_users
+from core.outbox import process
+from core.services import tasks
+
+
+def inbox(user):
+    return [(n.kind, n.subject) for n in Notification.select().where(Notification.recipient == user)
+            .order_by(Notification.id)]
+
+
+def kinds(user):
+    return [kind for kind, _subject in inbox(user)]
+
+
+def test_assigning_notifies_the_assignee_but_not_an_actor_assigning_themself(make_user, make_department,
+                                                                             make_task, drain_events):
+    dept = make_department()
+    boss, agent = make_user("manager", [dept]), make_user("agent", [dept])
+    task = make_task(boss, dept, title="Fix the boiler")
+    tasks.assign(boss, task.id, agent.id)
+    drain_events()
+    assert inbox(agent) == [("task.assigned", f"Assigned to you: #{task.number} Fix the boiler")]
+    note = Notification.get(Notification.recipient == agent)
+    assert note.task_id == task.id and f"{boss.name} assigned" in note.body
+
+    own = make_task(agent, dept, title="Mine", assignee_id=agent.id)
+    drain_events()
+    assert [n for n in inbox(agent) if "Mine" in n[1]] == []
+    assert own.assignee_id == agent.id
+
+
+def test_a_comment_notifies_reporter_assignee_and_watchers_except_its_author(make_user, make_department,
+                                                                             make_task, drain_events):
+    dept = make_department()
+    reporter, assignee, watcher, author = (make_user("agent", [dept]) for _ in range(4))
+    bystander = make_user("agent", [dept])
+    task = make_task(reporter, dept, assignee_id=assignee.id, watcher_ids=[watcher.id, author.id])
+    drain_events()
+    Notification.delete().execute()
+    tasks.add_comment(author, task.id, "Parts arrive on Monday.")
+    drain_events()
+    for person in (reporter, assignee, watcher):
+        assert kinds(person) == ["task.commented"]
+        note = Notification.get(Notification.recipient == person)
+        assert note.body == "Parts arrive on Monday." and author.name in note.subject
+    assert kinds(author) == [] and kinds(bystander) == []
+
+
+def test_a_status_change_notifies_participants_except_the_actor(make_user, make_department, make_task,
+                                                                drain_events):
+    dept = make_department()
+    reporter, assignee, watcher = (make_user("agent", [dept]) for _ in range(3))
+    task = make_task(reporter, dept, assignee_id=assignee.id, watcher_ids=[watcher.id])
+    drain_events()
+    Notification.delete().execute()
+    tasks.transition(assignee, task.id, "open")
+    drain_events()
+    assert kinds(reporter) == ["task.status_changed"] and kinds(watcher) == ["task.status_changed"]
+    assert kinds(assignee) == []
+    note = Notification.get(Notification.recipient == reporter)
+    assert "from new to open" in note.body and note.subject.endswith("is now open")
+
+    tasks.update_task(assignee, task.id, {"title": "Renamed"})  # no status change: nobody hears
+    drain_events()
+    assert len(inbox(reporter)) == 1
+
+
+def test_system_status_change_notifies_everyone_involved(make_user, make_department, make_task, drain_events):
+    dept = make_department()
+    reporter = make_user("agent", [dept])
+    task = make_task(reporter, dept)
+    drain_events()
+    tasks.system_transition(task.id, "open", reason="escalation")
+    drain_events()
+    assert kinds(reporter) == ["task.status_changed"]
+    assert "Workdesk moved" in Notification.get(Notification.recipient == reporter).body
+
+
+def test_mentions_by_email_and_by_name_reach_people_who_can_see_the_task(make_user, make_department,
+                                                                         make_task, drain_events):
+    dept, other_dept = make_department(), make_department()
+    author = make_user("agent", [dept])
+    by_email = make_user("agent", [dept], email="bob.builder@example.com", name="Bob Builder")
+    by_name = make_user("agent", [dept], name="Ann Lee")
+    longer_name = make_user("agent", [dept], name="Ann Leeway")
+    outsider = make_user("requester", [other_dept], name="Olga Outside")
+    task = make_task(author, dept, watcher_ids=[by_name.id])
+    drain_events()
+    Notification.delete().execute()
+    tasks.add_comment(author, task.id, "@bob.builder@example.com and @ann lee, please check. "
+                                       "@Olga Outside cannot see this; mail me at author@x.org")
+    drain_events()
+    assert kinds(by_email) == ["task.mentioned"]
+    # A watcher who is mentioned gets the mention instead of the comment note: one note per person.
+    assert kinds(by_name) == ["task.mentioned"]
+    assert kinds(longer_name) == [] and kinds(outsider) == [] and kinds(author) == []
+    assert f"{author.name} mentioned you" in Notification.get(Notification.recipient == by_email).subject
+
+
+def test_mention_parsing_prefers_the_longest_name_and_ignores_addresses_in_words(make_user):
+    ann = make_user(name="Ann Lee")
+    annway = make_user(name="Ann Leeway")
+    make_user(email="carol@example.com", name="Carol")
+    assert [u.id for u in mentioned_users("(@Ann Leeway) thanks")] == [annway.id]
+    assert [u.id for u in mentioned_users("hi @ann lee.")] == [ann.id]
+    assert mentioned_users("write to carol@example.com or @nobody") == []
+    assert [u.name for u in mentioned_users("@carol@example.com")] == ["Carol"]
+
+
+def test_a_handler_repeated_after_a_crash_stores_nothing_new(make_user, make_department, make_task,
+                                                            drain_events):
+    dept = make_department()
+    boss, agent = make_user("manager", [dept]), make_user("agent", [dept])
+    task = make_task(boss, dept)
+    drain_events()
+    tasks.assign(boss, task.id, agent.id)
+    event = OutboxEvent.select().where(OutboxEvent.kind == "task.assigned").order_by(OutboxEvent.id.desc()).get()
+    drain_events()
+    # The worker died after notifying but before recording it: the event is handled again.
+    from core.models import OutboxDelivery
+    OutboxDelivery.delete().where(OutboxDelivery.event == event).execute()
+    process(OutboxEvent.get_by_id(event.id))
+    assert kinds(agent) == ["task.assigned"]
+
+
+def test_inactive_recipients_get_nothing_and_mark_read_is_private(make_user):
+    active, inactive = make_user(), make_user()
+    inactive.is_active = False
+    inactive.save()
+    assert notify(inactive, "x.test", "Hello") is None
+    note = notify(active, "x.test", "Hello")
+    other = make_user()
+    import pytest
+    from core.errors import NotFound
+    with pytest.raises(NotFound):
+        mark_read(other, note.id)
+    assert mark_read(active, note.id).is_read
