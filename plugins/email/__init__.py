@@ -1,0 +1,45 @@
+"""Email delivery of notifications
+
+Sends each notification, or the recipient's hourly or daily digest, by SMTP (plain, STARTTLS or SSL,
+with optional credentials) as a plain-text and HTML message linking back to the task. Failed sends
+are retried with exponential backoff; every attempt is in the delivery log of the admin panel.
+"""
+from __future__ import annotations
+
+from core import Plugin, hookimpl
+
+from .schemas import EmailSettings
+
+
+class EmailPlugin(Plugin):
+    """Email delivery of notifications
+
+    Each notification goes to its recipient's address by SMTP, at most once per notification,
+    with retries and a delivery log; people choose per kind whether they want email, and can ask
+    for an hourly or daily digest instead.
+    """
+
+    name = "email"
+    version = "1.0.0"
+    requires_workdesk = ">=1.0,<2"
+    settings_schema = EmailSettings
+
+    @hookimpl
+    def register_models(self):
+        from .models import MODELS
+        return list(MODELS)
+
+    @hookimpl
+    def register_jobs(self):
+        from .jobs import JOBS
+        return list(JOBS)
+
+    @hookimpl
+    def register_admin_views(self):
+        from .admin import admin_views
+        return admin_views()
+
+    @hookimpl
+    def deliver_notification(self, notification):
+        from .services import deliver
+        deliver(notification)

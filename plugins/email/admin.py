@@ -1,0 +1,12 @@
+"""The email plugin's admin views: the delivery log and the dead letters with a retry button."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from core.notifications.admin import delivery_admin_views
+
+from .models import EmailDelivery
+
+
+def admin_views() -> list:
+    return delivery_admin_views(EmailDelivery, "email", _l("Email"))

@@ -1,0 +1,11 @@
+"""The email plugin's periodic work: send the messages whose retry is due."""
+from __future__ import annotations
+
+import datetime as dt
+
+from core import PeriodicJob
+
+from .services import deliver_due
+
+JOBS = [PeriodicJob("retry_deliveries", deliver_due, dt.timedelta(minutes=1),
+                    "Send the emails whose retry after a failure is due")]

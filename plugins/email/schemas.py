@@ -1,0 +1,28 @@
+"""The email plugin's settings (edited on the admin panel's plugin page)."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+ADDRESS = r"^[^@\s<>]+@[^@\s<>]+$"
+
+
+class EmailSettings(ma.Schema):
+    host = ma.fields.String(load_default="localhost", validate=ma.validate.Length(1, 255),
+                            metadata={"description": "SMTP server host name or address"})
+    port = ma.fields.Integer(load_default=25, validate=ma.validate.Range(1, 65535),
+                             metadata={"description": "SMTP port (25, 587 for STARTTLS, 465 for SSL)"})
+    security = ma.fields.String(load_default="none", validate=ma.validate.OneOf(["none", "starttls", "ssl"]),
+                                metadata={"description": "none, starttls or ssl"})
+    username = ma.fields.String(load_default="", validate=ma.validate.Length(0, 255),
+                                metadata={"description": "SMTP login (empty: no authentication)"})
+    password = ma.fields.String(load_default="", validate=ma.validate.Length(0, 255),
+                                metadata={"description": "SMTP password"})
+    from_address = ma.fields.String(load_default="workdesk@localhost",
+                                    validate=[ma.validate.Length(3, 254), ma.validate.Regexp(ADDRESS)],
+                                    metadata={"description": "Sender address of every message"})
+    timeout_seconds = ma.fields.Float(load_default=10.0, validate=ma.validate.Range(0.1, 300),
+                                      metadata={"description": "Give up on an unresponsive server after this long"})
+    max_attempts = ma.fields.Integer(load_default=6, validate=ma.validate.Range(1, 20),
+                                     metadata={"description": "Attempts before a message becomes a dead letter"})
+    retry_base_seconds = ma.fields.Float(load_default=30.0, validate=ma.validate.Range(1, 86400),
+                                         metadata={"description": "First retry delay; doubled after each failure"})

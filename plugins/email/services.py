@@ -1,0 +1,127 @@
+"""Composing and sending notification emails, and recording each attempt in the delivery log."""
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask_babel import gettext, ngettext
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from core import Notification, notifications, plugin_settings, utcnow
+
+from .models import EmailDelivery
+
+CHANNEL = "email"
+delivery = notifications.delivery
+
+templates = Environment(loader=PackageLoader("plugins.email", "templates"), autoescape=select_autoescape(["html"]),
+                        extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+templates.install_gettext_callables(gettext, ngettext, newstyle=True)
+
+
+def settings() -> dict:
+    return plugin_settings("email")
+
+
+def policy(current: dict | None = None) -> delivery.RetryPolicy:
+    current = current or settings()
+    return delivery.RetryPolicy(max_attempts=current["max_attempts"], base_seconds=current["retry_base_seconds"])
+
+
+def _one_line(text: str) -> str:
+    # Header values may not hold line breaks (header injection); titles come from users.
+    return " ".join(text.split())
+
+
+def build_message(note: Notification, to: str, current: dict) -> EmailMessage:
+    """The plain-text and HTML message for ``note`` (a digest lists its items, each with its link)."""
+    is_digest = note.kind == notifications.DIGEST_KIND
+    items = notifications.digest_items(note, CHANNEL) if is_digest else []
+    context = {
+        "note": note, "is_digest": is_digest, "task_url": notifications.task_url(note.task_id),
+        "items": [(item, notifications.task_url(item.task_id)) for item in items],
+        "inbox_url": notifications.inbox_url(), "recipient": note.recipient,
+    }
+    message = EmailMessage()
+    message["Subject"] = _one_line(note.subject)[:250]
+    message["From"] = current["from_address"]
+    message["To"] = to
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(idstring=f"notification-{note.id}", domain=current["from_address"].split("@")[-1])
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Workdesk-Notification"] = str(note.id)
+    message.set_content(templates.get_template("email/notification.txt").render(context))
+    message.add_alternative(templates.get_template("email/notification.html").render(context), subtype="html")
+    return message
+
+
+PERMANENT_CODES = range(500, 600)
+
+
+def send_message(message: EmailMessage, current: dict) -> None:
+    """Hand ``message`` to the configured SMTP server; a 5xx refusal of the message is permanent."""
+    context = ssl.create_default_context()
+    timeout = current["timeout_seconds"]
+    if current["security"] == "ssl":
+        client = smtplib.SMTP_SSL(current["host"], current["port"], timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(current["host"], current["port"], timeout=timeout)
+    try:
+        if current["security"] == "starttls":
+            client.starttls(context=context)
+        if current["username"]:
+            client.login(current["username"], current["password"])
+        client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _reason in exc.recipients.values()]
+        if all(code in PERMANENT_CODES for code in codes):
+            raise delivery.PermanentDeliveryError(f"the server refused the recipient: {exc.recipients}") from None
+        raise
+    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+        if exc.smtp_code in PERMANENT_CODES:
+            raise delivery.PermanentDeliveryError(
+                f"the server refused the message: {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}") from None
+        raise
+    finally:
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+
+def _send_row(row: EmailDelivery, current: dict) -> None:
+    note = Notification.get_or_none(Notification.id == row.notification_id)
+    if note is None:
+        raise delivery.PermanentDeliveryError("the notification was deleted")
+    send_message(build_message(note, row.destination, current), current)
+
+
+def deliver(note: Notification) -> str | None:
+    """Called for each new notification: record it in the log and send it now if the recipient wants it.
+
+    Returns the row's status, or None when nothing is to be sent by email.
+    """
+    if not notifications.should_deliver(note, CHANNEL) or not note.recipient.email:
+        return None
+    current = settings()
+    (row,) = delivery.record(EmailDelivery, note.id, [note.recipient.email])
+    if row.status != "pending":
+        return row.status  # a redelivered event: this message was already handled
+    return delivery.attempt(row, lambda r: _send_row(r, current), policy(current))
+
+
+def deliver_due(now: dt.datetime, since: dt.datetime | None = None) -> int:
+    """Retry the messages whose backoff has passed as of ``now``; returns how many were sent."""
+    current = settings()
+    sent = 0
+    for row in delivery.due(EmailDelivery, now):
+        sent += delivery.attempt(row, lambda r: _send_row(r, current), policy(current), now=now) == "sent"
+    return sent
+
+
+def retry_dead_letters(ids) -> int:
+    """An admin's retry: the dead messages go out with the next retry run."""
+    return delivery.retry_dead(EmailDelivery, ids, utcnow())

@@ -1,0 +1,38 @@
+"""The webhooks plugin's settings: the endpoints, the private-network switch, timeouts and retries."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+FORMATS = ("raw", "slack", "mattermost")
+
+
+class Endpoint(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Regexp(
+        r"^[a-z0-9][a-z0-9_-]{0,63}$", error="Lower-case letters, digits, - and _ (at most 64)."))
+    url = ma.fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    format = ma.fields.String(load_default="raw", validate=ma.validate.OneOf(FORMATS))
+    secret = ma.fields.String(required=True, validate=ma.validate.Length(16, 256),
+                              metadata={"description": "HMAC-SHA256 key shared with the receiver"})
+    kinds = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)), load_default=list,
+                           metadata={"description": "Notification kinds to send; empty: all"})
+
+
+class WebhooksSettings(ma.Schema):
+    endpoints = ma.fields.Nested(Endpoint, many=True, load_default=list, metadata={
+        "description": 'JSON list, e.g. [{"name": "ops-chat", "url": "https://chat.example.com/hooks/abc", '
+                       '"format": "mattermost", "secret": "at least 16 characters", "kinds": []}]'})
+    allow_private_destinations = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Allow URLs that resolve to loopback, link-local or private addresses (off: refused)"})
+    timeout_seconds = ma.fields.Float(load_default=10.0, validate=ma.validate.Range(0.1, 120),
+                                      metadata={"description": "Give up on an unresponsive receiver after this long"})
+    max_attempts = ma.fields.Integer(load_default=8, validate=ma.validate.Range(1, 20),
+                                     metadata={"description": "Attempts before a delivery becomes a dead letter"})
+    retry_base_seconds = ma.fields.Float(load_default=30.0, validate=ma.validate.Range(1, 86400),
+                                         metadata={"description": "First retry delay; doubled after each failure"})
+
+    @ma.validates_schema
+    def _unique_names(self, data, **kwargs):
+        names = [endpoint["name"] for endpoint in data.get("endpoints") or []]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ma.ValidationError(f"Endpoint names must be unique: {', '.join(duplicates)}.", "endpoints")

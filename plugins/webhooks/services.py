@@ -1,0 +1,264 @@
+"""Building, signing and POSTing webhook payloads, with the private-network guard.
+
+Signature (see docs/notifications.md): the receiver gets ``X-Workdesk-Timestamp`` (Unix seconds)
+and ``X-Workdesk-Signature: sha256=<hex>``, the HMAC-SHA256 with the endpoint's secret over
+``<timestamp>.<raw body>``. :func:`verify_signature` is what a receiver does.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import socket
+import ssl
+import time
+from urllib.parse import urlsplit
+
+from core import Notification, Task, notifications, plugin_settings, utcnow
+
+from .models import WebhookDelivery
+
+CHANNEL = "webhooks"
+SIGNATURE_HEADER = "X-Workdesk-Signature"
+TIMESTAMP_HEADER = "X-Workdesk-Timestamp"
+EVENT_HEADER = "X-Workdesk-Event"
+DELIVERY_HEADER = "X-Workdesk-Delivery"
+SIGNATURE_TOLERANCE_SECONDS = 300
+RETRYABLE_STATUSES = {408, 425, 429}
+delivery = notifications.delivery
+
+
+class DeliveryFailed(Exception):
+    """The receiver answered with an error worth retrying (5xx, 408, 429) or could not be reached."""
+
+
+def settings() -> dict:
+    return plugin_settings("webhooks")
+
+
+def policy(current: dict) -> delivery.RetryPolicy:
+    return delivery.RetryPolicy(max_attempts=current["max_attempts"], base_seconds=current["retry_base_seconds"])
+
+
+# -- signing ----------------------------------------------------------------------------------
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``X-Workdesk-Signature`` value for ``body`` sent at ``timestamp``."""
+    digest = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, now: float | None = None,
+                     tolerance: int = SIGNATURE_TOLERANCE_SECONDS) -> bool:
+    """What a receiver checks: the signature matches (in constant time) and the timestamp is recent,
+    so a captured request cannot be replayed later."""
+    try:
+        sent = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    if abs((now if now is not None else time.time()) - sent) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, sent, body), signature or "")
+
+
+# -- where a request may go ---------------------------------------------------------------------
+
+def forbidden_reason(address: str) -> str | None:
+    """Why ``address`` is not a public destination (loopback, link-local, private...), or None."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_private:
+        return "private"
+    if ip.is_multicast or ip.is_reserved or ip.is_unspecified or not ip.is_global:
+        return "non-public"
+    return None
+
+
+def resolve_destination(url: str, allow_private: bool) -> tuple[str, int, str]:
+    """Resolve ``url``'s host and check every address it has; return ``(host, port, address to connect to)``.
+
+    Every address is checked, not just the first, and the request then goes to the checked address,
+    so a name that resolves differently a moment later (DNS rebinding) cannot redirect it.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise DeliveryFailed(f"cannot resolve {host}: {exc}") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not allow_private:
+        for address in addresses:
+            reason = forbidden_reason(address)
+            if reason:
+                raise delivery.PermanentDeliveryError(
+                    f"refused: {host} resolves to {address}, a {reason} address; an admin can allow private "
+                    f"destinations in the webhooks settings (allow_private_destinations)")
+    return host, port, addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to a pre-checked address while the Host header names the URL's host."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Like :class:`_PinnedHTTPConnection`, with TLS verified against the URL's host name."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(url: str, body: bytes, headers: dict[str, str], current: dict) -> int:
+    """POST ``body`` to ``url`` (redirects are not followed); return the status or raise."""
+    host, port, address = resolve_destination(url, current["allow_private_destinations"])
+    parts = urlsplit(url)
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(host, port, address, current["timeout_seconds"])
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(65536)
+        status = response.status
+    except (OSError, http.client.HTTPException) as exc:
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        connection.close()
+    if 200 <= status < 300:
+        return status
+    if status >= 500 or status in RETRYABLE_STATUSES:
+        raise DeliveryFailed(f"the receiver answered {status}")
+    raise delivery.PermanentDeliveryError(f"the receiver answered {status}; not retried")
+
+
+# -- payloads ----------------------------------------------------------------------------------
+
+def _task_data(task_id: int | None) -> dict | None:
+    task = Task.get_or_none(Task.id == task_id) if task_id is not None else None
+    if task is None:
+        return None
+    return {"id": task.id, "number": task.number, "title": task.title, "status": task.status,
+            "url": notifications.task_url(task.id)}
+
+
+def _note_data(note: Notification) -> dict:
+    return {"id": note.id, "kind": note.kind, "subject": note.subject, "body": note.body,
+            "created_at": note.created_at.isoformat(), "task": _task_data(note.task_id)}
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _markdown_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in "\\`*_[]()#<>|~" else ch for ch in text)
+
+
+def _chat_lines(note: Notification, items: list[Notification], style: str) -> list[str]:
+    escape = _slack_escape if style == "slack" else _markdown_escape
+
+    def link(text: str, url: str | None) -> str:
+        if url is None:
+            return escape(text)
+        return f"<{url}|{escape(text)}>" if style == "slack" else f"[{escape(text)}]({url})"
+
+    bold = "*" if style == "slack" else "**"
+    lines = [f"{bold}{escape(note.subject)}{bold}"]
+    if items:
+        lines += [f"• {link(item.subject, notifications.task_url(item.task_id))}" for item in items]
+    else:
+        if note.body:
+            lines.append(escape(note.body))
+        if note.task_id is not None:
+            lines.append(link("Open the task", notifications.task_url(note.task_id)))
+    return lines
+
+
+def payload(note: Notification, endpoint: dict) -> dict:
+    """The JSON body for ``endpoint``'s format: the raw event, or a Slack/Mattermost message."""
+    items = notifications.digest_items(note, CHANNEL) if note.kind == notifications.DIGEST_KIND else []
+    if endpoint["format"] == "raw":
+        recipient = note.recipient
+        return {"event": "notification.created", "notification": _note_data(note),
+                "recipient": {"id": recipient.id, "name": recipient.name, "email": recipient.email},
+                "digest_items": [_note_data(item) for item in items]}
+    return {"text": "\n".join(_chat_lines(note, items, endpoint["format"])), "username": "Workdesk"}
+
+
+# -- delivering ---------------------------------------------------------------------------------
+
+def endpoints_for(note: Notification, current: dict) -> list[dict]:
+    """The configured endpoints that take ``note``'s kind (a digest: any of its items' kinds)."""
+    kinds = {note.kind}
+    if note.kind == notifications.DIGEST_KIND:
+        kinds = {item.kind for item in notifications.digest_items(note, CHANNEL)}
+    return [e for e in current["endpoints"] if not e["kinds"] or kinds & set(e["kinds"])]
+
+
+def _send_row(row: WebhookDelivery, current: dict) -> None:
+    endpoint = next((e for e in current["endpoints"] if e["name"] == row.destination), None)
+    if endpoint is None:
+        raise delivery.PermanentDeliveryError(f"the endpoint {row.destination!r} is no longer configured")
+    note = Notification.get_or_none(Notification.id == row.notification_id)
+    if note is None:
+        raise delivery.PermanentDeliveryError("the notification was deleted")
+    body = json.dumps(payload(note, endpoint), ensure_ascii=False, separators=(",", ":")).encode()
+    timestamp = int(time.time())
+    headers = {"Content-Type": "application/json", "User-Agent": "Workdesk-Webhooks/1.0",
+               TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: sign(endpoint["secret"], timestamp, body),
+               EVENT_HEADER: "notification.created", DELIVERY_HEADER: f"{note.id}:{endpoint['name']}"}
+    WebhookDelivery.update(url=endpoint["url"][:2000]).where(WebhookDelivery.id == row.id).execute()
+    status = post(endpoint["url"], body, headers, current)
+    WebhookDelivery.update(response_status=status).where(WebhookDelivery.id == row.id).execute()
+
+
+def deliver(note: Notification) -> list[str]:
+    """Called for each new notification: one ledger row per matching endpoint, each POSTed now."""
+    if not notifications.should_deliver(note, CHANNEL):
+        return []
+    current = settings()
+    wanted = endpoints_for(note, current)
+    if not wanted:
+        return []
+    outcomes = []
+    for row in delivery.record(WebhookDelivery, note.id, [e["name"] for e in wanted]):
+        if row.status != "pending":
+            outcomes.append(row.status)  # a redelivered event: this endpoint was already handled
+            continue
+        outcomes.append(delivery.attempt(row, lambda r: _send_row(r, current), policy(current)))
+    return outcomes
+
+
+def deliver_due(now: dt.datetime, since: dt.datetime | None = None) -> int:
+    """Retry the deliveries whose backoff has passed as of ``now``; returns how many succeeded."""
+    current = settings()
+    sent = 0
+    for row in delivery.due(WebhookDelivery, now):
+        sent += delivery.attempt(row, lambda r: _send_row(r, current), policy(current), now=now) == "sent"
+    return sent
+
+
+def retry_dead_letters(ids) -> int:
+    """An admin's retry: the dead deliveries go out with the next retry run."""
+    return delivery.retry_dead(WebhookDelivery, ids, utcnow())
