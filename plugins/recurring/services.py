@@ -5,9 +5,10 @@ job. Tasks are filed with the core's ``create_task`` as the system, so they take
 checks, audit trail and events as any other task.
 
 Exactly once: each rule is materialised in one ``write_transaction()`` that creates the tasks, their
-``recurring_occurrence`` rows and advances the rule's cursor together. The unique index on
-(rule, occurrence, member) makes a second worker that computed the same occurrence fail on insert;
-its whole transaction is rolled back and the occurrence counts as already done.
+``recurring_occurrence`` rows and advances the rule's cursor together, so a worker killed mid-run
+leaves nothing behind. The unique index on (rule, occurrence, member) makes a second worker that
+computed the same occurrence fail on insert; that task is rolled back (a savepoint around the task
+and its row) and the occurrence counts as already done.
 """
 from __future__ import annotations
 
@@ -326,17 +327,11 @@ def materialise_due(now: dt.datetime) -> dict[str, int]:
 def materialise_rule(rule_id: int, now: dt.datetime) -> dict[str, int]:
     """Settle every occurrence of one rule that is due at ``now``, in one transaction."""
     outcome = {"tasks": 0, "failed": 0, "already_done": 0}
-    try:
-        with write_transaction():
-            rule = Rule.get_or_none(Rule.id == rule_id)
-            if rule is None or rule.status != "active" or rule.next_run_at is None or rule.next_run_at > now:
-                return outcome  # another worker settled it first, or it changed meanwhile
-            _materialise(rule, now, outcome)
-    except peewee.IntegrityError:
-        # A concurrent worker committed one of these occurrences first: it did this work, and our
-        # transaction (tasks, occurrence rows, cursor) is rolled back whole.
-        log.info("recurring rule %s: occurrence already created by another worker", rule_id)
-        return {"tasks": 0, "failed": 0, "already_done": 1}
+    with write_transaction():
+        rule = Rule.get_or_none(Rule.id == rule_id)
+        if rule is None or rule.status != "active" or rule.next_run_at is None or rule.next_run_at > now:
+            return outcome  # another worker settled it first, or it changed meanwhile
+        _materialise(rule, now, outcome)
     return outcome
 
 
@@ -372,10 +367,11 @@ def _materialise(rule: Rule, now: dt.datetime, outcome: dict[str, int]) -> None:
         due, upcoming = _due_slots(rule, schedule, now)
         chosen = _chosen(rule, due, now)
     for slot in chosen:
-        created = _create_occurrence(rule, schedule, slot, now)
+        conflicts_before = outcome["already_done"]
+        created = _create_occurrence(rule, schedule, slot, now, outcome)
         if created is None:
             outcome["failed"] += 1
-        elif created:
+        elif created or outcome["already_done"] > conflicts_before:
             outcome["tasks"] += len(created)
             rule.last_occurrence_at = slot.scheduled
             rule.occurrences_created += 1
@@ -419,7 +415,8 @@ def _round_robin_pick(rule: Rule) -> tuple[int, int]:
     raise ValidationFailed(_("No one to assign."), {"assignee_ids": [_("No one in the rotation is active.")]})
 
 
-def _create_occurrence(rule: Rule, schedule: Schedule, slot: Slot, now: dt.datetime) -> list[Task] | None:
+def _create_occurrence(rule: Rule, schedule: Schedule, slot: Slot, now: dt.datetime,
+                       outcome: dict[str, int]) -> list[Task] | None:
     """File the occurrence's task(s) with their occurrence rows. Returns the tasks ([] when skipped because
     the previous one is still open), or None after recording why it could not be created."""
     try:
@@ -445,14 +442,24 @@ def _create_occurrence(rule: Rule, schedule: Schedule, slot: Slot, now: dt.datet
             local_day = schedule.local(slot.scheduled).date().isoformat()
             tasks = []
             for member_id, assignee_id in targets:
-                task = create_task(
-                    None, title=rule.title.replace("{date}", local_day)[:200], department_id=rule.department_id,
-                    description=rule.description, priority=rule.priority, type=rule.type, fields=dict(rule.fields),
-                    assignee_id=assignee_id, watcher_ids=list(rule.watcher_ids),
-                    due_at=(slot.effective + dt.timedelta(minutes=rule.due_after_minutes)
-                            if rule.due_after_minutes is not None else None))
-                Occurrence.insert(rule_id=rule.id, occurrence_at=slot.scheduled, effective_at=slot.effective,
-                                  member_id=member_id, task_id=task.id, created_at=now).execute()
+                try:
+                    with db.atomic():  # the task and its occurrence row stand or fall together
+                        task = create_task(
+                            None, title=rule.title.replace("{date}", local_day)[:200],
+                            department_id=rule.department_id, description=rule.description, priority=rule.priority,
+                            type=rule.type, fields=dict(rule.fields), assignee_id=assignee_id,
+                            watcher_ids=list(rule.watcher_ids),
+                            due_at=(slot.effective + dt.timedelta(minutes=rule.due_after_minutes)
+                                    if rule.due_after_minutes is not None else None))
+                        Occurrence.insert(rule_id=rule.id, occurrence_at=slot.scheduled, effective_at=slot.effective,
+                                          member_id=member_id, task_id=task.id, created_at=now).execute()
+                except peewee.IntegrityError:
+                    # A concurrent worker (one that read the rule before we committed, or whose lease ran
+                    # out) created this occurrence first: it is done, and our copy is rolled back.
+                    log.info("recurring rule %s: occurrence %s (member %s) already created", rule.id,
+                             slot.scheduled.isoformat(), member_id)
+                    outcome["already_done"] += 1
+                    continue
                 tasks.append(task)
     except WorkdeskError as exc:
         _record_failure(rule, schedule, slot, exc, now)
