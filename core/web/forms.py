@@ -35,7 +35,8 @@ class TaskForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     department_id = SelectField(_l("Department"), coerce=int)
     priority = SelectField(_l("Priority"), default="normal")
-    assignee_id = SelectField(_l("Assignee"), coerce=str, default="")
+    # The choices are a convenience; who may be assigned is the service's decision.
+    assignee_id = SelectField(_l("Assignee"), coerce=str, default="", validate_choice=False)
     due_at = DateTimeLocalField(_l("Due"), format=DATETIME_LOCAL_FORMATS, validators=[Optional()])
     watchers = StringField(_l("Watchers"), description=_l("Email addresses, separated by commas."),
                            validators=[Optional(), Length(max=2000)])

@@ -57,6 +57,14 @@ def _assignee_choices(user: User, department_ids: list[int]) -> list[tuple[str, 
     return choices
 
 
+def _user_id(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValidationFailed(_("Invalid reference."), {"assignee_id": [_("Choose someone from the list.")]})
+    return int(value)
+
+
 def _watcher_ids(text: str | None) -> list[int]:
     emails = [normalise_email(part) for part in re.split(r"[\s,;]+", text or "") if part.strip()]
     found = {u.email: u.id for u in User.select(User.id, User.email).where(User.email.in_(emails))} if emails else {}
@@ -95,7 +103,7 @@ def task_new():
             task = create_task(
                 user, title=form.title.data, department_id=form.department_id.data,
                 description=form.description.data or "", priority=form.priority.data,
-                assignee_id=int(form.assignee_id.data) if form.assignee_id.data else None,
+                assignee_id=_user_id(form.assignee_id.data),
                 due_at=local_to_utc(form.due_at.data, user), watcher_ids=_watcher_ids(form.watchers.data),
                 parent_id=_parent_id(user, form.parent.data))
         except NotFound:
@@ -261,12 +269,9 @@ def task_assign(task_id: int):
     user = current_user()
     form = AssignForm()
 
-    def action():
-        value = form.assignee_id.data
-        if value and not value.isdigit():
-            raise ValidationFailed(_("Invalid reference."), {"assignee_id": [_("Choose someone from the list.")]})
-        assign(user, task_id, int(value) if value else None, _version(form))
-    return _act(task_id, "assign_form", form, action, done=_("The assignee is changed."))
+    return _act(task_id, "assign_form", form,
+                lambda: assign(user, task_id, _user_id(form.assignee_id.data), _version(form)),
+                done=_("The assignee is changed."))
 
 
 @web.route("/tasks/<int:task_id>/take", methods=["POST"])
