@@ -45,12 +45,12 @@ class HealthView(WorkdeskBaseView):
             abort(400)
         return redirect(self.get_url(".index"))
 
-    @expose("/clear-job/<path:name>", methods=("POST",))
-    def clear_job(self, name: str):
+    @expose("/clear-job/<path:job_name>", methods=("POST",))
+    def clear_job(self, job_name: str):
         if AdminForm().validate_on_submit():
             try:
-                health.clear_job_error(name)
-                flash(_("The error of %(job)s is cleared; it runs again on the next tick.", job=name), "success")
+                health.clear_job_error(job_name)
+                flash(_("The error of %(job)s is cleared; it runs again on the next tick.", job=job_name), "success")
             except NotFound as exc:
                 flash(exc.message, "error")
         else:

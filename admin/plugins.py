@@ -7,7 +7,6 @@ import marshmallow
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from core.access import require
 from core.models import PluginState
@@ -68,8 +67,8 @@ class PluginsView(WorkdeskBaseView):
         require(user, MANAGE_PERMISSION)
         return user
 
-    def _info(self, name: str) -> PluginInfo:
-        info = get_registry().plugins.get(name)
+    def _info(self, plugin_name: str) -> PluginInfo:
+        info = get_registry().plugins.get(plugin_name)
         if info is None:
             abort(404)
         return info
@@ -78,38 +77,38 @@ class PluginsView(WorkdeskBaseView):
     def index(self):
         return self.render("workdesk_admin/plugins.html", plugins=plugin_rows(), action_form=AdminForm())
 
-    @expose("/<name>/enable", methods=("POST",))
-    def enable(self, name: str):
+    @expose("/<plugin_name>/enable", methods=("POST",))
+    def enable(self, plugin_name: str):
         self._manager()
-        info = self._info(name)
+        info = self._info(plugin_name)
         form = AdminForm()
         if form.validate_on_submit():
             try:
-                set_plugin_enabled(name, True)
+                set_plugin_enabled(plugin_name, True)
                 flash(_("%(title)s is enabled.", title=info.plugin.title()), "success")
             except PluginError as exc:
                 flash(str(exc), "error")
         return redirect(self.get_url(".index"))
 
-    @expose("/<name>/disable", methods=("GET", "POST"))
-    def disable(self, name: str):
+    @expose("/<plugin_name>/disable", methods=("GET", "POST"))
+    def disable(self, plugin_name: str):
         """GET asks for confirmation (and says the data stays); POST disables."""
         self._manager()
-        info = self._info(name)
+        info = self._info(plugin_name)
         form = AdminForm()
         if request.method == "POST" and form.validate_on_submit():
-            set_plugin_enabled(name, False)
+            set_plugin_enabled(plugin_name, False)
             flash(_("%(title)s is disabled. Its data is kept; enable it again to use it.",
-                    title=info.plugin.title() if info.plugin else name), "success")
+                    title=info.plugin.title() if info.plugin else plugin_name), "success")
             return redirect(self.get_url(".index"))
         return self.render("workdesk_admin/plugin_disable.html", info=info,
-                           title=info.plugin.title() if info.plugin else name, form=form)
+                           title=info.plugin.title() if info.plugin else plugin_name, form=form)
 
-    @expose("/<name>/settings", methods=("GET", "POST"))
-    def settings(self, name: str):
+    @expose("/<plugin_name>/settings", methods=("GET", "POST"))
+    def settings(self, plugin_name: str):
         self._manager()
-        info = self._info(name)
-        plugin = get_registry().get(name)
+        info = self._info(plugin_name)
+        plugin = get_registry().get(plugin_name)
         if plugin is None or plugin.settings_schema is None:
             abort(404)
         form_class = settings_form_class(plugin.settings_schema)
@@ -119,12 +118,12 @@ class PluginsView(WorkdeskBaseView):
                 data, errors = submitted_settings(plugin.settings_schema, form)
                 if not errors:
                     try:
-                        save_plugin_settings(name, data)
+                        save_plugin_settings(plugin_name, data)
                     except marshmallow.ValidationError as exc:
                         errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
                     else:
                         flash(_("Settings of %(title)s saved.", title=plugin.title()), "success")
-                        return redirect(self.get_url(".settings", name=name))
+                        return redirect(self.get_url(".settings", plugin_name=plugin_name))
                 for field_name, messages in errors.items():
                     field = getattr(form, field_name, None)
                     if field is not None:
@@ -134,10 +133,8 @@ class PluginsView(WorkdeskBaseView):
             flash(_("The settings were not saved: correct the marked fields."), "error")
             status = 400
         else:
-            form = form_class(formdata=None, data=form_values(plugin.settings_schema, plugin_settings(name)))
+            form = form_class(formdata=None, data=form_values(plugin.settings_schema, plugin_settings(plugin_name)))
             status = 200
         return self.render("workdesk_admin/plugin_settings.html", info=info, plugin=plugin, form=form,
-                           enabled=get_registry().is_enabled(name)), status
+                           enabled=get_registry().is_enabled(plugin_name)), status
 
-
-PLUGINS_MENU_NAME = _l("Plugins")

@@ -67,10 +67,14 @@ def settings_form_class(schema_class: type[marshmallow.Schema]) -> type[AdminFor
 
 
 def form_values(schema_class: type[marshmallow.Schema], settings: dict[str, Any]) -> dict[str, Any]:
-    """Current settings as the inputs show them."""
+    """Current settings as the inputs show them; the schema's defaults where nothing is stored."""
     values: dict[str, Any] = {}
     for name, field in settings_fields(schema_class).items():
-        value = settings.get(name)
+        value = settings.get(name, field.load_default)
+        if callable(value):
+            value = value()
+        if value is marshmallow.missing:
+            value = None
         if value is None:
             values[name] = False if isinstance(field, mm.Boolean) else ""
         elif isinstance(field, mm.Boolean):

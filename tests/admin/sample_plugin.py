@@ -1,10 +1,15 @@
 """A small plugin for the admin panel's tests: settings of every common kind, an admin view, a veto."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_admin import BaseView, expose
 from marshmallow import Schema, fields, validate
 
-from core import Plugin, hookimpl
+from core import PeriodicJob, Plugin, hookimpl
+
+# Tests append an error message here to make the next run of the sample job fail.
+JOB_FAILURES: list[str] = []
 
 
 class SampleSettings(Schema):
@@ -22,10 +27,16 @@ class SampleReportView(BaseView):
         return "<h1>Sample report</h1>"
 
 
+def tidy_up(now: dt.datetime, since: dt.datetime | None) -> None:
+    if JOB_FAILURES:
+        raise RuntimeError(JOB_FAILURES.pop())
+
+
 class SamplePlugin(Plugin):
     """Sample plugin
 
-    Used by the admin panel's tests; refuses to start work on tasks titled "[frozen]".
+    Used by the admin panel's tests; refuses to start work on tasks titled "[frozen]" and fails to
+    handle the creation of tasks titled "[explode]".
     """
 
     name = "sample"
@@ -45,3 +56,12 @@ class SamplePlugin(Plugin):
         if "[frozen]" in task.title and new_status == "in_progress":
             return "frozen tasks cannot start"
         return None
+
+    @hookimpl
+    def register_jobs(self):
+        return [PeriodicJob("tidy_up", tidy_up, every=dt.timedelta(hours=1), description="Tidies up")]
+
+    @hookimpl
+    def on_task_created(self, task):
+        if "[explode]" in task.title:
+            raise RuntimeError(f"cannot handle task {task.number}")

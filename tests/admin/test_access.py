@@ -36,7 +36,7 @@ def test_other_roles_get_403_and_no_admin_page(client, make_user, login, role, u
 @pytest.mark.parametrize("role", ["manager", "agent", "reviewer", "requester"])
 def test_other_roles_cannot_post_admin_actions(client, make_user, login, csrf_token, role):
     login(client, make_user(role))
-    token = csrf_token(client, "/login")
+    token = csrf_token(client, "/")
     response = client.post("/admin/plugins/sample/enable", data={"csrf_token": token})
     assert response.status_code == 403
 
