@@ -1,0 +1,84 @@
+"""Through the real command line: ``workdesk init``, ``plugins enable`` and ``tick --at`` in separate processes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from .conftest import at
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def workdesk(instance: Path, *args: str) -> subprocess.CompletedProcess:
+    script = Path(sys.executable).with_name("workdesk")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "core.cli"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKDESK_")}
+    env["WORKDESK_INSTANCE"] = str(instance)
+    return subprocess.run([*command, "--instance", str(instance), *args], capture_output=True, text=True,
+                          env=env, cwd=str(ROOT), timeout=120)
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    """A fresh instance made by ``workdesk init`` with the plugin enabled; connected in this process too."""
+    for name in list(os.environ):
+        if name.startswith("WORKDESK_"):
+            monkeypatch.delenv(name)
+    path = tmp_path / "instance"
+    created = workdesk(path, "init", "--admin-email", "ops@example.com", "--admin-password", "long-enough-pw")
+    assert created.returncode == 0, created.stderr
+    enabled = workdesk(path, "plugins", "enable", "recurring")
+    assert enabled.returncode == 0 and "recurring enabled" in enabled.stdout, enabled.stderr
+    from core.app import init_runtime
+    from core.config import load_settings
+    from core.db import db
+    from core.plugins import set_registry
+    init_runtime(load_settings(path))
+    yield path
+    if not db.is_closed():
+        db.close()
+    set_registry(None)
+
+
+def occurrences_local(rule_id: int) -> list[str]:
+    from core.db import db
+    from plugins.recurring.models import Occurrence
+    db.connect(reuse_if_open=True)
+    rows = Occurrence.select().where(Occurrence.rule_id == rule_id).order_by(Occurrence.occurrence_at)
+    times = [row.effective_at.astimezone(ZoneInfo("Europe/Sofia")).strftime("%Y-%m-%d %H:%M") for row in rows]
+    db.close()  # the CLI processes write next; keep no connection (or snapshot) open meanwhile
+    return times
+
+
+def test_tick_at_drives_a_rule_across_daylight_saving_changes(instance):
+    from core.db import db
+    from core.services.users import create_department
+    from plugins.recurring import services
+    department = create_department(None, name="Maintenance")
+    rule = services.create_rule(None, {"title": "Boiler check", "department_id": department.id,
+                                       "timezone": "Europe/Sofia", "dtstart": "2026-03-23T09:00",
+                                       "rrule": "FREQ=WEEKLY;BYDAY=MO", "catch_up": "latest"},
+                                now=at("2026-03-20T00:00Z"))
+    db.close()
+
+    first = workdesk(instance, "tick", "--at", "2026-03-23T09:00:00+02:00")
+    assert first.returncode == 0, first.stderr
+    assert "recurring.materialise: ran" in first.stdout
+    assert occurrences_local(rule.id) == ["2026-03-23 09:00"]
+    # After the spring change 09:00 local is 06:00 UTC: a minute before, nothing; at 06:00 UTC, the task.
+    workdesk(instance, "tick", "--at", "2026-03-30T05:59:00Z")
+    assert occurrences_local(rule.id) == ["2026-03-23 09:00"]
+    workdesk(instance, "tick", "--at", "2026-03-30T06:00:00Z")
+    assert occurrences_local(rule.id) == ["2026-03-23 09:00", "2026-03-30 09:00"]
+    # Months later, after the autumn change (the worker was off meanwhile: only the latest is created).
+    late = workdesk(instance, "tick", "--at", "2026-10-26T09:00:00+02:00")
+    assert late.returncode == 0, late.stderr
+    assert occurrences_local(rule.id) == ["2026-03-23 09:00", "2026-03-30 09:00", "2026-10-26 09:00"]
+    again = workdesk(instance, "tick", "--at", "2026-10-26T09:00:00+02:00")  # the same instant twice: no duplicate
+    assert again.returncode == 0
+    assert len(occurrences_local(rule.id)) == 3
