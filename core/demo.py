@@ -67,7 +67,7 @@ def load_demo(task_count: int = 300, seed: int = 7) -> dict[str, int]:
     for n in range(task_count):
         dept_name = rng.choice(list(DEPARTMENTS))
         dept = depts[dept_name]
-        staff = members[dept_name]
+        staff = [p for p in members[dept_name] if p.has_permission("task.assign")]
         reporter = rng.choice(requesters + staff)
         title = rng.choice(DEPARTMENTS[dept_name]).format(room=rng.choice(ROOMS), n=rng.randint(2, 999),
                                                           who=rng.choice(PEOPLE))

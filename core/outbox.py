@@ -102,7 +102,7 @@ def _call(handler, kwargs: dict[str, Any]):
     return handler(**kwargs)
 
 
-def process(event: OutboxEvent) -> bool:
+def process(event: OutboxEvent, now: dt.datetime | None = None) -> bool:
     """Deliver one claimed event to every handler not yet done with it. True when the event is finished."""
     from .plugins import record_plugin_error
     kind = EVENT_KINDS.get(event.kind)
@@ -134,7 +134,7 @@ def process(event: OutboxEvent) -> bool:
     with write_transaction():
         if pending:
             delay = dt.timedelta(seconds=min(3600, 2 ** event.attempts))
-            OutboxEvent.update(claimed_until=None, claimed_by=None, available_at=utcnow() + delay,
+            OutboxEvent.update(claimed_until=None, claimed_by=None, available_at=(now or utcnow()) + delay,
                                last_error="some handlers failed; retrying").where(OutboxEvent.id == event.id).execute()
         else:
             OutboxEvent.update(done_at=utcnow(), claimed_until=None).where(OutboxEvent.id == event.id).execute()
@@ -150,7 +150,7 @@ def drain(limit: int = 500, worker_id: str = WORKER_ID, now: dt.datetime | None 
             break
         for event in batch:
             try:
-                process(event)
+                process(event, now=now)
             except Exception:
                 # The lease expires and another attempt follows; never crash the worker loop.
                 log.exception("processing outbox event %s failed", event.id)

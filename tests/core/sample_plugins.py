@@ -145,7 +145,7 @@ class DispatchPlugin(Plugin):
 class SlowPlugin(Plugin):
     """Slow
 
-    The first delivery of each event hangs (to be killed); redeliveries complete.
+    The first delivery it ever sees hangs (for the test to kill the worker); every other completes.
     """
     name = "slow"
 
@@ -155,12 +155,8 @@ class SlowPlugin(Plugin):
 
     @hookimpl
     def on_task_created(self, task, event):
-        marker = Path(os.environ["SLOW_MARKER_DIR"]) / f"started-{event['id']}"
+        marker = Path(os.environ["SLOW_MARKER_DIR"]) / "hung"
         if not marker.exists():
-            marker.write_text(str(os.getpid()))
+            marker.write_text(f"{os.getpid()} {event['id']}")
             time.sleep(120)
         _record(self.name, event, "created", task.title)
-
-
-def broken_import():
-    raise ImportError("this plugin's module cannot be imported")

@@ -1,0 +1,70 @@
+"""Versioned migrations: safe to run twice, additive, per owner, on both databases."""
+import sys
+
+import pytest
+
+from core import migrate
+from core.db import db
+from core.models import Role, SchemaVersion, Task
+from core.plugins import get_registry
+from core.schema import upgrade_all
+from core.services import tasks
+
+pytestmark = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
+
+
+def test_upgrade_twice_changes_nothing_and_keeps_data(workdesk_app, make_department, make_user):
+    dept = make_department()
+    agent = make_user("agent", departments=[dept])
+    tasks.create_task(agent, title="keep me", department_id=dept.id)
+    Role.update(permissions=["task.create"]).where(Role.name == "requester").execute()  # an admin's edit
+    versions = {row.owner: row.version for row in SchemaVersion.select()}
+    second = upgrade_all(get_registry())
+    assert all(old == new for old, new in second.values())
+    assert {row.owner: row.version for row in SchemaVersion.select()} == versions
+    assert Task.get().title == "keep me"
+    assert Role.get(Role.name == "requester").permissions == ["task.create"]  # seeding never overwrites
+
+
+@pytest.fixture
+def migration_package(tmp_path, monkeypatch):
+    package = tmp_path / "demo_migrations"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "0001_create.py").write_text(
+        "def upgrade(migrator, database):\n"
+        "    database.execute_sql('CREATE TABLE demo_note (id INTEGER PRIMARY KEY, body TEXT)')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield package
+    for name in [m for m in sys.modules if m.startswith("demo_migrations")]:
+        del sys.modules[name]
+
+
+def test_a_later_migration_adds_a_column_without_touching_rows(workdesk_app, migration_package):
+    assert migrate.upgrade("demo", "demo_migrations") == (0, 1)
+    db.execute_sql("INSERT INTO demo_note (id, body) VALUES (1, 'hello')")
+    (migration_package / "0002_add_colour.py").write_text(
+        "from peewee import CharField\n"
+        "from playhouse.migrate import migrate\n"
+        "def upgrade(migrator, database):\n"
+        "    migrate(migrator.add_column('demo_note', 'colour', CharField(default='blue')))\n")
+    assert migrate.upgrade("demo", "demo_migrations") == (1, 2)
+    assert migrate.upgrade("demo", "demo_migrations") == (2, 2)
+    assert db.execute_sql("SELECT body, colour FROM demo_note").fetchall() == [("hello", "blue")]
+
+
+def test_a_failing_migration_leaves_the_previous_version(workdesk_app, migration_package):
+    (migration_package / "0002_broken.py").write_text(
+        "def upgrade(migrator, database):\n"
+        "    database.execute_sql('CREATE TABLE demo_half (id INTEGER PRIMARY KEY)')\n"
+        "    raise RuntimeError('boom')\n")
+    with pytest.raises(RuntimeError):
+        migrate.upgrade("demo", "demo_migrations")
+    assert migrate.current_version("demo") == 1
+    assert "demo_half" not in db.get_tables()
+
+
+def test_gaps_in_numbering_are_refused(workdesk_app, migration_package):
+    (migration_package / "0003_skip.py").write_text("def upgrade(migrator, database):\n    pass\n")
+    with pytest.raises(migrate.MigrationError, match="without gaps"):
+        migrate.upgrade("demo", "demo_migrations")
