@@ -1,0 +1,222 @@
+"""The email plugin against real SMTP servers on 127.0.0.1: delivery, bodies, preferences, digest,
+refusal, timeouts, retries with backoff, credentials and idempotency."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core.jobs import run_due_jobs
+from core.models import OutboxDelivery, OutboxEvent
+from core.notifications import DIGEST_KIND, Notification, notify, set_preferences
+from core.notifications.digest import send_digests
+from core.outbox import process
+from core.plugins import save_plugin_settings
+from core.services import tasks
+from plugins.email.models import EmailDelivery
+from plugins.email.services import deliver_due, retry_dead_letters
+
+from .conftest import password_checker
+
+
+@pytest.fixture
+def people(make_department, make_user):
+    dept = make_department()
+    return dept, make_user("manager", [dept], name="Mia Manager"), make_user("agent", [dept], name="Al Agent")
+
+
+def later(seconds: float) -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
+
+
+def test_an_assignment_is_mailed_as_text_and_html_with_a_link_to_the_task(smtp_server, enable_plugin, people,
+                                                                          make_task, drain_events):
+    server = smtp_server()
+    enable_plugin("email", **server.settings())
+    dept, boss, agent = people
+    task = make_task(boss, dept, title="Boiler <leaks> & drips")
+    tasks.assign(boss, task.id, agent.id)
+    drain_events()
+
+    assert len(server.messages) == 1
+    to, message = server.messages[0]
+    assert to == agent.email and message["To"] == agent.email and message["From"] == "desk@example.com"
+    assert message["Subject"] == f"Assigned to you: #{task.number} Boiler <leaks> & drips"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    link = f"https://desk.example.com/tasks/{task.id}"
+    assert "Mia Manager assigned" in text and f"Open the task: {link}" in text
+    assert f'<a href="{link}">Open the task</a>' in html
+    assert "Boiler &lt;leaks&gt; &amp; drips" in html and "<leaks>" not in html
+    row = EmailDelivery.get()
+    assert (row.status, row.attempts, row.destination) == ("sent", 1, agent.email)
+
+
+def test_a_redelivered_event_does_not_send_twice(smtp_server, enable_plugin, make_user, drain_events):
+    server = smtp_server()
+    enable_plugin("email", **server.settings())
+    user = make_user()
+    note = notify(user, "x.test", "Once only")
+    drain_events()
+    event = [e for e in OutboxEvent.select() if e.payload.get("notification_id") == note.id][0]
+    # As if the worker died after sending but before recording its handlers as done.
+    OutboxDelivery.delete().where(OutboxDelivery.event == event).execute()
+    process(OutboxEvent.get_by_id(event.id))
+    assert server.handler.by_notification() == [str(note.id)]
+    assert EmailDelivery.select().count() == 1
+
+
+def test_preferences_keep_a_kind_out_of_email_but_in_the_inbox(smtp_server, enable_plugin, make_user, drain_events):
+    server = smtp_server()
+    enable_plugin("email", **server.settings())
+    user = make_user()
+    set_preferences(user, channels={"task.commented": {"email": False}})
+    notify(user, "task.commented", "Not by mail")
+    wanted = notify(user, "task.assigned", "By mail")
+    drain_events()
+    assert server.handler.by_notification() == [str(wanted.id)]
+    assert Notification.select().where(Notification.recipient == user).count() == 2
+
+
+def test_a_digest_user_gets_one_summary_email(smtp_server, enable_plugin, make_user, make_department, make_task,
+                                              drain_events):
+    server = smtp_server()
+    enable_plugin("email", **server.settings())
+    dept = make_department()
+    user = make_user("agent", [dept])
+    set_preferences(user, digest="hourly")
+    task = make_task(user, dept, title="Fence")
+    first = notify(user, "task.assigned", "First", task=task)
+    notify(user, "task.commented", "Second")
+    drain_events()
+    assert server.messages == []
+    assert send_digests(first.created_at.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)) == 1
+    drain_events()
+    assert len(server.messages) == 1
+    _to, message = server.messages[0]
+    assert message["Subject"].startswith("2 notifications since")
+    text = message.get_body(("plain",)).get_content()
+    assert "- First" in text and f"https://desk.example.com/tasks/{task.id}" in text and "- Second" in text
+    digest = Notification.get(Notification.kind == DIGEST_KIND)
+    assert message["X-Workdesk-Notification"] == str(digest.id)
+
+
+def test_a_refusing_server_makes_a_dead_letter_that_an_admin_can_retry(smtp_server, enable_plugin, make_user,
+                                                                       drain_events):
+    refusing, good = smtp_server("refuse"), smtp_server()
+    enable_plugin("email", **refusing.settings())
+    user = make_user()
+    note = notify(user, "x.test", "Refused")
+    drain_events()
+    row = EmailDelivery.get()
+    assert row.status == "dead" and row.attempts == 1
+    assert "refused the recipient" in row.last_error and "550" in row.last_error
+    assert deliver_due(later(7 * 3600)) == 0  # dead letters are not retried on their own
+
+    save_plugin_settings("email", good.settings())
+    assert retry_dead_letters([row.id]) == 1
+    assert deliver_due(later(1)) == 1
+    assert good.handler.by_notification() == [str(note.id)]
+    assert EmailDelivery.get_by_id(row.id).status == "sent"
+
+
+def test_a_busy_server_is_retried_with_exponential_backoff(smtp_server, enable_plugin, make_user, drain_events):
+    busy = smtp_server("busy")
+    enable_plugin("email", **busy.settings(retry_base_seconds=30))
+    user = make_user()
+    notify(user, "x.test", "Later")
+    drain_events()
+    row = EmailDelivery.get()
+    assert row.status == "retry" and row.attempts == 1 and "451" in row.last_error
+    first_wait = (row.next_attempt_at - row.last_attempt_at).total_seconds()
+    assert first_wait == 30
+
+    assert deliver_due(row.next_attempt_at - dt.timedelta(seconds=1)) == 0  # not yet due
+    assert EmailDelivery.get_by_id(row.id).attempts == 1
+    deliver_due(row.next_attempt_at)
+    row = EmailDelivery.get_by_id(row.id)
+    assert row.attempts == 2 and (row.next_attempt_at - row.last_attempt_at).total_seconds() == 60
+
+    busy.handler.mode = "accept"
+    assert deliver_due(row.next_attempt_at) == 1
+    row = EmailDelivery.get_by_id(row.id)
+    assert row.status == "sent" and row.attempts == 3 and len(busy.messages) == 1
+
+
+def test_a_server_that_times_out_is_retried_then_given_up(smtp_server, enable_plugin, make_user, drain_events):
+    slow = smtp_server("slow", delay=5)
+    enable_plugin("email", **slow.settings(timeout_seconds=0.5, max_attempts=2, retry_base_seconds=10))
+    user = make_user()
+    notify(user, "x.test", "Slow")
+    drain_events()
+    row = EmailDelivery.get()
+    assert row.status == "retry" and "timed out" in row.last_error.lower()
+    deliver_due(row.next_attempt_at)
+    row = EmailDelivery.get_by_id(row.id)
+    assert row.status == "dead" and row.attempts == 2 and row.next_attempt_at is None
+
+
+def test_credentials_are_used_and_a_wrong_password_is_retried(smtp_server, enable_plugin, make_user, drain_events):
+    server = smtp_server(authenticator=password_checker("desk", "s3cret-pass"))
+    enable_plugin("email", **server.settings(username="desk", password="wrong"))
+    user = make_user()
+    notify(user, "x.test", "Authenticated")
+    drain_events()
+    row = EmailDelivery.get()
+    assert row.status == "retry" and "535" in row.last_error and server.messages == []
+    save_plugin_settings("email", server.settings(username="desk", password="s3cret-pass"))
+    assert deliver_due(row.next_attempt_at) == 1 and len(server.messages) == 1
+
+
+def test_the_retry_job_runs_from_the_periodic_jobs(smtp_server, enable_plugin, make_user, drain_events):
+    busy = smtp_server("busy")
+    enable_plugin("email", **busy.settings())
+    notify(make_user(), "x.test", "Via the job")
+    drain_events()
+    busy.handler.mode = "accept"
+    results = run_due_jobs(now=EmailDelivery.get().next_attempt_at)
+    assert results["email.retry_deliveries"] == "ran" and len(busy.messages) == 1
+
+
+def test_a_disabled_plugin_sends_nothing(smtp_server, enable_plugin, make_user, drain_events):
+    server = smtp_server()
+    enable_plugin("email", **server.settings())
+    from core.plugins import set_plugin_enabled
+    set_plugin_enabled("email", False)
+    notify(make_user(), "x.test", "Nobody hears")
+    drain_events()
+    assert server.messages == [] and EmailDelivery.select().count() == 0
+
+
+def test_settings_are_validated(enable_plugin):
+    enable_plugin("email")
+    import marshmallow
+    with pytest.raises(marshmallow.ValidationError) as exc:
+        save_plugin_settings("email", {"port": 70000, "security": "tls", "from_address": "nobody"})
+    assert set(exc.value.messages) == {"port", "security", "from_address"}
+
+
+def test_admin_lists_the_delivery_log_and_retries_a_dead_letter(smtp_server, enable_plugin, make_user, drain_events,
+                                                                client, login):
+    import re
+    refusing = smtp_server("refuse")
+    enable_plugin("email", **refusing.settings())
+    notify(make_user(), "x.test", "Bounced <b>subject</b>")
+    drain_events()
+    row = EmailDelivery.get()
+    admin, agent = make_user("admin"), make_user("agent")
+
+    login(client, agent)
+    assert client.get("/admin/email/dead-letters/").status_code == 403
+    login(client, admin)
+    log = client.get("/admin/email/deliveries/")
+    assert log.status_code == 200 and "Bounced &lt;b&gt;subject&lt;/b&gt;" in log.get_data(as_text=True)
+    page = client.get("/admin/email/dead-letters/").get_data(as_text=True)
+    assert "refused the recipient" in page
+    assert client.post(f"/admin/email/dead-letters/retry/{row.id}").status_code == 400  # no CSRF token
+    token = re.search(rf'action="/admin/email/dead-letters/retry/{row.id}".*?name="csrf_token" value="([^"]+)"',
+                      page, re.S).group(1)
+    answer = client.post(f"/admin/email/dead-letters/retry/{row.id}", data={"csrf_token": token},
+                         follow_redirects=True)
+    assert "1 delivery will be retried" in answer.get_data(as_text=True)
+    assert EmailDelivery.get_by_id(row.id).status == "retry"
