@@ -1,15 +1,17 @@
 """What every admin view shares: who may enter, the CSRF-carrying form base and safe CSV export."""
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from typing import Any, Callable
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.peewee import ModelView
+from flask_admin.model import typefmt
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
 from wtforms import Form
 
 from core.auth import current_user
@@ -90,6 +92,20 @@ class WorkdeskBaseView(AdminAccessMixin, BaseView):
     """A hand-written admin page."""
 
 
+def _local_time(view, value: dt.datetime, name: str) -> str:
+    return format_datetime(value, "short")  # in the admin's own time zone
+
+
+def _iso_time(view, value: dt.datetime, name: str) -> str:
+    return value.isoformat()
+
+
+def person_name(view, context, model, name) -> str:
+    """A user column shown by name (``User.__str__`` adds the email, too long for a list)."""
+    person = getattr(model, name)
+    return person.name if person is not None else ""
+
+
 def live_options(query: Callable[[], list[tuple[str, str]]]) -> Callable[[], list[tuple[str, str]]]:
     """Filter options read from the database on each request (people and departments change)."""
     def options() -> list[tuple[str, str]]:
@@ -104,6 +120,9 @@ class WorkdeskModelView(AdminAccessMixin, ModelView):
     page_size = 50
     can_set_page_size = True
     export_max_rows = 10000
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.datetime: _local_time}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.datetime: _local_time}
+    column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: _iso_time}
 
     def get_export_value(self, model, name):
         return escape_csv_cell(super().get_export_value(model, name))
@@ -120,8 +139,3 @@ class WorkdeskModelView(AdminAccessMixin, ModelView):
                 "options": [(key, str(label)) for key, label in options] if options else None,
                 "type": flt.data_type})
         return groups
-
-
-def text_cell(value: Any) -> Markup:
-    """Escape explicitly where a formatter builds HTML around user text."""
-    return escape("" if value is None else str(value))

@@ -19,7 +19,7 @@ from core.plugins import get_registry
 from core.schema import all_permissions
 from core.services import users as user_service
 
-from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options
+from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options, person_name
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -86,6 +86,9 @@ class UserView(WorkdeskModelView):
                       filters.BooleanEqualFilter(User.is_active, _l("Active")))
     can_export = True
     column_export_list = ("name", "email", "role", "is_active", "created_at")
+
+    def search_placeholder(self) -> str:
+        return _("Search names and emails")
 
     def get_create_form(self):
         return UserCreateForm
@@ -208,6 +211,11 @@ class DepartmentView(WorkdeskModelView):
     column_sortable_list = ("name",)
     column_default_sort = "name"
     column_labels = {"parent": _l("Inside")}
+
+    column_formatters = {"head": person_name}
+
+    def search_placeholder(self) -> str:
+        return _("Search department names")
 
     def department_tree(self) -> list[dict]:
         return department_tree()

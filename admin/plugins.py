@@ -1,6 +1,7 @@
 """The plugins page: every discovered plugin, one-click enable/disable, and a settings form per plugin."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import marshmallow
@@ -43,6 +44,11 @@ def plugin_rows() -> list[PluginRow]:
     return rows
 
 
+def _paragraphs(text: str) -> str:
+    """A docstring's wrapped lines joined into paragraphs (blank lines stay paragraph breaks)."""
+    return re.sub(r"(?<!\n)\n(?!\n)", " ", text)
+
+
 def _row(name: str, info: PluginInfo, state: PluginState | None, enabled: bool) -> PluginRow:
     plugin = info.plugin
     errors = [e for e in (info.error, info.incompatible and _("Incompatible: %(why)s", why=info.incompatible),
@@ -55,7 +61,7 @@ def _row(name: str, info: PluginInfo, state: PluginState | None, enabled: bool) 
         status = "enabled" if enabled else "disabled"
     return PluginRow(name=name, title=plugin.title() if plugin else name,
                      version=plugin.version if plugin else "?",
-                     description=plugin.description() if plugin else "", source=info.source, state=status,
+                     description=_paragraphs(plugin.description()) if plugin else "", source=info.source, state=status,
                      errors=errors, has_settings=bool(plugin and plugin.settings_schema),
                      last_error_at=state.last_error_at if state and state.last_error else None)
 

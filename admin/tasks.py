@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from flask import flash, request
+from flask import flash, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import filters
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from markupsafe import Markup
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -20,7 +21,7 @@ from core.errors import WorkdeskError
 from core.models import PRIORITIES, STATUSES, Comment, Department, Task, TaskEvent, User
 from core.services import tasks as task_service
 
-from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options
+from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options, person_name
 
 NOBODY = "none"
 
@@ -102,6 +103,22 @@ def _tz() -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+STATUS_BADGES = {"new": "info", "open": "primary", "in_progress": "warning", "waiting": "secondary",
+                 "resolved": "success", "closed": "dark"}
+PRIORITY_BADGES = {"low": "light", "normal": "secondary", "high": "warning", "urgent": "danger"}
+
+
+def _badge(classes: dict[str, str]):
+    def formatter(view, context, model, name) -> Markup:
+        value = getattr(model, name)
+        return Markup('<span class="badge badge-{}">{}</span>').format(classes.get(value, "light"), value)
+    return formatter
+
+
+def _title_link(view, context, model, name) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(url_for(".details_view", id=model.id), model.title)
+
+
 def _json_text(view, context, model, name) -> str:
     return json.dumps(getattr(model, name), ensure_ascii=False, sort_keys=True)
 
@@ -121,8 +138,11 @@ class TaskView(WorkdeskModelView):
     column_sortable_list = ("number", "title", "status", "priority", ("department", Department.name), "due_at",
                             "created_at", "updated_at")
     column_default_sort = ("number", True)
-    column_formatters = {"fields": _json_text}
-    column_formatters_detail = {"fields": _json_text}
+    column_formatters = {"title": _title_link, "status": _badge(STATUS_BADGES), "priority": _badge(PRIORITY_BADGES),
+                         "assignee": person_name, "fields": _json_text}
+    column_formatters_detail = {"fields": _json_text, "assignee": person_name, "reporter": person_name,
+                                "status": _badge(STATUS_BADGES), "priority": _badge(PRIORITY_BADGES)}
+    column_formatters_export = {"assignee": lambda view, context, model, name: person_name(view, context, model, name)}
     column_labels = {"number": "#", "due_at": _l("Due"), "updated_at": _l("Updated")}
     column_filters = (
         filters.FilterEqual(Task.status, _l("Status"), options=[(s, s) for s in STATUSES]),
@@ -136,6 +156,9 @@ class TaskView(WorkdeskModelView):
         filters.DateTimeBetweenFilter(Task.due_at, _l("Due (UTC)")),
         filters.FilterEmpty(Task.due_at, _l("Due (UTC)")),
     )
+
+    def search_placeholder(self) -> str:
+        return _("Search titles and descriptions")
 
     # Bulk-action parameters come from the controls rendered inside the action form.
     def bulk_options(self) -> dict[str, list[tuple[str, str]]]:
@@ -230,6 +253,10 @@ class CommentView(WorkdeskModelView):
     can_delete = False
     can_view_details = True
     column_list = ("task", "author", "body", "created_at")
+    column_formatters = {"author": person_name}
+
+    def search_placeholder(self) -> str:
+        return _("Search comments")
     column_searchable_list = (Comment.body,)
     column_sortable_list = ("created_at",)
     column_default_sort = ("created_at", True)
@@ -254,8 +281,8 @@ class AuditView(WorkdeskModelView):
     column_sortable_list = ("at", "task_number", "kind")
     column_default_sort = ("at", True)
     column_labels = {"task_number": _l("Task #"), "at": _l("When (UTC)")}
-    column_formatters = {"changes": _changes_text}
-    column_formatters_detail = {"changes": _changes_text}
+    column_formatters = {"changes": _changes_text, "actor": person_name}
+    column_formatters_detail = {"changes": _changes_text, "actor": person_name}
     column_formatters_export = {"changes": lambda view, context, model, name: _changes_text(view, context, model, name)}
     column_filters = (
         filters.IntEqualFilter(TaskEvent.task_number, _l("Task #")),
