@@ -39,12 +39,12 @@ def _role(name: str) -> Role:
     return role
 
 
-def _departments(ids: Iterable[int]) -> list[Department]:
+def _departments(ids: Iterable[int], field: str = "department_ids") -> list[Department]:
     found = []
     for dept_id in dict.fromkeys(ids or ()):
         dept = Department.get_or_none(Department.id == dept_id)
         if dept is None:
-            raise ValidationFailed(_("Invalid reference."), {"department_ids": [_("No department with id %(id)s.", id=dept_id)]})
+            raise ValidationFailed(_("Invalid reference."), {field: [_("No department with id %(id)s.", id=dept_id)]})
         found.append(dept)
     return found
 
@@ -136,7 +136,7 @@ def create_department(actor: User | None, *, name: str, parent_id: int | None = 
     with write_transaction():
         if Department.select().where(Department.name == name).exists():
             raise ValidationFailed(_("Invalid value."), {"name": [_("A department with this name exists.")]})
-        parent = _departments([parent_id])[0] if parent_id is not None else None
+        parent = _departments([parent_id], "parent_id")[0] if parent_id is not None else None
         head = User.get_or_none(User.id == head_id) if head_id is not None else None
         if head_id is not None and head is None:
             raise ValidationFailed(_("Invalid reference."), {"head_id": [_("No user with id %(id)s.", id=head_id)]})
@@ -158,7 +158,7 @@ def update_department(actor: User, department_id: int, changes: dict) -> Departm
             dept.name = name
         if "parent_id" in changes:
             parent_id = changes["parent_id"]
-            parent = _departments([parent_id])[0] if parent_id is not None else None
+            parent = _departments([parent_id], "parent_id")[0] if parent_id is not None else None
             node = parent
             while node is not None:  # no cycles in the tree
                 if node.id == dept.id:
