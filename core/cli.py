@@ -267,6 +267,8 @@ def run(ctx, host, port, no_worker, threads):
     if not no_worker:
         child = subprocess.Popen([sys.executable, "-m", "core.cli", "--instance", str(_instance(ctx)), "worker"])
     from waitress import serve
+    # SIGTERM must unwind through `finally` so the worker child is stopped with the server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"Workdesk on http://{host}:{port}/ (worker: {'pid ' + str(child.pid) if child else 'none'})")
     try:
         serve(app, host=host, port=port, threads=threads, ident="workdesk", _quiet=True)
