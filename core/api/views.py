@@ -43,7 +43,7 @@ def _created(body: dict[str, Any], location: str):
 
 @api.post("/auth/token")
 @api_operation("Issue an API token", tags=["auth"], request=TokenRequestSchema, response=TokenResponseSchema,
-               status=201, errors=[429], public=True)
+               status=201, errors=[401, 429], public=True)
 def issue_api_token():
     """Exchange email and password for a bearer token. More than 10 failures within a minute for one
     email or one client address answer 429 until the minute has passed."""
