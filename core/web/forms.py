@@ -116,8 +116,8 @@ class QueueFilterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.priority.choices = [("", _l("Any priority")), *priority_choices()]
-        self.status.choices = [("", _l("Any open status"))] + [
+        self.priority.choices = [("", _l("Any")), *priority_choices()]
+        self.status.choices = [("", _l("Any"))] + [
             (s, str(STATUS_LABELS[s])) for s in ("new", "open", "in_progress", "waiting")]
 
 

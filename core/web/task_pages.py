@@ -132,13 +132,15 @@ def _when(value: Any) -> str:
         return str(value)
 
 
-def _describe_change(field: str, old: Any, new: Any, names: dict[int, str]) -> str | None:
+def _describe_change(field: str, old: Any, new: Any, names: dict[int, str], actor_id: int | None) -> str | None:
     """One readable phrase for one changed field of an audit-trail entry (None: not worth a line)."""
     if field == "status":
         return _("changed the status from %(old)s to %(new)s", old=status_label(old), new=status_label(new))
     if field == "assignee_id":
         if new is None:
             return _("unassigned %(old)s", old=names.get(old, _("someone")))
+        if new == actor_id:
+            return _("took it")
         return _("assigned it to %(new)s", new=names.get(new, _("a former user")))
     if field == "priority":
         return _("changed the priority from %(old)s to %(new)s", old=priority_label(old), new=priority_label(new))
@@ -176,7 +178,7 @@ def timeline(task: Task) -> list[dict[str, Any]]:
             phrases = [_("filed the task")]
             assignee = event.changes.get("assignee_id", [None, None])[1]
             if assignee:
-                phrases.append(_("assigned it to %(new)s", new=names.get(assignee, _("a former user"))))
+                phrases.append(_describe_change("assignee_id", None, assignee, names, event.actor_id))
         elif event.kind == "commented":
             phrases = [_("commented")]
         elif event.kind == "watched":
@@ -184,7 +186,8 @@ def timeline(task: Task) -> list[dict[str, Any]]:
         elif event.kind == "unwatched":
             phrases = [_("stopped watching")]
         else:
-            phrases = [p for f, (old, new) in event.changes.items() if (p := _describe_change(f, old, new, names))]
+            phrases = [p for f, (old, new) in event.changes.items()
+                       if (p := _describe_change(f, old, new, names, event.actor_id))]
         if phrases:
             entries.append({"at": event.at, "actor": actor, "text": "; ".join(phrases), "kind": event.kind})
     return entries

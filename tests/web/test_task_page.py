@@ -188,7 +188,7 @@ def test_the_audit_trail_reads_as_a_timeline(client, login, cast, task):
     page = client.get(f"/tasks/{task.id}").text
     timeline = page[page.index('<ol class="timeline">'):]
     for text in ("<strong>Rita Requester</strong> filed the task",
-                 "<strong>Ana Agent</strong> assigned it to Ana Agent",
+                 "<strong>Ana Agent</strong> took it",
                  "changed the status from New to Open",
                  "<strong>Ana Agent</strong> commented",
                  "renamed it from “Projector flickers” to “Projector flickers badly”",
