@@ -10,7 +10,6 @@ from flask_admin import BaseView
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.model import typefmt
 from flask_babel import format_datetime
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import Form
 

@@ -1,8 +1,11 @@
 """The admin home page and the health panel."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, flash, redirect
 from flask_admin import AdminIndexView, expose
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
 from core import health
@@ -31,7 +34,8 @@ class HealthView(WorkdeskBaseView):
 
     @expose("/")
     def index(self):
-        return self.render("workdesk_admin/health.html", report=health.health_report(), form=AdminForm())
+        return self.render("workdesk_admin/health.html", report=health.health_report(), form=AdminForm(),
+                           duration=lambda seconds: format_timedelta(dt.timedelta(seconds=seconds), threshold=1))
 
     @expose("/retry-event/<int:event_id>", methods=("POST",))
     def retry_event(self, event_id: int):

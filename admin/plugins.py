@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 import marshmallow
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _
 

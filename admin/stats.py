@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
-from core.models import STATUSES, Department, Task, User
+from core.models import Department, Task, User
 
 OPEN_STATUSES = ("new", "open", "in_progress", "waiting")
 
@@ -54,8 +54,9 @@ def home_figures(now: dt.datetime, timezone: str = "UTC") -> HomeFigures:
                         .group_by(Task.assignee).tuples())
     overdue_by_user = dict(Task.select(Task.assignee, fn.COUNT(Task.id))
                            .where(overdue_condition & Task.assignee.is_null(False)).group_by(Task.assignee).tuples())
-    for user in User.select().where(User.id.in_(list(open_by_user)) if open_by_user else (User.id < 0)):
-        workload.append({"user": user, "open": open_by_user.get(user.id, 0), "overdue": overdue_by_user.get(user.id, 0)})
+    for user in (User.select().where(User.id.in_(list(open_by_user))) if open_by_user else []):
+        workload.append({"user": user, "open": open_by_user.get(user.id, 0),
+                         "overdue": overdue_by_user.get(user.id, 0)})
     workload.sort(key=lambda w: (-w["open"], w["user"].name))
     return HomeFigures(
         statuses=statuses,
@@ -71,4 +72,4 @@ def home_figures(now: dt.datetime, timezone: str = "UTC") -> HomeFigures:
     )
 
 
-__all__ = ["home_figures", "week_start", "HomeFigures", "STATUSES"]
+__all__ = ["home_figures", "week_start", "HomeFigures"]

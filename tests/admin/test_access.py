@@ -42,7 +42,6 @@ def test_other_roles_cannot_post_admin_actions(client, make_user, login, csrf_to
 
 
 def test_role_with_admin_access_gets_in(client, make_user, login, admin, csrf_token):
-    from core.models import Role
     from core.services.users import create_role
     create_role(admin, name="auditor", permissions=["admin.access"])
     auditor = make_user("auditor")

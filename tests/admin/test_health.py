@@ -51,6 +51,7 @@ def test_queue_depth_counts_queue_and_outbox(admin, department, make_task):
     assert depth["total"] == depth["queue_pending"] + 1
 
 
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 def test_failed_delivery_is_listed_and_retried(client, admin, csrf_token, department, make_task, enable_plugin,
                                                drain_events):
     enable_plugin("sample", greeting="hi")
@@ -128,3 +129,17 @@ def test_health_api_with_token_and_refusals(workdesk_app, make_user):
     g.pop("user", None)
     admin_token = issue_token(make_user("admin"))
     assert client.get("/api/v1/health", headers={"Authorization": f"Bearer {admin_token}"}).status_code == 200
+
+
+def test_queue_depth_on_redis(workdesk_app, redis_url):
+    import uuid
+
+    from core.queue import configure_queue, drain_outbox_task, queue
+    configure_queue(redis_url, name=f"wd-health-{uuid.uuid4().hex[:8]}")
+    try:
+        drain_outbox_task()
+        drain_outbox_task()
+        assert health.queue_depth() == {"queue_pending": 2, "outbox_pending": 0, "total": 2}
+    finally:
+        queue.storage.flush_all()
+        configure_queue("memory://")

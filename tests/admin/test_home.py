@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from admin.stats import home_figures, week_start
 from core.db import utcnow
 from core.models import Task
@@ -15,6 +17,7 @@ def test_week_starts_on_monday_midnight_in_the_admins_zone():
     assert week_start(thursday, "Europe/Sofia") == dt.datetime(2026, 11, 15, 22, 0, tzinfo=dt.timezone.utc)
 
 
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 def test_figures(admin, make_user, make_department, make_task):
     support, facilities = make_department("Support"), make_department("Facilities")
     ann = make_user("agent", departments=[support], name="Ann")

@@ -68,6 +68,7 @@ def test_csv_export_escapes_formulas(client, admin, department, make_task):
     assert titles == {"'=HYPERLINK(\"http://evil\",\"x\")", "'+1+2", "plain title"}
 
 
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 def test_bulk_assign_with_partial_failure(client, admin, csrf_token, department, make_task, agent):
     first, second, gone = (make_task(admin, department) for _ in range(3))
     task_service.delete_task(admin, gone.id)
@@ -87,6 +88,7 @@ def test_bulk_unassign_and_missing_choice(client, admin, csrf_token, department,
     assert Task.get_by_id(task.id).assignee_id is None
 
 
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 def test_bulk_status_follows_workflow_and_plugin_vetoes(client, admin, csrf_token, department, make_task,
                                                         enable_plugin):
     enable_plugin("sample", greeting="hi")
