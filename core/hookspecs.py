@@ -60,8 +60,12 @@ def register_blueprints(app):
 def register_admin_views():
     """Return Flask-Admin views for the admin panel.
 
-    Called once per process when the admin panel is built. Views sit in a menu section named
-    after the plugin and are hidden and refused while the plugin is disabled.
+    Called once per process when the admin panel is built, for every installed plugin (enabled
+    or not). Views sit in a menu section named after the plugin's title; while the plugin is
+    disabled they are hidden from the menu and their URLs answer 404. Only admins reach them,
+    whatever the view's own ``is_accessible`` says. Model views are given the panel's CSRF form
+    base (a Flask-WTF form) when theirs is not one. Give each view a unique ``endpoint`` that
+    starts with the plugin's name (``recurring_rules``) and a URL under ``/admin/<plugin>/``.
 
     :return: list of ``flask_admin.BaseView`` instances, or None.
     """
