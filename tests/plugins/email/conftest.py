@@ -107,7 +107,7 @@ def workdesk_config(workdesk_config):
     return {**workdesk_config, "base_url": "https://desk.example.com"}
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def fresh_user_per_request(workdesk_app):
     """``workdesk_app`` keeps one app context for the whole test, so the user and CSRF token cached in
     ``g`` would outlive a request; in production every request decides them afresh."""

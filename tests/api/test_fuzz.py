@@ -1,0 +1,169 @@
+"""Property-based fuzzing of the whole API from its own OpenAPI document.
+
+Hypothesis draws an operation from ``/api/v1/openapi.json``, fills its path, query and body from the
+document's schemas (mostly well-formed values, sometimes anything JSON can hold), sends it as one of
+several users, and checks that the answer is never a 500, that its status is one the document
+lists for that operation, and that its body matches the documented schema.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.auth import issue_token
+from core.models import User
+from core.schemas import MAX_ID
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8)
+
+
+class Spec:
+    def __init__(self, document: dict):
+        self.document = document
+
+    def resolve(self, schema: dict) -> dict:
+        while "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[1]
+            schema = self.document["components"]["schemas"][name]
+        return schema
+
+    # -- generation ------------------------------------------------------------------------------
+
+    def values(self, schema: dict, known_ids: list[int], depth: int = 0) -> st.SearchStrategy:
+        """Values for ``schema``: mostly valid, with boundary cases and, at the top, arbitrary JSON."""
+        schema = self.resolve(schema)
+        kind = schema.get("type")
+        if "enum" in schema:
+            strategy = st.sampled_from(schema["enum"]) | st.text(max_size=10)
+        elif kind == "integer":
+            low, high = schema.get("minimum", -(2**63)), schema.get("maximum", 2**63)
+            strategy = st.sampled_from(known_ids or [1]) | st.integers(low, high) | st.integers(low - 2, low) \
+                | st.integers(high, high + 2)
+        elif kind == "number":
+            strategy = st.floats(allow_nan=False, allow_infinity=False)
+        elif kind == "boolean":
+            strategy = st.booleans()
+        elif kind == "string" and schema.get("format") == "date-time":
+            strategy = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1),
+                                    timezones=st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=5))])
+                                    | st.none()).map(lambda d: d.isoformat()) | st.text(max_size=30)
+        elif kind == "string":
+            strategy = st.text(min_size=schema.get("minLength", 0), max_size=min(schema.get("maxLength", 40), 40)) \
+                | st.text(max_size=5) | st.just("x" * (schema.get("maxLength", 300) + 1))
+        elif kind == "array":
+            strategy = st.lists(self.values(schema.get("items", {}), known_ids, depth + 1), max_size=3)
+        elif kind == "object" or "properties" in schema:
+            strategy = self.objects(schema, known_ids, depth)
+        else:
+            strategy = JSON_VALUES
+        if schema.get("nullable"):
+            strategy = strategy | st.none()
+        return strategy | JSON_VALUES if depth == 0 else strategy
+
+    def objects(self, schema: dict, known_ids: list[int], depth: int) -> st.SearchStrategy:
+        properties = schema.get("properties", {})
+        if not properties:
+            return st.dictionaries(st.text(max_size=8), JSON_VALUES, max_size=3)
+        required = set(schema.get("required", []))
+        fixed = {name: self.values(prop, known_ids, depth + 1) for name, prop in properties.items() if name in required}
+        optional = {name: self.values(prop, known_ids, depth + 1) for name, prop in properties.items()
+                    if name not in required}
+        valid_shape = st.fixed_dictionaries(fixed, optional=optional)
+        extra = st.dictionaries(st.text(min_size=1, max_size=8), JSON_VALUES, max_size=1)
+        return valid_shape | st.builds(lambda a, b: {**b, **a}, valid_shape, extra)
+
+    # -- validation ------------------------------------------------------------------------------
+
+    def check(self, schema: dict, value: Any, where: str = "$") -> None:
+        """Raise AssertionError when ``value`` breaks ``schema`` (the subset of JSON Schema apispec emits)."""
+        schema = self.resolve(schema)
+        if value is None:
+            assert schema.get("nullable") or not schema.get("type"), f"{where}: null where not nullable"
+            return
+        kind = schema.get("type")
+        checks = {"integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+                  "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+                  "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
+                  "array": lambda v: isinstance(v, list), "object": lambda v: isinstance(v, dict)}
+        if kind:
+            assert checks[kind](value), f"{where}: {value!r} is not {kind}"
+        if "enum" in schema:
+            assert value in schema["enum"], f"{where}: {value!r} not in {schema['enum']}"
+        if kind == "string" and schema.get("format") == "date-time":
+            parsed = dt.datetime.fromisoformat(value)
+            assert parsed.utcoffset() is not None, f"{where}: {value} has no offset"
+        if kind == "array":
+            for index, item in enumerate(value):
+                self.check(schema.get("items", {}), item, f"{where}[{index}]")
+        if isinstance(value, dict):
+            properties = schema.get("properties", {})
+            for name in schema.get("required", []):
+                assert name in value, f"{where}: missing {name}"
+            for name, item in value.items():
+                if name in properties:
+                    self.check(properties[name], item, f"{where}.{name}")
+                elif isinstance(schema.get("additionalProperties"), dict):
+                    self.check(schema["additionalProperties"], item, f"{where}.{name}")
+                else:
+                    assert schema.get("additionalProperties", True) is not False, f"{where}: undocumented {name}"
+
+
+@pytest.fixture
+def fuzz_world(workdesk_app, make_user, make_department, make_task, enable_plugin):
+    enable_plugin("apisample")
+    sales, support = make_department("Sales"), make_department("Support")
+    people = {role: make_user(role, departments=[sales]) for role in ("admin", "manager", "agent", "reviewer",
+                                                                      "requester")}
+    stranger = make_user("agent", departments=[support])
+    for index in range(6):
+        make_task(people["agent"] if index % 2 else stranger, sales if index % 2 else support,
+                  title=f"seed {index}", description="seeded", watcher_ids=[people["requester"].id])
+    client = workdesk_app.test_client()
+    document = client.get("/api/v1/openapi.json").get_json()
+    operations = [(path, method, op) for path, ops in document["paths"].items() for method, op in ops.items()]
+    return client, Spec(document), operations, list(people.values())
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_500_and_no_response_breaking_the_document(fuzz_world, data):
+    client, spec, operations, people = fuzz_world
+    path, method, operation = data.draw(st.sampled_from(operations), label="operation")
+    known_ids = [row.id for row in User.select(User.id)] + [1, 2, 3, MAX_ID]
+    url = path
+    query: dict[str, str] = {}
+    for parameter in operation.get("parameters", []):
+        value = data.draw(spec.values(parameter["schema"], known_ids, depth=1), label=parameter["name"])
+        if parameter["in"] == "path":
+            url = url.replace("{" + parameter["name"] + "}", quote(str(value), safe=""))
+        elif data.draw(st.booleans(), label=f"send {parameter['name']}"):
+            query[parameter["name"]] = json.dumps(value) if not isinstance(value, str) else value
+    headers = {}
+    who = data.draw(st.sampled_from([*people, None]), label="caller")
+    if who is not None:
+        User.update(is_active=True).where(User.id == who.id).execute()  # earlier examples may have deactivated them
+        headers["Authorization"] = f"Bearer {issue_token(User.get_by_id(who.id))}"
+    body = None
+    if "requestBody" in operation:
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        body = data.draw(spec.values(schema, known_ids), label="body")
+    response = client.open(url, method=method.upper(), query_string=query, headers=headers,
+                           data=json.dumps(body) if body is not None else None, content_type="application/json")
+    assert response.status_code < 500, response.get_data(as_text=True)
+    documented = operation["responses"]
+    assert str(response.status_code) in documented, (method, url, response.status_code, response.get_json())
+    content = documented[str(response.status_code)].get("content")
+    if content:
+        spec.check(content["application/json"]["schema"], response.get_json())
+    else:
+        assert response.status_code == 204 or response.is_json
