@@ -311,11 +311,16 @@ def materialise_due(now: dt.datetime) -> dict[str, int]:
     """Create the tasks of every rule due at ``now``; returns counts of rules, tasks and failures."""
     totals = {"rules": 0, "tasks": 0, "failed": 0, "already_done": 0}
     seen: set[int] = set()
+    skip = 0  # rules handled in this tick that are still due (a capped catch-up) are not taken twice
     while True:
-        due = [r.id for r in Rule.select(Rule.id).where(Rule.next_run_at <= now)
-               .order_by(Rule.next_run_at, Rule.id).limit(BATCH) if r.id not in seen]
-        if not due:
+        page = [r.id for r in Rule.select(Rule.id).where(Rule.next_run_at <= now)
+                .order_by(Rule.next_run_at, Rule.id).offset(skip).limit(BATCH)]
+        if not page:
             return totals
+        due = [rule_id for rule_id in page if rule_id not in seen]
+        if not due:
+            skip += len(page)
+            continue
         for rule_id in due:
             seen.add(rule_id)
             outcome = materialise_rule(rule_id, now)
