@@ -191,6 +191,14 @@ def deliver_notification(notification, event):
     notification per enabled delivery plugin (at least once: use ``notification.id`` to stay
     idempotent). Raise to have the delivery retried with backoff.
 
+    Every notification reaches this hook, including those the recipient does not want on this
+    channel and those held for their digest; ask ``core.notifications.should_deliver(notification,
+    "<plugin name>")`` first. A digest arrives as a notification of kind ``notifications.digest``
+    whose items ``core.notifications.digest_items(notification, "<plugin name>")`` lists. The
+    ledger in ``core.notifications.delivery`` (one row per notification and destination, retries
+    with backoff, dead letters, admin views in ``core.notifications.admin``) is what the email and
+    webhooks plugins use to send each message once.
+
     :param notification: the :class:`core.notifications.Notification`.
     """
 

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Iterable
 
 from flask_babel import gettext as _
-from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField, fn
+from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
 from .. import outbox
 from ..db import BaseModel, UTCDateTimeField, utcnow, write_transaction
@@ -168,7 +168,7 @@ def delivery_channels() -> list[tuple[str, str]]:
 def preference_kinds(user: User) -> list[tuple[str, object]]:
     """Registered kinds plus any other kind the user has received, as ``(kind, label)``."""
     kinds = dict(KINDS)
-    received = (Notification.select(fn.DISTINCT(Notification.kind))
+    received = (Notification.select(Notification.kind).distinct()
                 .where((Notification.recipient == user) & (Notification.kind != DIGEST_KIND)))
     for row in received:
         kinds.setdefault(row.kind, row.kind)

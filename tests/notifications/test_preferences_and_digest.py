@@ -44,9 +44,12 @@ def test_preferences_are_validated_and_listed(make_user):
     with pytest.raises(ValidationFailed) as exc:
         set_preferences(user, channels={"task.assigned": {"email": "yes"}})
     assert exc.value.fields == {"channels": ["task.assigned.email: expected true or false."]}
+    notify(user, "recurring.failed", "A plugin's kind")
     prefs = set_preferences(user, digest="daily")
     assert prefs["digest"] == "daily"
-    assert {"task.assigned", "task.commented", "task.status_changed", "task.mentioned"} <= set(prefs["channels"])
+    # Registered kinds, plus any other kind the user has received.
+    assert {"task.assigned", "task.commented", "task.status_changed", "task.mentioned",
+            "recurring.failed"} <= set(prefs["channels"])
     assert get_preferences(user)["digest"] == "daily"
 
 

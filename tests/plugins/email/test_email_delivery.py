@@ -156,6 +156,15 @@ def test_a_server_that_times_out_is_retried_then_given_up(smtp_server, enable_pl
     assert row.status == "dead" and row.attempts == 2 and row.next_attempt_at is None
 
 
+def test_a_closed_port_is_retried(enable_plugin, make_user, drain_events):
+    from .conftest import free_port
+    enable_plugin("email", host="127.0.0.1", port=free_port(), timeout_seconds=1)
+    notify(make_user(), "x.test", "Nobody listens")
+    drain_events()
+    row = EmailDelivery.get()
+    assert row.status == "retry" and row.last_error.startswith("ConnectionRefusedError")
+
+
 def test_credentials_are_used_and_a_wrong_password_is_retried(smtp_server, enable_plugin, make_user, drain_events):
     server = smtp_server(authenticator=password_checker("desk", "s3cret-pass"))
     enable_plugin("email", **server.settings(username="desk", password="wrong"))
