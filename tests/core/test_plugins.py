@@ -155,3 +155,21 @@ def test_plugin_permissions_join_the_catalogue(workdesk_app):
     perms = all_permissions(get_registry())
     assert perms["recorder.read"] == "Read the recorder's log"
     assert "task.create" in perms and "hello.view_counts" in perms
+
+
+def test_each_task_event_reaches_plugins_with_its_arguments(workdesk_app, make_department, make_user,
+                                                            enable_plugin, drain_events):
+    from tests.core.sample_plugins import HandledEvent
+    enable_plugin("recorder")
+    dept = make_department()
+    agent = make_user("agent", departments=[dept])
+    other = make_user("agent", departments=[dept])
+    task = tasks.create_task(agent, title="events", department_id=dept.id, assignee_id=agent.id)
+    tasks.update_task(agent, task.id, {"priority": "high", "assignee_id": other.id})
+    tasks.add_comment(agent, task.id, "a note")
+    assert drain_events() >= 5  # the five task events, plus any notifications they cause
+    seen = [(e.kind, e.detail) for e in HandledEvent.select().order_by(HandledEvent.event_id)]
+    assert seen == [("created", "events"), ("assigned", str(agent.id)),
+                    ("updated", '["assignee_id", "priority"]'), ("assigned", str(other.id)),
+                    ("commented", "a note")]
+    assert drain_events() == 0  # nothing is delivered twice
