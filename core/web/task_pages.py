@@ -24,7 +24,7 @@ from .helpers import (colleagues, first_department, local_to_utc, priority_label
 from .lists import render_my_work
 
 # Service field names and the form fields that show their errors.
-FIELD_ALIASES = {"watcher_ids": "watchers", "parent_id": "parent", "body": "body"}
+FIELD_ALIASES = {"watcher_ids": "watchers", "parent_id": "parent"}
 
 
 # -- filing ------------------------------------------------------------------------------------
