@@ -17,6 +17,7 @@ from markupsafe import Markup
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from core.access import can_see, visible_tasks
 from core.errors import WorkdeskError
 from core.models import PRIORITIES, STATUSES, Comment, Department, Task, TaskEvent, User
 from core.services import tasks as task_service
@@ -160,6 +161,14 @@ class TaskView(WorkdeskModelView):
     def search_placeholder(self) -> str:
         return _("Search titles and descriptions")
 
+    # An admin role without task.view_all sees in the panel exactly the tasks it sees elsewhere.
+    def get_query(self):
+        return visible_tasks(admin_user(), Task.select())
+
+    def get_one(self, id):
+        task = super().get_one(id)
+        return task if task is not None and can_see(admin_user(), task) else None
+
     # Bulk-action parameters come from the controls rendered inside the action form.
     def bulk_options(self) -> dict[str, list[tuple[str, str]]]:
         return {"assignees": [(NOBODY, _("Nobody (unassign)"))] + _user_options(),
@@ -257,6 +266,13 @@ class CommentView(WorkdeskModelView):
 
     def search_placeholder(self) -> str:
         return _("Search comments")
+
+    def get_query(self):
+        return visible_tasks(admin_user(), Comment.select().join(Task))
+
+    def get_one(self, id):
+        comment = super().get_one(id)
+        return comment if comment is not None and can_see(admin_user(), comment.task) else None
     column_searchable_list = (Comment.body,)
     column_sortable_list = ("created_at",)
     column_default_sort = ("created_at", True)
@@ -284,6 +300,15 @@ class AuditView(WorkdeskModelView):
     column_formatters = {"changes": _changes_text, "actor": person_name}
     column_formatters_detail = {"changes": _changes_text, "actor": person_name}
     column_formatters_export = {"changes": lambda view, context, model, name: _changes_text(view, context, model, name)}
+    def get_query(self):
+        user = admin_user()
+        if user.has_permission("task.view_all"):
+            return TaskEvent.select()  # deleted tasks' trails included
+        return TaskEvent.select().where(TaskEvent.task_id.in_(visible_tasks(user, Task.select(Task.id))))
+
+    def get_one(self, id):
+        return self.get_query().where(TaskEvent.id == id).first()
+
     column_filters = (
         filters.IntEqualFilter(TaskEvent.task_number, _l("Task #")),
         filters.FilterEqual(TaskEvent.kind, _l("Kind"), options=[(k, k) for k in (

@@ -164,3 +164,24 @@ def test_comments_are_listed_escaped(client, admin, department, make_task):
     task_service.add_comment(admin, task.id, "<img src=x onerror=alert(1)>")
     text = client.get("/admin/comments/").get_data(as_text=True)
     assert "&lt;img src=x onerror=alert(1)&gt;" in text and "<img src=x" not in text
+
+
+def test_an_admin_without_view_all_sees_only_visible_tasks(client, login, make_user, make_department, make_task,
+                                                           admin):
+    from core.services.users import create_role
+    create_role(admin, name="deskadmin", permissions=["admin.access", "task.view_department"])
+    support, facilities = make_department("Support"), make_department("Facilities")
+    desk = make_user("deskadmin", departments=[support])
+    mine = make_task(admin, support, title="Support matter")
+    hidden = make_task(admin, facilities, title="Facilities secret")
+    task_service.add_comment(admin, hidden.id, "secret comment")
+    login(client, desk)
+    from flask import g
+    g.pop("user", None)  # the fixture's app context outlives requests; see test_access
+    listing = client.get("/admin/tasks/").get_data(as_text=True)
+    assert "Support matter" in listing and "Facilities secret" not in listing
+    assert "Facilities secret" not in client.get(f"/admin/tasks/details/?id={hidden.id}",
+                                                 follow_redirects=True).get_data(as_text=True)
+    assert "secret comment" not in client.get("/admin/comments/").get_data(as_text=True)
+    assert "Facilities secret" not in client.get("/admin/audit/").get_data(as_text=True)
+    assert client.get(f"/admin/tasks/details/?id={mine.id}").status_code == 200
