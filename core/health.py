@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, jsonify
+from flask_babel import gettext as _
 
 from .db import utcnow, write_transaction
 from .errors import Forbidden, NotFound
@@ -87,11 +88,11 @@ def retry_outbox_event(event_id: int) -> OutboxEvent:
     with write_transaction():
         event = OutboxEvent.get_or_none(OutboxEvent.id == event_id)
         if event is None:
-            raise NotFound("No such outbox event.")
+            raise NotFound(_("No such outbox event."))
         reset = (OutboxDelivery.update(status="retry", attempts=0)
                  .where((OutboxDelivery.event == event) & OutboxDelivery.status.in_(("failed", "retry"))).execute())
         if not reset:
-            raise NotFound("This event has no failed deliveries to retry.")
+            raise NotFound(_("This event has no failed deliveries to retry."))
         OutboxEvent.update(done_at=None, available_at=utcnow(), claimed_by=None, claimed_until=None,
                            attempts=0).where(OutboxEvent.id == event.id).execute()
     log.info("outbox event %s queued for another delivery", event_id)
@@ -104,7 +105,7 @@ def clear_job_error(name: str) -> JobRun:
     with write_transaction():
         run = JobRun.get_or_none(JobRun.name == name)
         if run is None or run.last_error is None:
-            raise NotFound("This job has no error to clear.")
+            raise NotFound(_("This job has no error to clear."))
         JobRun.update(last_error=None).where(JobRun.name == name).execute()
     log.info("error of periodic job %s cleared", name)
     return JobRun.get_by_id(name)
@@ -129,7 +130,7 @@ def health():
     from .auth import require_user
     user = require_user()
     if not user.has_permission("admin.access"):
-        raise Forbidden("Only admins may read the health report.", permission="admin.access")
+        raise Forbidden(_("Only admins may read the health report."), permission="admin.access")
     return jsonify(_jsonable(health_report()))
 
 
