@@ -132,7 +132,8 @@ def _when(value: Any) -> str:
         return str(value)
 
 
-def _describe_change(field: str, old: Any, new: Any, names: dict[int, str], actor_id: int | None) -> str | None:
+def _describe_change(field: str, old: Any, new: Any, names: dict[int, str], actor_id: int | None,
+                     viewer: User) -> str | None:
     """One readable phrase for one changed field of an audit-trail entry (None: not worth a line)."""
     if field == "status":
         return _("changed the status from %(old)s to %(new)s", old=status_label(old), new=status_label(new))
@@ -151,8 +152,12 @@ def _describe_change(field: str, old: Any, new: Any, names: dict[int, str], acto
     if field == "description":
         return _("edited the description")
     if field == "parent_id":
-        parent = Task.get_or_none(Task.id == new) if new else None
-        return _("made it part of #%(number)s", number=parent.number) if parent else _("detached it from its parent")
+        if not new:
+            return _("detached it from its parent")
+        parent = Task.get_or_none(Task.id == new)
+        if parent is None or not can_see(viewer, parent):
+            return _("made it part of another task")
+        return _("made it part of #%(number)s", number=parent.number)
     if field == "department_id":
         department = Department.get_or_none(Department.id == new)
         return _("moved it to %(department)s", department=department.name if department else "?")
@@ -163,8 +168,8 @@ def _describe_change(field: str, old: Any, new: Any, names: dict[int, str], acto
     return _("changed %(field)s", field=field)
 
 
-def timeline(task: Task) -> list[dict[str, Any]]:
-    """The task's audit trail as readable entries, oldest first."""
+def timeline(task: Task, viewer: User) -> list[dict[str, Any]]:
+    """The task's audit trail as readable entries, oldest first (naming only tasks ``viewer`` may see)."""
     events = list(TaskEvent.select().where(TaskEvent.task_id == task.id).order_by(TaskEvent.at, TaskEvent.id))
     ids = {e.actor_id for e in events}
     for event in events:
@@ -178,7 +183,7 @@ def timeline(task: Task) -> list[dict[str, Any]]:
             phrases = [_("filed the task")]
             assignee = event.changes.get("assignee_id", [None, None])[1]
             if assignee:
-                phrases.append(_describe_change("assignee_id", None, assignee, names, event.actor_id))
+                phrases.append(_describe_change("assignee_id", None, assignee, names, event.actor_id, viewer))
         elif event.kind == "commented":
             phrases = [_("commented")]
         elif event.kind == "watched":
@@ -187,7 +192,7 @@ def timeline(task: Task) -> list[dict[str, Any]]:
             phrases = [_("stopped watching")]
         else:
             phrases = [p for f, (old, new) in event.changes.items()
-                       if (p := _describe_change(f, old, new, names, event.actor_id))]
+                       if (p := _describe_change(f, old, new, names, event.actor_id, viewer))]
         if phrases:
             entries.append({"at": event.at, "actor": actor, "text": "; ".join(phrases), "kind": event.kind})
     return entries
@@ -208,7 +213,8 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
         "take_form": TakeForm(formdata=None),
         "watch_form": WatchForm(formdata=None),
         "comment_form": CommentForm(formdata=None),
-        "edit_form": EditTaskForm(formdata=None, obj=task, due_at=utc_to_local(task.due_at, user),
+        "edit_form": EditTaskForm(formdata=None, title=task.title, description=task.description,
+                                  priority=task.priority, due_at=utc_to_local(task.due_at, user),
                                   parent=str(parent.number) if parent else ""),
     }
     defaults.update(forms)
@@ -225,7 +231,7 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
     return render_template(
         "core/task.html", task=task, parent=parent, subtasks=subtasks, watchers=watchers,
         watching=user.id in {w.id for w in watchers}, transitions=transitions, can=can, comments=comments,
-        timeline=timeline(task), panels=task_panels(task, user), **defaults), status_code
+        timeline=timeline(task, user), panels=task_panels(task, user), **defaults), status_code
 
 
 @web.route("/tasks/<int:task_id>")
@@ -322,8 +328,12 @@ def task_edit(task_id: int):
     form = EditTaskForm()
 
     def action():
-        update_task(user, task_id, {
-            "title": form.title.data, "description": form.description.data or "", "priority": form.priority.data,
-            "due_at": local_to_utc(form.due_at.data, user), "parent_id": _parent_id(user, form.parent.data),
-        }, _version(form))
+        changes = {"title": form.title.data, "description": form.description.data or "",
+                   "priority": form.priority.data, "due_at": local_to_utc(form.due_at.data, user)}
+        task = get_visible_task(user, task_id)
+        # A parent this user may not see was shown as an empty field: empty then means "leave it".
+        hidden_parent = task.parent_id is not None and not can_see(user, task.parent)
+        if (form.parent.data or "").strip() or not hidden_parent:
+            changes["parent_id"] = _parent_id(user, form.parent.data)
+        update_task(user, task_id, changes, _version(form))
     return _act(task_id, "edit_form", form, action, aliases=FIELD_ALIASES, done=_("The task is saved."))

@@ -253,3 +253,27 @@ def test_subtasks_and_parent_are_linked(client, login, cast, task, make_task):
     assert f'href="/tasks/{child.id}">#{child.number} Order a new lamp</a>' in parent_page
     child_page = client.get(f"/tasks/{child.id}").text
     assert f'href="/tasks/{task.id}">#{task.number} Projector flickers</a>' in child_page
+
+
+def test_editing_keeps_a_parent_the_editor_cannot_see(client, login, cast, make_task, make_department):
+    from core.services.tasks import update_task
+    secret = make_task(cast.other_agent, cast.facilities, title="Facilities project")
+    child = make_task(cast.agent, cast.it, title="IT part")
+    update_task(cast.admin, child.id, {"parent_id": secret.id})
+    login(client, cast.agent)
+    page = client.get(f"/tasks/{child.id}").text
+    assert "Facilities project" not in page and f"#{secret.number}" not in page
+    assert "made it part of another task" in page
+    response = client.post(f"/tasks/{child.id}/edit", data={"title": "IT part, renamed", "priority": "normal",
+                                                             "parent": "", "version": Task.get_by_id(child.id).version})
+    assert response.status_code == 302
+    saved = Task.get_by_id(child.id)
+    assert (saved.title, saved.parent_id) == ("IT part, renamed", secret.id)
+
+
+def test_the_edit_form_shows_the_due_date_in_the_users_time_zone(client, login, cast, make_task):
+    from core.services.users import update_user
+    task = make_task(cast.agent, cast.it, due_at=dt.datetime(2030, 6, 1, 22, 30, tzinfo=dt.timezone.utc))
+    update_user(cast.agent, cast.agent.id, {"timezone": "Europe/Sofia"})
+    login(client, cast.agent)
+    assert 'name="due_at" type="datetime-local" value="2030-06-02T01:30"' in client.get(f"/tasks/{task.id}").text
