@@ -19,7 +19,7 @@ import peewee
 from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter
 from wtforms.validators import ValidationError as CSRFValidationError
 
 from ..app import csrf
@@ -28,16 +28,29 @@ from ..errors import BadRequest, Unauthorized, ValidationFailed
 from ..models import User
 from ..schemas import MAX_ID
 
+MAX_PATH_ID = 9_999_999_999
+
 API_PREFIX = "/api/v1"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SchemaLike = type[marshmallow.Schema] | marshmallow.Schema
 
 
-class IdConverter(IntegerConverter):
-    """``<id:name>`` in a route: a row id from 1 to 2**31-1; anything else does not match (404)."""
+class IdConverter(BaseConverter):
+    """``<id:name>`` in a route: a positive whole number of at most ten digits; anything else is a 404.
 
-    def __init__(self, map, *args: Any, **kwargs: Any):
-        super().__init__(map, min=1, max=MAX_ID)
+    The bound lives in the pattern rather than in ``to_python``: Werkzeug reports a converter's
+    refusal as 405 when another method's rule matched the same path, and any ten-digit number is
+    safe to look up on either database (an id beyond the table simply is not found).
+    """
+    regex = r"[1-9][0-9]{0,9}"
+    weight = 50
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
 
 
 # -- describing operations -------------------------------------------------------------------------

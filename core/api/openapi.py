@@ -10,8 +10,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
 from ..plugins import __version__, get_registry
-from ..schemas import MAX_ID, ErrorSchema
-from .framework import API_PREFIX, ApiOperation, operation_of
+from ..schemas import ErrorSchema
+from .framework import API_PREFIX, MAX_PATH_ID, ApiOperation, operation_of
 
 OPENAPI_VERSION = "3.0.3"
 _ARGUMENT = re.compile(r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<args>.*?)\))?:)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -27,7 +27,7 @@ def _path_and_parameters(rule: str) -> tuple[str, list[dict[str, Any]]]:
         if converter in _INTEGER_CONVERTERS:
             schema: dict[str, Any] = {"type": "integer", "minimum": 1 if converter == "id" else 0}
             if converter == "id":
-                schema["maximum"] = MAX_ID
+                schema["maximum"] = MAX_PATH_ID
         else:
             schema = {"type": "string"}
         parameters.append({"in": "path", "name": name, "required": True, "schema": schema})

@@ -45,7 +45,7 @@ def test_document_covers_the_contract(client):
     assert {"200", "400", "401", "403", "404", "409", "413", "422"} <= set(patch["responses"])
     assert patch["responses"]["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     assert patch["parameters"][0] == {"in": "path", "name": "task_id", "required": True,
-                                      "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
+                                      "schema": {"type": "integer", "minimum": 1, "maximum": 9999999999}}
     assert spec["paths"]["/api/v1/auth/token"]["post"]["security"] == []
     assert "429" in spec["paths"]["/api/v1/auth/token"]["post"]["responses"]
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
