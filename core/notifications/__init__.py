@@ -9,9 +9,6 @@ The inbox itself is always written: preferences only choose the extra channels.
 """
 from __future__ import annotations
 
-import datetime as dt
-from typing import Iterable
-
 from flask_babel import gettext as _
 from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
