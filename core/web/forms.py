@@ -9,9 +9,11 @@ from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
+from ..app import LANGUAGES
 from ..models import PRIORITIES
 from .helpers import PRIORITY_LABELS, STATUS_LABELS
 
+# Each language under its own name, so a person who cannot read the current one still finds theirs.
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "bg": "Български"}
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -94,7 +96,7 @@ class PreferencesForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(z, z) for z in sorted(available_timezones())]
-        self.locale.choices = list(LANGUAGE_NAMES.items())
+        self.locale.choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES]
 
 
 class PasswordForm(FlaskForm):

@@ -14,8 +14,8 @@ from ..access import can_see, get_visible_task, visible_tasks
 from ..auth import current_user, login_required, normalise_email
 from ..errors import NotFound, ValidationFailed, WorkdeskError
 from ..models import Comment, Department, Task, TaskEvent, User
-from ..services.tasks import add_comment, allowed_transitions, assign, create_task, set_watching, transition, \
-    update_task
+from ..services.tasks import add_comment, allowed_transitions, assign, create_task, plugin_data, set_watching, \
+    transition, update_task
 from . import _safe_next, web
 from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
                     WatchForm)
@@ -231,7 +231,8 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
     return render_template(
         "core/task.html", task=task, parent=parent, subtasks=subtasks, watchers=watchers,
         watching=user.id in {w.id for w in watchers}, transitions=transitions, can=can, comments=comments,
-        timeline=timeline(task, user), panels=task_panels(task, user), **defaults), status_code
+        timeline=timeline(task, user), panels=task_panels(task, user), plugin_data=plugin_data(task, user),
+        **defaults), status_code
 
 
 @web.route("/tasks/<int:task_id>")

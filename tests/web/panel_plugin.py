@@ -17,6 +17,10 @@ class PanelPlugin(Plugin):
                                       title=task.title, viewer=user.name)
         return [("Checklist", Markup(html)), ("Plain text", "<b>not html</b>")]
 
+    @hookimpl
+    def extra_task_data(self, task):
+        return {"checklist": "2 of 3 done", "note": "<i>plain</i>"}
+
 
 class BrokenPanelPlugin(Plugin):
     """Panel that fails (test plugin)"""
