@@ -25,6 +25,9 @@ PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"),
 TRANSITION_LABELS = {"open": _l("Open"), "in_progress": _l("Start work"), "waiting": _l("Wait"),
                      "resolved": _l("Resolve"), "closed": _l("Close")}
 REOPEN_LABEL = _l("Reopen")
+# The usual next step from each status: its button is the prominent one.
+USUAL_NEXT = {"new": "open", "open": "in_progress", "in_progress": "resolved", "waiting": "in_progress",
+              "resolved": "closed", "closed": "open"}
 LIST_LIMIT = 100
 
 

@@ -19,8 +19,8 @@ from ..services.tasks import add_comment, allowed_transitions, assign, create_ta
 from . import _safe_next, web
 from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
                     WatchForm)
-from .helpers import (colleagues, first_department, local_to_utc, priority_label, show_service_error, status_label,
-                      task_panels, transition_label, utc_to_local)
+from .helpers import (USUAL_NEXT, colleagues, first_department, local_to_utc, priority_label, show_service_error,
+                      status_label, task_panels, transition_label, utc_to_local)
 from .lists import render_my_work
 
 # Service field names and the form fields that show their errors.
@@ -223,7 +223,9 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
             form.version.data = str(task.version)  # a retry after a conflict acts on what is shown now
     defaults["assign_form"].assignee_id.choices = [("", _("Nobody"))] + [(str(u.id), u.name) for u in assignable]
     can = {perm: user.has_permission(f"task.{perm}") for perm in ("transition", "assign", "edit", "comment")}
-    transitions = [(s, transition_label(task.status, s)) for s in allowed_transitions(task.status)] \
+    usual = USUAL_NEXT.get(task.status)
+    transitions = [(s, transition_label(task.status, s), s == usual)
+                   for s in sorted(allowed_transitions(task.status), key=lambda s: s != usual)] \
         if can["transition"] else []
     comments = list(Comment.select(Comment, User).join(User).where(Comment.task == task)
                     .order_by(Comment.created_at, Comment.id))

@@ -13,7 +13,8 @@ pytestmark = [pytest.mark.postgres,
 
 def test_pages_on_postgresql(client, login, cast, make_task):
     now = dt.datetime.now(dt.timezone.utc)
-    late = make_task(cast.admin, cast.it, title="Late one", assignee_id=cast.agent.id, due_at=now - dt.timedelta(days=1))
+    late = make_task(cast.admin, cast.it, title="Late one", assignee_id=cast.agent.id,
+                     due_at=now - dt.timedelta(days=1))
     make_task(cast.admin, cast.it, title="Undated one", assignee_id=cast.agent.id)
     queued = make_task(cast.requester, cast.it, title="Queued one", priority="urgent")
     transition(cast.agent, late.id, "open")

@@ -235,7 +235,8 @@ def test_plugin_panels_are_shown_escaped_and_isolated(client, login, cast, make_
     assert '<section class="card plugin-panel" data-plugin="webpanel">' in page
     assert '<p class="probe">Panel &lt;b&gt;check&lt;/b&gt; seen by Ana Agent</p>' in page
     assert "&lt;b&gt;not html&lt;/b&gt;" in page  # a plain string is text, not markup
-    assert "task_page_panels raised RuntimeError('panel exploded')" in PluginState.get_by_id("webpanel_broken").last_error
+    broken = PluginState.get_by_id("webpanel_broken")
+    assert "task_page_panels raised RuntimeError('panel exploded')" in broken.last_error
     assert "<dt>webpanel · checklist</dt><dd>2 of 3 done</dd>" in page  # extra_task_data, shown as text
     assert "<dd>&lt;i&gt;plain&lt;/i&gt;</dd>" in page
 

@@ -1,0 +1,20 @@
+def test_look(chromium, live_server, artifacts_dir, cast, make_task, enable_plugin):
+    enable_plugin("webpanel"); enable_plugin("webveto")
+    t = make_task(cast.requester, cast.it, title="Swap server [hold]", description="Long text " * 40)
+    from core.services.tasks import transition
+    transition(cast.agent, t.id, "open"); transition(cast.agent, t.id, "in_progress")
+    for name, vp in (("phone", {"width": 360, "height": 740}), ("desk", {"width": 1280, "height": 800})):
+        ctx = chromium.new_context(base_url=live_server, viewport=vp)
+        p = ctx.new_page()
+        p.goto("/login")
+        p.screenshot(path=artifacts_dir / f"login-{name}.png", full_page=True)
+        p.fill("input[name=email]", "ana@example.com"); p.fill("input[name=password]", "password123")
+        p.click("button[type=submit]"); p.wait_for_url("**/")
+        p.goto("/tasks/new"); p.screenshot(path=artifacts_dir / f"new-{name}.png", full_page=True)
+        p.goto("/account"); p.screenshot(path=artifacts_dir / f"account-{name}.png", full_page=True)
+        p.goto(f"/tasks/{t.id}")
+        p.get_by_role("button", name="Resolve", exact=True).click()
+        p.wait_for_load_state()
+        p.screenshot(path=artifacts_dir / f"veto-{name}.png", full_page=True)
+        p.goto("/tasks/9999"); p.screenshot(path=artifacts_dir / f"404-{name}.png", full_page=True)
+        ctx.close()
