@@ -310,6 +310,7 @@ def completion_recorded(task: Task) -> None:
 def materialise_due(now: dt.datetime) -> dict[str, int]:
     """Create the tasks of every rule due at ``now``; returns counts of rules, tasks and failures."""
     totals = {"rules": 0, "tasks": 0, "failed": 0, "already_done": 0}
+    grace = dt.timedelta(minutes=plugin_settings("recurring").get("catch_up_grace_minutes", 60))
     seen: set[int] = set()
     skip = 0  # rules handled in this tick that are still due (a capped catch-up) are not taken twice
     while True:
@@ -323,20 +324,21 @@ def materialise_due(now: dt.datetime) -> dict[str, int]:
             continue
         for rule_id in due:
             seen.add(rule_id)
-            outcome = materialise_rule(rule_id, now)
+            outcome = materialise_rule(rule_id, now, grace)
             totals["rules"] += 1
             for key in ("tasks", "failed", "already_done"):
                 totals[key] += outcome[key]
 
 
-def materialise_rule(rule_id: int, now: dt.datetime) -> dict[str, int]:
-    """Settle every occurrence of one rule that is due at ``now``, in one transaction."""
+def materialise_rule(rule_id: int, now: dt.datetime, grace: dt.timedelta = dt.timedelta(hours=1)) -> dict[str, int]:
+    """Settle every occurrence of one rule that is due at ``now``, in one transaction; occurrences overdue
+    by more than ``grace`` were missed (the rule's catch-up policy decides about them)."""
     outcome = {"tasks": 0, "failed": 0, "already_done": 0}
     with write_transaction():
         rule = Rule.get_or_none(Rule.id == rule_id)
         if rule is None or rule.status != "active" or rule.next_run_at is None or rule.next_run_at > now:
             return outcome  # another worker settled it first, or it changed meanwhile
-        _materialise(rule, now, outcome)
+        _materialise(rule, now, grace, outcome)
     return outcome
 
 
@@ -350,9 +352,8 @@ def _due_slots(rule: Rule, schedule: Schedule, now: dt.datetime) -> tuple[list[S
     return due, None
 
 
-def _chosen(rule: Rule, due: list[Slot], now: dt.datetime) -> list[Slot]:
+def _chosen(rule: Rule, due: list[Slot], now: dt.datetime, grace: dt.timedelta) -> list[Slot]:
     """Apply the catch-up policy: occurrences overdue by more than the grace period were missed."""
-    grace = dt.timedelta(minutes=plugin_settings("recurring").get("catch_up_grace_minutes", 60))
     missed = [s for s in due if s.effective < now - grace]
     on_time = [s for s in due if s.effective >= now - grace]
     if rule.catch_up == "all":
@@ -362,7 +363,7 @@ def _chosen(rule: Rule, due: list[Slot], now: dt.datetime) -> list[Slot]:
     return on_time
 
 
-def _materialise(rule: Rule, now: dt.datetime, outcome: dict[str, int]) -> None:
+def _materialise(rule: Rule, now: dt.datetime, grace: dt.timedelta, outcome: dict[str, int]) -> None:
     schedule = schedule_of(rule)
     if rule.anchor == "completion" and rule.last_occurrence_at is not None:
         # One pending occurrence at a time; it is created even when late (skipping it would stall the rule).
@@ -370,7 +371,7 @@ def _materialise(rule: Rule, now: dt.datetime, outcome: dict[str, int]) -> None:
         chosen = due
     else:
         due, upcoming = _due_slots(rule, schedule, now)
-        chosen = _chosen(rule, due, now)
+        chosen = _chosen(rule, due, now, grace)
     for slot in chosen:
         conflicts_before = outcome["already_done"]
         created = _create_occurrence(rule, schedule, slot, now, outcome)

@@ -12,6 +12,9 @@ from core.services import users as user_service
 
 from .conftest import UTC, at
 
+# Every scenario runs on SQLite and on PostgreSQL (skipped with a reason without TEST_POSTGRES_URL).
+pytestmark = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
+
 
 def walk(tick, start: str, end: str, step: dt.timedelta) -> None:
     """Tick at every ``step`` from ``start`` to ``end`` inclusive."""
@@ -53,7 +56,7 @@ def test_month_end_rules_over_a_year(make_rule, tick, rule_tasks):
     the_31st = make_rule(title="Payroll", timezone="UTC", dtstart="2026-01-31T08:00", rrule="FREQ=MONTHLY;BYMONTHDAY=31")
     last_weekday = make_rule(title="Invoices", timezone="UTC", dtstart="2026-01-01T16:00",
                              rrule="FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1")
-    walk(tick, "2026-01-01T00:00Z", "2026-12-31T23:00Z", dt.timedelta(hours=8))
+    walk(tick, "2026-01-01T23:00Z", "2026-12-31T23:00Z", dt.timedelta(days=1))  # late each day: "latest" catches up
     assert [d[:10] for d in local_dates(rule_tasks, the_31st)] == [
         "2026-01-31", "2026-03-31", "2026-05-31", "2026-07-31", "2026-08-31", "2026-10-31", "2026-12-31"]
     assert [d[:10] for d in local_dates(rule_tasks, last_weekday)] == [
@@ -97,6 +100,15 @@ def test_an_occurrence_late_within_the_grace_period_is_not_missed(make_rule, tic
     rule = make_rule(timezone="UTC", dtstart="2026-01-01T09:00", rrule="FREQ=DAILY", catch_up="none")
     tick("2026-01-01T09:45Z")
     assert len(rule_tasks(rule)) == 1
+
+
+def test_the_grace_period_is_a_setting(make_rule, tick, rule_tasks):
+    from core.plugins import save_plugin_settings
+    save_plugin_settings("recurring", {"catch_up_grace_minutes": 15})
+    rule = make_rule(timezone="UTC", dtstart="2026-01-01T09:00", rrule="FREQ=DAILY", catch_up="none")
+    tick("2026-01-01T09:45Z")  # 45 minutes late is missed with a 15-minute grace
+    tick("2026-01-02T09:10Z")
+    assert [d[:10] for d in local_dates(rule_tasks, rule)] == ["2026-01-02"]
 
 
 def test_skip_while_previous_is_open(make_rule, tick, rule_tasks, team):
@@ -149,7 +161,7 @@ def test_non_working_day_policy(recurring, team, tick, make_department, rule_tas
     rule = recurring.create_rule(team["admin"], {
         "title": "Daily round", "department_id": department.id, "timezone": "Europe/Sofia",
         "dtstart": "2026-03-06T08:00", "rrule": "FREQ=DAILY", "non_working_day": policy}, now=at("2026-03-01T00:00Z"))
-    walk(tick, "2026-03-01T00:00Z", "2026-03-10T12:00Z", dt.timedelta(hours=1))
+    walk(tick, "2026-03-01T00:00Z", "2026-03-10T12:00Z", dt.timedelta(hours=4))
     from zoneinfo import ZoneInfo
     sofia = ZoneInfo("Europe/Sofia")
     created = [Task.get_by_id(t.id) for t, _ in rule_tasks(rule)]
