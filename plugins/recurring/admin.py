@@ -23,7 +23,7 @@ from core.auth import current_user
 from core.errors import WorkdeskError
 
 from . import services
-from .models import ANCHORS, ASSIGN_MODES, CATCH_UP_POLICIES, NON_WORKING_DAY_POLICIES, Rule
+from .models import Rule
 
 ASSIGN_LABELS = {"fixed": _l("One fixed person"), "round_robin": _l("Round-robin over a list"),
                  "proposal": _l("Whoever the dispatch plugins propose"),
@@ -114,7 +114,7 @@ class RuleView(ModelView):
     column_labels = {"sentence": _l("Recurrence"), "next_run_at": _l("Next task at (UTC)"),
                      "occurrences_created": _l("Created"), "last_error": _l("Last error")}
     column_formatters = {"sentence": _sentence_cell, "title": _title_cell}
-    column_searchable_list = (Rule.title,)
+    column_searchable_list = ("title",)
     column_sortable_list = ("title", "status", "next_run_at", "occurrences_created")
     column_filters = (Rule.status,)
     column_default_sort = "id"
