@@ -9,8 +9,8 @@ import datetime as dt
 import logging
 from typing import Any
 
-from flask import Blueprint, jsonify
 from flask_babel import gettext as _
+from marshmallow import Schema, fields
 
 from .db import utcnow, write_transaction
 from .errors import Forbidden, NotFound
@@ -21,10 +21,6 @@ log = logging.getLogger("workdesk.health")
 # A worker beats every ``outbox_poll_seconds`` (2 s by default); a minute of silence means it is gone.
 HEARTBEAT_STALE_SECONDS = 60
 FAILED_LIMIT = 100
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return as_utc(value).isoformat() if value else None
 
 
 def worker_status(now: dt.datetime) -> dict[str, Any]:
@@ -111,27 +107,90 @@ def clear_job_error(name: str) -> JobRun:
     return JobRun.get_by_id(name)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return _iso(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
+# -- GET /api/v1/health -------------------------------------------------------------------------
+
+class WorkerSchema(Schema):
+    worker_id = fields.String()
+    hostname = fields.String()
+    pid = fields.Integer()
+    started_at = fields.DateTime()
+    seen_at = fields.DateTime()
+    age_seconds = fields.Integer(metadata={"description": "Seconds since the last heartbeat."})
+    alive = fields.Boolean()
 
 
-health_api = Blueprint("health_api", __name__, url_prefix="/api/v1")
+class WorkerStatusSchema(Schema):
+    alive = fields.Boolean(metadata={"description": "Some worker beat within stale_after_seconds."})
+    stale_after_seconds = fields.Integer()
+    last_seen = fields.DateTime(allow_none=True)
+    workers = fields.List(fields.Nested(WorkerSchema))
 
 
-@health_api.get("/health")
-def health():
-    """The health report as JSON, for admins (monitoring scripts use an admin's API token)."""
-    from .auth import require_user
-    user = require_user()
-    if not user.has_permission("admin.access"):
-        raise Forbidden(_("Only admins may read the health report."), permission="admin.access")
-    return jsonify(_jsonable(health_report()))
+class QueueDepthSchema(Schema):
+    queue_pending = fields.Integer(allow_none=True, metadata={"description": "Tasks in the Huey queue; "
+                                                                             "null when it cannot be reached."})
+    outbox_pending = fields.Integer(metadata={"description": "Events not yet handled by a worker."})
+    total = fields.Integer()
+
+
+class FailedDeliverySchema(Schema):
+    event_id = fields.Integer()
+    kind = fields.String()
+    plugin = fields.String()
+    status = fields.String(metadata={"description": "failed (attempts used up) or retry (another attempt due)."})
+    attempts = fields.Integer()
+    error = fields.String()
+    at = fields.DateTime()
+    next_attempt_at = fields.DateTime(allow_none=True)
+
+
+class FailedJobSchema(Schema):
+    name = fields.String()
+    error = fields.String()
+    last_started_at = fields.DateTime(allow_none=True)
+
+
+class FailedWorkSchema(Schema):
+    deliveries = fields.List(fields.Nested(FailedDeliverySchema))
+    jobs = fields.List(fields.Nested(FailedJobSchema))
+
+
+class JobStatusSchema(Schema):
+    name = fields.String()
+    every_seconds = fields.Integer()
+    last_run = fields.DateTime(allow_none=True)
+    next_run = fields.DateTime(allow_none=True, metadata={"description": "null: due at the next tick."})
+    running = fields.Boolean()
+    last_error = fields.String(allow_none=True)
+
+
+class HealthSchema(Schema):
+    now = fields.DateTime()
+    worker = fields.Nested(WorkerStatusSchema)
+    queue = fields.Nested(QueueDepthSchema)
+    failed = fields.Nested(FailedWorkSchema)
+    jobs = fields.List(fields.Nested(JobStatusSchema))
+
+
+def _health_blueprint():
+    from .api import api_blueprint, api_operation, require_api_user
+
+    blueprint = api_blueprint("health_api", __name__, url_prefix="/api/v1")
+
+    @blueprint.get("/health")
+    @api_operation("Health of background work (admins)", tags=["health"], response=HealthSchema)
+    def health():
+        """Worker heartbeat, queue depth, failed work and periodic job times: the admin health panel's
+        figures, for monitoring. Needs the ``admin.access`` permission."""
+        user = require_api_user()
+        if not user.has_permission("admin.access"):
+            raise Forbidden(_("Only admins may read the health report."), permission="admin.access")
+        return HealthSchema().dump(health_report())
+
+    return blueprint
+
+
+health_api = _health_blueprint()
 
 
 __all__ = ["health_report", "worker_status", "queue_depth", "failed_work", "periodic_jobs", "retry_outbox_event",

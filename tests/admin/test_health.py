@@ -5,7 +5,6 @@ import datetime as dt
 import html as html_lib
 
 import pytest
-from flask import g
 
 from core import health
 from core.auth import issue_token
@@ -118,15 +117,11 @@ def test_health_api_with_token_and_refusals(workdesk_app, make_user):
     anonymous = client.get("/api/v1/health")
     assert anonymous.status_code == 401
     assert anonymous.get_json()["error"]["code"] == "unauthorized"
-    # The workdesk_app fixture keeps one app context open, so the user cached in ``g`` would
-    # outlive the request; a real server starts each request with an empty ``g``.
-    g.pop("user", None)
     agent_token = issue_token(make_user("agent"))
     refused = client.get("/api/v1/health", headers={"Authorization": f"Bearer {agent_token}"})
     assert refused.status_code == 403
     assert refused.get_json() == {"error": {"code": "forbidden", "message": "Only admins may read the health report.",
                                             "fields": {}, "permission": "admin.access"}}
-    g.pop("user", None)
     admin_token = issue_token(make_user("admin"))
     assert client.get("/api/v1/health", headers={"Authorization": f"Bearer {admin_token}"}).status_code == 200
 
