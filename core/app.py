@@ -125,8 +125,14 @@ def _init_admin_panel(app: Flask) -> None:
 
 
 def _gate():
-    """Open the connection and answer 404 for every route of a disabled plugin."""
-    from flask import abort, current_app
+    """Open the connection, forget per-request caches, and answer 404 for every route of a disabled plugin."""
+    from flask import abort, g
+    from flask_babel import refresh
+    # An app context can outlive one request (tests, CLI scripts): the caller and their locale are
+    # decided afresh for each request, never inherited from the previous one.
+    g.pop("user", None)
+    g.pop("auth_method", None)
+    refresh()
     db.connect(reuse_if_open=True)
     owner = current_app.extensions.get("workdesk_blueprint_owner", {}).get(request.blueprint or "")
     if owner and not get_registry().is_enabled(owner):
