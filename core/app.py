@@ -130,8 +130,8 @@ def _gate():
     from flask_babel import refresh
     # An app context can outlive one request (tests, CLI scripts): the caller and their locale are
     # decided afresh for each request, never inherited from the previous one.
-    g.pop("user", None)
-    g.pop("auth_method", None)
+    for cached in ("user", "auth_method", current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
+        g.pop(cached, None)
     refresh()
     db.connect(reuse_if_open=True)
     owner = current_app.extensions.get("workdesk_blueprint_owner", {}).get(request.blueprint or "")

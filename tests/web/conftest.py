@@ -16,19 +16,6 @@ def workdesk_config(workdesk_config, request, monkeypatch):
     return {**workdesk_config, "extra_plugins": TEST_PLUGINS, "WTF_CSRF_ENABLED": False}
 
 
-@pytest.fixture(autouse=True)
-def fresh_user_per_request(workdesk_app):
-    """``workdesk_app`` keeps one app context for the whole test, so ``g`` (and the user, locale and
-    time zone cached in it) would outlive a request; in production every request starts afresh."""
-    from flask import g
-    from flask_babel import refresh
-
-    def forget_user() -> None:
-        g.pop("user", None)
-        refresh()
-    workdesk_app.before_request_funcs.setdefault(None, []).insert(0, forget_user)
-
-
 @pytest.fixture
 def cast(make_department, make_user):
     """Two departments; an agent in each, a requester in the first, an admin."""

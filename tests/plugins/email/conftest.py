@@ -105,15 +105,3 @@ def password_checker(username: str, password: str):
 @pytest.fixture
 def workdesk_config(workdesk_config):
     return {**workdesk_config, "base_url": "https://desk.example.com"}
-
-
-@pytest.fixture
-def fresh_user_per_request(workdesk_app):
-    """``workdesk_app`` keeps one app context for the whole test, so the user and CSRF token cached in
-    ``g`` would outlive a request; in production every request decides them afresh."""
-    from flask import g
-
-    def forget_user() -> None:
-        g.pop("user", None)
-        g.pop("csrf_token", None)
-    workdesk_app.before_request_funcs.setdefault(None, []).insert(0, forget_user)

@@ -206,7 +206,6 @@ def test_settings_are_validated(enable_plugin):
 
 
 def test_admin_lists_the_delivery_log_and_retries_a_dead_letter(smtp_server, enable_plugin, make_user, drain_events,
-                                                                fresh_user_per_request,
                                                                 client, login):
     import re
     refusing = smtp_server("refuse")

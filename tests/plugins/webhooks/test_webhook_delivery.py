@@ -215,8 +215,7 @@ def test_settings_are_validated(enable_plugin):
             {"name": "a", "url": "https://example.com/y", "secret": "s" * 16}]})
 
 
-def test_admin_dead_letters_list_and_retry(http_receiver, enable_plugin, make_user, drain_events, client, login,
-                                          fresh_user_per_request):
+def test_admin_dead_letters_list_and_retry(http_receiver, enable_plugin, make_user, drain_events, client, login):
     receiver = http_receiver()
     enable_plugin("webhooks", endpoints=[endpoint(receiver)])  # loopback not allowed: refused
     notify(make_user(), "x.test", "Refused")
