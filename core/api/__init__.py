@@ -6,7 +6,7 @@ Plugins import these through the facade (``from core import api_blueprint, api_o
 - :func:`api_operation` — describes a view for the OpenAPI document.
 - :func:`load_json`, :func:`load_query` — validated input, 400/422 on bad input.
 - :func:`require_api_user` — the authenticated user (bearer token, or session plus ``X-CSRFToken``).
-- :func:`keyset_page` — ``{items, next_cursor}`` paging by id.
+- :func:`keyset_page` — ``{items, next_cursor}`` paging by id; :func:`visible_task_page` for tasks a user may see.
 - :func:`task_to_dict` — the task representation, ``plugins`` included.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .framework import (API_PREFIX, ApiOperation, api_blueprint, api_operation, decode_cursor, encode_cursor,
-                        keyset_page, load_data, load_json, load_query, require_api_user)
+                        keyset_page, load_data, load_json, load_query, require_api_user, visible_task_page)
 from .representation import iso, task_to_dict, user_to_dict
 
 
@@ -26,5 +26,5 @@ def register_api(app: Flask) -> None:
 
 
 __all__ = ["API_PREFIX", "ApiOperation", "api_blueprint", "api_operation", "decode_cursor", "encode_cursor",
-           "keyset_page", "load_data", "load_json", "load_query", "require_api_user", "iso", "task_to_dict",
+           "keyset_page", "visible_task_page", "load_data", "load_json", "load_query", "require_api_user", "iso", "task_to_dict",
            "user_to_dict", "register_api"]

@@ -8,7 +8,7 @@ import marshmallow
 from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..access import get_visible_task, require, visible_tasks
+from ..access import get_visible_task, require
 from ..auth import authenticate, bearer_token, issue_token, normalise_email, revoke_token
 from ..db import utcnow
 from ..errors import BadRequest, NotFound, Unauthorized, TooManyRequests, ValidationFailed
@@ -23,7 +23,7 @@ from ..services import tasks as task_service
 from ..services import users as user_service
 from . import throttle
 from .framework import (API_PREFIX, api_blueprint, api_operation, flatten_messages, keyset_page, load_json, load_query,
-                        require_api_user)
+                        require_api_user, visible_task_page)
 from .openapi import build_openapi
 from .representation import (comment_to_dict, department_ids_of, department_to_dict, event_to_dict, task_to_dict,
                              tasks_to_dicts, user_to_dict)
@@ -55,7 +55,7 @@ def issue_api_token():
     if user is None:
         throttle.record_failure(email, address)
         raise Unauthorized(_("Wrong email or password, or the account is deactivated."))
-    token = issue_token(user, name=(request.user_agent.string or "")[:100])
+    token = issue_token(user, name=(request.user_agent.string or "").replace("\x00", "")[:100])
     return jsonify({"token": token, "user": user_to_dict(user)}), 201
 
 
@@ -200,7 +200,7 @@ def list_tasks():
     _check_reference("department_id", Department, args.get("department_id"))
     for field in ("assignee_id", "reporter_id"):
         _check_reference(field, User, args.get(field))
-    query = visible_tasks(actor, Task.select())
+    query = Task.select()
     for field in ("status", "priority"):
         if field in args:
             query = query.where(getattr(Task, field) == args[field])
@@ -215,7 +215,7 @@ def list_tasks():
     if "overdue" in args:
         overdue = Task.due_at.is_null(False) & (Task.due_at < utcnow()) & Task.status.not_in(("resolved", "closed"))
         query = query.where(overdue if args["overdue"] else ~overdue)
-    tasks, next_cursor = keyset_page(query, Task.id, args["limit"], args.get("cursor"))
+    tasks, next_cursor = visible_task_page(actor, query, args["limit"], args.get("cursor"))
     return {"items": tasks_to_dicts(tasks, actor), "next_cursor": next_cursor}
 
 

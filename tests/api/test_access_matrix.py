@@ -149,3 +149,34 @@ def test_a_page_never_reveals_hidden_tasks_through_its_size_or_cursor(api_as, ma
     second = api.get(f"/api/v1/tasks?limit=2&cursor={first['next_cursor']}").get_json()
     assert [t["id"] for t in first["items"] + second["items"]] == sorted(mine, reverse=True)
     assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
+def test_merged_rule_pages_equal_the_plain_visibility_query(api_as, make_user, make_department):
+    """Paging each visibility rule separately and merging yields exactly ``visible_tasks`` in order."""
+    import random
+
+    from core.access import visible_tasks
+    from core.models import Task
+    rng = random.Random(7)
+    depts = [make_department() for _ in range(3)]
+    people = [make_user(role, departments=rng.sample(depts, rng.randint(0, 2)))
+              for role in ("manager", "agent", "reviewer", "requester", "agent", "requester")]
+    for index in range(60):
+        reporter = rng.choice(people)
+        create_task(reporter, title=f"mixed {index}", department_id=rng.choice(depts).id,
+                    priority=rng.choice(["low", "normal"]),
+                    assignee_id=rng.choice([None, rng.choice(people).id]) if reporter.has_permission("task.assign") else None,
+                    watcher_ids=rng.sample([p.id for p in people], rng.randint(0, 2)))
+    for person in people:
+        api = api_as(person)
+        for query, narrowed in (("", Task.select()), ("&priority=low", Task.select().where(Task.priority == "low"))):
+            expected = [t.id for t in visible_tasks(person, narrowed).order_by(Task.id.desc())]
+            seen, cursor = [], None
+            while True:
+                page = api.get(f"/api/v1/tasks?limit=4{query}" + (f"&cursor={cursor}" if cursor else "")).get_json()
+                seen.extend(t["id"] for t in page["items"])
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            assert seen == expected, (person.role.name, query)
