@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench translations clean
+.PHONY: run test install bench translations messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,16 @@ $(STAMP): $(BIN)/python pyproject.toml $(wildcard examples/*/pyproject.toml)
 
 install: $(STAMP) translations
 
-translations: $(BIN)/python
-	$(BIN)/pybabel compile -f -q -d core/translations 2>/dev/null || true
+# Compiles core/translations/*/LC_MESSAGES/messages.po to .mo (git-ignored). No -f: a fuzzy entry is
+# left out rather than shown, and a broken catalog (bad syntax, a changed placeholder) fails the build.
+translations: $(STAMP)
+	$(BIN)/pybabel compile --statistics -d core/translations
+
+# After changing user-facing strings: re-extract them and merge them into every catalog.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=Workdesk --sort-by-file \
+		-o core/translations/messages.pot .
+	$(BIN)/pybabel update -i core/translations/messages.pot -d core/translations --ignore-obsolete
 
 run: install
 	@[ -f instance/workdesk.toml ] || $(BIN)/workdesk init --demo
