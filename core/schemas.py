@@ -215,8 +215,10 @@ class TaskSchema(Schema):
     updated_at = fields.DateTime(required=True)
     resolved_at = fields.DateTime(required=True, allow_none=True)
     closed_at = fields.DateTime(required=True, allow_none=True)
-    version = fields.Integer(required=True, metadata={"description": "Send back (body or If-Match) to detect lost updates."})
-    plugins = fields.Dict(required=True, metadata={"description": "What enabled plugins add, under each plugin's name."})
+    version = fields.Integer(required=True,
+                             metadata={"description": "Send back (body or If-Match) to detect lost updates."})
+    plugins = fields.Dict(required=True,
+                          metadata={"description": "What enabled plugins add, under each plugin's name."})
     # Last: from here on ``fields`` in this class body names the attribute, not marshmallow.fields.
     fields = fields.Dict(required=True, metadata={"description": "Custom fields (free-form JSON object)."})
 

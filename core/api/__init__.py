@@ -26,5 +26,6 @@ def register_api(app: Flask) -> None:
 
 
 __all__ = ["API_PREFIX", "ApiOperation", "api_blueprint", "api_operation", "decode_cursor", "encode_cursor",
-           "keyset_page", "visible_task_page", "load_data", "load_json", "load_query", "require_api_user", "iso", "task_to_dict",
+           "keyset_page", "visible_task_page", "load_data", "load_json", "load_query", "require_api_user", "iso",
+           "task_to_dict",
            "user_to_dict", "register_api"]

@@ -14,7 +14,8 @@ from ..schemas import ErrorSchema
 from .framework import API_PREFIX, MAX_PATH_ID, ApiOperation, operation_of
 
 OPENAPI_VERSION = "3.0.3"
-_ARGUMENT = re.compile(r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<args>.*?)\))?:)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>")
+_ARGUMENT = re.compile(r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<args>.*?)\))?:)?"
+                       r"(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>")
 _INTEGER_CONVERTERS = {"int", "id"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -104,7 +105,8 @@ def build_openapi(app: Flask) -> dict[str, Any]:
             continue
         path, parameters = _path_and_parameters(rule.rule)
         for method in sorted(rule.methods - IGNORED_METHODS):
-            paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, method, operation, parameters, plugin)
+            paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, method, operation, parameters,
+                                                                    plugin)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -13,7 +13,8 @@ from ..auth import authenticate, bearer_token, issue_token, normalise_email, rev
 from ..db import utcnow
 from ..errors import BadRequest, NotFound, Unauthorized, TooManyRequests, ValidationFailed
 from ..models import Comment, Department, Task, TaskEvent, User
-from ..plugins import PluginError, get_registry, plugin_settings, save_plugin_settings, set_plugin_enabled, validate_settings
+from ..plugins import (PluginError, get_registry, plugin_settings, save_plugin_settings, set_plugin_enabled,
+                       validate_settings)
 from ..schemas import (CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
                        PluginListSchema, PluginSchema, PluginUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
@@ -224,8 +225,11 @@ def list_tasks():
                headers={"Location": "URL of the new task"})
 def create_task():
     actor = require_api_user()
-    task = task_service.create_task(actor, **load_json(TaskCreateSchema))
-    return _created(task_to_dict(task, actor), url_for("api.get_task", task_id=task.id))
+    data = load_json(TaskCreateSchema)
+    task = task_service.create_task(actor, **data)
+    # The service stored exactly these watchers (or refused): no need to read them back.
+    watcher_ids = sorted(set(data.get("watcher_ids") or ()))
+    return _created(task_to_dict(task, actor, watcher_ids), url_for("api.get_task", task_id=task.id))
 
 
 def _task_response(task: Task, actor: User):
