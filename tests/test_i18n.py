@@ -182,3 +182,14 @@ def test_dates_follow_the_users_timezone(client, make_user, make_department, mak
     expected = format_datetime(due, "short", tzinfo=ZoneInfo(timezone), locale=locale)
     assert local_date in expected
     assert f">{expected}</time>" in page
+
+
+def test_form_validation_messages_follow_the_language(client):
+    """Field labels come from our catalogs, WTForms' own messages from its bundled ones."""
+    headers = {"Accept-Language": "fr"}
+    page = client.get("/login", headers=headers).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"csrf_token": token, "email": "", "password": ""}, headers=headers)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Mot de passe" in page and "Ce champ est requis." in page
