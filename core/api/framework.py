@@ -138,6 +138,14 @@ def _authenticate_request() -> None:
     require_api_user()
 
 
+def _secure_headers(response):
+    # Answers carry tokens and private data: no shared or browser cache keeps them, and browsers
+    # never second-guess the JSON content type.
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
 def _install_converters(state) -> None:
     state.app.url_map.converters.setdefault("id", IdConverter)
 
@@ -155,6 +163,7 @@ def api_blueprint(name: str, import_name: str, url_prefix: str | None = None, **
     blueprint.record_once(_install_converters)  # before any route is added, so ``<id:...>`` resolves
     csrf.exempt(blueprint)
     blueprint.before_request(_authenticate_request)
+    blueprint.after_request(_secure_headers)
     return blueprint
 
 

@@ -32,6 +32,8 @@ def test_issue_token_returns_token_and_user_and_stores_only_its_hash(client, mak
     body = response.get_json()
     assert body["user"]["email"] == "ann@example.com" and body["user"]["id"] == user.id
     assert "password" not in body["user"] and "password_hash" not in body["user"]
+    assert response.headers["Cache-Control"] == "no-store"  # no cache keeps the token
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
     stored = ApiToken.get(ApiToken.user == user)
     assert body["token"] not in stored.token_hash and len(stored.token_hash) == 64
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['token']}"})
