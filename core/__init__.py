@@ -19,7 +19,8 @@ from .services import calendars, tasks, users
 from .services.calendars import WorkingTime
 from . import notifications
 from .notifications import Notification, notify
-from .api import api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict
+from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
+                  visible_task_page)
 
 
 class services:  # noqa: N801 - a namespace: ``services.tasks.create_task(...)``
@@ -34,5 +35,5 @@ __all__ = [
     "get_registry", "plugin_settings", "services", "access", "errors", "WorkingTime", "Task", "User",
     "Department", "Comment", "TaskEvent", "Calendar", "PRIORITIES", "STATUSES", "WORKFLOW", "notify",
     "Notification", "notifications", "api_blueprint", "api_operation", "keyset_page", "load_json", "load_query", "require_api_user",
-    "task_to_dict",
+    "task_to_dict", "visible_task_page",
 ]
