@@ -1,8 +1,8 @@
 """Property-based fuzzing of the whole API from its own OpenAPI document.
 
-With every installed plugin enabled, Hypothesis draws an operation from ``/api/v1/openapi.json``, fills its path, query and body from the
-document's schemas (mostly well-formed values, sometimes anything JSON can hold), sends it as one of
-several users, and checks that the answer is never a 500, that its status is one the document
+With every installed plugin enabled, Hypothesis draws an operation from ``/api/v1/openapi.json``,
+fills its path, query and body from the document's schemas (mostly well-formed values, sometimes
+anything JSON can hold), sends it as one of several users, and checks that the answer is never a 500, that its status is one the document
 lists for that operation, and that its body matches the documented schema.
 """
 from __future__ import annotations
