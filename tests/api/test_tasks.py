@@ -322,3 +322,11 @@ def test_q_searches_title_and_description_case_insensitively(api, agent, dept, m
     assert ids("100%") == {percent.id}
     assert ids("%") == {percent.id}  # wildcards are searched literally
     assert ids("_") == set()
+
+
+def test_wrong_method_and_unknown_path_answer_json(api):
+    response = api.request("PUT", "/api/v1/tasks")
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
+    response = api.get("/api/v1/no-such-thing")
+    assert response.status_code == 404 and error_of(response)["code"] == "not_found"
