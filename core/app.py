@@ -93,9 +93,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(_gate)
 
     @app.teardown_appcontext
-    def _close_db(exc):
-        if not db.is_closed() and db.transaction_depth() == 0:
-            db.close()
+    def _end_request_transaction(exc):
+        # Connections stay open for the thread's next request (a fresh connect re-applies the SQLite
+        # pragmas and costs as much as the query); only a transaction left open by an error is undone.
+        if not db.is_closed() and db.transaction_depth() > 0:
+            db.rollback()
 
     _register_error_handlers(app)
     from .web import web

@@ -80,8 +80,9 @@ def _record(task: Task, actor: User | None, kind: str, changes: dict[str, list])
 
 def _next_number() -> int:
     # The UPDATE takes the row lock, so concurrent creators get distinct numbers on either database.
-    Sequence.update(value=Sequence.value + 1).where(Sequence.name == "task").execute()
-    return Sequence.get(Sequence.name == "task").value
+    query = (Sequence.update(value=Sequence.value + 1).where(Sequence.name == "task")
+             .returning(Sequence.value))
+    return next(iter(query.execute())).value
 
 
 def _actor_payload(actor: User | None) -> int | None:
@@ -145,10 +146,13 @@ def _system_reporter(department: Department) -> User:
 
 
 def _proposed_assignee(task: Task) -> User | None:
+    proposer = get_registry().hook("propose_assignee")
+    if not proposer.get_hookimpls():
+        return None  # no enabled plugin proposes: skip the candidates query
     candidates = list(User.select().join(Membership).where(
         (Membership.department == task.department_id) & (User.is_active == True)).order_by(User.id))  # noqa: E712
     try:
-        proposed = get_registry().hook("propose_assignee")(task=task, candidates=candidates)
+        proposed = proposer(task=task, candidates=candidates)
     except Exception as exc:  # a broken dispatch plugin leaves the task unassigned, it does not lose it
         record_plugin_error("propose_assignee", repr(exc))
         return None
