@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable
 from urllib.parse import urlparse
 
@@ -65,8 +66,21 @@ def run_periodic_jobs_task() -> dict:
     return run_due_jobs()
 
 
+KICK_INTERVAL_SECONDS = 0.25
+_last_kick = 0.0
+
+
 def kick_outbox() -> None:
-    """Ask a worker to drain the outbox now (the worker also polls, so a lost kick costs only latency)."""
+    """Ask a worker to drain the outbox now (the worker also polls, so a lost kick costs only latency).
+
+    A burst of changes sends one kick per ``KICK_INTERVAL_SECONDS``: the drain it triggers takes every
+    event committed by then, and the worker's poll picks up the rest.
+    """
+    global _last_kick
+    now = time.monotonic()
+    if now - _last_kick < KICK_INTERVAL_SECONDS:
+        return
+    _last_kick = now
     try:
         drain_outbox_task()
     except Exception:
