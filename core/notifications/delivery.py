@@ -108,6 +108,12 @@ def due(model: type[DeliveryRecord], now: dt.datetime, limit: int = 100) -> list
                 .order_by(model.next_attempt_at, model.id).limit(limit))
 
 
+def retry_due(model: type[DeliveryRecord], send: Callable[[DeliveryRecord], None], policy: RetryPolicy,
+              now: dt.datetime) -> int:
+    """Attempt every row whose backoff has passed as of ``now``; returns how many went out."""
+    return sum(attempt(row, send, policy, now=now) == "sent" for row in due(model, now))
+
+
 def retry_dead(model: type[DeliveryRecord], ids: Iterable[int], now: dt.datetime | None = None) -> int:
     """Give dead rows another round (an admin's decision): they are sent by the next retry run."""
     ids = [int(i) for i in ids]

@@ -116,10 +116,7 @@ def deliver(note: Notification) -> str | None:
 def deliver_due(now: dt.datetime, since: dt.datetime | None = None) -> int:
     """Retry the messages whose backoff has passed as of ``now``; returns how many were sent."""
     current = settings()
-    sent = 0
-    for row in delivery.due(EmailDelivery, now):
-        sent += delivery.attempt(row, lambda r: _send_row(r, current), policy(current), now=now) == "sent"
-    return sent
+    return delivery.retry_due(EmailDelivery, lambda r: _send_row(r, current), policy(current), now)
 
 
 def retry_dead_letters(ids) -> int:

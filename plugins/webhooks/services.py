@@ -253,10 +253,7 @@ def deliver(note: Notification) -> list[str]:
 def deliver_due(now: dt.datetime, since: dt.datetime | None = None) -> int:
     """Retry the deliveries whose backoff has passed as of ``now``; returns how many succeeded."""
     current = settings()
-    sent = 0
-    for row in delivery.due(WebhookDelivery, now):
-        sent += delivery.attempt(row, lambda r: _send_row(r, current), policy(current), now=now) == "sent"
-    return sent
+    return delivery.retry_due(WebhookDelivery, lambda r: _send_row(r, current), policy(current), now)
 
 
 def retry_dead_letters(ids) -> int:
