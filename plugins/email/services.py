@@ -61,9 +61,20 @@ def build_message(note: Notification, to: str, current: dict) -> EmailMessage:
 PERMANENT_CODES = range(500, 600)
 
 
+def tls_context(current: dict) -> ssl.SSLContext:
+    """The client context for starttls and ssl: the server's certificate chain and host name are verified
+    against ``ca_file`` when it is set (a private CA), otherwise against the system's store."""
+    ca_file = current["ca_file"] or None
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except OSError as exc:  # a missing or unreadable file, or one without a PEM certificate (ssl.SSLError)
+        # Said plainly in the delivery log; the message is retried, so fixing the file is enough.
+        raise OSError(f"cannot load the CA file {ca_file!r} (setting ca_file): {exc}") from None
+
+
 def send_message(message: EmailMessage, current: dict) -> None:
     """Hand ``message`` to the configured SMTP server; a 5xx refusal of the message is permanent."""
-    context = ssl.create_default_context()
+    context = tls_context(current) if current["security"] in ("starttls", "ssl") else None
     timeout = current["timeout_seconds"]
     if current["security"] == "ssl":
         client = smtplib.SMTP_SSL(current["host"], current["port"], timeout=timeout, context=context)
