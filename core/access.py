@@ -4,6 +4,7 @@ from __future__ import annotations
 import operator
 from functools import reduce
 
+from .db import hot_query
 from .errors import Forbidden, NotFound
 from .models import Membership, Task, TaskWatcher, User
 
@@ -55,7 +56,7 @@ def get_visible_task(user: User, task_id: int, for_update: bool = False) -> Task
         task_id = int(task_id)
     except (TypeError, ValueError):
         raise NotFound("No such task.") from None
-    task = Task.get_or_none(Task.id == task_id)
+    task = next(iter(hot_query(Task, "task_by_id", lambda: Task.select().where(Task.id == 0), task_id)), None)
     if task is None or not can_see(user, task):
         raise NotFound("No such task.")
     return task

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import g, redirect, request, session, url_for
 
-from .db import utcnow, write_transaction
+from .db import hot_query, utcnow, write_transaction
 from .errors import Unauthorized
 from .models import ApiToken, Role, User
 
@@ -92,13 +92,27 @@ def revoke_token(token: str) -> bool:
                 .where((ApiToken.token_hash == _token_hash(token)) & ApiToken.revoked_at.is_null()).execute())
 
 
+def _with_role(user: User | None) -> User | None:
+    """Attach the user's role, read through a precompiled query (it is consulted on every request)."""
+    if user is not None:
+        user.role = next(iter(hot_query(Role, "role_by_id", lambda: Role.select().where(Role.id == 0),
+                                        user.role_id)))
+    return user
+
+
 def user_for_token(token: str) -> User | None:
-    # One query for token, user and role: this runs on every API request.
-    row = (ApiToken.select(ApiToken, User, Role).join(User).join(Role)
-           .where((ApiToken.token_hash == _token_hash(token)) & ApiToken.revoked_at.is_null()).first())
-    if row is None or not row.user.is_active:
+    user = next(iter(hot_query(
+        User, "user_by_token",
+        lambda: User.select(User).join(ApiToken).where((ApiToken.token_hash == "") & ApiToken.revoked_at.is_null()),
+        _token_hash(token))), None)
+    if user is None or not user.is_active:
         return None
-    return row.user
+    return _with_role(user)
+
+
+def user_by_id(user_id: int) -> User | None:
+    return _with_role(next(iter(hot_query(User, "user_by_id", lambda: User.select().where(User.id == 0),
+                                          user_id)), None))
 
 
 def bearer_token() -> str | None:
@@ -119,7 +133,7 @@ def current_user() -> User | None:
         user = user_for_token(token)
         g.auth_method = "token" if user else None
     elif "uid" in session:
-        candidate = User.select(User, Role).join(Role).where(User.id == session["uid"]).first()
+        candidate = user_by_id(session["uid"])
         if candidate and candidate.is_active and candidate.session_version == session.get("sv"):
             user = candidate
             g.auth_method = "session"

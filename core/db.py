@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.parse import urlparse
 
 import peewee
@@ -78,6 +78,23 @@ def write_transaction() -> Iterator[None]:
     else:
         with db.atomic():
             yield
+
+
+_SQL_CACHE: dict[tuple[str, type], str] = {}
+
+
+def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Query], *params):
+    """Run a query that sits on every request with its SQL generated once per database type.
+
+    Generating SQL costs peewee more than SQLite takes to answer a primary-key lookup, so the few
+    queries run on every request are compiled once. ``build`` returns the query with placeholder
+    values; ``params`` are the real values in the same order.
+    """
+    key = (name, type(db.obj))
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        sql = _SQL_CACHE[key] = build().sql()[0]
+    return model.raw(sql, *params)
 
 
 def after_commit(fn) -> None:

@@ -136,8 +136,10 @@ class Task(BaseModel):
 
     @property
     def watcher_ids(self) -> list[int]:
-        return [w.user_id for w in TaskWatcher.select(TaskWatcher.user).where(TaskWatcher.task == self)
-                .order_by(TaskWatcher.user)]
+        from .db import hot_query
+        rows = hot_query(TaskWatcher, "watchers_of_task", lambda: TaskWatcher.select(TaskWatcher.user)
+                         .where(TaskWatcher.task == 0).order_by(TaskWatcher.user), self.id)
+        return [row.user_id for row in rows]
 
 
 class TaskWatcher(BaseModel):
