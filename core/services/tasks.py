@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from .. import outbox
 from ..access import can_see, get_visible_task, require
-from ..db import utcnow, write_transaction
+from ..db import hot_query, utcnow, write_transaction
 from ..errors import Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed
 from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, Department, Membership, Sequence, Task,
                       TaskEvent, TaskWatcher, User, as_utc)
@@ -32,7 +32,8 @@ def allowed_transitions(status: str) -> tuple[str, ...]:
 # -- reference checks -------------------------------------------------------------------------
 
 def _department(value: Any, field: str = "department_id") -> Department:
-    department = Department.get_or_none(Department.id == value) if value is not None else None
+    department = next(iter(hot_query(Department, "department_by_id", lambda: Department.select()
+                                     .where(Department.id == 0), value)), None) if value is not None else None
     if department is None:
         raise ValidationFailed(_("Invalid reference."), {field: [_("No department with id %(id)s.", id=value)]})
     return department
@@ -80,9 +81,9 @@ def _record(task: Task, actor: User | None, kind: str, changes: dict[str, list])
 
 def _next_number() -> int:
     # The UPDATE takes the row lock, so concurrent creators get distinct numbers on either database.
-    query = (Sequence.update(value=Sequence.value + 1).where(Sequence.name == "task")
-             .returning(Sequence.value))
-    return next(iter(query.execute())).value
+    rows = hot_query(Sequence, "next_task_number", lambda: Sequence.update(value=Sequence.value + 1)
+                     .where(Sequence.name == "").returning(Sequence.value), 1, "task")
+    return list(rows)[0].value  # consume the cursor: SQLite finishes an UPDATE...RETURNING only when stepped to the end
 
 
 def _actor_payload(actor: User | None) -> int | None:
