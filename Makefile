@@ -12,7 +12,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml $(wildcard examples/*/pyproject.toml)
 	$(BIN)/pip install -q -e '.[test,scale]'
-	for d in examples/*/; do [ -f $$d/pyproject.toml ] && $(BIN)/pip install -q -e $$d; done; true
+	for d in examples/*/; do if [ -f $$d/pyproject.toml ]; then $(BIN)/pip install -q -e $$d || exit 1; fi; done
 	touch $(STAMP)
 
 install: $(STAMP) translations
