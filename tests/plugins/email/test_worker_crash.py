@@ -3,34 +3,24 @@ a new one delivers exactly the messages still pending, each exactly once; the di
 ``workdesk tick``."""
 from __future__ import annotations
 
-import pytest
 
 NOTES = 6
 
 
-@pytest.fixture
-def instance(tmp_path, monkeypatch, request):
-    monkeypatch.syspath_prepend(str(request.config.rootpath))
-    from tests.notifications.worker_instance import Instance
-    created = Instance(tmp_path / "instance").init()
-    yield created
-    created.stop_all()
-
-
-def configure_email(instance, server) -> None:
-    instance.workdesk("plugins", "enable", "email")
-    instance.python(f"""
+def configure_email(worker_instance, server) -> None:
+    worker_instance.workdesk("plugins", "enable", "email")
+    worker_instance.python(f"""
 from core.plugins import save_plugin_settings
 save_plugin_settings("email", {server.settings()!r})
 result = True
 """)
 
 
-def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(instance, smtp_server):
+def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(worker_instance, smtp_server):
     from tests.notifications.worker_instance import wait_for
     server = smtp_server("gate", gate_after=2)
-    configure_email(instance, server)
-    ids = instance.python(f"""
+    configure_email(worker_instance, server)
+    ids = worker_instance.python(f"""
 from core.services.users import create_user
 from core.notifications import notify
 people = [create_user(None, email=f"person{{i}}@example.com", name=f"Person {{i}}", password="password123")
@@ -38,29 +28,29 @@ people = [create_user(None, email=f"person{{i}}@example.com", name=f"Person {{i}
 result = [notify(person, "x.test", f"Message {{i}}").id for i, person in enumerate(people)]
 """)
 
-    first = instance.start_worker("first")
+    first = worker_instance.start_worker("first")
     # Two messages are accepted, then the server holds the third one open: kill the worker there.
     wait_for(server.handler.gate_reached.is_set, message="the worker to reach the held message")
-    instance.kill(first)
+    worker_instance.kill(first)
     delivered_before_crash = server.handler.by_notification()
     assert len(delivered_before_crash) == 2
     server.handler.mode = "accept"
     server.handler.release.set()  # the held conversation ends with 451: that message was not kept
 
-    instance.start_worker("second")
+    worker_instance.start_worker("second")
     wait_for(lambda: len(server.messages) >= NOTES, message=f"{NOTES} messages", timeout=60)
-    wait_for(lambda: instance.query("SELECT count(*) FROM core_outbox WHERE done_at IS NULL")[0][0] == 0,
+    wait_for(lambda: worker_instance.query("SELECT count(*) FROM core_outbox WHERE done_at IS NULL")[0][0] == 0,
              message="the outbox to empty")
     assert sorted(server.handler.by_notification()) == sorted(str(i) for i in ids)  # each exactly once
     assert server.handler.by_notification()[:2] == delivered_before_crash
-    rows = instance.query("SELECT status, count(*) FROM email_delivery GROUP BY status")
-    assert rows == [("sent", NOTES)], instance.log("second")
+    rows = worker_instance.query("SELECT status, count(*) FROM email_delivery GROUP BY status")
+    assert rows == [("sent", NOTES)], worker_instance.log("second")
 
 
-def test_the_digest_runs_from_workdesk_tick(instance, smtp_server):
+def test_the_digest_runs_from_workdesk_tick(worker_instance, smtp_server):
     server = smtp_server()
-    configure_email(instance, server)
-    instance.python("""
+    configure_email(worker_instance, server)
+    worker_instance.python("""
 import datetime as dt
 from core.models import User
 from core.notifications import Notification, notify, set_preferences
@@ -72,9 +62,9 @@ for subject in ("Held one", "Held two"):
         Notification.id == note.id).execute()
 result = True
 """)
-    early = instance.workdesk("tick", "--at", "2026-03-02T10:59:00Z")
+    early = worker_instance.workdesk("tick", "--at", "2026-03-02T10:59:00Z")
     assert "core.notification_digest: ran" in early and server.messages == []
-    output = instance.workdesk("tick", "--at", "2026-03-02T11:00:00Z")
+    output = worker_instance.workdesk("tick", "--at", "2026-03-02T11:00:00Z")
     assert "core.notification_digest: ran" in output
     (to, message), = server.messages
     assert to == "admin@example.com" and message["Subject"] == "2 notifications since 2026-03-02 10:15"

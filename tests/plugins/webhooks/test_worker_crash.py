@@ -2,28 +2,18 @@
 new one posts exactly the deliveries still pending, each exactly once."""
 from __future__ import annotations
 
-import pytest
 
 from .conftest import endpoint
 
 NOTES = 6
 
 
-@pytest.fixture
-def instance(tmp_path, monkeypatch, request):
-    monkeypatch.syspath_prepend(str(request.config.rootpath))
-    from tests.notifications.worker_instance import Instance
-    created = Instance(tmp_path / "instance").init()
-    yield created
-    created.stop_all()
-
-
-def test_a_worker_killed_mid_post_loses_nothing_and_posts_nothing_twice(instance, http_receiver):
+def test_a_worker_killed_mid_post_loses_nothing_and_posts_nothing_twice(worker_instance, http_receiver):
     from tests.notifications.worker_instance import wait_for
     receiver = http_receiver(gate_after=2)
-    instance.workdesk("plugins", "enable", "webhooks")
+    worker_instance.workdesk("plugins", "enable", "webhooks")
     settings = {"endpoints": [endpoint(receiver)], "allow_private_destinations": True, "timeout_seconds": 30}
-    ids = instance.python(f"""
+    ids = worker_instance.python(f"""
 from core.plugins import save_plugin_settings
 from core.services.users import create_user
 from core.notifications import notify
@@ -33,20 +23,20 @@ people = [create_user(None, email=f"person{{i}}@example.com", name=f"Person {{i}
 result = [notify(person, "x.test", f"Message {{i}}").id for i, person in enumerate(people)]
 """)
 
-    first = instance.start_worker("first")
+    first = worker_instance.start_worker("first")
     wait_for(receiver.gate_reached.is_set, message="the worker to reach the held request")
-    instance.kill(first)
+    worker_instance.kill(first)
     posted_before_crash = [b["notification"]["id"] for b in receiver.bodies()]
     assert len(posted_before_crash) == 2
     receiver.gate_after = None
     receiver.release.set()  # the held request is dropped unanswered: it did not count
 
-    instance.start_worker("second")
+    worker_instance.start_worker("second")
     wait_for(lambda: len(receiver.received) >= NOTES, message=f"{NOTES} posts", timeout=60)
-    wait_for(lambda: instance.query("SELECT count(*) FROM core_outbox WHERE done_at IS NULL")[0][0] == 0,
+    wait_for(lambda: worker_instance.query("SELECT count(*) FROM core_outbox WHERE done_at IS NULL")[0][0] == 0,
              message="the outbox to empty")
     posted = [b["notification"]["id"] for b in receiver.bodies()]
     assert sorted(posted) == sorted(ids) and posted[:2] == posted_before_crash  # each exactly once
     assert receiver.rejected == []  # every request carried a valid signature
-    rows = instance.query("SELECT status, count(*) FROM webhooks_delivery GROUP BY status")
-    assert rows == [("sent", NOTES)], instance.log("second")
+    rows = worker_instance.query("SELECT status, count(*) FROM webhooks_delivery GROUP BY status")
+    assert rows == [("sent", NOTES)], worker_instance.log("second")
