@@ -3,7 +3,6 @@ a new one delivers exactly the messages still pending, each exactly once; the di
 ``workdesk tick``."""
 from __future__ import annotations
 
-
 NOTES = 6
 
 

@@ -2,7 +2,6 @@
 new one posts exactly the deliveries still pending, each exactly once."""
 from __future__ import annotations
 
-
 from .conftest import endpoint
 
 NOTES = 6
