@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from peewee import JOIN, Case, fn
+from peewee import JOIN, fn
 
 from ..access import department_ids, visible_tasks
 from ..db import utcnow
@@ -28,7 +28,6 @@ REOPEN_LABEL = _l("Reopen")
 # The usual next step from each status: its button is the prominent one.
 USUAL_NEXT = {"new": "open", "open": "in_progress", "in_progress": "resolved", "waiting": "in_progress",
               "resolved": "closed", "closed": "open"}
-LIST_LIMIT = 100
 
 
 def status_label(status: str) -> str:
@@ -126,12 +125,6 @@ def with_people(query):
             .join_from(Task, reporter, on=(Task.reporter == reporter.id), attr="reporter")
             .join_from(Task, assignee, on=(Task.assignee == assignee.id), attr="assignee",
                        join_type=JOIN.LEFT_OUTER))
-
-
-def overdue_first(query, now: dt.datetime):
-    """Overdue active tasks first, then by due date (undated last), newest first among equals."""
-    overdue = Case(None, [((Task.due_at < now) & Task.status.in_(ACTIVE_STATUSES), 0)], 1)
-    return query.order_by(overdue, Task.due_at.asc(nulls="LAST"), Task.id.desc())
 
 
 def status_counts(query) -> dict[str, int]:

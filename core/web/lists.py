@@ -1,5 +1,7 @@
-"""Lists of tasks: my work (the start page), the department queue and search."""
+"""Lists of tasks: my work (the start page), the department queue and search, each paged by a cursor."""
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import render_template, request
 from flask_babel import gettext as _
@@ -8,15 +10,47 @@ from peewee import Case
 
 from ..access import require, visible_tasks
 from ..auth import current_user, login_required
-from ..db import utcnow
 from ..models import PRIORITIES, Task, TaskWatcher, User
 from . import web
 from .forms import QueueFilterForm, QuickCreateForm, SearchForm, TakeForm
-from .helpers import (ACTIVE_STATUSES, LIST_LIMIT, STATUS_LABELS, my_departments, overdue_first, search_tasks,
-                      status_counts, with_people)
+from .helpers import ACTIVE_STATUSES, STATUS_LABELS, my_departments, search_tasks, status_counts, with_people
+from .paging import InvalidCursor, SortKey, first_page_url, keyset_list_page, requested_position
 
 # Short labels: the three tabs share one line of a 360 px screen.
 MY_WORK_VIEWS = {"assigned": _l("Assigned"), "reported": _l("Reported"), "watching": _l("Watching")}
+# Tasks per page of every list (tests make it small).
+PAGE_SIZE = 50
+
+
+# Each list's order, as the keys its cursor records (see ``paging``). ``as_of`` is the moment the
+# list's first page was shown.
+
+def my_work_order(as_of: dt.datetime) -> tuple[SortKey, ...]:
+    """Overdue first, then by due date (undated last), newest first among equals.
+
+    No "is it overdue" term is needed: a list shows either active tasks only, where the overdue ones
+    are exactly those due before now and so come first by due date anyway, or one finished status,
+    where none is overdue. The order is thus independent of the time, and its cursor of ``as_of``.
+    """
+    return (SortKey(Task.due_at, nullable=True, kind=dt.datetime), SortKey(Task.id, descending=True))
+
+
+def queue_order(as_of: dt.datetime) -> tuple[SortKey, ...]:
+    """A queue is worked oldest first, but overdue and urgent work jumps ahead."""
+    overdue = Case(None, [((Task.due_at < as_of), 0)], 1)
+    urgency = Case(Task.priority, [(p, i) for i, p in enumerate(reversed(PRIORITIES))], len(PRIORITIES))
+    return (SortKey(overdue), SortKey(urgency), SortKey(Task.created_at, kind=dt.datetime), SortKey(Task.id))
+
+
+def search_order(as_of: dt.datetime) -> tuple[SortKey, ...]:
+    """Most recently changed first."""
+    return (SortKey(Task.updated_at, descending=True, kind=dt.datetime), SortKey(Task.id, descending=True))
+
+
+@web.errorhandler(InvalidCursor)
+def _invalid_cursor(exc: InvalidCursor):
+    return render_template("core/error.html", status=exc.status, message=exc.message,
+                           retry_url=first_page_url(), retry_label=_("Go to the first page")), exc.status
 
 
 def my_work_query(user: User, view: str):
@@ -35,12 +69,13 @@ def render_my_work(quick_form: QuickCreateForm | None = None, status_code: int =
     view = view if view in MY_WORK_VIEWS else "assigned"
     status = request.args.get("status", "")
     status = status if status in STATUS_LABELS else ""
+    position = requested_position("my_work", my_work_order)
     base = my_work_query(user, view)
     shown = base.where(Task.status == status) if status else base.where(Task.status.in_(ACTIVE_STATUSES))
-    tasks = list(overdue_first(with_people(shown), utcnow()).limit(LIST_LIMIT))
+    page = keyset_list_page(with_people(shown), "my_work", my_work_order, PAGE_SIZE, position)
     open_counts = {name: my_work_query(user, name).where(Task.status.in_(ACTIVE_STATUSES)).count()
                    for name in MY_WORK_VIEWS}
-    return render_template("core/home.html", tasks=tasks, views=MY_WORK_VIEWS, view=view, status=status,
+    return render_template("core/home.html", page=page, tasks=page.rows, views=MY_WORK_VIEWS, view=view, status=status,
                            counts=status_counts(base), open_counts=open_counts,
                            quick_form=quick_form or QuickCreateForm(formdata=None)), status_code
 
@@ -56,6 +91,7 @@ def home():
 def queue():
     user = current_user()
     require(user, "task.view_department", _("Only members of a department's staff have a queue."))
+    position = requested_position("queue", queue_order)
     form = QueueFilterForm(formdata=request.args)
     departments = my_departments(user)
     form.department.choices = [("", _("All"))] + [(str(d.id), d.name) for d in departments]
@@ -72,11 +108,8 @@ def queue():
     text = (form.q.data or "").strip()[:200]
     if text:
         query = query.where(Task.title.contains(text) | Task.description.contains(text))
-    # A queue is worked oldest first, but overdue and urgent work jumps ahead.
-    urgency = Case(Task.priority, [(p, i) for i, p in enumerate(reversed(PRIORITIES))], len(PRIORITIES))
-    overdue = Case(None, [((Task.due_at < utcnow()), 0)], 1)
-    tasks = list(with_people(query).order_by(overdue, urgency, Task.created_at, Task.id).limit(LIST_LIMIT))
-    return render_template("core/queue.html", form=form, tasks=tasks, take_form=TakeForm(formdata=None),
+    page = keyset_list_page(with_people(query), "queue", queue_order, PAGE_SIZE, position)
+    return render_template("core/queue.html", form=form, page=page, tasks=page.rows, take_form=TakeForm(formdata=None),
                            can_take=user.has_permission("task.assign"), has_departments=bool(departments))
 
 
@@ -84,11 +117,13 @@ def queue():
 @login_required
 def search():
     user = current_user()
+    position = requested_position("search", search_order)
     form = SearchForm(formdata=request.args)
-    tasks = None
+    page, total = None, 0
     if "q" in request.args and form.validate():
         query = search_tasks(user, form.q.data)
         if form.status.data in STATUS_LABELS:
             query = query.where(Task.status == form.status.data)
-        tasks = list(with_people(query).order_by(Task.updated_at.desc(), Task.id.desc()).limit(LIST_LIMIT))
-    return render_template("core/search.html", form=form, tasks=tasks, limit=LIST_LIMIT)
+        total = query.count()  # every match the user may see, not just this page's
+        page = keyset_list_page(with_people(query), "search", search_order, PAGE_SIZE, position)
+    return render_template("core/search.html", form=form, page=page, total=total)
