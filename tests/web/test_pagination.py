@@ -70,7 +70,7 @@ def test_my_work_pages_show_every_task_once_in_order_both_ways(client, login, ca
     second = client.get(link(client.get("/").text, "next")).text
     # The counts are of the whole list, not of the page shown.
     assert 'Assigned <span class="count">10</span>' in second and 'New <span class="count">10</span>' in second
-    assert 'rel="prev"' in second and ">First page</a>" in second
+    assert 'rel="prev"' in second and ">⇤ First</a>" in second
 
 
 def test_my_work_tabs_and_status_survive_paging(client, login, cast, make_task, monkeypatch):
@@ -216,3 +216,35 @@ def test_a_cursor_past_the_end_shows_the_first_page(client, login, cast, make_ta
         transition(cast.admin, tasks[0].id, status)
     page = client.get(second_url).text
     assert titles(page) == ["Soon done 2", "Soon done 1"] and 'rel="prev"' not in page
+
+
+@pytest.mark.browser
+def test_paging_the_queue_on_a_phone(chromium, live_server, artifacts_dir, cast, make_task, monkeypatch):
+    monkeypatch.setattr("core.web.lists.PAGE_SIZE", 4)
+    for i in range(10):
+        make_task(cast.requester, cast.it, title=f"Badge reader {i}", priority="high" if i % 4 == 0 else "normal")
+    context = chromium.new_context(base_url=live_server, viewport={"width": 360, "height": 740}, is_mobile=True,
+                                   has_touch=True)
+    phone = context.new_page()
+    phone.set_default_timeout(15000)
+    try:
+        phone.goto("/login")
+        phone.fill("input[name=email]", "ana@example.com")
+        phone.fill("input[name=password]", "password123")
+        phone.click("button[type=submit]")
+        phone.wait_for_url("**/")
+        phone.goto("/queue?q=badge")
+        first = phone.locator("a.task-title").all_inner_texts()
+        phone.click("a[rel=next]")
+        second = phone.locator("a.task-title").all_inner_texts()
+        assert phone.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+        phone.screenshot(path=artifacts_dir / "queue-second-page-phone.png", full_page=True)
+        assert "q=badge" in phone.url and phone.input_value("input[name=q]") == "badge"
+        phone.click("a[rel=next]")
+        third = phone.locator("a.task-title").all_inner_texts()
+        assert [len(first), len(second), len(third)] == [4, 4, 2]
+        assert len(set(first + second + third)) == 10
+        phone.click("a[rel=prev]")
+        assert phone.locator("a.task-title").all_inner_texts() == second
+    finally:
+        context.close()
