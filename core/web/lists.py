@@ -14,7 +14,7 @@ from ..models import PRIORITIES, Task, TaskWatcher, User
 from . import web
 from .forms import QueueFilterForm, QuickCreateForm, SearchForm, TakeForm
 from .helpers import ACTIVE_STATUSES, STATUS_LABELS, my_departments, search_tasks, status_counts, with_people
-from .paging import InvalidCursor, SortKey, first_page_url, keyset_list_page, requested_position
+from .paging import InvalidCursor, PagedList, SortKey, keyset_list_page, requested_position
 
 # Short labels: the three tabs share one line of a 360 px screen.
 MY_WORK_VIEWS = {"assigned": _l("Assigned"), "reported": _l("Reported"), "watching": _l("Watching")}
@@ -47,10 +47,15 @@ def search_order(as_of: dt.datetime) -> tuple[SortKey, ...]:
     return (SortKey(Task.updated_at, descending=True, kind=dt.datetime), SortKey(Task.id, descending=True))
 
 
+MY_WORK = PagedList("my_work", "web.home", my_work_order)
+QUEUE = PagedList("queue", "web.queue", queue_order)
+SEARCH = PagedList("search", "web.search", search_order)
+
+
 @web.errorhandler(InvalidCursor)
 def _invalid_cursor(exc: InvalidCursor):
     return render_template("core/error.html", status=exc.status, message=exc.message,
-                           retry_url=first_page_url(), retry_label=_("Go to the first page")), exc.status
+                           retry_url=exc.first_url, retry_label=_("Go to the first page")), exc.status
 
 
 def my_work_query(user: User, view: str):
@@ -69,13 +74,14 @@ def render_my_work(quick_form: QuickCreateForm | None = None, status_code: int =
     view = view if view in MY_WORK_VIEWS else "assigned"
     status = request.args.get("status", "")
     status = status if status in STATUS_LABELS else ""
-    position = requested_position("my_work", my_work_order)
+    position = requested_position(MY_WORK)
     base = my_work_query(user, view)
     shown = base.where(Task.status == status) if status else base.where(Task.status.in_(ACTIVE_STATUSES))
-    page = keyset_list_page(with_people(shown), "my_work", my_work_order, PAGE_SIZE, position)
+    page = keyset_list_page(with_people(shown), MY_WORK, PAGE_SIZE, position)
     open_counts = {name: my_work_query(user, name).where(Task.status.in_(ACTIVE_STATUSES)).count()
                    for name in MY_WORK_VIEWS}
-    return render_template("core/home.html", page=page, tasks=page.rows, views=MY_WORK_VIEWS, view=view, status=status,
+    return render_template("core/home.html", page=page, tasks=page.rows, views=MY_WORK_VIEWS, view=view,
+                           status=status,
                            counts=status_counts(base), open_counts=open_counts,
                            quick_form=quick_form or QuickCreateForm(formdata=None)), status_code
 
@@ -91,7 +97,7 @@ def home():
 def queue():
     user = current_user()
     require(user, "task.view_department", _("Only members of a department's staff have a queue."))
-    position = requested_position("queue", queue_order)
+    position = requested_position(QUEUE)
     form = QueueFilterForm(formdata=request.args)
     departments = my_departments(user)
     form.department.choices = [("", _("All"))] + [(str(d.id), d.name) for d in departments]
@@ -108,8 +114,9 @@ def queue():
     text = (form.q.data or "").strip()[:200]
     if text:
         query = query.where(Task.title.contains(text) | Task.description.contains(text))
-    page = keyset_list_page(with_people(query), "queue", queue_order, PAGE_SIZE, position)
-    return render_template("core/queue.html", form=form, page=page, tasks=page.rows, take_form=TakeForm(formdata=None),
+    page = keyset_list_page(with_people(query), QUEUE, PAGE_SIZE, position)
+    return render_template("core/queue.html", form=form, page=page, tasks=page.rows,
+                           take_form=TakeForm(formdata=None),
                            can_take=user.has_permission("task.assign"), has_departments=bool(departments))
 
 
@@ -117,7 +124,7 @@ def queue():
 @login_required
 def search():
     user = current_user()
-    position = requested_position("search", search_order)
+    position = requested_position(SEARCH)
     form = SearchForm(formdata=request.args)
     page, total = None, 0
     if "q" in request.args and form.validate():
@@ -125,5 +132,5 @@ def search():
         if form.status.data in STATUS_LABELS:
             query = query.where(Task.status == form.status.data)
         total = query.count()  # every match the user may see, not just this page's
-        page = keyset_list_page(with_people(query), "search", search_order, PAGE_SIZE, position)
+        page = keyset_list_page(with_people(query), SEARCH, PAGE_SIZE, position)
     return render_template("core/search.html", form=form, page=page, total=total)

@@ -41,7 +41,14 @@ MAX_CURSOR_LENGTH = 600  # far above any real cursor: a longer one is not decode
 
 
 class InvalidCursor(BadRequest):
-    """A page link whose cursor this app did not hand out (truncated, edited, or from another list)."""
+    """A page link whose cursor this app did not hand out (truncated, edited, or from another list).
+
+    ``first_url`` is the first page of the list, filters kept: where the error page points.
+    """
+
+    def __init__(self, message: str, first_url: str):
+        super().__init__(message)
+        self.first_url = first_url
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,21 @@ class SortKey:
 
 
 @dataclass(frozen=True)
+class PagedList:
+    """A list shown in pages.
+
+    :param name: written into its cursors, so that one list's cursor is refused by another.
+    :param endpoint: the list's view; its page links lead there (also when another view renders
+        the list, as quick create does on an error).
+    :param keys_at: the order as of a moment (the first page's): the sort keys, the last one unique
+        and never NULL (the task id).
+    """
+    name: str
+    endpoint: str
+    keys_at: Callable[[dt.datetime], tuple[SortKey, ...]]
+
+
+@dataclass(frozen=True)
 class Position:
     """Where a page starts: just after (or, ``backward``, just before) the row whose keys are ``values``."""
     as_of: dt.datetime
@@ -69,8 +91,8 @@ class Position:
 
 @dataclass
 class Page:
+    """One page of a list and the links to the pages around it (None where there is none)."""
     rows: list
-    as_of: dt.datetime
     first_url: str | None = None
     previous_url: str | None = None
     next_url: str | None = None
@@ -100,30 +122,30 @@ def encode_cursor(list_name: str, as_of: dt.datetime, values: tuple) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, list_name: str, keys: tuple[SortKey, ...], backward: bool) -> Position:
-    """The position a cursor of ``list_name`` stands for; :class:`InvalidCursor` for anything else."""
+def decode_cursor(cursor: str, paged: PagedList, backward: bool) -> Position:
+    """The position a cursor of the list ``paged`` stands for; :class:`InvalidCursor` for anything else."""
+    keys = paged.keys_at(utcnow())  # only the shape of the order matters here
     try:
         if len(cursor) > MAX_CURSOR_LENGTH:
             raise ValueError("too long")
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(payload, list) and len(payload) == len(keys) + 2 and payload[0] == list_name):
+        if not (isinstance(payload, list) and len(payload) == len(keys) + 2 and payload[0] == paged.name):
             raise ValueError("not a cursor of this list")
         as_of = _decode_value(payload[1], dt.datetime, nullable=False)
         values = tuple(_decode_value(raw, key.kind, key.nullable) for raw, key in zip(payload[2:], keys))
-    except (ValueError, TypeError, binascii.Error, RecursionError):  # JSON and Unicode errors are ValueErrors
-        raise InvalidCursor(_("This page link is broken or out of date. Start again from the first page.")) from None
+    # JSON and Unicode errors are ValueErrors; OverflowError: a time zone shifting year 1 or 9999 out of range.
+    except (ValueError, TypeError, OverflowError, binascii.Error, RecursionError):
+        raise InvalidCursor(_("This page link is broken or out of date. Start again from the first page."),
+                            first_url=_link(paged.endpoint)) from None
     return Position(as_of=as_of, values=values, backward=backward)
 
 
-def requested_position(list_name: str, keys_at: Callable[[dt.datetime], tuple[SortKey, ...]]) -> Position | None:
-    """The position the request's ``after`` or ``before`` parameter asks for; None for the first page.
-
-    ``keys_at(as_of)`` gives the list's order (only its shape matters here).
-    """
+def requested_position(paged: PagedList) -> Position | None:
+    """The position the request's ``after`` or ``before`` parameter asks for; None for the first page."""
     for name in CURSOR_PARAMETERS:
         cursor = request.args.get(name)
         if cursor is not None:
-            return decode_cursor(cursor, list_name, keys_at(utcnow()), backward=(name == "before"))
+            return decode_cursor(cursor, paged, backward=(name == "before"))
     return None
 
 
@@ -181,45 +203,44 @@ def _fetch(query: peewee.ModelSelect, keys: tuple[SortKey, ...], size: int, posi
     return list(query.order_by(*_ordering(keys, backward)).limit(size + 1))
 
 
-def _link(cursor_parameter: str | None = None, cursor: str | None = None) -> str:
-    """This page's URL with its filters kept and the cursor replaced."""
+def _link(endpoint: str, cursor_parameter: str | None = None, cursor: str | None = None) -> str:
+    """The list's URL with the request's filters kept and the cursor replaced."""
     args = {name: value for name, value in request.args.items() if name not in CURSOR_PARAMETERS}
     if cursor_parameter:
         args[cursor_parameter] = cursor
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(endpoint, **args)
 
 
-def first_page_url() -> str:
-    return _link()
+def keyset_list_page(query: peewee.ModelSelect, paged: PagedList, size: int, position: Position | None) -> Page:
+    """One page of ``query`` in the order of ``paged`` from ``position``, with its links.
 
-
-def keyset_list_page(query: peewee.ModelSelect, list_name: str, keys_at: Callable[[dt.datetime], tuple[SortKey, ...]],
-                     size: int, position: Position | None) -> Page:
-    """One page of ``query`` in the order ``keys_at(as_of)`` from ``position``, with its links.
-
-    ``keys_at`` must end with a unique, non-null key (the task id). A position that no longer has
-    rows on its side (everything there was closed or deleted since) gives the first page.
+    A position that no longer has rows on its side (everything there was closed or deleted since)
+    gives the first page.
     """
     as_of = position.as_of if position is not None else utcnow()
-    keys = keys_at(as_of)
+    keys = paged.keys_at(as_of)
     rows = _fetch(query, keys, size, position)
     if position is not None and (not rows or (position.backward and len(rows) <= size)):
         # Walking back reached the start: show the first page whole rather than a short one.
-        return keyset_list_page(query, list_name, keys_at, size, None)
+        return keyset_list_page(query, paged, size, None)
     more = len(rows) > size
     rows = rows[:size]
     if position is not None and position.backward:
         rows.reverse()
-    page = Page(rows=rows, as_of=as_of)
+    page = Page(rows=rows)
+
+    def cursor_at(row) -> str:
+        return encode_cursor(paged.name, as_of, _row_values(row, keys))
+
     # Walking back, the page we came from lies ahead; walking forward, the one we came from lies behind.
     has_next = True if position is not None and position.backward else more
     if position is not None:
-        page.first_url = _link()
-        page.previous_url = _link("before", encode_cursor(list_name, as_of, _row_values(rows[0], keys)))
+        page.first_url = _link(paged.endpoint)
+        page.previous_url = _link(paged.endpoint, "before", cursor_at(rows[0]))
     if has_next:
-        page.next_url = _link("after", encode_cursor(list_name, as_of, _row_values(rows[-1], keys)))
+        page.next_url = _link(paged.endpoint, "after", cursor_at(rows[-1]))
     return page
 
 
-__all__ = ["SortKey", "Position", "Page", "InvalidCursor", "encode_cursor", "decode_cursor", "requested_position",
-           "keyset_list_page", "first_page_url"]
+__all__ = ["SortKey", "PagedList", "Position", "Page", "InvalidCursor", "encode_cursor", "decode_cursor",
+           "requested_position", "keyset_list_page"]

@@ -182,6 +182,7 @@ def test_later_pages_never_show_a_task_the_user_may_not_see(client, login, cast,
     forged_cursor("my_work", "2026-01-01T00:00:00+00:00", None),  # too short
     forged_cursor("my_work", "2026-01-01T00:00:00+00:00", "yesterday", 5),
     forged_cursor("my_work", "2026-01-01T00:00:00", "2026-01-01T00:00:00", 5),  # no time zone
+    forged_cursor("my_work", "2026-01-01T00:00:00+00:00", "0001-01-01T00:00:00+05:00", 5),  # before year 1 in UTC
     forged_cursor("my_work", "2026-01-01T00:00:00+00:00", None, 10 ** 30),
     forged_cursor("my_work", "2026-01-01T00:00:00+00:00", None, -1),
     forged_cursor("my_work", "2026-01-01T00:00:00+00:00", None, True),
@@ -248,3 +249,15 @@ def test_paging_the_queue_on_a_phone(chromium, live_server, artifacts_dir, cast,
         assert phone.locator("a.task-title").all_inner_texts() == second
     finally:
         context.close()
+
+
+def test_a_quick_create_error_keeps_the_pages_of_my_work(client, login, cast, make_task, monkeypatch):
+    monkeypatch.setattr("core.web.lists.PAGE_SIZE", 2)
+    for i in range(3):
+        make_task(cast.admin, cast.it, title=f"Already mine {i}", assignee_id=cast.agent.id)
+    login(client, cast.agent)
+    response = client.post("/tasks/quick", data={"title": ""})
+    assert response.status_code == 400
+    next_url = link(response.text, "next")
+    assert next_url.startswith("/?after=")
+    assert titles(client.get(next_url).text) == ["Already mine 0"]
