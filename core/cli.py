@@ -63,7 +63,8 @@ def cli(ctx: click.Context, instance: Path | None) -> None:
 @click.option("--admin-email", help="Email of the first admin (prompted if omitted).")
 @click.option("--admin-password", help="Password of the first admin (prompted if omitted).")
 @click.option("--admin-name", default="Administrator", show_default=True)
-@click.option("--demo", is_flag=True, help="Also load the demo company and print the demo admin's login.")
+@click.option("--demo", is_flag=True, help="Also load the demo company, enable every plugin that needs no "
+              "configuration, and print the demo admin's login.")
 @click.pass_context
 def init(ctx, admin_email, admin_password, admin_name, demo):
     """Create the instance folder, its config, the database and the first admin."""
@@ -92,10 +93,16 @@ def init(ctx, admin_email, admin_password, admin_name, demo):
     if demo:
         from .demo import load_demo
         from .plugins import set_plugin_enabled
+        waiting = []
         for info in registry.usable():
-            set_plugin_enabled(info.name, True)
+            if info.plugin.needs_configuration:
+                waiting.append(info.name)
+            else:
+                set_plugin_enabled(info.name, True)
         counts = load_demo()
         click.echo(f"Demo company loaded: {counts}. Log in as {admin_email} / {admin_password}")
+        if waiting:
+            click.echo(f"Left disabled until configured in the admin panel: {', '.join(sorted(waiting))}.")
 
 
 def _field_message(exc: WorkdeskError) -> str:

@@ -41,12 +41,15 @@ class Plugin:
     :cvar version: the plugin's own version.
     :cvar requires_workdesk: PEP 440 specifier of the Workdesk versions it supports.
     :cvar settings_schema: a marshmallow Schema class for its settings, or None.
+    :cvar needs_configuration: True when the plugin can do nothing useful until an admin fills in its
+        settings (a mail server, a webhook URL); ``workdesk init --demo`` leaves such plugins disabled.
     """
 
     name: str = ""
     version: str = "0.0.0"
     requires_workdesk: str = ">=1.0,<2"
     settings_schema: type[marshmallow.Schema] | None = None
+    needs_configuration: bool = False
 
     @classmethod
     def title(cls) -> str:

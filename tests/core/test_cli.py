@@ -93,3 +93,14 @@ def test_demo_fills_a_company(cli_instance):
     assert "'tasks': 300" in out and "'departments': 5" in out
     again = cli_instance("demo", check=False)
     assert again.returncode == 2 and "already loaded" in again.stderr
+
+
+def test_init_demo_enables_plugins_that_need_no_configuration(tmp_path, cli_instance):
+    fresh = tmp_path / "demo-instance"
+    out = cli_instance("--instance", str(fresh), "init", "--demo", timeout=300).stdout
+    assert "Log in as admin@example.com / workdesk-demo" in out
+    assert "Left disabled until configured in the admin panel: email, webhooks." in out
+    listing = cli_instance("--instance", str(fresh), "plugins", "list").stdout
+    states = {line.split()[0]: line.split()[2] for line in listing.splitlines() if line and not line.startswith(" ")}
+    assert states["recurring"] == "enabled" and states["hello"] == "enabled"
+    assert states["email"] == "disabled" and states["webhooks"] == "disabled"
