@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python pyproject.toml $(wildcard examples/*/pyproject.toml)
 install: $(STAMP) translations
 
 # Compiles core/translations/*/LC_MESSAGES/messages.po to .mo (git-ignored). No -f: a fuzzy entry is
-# left out rather than shown, and a broken catalog (bad syntax, a changed placeholder) fails the build.
+# left out rather than shown, and a broken catalog (bad syntax, a renamed placeholder) fails the build.
 translations: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d core/translations
 
