@@ -139,10 +139,12 @@ def _describe_change(field: str, old: Any, new: Any, names: dict[int, str], acto
         return _("changed the status from %(old)s to %(new)s", old=status_label(old), new=status_label(new))
     if field == "assignee_id":
         if new is None:
-            return _("unassigned %(old)s", old=names.get(old, _("someone")))
+            someone = _("someone")  # its own call: the extractor does not see a _() nested in another
+            return _("unassigned %(old)s", old=names.get(old, someone))
         if new == actor_id:
             return _("took it")
-        return _("assigned it to %(new)s", new=names.get(new, _("a former user")))
+        former_user = _("a former user")
+        return _("assigned it to %(new)s", new=names.get(new, former_user))
     if field == "priority":
         return _("changed the priority from %(old)s to %(new)s", old=priority_label(old), new=priority_label(new))
     if field == "title":

@@ -181,7 +181,7 @@ class RuleView(ModelView):
             return False
         return True
 
-    def _each(self, ids, change, done_message: str) -> None:
+    def _each(self, ids, change, done_message) -> None:
         done, refused = 0, []
         for raw_id in ids:
             try:
@@ -190,21 +190,24 @@ class RuleView(ModelView):
             except WorkdeskError as exc:
                 refused.append(f"{raw_id}: {exc.message}")
         if done:
-            flash(ngettext(done_message + " (%(num)d rule)", done_message + " (%(num)d rules)", done), "success")
+            flash(done_message(done), "success")
         if refused:
             flash("; ".join(refused), "error")
 
     @action("pause", _l("Pause"))
     def action_pause(self, ids):
-        self._each(ids, services.pause_rule, _("Paused"))
+        self._each(ids, services.pause_rule,
+                   lambda n: ngettext("%(num)d rule paused.", "%(num)d rules paused.", n))
 
     @action("resume", _l("Resume"))
     def action_resume(self, ids):
-        self._each(ids, services.resume_rule, _("Resumed"))
+        self._each(ids, services.resume_rule,
+                   lambda n: ngettext("%(num)d rule resumed.", "%(num)d rules resumed.", n))
 
     @action("end", _l("End"), _l("End the selected rules for good? Their tasks stay."))
     def action_end(self, ids):
-        self._each(ids, services.end_rule, _("Ended"))
+        self._each(ids, services.end_rule,
+                   lambda n: ngettext("%(num)d rule ended.", "%(num)d rules ended.", n))
 
     @expose("/preview/")
     def preview_view(self):
