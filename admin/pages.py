@@ -37,26 +37,23 @@ class HealthView(WorkdeskBaseView):
         return self.render("workdesk_admin/health.html", report=health.health_report(), form=AdminForm(),
                            duration=lambda seconds: format_timedelta(dt.timedelta(seconds=seconds), threshold=1))
 
+    def _repair(self, repair, done_message: str):
+        """Run one of the panel's repair buttons (a CSRF-checked POST) and come back to the panel."""
+        if not AdminForm().validate_on_submit():
+            abort(400)
+        try:
+            repair()
+            flash(done_message, "success")
+        except NotFound as exc:
+            flash(exc.message, "error")
+        return redirect(self.get_url(".index"))
+
     @expose("/retry-event/<int:event_id>", methods=("POST",))
     def retry_event(self, event_id: int):
-        if AdminForm().validate_on_submit():
-            try:
-                health.retry_outbox_event(event_id)
-                flash(_("Event %(id)s is queued for another delivery.", id=event_id), "success")
-            except NotFound as exc:
-                flash(exc.message, "error")
-        else:
-            abort(400)
-        return redirect(self.get_url(".index"))
+        return self._repair(lambda: health.retry_outbox_event(event_id),
+                            _("Event %(id)s is queued for another delivery.", id=event_id))
 
     @expose("/clear-job/<path:job_name>", methods=("POST",))
     def clear_job(self, job_name: str):
-        if AdminForm().validate_on_submit():
-            try:
-                health.clear_job_error(job_name)
-                flash(_("The error of %(job)s is cleared; it runs again on the next tick.", job=job_name), "success")
-            except NotFound as exc:
-                flash(exc.message, "error")
-        else:
-            abort(400)
-        return redirect(self.get_url(".index"))
+        return self._repair(lambda: health.clear_job_error(job_name),
+                            _("The error of %(job)s is cleared; it runs again on the next tick.", job=job_name))
