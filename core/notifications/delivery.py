@@ -21,6 +21,8 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+import marshmallow as ma
+
 from peewee import CharField, IntegerField, TextField
 
 from ..db import BaseModel, UTCDateTimeField, utcnow, write_transaction
@@ -58,6 +60,19 @@ class RetryPolicy:
 
     def delay(self, attempts: int) -> dt.timedelta:
         return dt.timedelta(seconds=min(self.max_delay_seconds, self.base_seconds * 2 ** max(0, attempts - 1)))
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "RetryPolicy":
+        """The policy a channel plugin's settings ask for (see :class:`RetrySettings`)."""
+        return cls(max_attempts=settings["max_attempts"], base_seconds=settings["retry_base_seconds"])
+
+
+class RetrySettings(ma.Schema):
+    """The retry settings every channel plugin offers; its settings schema derives from this."""
+    max_attempts = ma.fields.Integer(load_default=6, validate=ma.validate.Range(1, 20),
+                                     metadata={"description": "Attempts before a delivery becomes a dead letter"})
+    retry_base_seconds = ma.fields.Float(load_default=30.0, validate=ma.validate.Range(1, 86400),
+                                         metadata={"description": "First retry delay; doubled after each failure"})
 
 
 def record(model: type[DeliveryRecord], notification_id: int, destinations: Iterable[str]) -> list[DeliveryRecord]:

@@ -5,6 +5,8 @@ import os.path
 
 import marshmallow as ma
 
+from core.notifications.delivery import RetrySettings
+
 ADDRESS = r"^[^@\s<>]+@[^@\s<>]+$"
 
 
@@ -14,7 +16,7 @@ def _absolute_or_empty(path: str) -> None:
         raise ma.ValidationError("Give an absolute path, or leave empty to trust the system's certificate store.")
 
 
-class EmailSettings(ma.Schema):
+class EmailSettings(RetrySettings):
     host = ma.fields.String(load_default="localhost", validate=ma.validate.Length(1, 255),
                             metadata={"description": "SMTP server host name or address"})
     port = ma.fields.Integer(load_default=25, validate=ma.validate.Range(1, 65535),
@@ -34,7 +36,3 @@ class EmailSettings(ma.Schema):
                                     metadata={"description": "Sender address of every message"})
     timeout_seconds = ma.fields.Float(load_default=10.0, validate=ma.validate.Range(0.1, 300),
                                       metadata={"description": "Give up on an unresponsive server after this long"})
-    max_attempts = ma.fields.Integer(load_default=6, validate=ma.validate.Range(1, 20),
-                                     metadata={"description": "Attempts before a message becomes a dead letter"})
-    retry_base_seconds = ma.fields.Float(load_default=30.0, validate=ma.validate.Range(1, 86400),
-                                         metadata={"description": "First retry delay; doubled after each failure"})

@@ -28,7 +28,7 @@ def settings() -> dict:
 
 def policy(current: dict | None = None) -> delivery.RetryPolicy:
     current = current or settings()
-    return delivery.RetryPolicy(max_attempts=current["max_attempts"], base_seconds=current["retry_base_seconds"])
+    return delivery.RetryPolicy.from_settings(current)
 
 
 def _one_line(text: str) -> str:

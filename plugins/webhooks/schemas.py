@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from core.notifications.delivery import RetrySettings
+
 FORMATS = ("raw", "slack", "mattermost")
 
 
@@ -17,7 +19,7 @@ class Endpoint(ma.Schema):
                            metadata={"description": "Notification kinds to send; empty: all"})
 
 
-class WebhooksSettings(ma.Schema):
+class WebhooksSettings(RetrySettings):
     endpoints = ma.fields.Nested(Endpoint, many=True, load_default=list, metadata={
         "description": 'JSON list, e.g. [{"name": "ops-chat", "url": "https://chat.example.com/hooks/abc", '
                        '"format": "mattermost", "secret": "at least 16 characters", "kinds": []}]'})
@@ -27,8 +29,6 @@ class WebhooksSettings(ma.Schema):
                                       metadata={"description": "Give up on an unresponsive receiver after this long"})
     max_attempts = ma.fields.Integer(load_default=8, validate=ma.validate.Range(1, 20),
                                      metadata={"description": "Attempts before a delivery becomes a dead letter"})
-    retry_base_seconds = ma.fields.Float(load_default=30.0, validate=ma.validate.Range(1, 86400),
-                                         metadata={"description": "First retry delay; doubled after each failure"})
 
     @ma.validates_schema
     def _unique_names(self, data, **kwargs):

@@ -40,7 +40,7 @@ def settings() -> dict:
 
 
 def policy(current: dict) -> delivery.RetryPolicy:
-    return delivery.RetryPolicy(max_attempts=current["max_attempts"], base_seconds=current["retry_base_seconds"])
+    return delivery.RetryPolicy.from_settings(current)
 
 
 # -- signing ----------------------------------------------------------------------------------
