@@ -2,7 +2,7 @@
 
 Only people whose role grants ``admin.access`` get in; everyone else is sent to the login page
 (anonymous) or answered 403 by the application's own error page. Every form carries the CSRF
-token of the global ``CSRFProtect``; data changes go through ``core.services``.
+token of the global ``CSRFProtect``; data changes go through ``workdesk.services``.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from core.models import Comment, Department, Role, Task, TaskEvent, User
-from core.plugins import PluginRegistry
+from workdesk.models import Comment, Department, Role, Task, TaskEvent, User
+from workdesk.registry import PluginRegistry
 
 from .base import AdminForm, admin_user, refuse_unless_admin
 from .pages import HealthView, HomeView

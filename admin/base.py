@@ -13,9 +13,9 @@ from flask_babel import format_datetime
 from flask_wtf import FlaskForm
 from wtforms import Form
 
-from core.auth import current_user
-from core.errors import WorkdeskError
-from core.models import User
+from workdesk.auth import current_user
+from workdesk.errors import WorkdeskError
+from workdesk.models import User
 
 ADMIN_PERMISSION = "admin.access"
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).

@@ -8,9 +8,9 @@ from flask_admin import AdminIndexView, expose
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 
-from core import health
-from core.db import utcnow
-from core.errors import NotFound
+from workdesk import health
+from workdesk.db import utcnow
+from workdesk.errors import NotFound
 
 from .base import AdminAccessMixin, AdminForm, WorkdeskBaseView, admin_user
 from .stats import home_figures

@@ -1,4 +1,4 @@
-"""Users, departments and roles; every change goes through ``core.services.users``."""
+"""Users, departments and roles; every change goes through ``workdesk.services.users``."""
 from __future__ import annotations
 
 from flask import flash, request
@@ -12,12 +12,12 @@ from wtforms import (BooleanField, EmailField, PasswordField, SelectField, Selec
                      TextAreaField, widgets)
 from wtforms.validators import DataRequired, Length, Optional
 
-from core.access import department_ids
-from core.errors import WorkdeskError
-from core.models import Department, Membership, Role, User
-from core.plugins import get_registry
-from core.schema import all_permissions
-from core.services import users as user_service
+from workdesk.access import department_ids
+from workdesk.errors import WorkdeskError
+from workdesk.models import Department, Membership, Role, User
+from workdesk.registry import get_registry
+from workdesk.schema import all_permissions
+from workdesk.services import users as user_service
 
 from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options, person_name
 

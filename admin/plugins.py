@@ -9,9 +9,9 @@ from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _
 
-from core.access import require
-from core.models import PluginState
-from core.plugins import (PluginError, PluginInfo, get_registry, plugin_settings, save_plugin_settings,
+from workdesk.access import require
+from workdesk.models import PluginState
+from workdesk.registry import (PluginError, PluginInfo, get_registry, plugin_settings, save_plugin_settings,
                           set_plugin_enabled)
 
 from .base import AdminForm, WorkdeskBaseView, admin_user

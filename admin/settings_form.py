@@ -1,7 +1,7 @@
 """A WTForms form generated from a plugin's marshmallow settings schema.
 
 The form renders the inputs and carries the CSRF token; the schema stays the one judge of what is
-valid (``core.plugins.save_plugin_settings``), and its messages are shown under the fields.
+valid (``workdesk.registry.save_plugin_settings``), and its messages are shown under the fields.
 """
 from __future__ import annotations
 

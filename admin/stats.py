@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
-from core.models import Department, Task, User
+from workdesk.models import Department, Task, User
 
 OPEN_STATUSES = ("new", "open", "in_progress", "waiting")
 

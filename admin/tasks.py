@@ -17,10 +17,10 @@ from markupsafe import Markup
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from core.access import can_see, visible_tasks
-from core.errors import WorkdeskError
-from core.models import PRIORITIES, STATUSES, Comment, Department, Task, TaskEvent, User
-from core.services import tasks as task_service
+from workdesk.access import can_see, visible_tasks
+from workdesk.errors import WorkdeskError
+from workdesk.models import PRIORITIES, STATUSES, Comment, Department, Task, TaskEvent, User
+from workdesk.services import tasks as task_service
 
 from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options, person_name
 

@@ -32,7 +32,7 @@ THREADS = 4
 # The Workdesk side: the real app factory, the real schema, data filed as by the services.
 WORKDESK_SERVER = textwrap.dedent("""
     import logging, sys, waitress
-    from core.app import create_app
+    from workdesk.app import create_app
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth" notes are expected under load
     app = create_app({"instance_path": sys.argv[1], "secret_key": "bench-secret-key-0123456789",
                       "database_url": "sqlite:///" + sys.argv[1] + "/workdesk.db", "queue_url": "memory://",
@@ -95,12 +95,12 @@ MINIMAL_SERVER = MINIMAL_MODEL + textwrap.dedent("""
 
 SEED_WORKDESK = textwrap.dedent("""
     import sys, datetime as dt
-    from core.app import create_app
-    from core.schema import upgrade_all
-    from core.auth import issue_token
-    from core.models import Task, Sequence
-    from core.services.users import create_user, create_department
-    from core.db import db, utcnow
+    from workdesk.app import create_app
+    from workdesk.schema import upgrade_all
+    from workdesk.auth import issue_token
+    from workdesk.models import Task, Sequence
+    from workdesk.services.users import create_user, create_department
+    from workdesk.db import db, utcnow
     n = int(sys.argv[2])
     app = create_app({"instance_path": sys.argv[1], "secret_key": "bench-secret-key-0123456789",
                       "database_url": "sqlite:///" + sys.argv[1] + "/workdesk.db", "queue_url": "memory://",

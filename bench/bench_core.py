@@ -68,19 +68,19 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WORKDESK_")}
         env.update(WORKDESK_INSTANCE=str(Path(tmp) / "instance"), PYTHONPATH=str(ROOT))
         t0 = time.monotonic()
-        subprocess.run([python, "-m", "core.cli", "init", "--demo"], env=env, check=True, cwd=ROOT,
+        subprocess.run([python, "-m", "workdesk.cli", "init", "--demo"], env=env, check=True, cwd=ROOT,
                        stdout=subprocess.DEVNULL)
         # init --demo leaves plugins that need configuration off; the figure is for every plugin on.
-        listing = subprocess.run([python, "-m", "core.cli", "plugins", "list"], env=env, cwd=ROOT, check=True,
+        listing = subprocess.run([python, "-m", "workdesk.cli", "plugins", "list"], env=env, cwd=ROOT, check=True,
                                  capture_output=True, text=True).stdout
         for name in [line.split()[0] for line in listing.splitlines() if line and not line.startswith(" ")]:
-            subprocess.run([python, "-m", "core.cli", "plugins", "enable", name], env=env, cwd=ROOT, check=True,
+            subprocess.run([python, "-m", "workdesk.cli", "plugins", "enable", name], env=env, cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL)
         print(f"init --demo and every plugin enabled: {time.monotonic() - t0:.1f} s")
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         started = time.monotonic()
-        server = subprocess.Popen([python, "-m", "core.cli", "run", "--port", str(port)], env=env, cwd=ROOT,
+        server = subprocess.Popen([python, "-m", "workdesk.cli", "run", "--port", str(port)], env=env, cwd=ROOT,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             while True:

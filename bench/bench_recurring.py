@@ -23,9 +23,9 @@ UTC = dt.timezone.utc
 
 
 def fresh_app(folder: Path):
-    from core.app import create_app
-    from core.plugins import set_plugin_enabled
-    from core.schema import upgrade_all
+    from workdesk.app import create_app
+    from workdesk.registry import set_plugin_enabled
+    from workdesk.schema import upgrade_all
     app = create_app({"instance_path": str(folder), "secret_key": secrets.token_urlsafe(24),
                       "database_url": f"sqlite:///{folder / 'bench.db'}", "queue_url": "memory://",
                       "plugin_refresh_seconds": 60, "log_level": "WARNING"})
@@ -35,10 +35,10 @@ def fresh_app(folder: Path):
 
 
 def make_rules(count: int, dtstart: str, rrule: str) -> None:
-    from core.db import db
-    from core.services.users import create_department, create_user
-    from plugins.recurring import services
-    from plugins.recurring.models import Rule
+    from workdesk.db import db
+    from workdesk.services.users import create_department, create_user
+    from workdesk.plugins.recurring import services
+    from workdesk.plugins.recurring.models import Rule
     admin = create_user(None, email=f"bench{secrets.token_hex(4)}@example.com", name="Bench", password="bench-password",
                         role="admin")
     department = create_department(None, name=f"Bench {secrets.token_hex(4)}", head_id=admin.id)
@@ -52,8 +52,8 @@ def make_rules(count: int, dtstart: str, rrule: str) -> None:
 
 
 def bench_due(count: int) -> None:
-    from core.jobs import run_due_jobs
-    from core import Task
+    from workdesk.jobs import run_due_jobs
+    from workdesk import Task
     with tempfile.TemporaryDirectory() as folder:
         app = fresh_app(Path(folder))
         with app.app_context():
@@ -67,8 +67,8 @@ def bench_due(count: int) -> None:
 
 
 def bench_idle(count: int, repeat: int = 300) -> float:
-    from core.db import db
-    from plugins.recurring.services import materialise_due
+    from workdesk.db import db
+    from workdesk.plugins.recurring.services import materialise_due
     with tempfile.TemporaryDirectory() as folder:
         app = fresh_app(Path(folder))
         with app.app_context():

@@ -2,7 +2,7 @@
 
 Plugins (first-party and third-party alike) import only from here::
 
-    from core import Plugin, hookimpl, BaseModel, PeriodicJob, plugin_task, services
+    from workdesk import Plugin, hookimpl, BaseModel, PeriodicJob, plugin_task, services
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .hookspecs import HOOK_API_VERSION
 from .jobs import PeriodicJob
 from .models import PRIORITIES, STATUSES, WORKFLOW, Calendar, Comment, Department, Task, TaskEvent, User
 from .outbox import emit, register_event_kind
-from .plugins import Plugin, __version__, get_registry, hookimpl, plugin_settings
+from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings
 from .queue import plugin_task, queue
 from .services import calendars, tasks, users
 from .notifications import Notification, notify

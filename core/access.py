@@ -18,7 +18,7 @@ def visibility_conditions(user: User, per_department: bool = False) -> list | No
 
     :param per_department: one equality per department of the user instead of one ``IN``
         subquery, so that a list can page each condition along its own index and merge the pages
-        (``core.api.visible_task_page``) instead of sorting every visible task for each page.
+        (``workdesk.api.visible_task_page``) instead of sorting every visible task for each page.
     """
     if user.has_permission("task.view_all"):
         return None

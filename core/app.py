@@ -15,7 +15,7 @@ from . import jobs, outbox
 from .config import load_settings
 from .db import connect_database, db
 from .errors import WorkdeskError
-from .plugins import PluginRegistry, get_registry, set_registry
+from .registry import PluginRegistry, get_registry, set_registry
 from .queue import configure_queue, kick_outbox
 
 log = logging.getLogger("workdesk")
@@ -61,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Workdesk web application.
 
     :param config: settings overriding the instance file and the environment (lower-case keys, see
-        ``core.config.SETTINGS``), plus ``instance_path``; upper-case keys go to ``app.config`` as is.
+        ``workdesk.config.SETTINGS``), plus ``instance_path``; upper-case keys go to ``app.config`` as is.
     """
     config = dict(config or {})
     flask_config = {k: config.pop(k) for k in list(config) if k.isupper()}
@@ -117,7 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _init_admin_panel(app: Flask) -> None:
     """Mount the admin panel when the ``admin`` package is installed (the core runs without it)."""
     try:
-        from admin import init_admin
+        from workdesk.admin import init_admin
     except ModuleNotFoundError as exc:
         if exc.name != "admin":  # a missing import inside the panel is a bug to show, not to hide
             raise

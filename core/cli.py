@@ -13,7 +13,7 @@ import marshmallow
 
 from .config import ConfigError, default_instance_path, load_settings, write_instance_config
 from .errors import WorkdeskError
-from .plugins import PluginError
+from .registry import PluginError
 
 EXIT_USAGE = 2
 
@@ -44,7 +44,7 @@ def _runtime(ctx: click.Context, upgrade: bool = False, check_schema: bool = Tru
 
 def _require_schema() -> None:
     from . import migrate
-    if migrate.current_version("core") < migrate.latest_version("core.migrations"):
+    if migrate.current_version("core") < migrate.latest_version("workdesk.migrations"):
         raise CLIError("The database schema is not current. Run `workdesk db upgrade` (or `workdesk init` on a "
                        "new install) first.")
 
@@ -92,7 +92,7 @@ def init(ctx, admin_email, admin_password, admin_name, demo):
     click.echo(f"Created {config_file} and the database; admin: {admin_email}")
     if demo:
         from .demo import load_demo
-        from .plugins import set_plugin_enabled
+        from .registry import set_plugin_enabled
         waiting = []
         for info in registry.usable():
             if info.plugin.needs_configuration:
@@ -156,7 +156,7 @@ def plugins_list(ctx):
 
 
 def _toggle(ctx, name: str, enabled: bool) -> None:
-    from .plugins import set_plugin_enabled
+    from .registry import set_plugin_enabled
     _runtime(ctx)
     try:
         set_plugin_enabled(name, enabled)
@@ -272,7 +272,7 @@ def run(ctx, host, port, no_worker, threads):
     upgrade_all(app.extensions["workdesk_registry"])
     child = None
     if not no_worker:
-        child = subprocess.Popen([sys.executable, "-m", "core.cli", "--instance", str(_instance(ctx)), "worker"])
+        child = subprocess.Popen([sys.executable, "-m", "workdesk.cli", "--instance", str(_instance(ctx)), "worker"])
     from waitress import serve
     # SIGTERM must unwind through `finally` so the worker child is stopped with the server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -11,7 +11,7 @@ Every hook is one function whose body is its documentation. Families:
 
 Implementations may accept fewer arguments than the specification names, so adding an argument
 never breaks an older plugin. Metadata (title, version, supported Workdesk versions, settings
-schema) is declared on the :class:`core.plugins.Plugin` class, not through a hook.
+schema) is declared on the :class:`workdesk.registry.Plugin` class, not through a hook.
 
 HOOK_API_VERSION names this contract; a plugin states which Workdesk versions it supports with
 ``Plugin.requires_workdesk``.
@@ -73,7 +73,7 @@ def register_admin_views():
 
 @hookspec
 def register_jobs():
-    """Return the periodic jobs of this plugin as :class:`core.jobs.PeriodicJob` objects.
+    """Return the periodic jobs of this plugin as :class:`workdesk.jobs.PeriodicJob` objects.
 
     Called when a worker starts and by ``workdesk tick``. A job is called as ``func(now, since)``
     where ``now`` is the instant it runs for (real time on the worker, ``--at`` on ``tick``) and
@@ -106,8 +106,8 @@ def extra_task_data(task, user):
     Called whenever a task is shown through the API or the web pages, synchronously; keep it
     cheap. The core stores the result under ``plugins.<plugin name>``; None adds nothing.
 
-    :param task: the :class:`core.models.Task`.
-    :param user: the :class:`core.models.User` looking at it (None for system use).
+    :param task: the :class:`workdesk.models.Task`.
+    :param user: the :class:`workdesk.models.User` looking at it (None for system use).
     :return: dict or None.
     """
 
@@ -139,7 +139,7 @@ def on_task_updated(task, actor, changes, event):
 def on_task_commented(task, comment, actor, event):
     """A comment was added to a task.
 
-    :param comment: the :class:`core.models.Comment`.
+    :param comment: the :class:`workdesk.models.Comment`.
     """
 
 
@@ -175,7 +175,7 @@ def propose_assignee(task, candidates):
 
     :param task: the unsaved-yet-numbered task (department, type, priority, fields are set).
     :param candidates: active users who belong to the task's department.
-    :return: a :class:`core.models.User` or None to let the next plugin decide.
+    :return: a :class:`workdesk.models.User` or None to let the next plugin decide.
     """
 
 
@@ -192,14 +192,14 @@ def deliver_notification(notification, event):
     idempotent). Raise to have the delivery retried with backoff.
 
     Every notification reaches this hook, including those the recipient does not want on this
-    channel and those held for their digest; ask ``core.notifications.should_deliver(notification,
+    channel and those held for their digest; ask ``workdesk.notifications.should_deliver(notification,
     "<plugin name>")`` first. A digest arrives as a notification of kind ``notifications.digest``
-    whose items ``core.notifications.digest_items(notification, "<plugin name>")`` lists. The
-    ledger in ``core.notifications.delivery`` (one row per notification and destination, retries
-    with backoff, dead letters, admin views in ``core.notifications.admin``) is what the email and
+    whose items ``workdesk.notifications.digest_items(notification, "<plugin name>")`` lists. The
+    ledger in ``workdesk.notifications.delivery`` (one row per notification and destination, retries
+    with backoff, dead letters, admin views in ``workdesk.notifications.admin``) is what the email and
     webhooks plugins use to send each message once.
 
-    :param notification: the :class:`core.notifications.Notification`.
+    :param notification: the :class:`workdesk.notifications.Notification`.
     """
 
 
@@ -217,7 +217,7 @@ def task_page_panels(task, user):
     escaped. A raising plugin is logged and shown against the plugin; the page renders without
     its panels.
 
-    :param task: the :class:`core.models.Task` being shown.
-    :param user: the :class:`core.models.User` looking at it.
+    :param task: the :class:`workdesk.models.Task` being shown.
+    :param user: the :class:`workdesk.models.User` looking at it.
     :return: list of (str, markupsafe.Markup), or None.
     """

@@ -52,7 +52,7 @@ def register_core_job(component: str, job: PeriodicJob) -> None:
 
 
 def enabled_jobs() -> dict[str, PeriodicJob]:
-    from .plugins import get_registry
+    from .registry import get_registry
     plugin_jobs = {f"{plugin}.{job.name}": job for plugin, job in get_registry().collect("register_jobs")}
     return {**CORE_JOBS, **plugin_jobs}
 
@@ -86,7 +86,7 @@ def run_job(name: str, job: PeriodicJob, now: dt.datetime, force: bool = False,
         with write_transaction():
             JobRun.update(locked_by=None, locked_until=None, last_error=f"{exc!r}\n{traceback.format_exc(limit=5)}",
                           last_duration_ms=int((time.monotonic() - started) * 1000)).where(JobRun.name == name).execute()
-        from .plugins import record_plugin_error
+        from .registry import record_plugin_error
         record_plugin_error(name.split(".", 1)[0], f"job {name} failed: {exc!r}")
         return "failed"
     with write_transaction():

@@ -63,7 +63,7 @@ class User(BaseModel):
 
 
 class Calendar(BaseModel):
-    """Weekly working hours in an IANA zone, plus holidays (see core.services.calendars)."""
+    """Weekly working hours in an IANA zone, plus holidays (see workdesk.services.calendars)."""
     name = CharField(max_length=100, unique=True)
     timezone = CharField(max_length=64, default="UTC")
     # {"mon": [["09:00", "17:00"]], ...}; a missing day is not worked.

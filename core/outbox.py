@@ -85,7 +85,7 @@ def claim(now: dt.datetime | None = None, limit: int = 50, worker_id: str = WORK
 
 def _handlers(event: OutboxEvent, kind: EventKind):
     """(name, callable(**kwargs)) for every enabled plugin implementing the hook, then core subscribers."""
-    from .plugins import get_registry
+    from .registry import get_registry
     registry = get_registry()
     registry.refresh()
     caller = getattr(registry.manager.hook, kind.hook)
@@ -104,7 +104,7 @@ def _call(handler, kwargs: dict[str, Any]):
 
 def process(event: OutboxEvent, now: dt.datetime | None = None) -> bool:
     """Deliver one claimed event to every handler not yet done with it. True when the event is finished."""
-    from .plugins import record_plugin_error
+    from .registry import record_plugin_error
     kind = EVENT_KINDS.get(event.kind)
     kwargs = kind.build_kwargs(event) if kind else None
     pending = False

@@ -46,7 +46,7 @@ def plugin_task(plugin: str, **options) -> Callable:
 
 @queue.pre_execute()
 def _refuse_tasks_of_disabled_plugins(task) -> None:
-    from .plugins import get_registry
+    from .registry import get_registry
     owner = (task.name or "").split(".", 1)[0]
     registry = get_registry()
     if owner in registry.plugins and not registry.is_enabled(owner):

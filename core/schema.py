@@ -45,9 +45,9 @@ def seed() -> None:
 
 # The core's schema components, each with its own migration history: (owner, package).
 CORE_COMPONENTS: list[tuple[str, str]] = [
-    ("core", "core.migrations"),
-    ("core.notifications", "core.notifications.migrations"),
-    ("core.api", "core.api.migrations"),
+    ("core", "workdesk.migrations"),
+    ("workdesk.notifications", "workdesk.notifications.migrations"),
+    ("workdesk.api", "workdesk.api.migrations"),
 ]
 
 

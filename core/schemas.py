@@ -3,7 +3,7 @@
 Request schemas reject unknown fields (marshmallow's default ``RAISE``) and every value the database
 could not store (NUL characters, lone surrogates, over-long strings, ids beyond the integer
 columns), so bad input is a 422 that names the field, never a 500. Response schemas document the
-representations built in :mod:`core.api.representation`; the OpenAPI document is generated from
+representations built in :mod:`workdesk.api.representation`; the OpenAPI document is generated from
 both.
 """
 from __future__ import annotations

@@ -90,7 +90,7 @@ def workdesk_app(workdesk_config, monkeypatch):
             monkeypatch.delenv(name)
     from .app import create_app
     from .db import db
-    from .plugins import set_registry
+    from .registry import set_registry
     from .schema import upgrade_all
     app = create_app(dict(workdesk_config))
     upgrade_all(app.extensions["workdesk_registry"])
@@ -149,7 +149,7 @@ def make_task(workdesk_app) -> Callable:
 
 @pytest.fixture
 def enable_plugin(workdesk_app) -> Callable:
-    from .plugins import save_plugin_settings, set_plugin_enabled
+    from .registry import save_plugin_settings, set_plugin_enabled
 
     def enable(name: str, **settings):
         set_plugin_enabled(name, True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import hookspecs  # noqa: E402
+from workdesk import hookspecs  # noqa: E402
 
 TARGET = Path(__file__).with_name("hooks.md")
 

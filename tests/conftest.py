@@ -1,1 +1,1 @@
-"""Workdesk's own test configuration; the shared fixtures come from core.testing (pytest11)."""
+"""Workdesk's own test configuration; the shared fixtures come from workdesk.testing (pytest11)."""

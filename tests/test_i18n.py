@@ -17,7 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from core.app import LANGUAGES
+from workdesk.app import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "core" / "translations"
@@ -56,7 +56,7 @@ def workdesk_app(workdesk_app):
     # Flask-Babel keeps loaded catalogs per locale on the module-level Babel object, which outlives
     # one test app: forget them so these tests read the catalogs compiled above, and so later tests
     # do not inherit them.
-    from core.app import babel
+    from workdesk.app import babel
     babel.domain_instance.cache.clear()
     yield workdesk_app
     babel.domain_instance.cache.clear()
@@ -139,7 +139,7 @@ def test_user_locale_wins_over_the_browser(client, make_user, login, make_depart
 
 
 def test_service_validation_error_arrives_in_the_users_language(client, make_user, make_department):
-    from core.auth import issue_token
+    from workdesk.auth import issue_token
     department = make_department()
     user = make_user("agent", departments=[department], locale="fr")
     headers = {"Authorization": f"Bearer {issue_token(user)}", "Accept-Language": "en"}
@@ -155,7 +155,7 @@ def test_service_validation_error_arrives_in_the_users_language(client, make_use
 
 def test_service_validation_error_follows_accept_language_for_a_user_without_locale(client, make_user,
                                                                                      make_department):
-    from core.auth import issue_token
+    from workdesk.auth import issue_token
     department = make_department()
     user = make_user("agent", departments=[department])
     headers = {"Authorization": f"Bearer {issue_token(user)}", "Accept-Language": "es"}

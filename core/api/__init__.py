@@ -1,6 +1,6 @@
 """Workdesk's JSON API (/api/v1) and the helpers plugin endpoints share with it.
 
-Plugins import these through the facade (``from core import api_blueprint, api_operation, ...``):
+Plugins import these through the facade (``from workdesk import api_blueprint, api_operation, ...``):
 
 - :func:`api_blueprint` — a Blueprint already exempt from the form CSRF check and requiring an API user.
 - :func:`api_operation` — describes a view for the OpenAPI document.

@@ -1,4 +1,4 @@
-"""Tables of the API component (own migration history: core.api.migrations)."""
+"""Tables of the API component (own migration history: workdesk.api.migrations)."""
 from __future__ import annotations
 
 from peewee import CharField

@@ -9,7 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
-from ..plugins import __version__, get_registry
+from ..registry import __version__, get_registry
 from ..schemas import ErrorSchema
 from .framework import API_PREFIX, MAX_PATH_ID, ApiOperation, operation_of
 

@@ -1,5 +1,5 @@
-"""The core's JSON endpoints under /api/v1. Every change goes through core.services; every read of a
-task through core.access, so a task one may not see is a 404 here exactly as on the pages."""
+"""The core's JSON endpoints under /api/v1. Every change goes through workdesk.services; every read of a
+task through workdesk.access, so a task one may not see is a 404 here exactly as on the pages."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +13,7 @@ from ..auth import authenticate, bearer_token, issue_token, normalise_email, rev
 from ..db import utcnow
 from ..errors import BadRequest, NotFound, Unauthorized, TooManyRequests, ValidationFailed
 from ..models import Comment, Department, Task, TaskEvent, User
-from ..plugins import (PluginError, get_registry, plugin_settings, save_plugin_settings, set_plugin_enabled,
+from ..registry import (PluginError, get_registry, plugin_settings, save_plugin_settings, set_plugin_enabled,
                        validate_settings)
 from ..schemas import (CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,

@@ -1,5 +1,5 @@
 """The core tables as of Workdesk 1.0."""
-from core.models import CORE_MODELS
+from workdesk.models import CORE_MODELS
 
 
 def upgrade(migrator, database):

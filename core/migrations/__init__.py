@@ -1,1 +1,1 @@
-"""The core's schema history (see core.migrate)."""
+"""The core's schema history (see workdesk.migrate)."""

@@ -153,7 +153,7 @@ def mark_all_read(user: User) -> int:
 
 def delivery_channels() -> list[tuple[str, str]]:
     """``(plugin name, title)`` of every enabled plugin that delivers notifications."""
-    from ..plugins import get_registry
+    from ..registry import get_registry
     registry = get_registry()
     out = []
     for impl in reversed(registry.manager.hook.deliver_notification.get_hookimpls()):

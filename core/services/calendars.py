@@ -1,4 +1,4 @@
-"""Working-time arithmetic on a :class:`core.models.Calendar`.
+"""Working-time arithmetic on a :class:`workdesk.models.Calendar`.
 
 Working hours are wall-clock times in the calendar's IANA zone, so "09:00-17:00 Europe/Sofia" stays
 09:00-17:00 local on both sides of a daylight-saving change; durations are measured in real elapsed

@@ -17,7 +17,7 @@ from ..db import hot_query, utcnow, write_transaction
 from ..errors import Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed
 from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, Department, Membership, Sequence, Task,
                       TaskEvent, TaskWatcher, User, as_utc)
-from ..plugins import get_registry, record_plugin_error
+from ..registry import get_registry, record_plugin_error
 
 EDITABLE_FIELDS = ("title", "description", "priority", "type", "impact", "department_id", "assignee_id",
                    "due_at", "fields", "parent_id", "watcher_ids", "status")

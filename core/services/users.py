@@ -182,7 +182,7 @@ def update_department(actor: User, department_id: int, changes: dict) -> Departm
 # -- roles ------------------------------------------------------------------------------------
 
 def _check_permissions(permissions: Iterable[str]) -> list[str]:
-    from ..plugins import get_registry
+    from ..registry import get_registry
     from ..schema import all_permissions
     known = set(all_permissions(get_registry())) | {"*"}
     chosen = list(dict.fromkeys(permissions or ()))

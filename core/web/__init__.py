@@ -2,7 +2,7 @@
 
 The blueprint lives here with logging in and out and the liveness check; the pages are in
 ``account`` (own settings), ``lists`` (my work, queue, search) and ``task_pages`` (create, show, act).
-Every write goes through ``core.services``; every form is a Flask-WTF form with a CSRF token.
+Every write goes through ``workdesk.services``; every form is a Flask-WTF form with a CSRF token.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from ..access import department_ids, visible_tasks
 from ..db import utcnow
 from ..errors import WorkdeskError
 from ..models import Department, Membership, Task, User
-from ..plugins import get_registry, record_plugin_error
+from ..registry import get_registry, record_plugin_error
 
 ACTIVE_STATUSES = ("new", "open", "in_progress", "waiting")
 DONE_STATUSES = ("resolved", "closed")

@@ -1,6 +1,6 @@
 """Keyset ("cursor") pages for the server-rendered lists: my work, the department queue and search.
 
-The JSON API pages with ``core.api.keyset_page`` / ``visible_task_page``. Both walk one unique key,
+The JSON API pages with ``workdesk.api.keyset_page`` / ``visible_task_page``. Both walk one unique key,
 the task id, newest first, and their cursor is that id. The pages cannot reuse them without giving
 up their orders, which people rely on: my work by due date, the queue overdue-then-urgent-then-
 oldest, search by last change. So a page cursor here is the *position in the page's own order*: the

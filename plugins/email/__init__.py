@@ -6,7 +6,7 @@ are retried with exponential backoff; every attempt is in the delivery log of th
 """
 from __future__ import annotations
 
-from core import Plugin, hookimpl
+from workdesk import Plugin, hookimpl
 
 from .schemas import EmailSettings
 

@@ -1,7 +1,7 @@
 """The email plugin's table: one row per notification and address (its delivery log)."""
 from __future__ import annotations
 
-from core import notifications
+from workdesk import notifications
 
 
 class EmailDelivery(notifications.delivery.DeliveryRecord):

@@ -10,14 +10,14 @@ from email.utils import formatdate, make_msgid
 from flask_babel import gettext, ngettext
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from core import Notification, notifications, plugin_settings, utcnow
+from workdesk import Notification, notifications, plugin_settings, utcnow
 
 from .models import EmailDelivery
 
 CHANNEL = "email"
 delivery = notifications.delivery
 
-templates = Environment(loader=PackageLoader("plugins.email", "templates"), autoescape=select_autoescape(["html"]),
+templates = Environment(loader=PackageLoader("workdesk.plugins.email", "templates"), autoescape=select_autoescape(["html"]),
                         extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
 templates.install_gettext_callables(gettext, ngettext, newstyle=True)
 

@@ -5,7 +5,7 @@ time zone, exactly once per occurrence, with catch-up, working-day and assignmen
 """
 from __future__ import annotations
 
-from core import Plugin, hookimpl
+from workdesk import Plugin, hookimpl
 
 from .models import MODELS
 from .schemas import RecurringSettings

@@ -1,6 +1,6 @@
 """Admin panel views for recurring rules: list, create, edit, pause/resume/end, preview.
 
-Every change goes through :mod:`plugins.recurring.services`, like the API's. Forms derive from
+Every change goes through :mod:`workdesk.plugins.recurring.services`, like the API's. Forms derive from
 Flask-WTF's ``FlaskForm`` so they carry the token the application's global ``CSRFProtect`` checks
 (Flask-Admin's ``SecureForm`` signs a token of its own that it would refuse).
 """
@@ -18,9 +18,9 @@ from markupsafe import escape
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from core import Department, User
-from core.auth import current_user
-from core.errors import WorkdeskError
+from workdesk import Department, User
+from workdesk.auth import current_user
+from workdesk.errors import WorkdeskError
 
 from . import services
 from .models import Rule

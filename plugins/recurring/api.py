@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, validate
 from marshmallow import fields as mf
 
-from core import api_blueprint, api_operation, load_json, load_query, require_api_user
+from workdesk import api_blueprint, api_operation, load_json, load_query, require_api_user
 
 from . import services
 from .schemas import OccurrencePreview, RuleInput, RuleOutput

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from peewee import (BooleanField, CharField, ForeignKeyField, IntegerField, JSONField, TextField)
 
-from core import BaseModel, Department, User, UTCDateTimeField, utcnow
+from workdesk import BaseModel, Department, User, UTCDateTimeField, utcnow
 
 ASSIGN_MODES = ("fixed", "round_robin", "proposal", "each_member")
 CATCH_UP_POLICIES = ("all", "latest", "none")

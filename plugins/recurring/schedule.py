@@ -18,8 +18,8 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rruleset, rrulestr
 from flask_babel import gettext as _
 
-from core import WorkingTime
-from core.errors import ValidationFailed
+from workdesk import WorkingTime
+from workdesk.errors import ValidationFailed
 
 UTC = dt.timezone.utc
 FREQ_UNITS = {"YEARLY": "years", "MONTHLY": "months", "WEEKLY": "weeks", "DAILY": "days", "HOURLY": "hours",

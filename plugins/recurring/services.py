@@ -19,11 +19,11 @@ from typing import Any, Iterable
 import peewee
 from flask_babel import gettext as _
 
-from core import Department, Task, User, WorkingTime, db, notify, plugin_settings, utcnow, write_transaction
-from core.access import require
-from core.errors import Conflict, NotFound, ValidationFailed, WorkdeskError
-from core.models import PRIORITIES, Membership, Role
-from core.services.tasks import create_task
+from workdesk import Department, Task, User, WorkingTime, db, notify, plugin_settings, utcnow, write_transaction
+from workdesk.access import require
+from workdesk.errors import Conflict, NotFound, ValidationFailed, WorkdeskError
+from workdesk.models import PRIORITIES, Membership, Role
+from workdesk.services.tasks import create_task
 
 from .models import (ANCHORS, ASSIGN_MODES, CATCH_UP_POLICIES, NON_WORKING_DAY_POLICIES, Occurrence, Rule)
 from .schedule import UTC, Schedule, Slot, parse_local, zone

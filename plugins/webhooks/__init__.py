@@ -6,7 +6,7 @@ with exponential backoff; dead letters are listed in the admin panel with a retr
 """
 from __future__ import annotations
 
-from core import Plugin, hookimpl
+from workdesk import Plugin, hookimpl
 
 from .schemas import WebhooksSettings
 

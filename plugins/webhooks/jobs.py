@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core import PeriodicJob
+from workdesk import PeriodicJob
 
 from .services import deliver_due
 

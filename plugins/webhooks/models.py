@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from peewee import CharField, IntegerField
 
-from core import notifications
+from workdesk import notifications
 
 
 class WebhookDelivery(notifications.delivery.DeliveryRecord):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from core.notifications.delivery import RetrySettings
+from workdesk.notifications.delivery import RetrySettings
 
 FORMATS = ("raw", "slack", "mattermost")
 

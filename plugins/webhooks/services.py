@@ -17,7 +17,7 @@ import ssl
 import time
 from urllib.parse import urlsplit
 
-from core import Notification, Task, notifications, plugin_settings, utcnow
+from workdesk import Notification, Task, notifications, plugin_settings, utcnow
 
 from .models import WebhookDelivery
 

@@ -6,7 +6,7 @@ import datetime as dt
 from flask_admin import BaseView, expose
 from marshmallow import Schema, fields, validate
 
-from core import PeriodicJob, Plugin, hookimpl
+from workdesk import PeriodicJob, Plugin, hookimpl
 
 # Tests append an error message here to make the next run of the sample job fail.
 JOB_FAILURES: list[str] = []

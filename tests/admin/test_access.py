@@ -41,7 +41,7 @@ def test_other_roles_cannot_post_admin_actions(client, make_user, login, csrf_to
 
 
 def test_role_with_admin_access_gets_in(client, make_user, login, admin, csrf_token):
-    from core.services.users import create_role
+    from workdesk.services.users import create_role
     create_role(admin, name="auditor", permissions=["admin.access"])
     auditor = make_user("auditor")
     login(client, auditor)
@@ -49,7 +49,7 @@ def test_role_with_admin_access_gets_in(client, make_user, login, admin, csrf_to
 
 
 def test_deactivated_admin_is_locked_out(client, make_user, login):
-    from core.services.users import update_user
+    from workdesk.services.users import update_user
     ada = make_user("admin")
     login(client, ada)
     assert client.get("/admin/").status_code == 200

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from core.models import Task
-from core.plugins import get_registry, plugin_settings
+from workdesk.models import Task
+from workdesk.registry import get_registry, plugin_settings
 
 pytestmark = pytest.mark.browser
 

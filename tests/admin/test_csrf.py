@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import PluginState, Task, User
+from workdesk.models import PluginState, Task, User
 
 
 @pytest.fixture

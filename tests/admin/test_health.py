@@ -6,12 +6,12 @@ import html as html_lib
 
 import pytest
 
-from core import health
-from core.auth import issue_token
-from core.db import utcnow
-from core.jobs import run_due_jobs
-from core.models import JobRun, OutboxDelivery, WorkerHeartbeat
-from core.services import tasks as task_service
+from workdesk import health
+from workdesk.auth import issue_token
+from workdesk.db import utcnow
+from workdesk.jobs import run_due_jobs
+from workdesk.models import JobRun, OutboxDelivery, WorkerHeartbeat
+from workdesk.services import tasks as task_service
 from tests.admin import sample_plugin
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
@@ -129,7 +129,7 @@ def test_health_api_with_token_and_refusals(workdesk_app, make_user):
 def test_queue_depth_on_redis(workdesk_app, redis_url):
     import uuid
 
-    from core.queue import configure_queue, drain_outbox_task, queue
+    from workdesk.queue import configure_queue, drain_outbox_task, queue
     configure_queue(redis_url, name=f"wd-health-{uuid.uuid4().hex[:8]}")
     try:
         drain_outbox_task()

@@ -5,10 +5,10 @@ import datetime as dt
 
 import pytest
 
-from admin.stats import home_figures, week_start
-from core.db import utcnow
-from core.models import Task
-from core.services import tasks as task_service
+from workdesk.admin.stats import home_figures, week_start
+from workdesk.db import utcnow
+from workdesk.models import Task
+from workdesk.services import tasks as task_service
 
 
 def test_week_starts_on_monday_midnight_in_the_admins_zone():

@@ -1,11 +1,11 @@
-"""Users, departments and roles through the admin panel (and so through core.services.users)."""
+"""Users, departments and roles through the admin panel (and so through workdesk.services.users)."""
 from __future__ import annotations
 
 import html as html_lib
 
-from core.access import department_ids
-from core.auth import verify_password
-from core.models import Department, Role, User
+from workdesk.access import department_ids
+from workdesk.auth import verify_password
+from workdesk.models import Department, Role, User
 
 
 def test_create_user_with_role_departments_and_skills(client, admin, csrf_token, department):
@@ -96,8 +96,8 @@ def test_role_with_plugin_permission(client, admin, csrf_token):
 def test_role_with_unknown_permission_is_refused(admin):
     import pytest
 
-    from core.errors import ValidationFailed
-    from core.services.users import create_role
+    from workdesk.errors import ValidationFailed
+    from workdesk.services.users import create_role
     with pytest.raises(ValidationFailed) as refused:
         create_role(admin, name="odd", permissions=["task.fly"])
     assert refused.value.fields == {"permissions": ["Unknown permission: task.fly."]}

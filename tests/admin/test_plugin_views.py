@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.plugins import get_registry, set_plugin_enabled
+from workdesk.registry import get_registry, set_plugin_enabled
 
 
 def plugin_views(app, plugin_name):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import html as html_lib
 
-from core.models import PluginState
-from core.plugins import get_registry, plugin_settings
+from workdesk.models import PluginState
+from workdesk.registry import get_registry, plugin_settings
 
 
 def page(client, url):
@@ -23,7 +23,7 @@ def test_lists_every_discovered_plugin_with_its_facts(client, admin):
 
 
 def test_load_errors_are_shown(client, admin, workdesk_app):
-    from core.plugins import PluginInfo
+    from workdesk.registry import PluginInfo
     get_registry().plugins["broken"] = PluginInfo("broken", "config: tests.admin.nowhere:Broken",
                                                   error="failed to load: ModuleNotFoundError('tests.admin.nowhere')")
     text = page(client, "/admin/plugins/")
@@ -57,7 +57,7 @@ def test_disable_asks_first_and_says_data_is_kept(client, admin, csrf_token, ena
 
 
 def test_enabling_an_unloadable_plugin_explains_why(client, admin, csrf_token):
-    from core.plugins import PluginInfo
+    from workdesk.registry import PluginInfo
     get_registry().plugins["broken"] = PluginInfo("broken", "config: x:Y", error="failed to load: boom")
     response = client.post("/admin/plugins/broken/enable", data={"csrf_token": csrf_token(client, "/admin/plugins/")},
                            follow_redirects=True)

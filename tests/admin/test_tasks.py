@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from core.models import Task, TaskEvent
-from core.services import tasks as task_service
+from workdesk.models import Task, TaskEvent
+from workdesk.services import tasks as task_service
 
 
 def run_action(client, csrf_token, action: str, tasks, **params):
@@ -168,7 +168,7 @@ def test_comments_are_listed_escaped(client, admin, department, make_task):
 
 def test_an_admin_without_view_all_sees_only_visible_tasks(client, login, make_user, make_department, make_task,
                                                            admin):
-    from core.services.users import create_role
+    from workdesk.services.users import create_role
     create_role(admin, name="deskadmin", permissions=["admin.access", "task.view_department"])
     support, facilities = make_department("Support"), make_department("Facilities")
     desk = make_user("deskadmin", departments=[support])

@@ -5,7 +5,7 @@ from typing import Callable
 
 import pytest
 
-from core.auth import issue_token
+from workdesk.auth import issue_token
 
 
 class ApiClient:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core import Plugin, api_blueprint, api_operation, hookimpl, load_json, require_api_user, access
+from workdesk import Plugin, api_blueprint, api_operation, hookimpl, load_json, require_api_user, access
 
 
 class SampleSettings(Schema):

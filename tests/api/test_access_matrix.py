@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.services.tasks import create_task
+from workdesk.services.tasks import create_task
 
 from .conftest import error_of
 
@@ -156,8 +156,8 @@ def test_merged_rule_pages_equal_the_plain_visibility_query(api_as, make_user, m
     """Paging each visibility rule separately and merging yields exactly ``visible_tasks`` in order."""
     import random
 
-    from core.access import visible_tasks
-    from core.models import Task
+    from workdesk.access import visible_tasks
+    from workdesk.models import Task
     rng = random.Random(7)
     depts = [make_department() for _ in range(3)]
     people = [make_user(role, departments=rng.sample(depts, rng.randint(0, 2)))

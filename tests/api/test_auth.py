@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from core.api import throttle
-from core.api.models import LoginFailure
-from core.db import utcnow
-from core.models import ApiToken
+from workdesk.api import throttle
+from workdesk.api.models import LoginFailure
+from workdesk.db import utcnow
+from workdesk.models import ApiToken
 
 from .conftest import error_of
 
@@ -52,7 +52,7 @@ def test_wrong_credentials_are_401(client, make_user, body):
 
 
 def test_deactivated_user_cannot_get_a_token(client, make_user, admin):
-    from core.services.users import update_user
+    from workdesk.services.users import update_user
     user = make_user("agent", email="gone@example.com")
     update_user(admin, user.id, {"is_active": False})
     response = client.post("/api/v1/auth/token", json={"email": "gone@example.com", "password": "password123"})
@@ -103,7 +103,7 @@ def test_deactivation_stops_tokens_at_once(api_as, make_user, admin):
 
 
 def test_deactivated_user_is_refused_even_with_an_unrevoked_token(api_as, make_user):
-    from core.models import User
+    from workdesk.models import User
     user = make_user("agent")
     api = api_as(user)
     # Deactivated behind the services' back (e.g. directly in the database): the token check still refuses.
@@ -157,8 +157,8 @@ def test_login_issues_a_fresh_session_with_safe_cookie_flags(client, make_user):
 
 
 def test_cookies_are_secure_when_configured_for_https(workdesk_config, tmp_path):
-    from core.app import create_app
-    from core.plugins import set_registry
+    from workdesk.app import create_app
+    from workdesk.registry import set_registry
     app = create_app({**workdesk_config, "secure_cookies": True})
     try:
         assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -242,7 +242,7 @@ def test_failures_older_than_a_minute_do_not_count(client, make_user):
 
 def test_failures_recorded_by_another_process_count(client, workdesk_config, make_user):
     make_user("agent", email="shared@example.com")
-    script = ("import sys; from core.db import connect_database; from core.api import throttle\n"
+    script = ("import sys; from workdesk.db import connect_database; from workdesk.api import throttle\n"
               "connect_database(sys.argv[1])\n"
               "for _ in range(10): throttle.record_failure('shared@example.com', '203.0.113.9')\n")
     subprocess.run([sys.executable, "-c", script, workdesk_config["database_url"]], check=True, cwd=ROOT,

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core.auth import issue_token
-from core.models import User
-from core.plugins import get_registry
-from core.schemas import MAX_ID
+from workdesk.auth import issue_token
+from workdesk.models import User
+from workdesk.registry import get_registry
+from workdesk.schemas import MAX_ID
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),

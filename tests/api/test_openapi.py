@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from core.api.framework import operation_of
-from core.api.openapi import api_rules
+from workdesk.api.framework import operation_of
+from workdesk.api.openapi import api_rules
 
 CONTRACT = {
     "/api/v1/auth/token": {"post", "delete"},
@@ -66,7 +66,7 @@ def test_plugin_endpoints_appear_while_the_plugin_is_enabled(client, enable_plug
 def test_every_api_route_is_documented(workdesk_app):
     undocumented = [f"{sorted(rule.methods - {'HEAD', 'OPTIONS'})} {rule.rule}" for rule, view, _plugin
                     in api_rules(workdesk_app) if operation_of(view) is None]
-    assert undocumented == [], "describe these views with core.api.api_operation"
+    assert undocumented == [], "describe these views with workdesk.api.api_operation"
 
 
 def test_docs_page_renders_the_document_without_external_assets(client, enable_plugin):

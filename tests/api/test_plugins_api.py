@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from core.models import PluginState
+from workdesk.models import PluginState
 
 from .conftest import error_of
 

@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from core.db import utcnow
-from core.models import Task, TaskEvent
+from workdesk.db import utcnow
+from workdesk.models import Task, TaskEvent
 
 from .conftest import error_of
 
@@ -274,7 +274,7 @@ def test_filters(api, agent, dept, make_task, make_user, make_department):
     urgent = make_task(agent, dept, title="urgent one", priority="urgent", assignee_id=agent2.id)
     there = make_task(agent2, other_dept, title="elsewhere", assignee_id=agent.id)
     plain = make_task(agent, dept, title="plain", assignee_id=agent.id)
-    from core.services.tasks import transition
+    from workdesk.services.tasks import transition
     transition(agent, plain.id, "open")
 
     def ids(query):
@@ -296,7 +296,7 @@ def test_overdue_and_due_before(api, agent, dept, make_task):
     later = make_task(agent, dept, title="in time", due_at=now + dt.timedelta(days=2))
     undated = make_task(agent, dept, title="whenever")
     done_late = make_task(agent, dept, title="late but done", due_at=now - dt.timedelta(days=1))
-    from core.services.tasks import transition
+    from workdesk.services.tasks import transition
     for status in ("open", "in_progress", "resolved"):
         transition(agent, done_late.id, status)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import User
+from workdesk.models import User
 
 from .conftest import error_of
 

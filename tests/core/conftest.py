@@ -24,7 +24,7 @@ def cli_instance(tmp_path):
     env.update(WORKDESK_INSTANCE=str(instance), PYTHONPATH=str(ROOT), WORKDESK_PLUGIN_REFRESH_SECONDS="0")
 
     def run(*args, check=True, extra_env=None, timeout=60):
-        result = subprocess.run([sys.executable, "-m", "core.cli", *args], capture_output=True, text=True,
+        result = subprocess.run([sys.executable, "-m", "workdesk.cli", *args], capture_output=True, text=True,
                                 env={**env, **(extra_env or {})}, timeout=timeout, cwd=str(ROOT))
         if check and result.returncode != 0:
             raise AssertionError(f"workdesk {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")

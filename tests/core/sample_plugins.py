@@ -10,7 +10,7 @@ from pathlib import Path
 from marshmallow import Schema, fields, validate
 from peewee import CharField, IntegerField, TextField
 
-from core import BaseModel, PeriodicJob, Plugin, hookimpl, write_transaction
+from workdesk import BaseModel, PeriodicJob, Plugin, hookimpl, write_transaction
 
 
 class HandledEvent(BaseModel):

@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.errors import ValidationFailed
-from core.services.calendars import WorkingTime
+from workdesk.errors import ValidationFailed
+from workdesk.services.calendars import WorkingTime
 
 SOFIA = ZoneInfo("Europe/Sofia")
 UTC = dt.timezone.utc
@@ -72,7 +72,7 @@ def test_a_calendar_without_working_time_does_not_loop_forever():
 
 
 def test_department_calendar_is_inherited(workdesk_app, make_department):
-    from core.models import Calendar
+    from workdesk.models import Calendar
     calendar = Calendar.create(name="Sofia office", timezone="Europe/Sofia", weekly_hours=WEEKDAYS)
     parent = make_department("Operations", calendar_id=calendar.id)
     child = make_department("Night shift", parent_id=parent.id)

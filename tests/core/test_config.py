@@ -1,6 +1,6 @@
 import pytest
 
-from core.config import ConfigError, load_settings, write_instance_config
+from workdesk.config import ConfigError, load_settings, write_instance_config
 
 SECRET = {"WORKDESK_SECRET_KEY": "x" * 32}
 

@@ -3,12 +3,12 @@ import sys
 
 import pytest
 
-from core import migrate
-from core.db import db
-from core.models import Role, SchemaVersion, Task
-from core.plugins import get_registry
-from core.schema import upgrade_all
-from core.services import tasks
+from workdesk import migrate
+from workdesk.db import db
+from workdesk.models import Role, SchemaVersion, Task
+from workdesk.registry import get_registry
+from workdesk.schema import upgrade_all
+from workdesk.services import tasks
 
 pytestmark = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 

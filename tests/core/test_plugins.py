@@ -7,10 +7,10 @@ import marshmallow
 import pytest
 from flask import Blueprint
 
-from core import migrate
-from core.models import OutboxDelivery, PluginState
-from core.plugins import PluginError, get_registry, save_plugin_settings, set_plugin_enabled
-from core.services import tasks
+from workdesk import migrate
+from workdesk.models import OutboxDelivery, PluginState
+from workdesk.registry import PluginError, __version__, get_registry, save_plugin_settings, set_plugin_enabled
+from workdesk.services import tasks
 
 from .conftest import ROOT, SAMPLE_PLUGINS
 
@@ -30,7 +30,7 @@ def test_first_party_and_example_plugins_are_found_through_entry_points(workdesk
 
 def test_incompatible_plugin_is_listed_with_reason_and_cannot_be_enabled(workdesk_app):
     info = get_registry().plugins["future"]
-    assert info.incompatible == "it supports Workdesk >=2.0, this is Workdesk 1.0.0"
+    assert info.incompatible == f"it supports Workdesk >=2.0, this is Workdesk {__version__}"
     with pytest.raises(PluginError, match="cannot be enabled: it supports Workdesk >=2.0"):
         set_plugin_enabled("future", True)
     assert not PluginState.select().where(PluginState.name == "future", PluginState.enabled == True).exists()  # noqa
@@ -116,8 +116,8 @@ def test_enable_and_disable_are_seen_by_another_process(workdesk_app, workdesk_c
     registry = get_registry()
     assert not registry.is_enabled("recorder")
     script = (
-        "import sys; from core.app import init_runtime; from core.config import load_settings;"
-        "from core.plugins import set_plugin_enabled;"
+        "import sys; from workdesk.app import init_runtime; from workdesk.config import load_settings;"
+        "from workdesk.registry import set_plugin_enabled;"
         f"init_runtime(load_settings(overrides={{'secret_key': 'x'*20, 'database_url': {workdesk_config['database_url']!r},"
         f"'queue_url': 'memory://', 'extra_plugins': {SAMPLE_PLUGINS!r}}}));"
         "set_plugin_enabled('recorder', sys.argv[1] == 'on')")
@@ -151,7 +151,7 @@ def test_routes_of_a_disabled_plugin_answer_404(workdesk_app, client):
 
 
 def test_plugin_permissions_join_the_catalogue(workdesk_app):
-    from core.schema import all_permissions
+    from workdesk.schema import all_permissions
     perms = all_permissions(get_registry())
     assert perms["recorder.read"] == "Read the recorder's log"
     assert "task.create" in perms and "hello.view_counts" in perms

@@ -3,8 +3,8 @@ import uuid
 
 import pytest
 
-from core.plugins import set_plugin_enabled
-from core.queue import configure_queue, plugin_task, queue
+from workdesk.registry import set_plugin_enabled
+from workdesk.queue import configure_queue, plugin_task, queue
 
 RECEIVED = []
 

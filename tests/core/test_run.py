@@ -22,7 +22,7 @@ def get(url: str, timeout: float = 2.0):
 
 def test_run_serves_pages_and_its_worker_processes_events(cli_instance):
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "core.cli", "run", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "workdesk.cli", "run", "--port", str(port)],
                               env=cli_instance.env, cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True)
     try:

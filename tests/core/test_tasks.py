@@ -4,9 +4,9 @@ import itertools
 
 import pytest
 
-from core import errors, outbox
-from core.models import STATUSES, WORKFLOW, OutboxEvent, Sequence, Task, TaskEvent, TaskWatcher
-from core.services import tasks
+from workdesk import errors, outbox
+from workdesk.models import STATUSES, WORKFLOW, OutboxEvent, Sequence, Task, TaskEvent, TaskWatcher
+from workdesk.services import tasks
 
 pytestmark = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 

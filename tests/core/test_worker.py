@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from core import outbox
-from core.db import utcnow
-from core.jobs import PeriodicJob, run_job
-from core.models import JobRun, OutboxEvent
+from workdesk import outbox
+from workdesk.db import utcnow
+from workdesk.jobs import PeriodicJob, run_job
+from workdesk.models import JobRun, OutboxEvent
 
 from .conftest import ROOT, SAMPLES
 
@@ -74,7 +74,7 @@ def test_a_missed_period_is_caught_up_with_since(workdesk_app):
 
 
 def _start_worker(cli_instance, env):
-    return subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--threads", "1"],
+    return subprocess.Popen([sys.executable, "-m", "workdesk.cli", "worker", "--threads", "1"],
                             env={**cli_instance.env, **env}, cwd=str(ROOT),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -86,10 +86,10 @@ def test_worker_killed_mid_event_loses_nothing_and_handles_it_once(cli_instance,
            "WORKDESK_OUTBOX_LEASE_SECONDS": "2", "WORKDESK_OUTBOX_POLL_SECONDS": "0.2"}
     cli_instance("plugins", "enable", "slow", extra_env=env)
     script = (
-        "import sys; from core.app import init_runtime; from core.config import load_settings;"
-        "from core.services import tasks, users;"
+        "import sys; from workdesk.app import init_runtime; from workdesk.config import load_settings;"
+        "from workdesk.services import tasks, users;"
         "init_runtime(load_settings());"
-        "from core.models import Department;"
+        "from workdesk.models import Department;"
         "d = Department.get_or_none(Department.name == 'Ops') or users.create_department(None, name='Ops');"
         "print(tasks.create_task(None, title=sys.argv[1], department_id=d.id).id)")
 
@@ -136,7 +136,7 @@ def test_two_processes_never_run_one_job_at_the_same_time(cli_instance, tmp_path
     env = {**cli_instance.env, "WORKDESK_EXTRA_PLUGINS": f"{SAMPLES}:RecorderPlugin",
            "RECORDER_JOB_LOG": str(log), "RECORDER_JOB_SLEEP": "3"}
     cli_instance("plugins", "enable", "recorder", extra_env=env)
-    ticks = [subprocess.Popen([sys.executable, "-m", "core.cli", "tick", "--at", "2026-05-01T10:00:00Z"],
+    ticks = [subprocess.Popen([sys.executable, "-m", "workdesk.cli", "tick", "--at", "2026-05-01T10:00:00Z"],
                               env=env, cwd=str(ROOT), stdout=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=60)[0] for p in ticks]
     results = sorted(line.split(": ")[1] for out in outputs for line in out.splitlines()

@@ -1,11 +1,11 @@
 """The core's own notifications: assignment, comments, status changes and mentions."""
 from __future__ import annotations
 
-from core.models import OutboxEvent
-from core.notifications import Notification, mark_read, notify
-from core.notifications.events import mentioned_users
-from core.outbox import process
-from core.services import tasks
+from workdesk.models import OutboxEvent
+from workdesk.notifications import Notification, mark_read, notify
+from workdesk.notifications.events import mentioned_users
+from workdesk.outbox import process
+from workdesk.services import tasks
 
 
 def inbox(user):
@@ -122,7 +122,7 @@ def test_a_handler_repeated_after_a_crash_stores_nothing_new(make_user, make_dep
     event = OutboxEvent.select().where(OutboxEvent.kind == "task.assigned").order_by(OutboxEvent.id.desc()).get()
     drain_events()
     # The worker died after notifying but before recording it: the event is handled again.
-    from core.models import OutboxDelivery
+    from workdesk.models import OutboxDelivery
     OutboxDelivery.delete().where(OutboxDelivery.event == event).execute()
     process(OutboxEvent.get_by_id(event.id))
     assert kinds(agent) == ["task.assigned"]
@@ -136,7 +136,7 @@ def test_inactive_recipients_get_nothing_and_mark_read_is_private(make_user):
     note = notify(active, "x.test", "Hello")
     other = make_user()
     import pytest
-    from core.errors import NotFound
+    from workdesk.errors import NotFound
     with pytest.raises(NotFound):
         mark_read(other, note.id)
     assert mark_read(active, note.id).is_read

@@ -5,8 +5,8 @@ import re
 
 from flask import render_template_string
 
-from core.auth import issue_token
-from core.notifications import Notification, get_preferences, notify
+from workdesk.auth import issue_token
+from workdesk.notifications import Notification, get_preferences, notify
 
 
 def csrf_token(html: str) -> str:

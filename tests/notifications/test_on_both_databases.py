@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
-from core.notifications import DIGEST_KIND, Notification, notify, set_preferences, unread_count
-from core.notifications.digest import send_digests
-from core.services import tasks
+from workdesk.notifications import DIGEST_KIND, Notification, notify, set_preferences, unread_count
+from workdesk.notifications.digest import send_digests
+from workdesk.services import tasks
 
 
 @pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)

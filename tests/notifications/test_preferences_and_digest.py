@@ -5,12 +5,12 @@ import datetime as dt
 
 import pytest
 
-from core.errors import ValidationFailed
-from core.jobs import enabled_jobs, run_due_jobs
-from core.models import OutboxEvent
-from core.notifications import (DIGEST_KIND, Notification, digest_items, get_preferences, inbox_query, notify,
+from workdesk.errors import ValidationFailed
+from workdesk.jobs import enabled_jobs, run_due_jobs
+from workdesk.models import OutboxEvent
+from workdesk.notifications import (DIGEST_KIND, Notification, digest_items, get_preferences, inbox_query, notify,
                                 set_preferences, should_deliver, unread_count)
-from core.notifications.digest import last_boundary, send_digests
+from workdesk.notifications.digest import last_boundary, send_digests
 
 UTC = dt.timezone.utc
 

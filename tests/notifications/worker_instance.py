@@ -15,10 +15,10 @@ from pathlib import Path
 BIN = Path(sys.executable).parent
 PRELUDE = """
 import json
-from core.app import init_runtime
-from core.config import load_settings
+from workdesk.app import init_runtime
+from workdesk.config import load_settings
 init_runtime(load_settings())
-from core.db import db
+from workdesk.db import db
 db.connect(reuse_if_open=True)
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import render_template_string
 from markupsafe import Markup
 
-from core import Plugin, hookimpl
+from workdesk import Plugin, hookimpl
 
 
 class PanelPlugin(Plugin):

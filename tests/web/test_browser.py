@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import Comment, Task
+from workdesk.models import Comment, Task
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 740}
@@ -90,7 +90,7 @@ def test_agent_pages_fit_a_phone(chromium, live_server, artifacts_dir, cast, mak
                      description="Steps:\n1. open the lid\n2. nothing happens", priority="urgent",
                      due_at=now - dt.timedelta(hours=3))
     make_task(cast.requester, cast.it, title="Second task in the queue", priority="low")
-    from core.services.tasks import add_comment
+    from workdesk.services.tasks import add_comment
     add_comment(cast.requester, task.id, "Any news?")
     context = chromium.new_context(base_url=live_server, viewport=PHONE, is_mobile=True, has_touch=True)
     phone = context.new_page()

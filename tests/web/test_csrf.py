@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.models import Comment, Task
+from workdesk.models import Comment, Task
 
 from .conftest import csrf_token_from
 

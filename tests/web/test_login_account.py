@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from core.models import User
+from workdesk.models import User
 
 
 def test_every_page_sends_anonymous_visitors_to_login(client, cast, make_task):

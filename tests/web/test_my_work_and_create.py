@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.models import Task
-from core.services.tasks import transition, update_task
+from workdesk.models import Task
+from workdesk.services.tasks import transition, update_task
 
 
 def test_quick_create_files_a_task_in_the_first_department(client, login, cast, make_department):
     extra = make_department("Zeta")
-    from core.services.users import update_user
+    from workdesk.services.users import update_user
     update_user(cast.admin, cast.requester.id, {"department_ids": [cast.it.id, extra.id]})
     login(client, cast.requester)
     response = client.post("/tasks/quick", data={"title": "  The printer is jammed  "})
@@ -38,7 +38,7 @@ def test_quick_create_without_a_department_points_to_the_full_form(client, login
 
 def test_expanded_form_sets_every_field(client, login, cast, make_task):
     parent = make_task(cast.agent, cast.it, title="Office move")
-    from core.services.users import update_user
+    from workdesk.services.users import update_user
     update_user(cast.agent, cast.agent.id, {"timezone": "Europe/Sofia"})
     login(client, cast.agent)
     page = client.get("/tasks/new?title=Pack+the+servers")

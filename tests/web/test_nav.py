@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from core.notifications import notify
+from workdesk.notifications import notify
 
 
 def inbox_link(html: str) -> str:

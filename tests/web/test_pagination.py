@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from core.services.tasks import transition
+from workdesk.services.tasks import transition
 
 BOTH_DATABASES = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 ROW = re.compile(r'<span class="num">#\d+</span> ([^<]+)</a>')
@@ -39,9 +39,9 @@ def walk(client, url: str, rel: str = "next") -> tuple[list[list[str]], str]:
 
 
 def all_at_once(client, monkeypatch, url: str) -> list[str]:
-    monkeypatch.setattr("core.web.lists.PAGE_SIZE", 1000)
+    monkeypatch.setattr("workdesk.web.lists.PAGE_SIZE", 1000)
     everything = titles(client.get(url).text)
-    monkeypatch.setattr("core.web.lists.PAGE_SIZE", 3)
+    monkeypatch.setattr("workdesk.web.lists.PAGE_SIZE", 3)
     return everything
 
 
@@ -74,7 +74,7 @@ def test_my_work_pages_show_every_task_once_in_order_both_ways(client, login, ca
 
 
 def test_my_work_tabs_and_status_survive_paging(client, login, cast, make_task, monkeypatch):
-    monkeypatch.setattr("core.web.lists.PAGE_SIZE", 2)
+    monkeypatch.setattr("workdesk.web.lists.PAGE_SIZE", 2)
     for i in range(5):
         task = make_task(cast.agent, cast.it, title=f"Filed open {i}")
         transition(cast.agent, task.id, "open")
@@ -128,13 +128,13 @@ def test_queue_order_is_fixed_at_the_first_page_while_tasks_fall_due(client, log
     for i in range(3):
         make_task(cast.requester, cast.it, title=f"Due soon {i}", due_at=start + dt.timedelta(hours=i + 1))
     login(client, cast.agent)
-    monkeypatch.setattr("core.web.lists.PAGE_SIZE", 3)
-    monkeypatch.setattr("core.web.paging.utcnow", lambda: start)
+    monkeypatch.setattr("workdesk.web.lists.PAGE_SIZE", 3)
+    monkeypatch.setattr("workdesk.web.paging.utcnow", lambda: start)
     first = client.get("/queue").text
     assert titles(first) == ["Undated 0", "Undated 1", "Undated 2"]
     # A day later the dated tasks are overdue and would jump ahead of the page already seen; the next
     # page keeps the order the first was shown in, so they are not lost.
-    monkeypatch.setattr("core.web.paging.utcnow", lambda: start + dt.timedelta(days=1))
+    monkeypatch.setattr("workdesk.web.paging.utcnow", lambda: start + dt.timedelta(days=1))
     second = client.get(link(first, "next")).text
     assert titles(second) == ["Due soon 0", "Due soon 1", "Due soon 2"]
     assert titles(client.get("/queue").text) == ["Due soon 0", "Due soon 1", "Due soon 2"]
@@ -161,7 +161,7 @@ def test_search_pages_count_everything_and_keep_the_status(client, login, cast, 
 
 
 def test_later_pages_never_show_a_task_the_user_may_not_see(client, login, cast, make_task, monkeypatch):
-    monkeypatch.setattr("core.web.lists.PAGE_SIZE", 2)
+    monkeypatch.setattr("workdesk.web.lists.PAGE_SIZE", 2)
     for i in range(5):
         make_task(cast.requester, cast.it, title=f"Rita's leak {i}")
         make_task(cast.other_requester, cast.it, title=f"Otto's leak {i}")
@@ -209,7 +209,7 @@ def test_broken_cursors_on_the_queue_and_search(client, login, cast, make_task):
 
 
 def test_a_cursor_past_the_end_shows_the_first_page(client, login, cast, make_task, monkeypatch):
-    monkeypatch.setattr("core.web.lists.PAGE_SIZE", 2)
+    monkeypatch.setattr("workdesk.web.lists.PAGE_SIZE", 2)
     tasks = [make_task(cast.admin, cast.it, title=f"Soon done {i}", assignee_id=cast.agent.id) for i in range(3)]
     login(client, cast.agent)
     second_url = link(client.get("/").text, "next")
@@ -221,7 +221,7 @@ def test_a_cursor_past_the_end_shows_the_first_page(client, login, cast, make_ta
 
 @pytest.mark.browser
 def test_paging_the_queue_on_a_phone(chromium, live_server, artifacts_dir, cast, make_task, monkeypatch):
-    monkeypatch.setattr("core.web.lists.PAGE_SIZE", 4)
+    monkeypatch.setattr("workdesk.web.lists.PAGE_SIZE", 4)
     for i in range(10):
         make_task(cast.requester, cast.it, title=f"Badge reader {i}", priority="high" if i % 4 == 0 else "normal")
     context = chromium.new_context(base_url=live_server, viewport={"width": 360, "height": 740}, is_mobile=True,
@@ -252,7 +252,7 @@ def test_paging_the_queue_on_a_phone(chromium, live_server, artifacts_dir, cast,
 
 
 def test_a_quick_create_error_keeps_the_pages_of_my_work(client, login, cast, make_task, monkeypatch):
-    monkeypatch.setattr("core.web.lists.PAGE_SIZE", 2)
+    monkeypatch.setattr("workdesk.web.lists.PAGE_SIZE", 2)
     for i in range(3):
         make_task(cast.admin, cast.it, title=f"Already mine {i}", assignee_id=cast.agent.id)
     login(client, cast.agent)

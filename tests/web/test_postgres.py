@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from core.services.tasks import add_comment, transition
+from workdesk.services.tasks import add_comment, transition
 
 pytestmark = [pytest.mark.postgres,
               pytest.mark.parametrize("workdesk_database", ["postgresql"], indirect=True)]

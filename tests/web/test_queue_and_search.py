@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.models import Task
-from core.services.tasks import transition
+from workdesk.models import Task
+from workdesk.services.tasks import transition
 
 
 def test_queue_shows_unassigned_open_tasks_of_my_departments_only(client, login, cast, make_task):
@@ -59,7 +59,7 @@ def test_take_it_assigns_to_me_and_returns_to_the_queue(client, login, cast, mak
 def test_taking_a_task_someone_else_just_took_is_refused(client, login, cast, make_task):
     task = make_task(cast.requester, cast.it, title="Race")
     seen_version = task.version
-    from core.services.tasks import assign
+    from workdesk.services.tasks import assign
     assign(cast.admin, task.id, cast.admin.id)
     login(client, cast.agent)
     response = client.post(f"/tasks/{task.id}/take?next=/queue", data={"version": seen_version})

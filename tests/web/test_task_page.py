@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from core.models import Comment, PluginState, Task
-from core.services.tasks import add_comment, transition
+from workdesk.models import Comment, PluginState, Task
+from workdesk.services.tasks import add_comment, transition
 
 
 @pytest.fixture
@@ -165,7 +165,7 @@ def test_user_content_is_escaped_everywhere(client, login, cast, make_task):
     evil = "<script>alert('x')</script>"
     task = make_task(cast.requester, cast.it, title=f"Title {evil}", description=f"Body {evil}")
     add_comment(cast.requester, task.id, f"Comment {evil}")
-    from core.services.users import update_user
+    from workdesk.services.users import update_user
     update_user(cast.requester, cast.requester.id, {"name": f"Rita {evil}"})
     login(client, cast.agent)
     for url in (f"/tasks/{task.id}", "/queue", "/search?q=Title", "/?view=reported"):
@@ -242,7 +242,7 @@ def test_plugin_panels_are_shown_escaped_and_isolated(client, login, cast, make_
 
 
 def test_a_disabled_plugin_adds_no_panel(client, login, cast, task, enable_plugin):
-    from core.plugins import set_plugin_enabled
+    from workdesk.registry import set_plugin_enabled
     enable_plugin("webpanel")
     set_plugin_enabled("webpanel", False)
     login(client, cast.agent)
@@ -259,7 +259,7 @@ def test_subtasks_and_parent_are_linked(client, login, cast, task, make_task):
 
 
 def test_editing_keeps_a_parent_the_editor_cannot_see(client, login, cast, make_task, make_department):
-    from core.services.tasks import update_task
+    from workdesk.services.tasks import update_task
     secret = make_task(cast.other_agent, cast.facilities, title="Facilities project")
     child = make_task(cast.agent, cast.it, title="IT part")
     update_task(cast.admin, child.id, {"parent_id": secret.id})
@@ -275,7 +275,7 @@ def test_editing_keeps_a_parent_the_editor_cannot_see(client, login, cast, make_
 
 
 def test_the_edit_form_shows_the_due_date_in_the_users_time_zone(client, login, cast, make_task):
-    from core.services.users import update_user
+    from workdesk.services.users import update_user
     task = make_task(cast.agent, cast.it, due_at=dt.datetime(2030, 6, 1, 22, 30, tzinfo=dt.timezone.utc))
     update_user(cast.agent, cast.agent.id, {"timezone": "Europe/Sofia"})
     login(client, cast.agent)

@@ -1,5 +1,5 @@
 """The login-failure ledger behind the token endpoint's rate limit."""
-from core.api.models import MODELS
+from workdesk.api.models import MODELS
 
 
 def upgrade(migrator, database):

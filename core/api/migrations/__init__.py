@@ -1,1 +1,1 @@
-"""Migrations of the API component's tables (numbered NNNN_name.py, see core.migrate)."""
+"""Migrations of the API component's tables (numbered NNNN_name.py, see workdesk.migrate)."""

@@ -1,8 +1,8 @@
 """The inbox table as first released (frozen here: later migrations add to it)."""
 from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
-from core.db import BaseModel, UTCDateTimeField, utcnow
-from core.models import User
+from workdesk.db import BaseModel, UTCDateTimeField, utcnow
+from workdesk.models import User
 
 
 def upgrade(migrator, database):

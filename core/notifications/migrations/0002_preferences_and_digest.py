@@ -2,7 +2,7 @@
 from peewee import BooleanField, CharField, IntegerField
 from playhouse.migrate import migrate
 
-from core.notifications import NotificationPreference, NotificationSettings
+from workdesk.notifications import NotificationPreference, NotificationSettings
 
 
 def upgrade(migrator, database):

@@ -1,8 +1,8 @@
 """The example plugin's own tests, using the fixtures Workdesk publishes for plugin authors."""
 import datetime as dt
 
-from core import services
-from core.jobs import run_due_jobs
+from workdesk import services
+from workdesk.jobs import run_due_jobs
 from workdesk_hello.models import DailyCount, Greeting
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core import Plugin, PeriodicJob, hookimpl
+from workdesk import Plugin, PeriodicJob, hookimpl
 
 from .models import DailyCount, Greeting
 from .schemas import HelloSettings

@@ -1,7 +1,7 @@
 """Tables owned by the hello plugin; their names start with the plugin's name."""
 from peewee import CharField, DateField, IntegerField
 
-from core import BaseModel, UTCDateTimeField, utcnow
+from workdesk import BaseModel, UTCDateTimeField, utcnow
 
 
 class Greeting(BaseModel):

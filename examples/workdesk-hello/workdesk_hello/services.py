@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core import Task, write_transaction
+from workdesk import Task, write_transaction
 
 from .models import DailyCount, Greeting
 

@@ -6,15 +6,15 @@ import datetime as dt
 
 import pytest
 
-from core.jobs import run_due_jobs
-from core.models import OutboxDelivery, OutboxEvent
-from core.notifications import DIGEST_KIND, Notification, notify, set_preferences
-from core.notifications.digest import send_digests
-from core.outbox import process
-from core.plugins import save_plugin_settings
-from core.services import tasks
-from plugins.email.models import EmailDelivery
-from plugins.email.services import deliver_due, retry_dead_letters
+from workdesk.jobs import run_due_jobs
+from workdesk.models import OutboxDelivery, OutboxEvent
+from workdesk.notifications import DIGEST_KIND, Notification, notify, set_preferences
+from workdesk.notifications.digest import send_digests
+from workdesk.outbox import process
+from workdesk.registry import save_plugin_settings
+from workdesk.services import tasks
+from workdesk.plugins.email.models import EmailDelivery
+from workdesk.plugins.email.services import deliver_due, retry_dead_letters
 
 from .conftest import password_checker
 
@@ -190,7 +190,7 @@ def test_the_retry_job_runs_from_the_periodic_jobs(smtp_server, enable_plugin, m
 def test_a_disabled_plugin_sends_nothing(smtp_server, enable_plugin, make_user, drain_events):
     server = smtp_server()
     enable_plugin("email", **server.settings())
-    from core.plugins import set_plugin_enabled
+    from workdesk.registry import set_plugin_enabled
     set_plugin_enabled("email", False)
     notify(make_user(), "x.test", "Nobody hears")
     drain_events()

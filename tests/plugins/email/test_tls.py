@@ -13,10 +13,10 @@ import marshmallow
 import pytest
 import trustme
 
-from core.notifications import notify
-from core.plugins import save_plugin_settings
-from plugins.email.models import EmailDelivery
-from plugins.email.services import deliver_due
+from workdesk.notifications import notify
+from workdesk.registry import save_plugin_settings
+from workdesk.plugins.email.models import EmailDelivery
+from workdesk.plugins.email.services import deliver_due
 
 from .conftest import RecordingHandler, SmtpServer, password_checker
 

@@ -9,7 +9,7 @@ NOTES = 6
 def configure_email(worker_instance, server) -> None:
     worker_instance.workdesk("plugins", "enable", "email")
     worker_instance.python(f"""
-from core.plugins import save_plugin_settings
+from workdesk.registry import save_plugin_settings
 save_plugin_settings("email", {server.settings()!r})
 result = True
 """)
@@ -20,8 +20,8 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(work
     server = smtp_server("gate", gate_after=2)
     configure_email(worker_instance, server)
     ids = worker_instance.python(f"""
-from core.services.users import create_user
-from core.notifications import notify
+from workdesk.services.users import create_user
+from workdesk.notifications import notify
 people = [create_user(None, email=f"person{{i}}@example.com", name=f"Person {{i}}", password="password123")
           for i in range({NOTES})]
 result = [notify(person, "x.test", f"Message {{i}}").id for i, person in enumerate(people)]
@@ -51,8 +51,8 @@ def test_the_digest_runs_from_workdesk_tick(worker_instance, smtp_server):
     configure_email(worker_instance, server)
     worker_instance.python("""
 import datetime as dt
-from core.models import User
-from core.notifications import Notification, notify, set_preferences
+from workdesk.models import User
+from workdesk.notifications import Notification, notify, set_preferences
 admin = User.get(User.email == "admin@example.com")
 set_preferences(admin, digest="hourly")
 for subject in ("Held one", "Held two"):

@@ -3,7 +3,7 @@
     python _worker.py DATABASE_URL INSTANT MODE BARRIER_FILE
 
 MODE ``direct`` calls the service (no job lock, so the database constraint is what keeps tasks
-unique), ``job`` goes through ``core.jobs.run_due_jobs`` as ``workdesk tick`` does, and ``crash``
+unique), ``job`` goes through ``workdesk.jobs.run_due_jobs`` as ``workdesk tick`` does, and ``crash``
 kills the process (``os._exit``) right after the third task was written, before its commit.
 """
 from __future__ import annotations
@@ -19,13 +19,13 @@ from pathlib import Path
 
 def main() -> None:
     database_url, instant, mode, barrier = sys.argv[1:5]
-    from core.app import init_runtime
-    from core.config import load_settings
+    from workdesk.app import init_runtime
+    from workdesk.config import load_settings
     settings = load_settings(Path(tempfile.mkdtemp()), overrides={
         "database_url": database_url, "queue_url": "memory://", "secret_key": "concurrency-test-secret",
         "plugin_refresh_seconds": 0, "log_level": "WARNING"})
     init_runtime(settings)
-    from plugins.recurring import services
+    from workdesk.plugins.recurring import services
     if mode == "crash":
         real_create_task, calls = services.create_task, []
 
@@ -40,7 +40,7 @@ def main() -> None:
         time.sleep(0.002)
     now = dt.datetime.fromisoformat(instant)
     if mode == "job":
-        from core.jobs import run_due_jobs
+        from workdesk.jobs import run_due_jobs
         result = run_due_jobs(now, force=True)
     else:
         result = services.materialise_due(now)

@@ -16,7 +16,7 @@ def at(text: str) -> dt.datetime:
 @pytest.fixture
 def recurring(workdesk_app, enable_plugin):
     enable_plugin("recurring")
-    from plugins.recurring import services
+    from workdesk.plugins.recurring import services
     return services
 
 
@@ -41,8 +41,8 @@ def make_rule(recurring, team):
 
 @pytest.fixture
 def tick(recurring):
-    """Run the plugin's periodic work as ``workdesk tick --at`` does (through core.jobs)."""
-    from core.jobs import run_due_jobs
+    """Run the plugin's periodic work as ``workdesk tick --at`` does (through workdesk.jobs)."""
+    from workdesk.jobs import run_due_jobs
 
     def run(instant: str) -> dict:
         return run_due_jobs(at(instant), force=True)
@@ -52,8 +52,8 @@ def tick(recurring):
 @pytest.fixture
 def rule_tasks(recurring):
     """The tasks a rule created, in creation order, with their occurrence instants."""
-    from core import Task
-    from plugins.recurring.models import Occurrence
+    from workdesk import Task
+    from workdesk.plugins.recurring.models import Occurrence
 
     def tasks(rule) -> list[tuple[Task, dt.datetime]]:
         rows = (Occurrence.select().where(Occurrence.rule_id == rule.id)

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from core.plugins import set_plugin_enabled
-from plugins.recurring.models import Rule
+from workdesk.registry import set_plugin_enabled
+from workdesk.plugins.recurring.models import Rule
 
 LIST = "/admin/recurring/rules/"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.auth import issue_token
-from core.plugins import set_plugin_enabled
+from workdesk.auth import issue_token
+from workdesk.registry import set_plugin_enabled
 
 RULES = "/api/v1/recurring/rules"
 

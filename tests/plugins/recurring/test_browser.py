@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.recurring.models import Rule
+from workdesk.plugins.recurring.models import Rule
 
 pytestmark = pytest.mark.browser
 

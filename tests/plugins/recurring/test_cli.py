@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def workdesk(instance: Path, *args: str) -> subprocess.CompletedProcess:
     script = Path(sys.executable).with_name("workdesk")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "core.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "workdesk.cli"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("WORKDESK_")}
     env["WORKDESK_INSTANCE"] = str(instance)
     return subprocess.run([*command, "--instance", str(instance), *args], capture_output=True, text=True,
@@ -34,10 +34,10 @@ def instance(tmp_path, monkeypatch):
     assert created.returncode == 0, created.stderr
     enabled = workdesk(path, "plugins", "enable", "recurring")
     assert enabled.returncode == 0 and "recurring enabled" in enabled.stdout, enabled.stderr
-    from core.app import init_runtime
-    from core.config import load_settings
-    from core.db import db
-    from core.plugins import set_registry
+    from workdesk.app import init_runtime
+    from workdesk.config import load_settings
+    from workdesk.db import db
+    from workdesk.registry import set_registry
     init_runtime(load_settings(path))
     yield path
     if not db.is_closed():
@@ -46,8 +46,8 @@ def instance(tmp_path, monkeypatch):
 
 
 def occurrences_local(rule_id: int) -> list[str]:
-    from core.db import db
-    from plugins.recurring.models import Occurrence
+    from workdesk.db import db
+    from workdesk.plugins.recurring.models import Occurrence
     db.connect(reuse_if_open=True)
     rows = Occurrence.select().where(Occurrence.rule_id == rule_id).order_by(Occurrence.occurrence_at)
     times = [row.effective_at.astimezone(ZoneInfo("Europe/Sofia")).strftime("%Y-%m-%d %H:%M") for row in rows]
@@ -56,9 +56,9 @@ def occurrences_local(rule_id: int) -> list[str]:
 
 
 def test_tick_at_drives_a_rule_across_daylight_saving_changes(instance):
-    from core.db import db
-    from core.services.users import create_department
-    from plugins.recurring import services
+    from workdesk.db import db
+    from workdesk.services.users import create_department
+    from workdesk.plugins.recurring import services
     department = create_department(None, name="Maintenance")
     rule = services.create_rule(None, {"title": "Boiler check", "department_id": department.id,
                                        "timezone": "Europe/Sofia", "dtstart": "2026-03-23T09:00",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core import Task
-from plugins.recurring.models import Occurrence, Rule
+from workdesk import Task
+from workdesk.plugins.recurring.models import Occurrence, Rule
 
 from .conftest import at
 

@@ -5,10 +5,10 @@ import datetime as dt
 
 import pytest
 
-from core import Calendar, Department, Notification, Task, User, hookimpl
-from core.plugins import get_registry, set_plugin_enabled
-from core.services import tasks as task_service
-from core.services import users as user_service
+from workdesk import Calendar, Department, Notification, Task, User, hookimpl
+from workdesk.registry import get_registry, set_plugin_enabled
+from workdesk.services import tasks as task_service
+from workdesk.services import users as user_service
 
 from .conftest import UTC, at
 
@@ -103,7 +103,7 @@ def test_an_occurrence_late_within_the_grace_period_is_not_missed(make_rule, tic
 
 
 def test_the_grace_period_is_a_setting(make_rule, tick, rule_tasks):
-    from core.plugins import save_plugin_settings
+    from workdesk.registry import save_plugin_settings
     save_plugin_settings("recurring", {"catch_up_grace_minutes": 15})
     rule = make_rule(timezone="UTC", dtstart="2026-01-01T09:00", rrule="FREQ=DAILY", catch_up="none")
     tick("2026-01-01T09:45Z")  # 45 minutes late is missed with a 15-minute grace
@@ -155,7 +155,7 @@ def test_completion_anchor_follows_when_the_previous_was_done(make_rule, tick, r
 def test_non_working_day_policy(recurring, team, tick, make_department, rule_tasks, policy, expected):
     calendar = Calendar.create(name=f"Office {policy}", timezone="Europe/Sofia",
                                weekly_hours={d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")})
-    from core.models import Holiday
+    from workdesk.models import Holiday
     Holiday.create(calendar=calendar, date=dt.date(2026, 3, 9), name="Monday off")
     department = make_department(calendar_id=calendar.id)
     rule = recurring.create_rule(team["admin"], {
@@ -165,7 +165,7 @@ def test_non_working_day_policy(recurring, team, tick, make_department, rule_tas
     from zoneinfo import ZoneInfo
     sofia = ZoneInfo("Europe/Sofia")
     created = [Task.get_by_id(t.id) for t, _ in rule_tasks(rule)]
-    from plugins.recurring.models import Occurrence
+    from workdesk.plugins.recurring.models import Occurrence
     effective = [Occurrence.get(Occurrence.task_id == t.id).effective_at.astimezone(sofia) for t in created]
     assert [e.date().isoformat() for e in effective] == expected
     assert all(e.strftime("%H:%M") == "08:00" for e in effective)
@@ -228,7 +228,7 @@ def test_template_fields_due_offset_and_task_link(make_rule, tick, rule_tasks, t
         "Check 2026-01-05", "Look at the boiler", "high", "inspection", {"area": "basement"})
     assert task.watcher_ids == [watcher.id]
     assert task.due_at == at("2026-01-07T07:00Z")
-    from core.api import task_to_dict
+    from workdesk.api import task_to_dict
     assert task_to_dict(task, team["admin"])["plugins"]["recurring"] == {
         "rule_id": rule.id, "occurrence": "2026-01-05T07:00:00+00:00"}
 
@@ -307,7 +307,7 @@ def test_disable_and_enable_keep_rules(make_rule, tick, rule_tasks, recurring):
 
 
 def test_rules_need_the_manage_permission(recurring, team, make_user):
-    from core.errors import Forbidden
+    from workdesk.errors import Forbidden
     agent = team["agents"][0]
     with pytest.raises(Forbidden):
         recurring.create_rule(agent, {"title": "x", "department_id": team["department"].id,

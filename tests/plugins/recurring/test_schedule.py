@@ -5,10 +5,10 @@ import datetime as dt
 
 import pytest
 
-from core.errors import ValidationFailed
-from core.services.calendars import WorkingTime
-from plugins.recurring.schedule import Schedule
-from plugins.recurring.sentence import describe
+from workdesk.errors import ValidationFailed
+from workdesk.services.calendars import WorkingTime
+from workdesk.plugins.recurring.schedule import Schedule
+from workdesk.plugins.recurring.sentence import describe
 
 from .conftest import at
 

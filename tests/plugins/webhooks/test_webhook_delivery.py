@@ -9,14 +9,14 @@ import time
 import marshmallow
 import pytest
 
-from core.models import OutboxDelivery, OutboxEvent
-from core.notifications import DIGEST_KIND, Notification, notify, set_preferences
-from core.notifications.digest import send_digests
-from core.outbox import process
-from core.plugins import save_plugin_settings
-from core.services import tasks
-from plugins.webhooks.models import WebhookDelivery
-from plugins.webhooks.services import (deliver_due, forbidden_reason, resolve_destination, retry_dead_letters,
+from workdesk.models import OutboxDelivery, OutboxEvent
+from workdesk.notifications import DIGEST_KIND, Notification, notify, set_preferences
+from workdesk.notifications.digest import send_digests
+from workdesk.outbox import process
+from workdesk.registry import save_plugin_settings
+from workdesk.services import tasks
+from workdesk.plugins.webhooks.models import WebhookDelivery
+from workdesk.plugins.webhooks.services import (deliver_due, forbidden_reason, resolve_destination, retry_dead_letters,
                                        sign, verify_signature)
 
 from .conftest import endpoint
@@ -98,7 +98,7 @@ def test_every_kind_of_non_public_address_is_named(address, reason):
 
 
 def test_a_name_resolving_to_loopback_is_refused():
-    from core.notifications.delivery import PermanentDeliveryError
+    from workdesk.notifications.delivery import PermanentDeliveryError
     with pytest.raises(PermanentDeliveryError, match=r"refused: localhost resolves to .*loopback"):
         resolve_destination("http://localhost:8080/hook", allow_private=False)
     assert resolve_destination("http://localhost:8080/hook", allow_private=True)[:2] == ("localhost", 8080)

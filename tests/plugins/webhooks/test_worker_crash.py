@@ -13,9 +13,9 @@ def test_a_worker_killed_mid_post_loses_nothing_and_posts_nothing_twice(worker_i
     worker_instance.workdesk("plugins", "enable", "webhooks")
     settings = {"endpoints": [endpoint(receiver)], "allow_private_destinations": True, "timeout_seconds": 30}
     ids = worker_instance.python(f"""
-from core.plugins import save_plugin_settings
-from core.services.users import create_user
-from core.notifications import notify
+from workdesk.registry import save_plugin_settings
+from workdesk.services.users import create_user
+from workdesk.notifications import notify
 save_plugin_settings("webhooks", {settings!r})
 people = [create_user(None, email=f"person{{i}}@example.com", name=f"Person {{i}}", password="password123")
           for i in range({NOTES})]

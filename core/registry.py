@@ -20,7 +20,8 @@ from . import hookspecs
 from .db import db, utcnow, write_transaction
 from .models import PluginState
 
-__version__ = "1.0.0"
+# The version is declared once, in pyproject.toml; the installed metadata carries it here.
+__version__ = importlib.metadata.version("workdesk")
 ENTRY_POINT_GROUP = "workdesk.plugins"
 hookimpl = pluggy.HookimplMarker("workdesk")
 log = logging.getLogger("workdesk.plugins")
@@ -250,7 +251,7 @@ _registry: PluginRegistry | None = None
 def get_registry() -> PluginRegistry:
     """The process-wide registry (created by ``create_app``)."""
     if _registry is None:
-        raise RuntimeError("Workdesk is not initialised: call core.create_app() first")
+        raise RuntimeError("Workdesk is not initialised: call workdesk.create_app() first")
     return _registry
 
 
