@@ -46,8 +46,8 @@ def seed() -> None:
 # The core's schema components, each with its own migration history: (owner, package).
 CORE_COMPONENTS: list[tuple[str, str]] = [
     ("core", "workdesk.migrations"),
-    ("workdesk.notifications", "workdesk.notifications.migrations"),
-    ("workdesk.api", "workdesk.api.migrations"),
+    ("core.notifications", "workdesk.notifications.migrations"),
+    ("core.api", "workdesk.api.migrations"),
 ]
 
 

@@ -113,6 +113,6 @@ def on_updated(task: Task, actor: User | None, changes: dict, event: dict, **_ig
                task=task, dedupe_key=_key(event))
 
 
-outbox.subscribe("task.assigned", "workdesk.notifications", on_assigned)
-outbox.subscribe("task.commented", "workdesk.notifications", on_commented)
-outbox.subscribe("task.updated", "workdesk.notifications", on_updated)
+outbox.subscribe("task.assigned", "core.notifications", on_assigned)
+outbox.subscribe("task.commented", "core.notifications", on_commented)
+outbox.subscribe("task.updated", "core.notifications", on_updated)
