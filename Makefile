@@ -18,6 +18,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python $(LOCK) pyproject.toml setup.py $(wildcard examples/*/pyproject.toml)
 	$(PIP_LOCKED) --require-hashes -r $(LOCK)
 	$(PIP_LOCKED) -e .
+	rm -rf workdesk.egg-info  # the installed metadata is the truth; a copy here would shadow it on sys.path
 	for d in examples/*/; do if [ -f $$d/pyproject.toml ]; then $(PIP_LOCKED) -e $$d || exit 1; fi; done
 	$(BIN)/python -m pip check
 	touch $(STAMP)
@@ -46,6 +47,7 @@ messages: $(STAMP)
 	for d in $(filter-out core/translations,$(CATALOGS)); do \
 		$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file -o $$d/messages.pot $$(dirname $$d) \
 		&& $(BIN)/pybabel update -i $$d/messages.pot -d $$d --ignore-obsolete || exit 1; done
+	$(BIN)/python -m workdesk.i18n plurals $(CATALOGS)
 
 run: install
 	@[ -f instance/workdesk.toml ] || $(BIN)/workdesk init --demo

@@ -69,7 +69,7 @@ def _add_plugin_views(app: Flask, admin: Admin, registry: PluginRegistry) -> Non
     guards its other routes).
     """
     owners = app.extensions.setdefault("workdesk_blueprint_owner", {})
-    for plugin_name, view in registry.collect_all("register_admin_views"):
+    for plugin_name, view in registry.collect("register_admin_views", enabled_only=False):
         info = registry.plugins[plugin_name]
         if not isinstance(view, BaseView):
             info.error = f"register_admin_views returned {view!r}, which is not a flask_admin view"

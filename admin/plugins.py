@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from workdesk.access import require
 from workdesk.models import PluginState
+from workdesk.schema import schema_status
 from workdesk.registry import (PluginError, PluginInfo, get_registry, plugin_settings, save_plugin_settings,
                           set_plugin_enabled)
 
@@ -28,10 +29,11 @@ class PluginRow:
     version: str
     description: str
     source: str
-    state: str  # enabled | disabled | incompatible | broken
+    state: str  # enabled | disabled | incompatible | refused | broken
     errors: list[str]
     has_settings: bool
     last_error_at: object = None
+    schema: tuple[int, int] | None = None  # (applied, latest) migration numbers
 
 
 def plugin_rows() -> list[PluginRow]:
@@ -54,7 +56,7 @@ def _row(name: str, info: PluginInfo, state: PluginState | None, enabled: bool) 
     errors = [e for e in (info.error, info.incompatible and _("Incompatible: %(why)s", why=info.incompatible),
                           state.last_error if state else None) if e]
     if not info.loaded:
-        status = "broken"
+        status = "refused" if (info.error or "").startswith("refused") else "broken"
     elif info.incompatible:
         status = "incompatible"
     else:
@@ -63,7 +65,8 @@ def _row(name: str, info: PluginInfo, state: PluginState | None, enabled: bool) 
                      version=plugin.version if plugin else "?",
                      description=_paragraphs(plugin.description()) if plugin else "", source=info.source, state=status,
                      errors=errors, has_settings=bool(plugin and plugin.settings_schema),
-                     last_error_at=state.last_error_at if state and state.last_error else None)
+                     last_error_at=state.last_error_at if state and state.last_error else None,
+                     schema=schema_status(plugin) if plugin else None)
 
 
 class PluginsView(WorkdeskBaseView):

@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
-from workdesk.models import Department, Task, User
+from workdesk.models import OPEN_STATUSES, Department, Task, User, overdue_condition
 
-OPEN_STATUSES = ("new", "open", "in_progress", "waiting")
 
 
 @dataclass
@@ -48,12 +47,12 @@ def home_figures(now: dt.datetime, timezone: str = "UTC") -> HomeFigures:
         row["counts"][status] = count
         row["total"] += count
         by_status[status] += count
-    overdue_condition = open_tasks & Task.due_at.is_null(False) & (Task.due_at < now)
+    overdue = overdue_condition(now)
     workload = []
     open_by_user = dict(Task.select(Task.assignee, fn.COUNT(Task.id)).where(open_tasks & Task.assignee.is_null(False))
                         .group_by(Task.assignee).tuples())
     overdue_by_user = dict(Task.select(Task.assignee, fn.COUNT(Task.id))
-                           .where(overdue_condition & Task.assignee.is_null(False)).group_by(Task.assignee).tuples())
+                           .where(overdue & Task.assignee.is_null(False)).group_by(Task.assignee).tuples())
     for user in (User.select().where(User.id.in_(list(open_by_user))) if open_by_user else []):
         workload.append({"user": user, "open": open_by_user.get(user.id, 0),
                          "overdue": overdue_by_user.get(user.id, 0)})
@@ -63,7 +62,7 @@ def home_figures(now: dt.datetime, timezone: str = "UTC") -> HomeFigures:
         by_department=sorted(rows.values(), key=lambda r: r["department"]),
         by_status=by_status,
         open_total=sum(by_status.values()),
-        overdue=Task.select().where(overdue_condition).count(),
+        overdue=Task.select().where(overdue).count(),
         created_this_week=Task.select().where(Task.created_at >= start).count(),
         resolved_this_week=Task.select().where(Task.resolved_at.is_null(False) & (Task.resolved_at >= start)).count(),
         week_start=start,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from flask import flash, request, url_for
+from flask import flash, g, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import filters
 from flask_babel import gettext as _
@@ -18,6 +18,7 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from workdesk.access import can_see, visible_tasks
+from workdesk.search import matching_tasks
 from workdesk.errors import WorkdeskError
 from workdesk.models import PRIORITIES, STATUSES, Comment, Department, Task, TaskEvent, User
 from workdesk.services import tasks as task_service
@@ -161,9 +162,14 @@ class TaskView(WorkdeskModelView):
     def search_placeholder(self) -> str:
         return _("Search titles and descriptions")
 
-    # An admin role without task.view_all sees in the panel exactly the tasks it sees elsewhere.
+    # An admin role without task.view_all sees in the panel exactly the tasks it sees elsewhere, and
+    # the search box finds what the API's q and the search page find (the one text search).
     def get_query(self):
-        return visible_tasks(admin_user(), Task.select())
+        return matching_tasks(visible_tasks(admin_user(), Task.select()), g.get("admin_task_search", ""))
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        g.admin_task_search = search or ""
+        return super().get_list(page, sort_column, sort_desc, None, filters, execute, page_size)
 
     def get_one(self, id):
         task = super().get_one(id)

@@ -1,24 +1,38 @@
-"""Workdesk's core and its one public surface for plugins.
+"""Workdesk, and its one public surface for plugins.
 
-Plugins (first-party and third-party alike) import only from here::
+Plugins, first-party and third-party alike, import only from here (and their tests from
+``workdesk.testing``)::
 
-    from workdesk import Plugin, hookimpl, BaseModel, PeriodicJob, plugin_task, services
+    from workdesk import Plugin, hookimpl, BaseModel, PeriodicJob, services, notify
+
+Everything else under ``workdesk.`` is internal and may change between releases; a name leaves this
+list only after a release that deprecates it. When a plugin needs something that is not here, the
+surface is widened, so that third parties can do what first-party plugins do.
 """
 from __future__ import annotations
 
 from . import access, errors, notifications
+from .access import can_see, department_ids, get_visible_task, require, visible_tasks
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
 from .app import create_app
-from .db import BaseModel, UTCDateTimeField, db, utcnow, write_transaction
+from .auth import current_user
+from .db import BaseModel, UTCDateTimeField, db, for_each_in_transaction, utcnow, write_transaction
+from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
+                     ValidationFailed, WorkdeskError)
 from .hookspecs import HOOK_API_VERSION
 from .jobs import PeriodicJob
-from .models import PRIORITIES, STATUSES, WORKFLOW, Calendar, Comment, Department, Task, TaskEvent, User
-from .outbox import emit, register_event_kind
-from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings
-from .queue import plugin_task, queue
-from .services import calendars, tasks, users
+from .migrate import has_column
+from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLOW, Calendar, Comment, Department,
+                     Membership, Role, Task, TaskEvent, User, overdue_condition)
 from .notifications import Notification, notify
+from .notifications.admin import delivery_admin_views
+from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySettings
+from .outbox import emit, register_event_kind
+from .queue import plugin_task, queue
+from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
+from .search import matching_tasks
+from .services import calendars, tasks, users
 from .services.calendars import WorkingTime
 
 
@@ -30,16 +44,22 @@ class services:  # noqa: N801 - a namespace: ``services.tasks.create_task(...)``
 
 __all__ = [
     # plugins and hooks
-    "Plugin", "hookimpl", "HOOK_API_VERSION", "__version__", "get_registry", "plugin_settings",
-    # data
-    "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction",
-    "Task", "User", "Department", "Comment", "TaskEvent", "Calendar", "PRIORITIES", "STATUSES", "WORKFLOW",
-    # services, access, errors, time
-    "services", "access", "errors", "WorkingTime",
+    "Plugin", "hookimpl", "HOOK_API_VERSION", "__version__", "get_registry", "plugin_settings", "record_error",
+    # data and transactions
+    "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction", "for_each_in_transaction", "has_column",
+    "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar",
+    "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
+    # services, access, time
+    "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
+    "current_user", "WorkingTime",
+    # errors (each renders as {"error": {"code", "message", "fields"}} in the API)
+    "errors", "WorkdeskError", "BadRequest", "Forbidden", "NotFound", "Conflict", "ValidationFailed",
+    "InvalidTransition", "TransitionBlocked", "ChangeBlocked",
     # background work and events
     "PeriodicJob", "plugin_task", "queue", "emit", "register_event_kind",
-    # notifications
-    "notify", "Notification", "notifications",
+    # notifications and delivery channels
+    "notify", "Notification", "notifications", "RetrySettings", "RetryPolicy", "PermanentDeliveryError",
+    "delivery_admin_views",
     # JSON API helpers
     "api_blueprint", "api_operation", "keyset_page", "load_json", "load_query", "require_api_user", "task_to_dict",
     "visible_task_page",

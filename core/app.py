@@ -2,26 +2,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, jsonify, render_template, request
-from flask_babel import Babel, get_locale
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask import Blueprint, Flask, current_app, has_request_context, jsonify, render_template, request
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import jobs, outbox
 from .config import load_settings
 from .db import connect_database, db
 from .errors import WorkdeskError
-from .registry import PluginRegistry, get_registry, set_registry
+from .extensions import APP_EXTENSION_GROUP, LANGUAGES, babel, csrf
 from .queue import configure_queue, kick_outbox
+from .registry import PluginRegistry, get_registry, set_registry
 
 log = logging.getLogger("workdesk")
-csrf = CSRFProtect()
-babel = Babel()
-LANGUAGES = ("en", "de", "fr", "es", "bg")
 
 
 def _select_locale() -> str:
@@ -81,7 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings["secure_cookies"],
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=14),
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=";".join(translation_directories(registry)),
         WTF_CSRF_TIME_LIMIT=None,
         JSON_SORT_KEYS=False,
     )
@@ -106,24 +105,44 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_notifications(app)
     from .api import register_api
     register_api(app)
+    _register_plugin_files(app, registry)
     _register_plugin_blueprints(app, registry)
     _register_template_helpers(app)
     from .health import health_api
     app.register_blueprint(health_api)
-    _init_admin_panel(app)
+    _attach_extensions(app)
     return app
 
 
-def _init_admin_panel(app: Flask) -> None:
-    """Mount the admin panel when the ``admin`` package is installed (the core runs without it)."""
-    try:
-        from workdesk.admin import init_admin
-    except ModuleNotFoundError as exc:
-        if exc.name != "admin":  # a missing import inside the panel is a bug to show, not to hide
-            raise
-        log.warning("admin panel not mounted: the admin package is not installed")
-        return
-    init_admin(app)
+def translation_directories(registry: PluginRegistry) -> list[str]:
+    """Every plugin's ``translations/`` folder, then the core's: merged in this order, so a plugin's
+    catalog adds its own messages and the core's wording of a shared message wins."""
+    folders = [info.plugin.package_path() / "translations" for info in registry.usable()]
+    return [str(f) for f in folders if f.is_dir()] + [str(Path(__file__).parent / "translations")]
+
+
+def _register_plugin_files(app: Flask, registry: PluginRegistry) -> None:
+    """Mount each plugin's ``templates/`` and ``static/`` folders by convention: templates join the
+    app's search path (kept apart by the ``<plugin name>/`` folder inside), static files are served at
+    ``/static/plugins/<plugin name>/`` and answer 404 while the plugin is disabled."""
+    owners = app.extensions.setdefault("workdesk_blueprint_owner", {})
+    for info in registry.usable():
+        folder = info.plugin.package_path()
+        templates, static = folder / "templates", folder / "static"
+        if not templates.is_dir() and not static.is_dir():
+            continue
+        blueprint = Blueprint(f"{info.name}_plugin_files", type(info.plugin).__module__,
+                              template_folder=str(templates) if templates.is_dir() else None,
+                              static_folder=str(static) if static.is_dir() else None,
+                              static_url_path=f"/static/plugins/{info.name}")
+        app.register_blueprint(blueprint)
+        owners[blueprint.name] = info.name
+
+
+def _attach_extensions(app: Flask) -> None:
+    """Let installed packages attach themselves (the admin panel is one): the core never imports them."""
+    for entry_point in importlib.metadata.entry_points(group=APP_EXTENSION_GROUP):
+        entry_point.load()(app)
 
 
 def _gate():
@@ -143,7 +162,7 @@ def _gate():
 
 def _register_plugin_blueprints(app: Flask, registry: PluginRegistry) -> None:
     owners = app.extensions.setdefault("workdesk_blueprint_owner", {})
-    for plugin_name, blueprint in registry.collect_all("register_blueprints", app=app):
+    for plugin_name, blueprint in registry.collect("register_blueprints", enabled_only=False, app=app):
         try:
             app.register_blueprint(blueprint)
             owners[blueprint.name] = plugin_name

@@ -23,7 +23,7 @@ class CLIError(click.ClickException):
 
 
 def _instance(ctx: click.Context) -> Path:
-    return ctx.obj["instance"]
+    return ctx.find_root().obj["instance"]
 
 
 def _runtime(ctx: click.Context, upgrade: bool = False, check_schema: bool = True):
@@ -49,7 +49,54 @@ def _require_schema() -> None:
                        "new install) first.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class WorkdeskCLI(click.Group):
+    """The ``workdesk`` group: the built-in commands, then one group per plugin that registers commands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return super().list_commands(ctx) + sorted(set(_plugin_groups(ctx)) - set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or _plugin_groups(ctx).get(name)
+
+
+def _plugin_groups(ctx: click.Context) -> dict[str, click.Group]:
+    """``workdesk <plugin> ...`` groups from every installed plugin's ``register_commands`` (found without
+    touching the database; the database is connected when one of them runs)."""
+    root = ctx.find_root()
+    if "plugin_groups" in root.meta:
+        return root.meta["plugin_groups"]
+    from .registry import PluginRegistry
+    extra: list[str] = []
+    try:
+        extra = load_settings(root.params.get("instance") or default_instance_path())["extra_plugins"]
+    except ConfigError:
+        pass  # listing commands must not fail on a bad config; running one reports it
+    registry = PluginRegistry()
+    registry.discover(extra)
+    commands: dict[str, list[click.Command]] = {}
+    for plugin, command in registry.collect("register_commands", enabled_only=False):
+        if isinstance(command, click.Command):
+            commands.setdefault(plugin, []).append(command)
+    groups = root.meta["plugin_groups"] = {
+        name: _plugin_group(name, type(registry.plugins[name].plugin).title(), found)
+        for name, found in commands.items()}
+    return groups
+
+
+def _plugin_group(name: str, title: str, commands: list[click.Command]) -> click.Group:
+    @click.group(name=name, help=f"Commands of the plugin {name} ({title}).")
+    @click.pass_context
+    def group(ctx: click.Context) -> None:
+        _, registry = _runtime(ctx)
+        if not registry.is_enabled(name):
+            raise CLIError(f"The plugin '{name}' is disabled, so its commands do not run. Enable it with "
+                           f"`workdesk plugins enable {name}` or in the admin panel.")
+    for command in commands:
+        group.add_command(command)
+    return group
+
+
+@click.group(cls=WorkdeskCLI, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Instance folder (config and SQLite files). Default: $WORKDESK_INSTANCE or ./instance.")
 @click.pass_context
@@ -133,10 +180,11 @@ def plugins():
 @plugins.command("list")
 @click.pass_context
 def plugins_list(ctx):
-    """Every discovered plugin with version, state and errors."""
+    """Every discovered plugin with version, state, schema version and errors."""
     from .models import PluginState
+    from .registry import CORE
+    from .schema import schema_status
     _, registry = _runtime(ctx)
-    from . import migrate
     states = {s.name: s for s in PluginState.select()}
     if not registry.plugins:
         click.echo("No plugins installed.")
@@ -146,13 +194,18 @@ def plugins_list(ctx):
         if info.incompatible:
             status = f"incompatible: {info.incompatible}"
         elif not info.loaded:
-            status = "failed to load"
+            status = "refused" if (info.error or "").startswith("refused") else "failed to load"
         version = info.plugin.version if info.plugin else "?"
         title = type(info.plugin).title() if info.plugin else ""
-        click.echo(f"{name:<20} {version:<8} {status:<10} schema {migrate.current_version(name)}  {title}")
+        schema = "schema {}/{}".format(*schema_status(info.plugin)) if info.plugin else "schema -"
+        click.echo(f"{name:<20} {version:<8} {status:<10} {schema:<11} {title}")
         error = info.error or (state.last_error if state else None)
         if error:
             click.echo(f"    error: {error.splitlines()[0]}")
+    core_state = states.get(CORE)
+    if core_state is not None and core_state.last_error:
+        click.echo(f"core: last error at {core_state.last_error_at:%Y-%m-%d %H:%M} UTC: "
+                   f"{core_state.last_error.splitlines()[0]}")
 
 
 def _toggle(ctx, name: str, enabled: bool) -> None:
@@ -272,7 +325,9 @@ def run(ctx, host, port, no_worker, threads):
     upgrade_all(app.extensions["workdesk_registry"])
     child = None
     if not no_worker:
-        child = subprocess.Popen([sys.executable, "-m", "workdesk.cli", "--instance", str(_instance(ctx)), "worker"])
+        # -P: the current directory never goes on sys.path, so no folder there can shadow the package.
+        child = subprocess.Popen([sys.executable, "-P", "-m", "workdesk.cli", "--instance", str(_instance(ctx)),
+                                  "worker"])
     from waitress import serve
     # SIGTERM must unwind through `finally` so the worker child is stopped with the server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 from urllib.parse import urlparse
 
 import peewee
 from playhouse.db_url import connect as connect_url
 
 db = peewee.DatabaseProxy()
+T = TypeVar("T")
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -72,12 +73,23 @@ def write_transaction() -> Iterator[None]:
     race; IMMEDIATE takes the write lock up front and so waits for the busy timeout instead.
     Nested calls become savepoints.
     """
-    if is_sqlite() and db.transaction_depth() == 0:
-        with db.atomic("IMMEDIATE"):
-            yield
-    else:
-        with db.atomic():
-            yield
+    outermost = db.transaction_depth() == 0
+    try:
+        if is_sqlite() and outermost:
+            with db.atomic("IMMEDIATE"):
+                yield
+        else:
+            with db.atomic():
+                yield
+    finally:
+        if outermost:
+            for callback in TRANSACTION_END_CALLBACKS:
+                callback()
+
+
+# Called after the outermost write_transaction ends, committed or rolled back (the registry stores the
+# plugin errors recorded meanwhile, so a refused change keeps the record of its cause).
+TRANSACTION_END_CALLBACKS: list[Callable[[], None]] = []
 
 
 _SQL_CACHE: dict[tuple[str, type], str] = {}
@@ -100,3 +112,19 @@ def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Q
 def after_commit(fn) -> None:
     """Run ``fn`` once the outermost transaction commits (at once when none is open)."""
     db.obj.after_commit(fn)
+
+
+def for_each_in_transaction(items: Iterable[T], handle: Callable[[T], object]) -> int:
+    """Call ``handle(item)`` for each item, each call in its own write transaction; return how many ran.
+
+    Periodic jobs and event handlers run outside any transaction. Reading every item first (the
+    iterable is consumed before the first write) keeps no cursor open while writing, which SQLite
+    answers with "database is locked"; one transaction per item keeps each unit of work whole and
+    holds the write lock only briefly. An exception rolls back the item that raised and propagates;
+    the items before it stay committed.
+    """
+    pending = list(items)
+    for item in pending:
+        with write_transaction():
+            handle(item)
+    return len(pending)

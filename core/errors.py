@@ -47,6 +47,11 @@ class TransitionBlocked(Conflict):
     code = "transition_blocked"
 
 
+class ChangeBlocked(Conflict):
+    """A plugin's ``veto_task_change`` (or its failure, when it fails closed) refused the change."""
+    code = "change_blocked"
+
+
 class ValidationFailed(WorkdeskError):
     status, code = 422, "validation_error"
 

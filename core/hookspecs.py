@@ -1,17 +1,35 @@
 """Workdesk's plugin hooks.
 
-Every hook is one function whose body is its documentation. Families:
+Every hook is one function whose body is its documentation. Each belongs to a family, and each family
+has one error policy, applied by the core for every plugin alike:
 
-- ``register_*`` hooks return a list; the core concatenates the lists of every enabled plugin.
-- ``on_task_*`` hooks are events. They run on a worker, after the change has committed, once per
-  event per plugin (at least once: write handlers so that a repeat does no harm). An exception is
-  logged and shown against the plugin; it never undoes the change or stops other plugins.
-- ``extra_*`` hooks add data; the core files what a plugin returns under the plugin's name.
-- One-answer hooks (``firstresult``) stop at the first plugin that answers something other than None.
+- **Registration** (``register_*``): return a list; the core concatenates the lists of every plugin.
+  Called when a process starts (models, blueprints, admin views, jobs, commands) or when a catalogue
+  is built (permissions, notification kinds). A raising plugin is recorded against it and its
+  registrations are left out; the process starts without them.
+- **Events** (``on_task_*``, ``deliver_notification``): run on a worker, after the change has
+  committed, once per event per plugin, at least once (write handlers so that a repeat does no
+  harm: the ``event["id"]`` is stable across redeliveries). A raising handler is recorded against its
+  plugin and retried with backoff for that plugin alone (five attempts); it never undoes the change
+  or delays other plugins. Handlers run outside any transaction: wrap writes in
+  ``workdesk.write_transaction()``.
+- **Decisions** (``veto_*``, ``adjust_*``, ``propose_*``): run synchronously inside the transaction
+  of the change they decide on. A raising plugin is recorded (shown in ``workdesk plugins list``,
+  the admin panel and the health panel) and counts as having **no opinion** (fail open), unless the
+  plugin lists the hook in :attr:`workdesk.Plugin.fails_closed`: then its error refuses the change
+  (fail closed), with a message naming the plugin.
+- **Lifecycle** (``on_plugin_enabled``, ``on_plugin_disabled``): run synchronously on the one plugin
+  being switched, in the process that switched it.
+- **Display** (``extra_*``, ``task_page_panels``): run synchronously while a task is shown. A raising
+  plugin is recorded and left out; the page or the JSON still renders.
 
+One-answer hooks (``firstresult``) stop at the first plugin that answers something other than None.
 Implementations may accept fewer arguments than the specification names, so adding an argument
-never breaks an older plugin. Metadata (title, version, supported Workdesk versions, settings
-schema) is declared on the :class:`workdesk.registry.Plugin` class, not through a hook.
+never breaks an older plugin. A method marked ``@hookimpl`` whose name is not a hook below (a
+misspelling), or a method named like a hook but not marked, makes the plugin refused at load, with
+both names shown in ``workdesk plugins list`` and the admin panel. Metadata (title, version,
+supported Workdesk versions, settings schema, ``fails_closed``) is declared on the
+:class:`workdesk.Plugin` class, not through a hook.
 
 HOOK_API_VERSION names this contract; a plugin states which Workdesk versions it supports with
 ``Plugin.requires_workdesk``.
@@ -20,25 +38,25 @@ from __future__ import annotations
 
 import pluggy
 
-HOOK_API_VERSION = "1.0"
+HOOK_API_VERSION = "1.1"
 
 hookspec = pluggy.HookspecMarker("workdesk")
 
 
 # ---------------------------------------------------------------------------------------------
-# Registration: called when a process starts (models, blueprints, admin views, jobs) or when the
-# permission catalogue is built. A disabled plugin's registrations stay in place but are inert:
-# its routes answer 404, its admin views are hidden, its jobs and tasks do not run.
+# Registration. A disabled plugin's registrations stay in place but are inert: its routes answer
+# 404, its admin views are hidden, its jobs, tasks and commands do not run.
 # ---------------------------------------------------------------------------------------------
 
 @hookspec
 def register_models():
     """Return the peewee model classes (tables) this plugin owns.
 
-    Called when the schema is brought up to date and by tools that list tables. Table names
-    must start with the plugin's name (``recurring_rule``). The tables themselves are created by
-    the plugin's migrations (``<plugin package>.migrations``); a plugin without a migrations
-    package has its models created by the core when it is first enabled.
+    Called by tools that list tables. Table names must start with the plugin's name
+    (``recurring_rule``). The tables themselves are created and changed by the plugin's numbered
+    migrations (``<plugin package>/migrations/NNNN_description.py``), applied when the plugin is
+    enabled and by ``workdesk db upgrade``; a plugin that returns models but has no migrations
+    package cannot be enabled.
 
     :return: list of model classes, or None.
     """
@@ -49,7 +67,8 @@ def register_blueprints(app):
     """Return Flask blueprints (API endpoints and pages) to mount on ``app``.
 
     Called once per process when the app is created. Every request to a blueprint of a disabled
-    plugin answers 404. API blueprints should use the URL prefix ``/api/v1/<plugin>``.
+    plugin answers 404. API blueprints should use the URL prefix ``/api/v1/<plugin>``. The plugin's
+    ``templates/`` and ``static/`` folders need no blueprint: the core mounts them by convention.
 
     :param app: the Flask application.
     :return: list of ``flask.Blueprint``, or None.
@@ -73,12 +92,15 @@ def register_admin_views():
 
 @hookspec
 def register_jobs():
-    """Return the periodic jobs of this plugin as :class:`workdesk.jobs.PeriodicJob` objects.
+    """Return the periodic jobs of this plugin as :class:`workdesk.PeriodicJob` objects.
 
     Called when a worker starts and by ``workdesk tick``. A job is called as ``func(now, since)``
     where ``now`` is the instant it runs for (real time on the worker, ``--at`` on ``tick``) and
     ``since`` the instant of its last completed run, or None on the first run, so that it can catch
-    up on what it missed. One job never runs twice at once, across any number of workers.
+    up on what it missed. One job never runs twice at once, across any number of workers. A job
+    runs outside any transaction: read what it iterates first (``list(query)``), then make each unit
+    of work its own ``workdesk.write_transaction()`` (or use ``workdesk.for_each_in_transaction``).
+    A raising job is recorded against its plugin and runs again when next due.
 
     :return: list of PeriodicJob, or None.
     """
@@ -95,6 +117,59 @@ def register_permissions():
     """
 
 
+@hookspec
+def register_notification_kinds():
+    """Return the notification kinds this plugin sends, as ``(kind, label)`` pairs.
+
+    Called whenever someone's notification preferences are shown or saved, for enabled plugins.
+    ``kind`` is a dotted name starting with the plugin's name (``recurring.failed``), the same
+    string the plugin passes to ``workdesk.notify(...)``; ``label`` says in a few words when the
+    notification is sent ("A recurring rule failed") and should be a lazy gettext string so that
+    each reader sees it in their language. A kind that is not registered is still delivered, but
+    nobody can switch its channels off.
+
+    :return: list of (str, str), or None.
+    """
+
+
+@hookspec
+def register_commands():
+    """Return ``click`` commands this plugin adds to the ``workdesk`` command line.
+
+    Called when ``workdesk`` starts. The commands are grouped under the plugin's name:
+    ``workdesk <plugin> <command> ...``. Before a command runs, the core has loaded the settings,
+    connected the database and checked the schema; a command of a disabled plugin refuses to run
+    and says how to enable it. Raise ``click.ClickException`` (exit code 2 is the house rule for
+    usage errors: set ``exit_code = 2``) for errors a user caused.
+
+    :return: list of ``click.Command``, or None.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle
+# ---------------------------------------------------------------------------------------------
+
+@hookspec
+def on_plugin_enabled():
+    """This plugin was just enabled (its migrations are applied).
+
+    Called on this plugin only, synchronously, in the process that enabled it (admin panel, API
+    or ``workdesk plugins enable``), inside the transaction that marks it enabled: seed the rows it
+    needs here. If it raises, the plugin stays disabled and the person enabling it sees the error.
+    """
+
+
+@hookspec
+def on_plugin_disabled():
+    """This plugin was just disabled; its tables and rows are kept.
+
+    Called on this plugin only, synchronously, in the process that disabled it, after it is marked
+    disabled. Stop what must not go on (cancel pending work, mark remote subscriptions paused). An
+    exception is recorded against the plugin; the plugin is disabled anyway.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Task representation
 # ---------------------------------------------------------------------------------------------
@@ -104,10 +179,11 @@ def extra_task_data(task, user):
     """Return JSON-serialisable data this plugin adds to a task's representation.
 
     Called whenever a task is shown through the API or the web pages, synchronously; keep it
-    cheap. The core stores the result under ``plugins.<plugin name>``; None adds nothing.
+    cheap. The core stores the result under ``plugins.<plugin name>``; None adds nothing. A raising
+    plugin is recorded and left out of the representation.
 
-    :param task: the :class:`workdesk.models.Task`.
-    :param user: the :class:`workdesk.models.User` looking at it (None for system use).
+    :param task: the :class:`workdesk.Task`.
+    :param user: the :class:`workdesk.User` looking at it (None for system use).
     :return: dict or None.
     """
 
@@ -120,6 +196,8 @@ def extra_task_data(task, user):
 def on_task_created(task, actor, event):
     """A task was created.
 
+    Called on a worker after the creating transaction committed, at least once per plugin.
+
     :param task: the task, loaded fresh after commit.
     :param actor: the user who created it, or None when the system did.
     :param event: dict with ``id`` (the outbox event id, stable across redeliveries), ``kind`` and
@@ -131,6 +209,8 @@ def on_task_created(task, actor, event):
 def on_task_updated(task, actor, changes, event):
     """Fields of a task changed (status included).
 
+    Called on a worker after commit, at least once per plugin.
+
     :param changes: ``{field: [old, new]}`` as recorded in the audit trail.
     """
 
@@ -139,7 +219,9 @@ def on_task_updated(task, actor, changes, event):
 def on_task_commented(task, comment, actor, event):
     """A comment was added to a task.
 
-    :param comment: the :class:`workdesk.models.Comment`.
+    Called on a worker after commit, at least once per plugin.
+
+    :param comment: the :class:`workdesk.Comment`.
     """
 
 
@@ -147,8 +229,24 @@ def on_task_commented(task, comment, actor, event):
 def on_task_assigned(task, assignee, previous_assignee, actor, event):
     """A task's assignee changed (also fired on creation with an assignee).
 
+    Called on a worker after commit, at least once per plugin.
+
     :param assignee: the new assignee or None when unassigned.
     :param previous_assignee: the former assignee or None.
+    """
+
+
+@hookspec
+def on_task_deleted(task_id, snapshot, actor, event):
+    """A task was deleted; delete or detach the rows this plugin keeps for it.
+
+    Called on a worker after the deleting transaction committed, at least once per plugin. The task
+    no longer exists; its audit trail does.
+
+    :param task_id: the deleted task's id (what plugin rows refer to).
+    :param snapshot: dict of the task as it was: ``id``, ``number``, ``title``, ``status``,
+        ``department_id``, ``reporter_id``, ``assignee_id``.
+    :param actor: the user who deleted it, or None.
     """
 
 
@@ -157,11 +255,47 @@ def on_task_assigned(task, assignee, previous_assignee, actor, event):
 # ---------------------------------------------------------------------------------------------
 
 @hookspec
+def adjust_task_change(task, changes, actor):
+    """Adjust the values of a task change before it is validated and saved.
+
+    Called when a task is created (``task`` is None) and when one is updated, after the actor's
+    permissions for the fields they asked to change were checked and before any value is
+    validated. Plugins are asked in turn; each sees the changes with the earlier plugins'
+    adjustments applied. The adjusted values are validated like the actor's own; a plugin may set
+    fields the actor could not (it acts with the system's authority) and the audit trail records
+    the result under the actor's name.
+
+    :param task: the :class:`workdesk.Task` before the change, or None on creation.
+    :param changes: ``{field: new value}`` as requested (read it; do not modify it).
+    :param actor: the user making the change, or None for the system.
+    :return: ``{field: value}`` to set or override, or None to leave the change as it is.
+    """
+
+
+@hookspec
+def veto_task_change(task, changes, actor):
+    """Refuse a change of a task's fields by returning the reason as a string.
+
+    Called after the change was validated and before it is saved: on creation (every field set,
+    old values None) and on every update (status included; for status changes ``veto_transition``
+    is asked too). Every enabled plugin is asked; the first reason refuses the change with
+    409 ``change_blocked``, and the reason reaches the user together with the plugin's title.
+
+    :param task: the :class:`workdesk.Task` with the new values set, not yet saved (on creation it
+        has no id yet).
+    :param changes: ``{field: [old, new]}``, as the audit trail will record it.
+    :param actor: the user making the change, or None for the system.
+    :return: a human-readable reason (str) to refuse, or None to allow.
+    """
+
+
+@hookspec
 def veto_transition(task, old_status, new_status, actor):
     """Refuse a status change by returning the reason as a string.
 
     Called before a workflow-allowed transition is saved. Every enabled plugin is asked; the
-    first reason refuses the change and reaches the user together with the plugin's name.
+    first reason refuses the change with 409 ``transition_blocked``, and the reason reaches the
+    user together with the plugin's title.
 
     :return: a human-readable reason (str) to refuse, or None to allow.
     """
@@ -171,11 +305,13 @@ def veto_transition(task, old_status, new_status, actor):
 def propose_assignee(task, candidates):
     """Propose who should work on a new task that was created without an assignee.
 
-    Called synchronously while the task is created; the first non-None answer wins.
+    Called synchronously while the task is created; the first non-None answer wins. An explicit
+    assignee given by the person filing the task always wins over every proposal. A proposal of
+    someone who may not work the task is ignored.
 
     :param task: the unsaved-yet-numbered task (department, type, priority, fields are set).
     :param candidates: active users who belong to the task's department.
-    :return: a :class:`workdesk.models.User` or None to let the next plugin decide.
+    :return: a :class:`workdesk.User` or None to let the next plugin decide.
     """
 
 
@@ -196,10 +332,10 @@ def deliver_notification(notification, event):
     "<plugin name>")`` first. A digest arrives as a notification of kind ``notifications.digest``
     whose items ``workdesk.notifications.digest_items(notification, "<plugin name>")`` lists. The
     ledger in ``workdesk.notifications.delivery`` (one row per notification and destination, retries
-    with backoff, dead letters, admin views in ``workdesk.notifications.admin``) is what the email and
-    webhooks plugins use to send each message once.
+    with backoff, dead letters, admin views ``workdesk.delivery_admin_views``) is what the email and
+    webhooks plugins use to send each message at least once, with an id receivers deduplicate on.
 
-    :param notification: the :class:`workdesk.notifications.Notification`.
+    :param notification: the :class:`workdesk.Notification`.
     """
 
 
@@ -214,10 +350,9 @@ def task_page_panels(task, user):
     Called synchronously each time the task page is shown to someone who may see the task; keep
     it cheap. Render ``html`` with the plugin's own template (``flask.render_template``, which
     autoescapes) and return it as :class:`markupsafe.Markup`; a plain string is shown as text,
-    escaped. A raising plugin is logged and shown against the plugin; the page renders without
-    its panels.
+    escaped. A raising plugin is recorded against the plugin; the page renders without its panels.
 
-    :param task: the :class:`workdesk.models.Task` being shown.
-    :param user: the :class:`workdesk.models.User` looking at it.
+    :param task: the :class:`workdesk.Task` being shown.
+    :param user: the :class:`workdesk.User` looking at it.
     :return: list of (str, markupsafe.Markup), or None.
     """

@@ -40,6 +40,7 @@ class PeriodicJob:
     func: Callable[[dt.datetime, dt.datetime | None], object]
     every: dt.timedelta = dt.timedelta(minutes=1)
     description: str = ""
+    owner: str = "core"  # the plugin whose job it is (set by the registry), or the core
 
 
 # Jobs of core components (not plugins): always enabled, full name "<component>.<name>".
@@ -53,7 +54,10 @@ def register_core_job(component: str, job: PeriodicJob) -> None:
 
 def enabled_jobs() -> dict[str, PeriodicJob]:
     from .registry import get_registry
-    plugin_jobs = {f"{plugin}.{job.name}": job for plugin, job in get_registry().collect("register_jobs")}
+    plugin_jobs = {}
+    for plugin, job in get_registry().collect("register_jobs"):
+        job.owner = plugin
+        plugin_jobs[f"{plugin}.{job.name}"] = job
     return {**CORE_JOBS, **plugin_jobs}
 
 
@@ -86,8 +90,8 @@ def run_job(name: str, job: PeriodicJob, now: dt.datetime, force: bool = False,
         with write_transaction():
             JobRun.update(locked_by=None, locked_until=None, last_error=f"{exc!r}\n{traceback.format_exc(limit=5)}",
                           last_duration_ms=int((time.monotonic() - started) * 1000)).where(JobRun.name == name).execute()
-        from .registry import record_plugin_error
-        record_plugin_error(name.split(".", 1)[0], f"job {name} failed: {exc!r}")
+        from .registry import record_error
+        record_error(job.owner, f"job {name} failed: {exc!r}")
         return "failed"
     with write_transaction():
         JobRun.update(locked_by=None, locked_until=None, last_error=None, last_completed_at=now,

@@ -29,8 +29,10 @@ def discover(package: str) -> list[tuple[int, ModuleType]]:
     """Numbered migration modules of ``package`` in order."""
     try:
         pkg = importlib.import_module(package)
-    except ModuleNotFoundError:
-        return []
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and package.startswith(exc.name):
+            return []  # no migrations package (a broken import inside one is an error to show)
+        raise
     found = []
     for info in pkgutil.iter_modules(pkg.__path__):
         match = MIGRATION_NAME.match(info.name)
@@ -52,6 +54,12 @@ def current_version(owner: str) -> int:
 def latest_version(package: str) -> int:
     found = discover(package)
     return found[-1][0] if found else 0
+
+
+def has_column(database, table: str, column: str) -> bool:
+    """Whether ``table`` already has ``column``: a later migration that adds a column to a table which
+    ``0001`` creates from the current model uses it, so a fresh install does not add it twice."""
+    return any(c.name == column for c in database.get_columns(table))
 
 
 def migrator():

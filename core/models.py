@@ -11,6 +11,8 @@ from .db import BaseModel, UTCDateTimeField, utcnow
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
+OPEN_STATUSES = ("new", "open", "in_progress", "waiting")
+DONE_STATUSES = ("resolved", "closed")
 # The default workflow: status -> statuses it may move to.
 WORKFLOW: dict[str, tuple[str, ...]] = {
     "new": ("open",),
@@ -134,12 +136,21 @@ class Task(BaseModel):
     def __str__(self) -> str:
         return f"#{self.number} {self.title}"
 
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        """Due before ``now`` and not yet resolved or closed: the Python side of :func:`overdue_condition`."""
+        return self.due_at is not None and self.status in OPEN_STATUSES and self.due_at < (now or utcnow())
+
     @property
     def watcher_ids(self) -> list[int]:
         from .db import hot_query
         rows = hot_query(TaskWatcher, "watchers_of_task", lambda: TaskWatcher.select(TaskWatcher.user)
                          .where(TaskWatcher.task == 0).order_by(TaskWatcher.user), self.id)
         return [row.user_id for row in rows]
+
+
+def overdue_condition(now: dt.datetime) -> peewee.Expression:
+    """The one definition of an overdue task, as SQL: due before ``now`` and not yet resolved or closed."""
+    return Task.due_at.is_null(False) & (Task.due_at < now) & Task.status.in_(OPEN_STATUSES)
 
 
 class TaskWatcher(BaseModel):

@@ -12,7 +12,7 @@ import os
 import socket
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .db import after_commit, db, utcnow, write_transaction
 from .models import OutboxDelivery, OutboxEvent
@@ -83,47 +83,39 @@ def claim(now: dt.datetime | None = None, limit: int = 50, worker_id: str = WORK
     return claimed
 
 
-def _handlers(event: OutboxEvent, kind: EventKind):
-    """(name, callable(**kwargs)) for every enabled plugin implementing the hook, then core subscribers."""
-    from .registry import get_registry
+def _handlers(event: OutboxEvent, kind: EventKind) -> Iterator[tuple[str, str, Callable[[dict], Any]]]:
+    """``(handler name, owner for errors, call)`` for every enabled plugin implementing the event's hook
+    (each called through pluggy), then the core's subscribers."""
+    from .registry import CORE, get_registry
     registry = get_registry()
-    registry.refresh()
-    caller = getattr(registry.manager.hook, kind.hook)
-    for impl in reversed(caller.get_hookimpls()):
-        if registry.is_enabled(impl.plugin_name):
-            yield impl.plugin_name, impl
+    for plugin in registry.implementers(kind.hook):
+        yield plugin, plugin, lambda kwargs, plugin=plugin: registry.call_plugin(plugin, kind.hook, **kwargs)
     for name, handler in SUBSCRIBERS.get(event.kind, []):
-        yield name, handler
-
-
-def _call(handler, kwargs: dict[str, Any]):
-    if hasattr(handler, "argnames"):  # a pluggy HookImpl: pass only the arguments it accepts
-        return handler.function(**{k: kwargs[k] for k in handler.argnames if k in kwargs})
-    return handler(**kwargs)
+        yield name, CORE, lambda kwargs, handler=handler: handler(**kwargs)
 
 
 def process(event: OutboxEvent, now: dt.datetime | None = None) -> bool:
     """Deliver one claimed event to every handler not yet done with it. True when the event is finished."""
-    from .registry import record_plugin_error
+    from .registry import record_error
     kind = EVENT_KINDS.get(event.kind)
     kwargs = kind.build_kwargs(event) if kind else None
     pending = False
     if kwargs is not None:
         kwargs["event"] = {"id": event.id, "kind": event.kind, "payload": event.payload}
         finished = {d.plugin: d for d in OutboxDelivery.select().where(OutboxDelivery.event == event)}
-        for name, handler in _handlers(event, kind):
+        for name, owner, call in _handlers(event, kind):
             previous = finished.get(name)
             if previous is not None and previous.status in ("done", "failed"):
                 continue
             attempts = (previous.attempts if previous else 0) + 1
             try:
-                _call(handler, kwargs)
+                call(kwargs)
                 status, error = "done", None
             except Exception as exc:
                 error = f"{event.kind} #{event.id}: {exc!r}\n{traceback.format_exc(limit=4)}"
                 status = "failed" if attempts >= MAX_ATTEMPTS else "retry"
                 pending = pending or status == "retry"
-                record_plugin_error(name, error)
+                record_error(owner, f"{name}: {error}" if owner != name else error)
             with write_transaction():
                 (OutboxDelivery.insert(event=event, plugin=name, status=status, attempts=attempts, error=error,
                                        at=utcnow())

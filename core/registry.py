@@ -1,15 +1,36 @@
-"""Plugin discovery, compatibility, enable/disable state and safe hook calls."""
+"""Plugin discovery, compatibility, enable/disable state, and every hook call.
+
+Each hook family has one error policy, applied here and nowhere else (``docs/hooks.md``):
+
+- **Event hooks** (``on_*``, ``deliver_notification``): the outbox calls one plugin at a time with
+  :meth:`PluginRegistry.call_plugin` and records a raising plugin against that plugin; the event is
+  retried for it alone.
+- **Decision hooks** (``veto_*``, ``adjust_*``, ``propose_*``): :meth:`PluginRegistry.decide`. A raising
+  plugin is recorded and counts as having no opinion, unless the plugin declares that it fails closed
+  for that hook (:attr:`Plugin.fails_closed`), in which case the change is refused.
+- **Display and registration hooks** (``extra_*``, ``task_page_panels``, ``register_*``):
+  :meth:`PluginRegistry.collect` and :meth:`PluginRegistry.gather`. A raising plugin is recorded and
+  left out; the page, the list or the start-up goes on without it.
+
+Every call goes through pluggy's own hook caller, one plugin at a time (``subset_hook_caller``), so
+that pluggy's argument handling, ``firstresult``, the plugin's wrappers and hook tracing apply, and
+each answer or error is attributed to the plugin that gave it.
+"""
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 import inspect
 import logging
+import re
+import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import marshmallow
 import pluggy
@@ -17,7 +38,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from . import hookspecs
-from .db import db, utcnow, write_transaction
+from .db import TRANSACTION_END_CALLBACKS, db, utcnow, write_transaction
 from .models import PluginState
 
 # The version is declared once, in pyproject.toml; the installed metadata carries it here.
@@ -25,6 +46,11 @@ __version__ = importlib.metadata.version("workdesk")
 ENTRY_POINT_GROUP = "workdesk.plugins"
 hookimpl = pluggy.HookimplMarker("workdesk")
 log = logging.getLogger("workdesk.plugins")
+
+PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
+# Names the core uses for itself: errors of the core are filed under "core".
+RESERVED_NAMES = frozenset({"core", "workdesk", "admin", "api", "static", "plugins"})
+CORE = "core"
 
 
 class PluginError(Exception):
@@ -37,13 +63,23 @@ class Plugin:
     The first line of the subclass's docstring is its title, the rest its description. Hook
     implementations are methods marked with ``@hookimpl``.
 
+    Folders beside the plugin's module are picked up by convention: ``templates/`` (put yours under
+    ``templates/<plugin name>/``), ``static/`` (served at ``/static/plugins/<plugin name>/``),
+    ``translations/`` (a gettext catalog per language, merged with the core's) and ``migrations/``
+    (numbered ``NNNN_description.py`` modules).
+
     :cvar name: unique short name (``recurring``); prefixes the plugin's tables, permissions,
-        task names and settings.
+        task names, settings, notification kinds and CLI commands.
     :cvar version: the plugin's own version.
     :cvar requires_workdesk: PEP 440 specifier of the Workdesk versions it supports.
     :cvar settings_schema: a marshmallow Schema class for its settings, or None.
     :cvar needs_configuration: True when the plugin can do nothing useful until an admin fills in its
         settings (a mail server, a webhook URL); ``workdesk init --demo`` leaves such plugins disabled.
+    :cvar fails_closed: names of decision hooks (``veto_transition``, ``veto_task_change``,
+        ``adjust_task_change``) for which an exception of this plugin refuses the change instead of
+        counting as "no opinion". Declare it when letting a change through unchecked is worse than
+        blocking it (a review plugin); leave it empty when the plugin only adds convenience.
+    :cvar migrations: the dotted name of the migrations package; None means ``<plugin package>.migrations``.
     """
 
     name: str = ""
@@ -51,6 +87,8 @@ class Plugin:
     requires_workdesk: str = ">=1.0,<2"
     settings_schema: type[marshmallow.Schema] | None = None
     needs_configuration: bool = False
+    fails_closed: frozenset[str] = frozenset()
+    migrations: str | None = None
 
     @classmethod
     def title(cls) -> str:
@@ -63,10 +101,22 @@ class Plugin:
         return "\n".join(doc.splitlines()[1:]).strip()
 
     @classmethod
+    def package_name(cls) -> str:
+        """The package the plugin class lives in (the module itself when it is a package)."""
+        module = sys.modules[cls.__module__]
+        if hasattr(module, "__path__"):
+            return module.__name__
+        return cls.__module__.rpartition(".")[0] or cls.__module__
+
+    @classmethod
+    def package_path(cls) -> Path:
+        """The folder of the plugin's package: where ``templates/``, ``static/`` and ``translations/`` are."""
+        return Path(inspect.getfile(cls)).resolve().parent
+
+    @classmethod
     def migrations_package(cls) -> str:
-        """Where the plugin's numbered migrations live: ``<plugin package>.migrations``."""
-        return cls.__module__.rsplit(".", 1)[0] + ".migrations" if "." in cls.__module__ \
-            else cls.__module__ + ".migrations"
+        """Where the plugin's numbered migrations live: ``<plugin package>.migrations`` unless declared."""
+        return cls.migrations or f"{cls.package_name()}.migrations"
 
     def settings(self) -> dict[str, Any]:
         """The plugin's current validated settings (defaults filled in)."""
@@ -100,6 +150,13 @@ def _check_compatible(cls: type[Plugin]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class PluginFailed:
+    """The answer of a decision hook whose plugin raised and fails closed for that hook."""
+    plugin: str
+    error: str
+
+
 @dataclass
 class PluginRegistry:
     """Every discovered plugin, the pluggy manager they are registered in, and who is enabled."""
@@ -111,6 +168,7 @@ class PluginRegistry:
     _settings: dict[str, dict] = field(default_factory=dict)
     _loaded_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _callers: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.manager.add_hookspecs(hookspecs)
@@ -128,8 +186,10 @@ class PluginRegistry:
             def load(module_name=module_name, attr=attr):
                 return getattr(importlib.import_module(module_name), attr)
             self._load(None, f"config: {path}", load)
+        # Every implementation left has a specification: the refusals above make this hold.
+        self.manager.check_pending()
 
-    def _load(self, name: str | None, source: str, load) -> None:
+    def _load(self, name: str | None, source: str, load: Callable[[], Any]) -> None:
         try:
             obj = load()
             plugin = obj() if isinstance(obj, type) else obj
@@ -138,6 +198,9 @@ class PluginRegistry:
             name = plugin.name or name
             if not name:
                 raise PluginError(f"{source} has no name")
+            if not PLUGIN_NAME.match(name) or name in RESERVED_NAMES:
+                raise PluginError(f"its name {name!r} is not allowed: use 2-50 lower-case letters, digits and "
+                                  f"underscores, not one of {', '.join(sorted(RESERVED_NAMES))}")
         except Exception as exc:  # a broken plugin must not take the platform down
             key = name or source
             log.error("plugin %s failed to load: %s", key, exc)
@@ -151,12 +214,34 @@ class PluginRegistry:
         if info.incompatible:
             log.warning("plugin %s is incompatible: %s", name, info.incompatible)
             return
-        try:
-            self.manager.register(plugin, name=name)
-        except Exception as exc:
+        refusal = self._unknown_hooks(plugin)
+        if refusal is None:
+            try:
+                self.manager.register(plugin, name=name)
+            except Exception as exc:  # pluggy refuses an implementation whose arguments the spec lacks
+                refusal = f"refused: {exc}"
+        if refusal is not None:
             info.plugin = None
-            info.error = f"failed to register hooks: {exc}"
-            log.error("plugin %s failed to register: %s", name, exc)
+            info.error = refusal
+            log.error("plugin %s %s", name, refusal)
+
+    def _unknown_hooks(self, plugin: Plugin) -> str | None:
+        """Why ``plugin`` is refused for its hook methods, or None: a marked method must name a hook,
+        and a method named like a hook must be marked (either mistake would never run)."""
+        specs = {name for name in dir(self.manager.hook) if not name.startswith("_")}
+        for attr in sorted(dir(type(plugin))):
+            if attr.startswith("_"):
+                continue
+            marked = self.manager.parse_hookimpl_opts(plugin, attr) is not None
+            if marked and attr not in specs:
+                close = difflib.get_close_matches(attr, specs, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                return (f"refused: plugin {plugin.name!r} implements {attr!r}, which is not a Workdesk hook{hint}; "
+                        f"see docs/hooks.md")
+            if not marked and attr in specs and callable(getattr(type(plugin), attr)):
+                return (f"refused: plugin {plugin.name!r} defines {attr!r} without @hookimpl, so it would never "
+                        f"be called; mark it with @hookimpl")
+        return None
 
     def usable(self) -> list[PluginInfo]:
         return [info for info in self.plugins.values() if info.usable]
@@ -192,64 +277,78 @@ class PluginRegistry:
 
     # -- hook calls ------------------------------------------------------------------------
 
-    def hook(self, name: str):
-        """A pluggy hook caller limited to enabled plugins (disabled ones are simply skipped)."""
-        self.refresh()
-        disabled = [info.plugin for info in self.usable() if info.name not in self._enabled]
-        caller = getattr(self.manager.hook, name)
-        return self.manager.subset_hook_caller(name, disabled) if disabled else caller
+    def implementers(self, hook_name: str, enabled_only: bool = True) -> list[str]:
+        """Names of the plugins implementing ``hook_name``, in pluggy's call order."""
+        if enabled_only:
+            self.refresh()
+        names = [impl.plugin_name for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls())]
+        return [n for n in names if n in self._enabled] if enabled_only else names
 
-    def call_each(self, hook_name: str, **kwargs) -> Iterator[tuple[str, Any]]:
-        """Call ``hook_name`` on each enabled plugin separately, yielding ``(plugin, result)``.
+    def caller(self, plugin_name: str, hook_name: str):
+        """pluggy's hook caller for ``hook_name`` limited to one plugin (cached)."""
+        key = (hook_name, plugin_name)
+        caller = self._callers.get(key)
+        if caller is None:
+            others = [plugin for name, plugin in self.manager.list_name_plugin() if name != plugin_name]
+            caller = self._callers[key] = self.manager.subset_hook_caller(hook_name, remove_plugins=others)
+        return caller
 
-        Errors are raised to the caller, who decides whether they are isolated or fatal.
+    def call_plugin(self, plugin_name: str, hook_name: str, **kwargs) -> Any:
+        """Call one plugin's implementation of ``hook_name`` through pluggy; its exception propagates.
+
+        Returns the plugin's answer: the value itself (None when it had none).
         """
-        self.refresh()
-        caller = getattr(self.manager.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
-            if impl.plugin_name not in self._enabled:
-                continue
-            args = {k: kwargs[k] for k in impl.argnames if k in kwargs}
-            yield impl.plugin_name, impl.function(**args)
+        result = self.caller(plugin_name, hook_name)(**kwargs)
+        if getattr(self.manager.hook, hook_name).spec.opts.get("firstresult"):
+            return result
+        return result[0] if result else None
 
-    def collect(self, hook_name: str, **kwargs) -> list[tuple[str, Any]]:
-        """Call a ``register_*`` hook on each enabled plugin, flattening lists; a raising plugin is logged and skipped."""
+    def _isolated(self, hook_name: str, plugin_name: str, kwargs: dict[str, Any]) -> tuple[bool, Any]:
+        try:
+            return True, self.call_plugin(plugin_name, hook_name, **kwargs)
+        except Exception as exc:
+            record_error(plugin_name, f"{hook_name} raised {exc!r}\n{traceback.format_exc(limit=4)}")
+            return False, exc
+
+    def gather(self, hook_name: str, enabled_only: bool = True, **kwargs) -> list[tuple[str, Any]]:
+        """Display hooks with one answer per plugin: ``(plugin, answer)`` for each answer that is not None.
+        A raising plugin is recorded and left out."""
         out = []
-        self.refresh()
-        caller = getattr(self.manager.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
-            if impl.plugin_name not in self._enabled:
-                continue
-            try:
-                result = impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
-            except Exception as exc:
-                record_plugin_error(impl.plugin_name, f"{hook_name} raised {exc!r}")
-                continue
-            out.extend((impl.plugin_name, item) for item in (result or []))
+        for name in self.implementers(hook_name, enabled_only):
+            ok, value = self._isolated(hook_name, name, kwargs)
+            if ok and value is not None:
+                out.append((name, value))
         return out
 
-    def collect_all(self, hook_name: str, **kwargs) -> list[tuple[str, Any]]:
-        """Like :meth:`collect` but over every usable plugin, enabled or not (registration at start-up)."""
-        out = []
-        caller = getattr(self.manager.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
-            try:
-                result = impl.function(**{k: kwargs[k] for k in impl.argnames if k in kwargs})
-            except Exception as exc:
-                log.error("plugin %s: %s raised %r", impl.plugin_name, hook_name, exc)
-                info = self.plugins.get(impl.plugin_name)
-                if info:
-                    info.error = f"{hook_name} raised {exc!r}"
-                continue
-            out.extend((impl.plugin_name, item) for item in (result or []))
-        return out
+    def collect(self, hook_name: str, enabled_only: bool = True, **kwargs) -> list[tuple[str, Any]]:
+        """``register_*`` and list-returning display hooks: ``(plugin, item)`` for every item of every
+        plugin's list. A raising plugin is recorded and left out."""
+        return [(name, item) for name, items in self.gather(hook_name, enabled_only, **kwargs)
+                for item in (items or [])]
+
+    def decide(self, hook_name: str, **kwargs) -> Iterator[tuple[str, Any]]:
+        """Decision hooks: ``(plugin, answer)`` for each enabled plugin, in call order, lazily (a caller
+        stops at the first answer that decides). A raising plugin is recorded; it yields
+        :class:`PluginFailed` when it fails closed for this hook, and nothing otherwise."""
+        for name in self.implementers(hook_name):
+            ok, value = self._isolated(hook_name, name, kwargs)
+            if ok:
+                yield name, value
+            elif hook_name in self.plugins[name].plugin.fails_closed:
+                yield name, PluginFailed(name, repr(value))
+
+    def call_lifecycle(self, plugin_name: str, hook_name: str, **kwargs) -> Any:
+        """``on_plugin_enabled`` / ``on_plugin_disabled`` on one plugin, enabled or not; errors propagate."""
+        if plugin_name not in self.implementers(hook_name, enabled_only=False):
+            return None
+        return self.call_plugin(plugin_name, hook_name, **kwargs)
 
 
 _registry: PluginRegistry | None = None
 
 
 def get_registry() -> PluginRegistry:
-    """The process-wide registry (created by ``create_app``)."""
+    """The process-wide registry (created by ``create_app`` or ``init_runtime``)."""
     if _registry is None:
         raise RuntimeError("Workdesk is not initialised: call workdesk.create_app() first")
     return _registry
@@ -260,17 +359,50 @@ def set_registry(registry: PluginRegistry | None) -> None:
     _registry = registry
 
 
-def record_plugin_error(name: str, message: str) -> None:
-    """Log a plugin's failure and keep it where ``workdesk plugins list`` and the admin panel show it."""
-    log.error("plugin %s: %s", name, message)
+# -- errors -------------------------------------------------------------------------------
+
+_pending_errors = threading.local()
+
+
+def record_error(owner: str, message: str) -> None:
+    """Log a failure of plugin ``owner`` (or of the core: ``"core"``) and keep it where
+    ``workdesk plugins list``, the admin panel and the health panel show it.
+
+    Inside a transaction the record waits until the transaction ends, committed or rolled back, so a
+    refused change does not take the record of its cause with it.
+    """
+    log.error("%s: %s", owner, message.splitlines()[0] if message else message)
+    if db.obj is not None and not db.is_closed() and db.transaction_depth() > 0:
+        pending = getattr(_pending_errors, "items", None)
+        if pending is None:
+            pending = _pending_errors.items = []
+        pending.append((owner, message))
+        return
+    _store_error(owner, message)
+
+
+def flush_errors() -> None:
+    """Store the errors recorded during the transaction that just ended (``write_transaction`` calls it)."""
+    pending = getattr(_pending_errors, "items", None)
+    if not pending:
+        return
+    _pending_errors.items = []
+    for owner, message in pending:
+        _store_error(owner, message)
+
+
+TRANSACTION_END_CALLBACKS.append(flush_errors)
+
+
+def _store_error(owner: str, message: str) -> None:
     try:
         with db.atomic():
-            PluginState.insert(name=name, last_error=message[:4000], last_error_at=utcnow()).on_conflict(
+            PluginState.insert(name=owner, last_error=message[:4000], last_error_at=utcnow()).on_conflict(
                 conflict_target=[PluginState.name],
                 update={PluginState.last_error: message[:4000], PluginState.last_error_at: utcnow()},
             ).execute()
     except Exception:  # recording the error must never fail the caller
-        log.exception("could not record error of plugin %s", name)
+        log.exception("could not record the error of %s", owner)
 
 
 # -- settings -----------------------------------------------------------------------------
@@ -302,7 +434,12 @@ def plugin_settings(name: str) -> dict[str, Any]:
 
 
 def set_plugin_enabled(name: str, enabled: bool) -> PluginState:
-    """Enable or disable a plugin for every process; enabling creates or upgrades its tables."""
+    """Enable or disable a plugin for every process.
+
+    Enabling applies its migrations, then marks it enabled and calls its ``on_plugin_enabled`` in one
+    transaction: if the hook raises, the plugin stays disabled and the error is raised as PluginError.
+    Disabling always succeeds; a raising ``on_plugin_disabled`` is recorded against the plugin.
+    """
     registry = get_registry()
     info = registry.plugins.get(name)
     if info is None:
@@ -314,13 +451,28 @@ def set_plugin_enabled(name: str, enabled: bool) -> PluginState:
     if enabled:
         from .schema import upgrade_plugin
         upgrade_plugin(info.plugin)
-    with write_transaction():
-        state, _ = PluginState.get_or_create(name=name)
-        state.enabled = enabled
-        state.updated_at = utcnow()
-        if enabled:
-            state.last_error = None
-        state.save()
+    try:
+        with write_transaction():
+            state, _ = PluginState.get_or_create(name=name)
+            was_enabled = state.enabled
+            state.enabled = enabled
+            state.updated_at = utcnow()
+            if enabled:
+                state.last_error = None
+            state.save()
+            if enabled and not was_enabled:
+                registry.call_lifecycle(name, "on_plugin_enabled")
+    except PluginError:
+        raise
+    except Exception as exc:
+        record_error(name, f"on_plugin_enabled raised {exc!r}\n{traceback.format_exc(limit=4)}")
+        raise PluginError(f"Plugin '{name}' could not be enabled: its on_plugin_enabled failed: {exc}") from None
+    if not enabled and was_enabled:
+        try:
+            with write_transaction():
+                registry.call_lifecycle(name, "on_plugin_disabled")
+        except Exception as exc:
+            record_error(name, f"on_plugin_disabled raised {exc!r}\n{traceback.format_exc(limit=4)}")
     registry.refresh(force=True)
     return state
 

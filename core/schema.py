@@ -58,14 +58,26 @@ def upgrade_core() -> dict[str, tuple[int, int]]:
 
 
 def upgrade_plugin(plugin) -> tuple[int, int]:
-    """Apply a plugin's migrations; without a migrations package, create its models' tables."""
+    """Apply a plugin's migrations newer than its recorded version; return (old, new).
+
+    A plugin that owns tables must bring them with migrations: without a migrations package its
+    tables would silently never change, so it is refused.
+    """
+    from .registry import PluginError, get_registry
     package = plugin.migrations_package()
     if migrate.discover(package):
         return migrate.upgrade(plugin.name, package)
-    models = plugin.register_models() if hasattr(plugin, "register_models") else []
+    models = get_registry().call_plugin(plugin.name, "register_models") or []
     if models:
-        db.obj.create_tables(models, safe=True)
+        tables = ", ".join(model._meta.table_name for model in models)
+        raise PluginError(f"Plugin '{plugin.name}' owns tables ({tables}) but has no migrations package "
+                          f"'{package}': add {package.replace('.', '/')}/0001_initial.py (see docs/writing-plugins.md).")
     return (0, 0)
+
+
+def schema_status(plugin) -> tuple[int, int]:
+    """(applied, latest) migration numbers of a plugin, for ``plugins list`` and the admin panel."""
+    return migrate.current_version(plugin.name), migrate.latest_version(plugin.migrations_package())
 
 
 def upgrade_all(registry=None) -> dict[str, tuple[int, int]]:
@@ -81,6 +93,6 @@ def all_permissions(registry=None) -> dict[str, str]:
     """Core permissions plus those every usable plugin contributes."""
     perms = dict(CORE_PERMISSIONS)
     if registry is not None:
-        for _plugin, (perm, description) in registry.collect_all("register_permissions"):
+        for _plugin, (perm, description) in registry.collect("register_permissions", enabled_only=False):
             perms[perm] = description
     return perms

@@ -7,15 +7,20 @@ A plugin's own test suite gets, without any conftest:
 - ``client``: Flask's test client for it; ``login(client, user)`` logs a user in.
 - ``make_user``, ``make_department``, ``make_task``: factories going through the real services.
 - ``enable_plugin(name, **settings)``; ``drain_events()`` handles pending outbox events as a worker would.
+- ``api_client(role)``: a client for the JSON API that sends a bearer token of a new user with that role.
+- ``run_jobs(now)``: runs every due periodic job as of ``now`` (then handles the events they caused),
+  as a worker would at that instant; tests drive time with it and never sleep.
 - ``postgres_url`` and ``redis_url``: real servers from ``TEST_POSTGRES_URL`` / ``TEST_REDIS_URL``,
   skipped with a reason when unset.
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
@@ -152,9 +157,9 @@ def enable_plugin(workdesk_app) -> Callable:
     from .registry import save_plugin_settings, set_plugin_enabled
 
     def enable(name: str, **settings):
-        set_plugin_enabled(name, True)
-        if settings:
+        if settings:  # configured first, as an admin would: on_plugin_enabled sees the settings
             save_plugin_settings(name, settings)
+        set_plugin_enabled(name, True)
     return enable
 
 
@@ -162,6 +167,64 @@ def enable_plugin(workdesk_app) -> Callable:
 def drain_events(workdesk_app) -> Callable[[], int]:
     from .outbox import drain
     return drain
+
+
+@dataclass
+class ApiClient:
+    """Flask's test client for the JSON API, sending ``Authorization: Bearer <token>`` of ``user``."""
+    client: Any
+    user: Any
+    token: str
+
+    def open(self, method: str, path: str, **kwargs):
+        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {self.token}"}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs):
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs):
+        return self.open("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs):
+        return self.open("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs):
+        return self.open("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.open("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api_client(workdesk_app, make_user) -> Callable[..., ApiClient]:
+    """``api_client(role="agent", departments=(), user=None)``: an :class:`ApiClient` with a real token
+    (issued as ``POST /api/v1/auth/token`` would) for ``user``, or for a new user with ``role``."""
+    from .auth import issue_token
+
+    def make(role: str = "agent", departments=(), user=None, **user_kwargs) -> ApiClient:
+        user = user or make_user(role, departments=departments, **user_kwargs)
+        return ApiClient(workdesk_app.test_client(), user, issue_token(user, name="workdesk.testing"))
+    return make
+
+
+@pytest.fixture
+def run_jobs(workdesk_app) -> Callable[..., dict[str, str]]:
+    """``run_jobs(now, force=False)``: run every enabled periodic job that is due as of ``now`` (an aware
+    datetime or an ISO-8601 string with an offset), then handle the outbox events they caused, as a
+    worker would at that instant. Returns ``{job name: "ran" | "not_due" | "locked" | "failed"}``."""
+    from .jobs import run_due_jobs
+    from .outbox import drain
+
+    def run(now: dt.datetime | str, force: bool = False) -> dict[str, str]:
+        if isinstance(now, str):
+            now = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+        if now.tzinfo is None:
+            raise ValueError("run_jobs needs an aware datetime (with a UTC offset), never a naive one")
+        results = run_due_jobs(now=now.astimezone(dt.timezone.utc), force=force)
+        drain()
+        return results
+    return run
 
 
 # -- real browser ---------------------------------------------------------------------------------

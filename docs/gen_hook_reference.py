@@ -22,7 +22,7 @@ def hooks() -> list:
 
 def render() -> str:
     lines = ["# Hook reference", "",
-             "Generated from `core/hookspecs.py` by `docs/gen_hook_reference.py`; do not edit by hand.", "",
+             "Generated from `core/hookspecs.py` (`workdesk.hookspecs`) by `docs/gen_hook_reference.py`; do not edit by hand.", "",
              f"Hook API version: **{hookspecs.HOOK_API_VERSION}**.", "",
              inspect.getdoc(hookspecs), ""]
     for fn in sorted(hooks(), key=lambda f: f.__code__.co_firstlineno):

@@ -23,7 +23,7 @@ from werkzeug.routing import BaseConverter
 from wtforms.validators import ValidationError as CSRFValidationError
 
 from ..access import visibility_conditions
-from ..app import csrf
+from ..extensions import csrf
 from ..auth import current_user
 from ..errors import BadRequest, Unauthorized, ValidationFailed
 from ..models import User

@@ -12,7 +12,8 @@ from ..access import get_visible_task, require
 from ..auth import authenticate, bearer_token, issue_token, normalise_email, revoke_token
 from ..db import utcnow
 from ..errors import BadRequest, NotFound, Unauthorized, TooManyRequests, ValidationFailed
-from ..models import Comment, Department, Task, TaskEvent, User
+from ..models import Comment, Department, Task, TaskEvent, User, overdue_condition
+from ..search import matching_tasks
 from ..registry import (PluginError, get_registry, plugin_settings, save_plugin_settings, set_plugin_enabled,
                        validate_settings)
 from ..schemas import (CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
@@ -209,12 +210,11 @@ def list_tasks():
                           ("reporter_id", Task.reporter)):
         if field in args:
             query = query.where(column == args[field])
-    if args.get("q"):
-        query = query.where(Task.title.contains(args["q"]) | Task.description.contains(args["q"]))
+    query = matching_tasks(query, args.get("q", ""))
     if "due_before" in args:
         query = query.where(Task.due_at < args["due_before"])
     if "overdue" in args:
-        overdue = Task.due_at.is_null(False) & (Task.due_at < utcnow()) & Task.status.not_in(("resolved", "closed"))
+        overdue = overdue_condition(utcnow())
         query = query.where(overdue if args["overdue"] else ~overdue)
     tasks, next_cursor = visible_task_page(actor, query, args["limit"], args.get("cursor"))
     return {"items": tasks_to_dicts(tasks, actor), "next_cursor": next_cursor}

@@ -19,7 +19,8 @@ from ..models import Task, User
 
 DIGEST_KIND = "notifications.digest"
 DIGEST_MODES = ("off", "hourly", "daily")
-# Kinds a user can choose channels for: kind -> label. Plugins add theirs with register_kind().
+# The core's own kinds a user can choose channels for: kind -> label (plugins declare theirs through
+# the register_notification_kinds hook).
 KINDS: dict[str, object] = {}
 
 
@@ -74,8 +75,22 @@ MODELS = [Notification, NotificationPreference, NotificationSettings]
 
 
 def register_kind(kind: str, label) -> None:
-    """Offer ``kind`` in everyone's notification preferences under ``label`` (a lazy string)."""
+    """Offer the core's ``kind`` in everyone's notification preferences under ``label`` (a lazy string)."""
     KINDS[kind] = label
+
+
+def notification_kinds() -> dict[str, object]:
+    """Every kind a person can choose channels for: the core's, then each enabled plugin's."""
+    from ..registry import get_registry
+    kinds = dict(KINDS)
+    for plugin, pair in get_registry().collect("register_notification_kinds"):
+        if isinstance(pair, (tuple, list)) and len(pair) == 2 and str(pair[0]).startswith(f"{plugin}."):
+            kinds.setdefault(str(pair[0]), pair[1])
+        else:
+            from ..registry import record_error
+            record_error(plugin, f"register_notification_kinds returned {pair!r}: expected "
+                                 f"('{plugin}.<kind>', label)")
+    return kinds
 
 
 # -- storing ----------------------------------------------------------------------------------
@@ -155,16 +170,12 @@ def delivery_channels() -> list[tuple[str, str]]:
     """``(plugin name, title)`` of every enabled plugin that delivers notifications."""
     from ..registry import get_registry
     registry = get_registry()
-    out = []
-    for impl in reversed(registry.manager.hook.deliver_notification.get_hookimpls()):
-        if registry.is_enabled(impl.plugin_name):
-            out.append((impl.plugin_name, type(registry.get(impl.plugin_name)).title()))
-    return out
+    return [(name, type(registry.get(name)).title()) for name in registry.implementers("deliver_notification")]
 
 
 def preference_kinds(user: User) -> list[tuple[str, object]]:
     """Registered kinds plus any other kind the user has received, as ``(kind, label)``."""
-    kinds = dict(KINDS)
+    kinds = notification_kinds()
     received = (Notification.select(Notification.kind).distinct()
                 .where((Notification.recipient == user) & (Notification.kind != DIGEST_KIND)))
     for row in received:

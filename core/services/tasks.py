@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from .. import outbox
 from ..access import can_see, get_visible_task, require
 from ..db import hot_query, utcnow, write_transaction
-from ..errors import Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed
+from ..errors import ChangeBlocked, Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed
 from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, Department, Membership, Sequence, Task,
                       TaskEvent, TaskWatcher, User, as_utc)
-from ..registry import get_registry, record_plugin_error
+from ..registry import PluginFailed, get_registry, record_error
 
 EDITABLE_FIELDS = ("title", "description", "priority", "type", "impact", "department_id", "assignee_id",
                    "due_at", "fields", "parent_id", "watcher_ids", "status")
@@ -100,33 +100,42 @@ def create_task(actor: User | None, *, title: str, department_id: int, descripti
     or first admin; permissions are only checked for people."""
     if actor is not None:
         require(actor, "task.create")
-    title = (title or "").strip()
-    if not title or len(title) > 200:
-        raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
-    _check_choice("priority", priority, PRIORITIES)
-    with write_transaction():
-        department = _department(department_id)
-        assignee = _user(assignee_id, "assignee_id") if assignee_id is not None else None
-        if assignee is not None and actor is not None and assignee.id != actor.id:
+        if assignee_id is not None and assignee_id != actor.id:
             require(actor, "task.assign")
+    requested = {"title": title, "department_id": department_id, "description": description, "priority": priority,
+                 "type": type, "impact": impact, "assignee_id": assignee_id, "due_at": due_at,
+                 "watcher_ids": list(watcher_ids or ()), "parent_id": parent_id, "fields": fields or {}}
+    with write_transaction():
+        values = _adjusted(None, requested, actor)
+        title = (values["title"] or "").strip()
+        if not title or len(title) > 200:
+            raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
+        _check_choice("priority", values["priority"], PRIORITIES)
+        department = _department(values["department_id"])
+        assignee = _user(values["assignee_id"], "assignee_id") if values["assignee_id"] is not None else None
+        parent_id = values["parent_id"]
         parent = _parent(actor, parent_id) if (parent_id is not None and actor is not None) else (
             Task.get_or_none(Task.id == parent_id) if parent_id is not None else None)
-        watchers = [_user(w, "watcher_ids") for w in dict.fromkeys(watcher_ids or ())]
+        watchers = [_user(w, "watcher_ids") for w in dict.fromkeys(values["watcher_ids"] or ())]
         reporter = actor or _system_reporter(department)
         now = utcnow()
-        task = Task(number=_next_number(), title=title, description=description or "", status="new",
-                    priority=priority, type=type or "task", impact=impact or "", department=department,
-                    reporter=reporter, assignee=assignee, parent=parent, due_at=as_utc(due_at),
-                    fields=fields or {}, created_at=now, updated_at=now, version=1)
+        task = Task(number=_next_number(), title=title, description=values["description"] or "", status="new",
+                    priority=values["priority"], type=values["type"] or "task", impact=values["impact"] or "",
+                    department=department, reporter=reporter, assignee=assignee, parent=parent,
+                    due_at=as_utc(values["due_at"]), fields=values["fields"] or {}, created_at=now, updated_at=now,
+                    version=1)
         if task.assignee_id is None:
             task.assignee = _proposed_assignee(task)
+        created = {"title": [None, task.title], "status": [None, task.status], "priority": [None, task.priority],
+                   "department_id": [None, department.id], "assignee_id": [None, task.assignee_id],
+                   "due_at": [None, task.due_at], "parent_id": [None, task.parent_id]}
+        _veto_change(task, {**created, "description": [None, task.description], "type": [None, task.type],
+                            "impact": [None, task.impact], "fields": [None, task.fields],
+                            "watcher_ids": [None, [w.id for w in watchers]]}, actor)
         task.save()
         for watcher in watchers:
             TaskWatcher.create(task=task, user=watcher)
-        _record(task, actor, "created", {
-            "title": [None, task.title], "status": [None, task.status], "priority": [None, task.priority],
-            "department_id": [None, department.id], "assignee_id": [None, task.assignee_id],
-            "due_at": [None, task.due_at], "parent_id": [None, task.parent_id]})
+        _record(task, actor, "created", created)
         outbox.emit("task.created", {"task_id": task.id, "actor_id": _actor_payload(actor)})
         if task.assignee_id is not None:
             outbox.emit("task.assigned", {"task_id": task.id, "actor_id": _actor_payload(actor),
@@ -147,17 +156,56 @@ def _system_reporter(department: Department) -> User:
 
 
 def _proposed_assignee(task: Task) -> User | None:
-    proposer = get_registry().hook("propose_assignee")
-    if not proposer.get_hookimpls():
+    registry = get_registry()
+    if not registry.implementers("propose_assignee"):
         return None  # no enabled plugin proposes: skip the candidates query
     candidates = list(User.select().join(Membership).where(
         (Membership.department == task.department_id) & (User.is_active == True)).order_by(User.id))  # noqa: E712
-    try:
-        proposed = proposer(task=task, candidates=candidates)
-    except Exception as exc:  # a broken dispatch plugin leaves the task unassigned, it does not lose it
-        record_plugin_error("propose_assignee", repr(exc))
-        return None
-    return proposed if isinstance(proposed, User) and proposed.is_active else None
+    # A broken dispatch plugin counts as no proposal: the task is filed unassigned, never lost.
+    for _plugin, proposed in registry.decide("propose_assignee", task=task, candidates=candidates):
+        if isinstance(proposed, User) and proposed.is_active:
+            return proposed
+    return None
+
+
+# -- plugin decisions ---------------------------------------------------------------------------
+
+def _plugin_title(name: str) -> str:
+    plugin = get_registry().get(name)
+    return plugin.title() if plugin is not None else name
+
+
+def _failed_closed(failure: PluginFailed) -> ChangeBlocked:
+    return ChangeBlocked(_("%(plugin)s could not check this change, so it is refused until the plugin works "
+                           "again. An administrator can see the error in the health panel.",
+                           plugin=_plugin_title(failure.plugin)), plugin=failure.plugin, reason="plugin_error")
+
+
+def _adjusted(task: Task | None, changes: dict[str, Any], actor: User | None) -> dict[str, Any]:
+    """The requested changes with every enabled plugin's ``adjust_task_change`` answer applied in turn."""
+    allowed = set(changes) if task is None else set(EDITABLE_FIELDS)  # creation: every field it takes
+    current = dict(changes)
+    for plugin, answer in get_registry().decide("adjust_task_change", task=task, changes=dict(current), actor=actor):
+        if isinstance(answer, PluginFailed):
+            raise _failed_closed(answer)
+        if answer is None:
+            continue
+        if not isinstance(answer, dict) or set(answer) - allowed:
+            record_error(plugin, f"adjust_task_change returned {answer!r}: expected a dict of the fields "
+                                 f"{', '.join(sorted(allowed))}; ignored")
+            continue
+        current.update(answer)
+    return current
+
+
+def _veto_change(task: Task, diff: dict[str, list], actor: User | None) -> None:
+    """Ask every enabled plugin's ``veto_task_change``; the first reason refuses the change."""
+    for plugin, reason in get_registry().decide("veto_task_change", task=task, changes=diff, actor=actor):
+        if isinstance(reason, PluginFailed):
+            raise _failed_closed(reason)
+        if reason:
+            raise ChangeBlocked(_("%(plugin)s blocks this change: %(reason)s", plugin=_plugin_title(plugin),
+                                  reason=reason), plugin=plugin, reason=str(reason))
 
 
 # -- update -----------------------------------------------------------------------------------
@@ -175,6 +223,7 @@ def update_task(actor: User, task_id: int, changes: dict[str, Any], expected_ver
                            current_version=task.version)
         for name in changes:
             require(actor, FIELD_PERMISSION.get(name, "task.edit"))
+        changes = _adjusted(task, changes, actor)
         diff: dict[str, list] = {}
         old_assignee = task.assignee_id
 
@@ -220,6 +269,7 @@ def update_task(actor: User, task_id: int, changes: dict[str, Any], expected_ver
                 diff["watcher_ids"] = [old_ids, new_ids]
         if not diff:
             return task
+        _veto_change(task, diff, actor)
         _save_versioned(task)
         _record(task, actor, "updated", diff)
         outbox.emit("task.updated", {"task_id": task.id, "actor_id": actor.id,
@@ -239,11 +289,13 @@ def _apply_status(actor: User | None, task: Task, new_status: Any, diff: dict) -
         raise InvalidTransition(_("A task cannot move from %(old)s to %(new)s. Allowed: %(allowed)s.",
                                   old=old, new=new_status, allowed=", ".join(allowed_transitions(old)) or "-"),
                                 allowed=list(allowed_transitions(old)))
-    for plugin_name, reason in get_registry().call_each("veto_transition", task=task, old_status=old,
-                                                        new_status=new_status, actor=actor):
+    for plugin, reason in get_registry().decide("veto_transition", task=task, old_status=old,
+                                                new_status=new_status, actor=actor):
+        if isinstance(reason, PluginFailed):
+            raise TransitionBlocked(_failed_closed(reason).message, plugin=plugin, reason="plugin_error")
         if reason:
-            raise TransitionBlocked(_("%(plugin)s blocks this change: %(reason)s", plugin=plugin_name,
-                                      reason=reason), plugin=plugin_name, reason=str(reason))
+            raise TransitionBlocked(_("%(plugin)s blocks this change: %(reason)s", plugin=_plugin_title(plugin),
+                                      reason=reason), plugin=plugin, reason=str(reason))
     now = utcnow()
     diff["status"] = [old, new_status]
     task.status = new_status
@@ -290,6 +342,7 @@ def system_transition(task_id: int, new_status: str, reason: str = "") -> Task:
         _apply_status(None, task, new_status, diff)
         if not diff:
             return task
+        _veto_change(task, diff, None)
         _save_versioned(task)
         _record(task, None, "updated", diff)
         outbox.emit("task.updated", {"task_id": task.id, "actor_id": None, "reason": reason,
@@ -336,26 +389,16 @@ def delete_task(actor: User, task_id: int) -> None:
         require(actor, "task.delete")
         _record(task, actor, "deleted", {"title": [task.title, None], "status": [task.status, None]})
         Task.update(parent=None).where(Task.parent == task).execute()
+        snapshot = {"id": task.id, "number": task.number, "title": task.title, "status": task.status,
+                    "department_id": task.department_id, "reporter_id": task.reporter_id,
+                    "assignee_id": task.assignee_id}
         task.delete_instance()
+        outbox.emit("task.deleted", {"task_id": snapshot["id"], "actor_id": actor.id, "snapshot": snapshot})
 
 
 def plugin_data(task: Task, user: User | None) -> dict[str, Any]:
     """What enabled plugins add to a task's representation, under each plugin's name."""
-    data: dict[str, Any] = {}
-    registry = get_registry()
-    registry.refresh()
-    caller = registry.manager.hook.extra_task_data
-    for impl in reversed(caller.get_hookimpls()):
-        if not registry.is_enabled(impl.plugin_name):
-            continue
-        try:
-            value = impl.function(**{k: v for k, v in {"task": task, "user": user}.items() if k in impl.argnames})
-        except Exception as exc:
-            record_plugin_error(impl.plugin_name, f"extra_task_data raised {exc!r}")
-            continue
-        if value is not None:
-            data[impl.plugin_name] = value
-    return data
+    return dict(get_registry().gather("extra_task_data", task=task, user=user))
 
 
 # -- event payloads -----------------------------------------------------------------------------
@@ -397,3 +440,12 @@ outbox.register_event_kind("task.created", "on_task_created", _load_task_event)
 outbox.register_event_kind("task.updated", "on_task_updated", _updated_kwargs)
 outbox.register_event_kind("task.commented", "on_task_commented", _commented_kwargs)
 outbox.register_event_kind("task.assigned", "on_task_assigned", _assigned_kwargs)
+
+
+def _deleted_kwargs(event):
+    actor_id = event.payload.get("actor_id")
+    return {"task_id": event.payload["task_id"], "snapshot": event.payload["snapshot"],
+            "actor": User.get_or_none(User.id == actor_id) if actor_id else None}
+
+
+outbox.register_event_kind("task.deleted", "on_task_deleted", _deleted_kwargs)

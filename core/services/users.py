@@ -102,7 +102,7 @@ def update_user(actor: User, user_id: int, changes: dict) -> User:
             _check_timezone(changes["timezone"])
             user.timezone = changes["timezone"]
         if "locale" in changes:
-            from ..app import LANGUAGES
+            from ..extensions import LANGUAGES
             if changes["locale"] not in (*LANGUAGES, None):
                 raise ValidationFailed(_("Invalid value."), {"locale": [
                     _("Must be one of: %(choices)s.", choices=", ".join(LANGUAGES))]})

@@ -9,7 +9,7 @@ from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
-from ..app import LANGUAGES
+from ..extensions import LANGUAGES
 from ..models import PRIORITIES
 from .helpers import PRIORITY_LABELS, STATUS_LABELS
 

@@ -13,11 +13,10 @@ from peewee import JOIN, fn
 from ..access import department_ids, visible_tasks
 from ..db import utcnow
 from ..errors import WorkdeskError
-from ..models import Department, Membership, Task, User
-from ..registry import get_registry, record_plugin_error
+from ..models import DONE_STATUSES, OPEN_STATUSES, Department, Membership, Task, User
+from ..search import matching_tasks
+from ..registry import get_registry, record_error
 
-ACTIVE_STATUSES = ("new", "open", "in_progress", "waiting")
-DONE_STATUSES = ("resolved", "closed")
 STATUS_LABELS = {"new": _l("New"), "open": _l("Open"), "in_progress": _l("In progress"),
                  "waiting": _l("Waiting"), "resolved": _l("Resolved"), "closed": _l("Closed")}
 PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
@@ -87,10 +86,6 @@ def utc_to_local(value: dt.datetime | None, user: User) -> dt.datetime | None:
     return value.astimezone(user_zone(user)).replace(tzinfo=None)
 
 
-def is_overdue(task: Task, now: dt.datetime | None = None) -> bool:
-    return task.due_at is not None and task.status in ACTIVE_STATUSES and task.due_at < (now or utcnow())
-
-
 # -- people and departments ------------------------------------------------------------------
 
 def first_department(user: User) -> Department | None:
@@ -135,13 +130,7 @@ def status_counts(query) -> dict[str, int]:
 
 def search_tasks(user: User, text: str):
     """Tasks ``user`` may see whose number, title or description matches ``text``."""
-    query = visible_tasks(user)
-    text = text.strip()
-    number = text.lstrip("#")
-    condition = Task.title.contains(text) | Task.description.contains(text)
-    if number.isdigit():
-        condition |= Task.number == int(number)
-    return query.where(condition)
+    return matching_tasks(visible_tasks(user), text)
 
 
 # -- plugin panels -----------------------------------------------------------------------------
@@ -151,7 +140,7 @@ def task_panels(task: Task, user: User) -> list[dict[str, Any]]:
     panels = []
     for plugin_name, item in get_registry().collect("task_page_panels", task=task, user=user):
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
-            record_plugin_error(plugin_name, f"task_page_panels returned {item!r}, not a (title, html) pair")
+            record_error(plugin_name, f"task_page_panels returned {item!r}, not a (title, html) pair")
             continue
         title, html = item
         # Only Markup is trusted as HTML: a plain string from a plugin is shown as text.

@@ -10,10 +10,11 @@ from peewee import Case
 
 from ..access import require, visible_tasks
 from ..auth import current_user, login_required
-from ..models import PRIORITIES, Task, TaskWatcher, User
+from ..models import OPEN_STATUSES, PRIORITIES, Task, TaskWatcher, User, overdue_condition
+from ..search import matching_tasks
 from . import web
 from .forms import QueueFilterForm, QuickCreateForm, SearchForm, TakeForm
-from .helpers import ACTIVE_STATUSES, STATUS_LABELS, my_departments, search_tasks, status_counts, with_people
+from .helpers import STATUS_LABELS, my_departments, search_tasks, status_counts, with_people
 from .paging import InvalidCursor, PagedList, SortKey, keyset_list_page, requested_position
 
 # Short labels: the three tabs share one line of a 360 px screen.
@@ -37,7 +38,7 @@ def my_work_order(as_of: dt.datetime) -> tuple[SortKey, ...]:
 
 def queue_order(as_of: dt.datetime) -> tuple[SortKey, ...]:
     """A queue is worked oldest first, but overdue and urgent work jumps ahead."""
-    overdue = Case(None, [((Task.due_at < as_of), 0)], 1)
+    overdue = Case(None, [(overdue_condition(as_of), 0)], 1)
     urgency = Case(Task.priority, [(p, i) for i, p in enumerate(reversed(PRIORITIES))], len(PRIORITIES))
     return (SortKey(overdue), SortKey(urgency), SortKey(Task.created_at, kind=dt.datetime), SortKey(Task.id))
 
@@ -76,9 +77,9 @@ def render_my_work(quick_form: QuickCreateForm | None = None, status_code: int =
     status = status if status in STATUS_LABELS else ""
     position = requested_position(MY_WORK)
     base = my_work_query(user, view)
-    shown = base.where(Task.status == status) if status else base.where(Task.status.in_(ACTIVE_STATUSES))
+    shown = base.where(Task.status == status) if status else base.where(Task.status.in_(OPEN_STATUSES))
     page = keyset_list_page(with_people(shown), MY_WORK, PAGE_SIZE, position)
-    open_counts = {name: my_work_query(user, name).where(Task.status.in_(ACTIVE_STATUSES)).count()
+    open_counts = {name: my_work_query(user, name).where(Task.status.in_(OPEN_STATUSES)).count()
                    for name in MY_WORK_VIEWS}
     return render_template("core/home.html", page=page, tasks=page.rows, views=MY_WORK_VIEWS, view=view,
                            status=status,
@@ -105,15 +106,13 @@ def queue():
     if form.department.data in {str(i) for i in department_ids}:
         department_ids = [int(form.department.data)]
     query = visible_tasks(user).where(Task.department.in_(department_ids) & Task.assignee.is_null())
-    if form.status.data in ACTIVE_STATUSES:
+    if form.status.data in OPEN_STATUSES:
         query = query.where(Task.status == form.status.data)
     else:
-        query = query.where(Task.status.in_(ACTIVE_STATUSES))
+        query = query.where(Task.status.in_(OPEN_STATUSES))
     if form.priority.data in PRIORITIES:
         query = query.where(Task.priority == form.priority.data)
-    text = (form.q.data or "").strip()[:200]
-    if text:
-        query = query.where(Task.title.contains(text) | Task.description.contains(text))
+    query = matching_tasks(query, form.q.data or "")
     page = keyset_list_page(with_people(query), QUEUE, PAGE_SIZE, position)
     return render_template("core/queue.html", form=form, page=page, tasks=page.rows,
                            take_form=TakeForm(formdata=None),

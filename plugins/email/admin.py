@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from workdesk.notifications.admin import delivery_admin_views
+from workdesk import delivery_admin_views
 
 from .models import EmailDelivery
 

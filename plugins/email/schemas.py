@@ -5,7 +5,7 @@ import os.path
 
 import marshmallow as ma
 
-from workdesk.notifications.delivery import RetrySettings
+from workdesk import RetrySettings
 
 ADDRESS = r"^[^@\s<>]+@[^@\s<>]+$"
 

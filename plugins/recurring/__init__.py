@@ -37,12 +37,14 @@ class RecurringPlugin(Plugin):
         return list(JOBS)
 
     @hookimpl
+    def register_notification_kinds(self):
+        from flask_babel import lazy_gettext as _l
+        return [("recurring.failed", _l("A recurring rule could not create its task"))]
+
+    @hookimpl
     def register_blueprints(self, app):
-        from flask import Blueprint
         from .api import blueprint
-        # Templates only (the admin views' pages); it has no routes of its own.
-        templates = Blueprint("recurring", __name__, template_folder="templates")
-        return [blueprint, templates]
+        return [blueprint]
 
     @hookimpl
     def register_admin_views(self):
@@ -59,3 +61,8 @@ class RecurringPlugin(Plugin):
         if "status" in changes and task.status in ("resolved", "closed"):
             from .services import completion_recorded
             completion_recorded(task)
+
+    @hookimpl
+    def on_task_deleted(self, task_id):
+        from .services import task_deleted
+        task_deleted(task_id)

@@ -18,9 +18,7 @@ from markupsafe import escape
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import Department, User
-from workdesk.auth import current_user
-from workdesk.errors import WorkdeskError
+from workdesk import Department, User, WorkdeskError, current_user
 
 from . import services
 from .models import Rule

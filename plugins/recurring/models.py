@@ -75,7 +75,9 @@ class Occurrence(BaseModel):
     occurrence_at = UTCDateTimeField()  # the scheduled instant (identity), before any working-day move
     effective_at = UTCDateTimeField()  # when it was due to appear
     member_id = IntegerField(default=0)  # the member for "one task per member", else 0 (NULLs never collide)
-    task_id = IntegerField(unique=True)
+    # None once the task is deleted: the occurrence stays, so it is never filed again (migration 0002).
+    task_id = IntegerField(unique=True, null=True)
+    task_deleted_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:

@@ -19,7 +19,7 @@ from dateutil.rrule import rruleset, rrulestr
 from flask_babel import gettext as _
 
 from workdesk import WorkingTime
-from workdesk.errors import ValidationFailed
+from workdesk import ValidationFailed
 
 UTC = dt.timezone.utc
 FREQ_UNITS = {"YEARLY": "years", "MONTHLY": "months", "WEEKLY": "weeks", "DAILY": "days", "HOURLY": "hours",

@@ -19,11 +19,9 @@ from typing import Any, Iterable
 import peewee
 from flask_babel import gettext as _
 
-from workdesk import Department, Task, User, WorkingTime, db, notify, plugin_settings, utcnow, write_transaction
-from workdesk.access import require
-from workdesk.errors import Conflict, NotFound, ValidationFailed, WorkdeskError
-from workdesk.models import PRIORITIES, Membership, Role
-from workdesk.services.tasks import create_task
+from workdesk import (PRIORITIES, Conflict, Department, Membership, NotFound, Role, Task, User, ValidationFailed,
+                      WorkdeskError, WorkingTime, db, notify, plugin_settings, require, services, utcnow,
+                      write_transaction)
 
 from .models import (ANCHORS, ASSIGN_MODES, CATCH_UP_POLICIES, NON_WORKING_DAY_POLICIES, Occurrence, Rule)
 from .schedule import UTC, Schedule, Slot, parse_local, zone
@@ -450,7 +448,7 @@ def _create_occurrence(rule: Rule, schedule: Schedule, slot: Slot, now: dt.datet
             for member_id, assignee_id in targets:
                 try:
                     with db.atomic():  # the task and its occurrence row stand or fall together
-                        task = create_task(
+                        task = services.tasks.create_task(
                             None, title=rule.title.replace("{date}", local_day)[:200],
                             department_id=rule.department_id, description=rule.description, priority=rule.priority,
                             type=rule.type, fields=dict(rule.fields), assignee_id=assignee_id,
@@ -501,6 +499,13 @@ def _people_to_tell(rule: Rule) -> Iterable[User]:
 
 
 # -- representation -----------------------------------------------------------------------------
+
+def task_deleted(task_id: int) -> None:
+    """Detach the occurrence of a deleted task; the occurrence stays so that it is never filed again."""
+    with write_transaction():
+        (Occurrence.update(task_id=None, task_deleted_at=utcnow())
+         .where(Occurrence.task_id == task_id).execute())
+
 
 def task_link(task: Task) -> dict[str, Any] | None:
     """``{rule_id, occurrence}`` for a task a rule created (the ``extra_task_data`` answer)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from workdesk.notifications.delivery import RetrySettings
+from workdesk import RetrySettings
 
 FORMATS = ("raw", "slack", "mattermost")
 

@@ -99,7 +99,7 @@ def test_bulk_status_follows_workflow_and_plugin_vetoes(client, admin, csrf_toke
         task_service.transition(admin, task.id, "open")
     text = run_action(client, csrf_token, "set_status", [ready, frozen, fresh], bulk_status="in_progress")
     assert "1 task moved to in_progress." in text
-    assert f"#{frozen.number}: sample blocks this change: frozen tasks cannot start" in text
+    assert f"#{frozen.number}: Sample plugin blocks this change: frozen tasks cannot start" in text
     assert f"#{fresh.number}: A task cannot move from new to in_progress. Allowed: open." in text
     assert [Task.get_by_id(t.id).status for t in (ready, frozen, fresh)] == ["in_progress", "open", "new"]
 

@@ -8,7 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = "tests.core.sample_plugins"
 SAMPLE_PLUGINS = [f"{SAMPLES}:{cls}" for cls in
-                  ("RecorderPlugin", "RaisingPlugin", "IncompatiblePlugin", "VetoPlugin", "DispatchPlugin")]
+                  ("RecorderPlugin", "RaisingPlugin", "IncompatiblePlugin", "VetoPlugin", "ProposerPlugin")]
 
 
 @pytest.fixture

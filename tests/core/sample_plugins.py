@@ -43,6 +43,7 @@ class RecorderPlugin(Plugin):
     name = "recorder"
     version = "1.2.0"
     settings_schema = RecorderSettings
+    migrations = "tests.core.sample_migrations"
 
     @hookimpl
     def register_models(self):
@@ -130,12 +131,12 @@ class VetoPlugin(Plugin):
         return None
 
 
-class DispatchPlugin(Plugin):
+class ProposerPlugin(Plugin):
     """Dispatch
 
     Proposes the candidate with the lowest id.
     """
-    name = "dispatch"
+    name = "proposer"
 
     @hookimpl
     def propose_assignee(self, candidates):
@@ -148,6 +149,7 @@ class SlowPlugin(Plugin):
     The first delivery it ever sees hangs (for the test to kill the worker); every other completes.
     """
     name = "slow"
+    migrations = "tests.core.sample_migrations"
 
     @hookimpl
     def register_models(self):

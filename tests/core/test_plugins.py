@@ -19,9 +19,10 @@ def test_first_party_and_example_plugins_are_found_through_entry_points(workdesk
     registry = get_registry()
     hello = registry.plugins["hello"]
     assert hello.source.startswith("workdesk-hello: workdesk_hello:HelloPlugin")
-    assert hello.usable and hello.plugin.version == "0.1.0"
+    assert hello.usable and hello.plugin.version == "0.2.0"
     assert type(hello.plugin).title() == "Hello"
-    first_party = [i for i in registry.plugins.values() if i.source.startswith("workdesk: plugins.")]
+    first_party = [i for i in registry.plugins.values() if i.source.startswith("workdesk: workdesk.plugins.")]
+    assert {i.name for i in first_party} >= {"recurring", "email", "webhooks"}
     for info in first_party:
         assert info.usable, info.error
         assert info.plugin.name == info.name
@@ -106,7 +107,7 @@ def test_settings_are_validated_by_the_plugins_schema(workdesk_app, enable_plugi
 
 def test_enabling_creates_the_plugins_tables(workdesk_app):
     set_plugin_enabled("hello", True)
-    assert migrate.current_version("hello") == 1
+    assert migrate.current_version("hello") == 2
     from workdesk_hello.models import Greeting
     assert Greeting.table_exists()
 

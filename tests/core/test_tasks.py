@@ -174,6 +174,6 @@ def test_assignee_proposal_first_result_wins(team, make_user, enable_plugin):
     dept, agent = team
     task = tasks.create_task(agent, title="nobody", department_id=dept.id)
     assert task.assignee_id is None
-    enable_plugin("dispatch")
+    enable_plugin("proposer")
     task = tasks.create_task(agent, title="dispatched", department_id=dept.id)
     assert task.assignee_id == agent.id

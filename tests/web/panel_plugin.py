@@ -32,7 +32,10 @@ class BrokenPanelPlugin(Plugin):
 
 
 class HoldVetoPlugin(Plugin):
-    """Refuses to resolve tasks on hold (test plugin)"""
+    """Hold
+
+    Refuses to resolve tasks on hold (test plugin).
+    """
     name = "webveto"
 
     @hookimpl

@@ -110,7 +110,7 @@ def test_a_plugin_veto_is_shown_with_its_reason(client, login, cast, make_task, 
     response = client.post(f"/tasks/{held.id}/status", data={"status": "resolved",
                                                               "version": Task.get_by_id(held.id).version})
     assert response.status_code == 409
-    assert "webveto blocks this change: the task is on hold" in response.text
+    assert "Hold blocks this change: the task is on hold" in response.text
     assert 'role="alert"' in response.text
     assert Task.get_by_id(held.id).status == "in_progress"
 

@@ -7,6 +7,8 @@ from workdesk import BaseModel, UTCDateTimeField, utcnow
 class Greeting(BaseModel):
     task_id = IntegerField(unique=True)  # unique: a redelivered event cannot greet twice
     text = CharField(max_length=200)
+    # The language the greeting was written in (migration 0002): the instance's default locale.
+    language = CharField(max_length=8, default="en")
     created_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
@@ -19,3 +21,6 @@ class DailyCount(BaseModel):
 
     class Meta:
         table_name = "hello_daily_count"
+
+
+MODELS = [Greeting, DailyCount]

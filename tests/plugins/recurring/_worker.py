@@ -27,7 +27,8 @@ def main() -> None:
     init_runtime(settings)
     from workdesk.plugins.recurring import services
     if mode == "crash":
-        real_create_task, calls = services.create_task, []
+        from workdesk.services import tasks as task_service  # what recurring files its tasks with
+        real_create_task, calls = task_service.create_task, []
 
         def create_then_die(*args, **kwargs):
             task = real_create_task(*args, **kwargs)
@@ -35,7 +36,7 @@ def main() -> None:
             if len(calls) == 3:
                 os._exit(9)  # killed mid-transaction: nothing of this rule's run may survive
             return task
-        services.create_task = create_then_die
+        task_service.create_task = create_then_die
     while not Path(barrier).exists():
         time.sleep(0.002)
     now = dt.datetime.fromisoformat(instant)

@@ -14,6 +14,11 @@ def at(text: str) -> dt.datetime:
 
 
 @pytest.fixture
+def workdesk_config(workdesk_config):
+    return {**workdesk_config, "extra_plugins": ["tests.plugins.recurring.proposer_plugin:LastCandidatePlugin"]}
+
+
+@pytest.fixture
 def recurring(workdesk_app, enable_plugin):
     enable_plugin("recurring")
     from workdesk.plugins.recurring import services

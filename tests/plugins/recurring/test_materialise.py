@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from workdesk import Calendar, Department, Notification, Task, User, hookimpl
+from workdesk import Calendar, Department, Notification, Task, User
 from workdesk.registry import get_registry, set_plugin_enabled
 from workdesk.services import tasks as task_service
 from workdesk.services import users as user_service
@@ -186,20 +186,10 @@ def test_fixed_and_round_robin_assignees(make_rule, tick, rule_tasks, team):
                                                                 agents[2].id, agents[0].id]
 
 
-class DispatchPlugin:
-    @hookimpl
-    def propose_assignee(self, task, candidates):
-        return candidates[-1] if candidates else None
-
-
-def test_proposal_mode_lets_the_dispatch_hook_decide(make_rule, tick, rule_tasks, team):
-    registry = get_registry()
-    registry.manager.register(DispatchPlugin(), name="test_dispatch")
-    try:
-        rule = make_rule(assign_mode="proposal")
-        tick("2026-01-05T07:00Z")
-    finally:
-        registry.manager.unregister(name="test_dispatch")
+def test_proposal_mode_lets_the_dispatch_hook_decide(make_rule, tick, rule_tasks, team, enable_plugin):
+    enable_plugin("last_candidate")
+    rule = make_rule(assign_mode="proposal")
+    tick("2026-01-05T07:00Z")
     assert [t.assignee_id for t, _ in rule_tasks(rule)] == [team["agents"][-1].id]
 
 

@@ -1,6 +1,6 @@
 """Create the hello tables."""
-from workdesk_hello.models import DailyCount, Greeting
+from workdesk_hello.models import MODELS
 
 
 def upgrade(migrator, database):
-    database.create_tables([Greeting, DailyCount], safe=True)
+    database.create_tables(MODELS, safe=True)

@@ -1,0 +1,17 @@
+"""The Flask extension objects every part of the web app shares, and the languages Workdesk speaks.
+
+They live here, not in the app factory's module, so that the API, the pages, the admin panel and
+plugins can use them without importing the factory.
+"""
+from __future__ import annotations
+
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+babel = Babel()
+LANGUAGES = ("en", "de", "fr", "es", "bg")
+
+# Entry points through which packages attach themselves to every app ``create_app`` builds, like the
+# admin panel does: ``name = "package.module:function"``, called with the Flask app.
+APP_EXTENSION_GROUP = "workdesk.app_extensions"
