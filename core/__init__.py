@@ -31,6 +31,7 @@ from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySe
 from .outbox import emit, register_event_kind
 from .queue import plugin_task, queue
 from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
+from .schemas import PageQuerySchema, page_schema
 from .search import matching_tasks
 from .services import calendars, tasks, users
 from .services.calendars import WorkingTime
@@ -62,6 +63,6 @@ __all__ = [
     "delivery_admin_views",
     # JSON API helpers
     "api_blueprint", "api_operation", "keyset_page", "load_json", "load_query", "require_api_user", "task_to_dict",
-    "visible_task_page",
+    "visible_task_page", "page_schema", "PageQuerySchema",
     "create_app",
 ]
