@@ -16,7 +16,7 @@ from .access import can_see, department_ids, get_visible_task, require, visible_
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
 from .app import create_app
-from .auth import current_user
+from .auth import current_user, login_required
 from .db import BaseModel, UTCDateTimeField, db, for_each_in_transaction, utcnow, write_transaction
 from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
                      ValidationFailed, WorkdeskError)
@@ -31,7 +31,7 @@ from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySe
 from .outbox import emit, register_event_kind
 from .queue import plugin_task, queue
 from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
-from .schemas import PageQuerySchema, page_schema
+from .schemas import Id, JsonObject, PageQuerySchema, StrictBoolean, Text, page_schema
 from .search import matching_tasks
 from .services import calendars, tasks, users
 from .services.calendars import WorkingTime
@@ -52,7 +52,7 @@ __all__ = [
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
     # services, access, time
     "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
-    "current_user", "WorkingTime",
+    "current_user", "login_required", "WorkingTime",
     # errors (each renders as {"error": {"code", "message", "fields"}} in the API)
     "errors", "WorkdeskError", "BadRequest", "Forbidden", "NotFound", "Conflict", "ValidationFailed",
     "InvalidTransition", "TransitionBlocked", "ChangeBlocked",
@@ -64,5 +64,7 @@ __all__ = [
     # JSON API helpers
     "api_blueprint", "api_operation", "keyset_page", "load_json", "load_query", "require_api_user", "task_to_dict",
     "visible_task_page", "page_schema", "PageQuerySchema",
+    # input field types shared by every schema and form (bounded ids, storable text, JSON objects)
+    "Id", "Text", "StrictBoolean", "JsonObject",
     "create_app",
 ]
