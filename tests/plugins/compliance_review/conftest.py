@@ -104,3 +104,19 @@ def review_of(compliance):
 
 def states(review: dict) -> dict[str, str]:
     return {stage["name"]: stage["state"] for stage in review["stages"]}
+
+
+@pytest.fixture
+def task_as(workdesk_app):
+    """``task_as(user, admin=False, permissions=())``: give ``user`` a role of their own with extra permissions."""
+    from workdesk import Role, User
+    from workdesk.services.users import create_role
+
+    def grant(user, admin: bool = False, permissions=()):
+        base = list(user.role.permissions)
+        role = create_role(None, name=f"{user.role.name}-{user.id}",
+                           permissions=[*base, *(["compliance.manage"] if admin else []), *permissions])
+        User.update(role=role).where(User.id == user.id).execute()
+        user.role = Role.get_by_id(role.id)
+        return user
+    return grant
