@@ -95,6 +95,11 @@ class ComplianceReviewPlugin(Plugin):
         return summary(review) if review is not None else None
 
     @hookimpl
+    def describe_task_event(self, event):
+        from .views import describe
+        return describe(event)
+
+    @hookimpl
     def task_page_panels(self, task, user):
         from flask_babel import gettext as _
         from markupsafe import Markup

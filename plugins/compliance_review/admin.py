@@ -215,13 +215,18 @@ class StageForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     approver_kind = SelectField(_l("Approvers"), choices=list(KIND_LABELS.items()), default="department_head")
     approver_user_ids = SelectMultipleField(_l("People (for specific people)"), coerce=int, choices=[])
-    approver_role = SelectField(_l("Role (for everyone with a role; roles granting compliance.review)"), choices=[])
-    approver_department_id = SelectField(_l("Department (for a named department's head or members)"), choices=[])
+    # The services judge these (a role granting compliance.review, an existing department); an empty or
+    # missing value means "none".
+    approver_role = SelectField(_l("Role (for everyone with a role; roles granting compliance.review)"), choices=[],
+                                validate_choice=False)
+    approver_department_id = SelectField(_l("Department (for a named department's head or members)"), choices=[],
+                                         validate_choice=False)
     pass_rule = SelectField(_l("The stage passes with"), choices=list(RULE_LABELS.items()), default="all")
     pass_count = IntegerField(_l("Number of approvals (for a number)"), validators=[Optional()])
     pass_percentage = IntegerField(_l("Percentage of approvals (for a percentage)"), validators=[Optional()])
     deadline_hours = FloatField(_l("Deadline in working hours (empty: none)"), validators=[Optional()])
-    timeout_action = SelectField(_l("At the deadline"), choices=list(TIMEOUT_LABELS.items()), default="")
+    timeout_action = SelectField(_l("At the deadline"), choices=list(TIMEOUT_LABELS.items()), default="",
+                                 validate_choice=False)
     skippable_when_urgent = BooleanField(_l("May be skipped for urgent tasks"))
 
 
@@ -230,7 +235,8 @@ def _stage_values(form: StageForm) -> dict:
     return {"step": form.step.data or 1, "name": form.name.data, "approver_kind": form.approver_kind.data,
             "approver_user_ids": list(form.approver_user_ids.data or []),
             "approver_role": form.approver_role.data or None,
-            "approver_department_id": int(department) if department and department.isdigit() else None,
+            "approver_department_id": int(department) if department and department.isdigit() and len(department) < 10
+            else None,
             "pass_rule": form.pass_rule.data, "pass_count": form.pass_count.data,
             "pass_percentage": form.pass_percentage.data, "deadline_hours": form.deadline_hours.data,
             "timeout_action": form.timeout_action.data or None,

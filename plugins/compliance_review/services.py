@@ -417,8 +417,9 @@ def resubmit(actor: User, task_id: Any, now: dt.datetime | None = None) -> Revie
                 stage.state, stage.due_at, stage.timed_out_at, stage.decided_at, stage.outcome = (
                     "waiting", None, None, None, None)
                 stage.save()
+        # The log names the stage the review restarts from when it is not the first.
         _log(review, task, "resubmitted", now, actor=actor,
-             comment=review.restart_from if rejected is not None else "first_stage")
+             stage=rejected if review.restart_from == "rejecting_stage" else None)
         _advance(review, task, now)
     return review
 
@@ -459,14 +460,12 @@ def expedite(actor: User, task_id: Any, reason: str, now: dt.datetime | None = N
 
 def _end_stage_skipped(review: Review, stage: ReviewStage, task: Task, now: dt.datetime, actor: User,
                        reason: str) -> None:
-    was_active = stage.state == "active"
     ended = (ReviewStage.update(state="skipped", outcome="expedite", decided_at=now, round=review.round)
              .where((ReviewStage.id == stage.id) & (ReviewStage.state == stage.state)).execute())
     if not ended:
         raise Conflict(_("The stage was decided by someone else meanwhile. Reload and try again."))
     stage.state, stage.outcome, stage.decided_at, stage.round = "skipped", "expedite", now, review.round
-    _log(review, task, "expedited", now, stage=stage, actor=actor, expedite=True, reason=reason,
-         comment="" if was_active else "not_started", ends_stage=True)
+    _log(review, task, "expedited", now, stage=stage, actor=actor, expedite=True, reason=reason, ends_stage=True)
 
 
 # -- deadlines ------------------------------------------------------------------------------------

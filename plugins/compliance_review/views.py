@@ -196,3 +196,41 @@ def localtime(value: str | None) -> str:
         return format_datetime(dt.datetime.fromisoformat(value), "short")
     except (TypeError, ValueError):
         return value
+
+
+# What the task page's history says after the actor's name ("Workdesk" for automatic entries).
+TIMELINE = {
+    "started": _l("started the review “%(review)s”"),
+    "approve": _l("approved the stage “%(stage)s”"),
+    "reject": _l("rejected the stage “%(stage)s”"),
+    "changed_to_approve": _l("changed their vote on the stage “%(stage)s” to approve"),
+    "changed_to_reject": _l("changed their vote on the stage “%(stage)s” to reject"),
+    "stage_approved": _l("passed the stage “%(stage)s”"),
+    "stage_rejected": _l("ended the stage “%(stage)s” as rejected"),
+    "auto_approve": _l("approved the stage “%(stage)s” automatically at its deadline"),
+    "auto_reject": _l("rejected the stage “%(stage)s” automatically at its deadline"),
+    "escalated": _l("escalated the stage “%(stage)s” to the approver's head at its deadline"),
+    "reassigned": _l("reassigned the stage “%(stage)s” to the approver's head at its deadline"),
+    "not_escalated": _l("found no head to escalate the stage “%(stage)s” to"),
+    "expedited": _l("skipped the stage “%(stage)s” to expedite the urgent task"),
+    "resubmitted": _l("resubmitted the review “%(review)s”"),
+    "completed": _l("completed the review “%(review)s”"),
+    "fallback": _l("asked the review managers: nobody the stage “%(stage)s” names could decide"),
+    "not_sent_back": _l("could not send the task back to open"),
+    "delegated": _l("routed the stage “%(stage)s” to a delegate during an absence"),
+}
+
+
+def describe(event) -> str | None:
+    """The task page's phrase for an audit-trail entry of this plugin (it follows the actor's name)."""
+    template = TIMELINE.get(event.kind.partition(".")[2])
+    if template is None:
+        return None
+    changes = event.changes or {}
+
+    def value(key: str) -> str:
+        pair = changes.get(key)
+        return str(pair[1]) if isinstance(pair, list) and len(pair) == 2 and pair[1] is not None else ""
+    phrase = str(template) % {"stage": value("stage"), "review": value("review")}
+    note = value("comment") or value("reason")
+    return f"{phrase}: “{note}”" if note else phrase
