@@ -12,6 +12,7 @@ from flask_admin import expose
 from flask_admin.contrib.peewee import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (BooleanField, FloatField, IntegerField, SelectField, SelectMultipleField, StringField,
@@ -111,7 +112,7 @@ def _policy_values(form: PolicyForm) -> dict:
 def _stages_link(view, context, model, name):
     count = PolicyStage.select().where(PolicyStage.policy == model).count()
     url = url_for("compliance_review_stages.index_view", policy_id=model.id)
-    return Markup('<a href="{}">{}</a>').format(url, _("%(count)s stages", count=count))
+    return Markup('<a href="{}">{}</a>').format(url, ngettext("%(num)d stage", "%(num)d stages", count))
 
 
 def _name_cell(view, context, model, name):
@@ -249,7 +250,7 @@ def _kind_cell(view, context, model, name):
 
 def _rule_cell(view, context, model, name):
     if model.pass_rule == "count":
-        return _("%(count)s approvals", count=model.pass_count)
+        return ngettext("%(num)d approval", "%(num)d approvals", model.pass_count or 0)
     if model.pass_rule == "percentage":
         return _("%(percent)s%% of approvers", percent=model.pass_percentage)
     return RULE_LABELS.get(model.pass_rule, model.pass_rule)

@@ -134,10 +134,12 @@ def start_review(task: Task, now: dt.datetime | None = None) -> Review | None:
     matching (changing the type must not escape review).
     """
     now = now or utcnow()
+    review = Review.get_or_none(Review.task_id == task.id)
+    if review is not None or task.status in ("resolved", "closed"):
+        return review  # work already done is not reviewed after the fact
+    if matching_policy(task) is None:
+        return None  # the common case answers without taking the write lock
     with write_transaction():
-        review = Review.get_or_none(Review.task_id == task.id)
-        if review is not None or task.status in ("resolved", "closed"):
-            return review  # work already done is not reviewed after the fact
         policy = matching_policy(task)
         if policy is None:
             return None
@@ -264,7 +266,7 @@ def _my_slots(actor: User, review: Review, stage_id: int | None) -> tuple[Review
         decided = (ReviewStage.select().join(Approver)
                    .where((ReviewStage.review == review) & (Approver.round == ReviewStage.round)
                           & ((Approver.user == actor) | (Approver.escalated_to == actor))
-                          & (ReviewStage.state != "active")))
+                          & ReviewStage.state.in_(("approved", "rejected", "skipped", "cancelled"))))
         if decided.exists():
             raise Conflict(_("The stage you were asked to decide is decided already; votes can change only until "
                              "a stage passes."))
