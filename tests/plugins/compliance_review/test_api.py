@@ -152,3 +152,19 @@ def test_the_openapi_document_lists_the_endpoints_while_enabled(org, client, wor
     set_plugin_enabled("compliance_review", False)
     document = client.get("/api/v1/openapi.json").get_json()
     assert not [path for path in document["paths"] if path.startswith(BASE)]
+
+
+def test_messages_follow_the_readers_language(org, make_policy, file_task, api_client):
+    make_policy([people_stage("Cost", [org.finance_head])])
+    task = file_task()
+    reporter = api_client(user=org.reporter)
+    reporter.patch(f"/api/v1/tasks/{task.id}", json={"status": "open"})
+    reporter.patch(f"/api/v1/tasks/{task.id}", json={"status": "in_progress"})
+    answer = reporter.patch(f"/api/v1/tasks/{task.id}", json={"status": "resolved"}, headers={"Accept-Language": "de"})
+    assert answer.status_code == 409
+    assert answer.json["error"]["message"].endswith(
+        "Die Prüfung „Purchases“ ist nicht abgeschlossen: die Stufe „Cost“ wartet auf Fay Finance-Head.")
+    finance = api_client(user=org.finance_head)
+    refused = finance.post(f"{BASE}/tasks/{task.id}/review/decisions", json={"decision": "reject"},
+                           headers={"Accept-Language": "bg"})
+    assert refused.json["error"]["fields"]["comment"] == ["Обяснете защо: нужна е писмена причина."]
