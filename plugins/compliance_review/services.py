@@ -26,7 +26,7 @@ from workdesk import (Conflict, Forbidden, NotFound, Task, TaskEvent, User, Vali
                       write_transaction)
 
 from . import people
-from .models import Approver, Decision, Review, ReviewStage
+from .models import Approver, Decision, Policy, Review, ReviewStage
 from .policies import matching_policy, stages_of
 
 PLUGIN = "compliance_review"
@@ -166,6 +166,8 @@ def start_review(task: Task, now: dt.datetime | None = None) -> Review | None:
 def start_waiting_reviews(now: dt.datetime | None = None) -> int:
     """Start the reviews of open tasks that match a policy and have none (after enabling the plugin,
     whose events were not delivered while it was off)."""
+    if not Policy.select().where(Policy.active == True).exists():  # noqa: E712
+        return 0  # the usual first enable: nothing to match against
     reviewed = Review.select(Review.task_id)
     candidates = list(Task.select().where(Task.status.not_in(("resolved", "closed")) & Task.id.not_in(reviewed))
                       .order_by(Task.id))

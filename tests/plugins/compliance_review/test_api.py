@@ -9,6 +9,7 @@ from workdesk.registry import set_plugin_enabled
 from .conftest import people_stage
 
 BASE = "/api/v1/compliance"
+both_databases = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def policy_body(org, **changes):
             **changes}
 
 
+@both_databases
 def test_policy_crud(org, manager_api):
     created = manager_api.post(f"{BASE}/policies", json=policy_body(org))
     assert created.status_code == 201, created.json
@@ -76,6 +78,7 @@ def test_invalid_policies_are_refused_naming_the_field(org, manager_api, change,
     assert manager_api.get(f"{BASE}/policies").json["items"] == []
 
 
+@both_databases
 def test_duplicate_names_and_permissions(org, manager_api, api_client):
     assert manager_api.post(f"{BASE}/policies", json=policy_body(org)).status_code == 201
     again = manager_api.post(f"{BASE}/policies", json=policy_body(org))
@@ -88,6 +91,7 @@ def test_duplicate_names_and_permissions(org, manager_api, api_client):
                                                        "until": "2026-02-01T00:00Z"}).status_code == 403
 
 
+@both_databases
 def test_review_decisions_queue_and_log_through_the_api(org, make_policy, file_task, api_client, manager_api):
     make_policy([people_stage("Cost", [org.finance_head]), people_stage("Sign-off", [org.ceo])],
                 restart_from="rejecting_stage")

@@ -114,6 +114,7 @@ def test_every_cell_is_escaped(compliance, value, escaped):
     assert csv_cell(-5) == "-5" and csv_cell(None) == "" and csv_cell(True) == "true"
 
 
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 def test_disabling_keeps_reviews_and_enabling_picks_up_what_was_filed_meanwhile(org, reviewed, make_policy, make_task,
                                                                                  drain_events, compliance, review_of):
     set_plugin_enabled("compliance_review", False)
