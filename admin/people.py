@@ -1,7 +1,7 @@
 """Users, departments and roles; every change goes through ``workdesk.services.users``."""
 from __future__ import annotations
 
-from flask import flash, request
+from flask import current_app, flash, request
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import filters
 from flask_babel import gettext as _
@@ -18,12 +18,30 @@ from workdesk.models import Department, Membership, Role, User
 from workdesk.registry import get_registry
 from workdesk.schema import all_permissions
 from workdesk.services import users as user_service
+from workdesk.web.forms import timezone_choices
 
 from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options, person_name
 
 
+class CheckboxList:
+    """One checkbox per line in Bootstrap's ``form-check`` markup.
+
+    Flask-Admin gives every field the ``form-control`` class; on a list that class fixes the height
+    to one line, so the boxes spilled over the fields and buttons below, which then took the clicks.
+    """
+
+    def __call__(self, field, **kwargs) -> Markup:
+        kwargs.pop("class", None)
+        kwargs.pop("class_", None)
+        kwargs.setdefault("id", field.id)
+        items = [Markup('<div class="form-check">{} {}</div>').format(
+            option(class_="form-check-input"), option.label(class_="form-check-label")) for option in field]
+        return Markup("<div {}>{}</div>").format(
+            Markup(widgets.html_params(role="group", class_="wd-checks", **kwargs)), Markup("").join(items))
+
+
 class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
+    widget = CheckboxList()
     option_widget = widgets.CheckboxInput()
 
 
@@ -52,7 +70,7 @@ class UserCreateForm(AdminForm):
     role = SelectField(_l("Role"), choices=[])
     department_ids = MultiCheckboxField(_l("Departments"), coerce=int, choices=[])
     skills = StringField(_l("Skills (comma-separated)"))
-    timezone = StringField(_l("Time zone"), default="UTC", validators=[DataRequired()])
+    timezone = SelectField(_l("Time zone"), choices=[], render_kw={"data-filter": _l("Type to filter, e.g. Sofia")})
 
 
 class UserEditForm(AdminForm):
@@ -61,7 +79,7 @@ class UserEditForm(AdminForm):
     role = SelectField(_l("Role"), choices=[])
     department_ids = MultiCheckboxField(_l("Departments"), coerce=int, choices=[])
     skills = StringField(_l("Skills (comma-separated)"))
-    timezone = StringField(_l("Time zone"), validators=[DataRequired()])
+    timezone = SelectField(_l("Time zone"), choices=[], render_kw={"data-filter": _l("Type to filter, e.g. Sofia")})
     is_active = BooleanField(_l("Active (unticking logs the person out everywhere)"))
     new_password = PasswordField(_l("Reset password to (leave empty to keep it)"), validators=[Optional()])
 
@@ -96,16 +114,20 @@ class UserView(WorkdeskModelView):
     def get_edit_form(self):
         return UserEditForm
 
-    def _with_choices(self, form):
+    def _with_choices(self, form, stored_timezone: str | None = None):
         form.role.choices = _role_options()
         form.department_ids.choices = _department_options()
+        form.timezone.choices = timezone_choices(stored_timezone)
         return form
 
     def create_form(self, obj=None):
-        return self._with_choices(super().create_form(obj))
+        form = super().create_form(obj)
+        if request.method == "GET":
+            form.timezone.data = current_app.config["WORKDESK"]["default_timezone"]
+        return self._with_choices(form)
 
     def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
+        return self._with_choices(super().edit_form(obj), obj.timezone if obj is not None else None)
 
     def on_form_prefill(self, form, id):
         if request.method != "GET":  # keep what was typed when a save failed

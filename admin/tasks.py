@@ -20,6 +20,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from workdesk.access import can_see, visible_tasks
 from workdesk.search import matching_tasks
 from workdesk.errors import WorkdeskError
+from workdesk.labels import (PRIORITY_LABELS, STATUS_LABELS, priority_choices, priority_label, status_choices,
+                             status_label)
 from workdesk.models import PRIORITIES, STATUSES, Comment, Department, Task, TaskEvent, User
 from workdesk.services import tasks as task_service
 
@@ -90,7 +92,7 @@ def bulk_priority(actor: User, ids: Iterable[str], priority: str) -> BulkResult:
 class TaskForm(AdminForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"))
-    priority = SelectField(_l("Priority"), choices=[(p, p) for p in PRIORITIES])
+    priority = SelectField(_l("Priority"), choices=[])
     type = StringField(_l("Type"), validators=[Length(max=64)])
     department_id = SelectField(_l("Department"), choices=[])
     assignee_id = SelectField(_l("Assignee"), choices=[])
@@ -110,10 +112,10 @@ STATUS_BADGES = {"new": "info", "open": "primary", "in_progress": "warning", "wa
 PRIORITY_BADGES = {"low": "light", "normal": "secondary", "high": "warning", "urgent": "danger"}
 
 
-def _badge(classes: dict[str, str]):
+def _badge(classes: dict[str, str], label: Callable[[str], str]):
     def formatter(view, context, model, name) -> Markup:
         value = getattr(model, name)
-        return Markup('<span class="badge badge-{}">{}</span>').format(classes.get(value, "light"), value)
+        return Markup('<span class="badge badge-{}">{}</span>').format(classes.get(value, "light"), label(value))
     return formatter
 
 
@@ -140,16 +142,18 @@ class TaskView(WorkdeskModelView):
     column_sortable_list = ("number", "title", "status", "priority", ("department", Department.name), "due_at",
                             "created_at", "updated_at")
     column_default_sort = ("number", True)
-    column_formatters = {"title": _title_link, "status": _badge(STATUS_BADGES), "priority": _badge(PRIORITY_BADGES),
-                         "assignee": person_name, "fields": _json_text}
+    column_formatters = {"title": _title_link, "status": _badge(STATUS_BADGES, status_label),
+                         "priority": _badge(PRIORITY_BADGES, priority_label), "assignee": person_name,
+                         "fields": _json_text}
     column_formatters_detail = {"fields": _json_text, "assignee": person_name, "reporter": person_name,
-                                "status": _badge(STATUS_BADGES), "priority": _badge(PRIORITY_BADGES)}
+                                "status": _badge(STATUS_BADGES, status_label),
+                                "priority": _badge(PRIORITY_BADGES, priority_label)}
     column_formatters_export = {"assignee": lambda view, context, model, name: person_name(view, context, model, name)}
     column_labels = {"number": "#", "due_at": _l("Due"), "updated_at": _l("Updated")}
     column_filters = (
-        filters.FilterEqual(Task.status, _l("Status"), options=[(s, s) for s in STATUSES]),
+        filters.FilterEqual(Task.status, _l("Status"), options=list(STATUS_LABELS.items())),
         filters.FilterInList(Task.status, _l("Status")),
-        filters.FilterEqual(Task.priority, _l("Priority"), options=[(p, p) for p in PRIORITIES]),
+        filters.FilterEqual(Task.priority, _l("Priority"), options=list(PRIORITY_LABELS.items())),
         filters.FilterEqual(Task.department, _l("Department"), options=live_options(_department_options)),
         filters.FilterEqual(Task.assignee, _l("Assignee"), options=live_options(_user_options)),
         filters.FilterEmpty(Task.assignee, _l("Assignee")),
@@ -178,7 +182,7 @@ class TaskView(WorkdeskModelView):
     # Bulk-action parameters come from the controls rendered inside the action form.
     def bulk_options(self) -> dict[str, list[tuple[str, str]]]:
         return {"assignees": [(NOBODY, _("Nobody (unassign)"))] + _user_options(),
-                "statuses": [(s, s) for s in STATUSES], "priorities": [(p, p) for p in PRIORITIES]}
+                "statuses": status_choices(), "priorities": priority_choices()}
 
     @action("assign", _l("Assign to the chosen person"))
     def action_assign(self, ids):
@@ -202,7 +206,7 @@ class TaskView(WorkdeskModelView):
             return None
         bulk_status(admin_user(), ids, status).flash(
             lambda n: ngettext("%(num)d task moved to %(status)s.", "%(num)d tasks moved to %(status)s.", n,
-                               status=status))
+                               status=status_label(status)))
         return None
 
     @action("set_priority", _l("Change priority to the chosen one"))
@@ -213,7 +217,8 @@ class TaskView(WorkdeskModelView):
             return None
         bulk_priority(admin_user(), ids, priority).flash(
             lambda n: ngettext("%(num)d task now has priority %(priority)s.",
-                               "%(num)d tasks now have priority %(priority)s.", n, priority=priority))
+                               "%(num)d tasks now have priority %(priority)s.", n,
+                               priority=priority_label(priority)))
         return None
 
     @action("close", _l("Close"), _l("Close the selected tasks? Only resolved tasks can be closed."))
@@ -225,6 +230,7 @@ class TaskView(WorkdeskModelView):
     # -- editing and deleting go through the task service --------------------------------------
 
     def _with_choices(self, form):
+        form.priority.choices = priority_choices()
         form.department_id.choices = _department_options()
         form.assignee_id.choices = [("", _("Nobody"))] + _user_options()
         return form

@@ -14,6 +14,7 @@ from peewee import fn
 
 from .. import outbox
 from ..access import can_see
+from ..labels import status_label
 from ..models import Comment, Task, TaskWatcher, User
 from . import notify, register_kind
 
@@ -108,8 +109,9 @@ def on_updated(task: Task, actor: User | None, changes: dict, event: dict, **_ig
     for user in participants(task):
         if actor is not None and user.id == actor.id:
             continue
-        notify(user, STATUS_CHANGED, _("%(task)s is now %(status)s", task=_label(task), status=new),
-               _("%(who)s moved %(task)s from %(old)s to %(new)s.", who=who, task=_label(task), old=old, new=new),
+        notify(user, STATUS_CHANGED, _("%(task)s is now %(status)s", task=_label(task), status=status_label(new)),
+               _("%(who)s moved %(task)s from %(old)s to %(new)s.", who=who, task=_label(task),
+                 old=status_label(old), new=status_label(new)),
                task=task, dedupe_key=_key(event))
 
 

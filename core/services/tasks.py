@@ -15,6 +15,7 @@ from .. import outbox
 from ..access import can_see, get_visible_task, require
 from ..db import hot_query, utcnow, write_transaction
 from ..errors import ChangeBlocked, Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed
+from ..labels import status_label
 from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, Department, Membership, Sequence, Task,
                       TaskEvent, TaskWatcher, User, as_utc)
 from ..registry import PluginFailed, get_registry, record_error
@@ -287,7 +288,8 @@ def _apply_status(actor: User | None, task: Task, new_status: Any, diff: dict) -
         return
     if new_status not in allowed_transitions(old):
         raise InvalidTransition(_("A task cannot move from %(old)s to %(new)s. Allowed: %(allowed)s.",
-                                  old=old, new=new_status, allowed=", ".join(allowed_transitions(old)) or "-"),
+                                  old=status_label(old), new=status_label(new_status),
+                                  allowed=", ".join(map(status_label, allowed_transitions(old))) or "-"),
                                 allowed=list(allowed_transitions(old)))
     for plugin, reason in get_registry().decide("veto_transition", task=task, old_status=old,
                                                 new_status=new_status, actor=actor):

@@ -16,7 +16,7 @@ def _render(preferences: PreferencesForm | None = None, password: PasswordForm |
     user = current_user()
     if preferences is None:
         preferences = PreferencesForm(formdata=None, name=user.name, timezone=user.timezone,
-                                      locale=user.locale or "en")
+                                      locale=user.locale or "en", stored_timezone=user.timezone)
     return render_template("core/account.html", preferences=preferences,
                            password=password or PasswordForm(formdata=None)), status
 
@@ -31,7 +31,7 @@ def account():
 @login_required
 def account_preferences():
     user = current_user()
-    form = PreferencesForm()
+    form = PreferencesForm(stored_timezone=user.timezone)
     if form.validate_on_submit():
         try:
             update_user(user, user.id, {"name": form.name.data, "timezone": form.timezone.data,

@@ -10,16 +10,20 @@ from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField,
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from ..extensions import LANGUAGES
-from ..models import PRIORITIES
-from .helpers import PRIORITY_LABELS, STATUS_LABELS
+from ..labels import priority_choices, status_choices
 
 # Each language under its own name, so a person who cannot read the current one still finds theirs.
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "bg": "Български"}
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
-def priority_choices() -> list[tuple[str, str]]:
-    return [(p, str(PRIORITY_LABELS[p])) for p in PRIORITIES]
+def timezone_choices(current: str | None = None) -> list[tuple[str, str]]:
+    """The IANA zones to choose from, labelled with spaces for underscores ("America/New York", as people
+    type it); ``current`` stays offered when the zone database no longer lists it."""
+    zones = sorted(available_timezones())
+    if current and current not in zones:
+        zones.insert(0, current)
+    return [(zone, zone.replace("_", " ")) for zone in zones]
 
 
 class LoginForm(FlaskForm):
@@ -93,9 +97,9 @@ class PreferencesForm(FlaskForm):
     timezone = SelectField(_l("Time zone"))
     locale = SelectField(_l("Language"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, stored_timezone: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(z, z) for z in sorted(available_timezones())]
+        self.timezone.choices = timezone_choices(stored_timezone)
         self.locale.choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES]
 
 
@@ -119,8 +123,8 @@ class QueueFilterForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.priority.choices = [("", _l("Any")), *priority_choices()]
-        self.status.choices = [("", _l("Any"))] + [
-            (s, str(STATUS_LABELS[s])) for s in ("new", "open", "in_progress", "waiting")]
+        self.status.choices = [("", _l("Any"))] + status_choices(
+            ("new", "open", "in_progress", "waiting"))
 
 
 class SearchForm(FlaskForm):
@@ -132,9 +136,9 @@ class SearchForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.status.choices = [("", _l("Any status"))] + [(s, str(label)) for s, label in STATUS_LABELS.items()]
+        self.status.choices = [("", _l("Any status"))] + status_choices()
 
 
 __all__ = ["LoginForm", "QuickCreateForm", "TaskForm", "EditTaskForm", "TransitionForm", "AssignForm", "TakeForm",
            "WatchForm", "CommentForm", "PreferencesForm", "PasswordForm", "QueueFilterForm", "SearchForm",
-           "LANGUAGE_NAMES"]
+           "LANGUAGE_NAMES", "timezone_choices"]

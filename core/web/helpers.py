@@ -13,13 +13,11 @@ from peewee import JOIN, fn
 from ..access import department_ids, visible_tasks
 from ..db import utcnow
 from ..errors import WorkdeskError
+from ..labels import PRIORITY_LABELS, STATUS_LABELS, priority_label, status_label  # noqa: F401 (used by the pages)
 from ..models import DONE_STATUSES, OPEN_STATUSES, Department, Membership, Task, User
 from ..search import matching_tasks
 from ..registry import get_registry, record_error
 
-STATUS_LABELS = {"new": _l("New"), "open": _l("Open"), "in_progress": _l("In progress"),
-                 "waiting": _l("Waiting"), "resolved": _l("Resolved"), "closed": _l("Closed")}
-PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
 # The label of the button that moves a task *to* a status reads as an action.
 TRANSITION_LABELS = {"open": _l("Open"), "in_progress": _l("Start work"), "waiting": _l("Wait"),
                      "resolved": _l("Resolve"), "closed": _l("Close")}
@@ -27,14 +25,6 @@ REOPEN_LABEL = _l("Reopen")
 # The usual next step from each status: its button is the prominent one.
 USUAL_NEXT = {"new": "open", "open": "in_progress", "in_progress": "resolved", "waiting": "in_progress",
               "resolved": "closed", "closed": "open"}
-
-
-def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
-
-
-def priority_label(priority: str) -> str:
-    return str(PRIORITY_LABELS.get(priority, priority))
 
 
 def transition_label(old: str, new: str) -> str:

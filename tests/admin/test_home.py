@@ -49,3 +49,4 @@ def test_home_page_shows_the_figures(client, admin, department, make_task):
                   "Open tasks by department and status", "No worker is running", "Queue depth"):
         assert label in text, label
     assert "Ada Admin" in text and "Support" in text
+    assert ">In progress</th>" in text and "in_progress" not in text  # status labels, not stored keys

@@ -98,16 +98,16 @@ def test_bulk_status_follows_workflow_and_plugin_vetoes(client, admin, csrf_toke
     for task in (ready, frozen):
         task_service.transition(admin, task.id, "open")
     text = run_action(client, csrf_token, "set_status", [ready, frozen, fresh], bulk_status="in_progress")
-    assert "1 task moved to in_progress." in text
+    assert "1 task moved to In progress." in text
     assert f"#{frozen.number}: Sample plugin blocks this change: frozen tasks cannot start" in text
-    assert f"#{fresh.number}: A task cannot move from new to in_progress. Allowed: open." in text
+    assert f"#{fresh.number}: A task cannot move from New to In progress. Allowed: Open." in text
     assert [Task.get_by_id(t.id).status for t in (ready, frozen, fresh)] == ["in_progress", "open", "new"]
 
 
 def test_bulk_priority(client, admin, csrf_token, department, make_task):
     tasks = [make_task(admin, department) for _ in range(2)]
     text = run_action(client, csrf_token, "set_priority", tasks + ["abc"], bulk_priority="high")
-    assert "2 tasks now have priority high." in text
+    assert "2 tasks now have priority High." in text
     assert "1 task was not changed: abc: Not a task id." in text
     assert {Task.get_by_id(t.id).priority for t in tasks} == {"high"}
     assert "Choose the priority" in run_action(client, csrf_token, "set_priority", tasks, bulk_priority="extreme")
@@ -120,7 +120,7 @@ def test_bulk_close_only_closes_resolved_tasks(client, admin, csrf_token, depart
     busy = make_task(admin, department, title="Busy")
     text = run_action(client, csrf_token, "close", [done, busy])
     assert "1 task closed." in text
-    assert f"#{busy.number}: A task cannot move from new to closed. Allowed: open." in text
+    assert f"#{busy.number}: A task cannot move from New to Closed. Allowed: Open." in text
     assert Task.get_by_id(done.id).status == "closed" and Task.get_by_id(busy.id).status == "new"
 
 

@@ -134,7 +134,7 @@ def test_transition_outside_the_workflow_is_409_invalid_transition(api, agent, d
     error = error_of(response)
     assert error["code"] == "invalid_transition"
     assert error["allowed"] == ["open"]
-    assert "cannot move from new to closed" in error["message"]
+    assert "cannot move from New to Closed" in error["message"]
 
 
 def test_unknown_status_is_422(api, agent, dept, make_task):

@@ -5,6 +5,7 @@ import itertools
 import pytest
 
 from workdesk import errors, outbox
+from workdesk.labels import status_label
 from workdesk.models import STATUSES, WORKFLOW, OutboxEvent, Sequence, Task, TaskEvent, TaskWatcher
 from workdesk.services import tasks
 
@@ -53,7 +54,8 @@ def test_every_allowed_transition_works_and_every_other_is_refused(team):
         else:
             with pytest.raises(errors.InvalidTransition) as refused:
                 tasks.transition(agent, task.id, new)
-            assert refused.value.status == 409 and old in refused.value.message
+            assert refused.value.status == 409 and status_label(old) in refused.value.message
+            assert refused.value.extra["allowed"] == list(WORKFLOW[old])  # the keys, for programs
             assert Task.get_by_id(task.id).status == old
 
 

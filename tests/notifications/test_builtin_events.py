@@ -63,11 +63,16 @@ def test_a_status_change_notifies_participants_except_the_actor(make_user, make_
     assert kinds(reporter) == ["task.status_changed"] and kinds(watcher) == ["task.status_changed"]
     assert kinds(assignee) == []
     note = Notification.get(Notification.recipient == reporter)
-    assert "from new to open" in note.body and note.subject.endswith("is now open")
+    assert "from New to Open" in note.body and note.subject.endswith("is now Open")
+    tasks.transition(assignee, task.id, "in_progress")
+    drain_events()
+    note = Notification.select().where(Notification.recipient == reporter).order_by(Notification.id.desc()).get()
+    assert "from Open to In progress" in note.body and note.subject.endswith("is now In progress")
+    assert "in_progress" not in note.subject + note.body  # the reader's word, not the stored key
 
     tasks.update_task(assignee, task.id, {"title": "Renamed"})  # no status change: nobody hears
     drain_events()
-    assert len(inbox(reporter)) == 1
+    assert len(inbox(reporter)) == 2
 
 
 def test_system_status_change_notifies_everyone_involved(make_user, make_department, make_task, drain_events):

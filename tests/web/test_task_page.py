@@ -88,7 +88,7 @@ def test_a_transition_the_workflow_forbids_is_explained(client, login, cast, tas
     login(client, cast.agent)
     response = client.post(f"/tasks/{task.id}/status", data={"status": "resolved", "version": task.version})
     assert response.status_code == 409
-    assert "A task cannot move from new to resolved. Allowed: open." in response.text
+    assert "A task cannot move from New to Resolved. Allowed: Open." in response.text
 
 
 def test_a_stale_page_gets_a_conflict_not_a_lost_update(client, login, cast, task):

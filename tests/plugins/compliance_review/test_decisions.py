@@ -104,7 +104,7 @@ def test_a_task_the_workflow_cannot_send_back_stays_and_the_log_says_why(org, ma
     compliance.decide(org.finance_head, task.id, "reject", "No budget.")
     assert Task.get_by_id(task.id).status == "in_progress"  # in_progress -> open is not a workflow step
     note = Decision.get(Decision.action == "not_sent_back")
-    assert "cannot move from in_progress to open" in note.comment
+    assert "cannot move from In progress to Open" in note.comment
 
 
 @pytest.mark.parametrize("restart, expected", [
