@@ -133,7 +133,8 @@ def init(ctx, admin_email, admin_password, admin_name, demo):
         users.check_new_user(email=admin_email, password=admin_password, name=admin_name)
     except WorkdeskError as exc:
         raise CLIError(_field_message(exc)) from None
-    write_instance_config(instance)
+    from .demo import INTAKE_DEPARTMENT
+    write_instance_config(instance, {"intake_department": INTAKE_DEPARTMENT} if demo else None)
     settings, registry = _runtime(ctx, upgrade=True)
     users.create_user(None, email=admin_email, name=admin_name, password=admin_password, role="admin")
     click.echo(f"Created {config_file} and the database; admin: {admin_email}")

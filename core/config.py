@@ -74,6 +74,19 @@ def _timezone(value: Any) -> str:
     return str(value)
 
 
+def _department_ref(value: Any) -> int | str:
+    if isinstance(value, bool):
+        raise ValueError("a department name or id")
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii()):
+        number = int(value)
+        if not 1 <= number < 2 ** 63:
+            raise ValueError("a department name or a positive id")
+        return number
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a department name or id")
+    return value.strip()
+
+
 def _string_list(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",") if part.strip()]
@@ -109,6 +122,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("base_url", _url(("http", "https")), "http://127.0.0.1:5000", "Public address, used in links sent out."),
     Setting("default_timezone", _timezone, "UTC", "IANA zone for new users and for the demo data."),
     Setting("default_locale", _choice("en", "de", "fr", "es", "bg"), "en", "Language when a user has none."),
+    Setting("intake_department", _department_ref, None,
+            "Department (name or id) where someone who belongs to no department, such as a requester, files "
+            "with quick create. Default: the oldest top-level department."),
     Setting("plugin_refresh_seconds", _float(0, 60), 2.0,
             "How often each process re-reads which plugins are enabled."),
     Setting("outbox_lease_seconds", _int(1, 3600), 60,

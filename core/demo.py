@@ -11,6 +11,9 @@ from .services import tasks as task_service
 from .services import users as user_service
 
 PASSWORD = "workdesk-demo"
+# Where requesters (who belong to no department) file with quick create; `workdesk init --demo`
+# writes it as the instance's intake_department setting.
+INTAKE_DEPARTMENT = "IT Support"
 DEPARTMENTS = {
     "Facilities": ["Replace broken light in {room}", "Inspect fire extinguishers on floor {n}",
                    "Fix leaking tap in {room}", "Air conditioning too cold in {room}"],

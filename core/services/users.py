@@ -130,6 +130,32 @@ def update_user(actor: User, user_id: int, changes: dict) -> User:
     return user
 
 
+def filing_department(user: User, intake: int | str | None = None) -> Department:
+    """Where a task ``user`` files without choosing goes (quick create, the full form's default).
+
+    Their first department (by membership order); for someone in none, such as a requester, the
+    intake department (the ``intake_department`` setting, a name or an id); without that setting,
+    the oldest top-level department. Raises ValidationFailed when there is none to file into.
+    """
+    membership = (Membership.select(Membership, Department).join(Department)
+                  .where(Membership.user == user).order_by(Membership.id).first())
+    if membership is not None:
+        return membership.department
+    if intake is not None:
+        department = Department.get_or_none((Department.id == intake) if isinstance(intake, int)
+                                            else (Department.name == intake))
+        if department is None:
+            raise ValidationFailed(_("There is no department to file this in."), {"department_id": [
+                _("The intake department %(name)s does not exist; ask an administrator to correct the "
+                  "intake_department setting.", name=intake)]})
+        return department
+    department = Department.select().where(Department.parent.is_null()).order_by(Department.id).first()
+    if department is None:
+        raise ValidationFailed(_("There is no department to file this in."), {"department_id": [
+            _("No department exists yet; ask an administrator to create one.")]})
+    return department
+
+
 def create_department(actor: User | None, *, name: str, parent_id: int | None = None,
                       head_id: int | None = None, calendar_id: int | None = None) -> Department:
     if actor is not None:

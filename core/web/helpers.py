@@ -78,13 +78,6 @@ def utc_to_local(value: dt.datetime | None, user: User) -> dt.datetime | None:
 
 # -- people and departments ------------------------------------------------------------------
 
-def first_department(user: User) -> Department | None:
-    """The user's first department (by membership order): where a quick-created task goes."""
-    membership = (Membership.select(Membership, Department).join(Department)
-                  .where(Membership.user == user).order_by(Membership.id).first())
-    return membership.department if membership else None
-
-
 def my_departments(user: User) -> list[Department]:
     return list(Department.select().where(Department.id.in_(department_ids(user))).order_by(Department.name))
 

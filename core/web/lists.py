@@ -69,28 +69,35 @@ def my_work_query(user: User, view: str):
     return query.where(Task.assignee == user)
 
 
-def render_my_work(quick_form: QuickCreateForm | None = None, status_code: int = 200):
-    user = current_user()
-    view = request.args.get("view", "assigned")
-    view = view if view in MY_WORK_VIEWS else "assigned"
-    status = request.args.get("status", "")
-    status = status if status in STATUS_LABELS else ""
-    position = requested_position(MY_WORK)
-    base = my_work_query(user, view)
-    shown = base.where(Task.status == status) if status else base.where(Task.status.in_(OPEN_STATUSES))
-    page = keyset_list_page(with_people(shown), MY_WORK, PAGE_SIZE, position)
-    open_counts = {name: my_work_query(user, name).where(Task.status.in_(OPEN_STATUSES)).count()
-                   for name in MY_WORK_VIEWS}
-    return render_template("core/home.html", page=page, tasks=page.rows, views=MY_WORK_VIEWS, view=view,
-                           status=status,
-                           counts=status_counts(base), open_counts=open_counts,
-                           quick_form=quick_form or QuickCreateForm(formdata=None)), status_code
+def my_work_views(user: User, assigned_open: int) -> list[str]:
+    """The tabs of "my work", the first one shown by default. Who works tasks starts on what is
+    assigned to them; everyone else (a requester) on what they reported, with no "Assigned" tab
+    unless something is assigned to them after all."""
+    if user.has_permission("task.transition"):
+        return ["assigned", "reported", "watching"]
+    return ["reported", "watching"] + (["assigned"] if assigned_open else [])
 
 
 @web.route("/")
 @login_required
 def home():
-    return render_my_work()
+    user = current_user()
+    status = request.args.get("status", "")
+    status = status if status in STATUS_LABELS else ""
+    open_counts = {name: my_work_query(user, name).where(Task.status.in_(OPEN_STATUSES)).count()
+                   for name in MY_WORK_VIEWS}
+    views = my_work_views(user, open_counts["assigned"])
+    view = request.args.get("view", views[0])
+    view = view if view in MY_WORK_VIEWS else views[0]
+    if view not in views:  # asked for by its address: shown, with its tab
+        views.append(view)
+    position = requested_position(MY_WORK)
+    base = my_work_query(user, view)
+    shown = base.where(Task.status == status) if status else base.where(Task.status.in_(OPEN_STATUSES))
+    page = keyset_list_page(with_people(shown), MY_WORK, PAGE_SIZE, position)
+    return render_template("core/home.html", page=page, tasks=page.rows, views={v: MY_WORK_VIEWS[v] for v in views},
+                           view=view, status=status, counts=status_counts(base), open_counts=open_counts,
+                           quick_form=QuickCreateForm(formdata=None))
 
 
 @web.route("/queue")

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -17,12 +17,12 @@ from ..models import Comment, Department, Task, TaskEvent, User
 from ..registry import get_registry
 from ..services.tasks import add_comment, allowed_transitions, assign, create_task, plugin_data, set_watching, \
     transition, update_task
+from ..services.users import filing_department
 from . import _safe_next, web
 from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
                     WatchForm)
-from .helpers import (USUAL_NEXT, colleagues, first_department, local_to_utc, priority_label, show_service_error,
-                      status_label, task_panels, transition_label, utc_to_local)
-from .lists import render_my_work
+from .helpers import (USUAL_NEXT, colleagues, local_to_utc, priority_label, show_service_error, status_label,
+                      task_panels, transition_label, utc_to_local)
 
 # Service field names and the form fields that show their errors.
 FIELD_ALIASES = {"watcher_ids": "watchers", "parent_id": "parent"}
@@ -30,23 +30,31 @@ FIELD_ALIASES = {"watcher_ids": "watchers", "parent_id": "parent"}
 
 # -- filing ------------------------------------------------------------------------------------
 
+def _intake_setting() -> int | str | None:
+    return current_app.config["WORKDESK"]["intake_department"]
+
+
 @web.route("/tasks/quick", methods=["POST"])
 @login_required
 def task_quick():
-    """One title and Enter: a task in the user's first department, everything else defaulted."""
+    """One title and Enter: a task in the user's department (or the intake department), everything else
+    defaulted. Every outcome redirects: to the new task, or with the reason to where it can be fixed."""
     user = current_user()
     form = QuickCreateForm()
     if not form.validate_on_submit():
-        return render_my_work(quick_form=form, status_code=400)
-    department = first_department(user)
-    if department is None:
-        form.title.errors = [*form.title.errors, _("You belong to no department; choose one in the full form.")]
-        return render_my_work(quick_form=form, status_code=422)
+        if not (form.title.data or "").strip():
+            flash(_("Type what needs doing, then press Add."), "error")
+            return redirect(url_for("web.home"))
+        for message in form.title.errors:
+            flash(message, "error")
+        return redirect(url_for("web.task_new", title=form.title.data))
     try:
+        department = filing_department(user, _intake_setting())
         task = create_task(user, title=form.title.data, department_id=department.id)
     except WorkdeskError as exc:
-        show_service_error(form, exc)
-        return render_my_work(quick_form=form, status_code=exc.status)
+        # The full form keeps the title and lets the person choose what quick create could not.
+        flash(" ".join([exc.message, *(m for messages in exc.fields.values() for m in messages)]), "error")
+        return redirect(url_for("web.task_new", title=form.title.data))
     flash(_("Task #%(number)s is filed in %(department)s.", number=task.number, department=department.name))
     return redirect(url_for("web.task_page", task_id=task.id))
 
@@ -93,7 +101,10 @@ def task_new():
     form = TaskForm()
     departments = list(Department.select().order_by(Department.name))
     form.department_id.choices = [(d.id, d.name) for d in departments]
-    home = first_department(user)
+    try:
+        home = filing_department(user, _intake_setting())
+    except ValidationFailed:
+        home = None
     form.assignee_id.choices = _assignee_choices(user, [home.id] if home else [])
     if request.method == "GET":
         form.title.data = request.args.get("title", "")[:200]

@@ -1,7 +1,10 @@
 """The workdesk command, through real subprocesses against a real instance folder."""
 import json
 import os
+import sqlite3
 import time
+
+from workdesk.demo import INTAKE_DEPARTMENT
 
 from .conftest import SAMPLES
 
@@ -104,3 +107,7 @@ def test_init_demo_enables_plugins_that_need_no_configuration(tmp_path, cli_inst
     states = {line.split()[0]: line.split()[2] for line in listing.splitlines() if line and not line.startswith(" ")}
     assert states["recurring"] == "enabled" and states["hello"] == "enabled"
     assert states["email"] == "disabled" and states["webhooks"] == "disabled"
+    # Requesters belong to no department: quick create files their tasks into the intake department.
+    assert f'intake_department = "{INTAKE_DEPARTMENT}"' in (fresh / "workdesk.toml").read_text()
+    with sqlite3.connect(fresh / "workdesk.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM core_department WHERE name = ?", (INTAKE_DEPARTMENT,)).fetchone() == (1,)

@@ -37,6 +37,8 @@ def test_unknown_environment_variable_is_named(tmp_path):
     ("WORKDESK_OUTBOX_LEASE_SECONDS", "soon", r"'outbox_lease_seconds'.*whole number from 1 to 3600"),
     ("WORKDESK_DEFAULT_LOCALE", "xx", r"'default_locale'.*one of en, de, fr, es, bg"),
     ("WORKDESK_SECRET_KEY", "short", r"'secret_key'.*at least 16 characters"),
+    ("WORKDESK_INTAKE_DEPARTMENT", "  ", r"'intake_department'.*a department name or id"),
+    ("WORKDESK_INTAKE_DEPARTMENT", "0", r"'intake_department'.*a department name or a positive id"),
 ])
 def test_malformed_values_name_key_and_accepted_values(tmp_path, key, value, expected):
     with pytest.raises(ConfigError, match=expected):
@@ -59,3 +61,10 @@ def test_cli_reports_config_errors_without_a_trace(cli_instance):
     assert result.returncode == 2
     assert "Setting 'log_level'" in result.stderr and "one of DEBUG, INFO, WARNING, ERROR" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_intake_department_is_a_name_or_an_id(tmp_path):
+    assert load_settings(tmp_path, environ=SECRET)["intake_department"] is None
+    assert load_settings(tmp_path, environ={**SECRET, "WORKDESK_INTAKE_DEPARTMENT": " 12 "})["intake_department"] == 12
+    (tmp_path / "workdesk.toml").write_text('intake_department = "Front Desk"\n')
+    assert load_settings(tmp_path, environ=SECRET)["intake_department"] == "Front Desk"

@@ -20,20 +20,66 @@ def test_quick_create_files_a_task_in_the_first_department(client, login, cast, 
     assert f"Task #{task.number} is filed in IT." in client.get(response.headers["Location"]).text
 
 
-def test_quick_create_without_a_title_says_so(client, login, cast):
+def test_quick_create_without_a_title_says_so_on_the_start_page(client, login, cast):
     login(client, cast.requester)
-    response = client.post("/tasks/quick", data={"title": ""})
-    assert response.status_code == 400
-    assert "This field is required." in response.text
+    response = client.post("/tasks/quick", data={"title": "  "})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "Type what needs doing, then press Add." in client.get("/").text
     assert Task.select().count() == 0
 
 
-def test_quick_create_without_a_department_points_to_the_full_form(client, login, make_user):
+def test_a_requester_in_no_department_files_into_the_oldest_top_level_department(client, login, cast,
+                                                                                  make_user, make_department):
+    make_department("Annex", parent_id=cast.facilities.id)
     loner = make_user("requester", [])
     login(client, loner)
     response = client.post("/tasks/quick", data={"title": "Where does this go?"})
-    assert response.status_code == 422
-    assert "You belong to no department; choose one in the full form." in response.text
+    task = Task.get(Task.title == "Where does this go?")
+    assert response.status_code == 302 and response.headers["Location"] == f"/tasks/{task.id}"
+    assert (task.department_id, task.reporter_id) == (cast.it.id, loner.id)
+    page = client.get(response.headers["Location"]).text
+    assert f"Task #{task.number} is filed in IT." in page and "Where does this go?" in page
+
+
+def test_quick_create_uses_the_intake_department_by_name_or_id(workdesk_app, client, login, cast, make_user):
+    loner = make_user("requester", [])
+    login(client, loner)
+    workdesk_app.config["WORKDESK"]["intake_department"] = "Facilities"
+    client.post("/tasks/quick", data={"title": "Door sticks"})
+    workdesk_app.config["WORKDESK"]["intake_department"] = cast.it.id
+    client.post("/tasks/quick", data={"title": "Mouse is dead"})
+    assert Task.get(Task.title == "Door sticks").department_id == cast.facilities.id
+    assert Task.get(Task.title == "Mouse is dead").department_id == cast.it.id
+    login(client, cast.requester)  # a member of IT files into IT whatever the intake is
+    workdesk_app.config["WORKDESK"]["intake_department"] = "Facilities"
+    client.post("/tasks/quick", data={"title": "Screen flickers"})
+    assert Task.get(Task.title == "Screen flickers").department_id == cast.it.id
+
+
+def test_quick_create_that_cannot_file_sends_to_the_full_form_with_the_title(workdesk_app, client, login, make_user):
+    workdesk_app.config["WORKDESK"]["intake_department"] = "Front Desk"
+    loner = make_user("requester", [])
+    login(client, loner)
+    response = client.post("/tasks/quick", data={"title": "Where does this go?"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/tasks/new?title=Where+does+this+go?"
+    page = client.get(response.headers["Location"]).text
+    assert 'value="Where does this go?"' in page and 'role="alert"' in page
+    assert "The intake department Front Desk does not exist" in page
+    assert Task.select().count() == 0
+
+
+def test_a_requester_lands_on_what_they_reported(client, login, cast, make_task):
+    make_task(cast.requester, cast.it, title="My printer is jammed")
+    make_task(cast.agent, cast.it, title="Something Ana filed", assignee_id=cast.agent.id)
+    login(client, cast.requester)
+    page = client.get("/").text
+    assert "My printer is jammed" in page
+    assert 'href="/?view=reported" aria-current="page">Reported' in page
+    assert "view=assigned" not in page  # nothing is assigned to a requester: no empty tab
+    login(client, cast.agent)
+    page = client.get("/").text
+    assert 'href="/?view=assigned" aria-current="page">Assigned' in page and "Something Ana filed" in page
 
 
 def test_expanded_form_sets_every_field(client, login, cast, make_task):
