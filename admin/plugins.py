@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import marshmallow
 from flask import abort, flash, redirect, request
@@ -34,6 +34,7 @@ class PluginRow:
     has_settings: bool
     last_error_at: object = None
     schema: tuple[int, int] | None = None  # (applied, latest) migration numbers
+    missing: list[str] = field(default_factory=list)  # settings to fill in before it can be enabled
 
 
 def plugin_rows() -> list[PluginRow]:
@@ -66,7 +67,8 @@ def _row(name: str, info: PluginInfo, state: PluginState | None, enabled: bool) 
                      description=_paragraphs(plugin.description()) if plugin else "", source=info.source, state=status,
                      errors=errors, has_settings=bool(plugin and plugin.settings_schema),
                      last_error_at=state.last_error_at if state and state.last_error else None,
-                     schema=schema_status(plugin) if plugin else None)
+                     schema=schema_status(plugin) if plugin else None,
+                     missing=plugin.missing_configuration(plugin_settings(name)) if info.usable and not enabled else [])
 
 
 class PluginsView(WorkdeskBaseView):

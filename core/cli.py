@@ -13,7 +13,7 @@ import marshmallow
 
 from .config import ConfigError, default_instance_path, load_settings, write_instance_config
 from .errors import WorkdeskError
-from .registry import PluginError
+from .registry import PluginError, PluginNotConfigured
 
 EXIT_USAGE = 2
 
@@ -143,10 +143,10 @@ def init(ctx, admin_email, admin_password, admin_name, demo):
         from .registry import set_plugin_enabled
         waiting = []
         for info in registry.usable():
-            if info.plugin.needs_configuration:
-                waiting.append(info.name)
-            else:
+            try:
                 set_plugin_enabled(info.name, True)
+            except PluginNotConfigured:
+                waiting.append(info.name)
         counts = load_demo()
         click.echo(f"Demo company loaded: {counts}. Log in as {admin_email} / {admin_password}")
         if waiting:

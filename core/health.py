@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
+from peewee import fn
 
 from .db import utcnow, write_transaction
 from .errors import Forbidden, NotFound
@@ -49,8 +50,31 @@ def queue_depth() -> dict[str, Any]:
             "total": (huey_pending or 0) + outbox_pending}
 
 
-def failed_work() -> dict[str, list[dict[str, Any]]]:
-    """Outbox deliveries that failed or wait for a retry, and periodic jobs whose last run failed."""
+def failing_notification_deliveries() -> list[dict[str, Any]]:
+    """Per delivery plugin (email, webhooks...): the rows of its ledger waiting for a retry and its dead letters.
+
+    A delivery plugin handles its outbox event successfully once it has written the ledger row, so a
+    mail server that refuses everything shows up here, not among the failed event deliveries.
+    """
+    from .notifications.delivery import DeliveryRecord
+    from .registry import get_registry
+    found = []
+    for plugin, model in get_registry().collect("register_models", enabled_only=False):
+        if not (isinstance(model, type) and issubclass(model, DeliveryRecord)) or not model.table_exists():
+            continue
+        failing = model.status.in_(("retry", "dead"))
+        counts = dict(model.select(model.status, fn.COUNT(model.id)).where(failing).group_by(model.status).tuples())
+        if not counts:
+            continue
+        latest = model.select().where(failing).order_by(model.last_attempt_at.desc(nulls="LAST"), model.id.desc()).get()
+        found.append({"plugin": plugin, "retrying": counts.get("retry", 0), "dead": counts.get("dead", 0),
+                      "last_error": latest.last_error or "", "last_attempt_at": as_utc(latest.last_attempt_at)})
+    return found
+
+
+def failed_work() -> dict[str, Any]:
+    """Outbox deliveries that failed or wait for a retry, notification deliveries failing in a delivery
+    plugin's ledger, and periodic jobs whose last run failed; ``total`` counts them all."""
     deliveries = []
     query = (OutboxDelivery.select(OutboxDelivery, OutboxEvent).join(OutboxEvent)
              .where(OutboxDelivery.status.in_(("failed", "retry")))
@@ -62,7 +86,9 @@ def failed_work() -> dict[str, list[dict[str, Any]]]:
                                as_utc(delivery.event.available_at) if delivery.event.done_at is None else None)})
     jobs = [{"name": run.name, "error": run.last_error, "last_started_at": as_utc(run.last_started_at)}
             for run in JobRun.select().where(JobRun.last_error.is_null(False)).order_by(JobRun.name)]
-    return {"deliveries": deliveries, "jobs": jobs}
+    notifications = failing_notification_deliveries()
+    total = len(deliveries) + len(jobs) + sum(n["retrying"] + n["dead"] for n in notifications)
+    return {"deliveries": deliveries, "notifications": notifications, "jobs": jobs, "total": total}
 
 
 def periodic_jobs() -> list[dict[str, Any]]:
@@ -144,6 +170,14 @@ class FailedDeliverySchema(Schema):
     next_attempt_at = fields.DateTime(allow_none=True)
 
 
+class FailingNotificationsSchema(Schema):
+    plugin = fields.String(metadata={"description": "The delivery plugin (email, webhooks...)."})
+    retrying = fields.Integer(metadata={"description": "Deliveries that failed and wait for another attempt."})
+    dead = fields.Integer(metadata={"description": "Deliveries that gave up (dead letters) until an admin retries them."})
+    last_error = fields.String()
+    last_attempt_at = fields.DateTime(allow_none=True)
+
+
 class FailedJobSchema(Schema):
     name = fields.String()
     error = fields.String()
@@ -152,7 +186,11 @@ class FailedJobSchema(Schema):
 
 class FailedWorkSchema(Schema):
     deliveries = fields.List(fields.Nested(FailedDeliverySchema))
+    notifications = fields.List(fields.Nested(FailingNotificationsSchema),
+                                metadata={"description": "Failing notification deliveries per delivery plugin."})
     jobs = fields.List(fields.Nested(FailedJobSchema))
+    total = fields.Integer(metadata={"description": "Failed event deliveries, failing notification deliveries "
+                                                    "(retrying and dead) and failed jobs together."})
 
 
 class JobStatusSchema(Schema):
@@ -193,5 +231,6 @@ def _health_blueprint():
 health_api = _health_blueprint()
 
 
-__all__ = ["health_report", "worker_status", "queue_depth", "failed_work", "periodic_jobs", "retry_outbox_event",
+__all__ = ["health_report", "worker_status", "queue_depth", "failed_work", "failing_notification_deliveries",
+           "periodic_jobs", "retry_outbox_event",
            "clear_job_error", "health_api", "HEARTBEAT_STALE_SECONDS"]

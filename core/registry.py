@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterator
 
 import marshmallow
 import pluggy
+from flask_babel import gettext
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
@@ -58,6 +59,14 @@ class PluginError(Exception):
     """A plugin cannot be enabled or configured; the message says why."""
 
 
+class PluginNotConfigured(PluginError):
+    """A plugin cannot be enabled before these settings are filled in (``missing``, by name)."""
+
+    def __init__(self, message: str, missing: list[str]):
+        super().__init__(message)
+        self.missing = missing
+
+
 class Plugin:
     """Base class of every Workdesk plugin, first-party or third-party.
 
@@ -73,9 +82,9 @@ class Plugin:
         task names, settings, notification kinds and CLI commands.
     :cvar version: the plugin's own version.
     :cvar requires_workdesk: PEP 440 specifier of the Workdesk versions it supports.
-    :cvar settings_schema: a marshmallow Schema class for its settings, or None.
-    :cvar needs_configuration: True when the plugin can do nothing useful until an admin fills in its
-        settings (a mail server, a webhook URL); ``workdesk init --demo`` leaves such plugins disabled.
+    :cvar settings_schema: a marshmallow Schema class for its settings, or None. A field with
+        ``metadata={"required_to_enable": True}`` must be filled in before the plugin can be enabled
+        (see :meth:`missing_configuration`).
     :cvar fails_closed: names of decision hooks (``veto_transition``, ``veto_task_change``,
         ``adjust_task_change``) for which an exception of this plugin refuses the change instead of
         counting as "no opinion". Declare it when letting a change through unchecked is worse than
@@ -87,7 +96,6 @@ class Plugin:
     version: str = "0.0.0"
     requires_workdesk: str = ">=1.0,<2"
     settings_schema: type[marshmallow.Schema] | None = None
-    needs_configuration: bool = False
     fails_closed: frozenset[str] = frozenset()
     migrations: str | None = None
 
@@ -122,6 +130,18 @@ class Plugin:
     def settings(self) -> dict[str, Any]:
         """The plugin's current validated settings (defaults filled in)."""
         return plugin_settings(self.name)
+
+    def missing_configuration(self, settings: dict[str, Any]) -> list[str]:
+        """The names of the settings that must be filled in before the plugin can work (empty: ready).
+
+        Enabling is refused while this is not empty, and so is saving such settings while enabled.
+        The default lists the ``settings_schema`` fields marked ``metadata={"required_to_enable": True}``
+        whose value in ``settings`` is empty; override it for a rule that spans several settings.
+        """
+        if self.settings_schema is None:
+            return []
+        return [name for name, field in self.settings_schema().fields.items()
+                if field.metadata.get("required_to_enable") and settings.get(name) in (None, "", [], {})]
 
 
 @dataclass
@@ -457,6 +477,12 @@ def set_plugin_enabled(name: str, enabled: bool) -> PluginState:
         raise PluginError(f"Plugin '{name}' cannot be enabled: {info.incompatible}.")
     if enabled and not info.loaded:
         raise PluginError(f"Plugin '{name}' cannot be enabled: it {info.error.splitlines()[0] if info.error else 'did not load'}.")
+    missing = info.plugin.missing_configuration(plugin_settings(name)) if enabled else []
+    if missing:
+        raise PluginNotConfigured(gettext(
+            "%(title)s cannot be enabled before these settings are filled in: %(settings)s. Set them on the "
+            "plugin's settings page in the admin panel or with PATCH /api/v1/plugins/%(name)s.",
+            title=info.plugin.title(), name=name, settings=", ".join(missing)), missing)
     if enabled:
         from .schema import upgrade_plugin
         upgrade_plugin(info.plugin)
@@ -493,6 +519,10 @@ def save_plugin_settings(name: str, data: dict) -> dict:
     if plugin is None:
         raise PluginError(f"No usable plugin named '{name}'.")
     clean = validate_settings(plugin, data)
+    missing = plugin.missing_configuration(clean) if registry.is_enabled(name) else []
+    if missing:
+        raise marshmallow.ValidationError({setting: [gettext("Required while the plugin is enabled.")]
+                                           for setting in missing})
     with write_transaction():
         state, _ = PluginState.get_or_create(name=name)
         state.settings = clean

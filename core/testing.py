@@ -157,7 +157,8 @@ def enable_plugin(workdesk_app) -> Callable:
     from .registry import save_plugin_settings, set_plugin_enabled
 
     def enable(name: str, **settings):
-        if settings:  # configured first, as an admin would: on_plugin_enabled sees the settings
+        if settings:  # configured first, as an admin would: on_plugin_enabled sees the settings, and
+            # enabling is refused while a setting it requires is missing
             save_plugin_settings(name, settings)
         set_plugin_enabled(name, True)
     return enable

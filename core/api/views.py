@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 
 from ..access import get_visible_task, require
 from ..auth import authenticate, bearer_token, issue_token, normalise_email, revoke_token
-from ..db import utcnow
+from ..db import utcnow, write_transaction
 from ..errors import BadRequest, NotFound, Unauthorized, TooManyRequests, ValidationFailed
 from ..models import Comment, Department, Task, TaskEvent, User, overdue_condition
 from ..search import matching_tasks
-from ..registry import (PluginError, get_registry, plugin_settings, save_plugin_settings, set_plugin_enabled,
-                       validate_settings)
+from ..registry import (PluginError, PluginNotConfigured, get_registry, plugin_settings, save_plugin_settings,
+                       set_plugin_enabled, validate_settings)
 from ..schemas import (CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
                        PluginListSchema, PluginSchema, PluginUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
@@ -364,13 +364,29 @@ def update_plugin(name: str):
         except marshmallow.ValidationError as exc:
             raise ValidationFailed(_("Some settings are not valid."),
                                    flatten_messages({"settings": exc.messages})) from None
+    steps = []
+    if "settings" in changes:
+        steps.append(lambda: save_plugin_settings(name, changes["settings"]))
+    if "enabled" in changes:
+        toggle = lambda: set_plugin_enabled(name, changes["enabled"])  # noqa: E731
+        # Enabling checks the new settings, so they are saved first; disabling comes first so that
+        # settings an enabled plugin could not run with may be saved along with it.
+        steps.insert(len(steps) if changes["enabled"] else 0, toggle)
     try:
-        if "enabled" in changes:
-            set_plugin_enabled(name, changes["enabled"])
-        if "settings" in changes:
-            save_plugin_settings(name, changes["settings"])
+        with write_transaction():  # all of the request or none of it
+            for step in steps:
+                step()
+    except PluginNotConfigured as exc:
+        registry.refresh(force=True)
+        raise ValidationFailed(str(exc), {"enabled": [str(exc)], **{
+            f"settings.{setting}": [_("Required to enable the plugin.")] for setting in exc.missing}}) from None
     except PluginError as exc:
+        registry.refresh(force=True)
         raise ValidationFailed(str(exc), {"enabled": [str(exc)]}) from None
+    except marshmallow.ValidationError as exc:
+        registry.refresh(force=True)
+        raise ValidationFailed(_("Some settings are not valid."),
+                               flatten_messages({"settings": exc.messages})) from None
     return _plugin_to_dict(name)
 
 

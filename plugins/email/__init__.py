@@ -22,7 +22,6 @@ class EmailPlugin(Plugin):
     name = "email"
     version = "1.0.0"
     requires_workdesk = ">=1.0,<2"
-    needs_configuration = True  # nothing can be delivered before a server or endpoint is set
     settings_schema = EmailSettings
 
     @hookimpl

@@ -17,8 +17,9 @@ def _absolute_or_empty(path: str) -> None:
 
 
 class EmailSettings(RetrySettings):
-    host = ma.fields.String(load_default="localhost", validate=ma.validate.Length(1, 255),
-                            metadata={"description": "SMTP server host name or address"})
+    host = ma.fields.String(load_default="", validate=ma.validate.Length(0, 255),
+                            metadata={"description": "SMTP server host name or address (needed to enable the plugin)",
+                                      "required_to_enable": True})
     port = ma.fields.Integer(load_default=25, validate=ma.validate.Range(1, 65535),
                              metadata={"description": "SMTP port (25, 587 for STARTTLS, 465 for SSL)"})
     security = ma.fields.String(load_default="none", validate=ma.validate.OneOf(["none", "starttls", "ssl"]),

@@ -22,7 +22,9 @@ class Endpoint(ma.Schema):
 class WebhooksSettings(RetrySettings):
     endpoints = ma.fields.Nested(Endpoint, many=True, load_default=list, metadata={
         "description": 'JSON list, e.g. [{"name": "ops-chat", "url": "https://chat.example.com/hooks/abc", '
-                       '"format": "mattermost", "secret": "at least 16 characters", "kinds": []}]'})
+                       '"format": "mattermost", "secret": "at least 16 characters", "kinds": []}] '
+                       '(at least one is needed to enable the plugin)',
+        "required_to_enable": True})
     allow_private_destinations = ma.fields.Boolean(load_default=False, metadata={
         "description": "Allow URLs that resolve to loopback, link-local or private addresses (off: refused)"})
     timeout_seconds = ma.fields.Float(load_default=10.0, validate=ma.validate.Range(0.1, 120),

@@ -41,6 +41,15 @@ def test_enable_is_one_post_and_takes_effect(client, admin, csrf_token):
     assert "Sample plugin" in page(client, "/admin/")  # its menu section
 
 
+def test_enabling_a_plugin_without_its_required_settings_is_refused(client, admin, csrf_token):
+    assert "Fill in these settings before enabling it: host." in page(client, "/admin/plugins/")
+    response = client.post("/admin/plugins/email/enable", data={"csrf_token": csrf_token(client, "/admin/plugins/")},
+                           follow_redirects=True)
+    assert "Email delivery of notifications cannot be enabled before these settings are filled in: host." in \
+        html_lib.unescape(response.get_data(as_text=True))
+    assert not get_registry().is_enabled("email")
+
+
 def test_disable_asks_first_and_says_data_is_kept(client, admin, csrf_token, enable_plugin):
     enable_plugin("sample", greeting="hello")
     confirmation = page(client, "/admin/plugins/sample/disable")

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from workdesk.auth import issue_token
 from workdesk.models import User
-from workdesk.registry import get_registry
+from workdesk.registry import get_registry, plugin_settings
 from workdesk.schemas import MAX_ID
 
 JSON_VALUES = st.recursive(
@@ -133,7 +133,8 @@ class Spec:
 @pytest.fixture
 def fuzz_world(workdesk_app, make_user, make_department, make_task, enable_plugin):
     for info in get_registry().usable():  # every installed plugin's endpoints are fuzzed too
-        enable_plugin(info.name)
+        if not info.plugin.missing_configuration(plugin_settings(info.name)):  # email, webhooks: no endpoints
+            enable_plugin(info.name)
     sales, support = make_department("Sales"), make_department("Support")
     people = {role: make_user(role, departments=[sales]) for role in ("admin", "manager", "agent", "reviewer",
                                                                       "requester")}

@@ -52,6 +52,25 @@ def test_invalid_settings_are_422_per_field_and_nothing_changes(api_as, admin, s
     assert state is None or (not state.enabled and state.settings == {})
 
 
+def test_a_plugin_missing_required_settings_is_not_enabled(api_as, admin):
+    api = api_as(admin)
+    response = api.patch("/api/v1/plugins/email", json={"enabled": True, "settings": {"port": 587}})
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["message"].startswith("Email delivery of notifications cannot be enabled before these settings are "
+                                       "filled in: host.")
+    assert error["fields"]["settings.host"] == ["Required to enable the plugin."]
+    state = PluginState.get_or_none(PluginState.name == "email")
+    assert state is None or (not state.enabled and state.settings == {})  # the settings were not kept either
+    enabled = api.patch("/api/v1/plugins/email", json={"enabled": True, "settings": {"host": "mail.example.com"}})
+    assert enabled.status_code == 200 and enabled.get_json()["enabled"] is True
+    cleared = api.patch("/api/v1/plugins/email", json={"settings": {"host": ""}})
+    assert cleared.status_code == 422
+    assert error_of(cleared)["fields"] == {"settings.host": ["Required while the plugin is enabled."]}
+    off = api.patch("/api/v1/plugins/email", json={"enabled": False, "settings": {"host": ""}})
+    assert off.status_code == 200 and off.get_json()["enabled"] is False and off.get_json()["settings"]["host"] == ""
+
+
 def test_patch_plugin_errors(api_as, admin, make_user):
     api = api_as(admin)
     assert api.patch("/api/v1/plugins/nonexistent", json={"enabled": True}).status_code == 404

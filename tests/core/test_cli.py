@@ -62,6 +62,9 @@ def test_plugins_list_enable_disable(cli_instance):
     assert "recorder             1.2.0    enabled" in cli_instance("plugins", "list", extra_env=env).stdout
     refused = cli_instance("plugins", "enable", "future", extra_env=env, check=False)
     assert refused.returncode == 2 and "cannot be enabled: it supports Workdesk >=2.0" in refused.stderr
+    unconfigured = cli_instance("plugins", "enable", "email", extra_env=env, check=False)
+    assert unconfigured.returncode == 2
+    assert "cannot be enabled before these settings are filled in: host." in unconfigured.stderr
     missing = cli_instance("plugins", "enable", "nosuch", extra_env=env, check=False)
     assert missing.returncode == 2 and "No plugin named 'nosuch'" in missing.stderr
     assert "data is kept" in cli_instance("plugins", "disable", "recorder", extra_env=env).stdout

@@ -69,7 +69,7 @@ def test_someone_elses_notification_is_not_found(client, login, make_user):
 
 
 def test_preferences_form_saves_digest_and_channel_choices(client, login, make_user, enable_plugin):
-    enable_plugin("email")
+    enable_plugin("email", host="mail.example.com")
     user = make_user()
     login(client, user)
     html = client.get("/notifications").get_data(as_text=True)
@@ -140,7 +140,8 @@ def test_api_errors_use_the_one_error_format(client, make_user):
 
 
 def test_api_preferences_round_trip(client, make_user, enable_plugin):
-    enable_plugin("webhooks")
+    enable_plugin("webhooks", endpoints=[{"name": "ops", "url": "https://chat.example.com/hooks/1",
+                                          "secret": "a-secret-of-16-chars"}])
     user = make_user()
     headers = bearer(user)
     prefs = client.get("/api/v1/notifications/preferences", headers=headers).get_json()

@@ -11,7 +11,8 @@ from workdesk.models import OutboxDelivery, OutboxEvent
 from workdesk.notifications import DIGEST_KIND, Notification, notify, set_preferences
 from workdesk.notifications.digest import send_digests
 from workdesk.outbox import process
-from workdesk.registry import save_plugin_settings
+from workdesk.registry import (PluginNotConfigured, get_registry, plugin_settings, save_plugin_settings,
+                               set_plugin_enabled)
 from workdesk.services import tasks
 from workdesk.plugins.email.models import EmailDelivery
 from workdesk.plugins.email.services import deliver_due, retry_dead_letters
@@ -198,11 +199,28 @@ def test_a_disabled_plugin_sends_nothing(smtp_server, enable_plugin, make_user, 
 
 
 def test_settings_are_validated(enable_plugin):
-    enable_plugin("email")
+    enable_plugin("email", host="mail.example.com")
     import marshmallow
     with pytest.raises(marshmallow.ValidationError) as exc:
         save_plugin_settings("email", {"port": 70000, "security": "tls", "from_address": "nobody"})
     assert set(exc.value.messages) == {"port", "security", "from_address"}
+
+
+def test_email_cannot_be_enabled_without_a_host(workdesk_app):
+    import marshmallow
+    with pytest.raises(PluginNotConfigured) as refused:
+        set_plugin_enabled("email", True)
+    assert refused.value.missing == ["host"]
+    assert str(refused.value).startswith("Email delivery of notifications cannot be enabled before these settings "
+                                         "are filled in: host.")
+    assert not get_registry().is_enabled("email")
+    save_plugin_settings("email", {"host": "mail.example.com"})
+    set_plugin_enabled("email", True)
+    assert get_registry().is_enabled("email")
+    with pytest.raises(marshmallow.ValidationError) as cleared:  # nor can an enabled one lose its host
+        save_plugin_settings("email", {"host": ""})
+    assert cleared.value.messages == {"host": ["Required while the plugin is enabled."]}
+    assert plugin_settings("email")["host"] == "mail.example.com"
 
 
 def test_admin_lists_the_delivery_log_and_retries_a_dead_letter(smtp_server, enable_plugin, make_user, drain_events,
@@ -229,3 +247,31 @@ def test_admin_lists_the_delivery_log_and_retries_a_dead_letter(smtp_server, ena
                          follow_redirects=True)
     assert "1 delivery will be retried" in answer.get_data(as_text=True)
     assert EmailDelivery.get_by_id(row.id).status == "retry"
+
+
+def test_failing_deliveries_count_as_failed_work_in_the_health_panel(smtp_server, enable_plugin, make_user,
+                                                                    drain_events, client, login):
+    from workdesk import health
+    from workdesk.auth import issue_token
+    busy = smtp_server("busy")  # 451 to everything: each delivery waits for a retry, then gives up
+    enable_plugin("email", **busy.settings(max_attempts=2))
+    notify(make_user(), "x.test", "First")
+    drain_events()
+    deliver_due(later(3600))  # the second and last attempt: a dead letter
+    notify(make_user(), "x.test", "Second")
+    drain_events()
+    failed = health.failed_work()
+    assert failed["deliveries"] == []  # the outbox handed both notifications to the plugin just fine
+    assert [(n["plugin"], n["retrying"], n["dead"]) for n in failed["notifications"]] == [("email", 1, 1)]
+    assert "451" in failed["notifications"][0]["last_error"] and failed["total"] == 2
+
+    admin = make_user("admin")
+    login(client, admin)
+    panel = client.get("/admin/health/").get_data(as_text=True)
+    assert '<div class="wd-number wd-failed-total">2</div>' in panel
+    assert "/admin/email/dead-letters/" in panel and "/admin/email/deliveries/" in panel
+    assert "Failed work: 2" in client.get("/admin/").get_data(as_text=True)
+    token = issue_token(admin, "monitoring")
+    body = client.get("/api/v1/health", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["failed"]["total"] == 2
+    assert body["failed"]["notifications"][0]["plugin"] == "email" and body["failed"]["notifications"][0]["dead"] == 1

@@ -172,7 +172,7 @@ def test_an_unreadable_ca_file_is_said_plainly_and_retried(tls_smtp_server, enab
 
 
 def test_ca_file_must_be_an_absolute_path(enable_plugin):
-    enable_plugin("email")
+    enable_plugin("email", host="mail.example.com")
     with pytest.raises(marshmallow.ValidationError) as exc:
         save_plugin_settings("email", {"security": "ssl", "ca_file": "certs/ca.pem"})
     assert set(exc.value.messages) == {"ca_file"}

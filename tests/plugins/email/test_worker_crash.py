@@ -7,12 +7,12 @@ NOTES = 6
 
 
 def configure_email(worker_instance, server) -> None:
-    worker_instance.workdesk("plugins", "enable", "email")
     worker_instance.python(f"""
 from workdesk.registry import save_plugin_settings
 save_plugin_settings("email", {server.settings()!r})
 result = True
 """)
+    worker_instance.workdesk("plugins", "enable", "email")  # refused before the host is set
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(worker_instance, smtp_server):

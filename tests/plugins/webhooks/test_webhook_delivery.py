@@ -13,7 +13,7 @@ from workdesk.models import OutboxDelivery, OutboxEvent
 from workdesk.notifications import DIGEST_KIND, Notification, notify, set_preferences
 from workdesk.notifications.digest import send_digests
 from workdesk.outbox import process
-from workdesk.registry import save_plugin_settings
+from workdesk.registry import PluginNotConfigured, get_registry, save_plugin_settings, set_plugin_enabled
 from workdesk.services import tasks
 from workdesk.plugins.webhooks.models import WebhookDelivery
 from workdesk.plugins.webhooks.services import (deliver_due, forbidden_reason, resolve_destination, retry_dead_letters,
@@ -202,8 +202,13 @@ def test_signature_helper_rejects_tampering_and_replays():
     assert not verify_signature("s" * 16, "yesterday", body, signature)
 
 
-def test_settings_are_validated(enable_plugin):
-    enable_plugin("webhooks")
+def test_webhooks_cannot_be_enabled_without_an_endpoint(workdesk_app):
+    with pytest.raises(PluginNotConfigured, match="cannot be enabled before these settings are filled in: endpoints"):
+        set_plugin_enabled("webhooks", True)
+    assert not get_registry().is_enabled("webhooks")
+
+
+def test_settings_are_validated(workdesk_app):
     with pytest.raises(marshmallow.ValidationError) as exc:
         save_plugin_settings("webhooks", {"endpoints": [
             {"name": "a", "url": "ftp://example.com", "secret": "short", "format": "teams"},

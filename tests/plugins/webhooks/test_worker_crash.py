@@ -10,13 +10,16 @@ NOTES = 6
 def test_a_worker_killed_mid_post_loses_nothing_and_posts_nothing_twice(worker_instance, http_receiver):
     from tests.notifications.worker_instance import wait_for
     receiver = http_receiver(gate_after=2)
-    worker_instance.workdesk("plugins", "enable", "webhooks")
     settings = {"endpoints": [endpoint(receiver)], "allow_private_destinations": True, "timeout_seconds": 30}
-    ids = worker_instance.python(f"""
+    worker_instance.python(f"""
 from workdesk.registry import save_plugin_settings
+save_plugin_settings("webhooks", {settings!r})
+result = True
+""")
+    worker_instance.workdesk("plugins", "enable", "webhooks")  # refused before an endpoint is set
+    ids = worker_instance.python(f"""
 from workdesk.services.users import create_user
 from workdesk.notifications import notify
-save_plugin_settings("webhooks", {settings!r})
 people = [create_user(None, email=f"person{{i}}@example.com", name=f"Person {{i}}", password="password123")
           for i in range({NOTES})]
 result = [notify(person, "x.test", f"Message {{i}}").id for i, person in enumerate(people)]
