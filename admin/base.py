@@ -64,11 +64,13 @@ def flash_service_error(exc: WorkdeskError, form: Form | None = None) -> None:
     """Show a service's refusal: field messages on the form's fields, the rest as a flash message."""
     unplaced = []
     for field_name, messages in (exc.fields or {}).items():
-        field = getattr(form, _FORM_FIELD_FOR.get(field_name, field_name), None) if form is not None else None
+        field = None
+        if form is not None:
+            field = getattr(form, field_name, None) or getattr(form, _FORM_FIELD_FOR.get(field_name, ""), None)
         if field is not None and hasattr(field, "errors"):
             field.errors = [*list(field.errors or []), *messages]
         else:
-            unplaced.extend(f"{field_name}: {m}" for m in messages)
+            unplaced.extend(messages)  # each message says what it is about; the service's key would not help
     flash(" ".join([exc.message, *unplaced]), "error")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import operator
 from functools import reduce
 
+from flask_babel import gettext
+
 from .db import hot_query
 from .errors import Forbidden, NotFound
 from .models import Membership, Task, TaskWatcher, User
@@ -55,18 +57,23 @@ def get_visible_task(user: User, task_id: int, for_update: bool = False) -> Task
     try:
         task_id = int(task_id)
     except (TypeError, ValueError):
-        raise NotFound("No such task.") from None
+        raise NotFound(gettext("No such task.")) from None
     task = next(iter(hot_query(Task, "task_by_id", lambda: Task.select().where(Task.id == 0), task_id)), None)
     if task is None or not can_see(user, task):
-        raise NotFound("No such task.")
+        raise NotFound(gettext("No such task."))
     return task
 
 
 def require(user: User, permission: str, message: str | None = None) -> None:
-    """Raise Forbidden unless ``user``'s role grants ``permission``."""
+    """Raise Forbidden unless ``user``'s role grants ``permission`` (named in words in the message, by
+    key in the error's ``permission``)."""
     if not user.is_active or not user.has_permission(permission):
-        raise Forbidden(message or f"Your role does not allow this ({permission}).",
-                        permission=permission)
+        if message is None:
+            from .registry import get_registry
+            from .schema import all_permissions
+            what = all_permissions(get_registry()).get(permission, permission)
+            message = gettext("Your role does not allow this: “%(what)s”.", what=what)
+        raise Forbidden(message, permission=permission)
 
 
 __all__ = ["department_ids", "visibility_conditions", "visible_tasks", "can_see", "get_visible_task", "require"]

@@ -181,6 +181,28 @@ def error_response(code: str, message: str, status: int, fields: dict | None = N
     return render_template("core/error.html", status=status, message=message), status
 
 
+def http_error_message(status: int) -> str:
+    """What a person reads for an HTTP error status: plain words, translated, never the server's jargon."""
+    from flask_babel import gettext as _
+    messages = {
+        400: _("Something in this request was not right. Go back and try again."),
+        401: _("Please log in to continue."),
+        403: _("You are not allowed to open this page. If you need it, ask an administrator for access."),
+        404: _("Not found."),
+        405: _("This page cannot be used this way. Go back and try again."),
+        408: _("This took too long. Try again."),
+        409: _("This clashes with a change made meanwhile. Reload the page and try again."),
+        413: _("What you sent is too large."),
+        429: _("Too many attempts. Wait a moment and try again."),
+        503: _("Workdesk is not available right now. Try again in a few minutes."),
+    }
+    if status in messages:
+        return messages[status]
+    if status >= 500:
+        return _("Something went wrong on our side; it has been logged.")
+    return _("This request cannot be handled. Go back and try again.")
+
+
 def _register_error_handlers(app: Flask) -> None:
     from flask_babel import gettext as _
 
@@ -195,12 +217,15 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        status = exc.code or 500
         codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 413: "payload_too_large", 429: "rate_limited"}
-        messages = {404: _("Not found."), 413: _("The request body is too large."),
-                    405: _("This method is not allowed here.")}
-        return error_response(codes.get(exc.code, "http_error"), messages.get(exc.code, exc.description),
-                              exc.code or 500)
+        # Werkzeug's descriptions are written for developers ("read-protected or not readable by the
+        # server"): a page says it plainly, in the reader's language. An API client also gets a
+        # description a view gave on purpose.
+        custom = exc.description if exc.description != type(exc).description else None
+        message = custom if custom and wants_json() else http_error_message(status)
+        return error_response(codes.get(status, "http_error"), message, status)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

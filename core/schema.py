@@ -3,25 +3,28 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import lazy_gettext as _l
+
 from . import migrate
 from .db import db, write_transaction
 from .models import Role, Sequence
 
 log = logging.getLogger("workdesk.schema")
 
+# The descriptions are what people read: in the role form, and when their role lacks one.
 CORE_PERMISSIONS: dict[str, str] = {
-    "task.create": "File new tasks",
-    "task.view_department": "See every task of the departments one belongs to",
-    "task.view_all": "See every task",
-    "task.edit": "Edit the fields of tasks one can see",
-    "task.assign": "Assign tasks to people",
-    "task.transition": "Move tasks through the workflow",
-    "task.comment": "Comment on tasks one can see",
-    "task.delete": "Delete tasks (the audit trail is kept)",
-    "user.manage": "Create, change and deactivate users",
-    "department.manage": "Create and change departments",
-    "plugin.manage": "Enable, disable and configure plugins",
-    "admin.access": "Open the admin panel",
+    "task.create": _l("File new tasks"),
+    "task.view_department": _l("See every task of the departments one belongs to"),
+    "task.view_all": _l("See every task"),
+    "task.edit": _l("Edit the fields of tasks one can see"),
+    "task.assign": _l("Assign tasks to people"),
+    "task.transition": _l("Move tasks through the workflow"),
+    "task.comment": _l("Comment on tasks one can see"),
+    "task.delete": _l("Delete tasks (the audit trail is kept)"),
+    "user.manage": _l("Create, change and deactivate users"),
+    "department.manage": _l("Create and change departments"),
+    "plugin.manage": _l("Enable, disable and configure plugins"),
+    "admin.access": _l("Open the admin panel"),
 }
 
 SEED_ROLES: dict[str, list[str]] = {

@@ -168,6 +168,22 @@ def test_user_locale_wins_over_the_browser(client, make_user, login, make_depart
     assert "Моята работа" in page and "Входящи" in page and "Изход" in page
 
 
+def test_the_403_page_and_a_role_refusal_speak_the_users_language(client, make_user, login, make_department,
+                                                                  make_task):
+    import html
+    from workdesk.auth import issue_token
+    department = make_department()
+    user = make_user("requester", departments=[department], locale="de")
+    login(client, user)
+    page = html.unescape(client.get("/admin/").get_data(as_text=True))
+    assert "Sie dürfen diese Seite nicht öffnen." in page and "read-protected" not in page
+    task = make_task(user, department)
+    response = client.patch(f"/api/v1/tasks/{task.id}", json={"assignee_id": user.id},
+                            headers={"Authorization": f"Bearer {issue_token(user)}"})
+    assert response.status_code == 403
+    assert response.get_json()["error"]["message"] == "Ihre Rolle erlaubt das nicht: „Aufgaben Personen zuweisen“."
+
+
 def test_service_validation_error_arrives_in_the_users_language(client, make_user, make_department):
     from workdesk.auth import issue_token
     department = make_department()

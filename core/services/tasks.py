@@ -26,6 +26,11 @@ EDITABLE_FIELDS = ("title", "description", "priority", "type", "impact", "depart
 FIELD_PERMISSION = {"status": "task.transition", "assignee_id": "task.assign"}
 
 
+def _stale_task_message() -> str:
+    # The version numbers stay in the error's ``current_version`` for programs; people read this.
+    return _("Someone else changed this task since you opened it. Reload it to see their change, then try again.")
+
+
 def allowed_transitions(status: str) -> tuple[str, ...]:
     return WORKFLOW.get(status, ())
 
@@ -219,9 +224,7 @@ def update_task(actor: User, task_id: int, changes: dict[str, Any], expected_ver
     with write_transaction():
         task = get_visible_task(actor, task_id)
         if expected_version is not None and int(expected_version) != task.version:
-            raise Conflict(_("The task was changed by someone else (version %(current)s, you sent %(sent)s). "
-                             "Reload it and try again.", current=task.version, sent=expected_version),
-                           current_version=task.version)
+            raise Conflict(_stale_task_message(), current_version=task.version)
         for name in changes:
             require(actor, FIELD_PERMISSION.get(name, "task.edit"))
         changes = _adjusted(task, changes, actor)
@@ -323,7 +326,7 @@ def _save_versioned(task: Task) -> None:
     data = {field: getattr(task, field.name) for field in Task._meta.sorted_fields if field.name != "id"}
     updated = Task.update(data).where((Task.id == task.id) & (Task.version == old_version)).execute()
     if not updated:
-        raise Conflict(_("The task was changed by someone else. Reload it and try again."))
+        raise Conflict(_stale_task_message())
 
 
 def transition(actor: User, task_id: int, new_status: str, expected_version: int | None = None) -> Task:

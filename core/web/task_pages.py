@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Callable
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
@@ -179,7 +179,13 @@ def _describe_change(field: str, old: Any, new: Any, names: dict[int, str], acto
         return _("changed who is watching")
     if field in ("resolved_at", "closed_at"):
         return None  # said by the status change of the same entry
-    return _("changed %(field)s", field=field)
+    if field == "type":
+        return _("changed the type to %(new)s", new=new)
+    if field == "impact":
+        return _("changed the impact to %(new)s", new=new) if new else _("removed the impact")
+    if field == "fields":
+        return _("changed the custom fields")
+    return _("changed %(field)s", field=field.replace("_", " "))
 
 
 def timeline(task: Task, viewer: User) -> list[dict[str, Any]]:
@@ -268,19 +274,36 @@ def _version(form: FlaskForm) -> int | None:
 
 def _act(task_id: int, form_name: str, form: FlaskForm, action, aliases: dict[str, str] | None = None,
          done: str | None = None, anchor: str = ""):
-    """Run one task action from a posted form: errors come back on the page, success redirects (no resubmit)."""
+    """Run one task action from a posted form: errors come back on the page, success redirects (no resubmit).
+
+    The flash message is what ``action`` returns when that is text (see :func:`_change`), else ``done``.
+    """
     if not form.validate_on_submit():
         return render_task(task_id, 400, **{form_name: form})
     try:
-        action()
+        result = action()
     except NotFound:
         raise
     except WorkdeskError as exc:
         show_service_error(form, exc, aliases)
         return render_task(task_id, exc.status, **{form_name: form})
-    if done:
-        flash(done)
+    message = result if isinstance(result, str) else done
+    if message:
+        flash(message)
     return redirect(url_for("web.task_page", task_id=task_id) + anchor)
+
+
+def _change(user: User, task_id: int, change: Callable[[], Task], done: Callable[[Task], str],
+            unchanged: Callable[[Task], str] | None = None) -> Callable[[], str]:
+    """An action for :func:`_act` that says what changed, or that nothing did (the service saves nothing
+    then and keeps the version: asking for what is already so is not a change)."""
+    def action() -> str:
+        before = get_visible_task(user, task_id).version
+        task = change()
+        if task.version != before:
+            return done(task)
+        return unchanged(task) if unchanged is not None else _("Nothing changed.")
+    return action
 
 
 @web.route("/tasks/<int:task_id>/status", methods=["POST"])
@@ -288,9 +311,10 @@ def _act(task_id: int, form_name: str, form: FlaskForm, action, aliases: dict[st
 def task_transition(task_id: int):
     user = current_user()
     form = TransitionForm()
-    return _act(task_id, "transition_form", form,
-                lambda: transition(user, task_id, form.status.data, _version(form)),
-                done=_("Status changed to %(status)s.", status=status_label(form.status.data)))
+    return _act(task_id, "transition_form", form, _change(
+        user, task_id, lambda: transition(user, task_id, form.status.data, _version(form)),
+        done=lambda task: _("Status changed to %(status)s.", status=status_label(task.status)),
+        unchanged=lambda task: _("Nothing changed: the task is already %(status)s.", status=status_label(task.status))))
 
 
 @web.route("/tasks/<int:task_id>/assign", methods=["POST"])
@@ -299,9 +323,17 @@ def task_assign(task_id: int):
     user = current_user()
     form = AssignForm()
 
-    return _act(task_id, "assign_form", form,
-                lambda: assign(user, task_id, _user_id(form.assignee_id.data), _version(form)),
-                done=_("The assignee is changed."))
+    def done(task: Task) -> str:
+        if task.assignee_id is None:
+            return _("Nobody is assigned to the task now.")
+        return _("%(name)s is now assigned to the task.", name=task.assignee.name)
+
+    def unchanged(task: Task) -> str:
+        if task.assignee_id is None:
+            return _("Nothing changed: nobody was assigned to the task.")
+        return _("Nothing changed: %(name)s was already assigned to the task.", name=task.assignee.name)
+    return _act(task_id, "assign_form", form, _change(
+        user, task_id, lambda: assign(user, task_id, _user_id(form.assignee_id.data), _version(form)), done, unchanged))
 
 
 @web.route("/tasks/<int:task_id>/take", methods=["POST"])
@@ -356,5 +388,6 @@ def task_edit(task_id: int):
         hidden_parent = task.parent_id is not None and not can_see(user, task.parent)
         if (form.parent.data or "").strip() or not hidden_parent:
             changes["parent_id"] = _parent_id(user, form.parent.data)
-        update_task(user, task_id, changes, _version(form))
-    return _act(task_id, "edit_form", form, action, aliases=FIELD_ALIASES, done=_("The task is saved."))
+        return update_task(user, task_id, changes, _version(form))
+    return _act(task_id, "edit_form", form, _change(user, task_id, action, done=lambda task: _("The task is saved.")),
+                aliases=FIELD_ALIASES)

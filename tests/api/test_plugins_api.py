@@ -18,7 +18,8 @@ def test_list_plugins_is_admin_only(api_as, admin, make_user):
                       "version": "0.1.0", "enabled": False, "usable": True, "error": None,
                       "settings": {"threshold": 3, "label": "sample"}}
     response = api_as(make_user("manager")).get("/api/v1/plugins")
-    assert response.status_code == 403 and "plugin.manage" in error_of(response)["message"]
+    assert response.status_code == 403 and error_of(response)["permission"] == "plugin.manage"
+    assert error_of(response)["message"] == "Your role does not allow this: “Enable, disable and configure plugins”."
 
 
 def test_enable_configure_and_disable(api_as, admin, make_user, dept, make_task):

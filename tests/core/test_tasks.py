@@ -107,8 +107,11 @@ def test_stale_version_is_a_conflict(team):
     dept, agent = team
     task = tasks.create_task(agent, title="t", department_id=dept.id)
     tasks.update_task(agent, task.id, {"title": "one"}, expected_version=1)
-    with pytest.raises(errors.Conflict, match="changed by someone else"):
+    with pytest.raises(errors.Conflict) as stale:
         tasks.update_task(agent, task.id, {"title": "two"}, expected_version=1)
+    assert stale.value.message == ("Someone else changed this task since you opened it. Reload it to see their "
+                                   "change, then try again.")
+    assert stale.value.extra == {"current_version": 2}  # the numbers are for programs
     assert Task.get_by_id(task.id).title == "one"
 
 

@@ -125,7 +125,7 @@ def test_a_requester_cannot_assign_someone_else(client, login, cast):
     response = client.post("/tasks/new", data={"title": "x", "department_id": cast.it.id, "priority": "normal",
                                                 "assignee_id": str(cast.agent.id)})
     assert response.status_code == 403
-    assert "Your role does not allow this (task.assign)." in response.text
+    assert "Your role does not allow this: “Assign tasks to people”." in response.text
     assert Task.select().count() == 0
 
 

@@ -64,7 +64,7 @@ def test_taking_a_task_someone_else_just_took_is_refused(client, login, cast, ma
     login(client, cast.agent)
     response = client.post(f"/tasks/{task.id}/take?next=/queue", data={"version": seen_version})
     assert response.status_code == 409
-    assert "The task was changed by someone else" in response.text
+    assert "Someone else changed this task since you opened it." in response.text
     assert Task.get_by_id(task.id).assignee_id == cast.admin.id
 
 
@@ -77,7 +77,7 @@ def test_a_requester_has_no_queue_and_cannot_take(client, login, cast, make_task
     assert "Only members of a department&#39;s staff have a queue." in response.text
     response = client.post(f"/tasks/{own.id}/take", data={"version": own.version})
     assert response.status_code == 403
-    assert "Your role does not allow this (task.assign)." in response.text
+    assert "Your role does not allow this: “Assign tasks to people”." in response.text
     assert Task.get_by_id(own.id).assignee_id is None
 
 

@@ -101,7 +101,9 @@ def test_permission_and_authentication(client, team, body):
     assert anonymous.status_code == 401 and anonymous.json["error"]["code"] == "unauthorized"
     token = issue_token(team["agents"][0])
     refused = client.post(RULES, json=body, headers={"Authorization": f"Bearer {token}"})
-    assert refused.status_code == 403 and "recurring.manage" in refused.json["error"]["message"]
+    assert refused.status_code == 403 and refused.json["error"]["permission"] == "recurring.manage"
+    assert refused.json["error"]["message"] == ("Your role does not allow this: “Create, change, pause and end "
+                                                "recurring task rules”.")
 
 
 def test_in_the_openapi_document_and_gone_while_disabled(api, client):
