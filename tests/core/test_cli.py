@@ -96,7 +96,7 @@ def test_commands_refuse_an_outdated_schema(tmp_path, cli_instance):
 
 def test_demo_fills_a_company(cli_instance):
     out = cli_instance("demo", timeout=300).stdout
-    assert "'tasks': 300" in out and "'departments': 5" in out
+    assert "'tasks': 300" in out and "'departments': 6" in out
     again = cli_instance("demo", check=False)
     assert again.returncode == 2 and "already loaded" in again.stderr
 
