@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import peewee
 from peewee import (BooleanField, CharField, DateField, ForeignKeyField, IntegerField, JSONField,
@@ -58,6 +59,14 @@ class User(BaseModel):
     @property
     def permissions(self) -> set[str]:
         return set(self.role.permissions)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The person's IANA time zone (UTC when the stored name is not one)."""
+        try:
+            return ZoneInfo(self.timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
 
     def has_permission(self, permission: str) -> bool:
         perms = self.permissions

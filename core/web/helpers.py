@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -66,10 +66,7 @@ def show_service_error(form: FlaskForm, exc: WorkdeskError, aliases: dict[str, s
 # -- time --------------------------------------------------------------------------------------
 
 def user_zone(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return user.zone
 
 
 def local_to_utc(value: dt.datetime | None, user: User) -> dt.datetime | None:
