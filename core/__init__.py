@@ -11,7 +11,7 @@ surface is widened, so that third parties can do what first-party plugins do.
 """
 from __future__ import annotations
 
-from . import access, errors, notifications
+from . import access, errors, notifications, task_filters
 from .access import can_see, department_ids, get_visible_task, require, visible_tasks
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
@@ -32,6 +32,7 @@ from .outbox import emit, register_event_kind
 from .queue import plugin_task, queue
 from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
 from .search import matching_tasks
+from .task_filters import FilterContext, TaskFilter, TaskSort
 from .services import calendars, tasks, users
 from .services.calendars import WorkingTime
 
@@ -49,6 +50,8 @@ __all__ = [
     "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction", "for_each_in_transaction", "has_column",
     "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar",
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
+    # task lists: filters and sorts (the register_task_filters hook)
+    "TaskFilter", "TaskSort", "FilterContext", "task_filters",
     # services, access, time
     "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
     "current_user", "WorkingTime",

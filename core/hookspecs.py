@@ -5,7 +5,7 @@ has one error policy, applied by the core for every plugin alike:
 
 - **Registration** (``register_*``): return a list; the core concatenates the lists of every plugin.
   Called when a process starts (models, blueprints, admin views, jobs, commands) or when a catalogue
-  is built (permissions, notification kinds). A raising plugin is recorded against it and its
+  is built (permissions, notification kinds, task-list filters). A raising plugin is recorded against it and its
   registrations are left out; the process starts without them.
 - **Events** (``on_task_*``, ``deliver_notification``): run on a worker, after the change has
   committed, once per event per plugin, at least once (write handlers so that a repeat does no
@@ -129,6 +129,34 @@ def register_notification_kinds():
     nobody can switch its channels off.
 
     :return: list of (str, str), or None.
+    """
+
+
+@hookspec
+def register_task_filters():
+    """Return the filters and sorts this plugin adds to every task list.
+
+    Called whenever a task list is built (``GET /api/v1/tasks`` and its OpenAPI document, the team
+    pages' lists and filter forms, saved views and their counts, the admin panel's task list), for
+    every installed plugin: the filters of enabled plugins are offered, those of a disabled plugin
+    only named, so that a request still using one is answered "belongs to a disabled plugin" (422
+    in the API; left out, with a notice, in pages and saved views). Keep it cheap and free of
+    queries. A raising plugin, or an item that is not a valid :class:`workdesk.TaskFilter` or
+    :class:`workdesk.TaskSort` (or whose name is taken), is recorded against the plugin and left
+    out; the list works without it. A filter whose ``apply`` raises is recorded and left out of that
+    list.
+
+    A filter names its query parameter, its allowed values with labels and how it narrows the
+    query; a sort names a column, of the task or of a table of the plugin's that it joins, and is
+    walked in keyset pages with the task id as tie-breaker::
+
+        TaskFilter("sla", _l("SLA"), apply=sla_condition,
+                   choices=[("at_risk", _l("At risk")), ("breached", _l("Breached"))])
+        TaskSort("sla_deadline", _l("SLA deadline"), expression=Clock.next_deadline,
+                 join=lambda q: q.join_from(Task, Clock, JOIN.LEFT_OUTER, on=(Clock.task_id == Task.id)),
+                 ascending_label=_l("Nearest deadline first"))
+
+    :return: list of :class:`workdesk.TaskFilter` and :class:`workdesk.TaskSort`, or None.
     """
 
 

@@ -245,17 +245,6 @@ class TaskUpdateSchema(TaskCreateSchema):
                              metadata={"description": "The version you read; a newer stored version is a 409."})
 
 
-class TaskQuerySchema(PageQuerySchema):
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    priority = fields.String(validate=validate.OneOf(PRIORITIES))
-    department_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    assignee_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    reporter_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    q = Text(max_length=200, metadata={"description": "Searches title and description (case-insensitive)."})
-    due_before = _aware()
-    overdue = fields.Boolean(metadata={"description": "true: due in the past and neither resolved nor closed."})
-
-
 TaskPageSchema = page_schema("TaskPage", TaskSchema)
 
 

@@ -10,22 +10,21 @@ from flask_babel import gettext as _
 
 from ..access import get_visible_task, require
 from ..auth import authenticate, bearer_token, issue_token, normalise_email, revoke_token
-from ..db import utcnow
 from ..errors import BadRequest, NotFound, Unauthorized, TooManyRequests, ValidationFailed
-from ..models import Comment, Department, Task, TaskEvent, User, overdue_condition
-from ..search import matching_tasks
+from .. import task_filters
+from ..models import Comment, Department, Task, TaskEvent, User
 from ..registry import (PluginError, get_registry, plugin_settings, save_plugin_settings, set_plugin_enabled,
                        validate_settings)
 from ..schemas import (CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
                        PluginListSchema, PluginSchema, PluginUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
-                       TaskPageSchema, TaskQuerySchema, TaskSchema, TaskUpdateSchema, TokenRequestSchema,
+                       TaskPageSchema, TaskSchema, TaskUpdateSchema, TokenRequestSchema,
                        TokenResponseSchema, UserCreateSchema, UserPageSchema, UserSchema, UserUpdateSchema)
 from ..services import tasks as task_service
 from ..services import users as user_service
 from . import throttle
-from .framework import (API_PREFIX, api_blueprint, api_operation, flatten_messages, keyset_page, load_json, load_query,
-                        require_api_user, visible_task_page)
+from .framework import (API_PREFIX, api_blueprint, api_operation, flatten_messages, keyset_page, load_data, load_json,
+                        load_query, require_api_user, visible_task_page)
 from .openapi import build_openapi
 from .representation import (comment_to_dict, department_ids_of, department_to_dict, event_to_dict, task_to_dict,
                              tasks_to_dicts, user_to_dict)
@@ -187,36 +186,34 @@ def update_department(department_id: int):
 
 # -- tasks ----------------------------------------------------------------------------------------
 
-def _check_reference(field: str, model, value: int | None) -> None:
-    if value is not None and not model.select().where(model.id == value).exists():
-        raise ValidationFailed(_("Invalid reference."), {field: [_("No such record (id %(id)s).", id=value)]})
+def task_query_schema() -> type[marshmallow.Schema]:
+    """The query of ``GET /tasks``: paging, then every filter and sort of the task-list catalogue."""
+    return task_filters.query_schema(task_filters.catalogue(), base=PageQuerySchema)
 
 
 @api.get("/tasks")
-@api_operation("List and search tasks", tags=["tasks"], query=TaskQuerySchema, response=TaskPageSchema)
+@api_operation("List and search tasks", tags=["tasks"], query=task_query_schema, response=TaskPageSchema)
 def list_tasks():
-    """The tasks you may see, newest first, filtered. Tasks you may not see are absent from every
-    list, filter and search. Keyset pagination: pass ``next_cursor`` as ``cursor``."""
+    """The tasks you may see, newest first or in the order of ``sort``, filtered. Tasks you may not see
+    are absent from every list, filter and search. Filters of enabled plugins are listed here too; a
+    filter of a disabled plugin is a 422 saying so. Keyset pagination: pass ``next_cursor`` as
+    ``cursor`` (with the same ``sort``)."""
     actor = require_api_user()
-    args = load_query(TaskQuerySchema)
-    _check_reference("department_id", Department, args.get("department_id"))
-    for field in ("assignee_id", "reporter_id"):
-        _check_reference(field, User, args.get(field))
-    query = Task.select()
-    for field in ("status", "priority"):
-        if field in args:
-            query = query.where(getattr(Task, field) == args[field])
-    for field, column in (("department_id", Task.department), ("assignee_id", Task.assignee),
-                          ("reporter_id", Task.reporter)):
-        if field in args:
-            query = query.where(column == args[field])
-    query = matching_tasks(query, args.get("q", ""))
-    if "due_before" in args:
-        query = query.where(Task.due_at < args["due_before"])
-    if "overdue" in args:
-        overdue = overdue_condition(utcnow())
-        query = query.where(overdue if args["overdue"] else ~overdue)
-    tasks, next_cursor = visible_task_page(actor, query, args["limit"], args.get("cursor"))
+    page_args = {name: request.args[name] for name in ("limit", "cursor") if name in request.args}
+    listing, errors = task_filters.parse(request.args, ignore=page_args)
+    try:
+        page = load_data(PageQuerySchema, page_args)
+    except ValidationFailed as exc:
+        errors = {**exc.fields, **errors}
+    if errors:
+        raise ValidationFailed(_("Some fields are not valid."), errors)
+    query = listing.apply(Task.select(), task_filters.FilterContext.of(actor))
+    sorted_by = listing.sorted_by(query)
+    if sorted_by is None:
+        tasks, next_cursor = visible_task_page(actor, query, page["limit"], page.get("cursor"))
+    else:
+        query, keys = sorted_by
+        tasks, next_cursor = visible_task_page(actor, query, page["limit"], page.get("cursor"), keys, listing.sort)
     return {"items": tasks_to_dicts(tasks, actor), "next_cursor": next_cursor}
 
 
