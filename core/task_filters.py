@@ -221,7 +221,7 @@ def _department_choices(viewer: User) -> list[tuple[str, Any]]:
 STATUS_CHOICES = [(ACTIVE, _l("Open (any)")), *STATUS_LABELS.items(), (DONE, _l("Done (resolved or closed)"))]
 PRIORITY_CHOICES = list(PRIORITY_LABELS.items())
 DUE_CHOICES = [("overdue", _l("Overdue")), ("today", _l("Due today")), ("week", _l("Due this week")),
-               ("none", _l("No due date"))]
+               ("none", _l("Without a due date"))]
 
 
 def _status(query, value, context):
@@ -418,11 +418,13 @@ class ListQuery:
     :param values: filter name -> loaded value, for the filters given.
     :param params: the same filters and the sort as query-string text.
     :param sort: ``name`` or ``-name``, or None for the list's own order.
+    :param left_out: parameters dropped because their plugin is disabled -> the plugin's title.
     """
     values: dict[str, Any]
     params: dict[str, str]
     sort: str | None
     catalogue: Catalogue
+    left_out: dict[str, str] = field(default_factory=dict)
 
     def apply(self, query: peewee.ModelSelect, context: FilterContext) -> peewee.ModelSelect:
         """``query`` narrowed by every chosen filter. A plugin's filter that raises is recorded and left out."""
@@ -455,6 +457,11 @@ class ListQuery:
         return replace(self, values={k: v for k, v in self.values.items() if k not in names},
                        params={k: v for k, v in self.params.items() if k not in names})
 
+    def with_value(self, name: str, text: str) -> ListQuery:
+        """This list query with filter ``name`` set to ``text`` (a value the filter takes, e.g. a choice)."""
+        loaded = self.catalogue.filters[name].schema_field().deserialize(text)
+        return replace(self, values={**self.values, name: loaded}, params={**self.params, name: text})
+
 
 def parse(args: Mapping[str, str], catalogue_: Catalogue | None = None, *, ignore: Collection[str] = (),
           names: Collection[str] | None = None) -> tuple[ListQuery, dict[str, list[str]]]:
@@ -471,10 +478,12 @@ def parse(args: Mapping[str, str], catalogue_: Catalogue | None = None, *, ignor
     catalogue_ = catalogue_ or catalogue()
     data = {name: value for name, value in args.items() if name not in ignore and str(value).strip() != ""}
     errors: dict[str, list[str]] = {}
+    left_out: dict[str, str] = {}
     for name in list(data):
         if name in catalogue_.unavailable and name not in catalogue_.filters:
             errors[name] = [_("This filter belongs to the plugin %(plugin)s, which is disabled.",
                               plugin=catalogue_.unavailable[name])]
+            left_out[name] = catalogue_.unavailable[name]
             del data[name]
         elif name != "sort" and (name not in catalogue_.filters or (names is not None and name not in names)):
             errors[name] = [_("Unknown filter.")]
@@ -483,6 +492,7 @@ def parse(args: Mapping[str, str], catalogue_: Catalogue | None = None, *, ignor
     if sort is not None and sort.lstrip("-") in catalogue_.unavailable and sort.lstrip("-") not in catalogue_.sorts:
         errors["sort"] = [_("This sort belongs to the plugin %(plugin)s, which is disabled.",
                             plugin=catalogue_.unavailable[sort.lstrip("-")])]
+        left_out["sort"] = catalogue_.unavailable[sort.lstrip("-")]
         del data["sort"]
     schema = query_schema(catalogue_, names=set(data))()
     try:
@@ -496,7 +506,7 @@ def parse(args: Mapping[str, str], catalogue_: Catalogue | None = None, *, ignor
     params = {name: str(data[name]) for name in values}
     if sort is not None:
         params["sort"] = sort
-    return ListQuery(values=values, params=params, sort=sort, catalogue=catalogue_), errors
+    return ListQuery(values=values, params=params, sort=sort, catalogue=catalogue_, left_out=left_out), errors
 
 
 __all__ = ["TaskFilter", "TaskSort", "FilterContext", "Catalogue", "ListQuery", "catalogue", "build_catalogue",

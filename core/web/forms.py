@@ -5,13 +5,13 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField, SearchField, SelectField,
-                     StringField, TextAreaField)
+from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from ..extensions import LANGUAGES
 from ..models import PRIORITIES
-from .helpers import PRIORITY_LABELS, STATUS_LABELS
+from .helpers import PRIORITY_LABELS
 
 # Each language under its own name, so a person who cannot read the current one still finds theirs.
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "bg": "Български"}
@@ -106,35 +106,17 @@ class PasswordForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))])
 
 
-class QueueFilterForm(FlaskForm):
-    """Filters of the department queue, read from the query string (a GET form needs no CSRF token)."""
-    class Meta:
-        csrf = False
-
-    department = SelectField(_l("Department"), coerce=str, default="", validate_choice=False)
-    priority = SelectField(_l("Priority"), default="", validate_choice=False)
-    status = SelectField(_l("Status"), default="", validate_choice=False)
-    q = SearchField(_l("Text"), validators=[Optional(), Length(max=200)])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.priority.choices = [("", _l("Any")), *priority_choices()]
-        self.status.choices = [("", _l("Any"))] + [
-            (s, str(STATUS_LABELS[s])) for s in ("new", "open", "in_progress", "waiting")]
+class DeleteForm(FlaskForm):
+    """A button that deletes something: carries nothing but the CSRF token."""
 
 
-class SearchForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    q = SearchField(_l("Search"), validators=[DataRequired(), Length(max=200)])
-    status = SelectField(_l("Status"), default="", validate_choice=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.status.choices = [("", _l("Any status"))] + [(s, str(label)) for s, label in STATUS_LABELS.items()]
+class SavedViewForm(FlaskForm):
+    """Save the filters and sort on screen as a view (``params`` carries them as a query string)."""
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    share = SelectField(_l("Who sees it"), coerce=str, default="", validate_choice=False)
+    params = HiddenField()
 
 
 __all__ = ["LoginForm", "QuickCreateForm", "TaskForm", "EditTaskForm", "TransitionForm", "AssignForm", "TakeForm",
-           "WatchForm", "CommentForm", "PreferencesForm", "PasswordForm", "QueueFilterForm", "SearchForm",
-           "LANGUAGE_NAMES"]
+           "WatchForm", "CommentForm", "PreferencesForm", "PasswordForm",
+           "DeleteForm", "SavedViewForm", "LANGUAGE_NAMES"]

@@ -1,13 +1,11 @@
-"""Keyset ("cursor") pages for the server-rendered lists: my work, the department queue and search.
+"""Keyset ("cursor") pages for the server-rendered lists: my work, the department queue, search and saved views.
 
-The JSON API pages with ``workdesk.api.keyset_page`` / ``visible_task_page``. Both walk one unique key,
-the task id, newest first, and their cursor is that id. The pages cannot reuse them without giving
-up their orders, which people rely on: my work by due date, the queue overdue-then-urgent-then-
-oldest, search by last change. So a page cursor here is the *position in the page's own order*: the
-values of every sort key of the row at the page's edge, ending with the id so that positions are
-unique. The principle is the API's: the next page is ``WHERE (keys) come after the position``
-plus ``LIMIT``, never an ``OFFSET``, so page 1000 costs what page 1 costs (the database narrows and
-orders the same filtered tasks for each, and stops after one page).
+The lists keep their own orders, which people rely on (my work by due date, the queue overdue-then-
+urgent-then-oldest, search by last change), or take one of the catalogue's sorts (``?sort=-due``).
+A page cursor is the *position in the list's order*: the values of every sort key of the row at
+the page's edge, ending with the id so that positions are unique. The engine is the API's
+(``workdesk.keyset``): the next page is ``WHERE (keys) come after the position`` plus ``LIMIT``,
+never an ``OFFSET``, so page 1000 costs what page 1 costs. Pages also walk backward here.
 
 A cursor also carries ``as_of``, the moment its first page was shown: an order that depends on the
 time (the queue's "overdue first") is computed against that moment on every page, so a task that
@@ -23,7 +21,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import peewee
@@ -58,10 +56,12 @@ class PagedList:
         the list, as quick create does on an error).
     :param keys_at: the order as of a moment (the first page's): the sort keys, the last one unique
         and never NULL (the task id).
+    :param endpoint_values: the endpoint's URL values (a saved view's id).
     """
     name: str
     endpoint: str
     keys_at: Callable[[dt.datetime], tuple[SortKey, ...]]
+    endpoint_values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def decode_cursor(cursor: str, paged: PagedList, backward: bool) -> Position:
     # JSON and Unicode errors are ValueErrors; OverflowError: a time zone shifting year 1 or 9999 out of range.
     except (ValueError, TypeError, OverflowError, binascii.Error, RecursionError):
         raise InvalidCursor(_("This page link is broken or out of date. Start again from the first page."),
-                            first_url=_link(paged.endpoint)) from None
+                            first_url=_link(paged)) from None
     return Position(as_of=as_of, values=values, backward=backward)
 
 
@@ -126,12 +126,12 @@ def _fetch(query: peewee.ModelSelect, keys: tuple[SortKey, ...], size: int,
     return list(zip(rows, (values for _id, values in keyed)))
 
 
-def _link(endpoint: str, cursor_parameter: str | None = None, cursor: str | None = None) -> str:
+def _link(paged: PagedList, cursor_parameter: str | None = None, cursor: str | None = None) -> str:
     """The list's URL with the request's filters kept and the cursor replaced."""
     args = {name: value for name, value in request.args.items() if name not in CURSOR_PARAMETERS}
     if cursor_parameter:
         args[cursor_parameter] = cursor
-    return url_for(endpoint, **args)
+    return url_for(paged.endpoint, **paged.endpoint_values, **args)
 
 
 def keyset_list_page(query: peewee.ModelSelect, paged: PagedList, size: int, position: Position | None) -> Page:
@@ -158,10 +158,10 @@ def keyset_list_page(query: peewee.ModelSelect, paged: PagedList, size: int, pos
     # Walking back, the page we came from lies ahead; walking forward, the one we came from lies behind.
     has_next = True if position is not None and position.backward else more
     if position is not None:
-        page.first_url = _link(paged.endpoint)
-        page.previous_url = _link(paged.endpoint, "before", cursor_at(rows[0]))
+        page.first_url = _link(paged)
+        page.previous_url = _link(paged, "before", cursor_at(rows[0]))
     if has_next:
-        page.next_url = _link(paged.endpoint, "after", cursor_at(rows[-1]))
+        page.next_url = _link(paged, "after", cursor_at(rows[-1]))
     return page
 
 
