@@ -22,12 +22,13 @@ CORE_PERMISSIONS: dict[str, str] = {
     "department.manage": "Create and change departments",
     "plugin.manage": "Enable, disable and configure plugins",
     "admin.access": "Open the admin panel",
+    "view.share": "Share saved task views with one's departments",
 }
 
 SEED_ROLES: dict[str, list[str]] = {
     "admin": ["*"],
     "manager": ["task.create", "task.view_department", "task.edit", "task.assign", "task.transition",
-                "task.comment"],
+                "task.comment", "view.share"],
     "agent": ["task.create", "task.view_department", "task.edit", "task.assign", "task.transition",
               "task.comment"],
     "reviewer": ["task.create", "task.view_department", "task.transition", "task.comment"],

@@ -275,6 +275,50 @@ class TaskEventSchema(Schema):
 TaskEventPageSchema = page_schema("TaskEventPage", TaskEventSchema)
 
 
+# -- saved views ----------------------------------------------------------------------------------
+
+class ViewParams(fields.Dict):
+    """A saved view's filters and sort: ``{parameter: text}`` as ``GET /tasks`` takes them."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(keys=Text(max_length=40), values=fields.Raw(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        _check_json_value(loaded)
+        return loaded
+
+
+class SavedViewSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    params = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
+        "description": "Filters and sort, as GET /api/v1/tasks takes them."})
+    department_id = fields.Integer(required=True, allow_none=True,
+                                   metadata={"description": "Shared with this department's members; null: personal."})
+    owner_id = fields.Integer(required=True)
+    count = fields.Integer(required=True, metadata={"description": "How many tasks you may see the view holds."})
+    left_out = fields.List(fields.String(), required=True, metadata={
+        "description": "Stored filters not applied now (their plugin is disabled or gone)."})
+    can_change = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class SavedViewCreateSchema(Schema):
+    name = Text(required=True, min_length=1, max_length=100)
+    params = ViewParams(load_default=dict)
+    department_id = Id(allow_none=True, metadata={"description": "Share with this department (null: personal)."})
+
+
+class SavedViewUpdateSchema(SavedViewCreateSchema):
+    name = Text(min_length=1, max_length=100)
+    params = ViewParams()
+
+
+SavedViewPageSchema = page_schema("SavedViewPage", SavedViewSchema)
+
+
 # -- plugins --------------------------------------------------------------------------------------
 
 class PluginSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable
 
-from ..models import Comment, Department, Membership, Task, TaskEvent, TaskWatcher, User, as_utc
+from ..models import Comment, Department, Membership, SavedView, Task, TaskEvent, TaskWatcher, User, as_utc
 from ..services.tasks import plugin_data
 
 
@@ -86,6 +86,17 @@ def user_to_dict(user: User, department_ids: list[int] | None = None) -> dict[st
         "timezone": user.timezone,
         "is_active": user.is_active,
     }
+
+
+def saved_view_to_dict(view: SavedView, user: User, count: int | None = None) -> dict[str, Any]:
+    """A saved view as ``user`` sees it: its count is of the tasks they may see."""
+    from ..services import saved_views
+    listing = saved_views.listing_of(view)
+    return {"id": view.id, "name": view.name, "params": dict(view.params or {}), "department_id": view.department_id,
+            "owner_id": view.owner_id,
+            "count": count if count is not None else saved_views.view_tasks(user, view, listing).count(),
+            "left_out": sorted(listing.left_out), "can_change": saved_views.can_change(user, view),
+            "created_at": iso(view.created_at), "updated_at": iso(view.updated_at)}
 
 
 def department_to_dict(department: Department) -> dict[str, Any]:
