@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Collection, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import marshmallow
@@ -362,26 +362,39 @@ def _register(catalogue: Catalogue, plugin: str, item: Any, enabled: bool, title
         record_error(plugin, f"register_task_filters {problem}; left out")
 
 
+def plugin_items(which: str = "enabled") -> Iterator[tuple[str, Any]]:
+    """``(plugin, item)`` of the filters and sorts plugins register: the ``enabled`` plugins' (a raising one is
+    recorded and left out), or the ``disabled`` ones', or every ``installed`` one's without asking the
+    database which are on (what the admin panel offers when it is built); raising ones are skipped there."""
+    from .registry import get_registry
+    registry = get_registry()
+    if which == "enabled":
+        yield from registry.collect("register_task_filters")
+        return
+    for plugin in registry.implementers("register_task_filters", enabled_only=False):
+        if which == "disabled" and registry.is_enabled(plugin):
+            continue
+        try:
+            items = registry.call_plugin(plugin, "register_task_filters") or []
+        except Exception:  # noqa: BLE001 - recorded when it is asked while enabled
+            continue
+        for item in items:
+            yield plugin, item
+
+
 def build_catalogue() -> Catalogue:
     """The core's filters and sorts, then each enabled plugin's from ``register_task_filters``.
 
     Installed but disabled plugins are asked too, only to name their parameters in the answer to a
-    request that still uses them; their errors are not recorded (they are off).
+    request that still uses them.
     """
     from .registry import get_registry
-    catalogue = Catalogue(filters={f.name: f for f in CORE_FILTERS}, sorts={s.name: s for s in CORE_SORTS})
     registry = get_registry()
-    for plugin, item in registry.collect("register_task_filters"):
+    catalogue = Catalogue(filters={f.name: f for f in CORE_FILTERS}, sorts={s.name: s for s in CORE_SORTS})
+    for plugin, item in plugin_items():
         _register(catalogue, plugin, item, True, "")
-    for plugin in registry.implementers("register_task_filters", enabled_only=False):
-        if registry.is_enabled(plugin):
-            continue
-        try:
-            items = registry.call_plugin(plugin, "register_task_filters") or []
-        except Exception:  # noqa: BLE001 - a disabled plugin's failure is nobody's concern until it is enabled
-            continue
-        for item in items:
-            _register(catalogue, plugin, item, False, type(registry.plugins[plugin].plugin).title())
+    for plugin, item in plugin_items("disabled"):
+        _register(catalogue, plugin, item, False, type(registry.plugins[plugin].plugin).title())
     return catalogue
 
 
@@ -510,4 +523,5 @@ def parse(args: Mapping[str, str], catalogue_: Catalogue | None = None, *, ignor
 
 
 __all__ = ["TaskFilter", "TaskSort", "FilterContext", "Catalogue", "ListQuery", "catalogue", "build_catalogue",
+           "plugin_items",
            "parse", "query_schema", "local_day_start", "CORE_FILTERS", "CORE_SORTS", "RESERVED_NAMES"]
