@@ -113,6 +113,12 @@ class TokenRequestSchema(Schema):
     password = Text(required=True, max_length=1024, load_only=True)
 
 
+class AbsenceBriefSchema(Schema):
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True, metadata={"description": "Away until this instant."})
+    delegate_id = fields.Integer(required=True, allow_none=True, metadata={"description": "Who stands in."})
+
+
 class UserSchema(Schema):
     id = fields.Integer(required=True)
     email = fields.String(required=True)
@@ -122,6 +128,8 @@ class UserSchema(Schema):
     skills = fields.List(fields.String(), required=True)
     timezone = fields.String(required=True)
     is_active = fields.Boolean(required=True)
+    absence = fields.Nested(AbsenceBriefSchema, required=True, allow_none=True,
+                            metadata={"description": "The absence the user is in now, or null."})
 
 
 class MeSchema(UserSchema):
@@ -273,6 +281,44 @@ class TaskEventSchema(Schema):
 
 
 TaskEventPageSchema = page_schema("TaskEventPage", TaskEventSchema)
+
+
+# -- absences -------------------------------------------------------------------------------------
+
+class AbsenceSchema(Schema):
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True, metadata={"description": "The first instant the person is back."})
+    delegate_id = fields.Integer(required=True, allow_none=True)
+    note = fields.String(required=True)
+    created_by_id = fields.Integer(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class AbsenceCreateSchema(Schema):
+    user_id = Id(metadata={"description": "Who is away; default: you."})
+    starts_at = _aware(required=True)
+    ends_at = _aware(required=True, metadata={"description": "After starts_at."})
+    delegate_id = Id(allow_none=True, metadata={"description": "An active user, not the person who is away."})
+    note = Text(max_length=500)
+
+
+class AbsenceUpdateSchema(Schema):
+    starts_at = _aware()
+    ends_at = _aware()
+    delegate_id = Id(allow_none=True)
+    note = Text(max_length=500)
+
+
+class AbsenceQuerySchema(PageQuerySchema):
+    user_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "Whose absences; default: yours."})
+    include_past = fields.Boolean(load_default=False, metadata={"description": "Also those already over."})
+
+
+AbsencePageSchema = page_schema("AbsencePage", AbsenceSchema)
 
 
 # -- saved views ----------------------------------------------------------------------------------

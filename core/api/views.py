@@ -10,17 +10,19 @@ from flask_babel import gettext as _
 
 from ..access import get_visible_task, require
 from ..auth import authenticate, bearer_token, issue_token, normalise_email, revoke_token
-from ..errors import BadRequest, NotFound, Unauthorized, TooManyRequests, ValidationFailed
+from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, TooManyRequests, ValidationFailed
 from .. import task_filters
-from ..models import Comment, Department, SavedView, Task, TaskEvent, User
+from ..models import Absence, Comment, Department, SavedView, Task, TaskEvent, User
 from ..registry import (PluginError, get_registry, plugin_settings, save_plugin_settings, set_plugin_enabled,
                        validate_settings)
-from ..schemas import (CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
+from ..schemas import (AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema, AbsenceUpdateSchema,
+                       CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
                        PluginListSchema, PluginSchema, PluginUpdateSchema, SavedViewCreateSchema, SavedViewPageSchema,
                        SavedViewSchema, SavedViewUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
                        TaskPageSchema, TaskSchema, TaskUpdateSchema, TokenRequestSchema,
                        TokenResponseSchema, UserCreateSchema, UserPageSchema, UserSchema, UserUpdateSchema)
+from ..services import absences as absence_service
 from ..services import saved_views as saved_view_service
 from ..services import tasks as task_service
 from ..services import users as user_service
@@ -28,7 +30,7 @@ from . import throttle
 from .framework import (API_PREFIX, api_blueprint, api_operation, flatten_messages, keyset_page, load_data, load_json,
                         load_query, require_api_user, visible_task_page)
 from .openapi import build_openapi
-from .representation import (comment_to_dict, department_ids_of, department_to_dict, event_to_dict,
+from .representation import (absence_to_dict, comment_to_dict, department_ids_of, department_to_dict, event_to_dict,
                              saved_view_to_dict, task_to_dict, tasks_to_dicts, user_to_dict)
 
 api = api_blueprint("api", __name__, url_prefix=API_PREFIX)
@@ -97,7 +99,8 @@ def list_users():
     users, next_cursor = keyset_page(_visible_users(actor), User.id, args["limit"], args.get("cursor"),
                                      newest_first=False)
     departments = department_ids_of(u.id for u in users)
-    return {"items": [user_to_dict(u, departments[u.id]) for u in users], "next_cursor": next_cursor}
+    away = absence_service.current_absences([u.id for u in users])
+    return {"items": [user_to_dict(u, departments[u.id], away) for u in users], "next_cursor": next_cursor}
 
 
 @api.post("/users")
@@ -314,6 +317,65 @@ def list_events(task_id: int):
     rows, next_cursor = keyset_page(TaskEvent.select().where(TaskEvent.task_id == task_id), TaskEvent.id,
                                     args["limit"], args.get("cursor"), newest_first=False)
     return {"items": [event_to_dict(e) for e in rows], "next_cursor": next_cursor}
+
+
+# -- absences -------------------------------------------------------------------------------------
+
+@api.get("/absences")
+@api_operation("List absences", tags=["absences"], query=AbsenceQuerySchema, response=AbsencePageSchema)
+def list_absences():
+    """A person's current and upcoming absences (``include_past=true``: every one), in the order they were
+    recorded. Yours, or, as a head of one of their departments or with ``user.manage``, someone else's
+    (403 otherwise)."""
+    actor = require_api_user()
+    args = load_query(AbsenceQuerySchema)
+    person = actor
+    if "user_id" in args:
+        person = User.get_or_none(User.id == args["user_id"])
+        if person is None:
+            raise ValidationFailed(_("Invalid reference."), {"user_id": [
+                _("No such record (id %(id)s).", id=args["user_id"])]})
+    if not absence_service.can_manage(actor, person):
+        raise Forbidden(_("Only the person, a head of one of their departments or an administrator can see "
+                          "their absences."), permission="user.manage")
+    query = absence_service.absences_of(person, include_past=args["include_past"]).order_by()
+    rows, next_cursor = keyset_page(query, Absence.id, args["limit"], args.get("cursor"), newest_first=False)
+    return {"items": [absence_to_dict(a) for a in rows], "next_cursor": next_cursor}
+
+
+@api.post("/absences")
+@api_operation("Record an absence", tags=["absences"], request=AbsenceCreateSchema, response=AbsenceSchema,
+               status=201, headers={"Location": "URL of the new absence"})
+def create_absence():
+    """Your own, or (as a head of one of their departments, or with ``user.manage``) someone else's. The end
+    comes after the start; the delegate is an active user other than the person; periods of one person
+    never overlap (422 naming the field)."""
+    actor = require_api_user()
+    absence = absence_service.create_absence(actor, **load_json(AbsenceCreateSchema))
+    return _created(absence_to_dict(absence), url_for("api.get_absence", absence_id=absence.id))
+
+
+@api.get("/absences/<id:absence_id>")
+@api_operation("Get an absence", tags=["absences"], response=AbsenceSchema)
+def get_absence(absence_id: int):
+    return absence_to_dict(absence_service.get_manageable_absence(require_api_user(), absence_id))
+
+
+@api.patch("/absences/<id:absence_id>")
+@api_operation("Change an absence", tags=["absences"], request=AbsenceUpdateSchema, response=AbsenceSchema)
+def update_absence(absence_id: int):
+    actor = require_api_user()
+    absence_service.get_manageable_absence(actor, absence_id)
+    return absence_to_dict(absence_service.update_absence(actor, absence_id,
+                                                          load_json(AbsenceUpdateSchema, partial=True)))
+
+
+@api.delete("/absences/<id:absence_id>")
+@api_operation("Delete an absence", tags=["absences"], status=204)
+def delete_absence(absence_id: int):
+    """An absence in progress ends now."""
+    absence_service.delete_absence(require_api_user(), absence_id)
+    return "", 204
 
 
 # -- saved views ----------------------------------------------------------------------------------

@@ -14,12 +14,13 @@ from flask_babel import gettext as _
 from ..auth import authenticate, current_user, login_user, logout_user
 from ..db import db
 from .forms import LoginForm
-from .helpers import priority_label, status_label
+from .helpers import away, priority_label, status_label
 
 web = Blueprint("web", __name__)
 web.add_app_template_filter(status_label, "status_label")
 web.add_app_template_filter(priority_label, "priority_label")
 web.add_app_template_test(lambda task: task.is_overdue(), "overdue")
+web.add_app_template_global(away, "away")
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -106,6 +106,14 @@ class PasswordForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))])
 
 
+class AbsenceForm(FlaskForm):
+    """An out-of-office period, in the person's own time zone."""
+    starts_at = DateTimeLocalField(_l("Away from"), format=DATETIME_LOCAL_FORMATS, validators=[InputRequired()])
+    ends_at = DateTimeLocalField(_l("Back on"), format=DATETIME_LOCAL_FORMATS, validators=[InputRequired()])
+    delegate_id = SelectField(_l("Who stands in"), coerce=str, default="", validate_choice=False)
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
 class DeleteForm(FlaskForm):
     """A button that deletes something: carries nothing but the CSRF token."""
 
@@ -119,4 +127,4 @@ class SavedViewForm(FlaskForm):
 
 __all__ = ["LoginForm", "QuickCreateForm", "TaskForm", "EditTaskForm", "TransitionForm", "AssignForm", "TakeForm",
            "WatchForm", "CommentForm", "PreferencesForm", "PasswordForm",
-           "DeleteForm", "SavedViewForm", "LANGUAGE_NAMES"]
+           "AbsenceForm", "DeleteForm", "SavedViewForm", "LANGUAGE_NAMES"]

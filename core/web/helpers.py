@@ -5,6 +5,9 @@ import datetime as dt
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
+from flask import has_request_context, request
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -13,9 +16,10 @@ from peewee import JOIN, fn
 from ..access import department_ids, visible_tasks
 from ..db import utcnow
 from ..errors import WorkdeskError
-from ..models import DONE_STATUSES, OPEN_STATUSES, Department, Membership, Task, User
+from ..models import DONE_STATUSES, OPEN_STATUSES, Absence, Department, Membership, Task, User
 from ..search import matching_tasks
 from ..registry import get_registry, record_error
+from ..services.absences import current_absences
 
 STATUS_LABELS = {"new": _l("New"), "open": _l("Open"), "in_progress": _l("In progress"),
                  "waiting": _l("Waiting"), "resolved": _l("Resolved"), "closed": _l("Closed")}
@@ -104,6 +108,25 @@ def colleagues(department_ids_: Iterable[int]) -> list[User]:
     return list(User.select().join(Membership, on=(Membership.user == User.id))
                 .where(Membership.department.in_(ids) & (User.is_active == True))  # noqa: E712
                 .group_by(User.id).order_by(User.name, User.id))
+
+
+def away(user: User | None) -> Absence | None:
+    """The absence ``user`` is in now, for the "away until …" marker next to their name. Every current
+    absence is read once per request (one query), however many names a page shows."""
+    if user is None or not has_request_context():
+        return None
+    found = request.environ.get("workdesk.current_absences")
+    if found is None:
+        found = request.environ["workdesk.current_absences"] = current_absences()
+    return found.get(user.id if isinstance(user, User) else user)
+
+
+def person_label(user: User) -> str:
+    """A name for a select's option: "Ana Agent (away until 3/5/26, 5:00 PM)" while they are absent."""
+    absence = away(user)
+    if absence is None:
+        return user.name
+    return _("%(name)s (away until %(when)s)", name=user.name, when=format_datetime(absence.ends_at, "short"))
 
 
 # -- task lists --------------------------------------------------------------------------------
