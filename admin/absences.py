@@ -1,8 +1,6 @@
 """Absences (out-of-office periods): recorded for anyone through ``workdesk.services.absences``."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import request
 from flask_admin.contrib.peewee import filters
 from flask_babel import gettext as _
@@ -13,6 +11,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from workdesk.errors import WorkdeskError
 from workdesk.models import Absence, User
 from workdesk.services import absences
+from workdesk.web.helpers import local_to_utc
 
 from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options, person_name
 
@@ -30,11 +29,6 @@ class AbsenceForm(AdminForm):
     ends_at = DateTimeLocalField(_l("Back on (in their time zone)"), format=LOCAL_FORMATS, validators=[InputRequired()])
     delegate_id = SelectField(_l("Who stands in"), choices=[])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
-
-
-def _in_zone(value: dt.datetime, user: User) -> dt.datetime:
-    """A wall-clock time typed for ``user`` (naive, in their zone) as a UTC instant."""
-    return value.replace(tzinfo=user.zone).astimezone(dt.timezone.utc)
 
 
 class AbsenceView(WorkdeskModelView):
@@ -76,11 +70,15 @@ class AbsenceView(WorkdeskModelView):
 
     def _values(self, form, person: User) -> dict:
         delegate = form.delegate_id.data or ""
-        return {"starts_at": _in_zone(form.starts_at.data, person), "ends_at": _in_zone(form.ends_at.data, person),
-                "delegate_id": int(delegate) if delegate.isdigit() else None, "note": form.note.data or ""}
+        # Typed in the absent person's zone, whoever types it.
+        return {"starts_at": local_to_utc(form.starts_at.data, person, "starts_at"),
+                "ends_at": local_to_utc(form.ends_at.data, person, "ends_at"),
+                "delegate_id": int(delegate) if delegate.isdigit() and len(delegate) < 11 else None,
+                "note": form.note.data or ""}
 
     def create_model(self, form):
-        person = User.get_or_none(User.id == int(form.user_id.data)) if (form.user_id.data or "").isdigit() else None
+        raw = form.user_id.data or ""
+        person = User.get_or_none(User.id == int(raw)) if raw.isdigit() and len(raw) < 11 else None
         if person is None:
             form.user_id.errors = [*form.user_id.errors, _("Choose someone from the list.")]
             return False

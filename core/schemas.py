@@ -85,9 +85,21 @@ class JsonObject(fields.Dict):
         return loaded
 
 
-def _aware(**kwargs: Any) -> fields.AwareDateTime:
-    # ISO 8601; a time without an offset is taken as UTC.
-    return fields.AwareDateTime(default_timezone=dt.timezone.utc, **kwargs)
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 instant (a time without an offset is taken as UTC) that is storable: still within the
+    years 1 to 9999 once converted to UTC (``9999-12-31T23:00-05:00`` is not)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            instant.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise ValidationError("Lies beyond the years 1 to 9999 in UTC.") from None
+        return instant
+
+
+def _aware(**kwargs: Any) -> Instant:
+    return Instant(default_timezone=dt.timezone.utc, **kwargs)
 
 
 # -- errors ---------------------------------------------------------------------------------------

@@ -178,8 +178,10 @@ def _validate(user: User, starts_at: Any, ends_at: Any, delegate_id: Any, note: 
         elif not delegate.is_active:
             errors["delegate_id"] = [_("%(name)s is deactivated.", name=delegate.name)]
     note = note if isinstance(note, str) else ""
-    if len(note) > NOTE_LENGTH or "\x00" in note:
+    if len(note) > NOTE_LENGTH:
         errors["note"] = [_("At most %(n)s characters.", n=NOTE_LENGTH)]
+    elif "\x00" in note:
+        errors["note"] = [_("Must not contain NUL characters.")]
     if "starts_at" not in errors and "ends_at" not in errors:
         starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
         if ends_at <= starts_at:

@@ -129,6 +129,8 @@ def _name(value: Any) -> str:
     name = (value or "").strip() if isinstance(value, str) else ""
     if not name or len(name) > 100:
         raise ValidationFailed(_("Invalid value."), {"name": [_("Between 1 and 100 characters.")]})
+    if "\x00" in name:
+        raise ValidationFailed(_("Invalid value."), {"name": [_("Must not contain NUL characters.")]})
     return name
 
 

@@ -88,9 +88,10 @@ def account_absence_add():
         return _render(absence=form, status=400)
     delegate = form.delegate_id.data or ""
     try:
-        absences.create_absence(user, starts_at=local_to_utc(form.starts_at.data, user),
-                                ends_at=local_to_utc(form.ends_at.data, user),
-                                delegate_id=int(delegate) if delegate.isdigit() else None, note=form.note.data or "")
+        absences.create_absence(user, starts_at=local_to_utc(form.starts_at.data, user, "starts_at"),
+                                ends_at=local_to_utc(form.ends_at.data, user, "ends_at"),
+                                delegate_id=int(delegate) if delegate.isdigit() and len(delegate) < 11 else None,
+                                note=form.note.data or "")
     except WorkdeskError as exc:
         show_service_error(form, exc)
         return _render(absence=form, status=exc.status)

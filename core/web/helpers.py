@@ -15,7 +15,7 @@ from peewee import JOIN, fn
 
 from ..access import department_ids, visible_tasks
 from ..db import utcnow
-from ..errors import WorkdeskError
+from ..errors import ValidationFailed, WorkdeskError
 from ..models import DONE_STATUSES, OPEN_STATUSES, Absence, Department, Membership, Task, User
 from ..search import matching_tasks
 from ..registry import get_registry, record_error
@@ -73,11 +73,15 @@ def user_zone(user: User) -> ZoneInfo:
     return user.zone
 
 
-def local_to_utc(value: dt.datetime | None, user: User) -> dt.datetime | None:
-    """A wall-clock time the user typed (naive, in their zone) as an aware UTC instant."""
+def local_to_utc(value: dt.datetime | None, user: User, field: str = "due_at") -> dt.datetime | None:
+    """A wall-clock time typed for ``user`` (naive, in their zone) as an aware UTC instant; a time that UTC
+    cannot hold (the first or last hours of years 1 and 9999) is a ValidationFailed on ``field``."""
     if value is None:
         return None
-    return value.replace(tzinfo=user_zone(user)).astimezone(dt.timezone.utc)
+    try:
+        return value.replace(tzinfo=user_zone(user)).astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise ValidationFailed(_("Invalid value."), {field: [_("Not a date and time Workdesk can store.")]}) from None
 
 
 def utc_to_local(value: dt.datetime | None, user: User) -> dt.datetime | None:

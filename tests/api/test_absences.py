@@ -57,6 +57,8 @@ def test_record_read_change_delete_and_the_user_representation(api_as, people):
     ({"starts_at": "2026-01-02T10:00:00Z"}, "ends_at"),
     ({"starts_at": "2026-01-02T10:00:00Z", "ends_at": "2026-01-01T10:00:00Z"}, "ends_at"),
     ({"starts_at": "2026-01-02T10:00:00Z", "ends_at": "99999-01-01T10:00:00Z"}, "ends_at"),
+    ({"starts_at": "2026-01-02T10:00:00Z", "ends_at": "9999-12-31T23:00:00-05:00"}, "ends_at"),  # beyond UTC's 9999
+    ({"starts_at": "0001-01-01T00:30:00+05:00", "ends_at": "2026-01-02T10:00:00Z"}, "starts_at"),
     ({"starts_at": 12, "ends_at": "2026-01-02T10:00:00Z"}, "starts_at"),
     ({"starts_at": "2026-01-01T10:00:00Z", "ends_at": "2026-01-02T10:00:00Z", "delegate_id": 99999999999999999999},
      "delegate_id"),
@@ -97,3 +99,10 @@ def test_absences_are_in_the_openapi_document(client):
     assert set(spec["paths"]["/api/v1/absences"]) == {"get", "post"}
     assert set(spec["paths"]["/api/v1/absences/{absence_id}"]) == {"get", "patch", "delete"}
     assert "absence" in spec["components"]["schemas"]["User"]["properties"]
+
+
+def test_a_due_date_beyond_what_utc_holds_is_a_422_not_a_500(api_as, people, dept):
+    response = api_as(people["ana"]).post("/api/v1/tasks", json={"title": "x", "department_id": dept.id,
+                                                                 "due_at": "9999-12-31T23:00:00-05:00"})
+    assert response.status_code == 422
+    assert error_of(response)["fields"] == {"due_at": ["Lies beyond the years 1 to 9999 in UTC."]}

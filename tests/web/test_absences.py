@@ -35,6 +35,12 @@ def test_recording_and_deleting_an_absence_on_the_account_page(client, login, ca
                                                        "ends_at": "2099-08-01T09:00"})
     assert backwards.status_code == 422 and "The end must come after the start." in backwards.text
     assert client.post("/account/absences", data={"starts_at": "soon", "ends_at": ""}).status_code == 400
+    update_user(cast.admin, cast.agent.id, {"timezone": "America/New_York"})
+    beyond = client.post("/account/absences", data={"starts_at": "2099-01-01T09:00", "ends_at": "9999-12-31T23:30"})
+    assert beyond.status_code == 422 and "Not a date and time Workdesk can store." in beyond.text
+    nul = client.post("/account/absences", data={"starts_at": "2099-09-01T09:00", "ends_at": "2099-09-02T09:00",
+                                                 "note": "a\x00b"})
+    assert nul.status_code == 422 and "Must not contain NUL characters." in nul.text
     assert Absence.select().count() == 1
 
     # Someone else's absence cannot be deleted from this page, nor is its existence confirmed.
