@@ -464,7 +464,16 @@ class ListQuery:
         if chosen is None:
             return None
         sort, descending = chosen
-        return (sort.join(query) if sort.join else query), sort.keys(descending)
+        if sort.join is None:
+            return query, sort.keys(descending)
+        try:
+            return sort.join(query), sort.keys(descending)
+        except Exception as exc:
+            if sort.plugin is None:
+                raise
+            from .registry import record_error
+            record_error(sort.plugin, f"task sort {sort.name!r} raised {exc!r}; the list keeps its own order")
+            return None
 
     def without(self, *names: str) -> ListQuery:
         return replace(self, values={k: v for k, v in self.values.items() if k not in names},

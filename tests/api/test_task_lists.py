@@ -256,6 +256,8 @@ def test_broken_plugin_filters_are_left_out_and_recorded(api, agent, dept, make_
     assert ids(api, boom="yes") == tasks  # its apply raised: the filter is left out, the list still answers
     assert "'boom' raised RuntimeError('the filter table is gone')" in PluginState.get_by_id("brokenfilters").last_error
     assert ids(api, status="new") == tasks  # the core's status filter kept its name
+    assert walk(api, limit=2, sort="boomsort") == sorted(tasks, reverse=True)  # its join raised: the usual order
+    assert "'boomsort' raised RuntimeError('the sort table is gone')" in PluginState.get_by_id("brokenfilters").last_error
     assert "could not build my filters" in PluginState.get_by_id("raisingfilters").last_error
 
 

@@ -47,16 +47,22 @@ def exploding_condition(query, value, context):
     raise RuntimeError("the filter table is gone")
 
 
+def exploding_join(query):
+    raise RuntimeError("the sort table is gone")
+
+
 class BrokenFiltersPlugin(Plugin):
     """Broken filters
 
-    One filter whose apply raises, one item that is not a filter, and a name already taken.
+    One filter whose apply raises, a sort whose join raises, one item that is not a filter, and a name
+    already taken.
     """
     name = "brokenfilters"
 
     @hookimpl
     def register_task_filters(self):
         return [TaskFilter("boom", "Boom", exploding_condition, choices=[("yes", "Yes")]),
+                TaskSort("boomsort", "Boom", Task.id, kind=int, join=exploding_join),
                 "not a filter",
                 TaskFilter("status", "Status again", exploding_condition, choices=[("x", "X")])]
 
