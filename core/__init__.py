@@ -16,7 +16,7 @@ from .access import can_see, department_ids, get_visible_task, require, visible_
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
 from .app import create_app
-from .auth import current_user
+from .auth import current_user, login_required
 from .db import BaseModel, UTCDateTimeField, db, for_each_in_transaction, utcnow, write_transaction
 from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
                      ValidationFailed, WorkdeskError)
@@ -31,6 +31,7 @@ from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySe
 from .outbox import emit, register_event_kind
 from .queue import plugin_task, queue
 from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
+from .schemas import Id, JsonObject, PageQuerySchema, StrictBoolean, Text, page_schema
 from .search import matching_tasks
 from .task_filters import FilterContext, TaskFilter, TaskSort
 from .services import absences, calendars, saved_views, tasks, users
@@ -56,7 +57,7 @@ __all__ = [
     "TaskFilter", "TaskSort", "FilterContext", "task_filters",
     # services, access, time
     "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
-    "current_user", "WorkingTime",
+    "current_user", "login_required", "WorkingTime",
     # who is away: workdesk.absences.is_absent(user, at), absent_user_ids(at, user_ids), delegate_for(user, at)
     "absences",
     # errors (each renders as {"error": {"code", "message", "fields"}} in the API)
@@ -69,6 +70,8 @@ __all__ = [
     "delivery_admin_views",
     # JSON API helpers
     "api_blueprint", "api_operation", "keyset_page", "load_json", "load_query", "require_api_user", "task_to_dict",
-    "visible_task_page",
+    "visible_task_page", "page_schema", "PageQuerySchema",
+    # input field types shared by every schema and form (bounded ids, storable text, JSON objects)
+    "Id", "Text", "StrictBoolean", "JsonObject",
     "create_app",
 ]

@@ -20,8 +20,8 @@ has one error policy, applied by the core for every plugin alike:
   (fail closed), with a message naming the plugin.
 - **Lifecycle** (``on_plugin_enabled``, ``on_plugin_disabled``): run synchronously on the one plugin
   being switched, in the process that switched it.
-- **Display** (``extra_*``, ``task_page_panels``): run synchronously while a task is shown. A raising
-  plugin is recorded and left out; the page or the JSON still renders.
+- **Display** (``extra_*``, ``task_page_panels``, ``describe_task_event``): run synchronously while a
+  task is shown. A raising plugin is recorded and left out; the page or the JSON still renders.
 
 One-answer hooks (``firstresult``) stop at the first plugin that answers something other than None.
 Implementations may accept fewer arguments than the specification names, so adding an argument
@@ -412,6 +412,22 @@ def deliver_notification(notification, event):
 # ---------------------------------------------------------------------------------------------
 # Pages
 # ---------------------------------------------------------------------------------------------
+
+@hookspec
+def describe_task_event(event):
+    """Return a short phrase for an entry this plugin added to a task's audit trail.
+
+    A plugin records what it does to a task as ``workdesk.TaskEvent`` rows whose ``kind`` starts with
+    its name (``compliance_review.approve``). Called synchronously while the task page lists the
+    trail, once per such entry, on the plugin the kind names only. Build the phrase from the entry's
+    ``changes`` with gettext, so each reader sees it in their language; it follows the actor's name
+    ("Fay approved the stage “Cost”"). A raising plugin is recorded and the core's generic
+    description is shown instead.
+
+    :param event: the :class:`workdesk.TaskEvent`.
+    :return: the phrase (str), or None for the core's generic description.
+    """
+
 
 @hookspec
 def task_page_panels(task, user):

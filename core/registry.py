@@ -8,8 +8,9 @@ Each hook family has one error policy, applied here and nowhere else (``docs/hoo
 - **Decision hooks** (``veto_*``, ``adjust_*``, ``propose_*``): :meth:`PluginRegistry.decide`. A raising
   plugin is recorded and counts as having no opinion, unless the plugin declares that it fails closed
   for that hook (:attr:`Plugin.fails_closed`), in which case the change is refused.
-- **Display and registration hooks** (``extra_*``, ``task_page_panels``, ``register_*``):
-  :meth:`PluginRegistry.collect` and :meth:`PluginRegistry.gather`. A raising plugin is recorded and
+- **Display and registration hooks** (``extra_*``, ``task_page_panels``, ``describe_task_event``,
+  ``register_*``): :meth:`PluginRegistry.collect`, :meth:`PluginRegistry.gather` and
+  :meth:`PluginRegistry.ask`. A raising plugin is recorded and
   left out; the page, the list or the start-up goes on without it.
 
 Every call goes through pluggy's own hook caller, one plugin at a time (``subset_hook_caller``), so
@@ -325,6 +326,14 @@ class PluginRegistry:
         plugin's list. A raising plugin is recorded and left out."""
         return [(name, item) for name, items in self.gather(hook_name, enabled_only, **kwargs)
                 for item in (items or [])]
+
+    def ask(self, plugin_name: str, hook_name: str, **kwargs) -> Any:
+        """A display hook of one plugin: its answer, or None when it is disabled, does not implement the
+        hook, or raised (recorded, like any display hook)."""
+        if plugin_name not in self.implementers(hook_name):
+            return None
+        ok, value = self._isolated(hook_name, plugin_name, kwargs)
+        return value if ok else None
 
     def decide(self, hook_name: str, **kwargs) -> Iterator[tuple[str, Any]]:
         """Decision hooks: ``(plugin, answer)`` for each enabled plugin, in call order, lazily (a caller

@@ -14,6 +14,7 @@ from ..access import can_see, get_visible_task, visible_tasks
 from ..auth import current_user, login_required, normalise_email
 from ..errors import NotFound, ValidationFailed, WorkdeskError
 from ..models import Comment, Department, Task, TaskEvent, User
+from ..registry import get_registry
 from ..services.tasks import add_comment, allowed_transitions, assign, create_task, plugin_data, set_watching, \
     transition, update_task
 from . import _safe_next, web
@@ -178,6 +179,7 @@ def timeline(task: Task, viewer: User) -> list[dict[str, Any]]:
         if "assignee_id" in event.changes:
             ids.update(event.changes["assignee_id"])
     names = _user_names(ids)
+    registry = get_registry()
     entries = []
     for event in events:
         actor = names.get(event.actor_id, _("A former user")) if event.actor_id else _("Workdesk")
@@ -192,6 +194,9 @@ def timeline(task: Task, viewer: User) -> list[dict[str, Any]]:
             phrases = [_("started watching")]
         elif event.kind == "unwatched":
             phrases = [_("stopped watching")]
+        elif "." in event.kind and isinstance(phrase := registry.ask(event.kind.partition(".")[0],
+                                                                      "describe_task_event", event=event), str):
+            phrases = [phrase]  # an entry a plugin recorded, in the plugin's words
         else:
             phrases = [p for f, (old, new) in event.changes.items()
                        if (p := _describe_change(f, old, new, names, event.actor_id, viewer))]

@@ -177,3 +177,23 @@ def test_assignee_proposal_first_result_wins(team, make_user, enable_plugin):
     enable_plugin("proposer")
     task = tasks.create_task(agent, title="dispatched", department_id=dept.id)
     assert task.assignee_id == agent.id
+
+
+def test_add_watchers_lets_people_see_the_task_and_is_audited(team, make_user, make_department):
+    dept, agent = team
+    task = tasks.create_task(agent, title="Change the router", department_id=dept.id, watcher_ids=[agent.id])
+    outsider = make_user("agent", departments=[make_department("Finance")])
+    gone = make_user("agent", departments=[make_department("Legal")])
+    from workdesk.services.users import update_user
+    update_user(make_user("admin"), gone.id, {"is_active": False})
+    with pytest.raises(errors.NotFound):
+        tasks.get_visible_task(outsider, task.id)
+    assert tasks.add_watchers(task.id, [agent.id, outsider.id, outsider.id, gone.id]) == [outsider.id]
+    assert tasks.get_visible_task(outsider, task.id).id == task.id
+    assert Task.get_by_id(task.id).watcher_ids == sorted([agent.id, outsider.id])
+    event = TaskEvent.select().where(TaskEvent.task_id == task.id).order_by(TaskEvent.id.desc()).first()
+    assert (event.kind, event.actor_id, event.changes) == ("updated", None, {"watcher_ids": [[agent.id], sorted([agent.id, outsider.id])]})
+    assert tasks.add_watchers(task.id, [outsider.id]) == []  # nothing new: no audit row
+    assert TaskEvent.select().where(TaskEvent.task_id == task.id).count() == 2
+    with pytest.raises(errors.NotFound):
+        tasks.add_watchers(999999, [outsider.id])

@@ -21,6 +21,12 @@ class PanelPlugin(Plugin):
     def extra_task_data(self, task):
         return {"checklist": "2 of 3 done", "note": "<i>plain</i>"}
 
+    @hookimpl
+    def describe_task_event(self, event):
+        if event.kind == "webpanel.ticked":
+            return f"ticked “{event.changes['item'][1]}” on the checklist"
+        return None
+
 
 class BrokenPanelPlugin(Plugin):
     """Panel that fails (test plugin)"""
@@ -29,6 +35,10 @@ class BrokenPanelPlugin(Plugin):
     @hookimpl
     def task_page_panels(self, task, user):
         raise RuntimeError("panel exploded")
+
+    @hookimpl
+    def describe_task_event(self, event):
+        raise RuntimeError("description exploded")
 
 
 class HoldVetoPlugin(Plugin):

@@ -241,6 +241,22 @@ def test_plugin_panels_are_shown_escaped_and_isolated(client, login, cast, make_
     assert "<dd>&lt;i&gt;plain&lt;/i&gt;</dd>" in page
 
 
+def test_plugins_describe_the_audit_trail_entries_they_recorded(client, login, cast, make_task, enable_plugin,
+                                                                caplog):
+    from workdesk import TaskEvent
+    enable_plugin("webpanel")
+    enable_plugin("webpanel_broken")
+    task = make_task(cast.requester, cast.it, title="Checklist")
+    for kind in ("webpanel.ticked", "webpanel_broken.ticked", "webpanel.unknown"):
+        TaskEvent.create(task_id=task.id, task_number=task.number, actor=cast.agent, kind=kind,
+                         changes={"item": [None, "<b>fuse</b>"]})
+    login(client, cast.agent)
+    page = client.get(f"/tasks/{task.id}").text
+    assert "ticked “&lt;b&gt;fuse&lt;/b&gt;” on the checklist" in page  # the plugin's words, escaped
+    assert page.count("changed item") == 2  # a raising plugin and a None answer: the generic line
+    assert "webpanel_broken: describe_task_event raised RuntimeError('description exploded')" in caplog.text
+
+
 def test_a_disabled_plugin_adds_no_panel(client, login, cast, task, enable_plugin):
     from workdesk.registry import set_plugin_enabled
     enable_plugin("webpanel")
