@@ -15,9 +15,10 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from workdesk.models import Comment, Department, Role, Task, TaskEvent, User
+from workdesk.models import Absence, Comment, Department, Role, Task, TaskEvent, User
 from workdesk.registry import PluginRegistry
 
+from .absences import AbsenceView
 from .base import AdminForm, admin_user, refuse_unless_admin
 from .pages import HealthView, HomeView
 from .people import DepartmentView, RoleView, UserView
@@ -47,6 +48,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(DepartmentView(Department, name=_l("Departments"), category=people,
                                   endpoint="admin_departments", url="/admin/departments"))
     admin.add_view(RoleView(Role, name=_l("Roles"), category=people, endpoint="admin_roles", url="/admin/roles"))
+    admin.add_view(AbsenceView(Absence, name=_l("Absences"), category=people, endpoint="admin_absences",
+                               url="/admin/absences"))
     admin.add_view(PluginsView(name=_l("Plugins"), endpoint="admin_plugins", url="/admin/plugins"))
     admin.add_view(HealthView(name=_l("Health"), endpoint="admin_health", url="/admin/health"))
     _add_plugin_views(app, admin, registry)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from flask import flash, g, request, url_for
+import marshmallow
+from flask import flash, g, has_request_context, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import filters
 from flask_babel import gettext as _
@@ -17,6 +18,7 @@ from markupsafe import Markup
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from workdesk import keyset, task_filters
 from workdesk.access import can_see, visible_tasks
 from workdesk.search import matching_tasks
 from workdesk.errors import WorkdeskError
@@ -85,6 +87,57 @@ def bulk_status(actor: User, ids: Iterable[str], status: str) -> BulkResult:
 
 def bulk_priority(actor: User, ids: Iterable[str], priority: str) -> BulkResult:
     return run_bulk(ids, lambda task_id: task_service.update_task(actor, task_id, {"priority": priority}))
+
+
+# -- the task-list catalogue's filters and sorts ---------------------------------------------------
+
+class CatalogueFilter(filters.BasePeeweeFilter):
+    """A filter of the task-list catalogue (``workdesk.task_filters``) in Flask-Admin's filter bar: the same
+    values and the same query as the API's and the pages'. A plugin's filter is offered while the plugin
+    is enabled."""
+
+    def __init__(self, task_filter: task_filters.TaskFilter):
+        super().__init__(Task.id, task_filter.label)
+        self.parameter = task_filter.name
+
+    def live(self) -> task_filters.TaskFilter | None:
+        return task_filters.catalogue().filters.get(self.parameter)
+
+    def _load(self, value: str):
+        task_filter = self.live()
+        if task_filter is None:
+            raise LookupError(self.parameter)
+        return task_filter, task_filter.schema_field().deserialize(value)
+
+    def validate(self, value) -> bool:
+        try:
+            self._load(value)
+        except (LookupError, marshmallow.ValidationError):
+            return False
+        return True
+
+    def apply(self, query, value, alias=None):
+        task_filter, loaded = self._load(value)
+        return task_filter.apply(query, loaded, task_filters.FilterContext.of(admin_user()))
+
+    def operation(self):
+        return _l("is")
+
+    def get_options(self, view):
+        task_filter = self.live() if has_request_context() else None
+        if task_filter is None or not task_filter.choices:
+            return None
+        return task_filter.options(admin_user())
+
+
+def catalogue_filters() -> list[CatalogueFilter]:
+    """The catalogue's filters the admin list lacks (due range, type, impact) and every installed plugin's."""
+    chosen = {f.name: f for f in task_filters.CORE_FILTERS if f.name in ("due", "type", "impact")}
+    core_names = {f.name for f in task_filters.CORE_FILTERS}
+    for _plugin, item in task_filters.plugin_items("installed"):
+        if isinstance(item, task_filters.TaskFilter) and item.name not in core_names:
+            chosen.setdefault(item.name, item)
+    return [CatalogueFilter(f) for f in chosen.values()]
 
 
 # -- the task list -----------------------------------------------------------------------------
@@ -163,8 +216,37 @@ class TaskView(WorkdeskModelView):
         filters.FilterEmpty(Task.due_at, _l("Due (UTC)")),
     )
 
+    def __init__(self, *args, **kwargs):
+        # The catalogue's filters join the panel's own when the panel is built (plugins are known by then).
+        self.column_filters = (*type(self).column_filters, *catalogue_filters())
+        super().__init__(*args, **kwargs)
+
     def search_placeholder(self) -> str:
         return _("Search titles and descriptions")
+
+    def _get_filter_groups(self):
+        groups = super()._get_filter_groups()
+        if not groups:
+            return groups
+        # A plugin's filter disappears while the plugin is disabled.
+        hidden = {i for i, flt in enumerate(self._filters) if isinstance(flt, CatalogueFilter) and flt.live() is None}
+        return type(groups)((name, items) for name, items in
+                            ((name, [i for i in items if i["index"] not in hidden]) for name, items in groups.items())
+                            if items)
+
+    def get_invalid_value_msg(self, value, filter):
+        if isinstance(filter, CatalogueFilter) and filter.live() is None:
+            return _("The filter “%(name)s” is left out: its plugin is disabled.", name=filter.parameter)
+        return super().get_invalid_value_msg(value, filter)
+
+    # The catalogue's sorts ("order", as the column headers use "sort"), plugins' joined ones included.
+    def order_options(self) -> list[tuple[str, str]]:
+        return task_filters.catalogue().sort_options()
+
+    def chosen_order(self) -> tuple[task_filters.TaskSort, bool] | None:
+        value = request.args.get("order", "")
+        sort = task_filters.catalogue().sorts.get(value.lstrip("-"))
+        return (sort, value.startswith("-")) if sort is not None else None
 
     # An admin role without task.view_all sees in the panel exactly the tasks it sees elsewhere, and
     # the search box finds what the API's q and the search page find (the one text search).
@@ -173,7 +255,13 @@ class TaskView(WorkdeskModelView):
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         g.admin_task_search = search or ""
-        return super().get_list(page, sort_column, sort_desc, None, filters, execute, page_size)
+        order = self.chosen_order() if has_request_context() else None
+        if order is None:
+            return super().get_list(page, sort_column, sort_desc, None, filters, execute, page_size)
+        count, query = super().get_list(page, None, None, None, filters, False, page_size)
+        sort, descending = order
+        query = (sort.join(query) if sort.join else query).order_by(*keyset.ordering(sort.keys(descending)))
+        return count, (list(query.execute()) if execute else query)
 
     def get_one(self, id):
         task = super().get_one(id)

@@ -11,7 +11,7 @@ surface is widened, so that third parties can do what first-party plugins do.
 """
 from __future__ import annotations
 
-from . import access, errors, notifications
+from . import access, errors, notifications, task_filters
 from .access import can_see, department_ids, get_visible_task, require, visible_tasks
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
@@ -23,8 +23,8 @@ from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTran
 from .hookspecs import HOOK_API_VERSION
 from .jobs import PeriodicJob
 from .migrate import has_column
-from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLOW, Calendar, Comment, Department,
-                     Membership, Role, Task, TaskEvent, User, overdue_condition)
+from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLOW, Absence, Calendar, Comment,
+                     Department, Membership, Role, SavedView, Task, TaskEvent, User, overdue_condition)
 from .notifications import Notification, notify
 from .notifications.admin import delivery_admin_views
 from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySettings
@@ -33,7 +33,8 @@ from .queue import plugin_task, queue
 from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
 from .schemas import Id, JsonObject, PageQuerySchema, StrictBoolean, Text, page_schema
 from .search import matching_tasks
-from .services import calendars, tasks, users
+from .task_filters import FilterContext, TaskFilter, TaskSort
+from .services import absences, calendars, saved_views, tasks, users
 from .services.calendars import WorkingTime
 
 
@@ -41,6 +42,8 @@ class services:  # noqa: N801 - a namespace: ``services.tasks.create_task(...)``
     tasks = tasks
     users = users
     calendars = calendars
+    absences = absences
+    saved_views = saved_views
 
 
 __all__ = [
@@ -48,11 +51,15 @@ __all__ = [
     "Plugin", "hookimpl", "HOOK_API_VERSION", "__version__", "get_registry", "plugin_settings", "record_error",
     # data and transactions
     "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction", "for_each_in_transaction", "has_column",
-    "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar",
+    "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Absence", "SavedView",
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
+    # task lists: filters and sorts (the register_task_filters hook)
+    "TaskFilter", "TaskSort", "FilterContext", "task_filters",
     # services, access, time
     "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
     "current_user", "login_required", "WorkingTime",
+    # who is away: workdesk.absences.is_absent(user, at), absent_user_ids(at, user_ids), delegate_for(user, at)
+    "absences",
     # errors (each renders as {"error": {"code", "message", "fields"}} in the API)
     "errors", "WorkdeskError", "BadRequest", "Forbidden", "NotFound", "Conflict", "ValidationFailed",
     "InvalidTransition", "TransitionBlocked", "ChangeBlocked",

@@ -5,9 +5,9 @@ has one error policy, applied by the core for every plugin alike:
 
 - **Registration** (``register_*``): return a list; the core concatenates the lists of every plugin.
   Called when a process starts (models, blueprints, admin views, jobs, commands) or when a catalogue
-  is built (permissions, notification kinds). A raising plugin is recorded against it and its
+  is built (permissions, notification kinds, task-list filters). A raising plugin is recorded against it and its
   registrations are left out; the process starts without them.
-- **Events** (``on_task_*``, ``deliver_notification``): run on a worker, after the change has
+- **Events** (``on_task_*``, ``on_absence_*``, ``deliver_notification``): run on a worker, after the change has
   committed, once per event per plugin, at least once (write handlers so that a repeat does no
   harm: the ``event["id"]`` is stable across redeliveries). A raising handler is recorded against its
   plugin and retried with backoff for that plugin alone (five attempts); it never undoes the change
@@ -133,6 +133,34 @@ def register_notification_kinds():
 
 
 @hookspec
+def register_task_filters():
+    """Return the filters and sorts this plugin adds to every task list.
+
+    Called whenever a task list is built (``GET /api/v1/tasks`` and its OpenAPI document, the team
+    pages' lists and filter forms, saved views and their counts, the admin panel's task list), for
+    every installed plugin: the filters of enabled plugins are offered, those of a disabled plugin
+    only named, so that a request still using one is answered "belongs to a disabled plugin" (422
+    in the API; left out, with a notice, in pages and saved views). Keep it cheap and free of
+    queries. A raising plugin, or an item that is not a valid :class:`workdesk.TaskFilter` or
+    :class:`workdesk.TaskSort` (or whose name is taken), is recorded against the plugin and left
+    out; the list works without it. A filter whose ``apply`` raises is recorded and left out of that
+    list.
+
+    A filter names its query parameter, its allowed values with labels and how it narrows the
+    query; a sort names a column, of the task or of a table of the plugin's that it joins, and is
+    walked in keyset pages with the task id as tie-breaker::
+
+        TaskFilter("sla", _l("SLA"), apply=sla_condition,
+                   choices=[("at_risk", _l("At risk")), ("breached", _l("Breached"))])
+        TaskSort("sla_deadline", _l("SLA deadline"), expression=Clock.next_deadline,
+                 join=lambda q: q.join_from(Task, Clock, JOIN.LEFT_OUTER, on=(Clock.task_id == Task.id)),
+                 ascending_label=_l("Nearest deadline first"))
+
+    :return: list of :class:`workdesk.TaskFilter` and :class:`workdesk.TaskSort`, or None.
+    """
+
+
+@hookspec
 def register_commands():
     """Return ``click`` commands this plugin adds to the ``workdesk`` command line.
 
@@ -247,6 +275,48 @@ def on_task_deleted(task_id, snapshot, actor, event):
     :param snapshot: dict of the task as it was: ``id``, ``number``, ``title``, ``status``,
         ``department_id``, ``reporter_id``, ``assignee_id``.
     :param actor: the user who deleted it, or None.
+    """
+
+
+@hookspec
+def on_absence_changed(absence, user, actor, change, event):
+    """An absence was recorded, changed or deleted.
+
+    Called on a worker after commit, at least once per plugin. For the moments a period begins and
+    ends, see ``on_absence_started`` and ``on_absence_ended``.
+
+    :param absence: the :class:`workdesk.Absence` as it is now (for ``deleted``, an unsaved copy of the
+        deleted row, with its id).
+    :param user: the :class:`workdesk.User` who is away.
+    :param actor: who made the change (the person, a head of their department, an administrator).
+    :param change: ``"created"``, ``"updated"`` or ``"deleted"``.
+    """
+
+
+@hookspec
+def on_absence_started(absence, user, event):
+    """A person's absence began: from now on they are away.
+
+    Called on a worker after commit, at least once per plugin, once per period: when the core's job
+    ``core.absence_events`` (every minute; ``workdesk tick --at`` runs it too) sees ``starts_at`` has
+    passed, or at once when an absence is recorded that has already begun. A period moved back into
+    the future and begun again is announced again; one recorded wholly in the past never is. Hand
+    the person's open work on here (a dispatcher), or tell their team.
+
+    :param absence: the :class:`workdesk.Absence` (``starts_at``, ``ends_at``, ``delegate``, ``note``).
+    :param user: the :class:`workdesk.User` who is away.
+    """
+
+
+@hookspec
+def on_absence_ended(absence, user, event):
+    """A person's absence is over: they are back (its end passed, it was deleted or cut short while in
+    progress, or moved into the future).
+
+    Called on a worker after commit, at least once per plugin, once after each ``on_absence_started``.
+
+    :param absence: the :class:`workdesk.Absence` (an unsaved copy when it was deleted).
+    :param user: the :class:`workdesk.User` who is back.
     """
 
 

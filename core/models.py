@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import peewee
 from peewee import (BooleanField, CharField, DateField, ForeignKeyField, IntegerField, JSONField,
@@ -58,6 +59,14 @@ class User(BaseModel):
     @property
     def permissions(self) -> set[str]:
         return set(self.role.permissions)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The person's IANA time zone (UTC when the stored name is not one)."""
+        try:
+            return ZoneInfo(self.timezone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
 
     def has_permission(self, permission: str) -> bool:
         perms = self.permissions
@@ -185,6 +194,53 @@ class TaskEvent(BaseModel):
         table_name = "core_task_event"
 
 
+class SavedView(BaseModel):
+    """A named task list: filters and a sort, personal or shared with a department's members.
+
+    ``params`` are query-string parameters exactly as ``GET /api/v1/tasks`` takes them
+    (``{"status": "active", "assignee": "me", "sort": "-priority"}``), validated through the
+    task-list catalogue (``workdesk.task_filters``) when saved.
+    """
+    owner = ForeignKeyField(User, backref="saved_views", on_delete="CASCADE")
+    department = ForeignKeyField(Department, null=True, backref="saved_views", on_delete="CASCADE")
+    name = CharField(max_length=100)
+    params = JSONField(default=dict)
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "core_saved_view"
+        indexes = ((("owner", "name"), False),)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Absence(BaseModel):
+    """A period a person is away (out of office): from ``starts_at`` up to, not including, ``ends_at``.
+
+    ``started_event_at`` and ``ended_event_at`` record when the ``absence.started`` and
+    ``absence.ended`` events were emitted, so each fires once per period (see ``workdesk.absences``).
+    """
+    user = ForeignKeyField(User, backref="absences", on_delete="CASCADE")
+    starts_at = UTCDateTimeField()
+    ends_at = UTCDateTimeField(index=True)
+    delegate = ForeignKeyField(User, null=True, backref="delegations", on_delete="SET NULL")
+    note = CharField(max_length=500, default="")
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+    started_event_at = UTCDateTimeField(null=True)
+    ended_event_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "core_absence"
+        indexes = ((("user", "starts_at"), False), (("starts_at",), False))
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M} UTC"
+
+
 class Sequence(BaseModel):
     """Named counters (task numbers); incremented under the row lock of the current transaction."""
     name = CharField(max_length=64, primary_key=True)
@@ -288,6 +344,7 @@ class ApiToken(BaseModel):
 CORE_MODELS: list[type[peewee.Model]] = [
     Role, User, Calendar, Holiday, Department, Membership, Task, TaskWatcher, Comment, TaskEvent,
     Sequence, SchemaVersion, PluginState, OutboxEvent, OutboxDelivery, JobRun, WorkerHeartbeat, ApiToken,
+    SavedView, Absence,
 ]
 
 

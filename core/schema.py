@@ -25,12 +25,13 @@ CORE_PERMISSIONS: dict[str, str] = {
     "department.manage": _l("Create and change departments"),
     "plugin.manage": _l("Enable, disable and configure plugins"),
     "admin.access": _l("Open the admin panel"),
+    "view.share": _l("Share saved task views with one's departments"),
 }
 
 SEED_ROLES: dict[str, list[str]] = {
     "admin": ["*"],
     "manager": ["task.create", "task.view_department", "task.edit", "task.assign", "task.transition",
-                "task.comment"],
+                "task.comment", "view.share"],
     "agent": ["task.create", "task.view_department", "task.edit", "task.assign", "task.transition",
               "task.comment"],
     "reviewer": ["task.create", "task.view_department", "task.transition", "task.comment"],

@@ -85,9 +85,21 @@ class JsonObject(fields.Dict):
         return loaded
 
 
-def _aware(**kwargs: Any) -> fields.AwareDateTime:
-    # ISO 8601; a time without an offset is taken as UTC.
-    return fields.AwareDateTime(default_timezone=dt.timezone.utc, **kwargs)
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 instant (a time without an offset is taken as UTC) that is storable: still within the
+    years 1 to 9999 once converted to UTC (``9999-12-31T23:00-05:00`` is not)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            instant.astimezone(dt.timezone.utc)
+        except OverflowError:
+            raise ValidationError("Lies beyond the years 1 to 9999 in UTC.") from None
+        return instant
+
+
+def _aware(**kwargs: Any) -> Instant:
+    return Instant(default_timezone=dt.timezone.utc, **kwargs)
 
 
 # -- errors ---------------------------------------------------------------------------------------
@@ -113,6 +125,12 @@ class TokenRequestSchema(Schema):
     password = Text(required=True, max_length=1024, load_only=True)
 
 
+class AbsenceBriefSchema(Schema):
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True, metadata={"description": "Away until this instant."})
+    delegate_id = fields.Integer(required=True, allow_none=True, metadata={"description": "Who stands in."})
+
+
 class UserSchema(Schema):
     id = fields.Integer(required=True)
     email = fields.String(required=True)
@@ -122,6 +140,8 @@ class UserSchema(Schema):
     skills = fields.List(fields.String(), required=True)
     timezone = fields.String(required=True)
     is_active = fields.Boolean(required=True)
+    absence = fields.Nested(AbsenceBriefSchema, required=True, allow_none=True,
+                            metadata={"description": "The absence the user is in now, or null."})
 
 
 class MeSchema(UserSchema):
@@ -245,17 +265,6 @@ class TaskUpdateSchema(TaskCreateSchema):
                              metadata={"description": "The version you read; a newer stored version is a 409."})
 
 
-class TaskQuerySchema(PageQuerySchema):
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    priority = fields.String(validate=validate.OneOf(PRIORITIES))
-    department_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    assignee_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    reporter_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    q = Text(max_length=200, metadata={"description": "Searches title and description (case-insensitive)."})
-    due_before = _aware()
-    overdue = fields.Boolean(metadata={"description": "true: due in the past and neither resolved nor closed."})
-
-
 TaskPageSchema = page_schema("TaskPage", TaskSchema)
 
 
@@ -284,6 +293,88 @@ class TaskEventSchema(Schema):
 
 
 TaskEventPageSchema = page_schema("TaskEventPage", TaskEventSchema)
+
+
+# -- absences -------------------------------------------------------------------------------------
+
+class AbsenceSchema(Schema):
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True, metadata={"description": "The first instant the person is back."})
+    delegate_id = fields.Integer(required=True, allow_none=True)
+    note = fields.String(required=True)
+    created_by_id = fields.Integer(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class AbsenceCreateSchema(Schema):
+    user_id = Id(metadata={"description": "Who is away; default: you."})
+    starts_at = _aware(required=True)
+    ends_at = _aware(required=True, metadata={"description": "After starts_at."})
+    delegate_id = Id(allow_none=True, metadata={"description": "An active user, not the person who is away."})
+    note = Text(max_length=500)
+
+
+class AbsenceUpdateSchema(Schema):
+    starts_at = _aware()
+    ends_at = _aware()
+    delegate_id = Id(allow_none=True)
+    note = Text(max_length=500)
+
+
+class AbsenceQuerySchema(PageQuerySchema):
+    user_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "Whose absences; default: yours."})
+    include_past = fields.Boolean(load_default=False, metadata={"description": "Also those already over."})
+
+
+AbsencePageSchema = page_schema("AbsencePage", AbsenceSchema)
+
+
+# -- saved views ----------------------------------------------------------------------------------
+
+class ViewParams(fields.Dict):
+    """A saved view's filters and sort: ``{parameter: text}`` as ``GET /tasks`` takes them."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(keys=Text(max_length=40), values=fields.Raw(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        _check_json_value(loaded)
+        return loaded
+
+
+class SavedViewSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    params = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
+        "description": "Filters and sort, as GET /api/v1/tasks takes them."})
+    department_id = fields.Integer(required=True, allow_none=True,
+                                   metadata={"description": "Shared with this department's members; null: personal."})
+    owner_id = fields.Integer(required=True)
+    count = fields.Integer(required=True, metadata={"description": "How many tasks you may see the view holds."})
+    left_out = fields.List(fields.String(), required=True, metadata={
+        "description": "Stored filters not applied now (their plugin is disabled or gone)."})
+    can_change = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class SavedViewCreateSchema(Schema):
+    name = Text(required=True, min_length=1, max_length=100)
+    params = ViewParams(load_default=dict)
+    department_id = Id(allow_none=True, metadata={"description": "Share with this department (null: personal)."})
+
+
+class SavedViewUpdateSchema(SavedViewCreateSchema):
+    name = Text(min_length=1, max_length=100)
+    params = ViewParams()
+
+
+SavedViewPageSchema = page_schema("SavedViewPage", SavedViewSchema)
 
 
 # -- plugins --------------------------------------------------------------------------------------

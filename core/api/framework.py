@@ -26,6 +26,7 @@ from ..access import visibility_conditions
 from ..extensions import csrf
 from ..auth import current_user
 from ..errors import BadRequest, Unauthorized, ValidationFailed
+from ..keyset import SortKey, decode_value, encode_value, keyed_ids, merge, rows_in_order
 from ..models import User
 from ..schemas import MAX_ID
 
@@ -64,7 +65,7 @@ class ApiOperation:
     request: SchemaLike | None = None
     response: SchemaLike | None = None
     status: int = 200
-    query: SchemaLike | None = None
+    query: SchemaLike | Callable[[], SchemaLike] | None = None
     errors: tuple[int, ...] = ()
     public: bool = False
     description: str = ""
@@ -72,7 +73,8 @@ class ApiOperation:
 
 
 def api_operation(summary: str, *, tags: tuple[str, ...] | list[str] = (), request: SchemaLike | None = None,
-                  response: SchemaLike | None = None, status: int = 200, query: SchemaLike | None = None,
+                  response: SchemaLike | None = None, status: int = 200,
+                  query: SchemaLike | Callable[[], SchemaLike] | None = None,
                   errors: tuple[int, ...] | list[int] = (), public: bool = False,
                   headers: dict[str, str] | None = None) -> Callable[[Callable], Callable]:
     """Describe a JSON view for ``GET /api/v1/openapi.json``.
@@ -82,7 +84,8 @@ def api_operation(summary: str, *, tags: tuple[str, ...] | list[str] = (), reque
     :param request: the marshmallow schema of the JSON body (validate it with :func:`load_json`).
     :param response: the schema of the success body; None for an empty body (e.g. 204).
     :param status: the success status code.
-    :param query: the schema of the query string (validate it with :func:`load_query`).
+    :param query: the schema of the query string (validate it with :func:`load_query`), or a function
+        returning it when the parameters change at run time (the task list's plugin filters).
     :param errors: error statuses beyond those every operation documents (400, 401, 403, 404, 422;
         413 with a body) such as 409 or 429.
     :param public: True for the few views that need no authentication (token issue, the document).
@@ -258,8 +261,29 @@ def keyset_page(query: peewee.ModelSelect, key: peewee.Field, limit: int, cursor
     return rows[:limit], next_cursor
 
 
-def visible_task_page(user: User, query: peewee.ModelSelect, limit: int, cursor: str | None) -> tuple[list, str | None]:
-    """A newest-first page of the tasks of ``query`` that ``user`` may see, after ``cursor``.
+def _encode_sorted_cursor(order_name: str, values: tuple) -> str:
+    payload = json.dumps([order_name, *map(encode_value, values)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _decode_sorted_cursor(cursor: str, order_name: str, keys: tuple[SortKey, ...]) -> tuple:
+    try:
+        if len(cursor) > 600:
+            raise ValueError("too long")
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(payload, list) and len(payload) == len(keys) + 1 and payload[0] == order_name):
+            raise ValueError("not a cursor of this order")
+        return tuple(decode_value(raw, key) for raw, key in zip(payload[1:], keys))
+    except (ValueError, TypeError, OverflowError, binascii.Error, RecursionError):
+        raise ValidationFailed(_("Some fields are not valid."), {"cursor": [
+            _("Not a cursor this API handed out for this sort order.")]}) from None
+
+
+def visible_task_page(user: User, query: peewee.ModelSelect, limit: int, cursor: str | None,
+                      order: tuple[SortKey, ...] | None = None, order_name: str = "") -> tuple[list, str | None]:
+    """A page of the tasks of ``query`` that ``user`` may see, after ``cursor``: newest first, or in
+    ``order`` (sort keys ending with the task id, see :mod:`workdesk.keyset`; ``order_name`` is written
+    into the cursor so that a cursor of another order is refused).
 
     One ``WHERE a OR b OR c`` over the visibility rules makes the database gather and sort every
     visible task for each page. Instead each rule (reported, assigned, watched, each department) is
@@ -267,16 +291,17 @@ def visible_task_page(user: User, query: peewee.ModelSelect, limit: int, cursor:
     tasks stored.
     """
     from ..models import Task
+    if order is None:
+        keys: tuple[SortKey, ...] = (SortKey(Task.id, descending=True),)
+        position = (decode_cursor(cursor),) if cursor else None
+    else:
+        keys = order
+        position = _decode_sorted_cursor(cursor, order_name, keys) if cursor else None
     conditions = visibility_conditions(user, per_department=True)
-    if conditions is None:
-        return keyset_page(query, Task.id, limit, cursor)
-    if cursor:
-        query = query.where(Task.id < decode_cursor(cursor))
-    found: set[int] = set()
-    for condition in conditions:
-        branch = query.where(condition).select(Task.id).order_by(Task.id.desc()).limit(limit + 1)
-        found.update(task_id for (task_id,) in branch.tuples())
-    newest = sorted(found, reverse=True)[:limit + 1]
-    rows = list(Task.select().where(Task.id.in_(newest)).order_by(Task.id.desc())) if newest else []
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    branches = [query] if conditions is None else [query.where(condition) for condition in conditions]
+    keyed = merge(keys, *(keyed_ids(branch, keys, limit + 1, position) for branch in branches))[:limit + 1]
+    rows = rows_in_order(Task.select(), [task_id for task_id, _values in keyed[:limit]])
+    if len(keyed) <= limit:
+        return rows, None
+    last = keyed[limit - 1][1]
+    return rows, (encode_cursor(last[0]) if order is None else _encode_sorted_cursor(order_name, last))

@@ -8,6 +8,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
+from marshmallow import Schema
 
 from ..registry import __version__, get_registry
 from ..schemas import ErrorSchema
@@ -64,7 +65,10 @@ def _operation(endpoint: str, method: str, operation: ApiOperation, path_paramet
     if operation.description:
         doc["description"] = operation.description
     if operation.query is not None:
-        doc["parameters"].append({"in": "query", "schema": operation.query})
+        query = operation.query
+        if not isinstance(query, Schema) and not (isinstance(query, type) and issubclass(query, Schema)):
+            query = query()  # built when the document is: the task list's parameters follow the plugins
+        doc["parameters"].append({"in": "query", "schema": query})
     if operation.request is not None:
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": operation.request}}}
     if plugin:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable
 
-from ..models import Comment, Department, Membership, Task, TaskEvent, TaskWatcher, User, as_utc
+from ..models import (Absence, Comment, Department, Membership, SavedView, Task, TaskEvent, TaskWatcher, User,
+                      as_utc)
+from ..services.absences import current_absence
 from ..services.tasks import plugin_data
 
 
@@ -72,10 +74,29 @@ def department_ids_of(user_ids: Iterable[int]) -> dict[int, list[int]]:
     return found
 
 
-def user_to_dict(user: User, department_ids: list[int] | None = None) -> dict[str, Any]:
-    """A user without any secret: the password hash and session version never leave the server."""
+def absence_brief(absence: Absence | None) -> dict[str, Any] | None:
+    if absence is None:
+        return None
+    return {"starts_at": iso(absence.starts_at), "ends_at": iso(absence.ends_at), "delegate_id": absence.delegate_id}
+
+
+def absence_to_dict(absence: Absence) -> dict[str, Any]:
+    return {"id": absence.id, "user_id": absence.user_id, "starts_at": iso(absence.starts_at),
+            "ends_at": iso(absence.ends_at), "delegate_id": absence.delegate_id, "note": absence.note,
+            "created_by_id": absence.created_by_id, "created_at": iso(absence.created_at),
+            "updated_at": iso(absence.updated_at)}
+
+
+def user_to_dict(user: User, department_ids: list[int] | None = None,
+                 absences: dict[int, Absence] | None = None) -> dict[str, Any]:
+    """A user without any secret: the password hash and session version never leave the server.
+
+    :param absences: the current absences of a page of users (``absences.current_absences``); read for
+        this one user otherwise.
+    """
     if department_ids is None:
         department_ids = department_ids_of([user.id])[user.id]
+    absence = absences.get(user.id) if absences is not None else current_absence(user)
     return {
         "id": user.id,
         "email": user.email,
@@ -85,7 +106,19 @@ def user_to_dict(user: User, department_ids: list[int] | None = None) -> dict[st
         "skills": list(user.skills or []),
         "timezone": user.timezone,
         "is_active": user.is_active,
+        "absence": absence_brief(absence),
     }
+
+
+def saved_view_to_dict(view: SavedView, user: User, count: int | None = None) -> dict[str, Any]:
+    """A saved view as ``user`` sees it: its count is of the tasks they may see."""
+    from ..services import saved_views
+    listing = saved_views.listing_of(view)
+    return {"id": view.id, "name": view.name, "params": dict(view.params or {}), "department_id": view.department_id,
+            "owner_id": view.owner_id,
+            "count": count if count is not None else saved_views.view_tasks(user, view, listing).count(),
+            "left_out": sorted(listing.left_out), "can_change": saved_views.can_change(user, view),
+            "created_at": iso(view.created_at), "updated_at": iso(view.updated_at)}
 
 
 def department_to_dict(department: Department) -> dict[str, Any]:

@@ -10,25 +10,29 @@ from flask_babel import gettext as _
 
 from ..access import get_visible_task, require
 from ..auth import authenticate, bearer_token, issue_token, normalise_email, revoke_token
-from ..db import utcnow, write_transaction
-from ..errors import BadRequest, NotFound, Unauthorized, TooManyRequests, ValidationFailed
-from ..models import Comment, Department, Task, TaskEvent, User, overdue_condition
-from ..search import matching_tasks
+from ..db import write_transaction
+from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, TooManyRequests, ValidationFailed
+from .. import task_filters
+from ..models import Absence, Comment, Department, SavedView, Task, TaskEvent, User
 from ..registry import (PluginError, PluginNotConfigured, get_registry, plugin_settings, save_plugin_settings,
                        set_plugin_enabled, validate_settings)
-from ..schemas import (CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
+from ..schemas import (AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema, AbsenceUpdateSchema,
+                       CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
-                       PluginListSchema, PluginSchema, PluginUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
-                       TaskPageSchema, TaskQuerySchema, TaskSchema, TaskUpdateSchema, TokenRequestSchema,
+                       PluginListSchema, PluginSchema, PluginUpdateSchema, SavedViewCreateSchema, SavedViewPageSchema,
+                       SavedViewSchema, SavedViewUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
+                       TaskPageSchema, TaskSchema, TaskUpdateSchema, TokenRequestSchema,
                        TokenResponseSchema, UserCreateSchema, UserPageSchema, UserSchema, UserUpdateSchema)
+from ..services import absences as absence_service
+from ..services import saved_views as saved_view_service
 from ..services import tasks as task_service
 from ..services import users as user_service
 from . import throttle
-from .framework import (API_PREFIX, api_blueprint, api_operation, flatten_messages, keyset_page, load_json, load_query,
-                        require_api_user, visible_task_page)
+from .framework import (API_PREFIX, api_blueprint, api_operation, flatten_messages, keyset_page, load_data, load_json,
+                        load_query, require_api_user, visible_task_page)
 from .openapi import build_openapi
-from .representation import (comment_to_dict, department_ids_of, department_to_dict, event_to_dict, task_to_dict,
-                             tasks_to_dicts, user_to_dict)
+from .representation import (absence_to_dict, comment_to_dict, department_ids_of, department_to_dict, event_to_dict,
+                             saved_view_to_dict, task_to_dict, tasks_to_dicts, user_to_dict)
 
 api = api_blueprint("api", __name__, url_prefix=API_PREFIX)
 docs = Blueprint("api_docs", __name__, template_folder="templates")
@@ -96,7 +100,8 @@ def list_users():
     users, next_cursor = keyset_page(_visible_users(actor), User.id, args["limit"], args.get("cursor"),
                                      newest_first=False)
     departments = department_ids_of(u.id for u in users)
-    return {"items": [user_to_dict(u, departments[u.id]) for u in users], "next_cursor": next_cursor}
+    away = absence_service.current_absences([u.id for u in users])
+    return {"items": [user_to_dict(u, departments[u.id], away) for u in users], "next_cursor": next_cursor}
 
 
 @api.post("/users")
@@ -187,36 +192,34 @@ def update_department(department_id: int):
 
 # -- tasks ----------------------------------------------------------------------------------------
 
-def _check_reference(field: str, model, value: int | None) -> None:
-    if value is not None and not model.select().where(model.id == value).exists():
-        raise ValidationFailed(_("Invalid reference."), {field: [_("No such record (id %(id)s).", id=value)]})
+def task_query_schema() -> type[marshmallow.Schema]:
+    """The query of ``GET /tasks``: paging, then every filter and sort of the task-list catalogue."""
+    return task_filters.query_schema(task_filters.catalogue(), base=PageQuerySchema)
 
 
 @api.get("/tasks")
-@api_operation("List and search tasks", tags=["tasks"], query=TaskQuerySchema, response=TaskPageSchema)
+@api_operation("List and search tasks", tags=["tasks"], query=task_query_schema, response=TaskPageSchema)
 def list_tasks():
-    """The tasks you may see, newest first, filtered. Tasks you may not see are absent from every
-    list, filter and search. Keyset pagination: pass ``next_cursor`` as ``cursor``."""
+    """The tasks you may see, newest first or in the order of ``sort``, filtered. Tasks you may not see
+    are absent from every list, filter and search. Filters of enabled plugins are listed here too; a
+    filter of a disabled plugin is a 422 saying so. Keyset pagination: pass ``next_cursor`` as
+    ``cursor`` (with the same ``sort``)."""
     actor = require_api_user()
-    args = load_query(TaskQuerySchema)
-    _check_reference("department_id", Department, args.get("department_id"))
-    for field in ("assignee_id", "reporter_id"):
-        _check_reference(field, User, args.get(field))
-    query = Task.select()
-    for field in ("status", "priority"):
-        if field in args:
-            query = query.where(getattr(Task, field) == args[field])
-    for field, column in (("department_id", Task.department), ("assignee_id", Task.assignee),
-                          ("reporter_id", Task.reporter)):
-        if field in args:
-            query = query.where(column == args[field])
-    query = matching_tasks(query, args.get("q", ""))
-    if "due_before" in args:
-        query = query.where(Task.due_at < args["due_before"])
-    if "overdue" in args:
-        overdue = overdue_condition(utcnow())
-        query = query.where(overdue if args["overdue"] else ~overdue)
-    tasks, next_cursor = visible_task_page(actor, query, args["limit"], args.get("cursor"))
+    page_args = {name: request.args[name] for name in ("limit", "cursor") if name in request.args}
+    listing, errors = task_filters.parse(request.args, ignore=page_args)
+    try:
+        page = load_data(PageQuerySchema, page_args)
+    except ValidationFailed as exc:
+        errors = {**exc.fields, **errors}
+    if errors:
+        raise ValidationFailed(_("Some fields are not valid."), errors)
+    query = listing.apply(Task.select(), task_filters.FilterContext.of(actor))
+    sorted_by = listing.sorted_by(query)
+    if sorted_by is None:
+        tasks, next_cursor = visible_task_page(actor, query, page["limit"], page.get("cursor"))
+    else:
+        query, keys = sorted_by
+        tasks, next_cursor = visible_task_page(actor, query, page["limit"], page.get("cursor"), keys, listing.sort)
     return {"items": tasks_to_dicts(tasks, actor), "next_cursor": next_cursor}
 
 
@@ -315,6 +318,115 @@ def list_events(task_id: int):
     rows, next_cursor = keyset_page(TaskEvent.select().where(TaskEvent.task_id == task_id), TaskEvent.id,
                                     args["limit"], args.get("cursor"), newest_first=False)
     return {"items": [event_to_dict(e) for e in rows], "next_cursor": next_cursor}
+
+
+# -- absences -------------------------------------------------------------------------------------
+
+@api.get("/absences")
+@api_operation("List absences", tags=["absences"], query=AbsenceQuerySchema, response=AbsencePageSchema)
+def list_absences():
+    """A person's current and upcoming absences (``include_past=true``: every one), in the order they were
+    recorded. Yours, or, as a head of one of their departments or with ``user.manage``, someone else's
+    (403 otherwise)."""
+    actor = require_api_user()
+    args = load_query(AbsenceQuerySchema)
+    person = actor
+    if "user_id" in args:
+        person = User.get_or_none(User.id == args["user_id"])
+        if person is None:
+            raise ValidationFailed(_("Invalid reference."), {"user_id": [
+                _("No such record (id %(id)s).", id=args["user_id"])]})
+    if not absence_service.can_manage(actor, person):
+        raise Forbidden(_("Only the person, a head of one of their departments or an administrator can see "
+                          "their absences."), permission="user.manage")
+    query = absence_service.absences_of(person, include_past=args["include_past"]).order_by()
+    rows, next_cursor = keyset_page(query, Absence.id, args["limit"], args.get("cursor"), newest_first=False)
+    return {"items": [absence_to_dict(a) for a in rows], "next_cursor": next_cursor}
+
+
+@api.post("/absences")
+@api_operation("Record an absence", tags=["absences"], request=AbsenceCreateSchema, response=AbsenceSchema,
+               status=201, headers={"Location": "URL of the new absence"})
+def create_absence():
+    """Your own, or (as a head of one of their departments, or with ``user.manage``) someone else's. The end
+    comes after the start; the delegate is an active user other than the person; periods of one person
+    never overlap (422 naming the field)."""
+    actor = require_api_user()
+    absence = absence_service.create_absence(actor, **load_json(AbsenceCreateSchema))
+    return _created(absence_to_dict(absence), url_for("api.get_absence", absence_id=absence.id))
+
+
+@api.get("/absences/<id:absence_id>")
+@api_operation("Get an absence", tags=["absences"], response=AbsenceSchema)
+def get_absence(absence_id: int):
+    return absence_to_dict(absence_service.get_manageable_absence(require_api_user(), absence_id))
+
+
+@api.patch("/absences/<id:absence_id>")
+@api_operation("Change an absence", tags=["absences"], request=AbsenceUpdateSchema, response=AbsenceSchema)
+def update_absence(absence_id: int):
+    actor = require_api_user()
+    absence_service.get_manageable_absence(actor, absence_id)
+    return absence_to_dict(absence_service.update_absence(actor, absence_id,
+                                                          load_json(AbsenceUpdateSchema, partial=True)))
+
+
+@api.delete("/absences/<id:absence_id>")
+@api_operation("Delete an absence", tags=["absences"], status=204)
+def delete_absence(absence_id: int):
+    """An absence in progress ends now."""
+    absence_service.delete_absence(require_api_user(), absence_id)
+    return "", 204
+
+
+# -- saved views ----------------------------------------------------------------------------------
+
+@api.get("/saved-views")
+@api_operation("List your saved views", tags=["saved views"], query=PageQuerySchema, response=SavedViewPageSchema)
+def list_saved_views():
+    """Your own views and those shared with your departments, by id, each with its count (one COUNT per
+    view). List their tasks with ``GET /tasks`` and the view's ``params``."""
+    actor = require_api_user()
+    args = load_query(PageQuerySchema)
+    rows, next_cursor = keyset_page(saved_view_service.visible_views(actor).order_by(), SavedView.id, args["limit"],
+                                    args.get("cursor"), newest_first=False)
+    return {"items": [saved_view_to_dict(v, actor) for v in rows], "next_cursor": next_cursor}
+
+
+@api.post("/saved-views")
+@api_operation("Save a view", tags=["saved views"], request=SavedViewCreateSchema, response=SavedViewSchema,
+               status=201, headers={"Location": "URL of the new view"})
+def create_saved_view():
+    """``params`` are validated like ``GET /tasks``'s query (422 naming ``params.<name>``). Sharing with a
+    department (``department_id``) takes being its head, or ``view.share`` and membership (403)."""
+    actor = require_api_user()
+    view = saved_view_service.create_view(actor, **load_json(SavedViewCreateSchema))
+    return _created(saved_view_to_dict(view, actor), url_for("api.get_saved_view", view_id=view.id))
+
+
+@api.get("/saved-views/<id:view_id>")
+@api_operation("Get a saved view", tags=["saved views"], response=SavedViewSchema)
+def get_saved_view(view_id: int):
+    actor = require_api_user()
+    return saved_view_to_dict(saved_view_service.get_visible_view(actor, view_id), actor)
+
+
+@api.patch("/saved-views/<id:view_id>")
+@api_operation("Change a saved view", tags=["saved views"], request=SavedViewUpdateSchema, response=SavedViewSchema)
+def update_saved_view(view_id: int):
+    """Its owner, or whoever may share views with its department (403 for others who see it)."""
+    actor = require_api_user()
+    saved_view_service.get_visible_view(actor, view_id)
+    view = saved_view_service.update_view(actor, view_id, load_json(SavedViewUpdateSchema, partial=True))
+    return saved_view_to_dict(view, actor)
+
+
+@api.delete("/saved-views/<id:view_id>")
+@api_operation("Delete a saved view", tags=["saved views"], status=204)
+def delete_saved_view(view_id: int):
+    actor = require_api_user()
+    saved_view_service.delete_view(actor, view_id)
+    return "", 204
 
 
 # -- plugins --------------------------------------------------------------------------------------

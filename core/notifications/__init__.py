@@ -9,6 +9,8 @@ The inbox itself is always written: preferences only choose the extra channels.
 """
 from __future__ import annotations
 
+import hashlib
+
 from flask_babel import gettext as _
 from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
@@ -99,11 +101,21 @@ def notify(recipient: User, kind: str, subject: str, body: str = "", task: Task 
            dedupe_key: str | None = None) -> Notification | None:
     """Put a notification in ``recipient``'s inbox and hand it to every enabled delivery plugin after commit.
 
+    When the recipient is away (``workdesk.absences``) and their absence names a delegate, the delegate
+    is told too, through this same path and so under the delegate's own preferences: the same kind, the
+    subject saying for whom. Only when the delegate may see the task, and only one hop (a delegate's own
+    delegate is not told).
+
     :param kind: a dotted name (``task.assigned``, ``recurring.failed``) that preferences refer to.
     :param dedupe_key: when given, a second call with the same key for the same recipient returns the
         first notification instead of storing another (handlers that may run twice use the event id).
     :return: the stored notification, or None when the recipient is inactive.
     """
+    return _store(recipient, kind, subject, body, task, dedupe_key, inform_delegate=True)
+
+
+def _store(recipient: User, kind: str, subject: str, body: str, task: Task | None, dedupe_key: str | None,
+           inform_delegate: bool) -> Notification | None:
     if recipient is None or not recipient.is_active:
         return None
     with write_transaction():
@@ -116,7 +128,25 @@ def notify(recipient: User, kind: str, subject: str, body: str = "", task: Task 
                                    task_id=task.id if task is not None else None, dedupe_key=dedupe_key,
                                    held_for_digest=digest_mode(recipient) != "off")
         outbox.emit("notification.created", {"notification_id": note.id})
+        if inform_delegate and kind != DIGEST_KIND:
+            _inform_delegate(recipient, kind, subject, body, task, dedupe_key)
     return note
+
+
+def _inform_delegate(recipient: User, kind: str, subject: str, body: str, task: Task | None,
+                     dedupe_key: str | None) -> None:
+    from ..access import can_see
+    from ..services.absences import delegate_for
+    delegate = delegate_for(recipient)
+    if delegate is None or delegate.id == recipient.id or (task is not None and not can_see(delegate, task)):
+        return
+    key = None
+    if dedupe_key is not None:
+        key = f"for:{recipient.id}:{dedupe_key}"
+        if len(key) > 100:
+            key = f"for:{recipient.id}:" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:64]
+    _store(delegate, kind, _("For %(name)s, who is away: %(subject)s", name=recipient.name, subject=subject), body,
+           task, key, inform_delegate=False)
 
 
 def _delivery_kwargs(event) -> dict | None:

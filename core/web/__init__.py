@@ -1,7 +1,8 @@
 """The team web app: server-rendered pages for everyone who works on tasks (admins also have /admin).
 
 The blueprint lives here with logging in and out and the liveness check; the pages are in
-``account`` (own settings), ``lists`` (my work, queue, search) and ``task_pages`` (create, show, act).
+``account`` (own settings), ``lists`` (my work, queue, search), ``saved_views`` and ``task_pages``
+(create, show, act).
 Every write goes through ``workdesk.services``; every form is a Flask-WTF form with a CSRF token.
 """
 from __future__ import annotations
@@ -13,12 +14,13 @@ from flask_babel import gettext as _
 from ..auth import authenticate, current_user, login_user, logout_user
 from ..db import db
 from .forms import LoginForm
-from .helpers import priority_label, status_label
+from .helpers import away, priority_label, status_label
 
 web = Blueprint("web", __name__)
 web.add_app_template_filter(status_label, "status_label")
 web.add_app_template_filter(priority_label, "priority_label")
 web.add_app_template_test(lambda task: task.is_overdue(), "overdue")
+web.add_app_template_global(away, "away")
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -73,4 +75,4 @@ def healthz():
 
 
 # The page modules add their routes to ``web`` when imported.
-from . import account, lists, task_pages  # noqa: E402,F401
+from . import account, lists, saved_views, task_pages  # noqa: E402,F401

@@ -1,24 +1,27 @@
-"""Own settings: name, time zone, language and password."""
+"""Own settings: name, time zone, language and password, and one's out-of-office periods."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from ..access import department_ids
 from ..auth import current_user, login_required, login_user, verify_password
-from ..errors import WorkdeskError
+from ..errors import NotFound, WorkdeskError
+from ..services import absences
 from ..services.users import update_user
 from . import web
-from .forms import PasswordForm, PreferencesForm
-from .helpers import show_service_error
+from .forms import AbsenceForm, DeleteForm, PasswordForm, PreferencesForm
+from .helpers import colleagues, local_to_utc, person_label, show_service_error
 
 
-def _render(preferences: PreferencesForm | None = None, password: PasswordForm | None = None, status: int = 200):
+def _render(preferences: PreferencesForm | None = None, password: PasswordForm | None = None, status: int = 200,
+            absence: AbsenceForm | None = None):
     user = current_user()
     if preferences is None:
         preferences = PreferencesForm(formdata=None, name=user.name, timezone=user.timezone,
                                       locale=user.locale or "en", stored_timezone=user.timezone)
     return render_template("core/account.html", preferences=preferences,
-                           password=password or PasswordForm(formdata=None)), status
+                           password=password or PasswordForm(formdata=None), **_absences(user, absence)), status
 
 
 @web.route("/account")
@@ -64,3 +67,47 @@ def account_password():
         return redirect(url_for("web.account"))
     return _render(password=form, status=400)
 
+
+
+# -- out of office -----------------------------------------------------------------------------
+
+def _absences(user, form: AbsenceForm | None) -> dict:
+    form = form or AbsenceForm(formdata=None)
+    form.delegate_id.choices = [("", _("Nobody"))] + [(str(u.id), person_label(u))
+                                                      for u in colleagues(department_ids(user)) if u.id != user.id]
+    return {"absence_form": form, "absences": list(absences.absences_of(user)),
+            "delete_form": DeleteForm(formdata=None)}
+
+
+@web.route("/account/absences", methods=["POST"])
+@login_required
+def account_absence_add():
+    user = current_user()
+    form = AbsenceForm()
+    if not form.validate_on_submit():
+        return _render(absence=form, status=400)
+    delegate = form.delegate_id.data or ""
+    try:
+        absences.create_absence(user, starts_at=local_to_utc(form.starts_at.data, user, "starts_at"),
+                                ends_at=local_to_utc(form.ends_at.data, user, "ends_at"),
+                                delegate_id=int(delegate) if delegate.isdigit() and len(delegate) < 11 else None,
+                                note=form.note.data or "")
+    except WorkdeskError as exc:
+        show_service_error(form, exc)
+        return _render(absence=form, status=exc.status)
+    flash(_("Your absence is recorded."))
+    return redirect(url_for("web.account") + "#absences")
+
+
+@web.route("/account/absences/<int:absence_id>/delete", methods=["POST"])
+@login_required
+def account_absence_delete(absence_id: int):
+    user = current_user()
+    absence = absences.get_manageable_absence(user, absence_id)
+    if absence.user_id != user.id:
+        raise NotFound(_("No such absence."))  # others' absences are managed in the admin panel and the API
+    if not DeleteForm().validate_on_submit():
+        return _render(status=400)
+    absences.delete_absence(user, absence_id)
+    flash(_("The absence is deleted."))
+    return redirect(url_for("web.account") + "#absences")

@@ -5,12 +5,12 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField, SearchField, SelectField,
-                     StringField, TextAreaField)
+from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from ..extensions import LANGUAGES
-from ..labels import priority_choices, status_choices
+from ..labels import priority_choices
 
 # Each language under its own name, so a person who cannot read the current one still finds theirs.
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "bg": "Български"}
@@ -110,35 +110,25 @@ class PasswordForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))])
 
 
-class QueueFilterForm(FlaskForm):
-    """Filters of the department queue, read from the query string (a GET form needs no CSRF token)."""
-    class Meta:
-        csrf = False
-
-    department = SelectField(_l("Department"), coerce=str, default="", validate_choice=False)
-    priority = SelectField(_l("Priority"), default="", validate_choice=False)
-    status = SelectField(_l("Status"), default="", validate_choice=False)
-    q = SearchField(_l("Text"), validators=[Optional(), Length(max=200)])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.priority.choices = [("", _l("Any")), *priority_choices()]
-        self.status.choices = [("", _l("Any"))] + status_choices(
-            ("new", "open", "in_progress", "waiting"))
+class AbsenceForm(FlaskForm):
+    """An out-of-office period, in the person's own time zone."""
+    starts_at = DateTimeLocalField(_l("Away from"), format=DATETIME_LOCAL_FORMATS, validators=[InputRequired()])
+    ends_at = DateTimeLocalField(_l("Back on"), format=DATETIME_LOCAL_FORMATS, validators=[InputRequired()])
+    delegate_id = SelectField(_l("Who stands in"), coerce=str, default="", validate_choice=False)
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class SearchForm(FlaskForm):
-    class Meta:
-        csrf = False
+class DeleteForm(FlaskForm):
+    """A button that deletes something: carries nothing but the CSRF token."""
 
-    q = SearchField(_l("Search"), validators=[DataRequired(), Length(max=200)])
-    status = SelectField(_l("Status"), default="", validate_choice=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.status.choices = [("", _l("Any status"))] + status_choices()
+class SavedViewForm(FlaskForm):
+    """Save the filters and sort on screen as a view (``params`` carries them as a query string)."""
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    share = SelectField(_l("Who sees it"), coerce=str, default="", validate_choice=False)
+    params = HiddenField()
 
 
 __all__ = ["LoginForm", "QuickCreateForm", "TaskForm", "EditTaskForm", "TransitionForm", "AssignForm", "TakeForm",
-           "WatchForm", "CommentForm", "PreferencesForm", "PasswordForm", "QueueFilterForm", "SearchForm",
-           "LANGUAGE_NAMES", "timezone_choices"]
+           "WatchForm", "CommentForm", "PreferencesForm", "PasswordForm",
+           "AbsenceForm", "DeleteForm", "SavedViewForm", "LANGUAGE_NAMES", "timezone_choices"]

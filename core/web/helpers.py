@@ -3,20 +3,23 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from flask import has_request_context, request
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from peewee import JOIN, fn
 
 from ..access import department_ids, visible_tasks
-from ..db import utcnow
-from ..errors import WorkdeskError
+from ..errors import ValidationFailed, WorkdeskError
 from ..labels import PRIORITY_LABELS, STATUS_LABELS, priority_label, status_label  # noqa: F401 (used by the pages)
-from ..models import DONE_STATUSES, OPEN_STATUSES, Department, Membership, Task, User
+from ..models import DONE_STATUSES, OPEN_STATUSES, Absence, Department, Membership, Task, User
 from ..search import matching_tasks
 from ..registry import get_registry, record_error
+from ..services.absences import current_absences
 
 # The label of the button that moves a task *to* a status reads as an action.
 TRANSITION_LABELS = {"open": _l("Open"), "in_progress": _l("Start work"), "waiting": _l("Wait"),
@@ -56,17 +59,18 @@ def show_service_error(form: FlaskForm, exc: WorkdeskError, aliases: dict[str, s
 # -- time --------------------------------------------------------------------------------------
 
 def user_zone(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return user.zone
 
 
-def local_to_utc(value: dt.datetime | None, user: User) -> dt.datetime | None:
-    """A wall-clock time the user typed (naive, in their zone) as an aware UTC instant."""
+def local_to_utc(value: dt.datetime | None, user: User, field: str = "due_at") -> dt.datetime | None:
+    """A wall-clock time typed for ``user`` (naive, in their zone) as an aware UTC instant; a time that UTC
+    cannot hold (the first or last hours of years 1 and 9999) is a ValidationFailed on ``field``."""
     if value is None:
         return None
-    return value.replace(tzinfo=user_zone(user)).astimezone(dt.timezone.utc)
+    try:
+        return value.replace(tzinfo=user_zone(user)).astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise ValidationFailed(_("Invalid value."), {field: [_("Not a date and time Workdesk can store.")]}) from None
 
 
 def utc_to_local(value: dt.datetime | None, user: User) -> dt.datetime | None:
@@ -90,6 +94,25 @@ def colleagues(department_ids_: Iterable[int]) -> list[User]:
     return list(User.select().join(Membership, on=(Membership.user == User.id))
                 .where(Membership.department.in_(ids) & (User.is_active == True))  # noqa: E712
                 .group_by(User.id).order_by(User.name, User.id))
+
+
+def away(user: User | None) -> Absence | None:
+    """The absence ``user`` is in now, for the "away until …" marker next to their name. Every current
+    absence is read once per request (one query), however many names a page shows."""
+    if user is None or not has_request_context():
+        return None
+    found = request.environ.get("workdesk.current_absences")
+    if found is None:
+        found = request.environ["workdesk.current_absences"] = current_absences()
+    return found.get(user.id if isinstance(user, User) else user)
+
+
+def person_label(user: User) -> str:
+    """A name for a select's option: "Ana Agent (away until 3/5/26, 5:00 PM)" while they are absent."""
+    absence = away(user)
+    if absence is None:
+        return user.name
+    return _("%(name)s (away until %(when)s)", name=user.name, when=format_datetime(absence.ends_at, "short"))
 
 
 # -- task lists --------------------------------------------------------------------------------

@@ -1,13 +1,11 @@
-"""Keyset ("cursor") pages for the server-rendered lists: my work, the department queue and search.
+"""Keyset ("cursor") pages for the server-rendered lists: my work, the department queue, search and saved views.
 
-The JSON API pages with ``workdesk.api.keyset_page`` / ``visible_task_page``. Both walk one unique key,
-the task id, newest first, and their cursor is that id. The pages cannot reuse them without giving
-up their orders, which people rely on: my work by due date, the queue overdue-then-urgent-then-
-oldest, search by last change. So a page cursor here is the *position in the page's own order*: the
-values of every sort key of the row at the page's edge, ending with the id so that positions are
-unique. The principle is the API's: the next page is ``WHERE (keys) come after the position``
-plus ``LIMIT``, never an ``OFFSET``, so page 1000 costs what page 1 costs (the database narrows and
-orders the same filtered tasks for each, and stops after one page).
+The lists keep their own orders, which people rely on (my work by due date, the queue overdue-then-
+urgent-then-oldest, search by last change), or take one of the catalogue's sorts (``?sort=-due``).
+A page cursor is the *position in the list's order*: the values of every sort key of the row at
+the page's edge, ending with the id so that positions are unique. The engine is the API's
+(``workdesk.keyset``): the next page is ``WHERE (keys) come after the position`` plus ``LIMIT``,
+never an ``OFFSET``, so page 1000 costs what page 1 costs. Pages also walk backward here.
 
 A cursor also carries ``as_of``, the moment its first page was shown: an order that depends on the
 time (the queue's "overdue first") is computed against that moment on every page, so a task that
@@ -23,9 +21,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-import operator
-from dataclasses import dataclass
-from functools import reduce
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import peewee
@@ -34,7 +30,7 @@ from flask_babel import gettext as _
 
 from ..db import utcnow
 from ..errors import BadRequest
-from ..schemas import MAX_ID
+from ..keyset import SortKey, decode_value, encode_value, keyed_ids, rows_in_order
 
 CURSOR_PARAMETERS = ("after", "before")
 MAX_CURSOR_LENGTH = 600  # far above any real cursor: a longer one is not decoded at all
@@ -52,21 +48,6 @@ class InvalidCursor(BadRequest):
 
 
 @dataclass(frozen=True)
-class SortKey:
-    """One term of a list's order.
-
-    :param expression: a column, or an expression over the task's columns (a ``Case``).
-    :param descending: largest first.
-    :param nullable: the expression can be NULL; NULLs come after every value.
-    :param kind: how the value travels in a cursor: ``int`` or ``datetime.datetime``.
-    """
-    expression: Any
-    descending: bool = False
-    nullable: bool = False
-    kind: type = int
-
-
-@dataclass(frozen=True)
 class PagedList:
     """A list shown in pages.
 
@@ -75,10 +56,12 @@ class PagedList:
         the list, as quick create does on an error).
     :param keys_at: the order as of a moment (the first page's): the sort keys, the last one unique
         and never NULL (the task id).
+    :param endpoint_values: the endpoint's URL values (a saved view's id).
     """
     name: str
     endpoint: str
     keys_at: Callable[[dt.datetime], tuple[SortKey, ...]]
+    endpoint_values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,25 +83,8 @@ class Page:
 
 # -- cursors ------------------------------------------------------------------------------------
 
-def _encode_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.datetime) else value
-
-
-def _decode_value(raw: Any, kind: type, nullable: bool) -> Any:
-    if raw is None and nullable:
-        return None
-    if kind is int and type(raw) is int and 0 <= raw <= MAX_ID:
-        return raw
-    if kind is dt.datetime and isinstance(raw, str):
-        value = dt.datetime.fromisoformat(raw)  # ValueError for anything but an ISO date and time
-        if value.tzinfo is None:
-            raise ValueError(raw)
-        return value.astimezone(dt.timezone.utc)
-    raise ValueError(raw)
-
-
 def encode_cursor(list_name: str, as_of: dt.datetime, values: tuple) -> str:
-    payload = json.dumps([list_name, as_of.isoformat(), *map(_encode_value, values)], separators=(",", ":"))
+    payload = json.dumps([list_name, as_of.isoformat(), *map(encode_value, values)], separators=(",", ":"))
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
@@ -131,12 +97,12 @@ def decode_cursor(cursor: str, paged: PagedList, backward: bool) -> Position:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not (isinstance(payload, list) and len(payload) == len(keys) + 2 and payload[0] == paged.name):
             raise ValueError("not a cursor of this list")
-        as_of = _decode_value(payload[1], dt.datetime, nullable=False)
-        values = tuple(_decode_value(raw, key.kind, key.nullable) for raw, key in zip(payload[2:], keys))
+        as_of = decode_value(payload[1], SortKey(None, kind=dt.datetime))
+        values = tuple(decode_value(raw, key) for raw, key in zip(payload[2:], keys))
     # JSON and Unicode errors are ValueErrors; OverflowError: a time zone shifting year 1 or 9999 out of range.
     except (ValueError, TypeError, OverflowError, binascii.Error, RecursionError):
         raise InvalidCursor(_("This page link is broken or out of date. Start again from the first page."),
-                            first_url=_link(paged.endpoint)) from None
+                            first_url=_link(paged)) from None
     return Position(as_of=as_of, values=values, backward=backward)
 
 
@@ -151,64 +117,21 @@ def requested_position(paged: PagedList) -> Position | None:
 
 # -- queries ------------------------------------------------------------------------------------
 
-def _value_alias(index: int) -> str:
-    return f"page_key_{index}"
-
-
-def _row_values(row: Any, keys: tuple[SortKey, ...]) -> tuple:
-    return tuple(getattr(row, key.expression.name if isinstance(key.expression, peewee.Field) else _value_alias(i))
-                 for i, key in enumerate(keys))
-
-
-def _step_beyond(key: SortKey, value: Any, backward: bool):
-    """The condition "this key lies beyond ``value``" in the walking direction; None when nothing can."""
-    expression = key.expression
-    if value is None:  # NULLs are last: nothing follows them, every value precedes them
-        return expression.is_null(False) if backward else None
-    larger = key.descending == backward
-    beyond = expression > value if larger else expression < value
-    if key.nullable and not backward:
-        beyond = beyond | expression.is_null()
-    return beyond
-
-
-def _beyond(keys: tuple[SortKey, ...], values: tuple, backward: bool):
-    """Rows strictly after (``backward``: before) ``values`` in the lexicographic order of ``keys``."""
-    alternatives, equal_so_far = [], []
-    for key, value in zip(keys, values):
-        step = _step_beyond(key, value, backward)
-        if step is not None:
-            alternatives.append(reduce(operator.and_, [*equal_so_far, step]))
-        equal_so_far.append(key.expression.is_null() if value is None else key.expression == value)
-    return reduce(operator.or_, alternatives)
-
-
-def _ordering(keys: tuple[SortKey, ...], backward: bool) -> list:
-    ordering = []
-    for key in keys:
-        descending = key.descending != backward
-        nulls = ("FIRST" if backward else "LAST") if key.nullable else None
-        ordering.append(key.expression.desc(nulls=nulls) if descending else key.expression.asc(nulls=nulls))
-    return ordering
-
-
-def _fetch(query: peewee.ModelSelect, keys: tuple[SortKey, ...], size: int, position: Position | None) -> list:
-    computed = [key.expression.alias(_value_alias(i)) for i, key in enumerate(keys)
-                if not isinstance(key.expression, peewee.Field)]
-    if computed:
-        query = query.select_extend(*computed)
-    if position is not None:
-        query = query.where(_beyond(keys, position.values, position.backward))
+def _fetch(query: peewee.ModelSelect, keys: tuple[SortKey, ...], size: int,
+           position: Position | None) -> list[tuple[Any, tuple]]:
+    """Up to ``size`` rows of ``query`` from ``position``, each with its sort values, in the walking order."""
     backward = position is not None and position.backward
-    return list(query.order_by(*_ordering(keys, backward)).limit(size + 1))
+    keyed = keyed_ids(query, keys, size, position.values if position is not None else None, backward)
+    rows = rows_in_order(query, [task_id for task_id, _values in keyed])
+    return list(zip(rows, (values for _id, values in keyed)))
 
 
-def _link(endpoint: str, cursor_parameter: str | None = None, cursor: str | None = None) -> str:
+def _link(paged: PagedList, cursor_parameter: str | None = None, cursor: str | None = None) -> str:
     """The list's URL with the request's filters kept and the cursor replaced."""
     args = {name: value for name, value in request.args.items() if name not in CURSOR_PARAMETERS}
     if cursor_parameter:
         args[cursor_parameter] = cursor
-    return url_for(endpoint, **args)
+    return url_for(paged.endpoint, **paged.endpoint_values, **args)
 
 
 def keyset_list_page(query: peewee.ModelSelect, paged: PagedList, size: int, position: Position | None) -> Page:
@@ -219,7 +142,7 @@ def keyset_list_page(query: peewee.ModelSelect, paged: PagedList, size: int, pos
     """
     as_of = position.as_of if position is not None else utcnow()
     keys = paged.keys_at(as_of)
-    rows = _fetch(query, keys, size, position)
+    rows = _fetch(query, keys, size + 1, position)
     if position is not None and (not rows or (position.backward and len(rows) <= size)):
         # Walking back reached the start: show the first page whole rather than a short one.
         return keyset_list_page(query, paged, size, None)
@@ -227,18 +150,18 @@ def keyset_list_page(query: peewee.ModelSelect, paged: PagedList, size: int, pos
     rows = rows[:size]
     if position is not None and position.backward:
         rows.reverse()
-    page = Page(rows=rows)
+    page = Page(rows=[row for row, _values in rows])
 
-    def cursor_at(row) -> str:
-        return encode_cursor(paged.name, as_of, _row_values(row, keys))
+    def cursor_at(keyed_row) -> str:
+        return encode_cursor(paged.name, as_of, keyed_row[1])
 
     # Walking back, the page we came from lies ahead; walking forward, the one we came from lies behind.
     has_next = True if position is not None and position.backward else more
     if position is not None:
-        page.first_url = _link(paged.endpoint)
-        page.previous_url = _link(paged.endpoint, "before", cursor_at(rows[0]))
+        page.first_url = _link(paged)
+        page.previous_url = _link(paged, "before", cursor_at(rows[0]))
     if has_next:
-        page.next_url = _link(paged.endpoint, "after", cursor_at(rows[-1]))
+        page.next_url = _link(paged, "after", cursor_at(rows[-1]))
     return page
 
 

@@ -21,8 +21,8 @@ from ..services.users import filing_department
 from . import _safe_next, web
 from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
                     WatchForm)
-from .helpers import (USUAL_NEXT, colleagues, local_to_utc, priority_label, show_service_error, status_label,
-                      task_panels, transition_label, utc_to_local)
+from .helpers import (USUAL_NEXT, colleagues, local_to_utc, person_label, priority_label, show_service_error,
+                      status_label, task_panels, transition_label, utc_to_local)
 
 # Service field names and the form fields that show their errors.
 FIELD_ALIASES = {"watcher_ids": "watchers", "parent_id": "parent"}
@@ -62,7 +62,7 @@ def task_quick():
 def _assignee_choices(user: User, department_ids: list[int]) -> list[tuple[str, str]]:
     choices = [("", _("Nobody yet (automatic)")), (str(user.id), _("Me"))]
     if user.has_permission("task.assign"):
-        choices += [(str(u.id), u.name) for u in colleagues(department_ids) if u.id != user.id]
+        choices += [(str(u.id), person_label(u)) for u in colleagues(department_ids) if u.id != user.id]
     return choices
 
 
@@ -245,7 +245,8 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
     for form in defaults.values():
         if hasattr(form, "version"):
             form.version.data = str(task.version)  # a retry after a conflict acts on what is shown now
-    defaults["assign_form"].assignee_id.choices = [("", _("Nobody"))] + [(str(u.id), u.name) for u in assignable]
+    defaults["assign_form"].assignee_id.choices = [("", _("Nobody"))] + [(str(u.id), person_label(u))
+                                                                          for u in assignable]
     can = {perm: user.has_permission(f"task.{perm}") for perm in ("transition", "assign", "edit", "comment")}
     usual = USUAL_NEXT.get(task.status)
     transitions = [(s, transition_label(task.status, s), s == usual)

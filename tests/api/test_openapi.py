@@ -37,8 +37,14 @@ def test_document_covers_the_contract(client):
     assert create["additionalProperties"] is False and set(create["required"]) == {"title", "department_id"}
     assert create["properties"]["priority"]["enum"] == ["low", "normal", "high", "urgent"]
     listing = spec["paths"]["/api/v1/tasks"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"status", "priority", "department_id", "assignee_id",
-                                                         "reporter_id", "q", "due_before", "overdue", "limit", "cursor"}
+    assert {p["name"] for p in listing["parameters"]} == {
+        "assignee", "department", "status", "priority", "type", "impact", "due", "reporter", "q", "sort",
+        "department_id", "assignee_id", "reporter_id", "due_before", "overdue", "limit", "cursor"}
+    due = next(p for p in listing["parameters"] if p["name"] == "due")
+    assert due["schema"]["enum"] == ["overdue", "today", "week", "none"]
+    sort = next(p for p in listing["parameters"] if p["name"] == "sort")
+    assert sort["schema"]["enum"] == ["due", "-due", "priority", "-priority", "created", "-created",
+                                      "updated", "-updated"]
     limit = next(p for p in listing["parameters"] if p["name"] == "limit")
     assert limit["schema"] == {"type": "integer", "default": 50, "minimum": 1, "maximum": 200}
     patch = spec["paths"]["/api/v1/tasks/{task_id}"]["patch"]

@@ -248,7 +248,7 @@ def test_cursor_pagination_walks_every_task_once_newest_first(api, agent, dept, 
 
 
 @pytest.mark.parametrize("query, field", [("limit=0", "limit"), ("limit=201", "limit"), ("limit=x", "limit"),
-                                          ("status=done", "status"), ("priority=meh", "priority"),
+                                          ("status=finished", "status"), ("priority=meh", "priority"),
                                           ("overdue=maybe", "overdue"), ("due_before=soon", "due_before"),
                                           ("cursor=bm90LWEtY3Vyc29y", "cursor"), ("cursor=%25%25", "cursor"),
                                           ("sort=title", "sort"), ("department_id=999", "department_id"),

@@ -7,7 +7,7 @@ from workdesk.models import User
 
 from .conftest import error_of
 
-USER_KEYS = {"id", "email", "name", "role", "department_ids", "skills", "timezone", "is_active"}
+USER_KEYS = {"id", "email", "name", "role", "department_ids", "skills", "timezone", "is_active", "absence"}
 
 
 def test_me_has_no_secrets(api_as, make_user, dept):

@@ -68,3 +68,17 @@ def test_gaps_in_numbering_are_refused(workdesk_app, migration_package):
     (migration_package / "0003_skip.py").write_text("def upgrade(migrator, database):\n    pass\n")
     with pytest.raises(migrate.MigrationError, match="without gaps"):
         migrate.upgrade("demo", "demo_migrations")
+
+
+def test_core_0002_adds_saved_views_absences_and_view_share_to_an_older_database(workdesk_app, make_user):
+    from workdesk.models import Absence, SavedView
+    db.obj.drop_tables([SavedView, Absence])  # a database the 1.0 core made
+    SchemaVersion.update(version=1).where(SchemaVersion.owner == "core").execute()
+    Role.update(permissions=["task.create", "task.comment"]).where(Role.name == "manager").execute()
+    results = upgrade_all(get_registry())
+    assert results["core"] == (1, 2)
+    assert {"core_saved_view", "core_absence"} <= set(db.obj.get_tables())
+    assert Role.get(Role.name == "manager").permissions == ["task.create", "task.comment", "view.share"]
+    manager = make_user("manager")
+    assert manager.has_permission("view.share")
+    assert upgrade_all(get_registry())["core"] == (2, 2)
