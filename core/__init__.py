@@ -38,6 +38,9 @@ from .services import absences, calendars, saved_views, tasks, users
 from .services.calendars import WorkingTime
 
 
+people_on_duty = users.people_on_duty
+
+
 class services:  # noqa: N801 - a namespace: ``services.tasks.create_task(...)``
     tasks = tasks
     users = users
@@ -57,7 +60,7 @@ __all__ = [
     "TaskFilter", "TaskSort", "FilterContext", "task_filters",
     # services, access, time
     "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
-    "current_user", "login_required", "WorkingTime",
+    "current_user", "login_required", "WorkingTime", "people_on_duty",
     # who is away: workdesk.absences.is_absent(user, at), absent_user_ids(at, user_ids), delegate_for(user, at)
     "absences",
     # errors (each renders as {"error": {"code", "message", "fields"}} in the API)

@@ -376,12 +376,29 @@ def propose_assignee(task, candidates):
     """Propose who should work on a new task that was created without an assignee.
 
     Called synchronously while the task is created; the first non-None answer wins. An explicit
-    assignee given by the person filing the task always wins over every proposal. A proposal of
-    someone who may not work the task is ignored.
+    assignee given by the person filing the task always wins over every proposal: then nobody is
+    asked. Plugins are asked in the order of their ``Plugin.assignment_rank`` (lower first): rules
+    that choose a person for the work (``dispatch``, 10) before whoever is on duty (``duty_roster``,
+    90); others 50. A proposal of someone who may not work the task is ignored.
 
     :param task: the unsaved-yet-numbered task (department, type, priority, fields are set).
     :param candidates: active users who belong to the task's department.
     :return: a :class:`workdesk.User` or None to let the next plugin decide.
+    """
+
+
+@hookspec(firstresult=True)
+def people_on_duty(department_id, at):
+    """Say who is on duty in a department at an instant (a rota plugin answers it).
+
+    Called synchronously by ``workdesk.people_on_duty(department_id, at)``, which other plugins use
+    (``dispatch`` restricts a rule to people on duty). Decision family: a raising plugin is recorded
+    and counts as no answer. The first plugin that keeps a roster for the department answers.
+
+    :param department_id: the department's id.
+    :param at: an aware UTC datetime.
+    :return: a list of :class:`workdesk.User` (empty: deliberately nobody on duty), or None when this
+        plugin keeps no roster for that department.
     """
 
 

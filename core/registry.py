@@ -90,6 +90,10 @@ class Plugin:
         counting as "no opinion". Declare it when letting a change through unchecked is worse than
         blocking it (a review plugin); leave it empty when the plugin only adds convenience.
     :cvar migrations: the dotted name of the migrations package; None means ``<plugin package>.migrations``.
+    :cvar assignment_rank: where the plugin stands when the core asks for an assignee (``propose_assignee``):
+        lower ranks are asked first and the first proposal wins. The precedence is defined here, once:
+        an explicit assignee always wins (nobody is asked); then rules that pick a person for the work
+        (``dispatch``, rank 10); then whoever is on duty (``duty_roster``, rank 90); other plugins 50.
     """
 
     name: str = ""
@@ -98,6 +102,7 @@ class Plugin:
     settings_schema: type[marshmallow.Schema] | None = None
     fails_closed: frozenset[str] = frozenset()
     migrations: str | None = None
+    assignment_rank: int = 50
 
     @classmethod
     def title(cls) -> str:
@@ -359,7 +364,10 @@ class PluginRegistry:
         """Decision hooks: ``(plugin, answer)`` for each enabled plugin, in call order, lazily (a caller
         stops at the first answer that decides). A raising plugin is recorded; it yields
         :class:`PluginFailed` when it fails closed for this hook, and nothing otherwise."""
-        for name in self.implementers(hook_name):
+        names = self.implementers(hook_name)
+        if hook_name == "propose_assignee":  # the precedence of assignment, defined once (assignment_rank)
+            names.sort(key=lambda name: self.plugins[name].plugin.assignment_rank)
+        for name in names:
             ok, value = self._isolated(hook_name, name, kwargs)
             if ok:
                 yield name, value

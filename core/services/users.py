@@ -1,6 +1,7 @@
 """People and departments: create, change, deactivate; memberships and roles."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -253,3 +254,13 @@ def update_role(actor: User, role_id: int, changes: dict) -> Role:
             role.permissions = _check_permissions(changes["permissions"])
         role.save()
     return role
+
+
+def people_on_duty(department_id: int, at: dt.datetime) -> list[User] | None:
+    """Who is on duty in a department at ``at``, as the enabled rota plugin (``people_on_duty`` hook)
+    says: a list (possibly empty: deliberately nobody), or None when no plugin keeps a roster for it."""
+    from ..registry import PluginFailed, get_registry
+    for _plugin, answer in get_registry().decide("people_on_duty", department_id=department_id, at=at):
+        if answer is not None and not isinstance(answer, PluginFailed):
+            return [person for person in answer if isinstance(person, User)]
+    return None

@@ -117,3 +117,37 @@ class RaisingProposerPlugin(Plugin):
     @hookimpl
     def propose_assignee(self, task, candidates):
         raise RuntimeError("dispatch rules table missing")
+
+
+class RotaPlugin(Plugin):
+    """Rota
+
+    Keeps a roster for the department named "Night desk" only, and proposes whoever is on it.
+    """
+    name = "rota"
+    assignment_rank = 90
+    on_duty: list = []
+
+    @hookimpl
+    def people_on_duty(self, department_id, at):
+        from workdesk import Department
+        if Department.get_by_id(department_id).name != "Night desk":
+            return None
+        return list(RotaPlugin.on_duty)
+
+    @hookimpl
+    def propose_assignee(self, task):
+        return RotaPlugin.on_duty[0] if RotaPlugin.on_duty else None
+
+
+class RulesPlugin(Plugin):
+    """Rules
+
+    Gives urgent work to the department's first candidate.
+    """
+    name = "rules"
+    assignment_rank = 10
+
+    @hookimpl
+    def propose_assignee(self, task, candidates):
+        return candidates[0] if task.priority == "urgent" and candidates else None

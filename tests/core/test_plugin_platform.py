@@ -19,7 +19,8 @@ from .conftest import SAMPLE_PLUGINS
 PLATFORM = "tests.core.platform_plugins"
 PLATFORM_PLUGINS = [f"{PLATFORM}:{cls}" for cls in (
     "FailOpenVetoPlugin", "FailClosedVetoPlugin", "MisspeltPlugin", "UnmarkedPlugin", "BadArgumentPlugin",
-    "LifecyclePlugin", "DeletionWatcherPlugin", "IncidentPriorityPlugin", "RaisingProposerPlugin")]
+    "LifecyclePlugin", "DeletionWatcherPlugin", "IncidentPriorityPlugin", "RaisingProposerPlugin", "RotaPlugin",
+    "RulesPlugin")]
 
 
 @pytest.fixture
@@ -171,3 +172,23 @@ def test_a_failing_plugin_job_is_filed_under_the_plugin(workdesk_app, enable_plu
     monkeypatch.setenv("RECORDER_JOB_LOG", "/nonexistent-dir/log")
     assert run_due_jobs(now=dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc))["recorder.log_now"] == "failed"
     assert "job recorder.log_now failed" in last_error("recorder")
+
+
+# -- assignment precedence and duty -------------------------------------------------------------------
+
+def test_assignment_precedence_is_the_rank_and_an_explicit_assignee_wins(workdesk_app, enable_plugin, make_department,
+                                                                       make_user, make_task, monkeypatch):
+    from workdesk import people_on_duty
+    night = make_department("Night desk")
+    first, second = make_user("agent", departments=[night]), make_user("agent", departments=[night])
+    monkeypatch.setattr(platform_plugins.RotaPlugin, "on_duty", [second])
+    enable_plugin("rota")  # enabled before the rules plugin: registration order does not decide, the rank does
+    enable_plugin("rules")
+    at = dt.datetime(2026, 3, 1, 22, tzinfo=dt.timezone.utc)
+    assert people_on_duty(night.id, at) == [second]
+    assert people_on_duty(make_department("Day desk").id, at) is None  # no roster there
+    assert make_task(first, night, priority="urgent").assignee_id == first.id  # rules (10) before duty (90)
+    assert make_task(first, night, priority="low").assignee_id == second.id  # no rule: whoever is on duty
+    assert make_task(first, night, priority="urgent", assignee_id=second.id).assignee_id == second.id
+    monkeypatch.setattr(platform_plugins.RotaPlugin, "on_duty", [])
+    assert people_on_duty(night.id, at) == []  # deliberately nobody
