@@ -13,8 +13,9 @@ from flask_babel import gettext as _
 
 from ..auth import authenticate, current_user, login_user, logout_user
 from ..db import db
+from ..throttle import PasswordThrottled
 from .forms import LoginForm
-from .helpers import away, priority_label, status_label
+from .helpers import away, priority_label, status_label, throttled_page
 
 web = Blueprint("web", __name__)
 web.add_app_template_filter(status_label, "status_label")
@@ -49,7 +50,11 @@ def login():
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except PasswordThrottled as exc:
+            form.form_errors.append(exc.message)
+            return throttled_page(render_template("core/login.html", form=form), exc)
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
