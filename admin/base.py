@@ -5,6 +5,8 @@ import datetime as dt
 from collections import OrderedDict
 from typing import Any, Callable
 
+import flask_admin.actions
+import flask_admin.model.base
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.peewee import ModelView
@@ -16,6 +18,7 @@ from wtforms import Form
 from workdesk.auth import current_user
 from workdesk.errors import WorkdeskError
 from workdesk.models import User
+from workdesk.redirects import safe_redirect_target
 
 ADMIN_PERMISSION = "admin.access"
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -51,6 +54,17 @@ def refuse_unless_admin():
     if admin_user() is None:
         abort(403)
     return None
+
+
+def return_url(param_name: str = "url") -> str | None:
+    """Flask-Admin's ``?url=`` return target, through the core's one redirect check (None: none given or refused)."""
+    return safe_redirect_target(request.values.get(param_name), "") or None
+
+
+# Flask-Admin checks its return URL itself but hands back the raw value, so a CR/LF in it reached the
+# Location header (a 500); every model view and bulk action looks the check up in these two modules.
+flask_admin.model.base.get_redirect_target = return_url
+flask_admin.actions.get_redirect_target = return_url
 
 
 def escape_csv_cell(value: Any) -> Any:

@@ -17,6 +17,7 @@ from .api import (api_blueprint, api_operation, keyset_page, load_json, load_que
                   visible_task_page)
 from .app import create_app
 from .auth import authenticate, check_current_password, current_user, login_required
+from .redirects import safe_redirect_target
 from .db import BaseModel, UTCDateTimeField, db, for_each_in_transaction, utcnow, write_transaction
 from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
                      ValidationFailed, WorkdeskError)
@@ -63,6 +64,8 @@ __all__ = [
     "current_user", "login_required", "WorkingTime", "people_on_duty",
     # passwords: every check goes through one throttle (workdesk.throttle.check / record_failure)
     "authenticate", "check_current_password", "throttle",
+    # the one check of a redirect target taken from a request (?next=)
+    "safe_redirect_target",
     # who is away: workdesk.absences.is_absent(user, at), absent_user_ids(at, user_ids), delegate_for(user, at)
     "absences",
     # errors (each renders as {"error": {"code", "message", "fields"}} in the API)
