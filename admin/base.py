@@ -1,9 +1,9 @@
-"""What every admin view shares: who may enter, the CSRF-carrying form base and safe CSV export."""
+"""What every admin view shares: who may enter, the CSRF-carrying form base, safe return targets and CSV export."""
 from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Callable
 
 import flask_admin.actions
 import flask_admin.model.base
@@ -15,14 +15,13 @@ from flask_babel import format_datetime
 from flask_wtf import FlaskForm
 from wtforms import Form
 
+from workdesk import csv_export
 from workdesk.auth import current_user
 from workdesk.errors import WorkdeskError
 from workdesk.models import User
 from workdesk.redirects import safe_redirect_target
 
 ADMIN_PERMISSION = "admin.access"
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AdminForm(FlaskForm):
@@ -65,13 +64,6 @@ def return_url(param_name: str = "url") -> str | None:
 # Location header (a 500); every model view and bulk action looks the check up in these two modules.
 flask_admin.model.base.get_redirect_target = return_url
 flask_admin.actions.get_redirect_target = return_url
-
-
-def escape_csv_cell(value: Any) -> Any:
-    """Prefix a quote to text a spreadsheet would evaluate as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def flash_service_error(exc: WorkdeskError, form: Form | None = None) -> None:
@@ -139,8 +131,15 @@ class WorkdeskModelView(AdminAccessMixin, ModelView):
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.datetime: _local_time}
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: _iso_time}
 
-    def get_export_value(self, model, name):
-        return escape_csv_cell(super().get_export_value(model, name))
+    export_types = ["csv"]  # only the core's writer escapes cells; Flask-Admin's tablib formats would not
+
+    def _export_csv(self, return_url):
+        # Flask-Admin writes cells verbatim, a related object (an actor, a department) unescaped: every
+        # export goes through the core's one CSV writer instead.
+        _count, data = self._export_data()
+        header = [title for _name, title in self._export_columns]
+        rows = [[self.get_export_value(row, name) for name, _title in self._export_columns] for row in data]
+        return csv_export.csv_response(header, rows, self.get_export_name(export_type="csv"))
 
     def _get_filter_groups(self):
         # Flask-Admin computes filter options once at start-up; ours are re-read per request.

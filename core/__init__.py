@@ -11,7 +11,7 @@ surface is widened, so that third parties can do what first-party plugins do.
 """
 from __future__ import annotations
 
-from . import access, errors, notifications, task_filters, throttle
+from . import access, csv_export, errors, notifications, task_filters, throttle
 from .access import can_see, department_ids, get_visible_task, require, visible_tasks
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
@@ -64,8 +64,8 @@ __all__ = [
     "current_user", "login_required", "WorkingTime", "people_on_duty",
     # passwords: every check goes through one throttle (workdesk.throttle.check / record_failure)
     "authenticate", "check_current_password", "throttle",
-    # the one check of a redirect target taken from a request (?next=)
-    "safe_redirect_target",
+    # the one check of a redirect target taken from a request (?next=); the one CSV writer (escapes every cell)
+    "safe_redirect_target", "csv_export",
     # who is away: workdesk.absences.is_absent(user, at), absent_user_ids(at, user_ids), delegate_for(user, at)
     "absences",
     # errors (each renders as {"error": {"code", "message", "fields"}} in the API)
