@@ -101,3 +101,19 @@ def test_role_with_unknown_permission_is_refused(admin):
     with pytest.raises(ValidationFailed) as refused:
         create_role(admin, name="odd", permissions=["task.fly"])
     assert refused.value.fields == {"permissions": ["Unknown permission: task.fly."]}
+
+
+def test_the_new_user_form_preselects_the_least_privileged_role(client, admin):
+    page = client.get("/admin/users/new/").get_data(as_text=True)
+    assert '<option selected value="requester">requester</option>' in page
+    assert '<option value="admin">admin</option>' in page  # listed, not chosen
+    Role.create(name="guest", permissions=["task.comment"])  # fewer permissions than the requester's two
+    page = client.get("/admin/users/new/").get_data(as_text=True)
+    assert '<option selected value="guest">guest</option>' in page
+
+
+def test_least_privileged_role_counts_permissions_and_star_as_all(workdesk_app):
+    from workdesk.services.users import least_privileged_role
+    assert least_privileged_role().name == "requester"
+    Role.update(permissions=["*"]).where(Role.name == "requester").execute()
+    assert least_privileged_role().name == "reviewer"
