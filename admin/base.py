@@ -7,10 +7,10 @@ from typing import Callable
 
 import flask_admin.actions
 import flask_admin.model.base
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import Response, abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.peewee import ModelView
-from flask_admin.model import typefmt
+from flask_admin.model import BaseModelView, typefmt
 from flask_babel import format_datetime
 from flask_wtf import FlaskForm
 from wtforms import Form
@@ -120,6 +120,18 @@ def live_options(query: Callable[[], list[tuple[str, str]]]) -> Callable[[], lis
     return options
 
 
+def export_csv(view: BaseModelView) -> Response:
+    """A model view's CSV export, written by the core's one CSV writer (``workdesk.csv_export``).
+
+    Flask-Admin's own writer puts cells in verbatim, a related object (the audit trail's actor, a task's
+    department) unescaped; the core's panel views and every plugin's model view export through this.
+    """
+    _count, data = view._export_data()
+    header = [title for _name, title in view._export_columns]
+    rows = [[view.get_export_value(row, name) for name, _title in view._export_columns] for row in data]
+    return csv_export.csv_response(header, rows, view.get_export_name(export_type="csv"))
+
+
 class WorkdeskModelView(AdminAccessMixin, ModelView):
     """A model list/form view whose forms carry CSRF tokens and whose CSV export is formula-safe."""
 
@@ -134,12 +146,7 @@ class WorkdeskModelView(AdminAccessMixin, ModelView):
     export_types = ["csv"]  # only the core's writer escapes cells; Flask-Admin's tablib formats would not
 
     def _export_csv(self, return_url):
-        # Flask-Admin writes cells verbatim, a related object (an actor, a department) unescaped: every
-        # export goes through the core's one CSV writer instead.
-        _count, data = self._export_data()
-        header = [title for _name, title in self._export_columns]
-        rows = [[self.get_export_value(row, name) for name, _title in self._export_columns] for row in data]
-        return csv_export.csv_response(header, rows, self.get_export_name(export_type="csv"))
+        return export_csv(self)
 
     def _get_filter_groups(self):
         # Flask-Admin computes filter options once at start-up; ours are re-read per request.

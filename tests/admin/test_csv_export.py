@@ -38,3 +38,12 @@ def test_a_formula_in_a_name_is_escaped_in_every_admin_export(client, admin, mak
     users = _rows(client.get("/admin/users/export/csv/"))
     assert "'" + EVIL in _column(users, "Name")
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in tasks + audit + users for cell in row)
+
+
+def test_a_plugins_model_view_exports_through_the_same_writer(client, admin, enable_plugin, make_user, make_department):
+    enable_plugin("sample", greeting="hi")
+    make_department(EVIL, head_id=make_user("manager", name="@boss", email="boss@example.com").id)
+    rows = _rows(client.get("/admin/sample/departments/export/csv/"))
+    assert rows[0] == ["Name", "Head"]
+    assert rows[1:] == [["'" + EVIL, "'@boss <boss@example.com>"]]
+    assert client.get("/admin/sample/departments/export/xls/").status_code == 302  # only CSV is offered
