@@ -19,7 +19,7 @@ from workdesk.models import Absence, Comment, Department, Role, Task, TaskEvent,
 from workdesk.registry import PluginRegistry
 
 from .absences import AbsenceView
-from .base import AdminForm, admin_user, refuse_unless_admin
+from .base import AdminForm, admin_user, export_csv, refuse_unless_admin
 from .pages import HealthView, HomeView
 from .people import DepartmentView, RoleView, UserView
 from .plugins import PluginsView
@@ -93,10 +93,14 @@ def _guard_plugin_view(view: BaseView, plugin_name: str, registry: PluginRegistr
     plugin_visible, plugin_accessible = view.is_visible, view.is_accessible
     view.is_visible = lambda: registry.is_enabled(plugin_name) and plugin_visible()
     view.is_accessible = lambda: admin_user() is not None and plugin_accessible()
-    # A plugin's model views get the panel's CSRF form base even when they did not ask for it.
-    if isinstance(view, BaseModelView) and not issubclass(view.form_base_class, FlaskForm):
-        view.form_base_class = AdminForm
-        view._refresh_cache()
+    # A plugin's model views get the panel's CSRF form base even when they did not ask for it, and export
+    # only CSV, through the core's one writer (Flask-Admin's would write formulas verbatim).
+    if isinstance(view, BaseModelView):
+        view.export_types = ["csv"]
+        view._export_csv = lambda return_url: export_csv(view)
+        if not issubclass(view.form_base_class, FlaskForm):
+            view.form_base_class = AdminForm
+            view._refresh_cache()
 
 
 __all__ = ["init_admin"]

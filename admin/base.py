@@ -1,25 +1,27 @@
-"""What every admin view shares: who may enter, the CSRF-carrying form base and safe CSV export."""
+"""What every admin view shares: who may enter, the CSRF-carrying form base, safe return targets and CSV export."""
 from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import Callable
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+import flask_admin.actions
+import flask_admin.model.base
+from flask import Response, abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.peewee import ModelView
-from flask_admin.model import typefmt
+from flask_admin.model import BaseModelView, typefmt
 from flask_babel import format_datetime
 from flask_wtf import FlaskForm
 from wtforms import Form
 
+from workdesk import csv_export
 from workdesk.auth import current_user
 from workdesk.errors import WorkdeskError
 from workdesk.models import User
+from workdesk.redirects import safe_redirect_target
 
 ADMIN_PERMISSION = "admin.access"
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AdminForm(FlaskForm):
@@ -53,11 +55,15 @@ def refuse_unless_admin():
     return None
 
 
-def escape_csv_cell(value: Any) -> Any:
-    """Prefix a quote to text a spreadsheet would evaluate as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+def return_url(param_name: str = "url") -> str | None:
+    """Flask-Admin's ``?url=`` return target, through the core's one redirect check (None: none given or refused)."""
+    return safe_redirect_target(request.values.get(param_name), "") or None
+
+
+# Flask-Admin checks its return URL itself but hands back the raw value, so a CR/LF in it reached the
+# Location header (a 500); every model view and bulk action looks the check up in these two modules.
+flask_admin.model.base.get_redirect_target = return_url
+flask_admin.actions.get_redirect_target = return_url
 
 
 def flash_service_error(exc: WorkdeskError, form: Form | None = None) -> None:
@@ -114,6 +120,18 @@ def live_options(query: Callable[[], list[tuple[str, str]]]) -> Callable[[], lis
     return options
 
 
+def export_csv(view: BaseModelView) -> Response:
+    """A model view's CSV export, written by the core's one CSV writer (``workdesk.csv_export``).
+
+    Flask-Admin's own writer puts cells in verbatim, a related object (the audit trail's actor, a task's
+    department) unescaped; the core's panel views and every plugin's model view export through this.
+    """
+    _count, data = view._export_data()
+    header = [title for _name, title in view._export_columns]
+    rows = [[view.get_export_value(row, name) for name, _title in view._export_columns] for row in data]
+    return csv_export.csv_response(header, rows, view.get_export_name(export_type="csv"))
+
+
 class WorkdeskModelView(AdminAccessMixin, ModelView):
     """A model list/form view whose forms carry CSRF tokens and whose CSV export is formula-safe."""
 
@@ -125,8 +143,10 @@ class WorkdeskModelView(AdminAccessMixin, ModelView):
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.datetime: _local_time}
     column_type_formatters_export = {**typefmt.EXPORT_FORMATTERS, dt.datetime: _iso_time}
 
-    def get_export_value(self, model, name):
-        return escape_csv_cell(super().get_export_value(model, name))
+    export_types = ["csv"]  # only the core's writer escapes cells; Flask-Admin's tablib formats would not
+
+    def _export_csv(self, return_url):
+        return export_csv(self)
 
     def _get_filter_groups(self):
         # Flask-Admin computes filter options once at start-up; ours are re-read per request.

@@ -124,6 +124,8 @@ class UserView(WorkdeskModelView):
         form = super().create_form(obj)
         if request.method == "GET":
             form.timezone.data = current_app.config["WORKDESK"]["default_timezone"]
+            least = user_service.least_privileged_role()
+            form.role.data = least.name if least is not None else None
         return self._with_choices(form)
 
     def edit_form(self, obj=None):

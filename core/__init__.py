@@ -11,12 +11,13 @@ surface is widened, so that third parties can do what first-party plugins do.
 """
 from __future__ import annotations
 
-from . import access, errors, notifications, task_filters
+from . import access, csv_export, errors, notifications, task_filters, throttle
 from .access import can_see, department_ids, get_visible_task, require, visible_tasks
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
 from .app import create_app
-from .auth import current_user, login_required
+from .auth import authenticate, check_current_password, current_user, login_required
+from .redirects import safe_redirect_target
 from .db import BaseModel, UTCDateTimeField, db, for_each_in_transaction, utcnow, write_transaction
 from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
                      ValidationFailed, WorkdeskError)
@@ -61,6 +62,10 @@ __all__ = [
     # services, access, time
     "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
     "current_user", "login_required", "WorkingTime", "people_on_duty",
+    # passwords: every check goes through one throttle (workdesk.throttle.check / record_failure)
+    "authenticate", "check_current_password", "throttle",
+    # the one check of a redirect target taken from a request (?next=); the one CSV writer (escapes every cell)
+    "safe_redirect_target", "csv_export",
     # who is away: workdesk.absences.is_absent(user, at), absent_user_ids(at, user_ids), delegate_for(user, at)
     "absences",
     # errors (each renders as {"error": {"code", "message", "fields"}} in the API)

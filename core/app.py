@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, has_request_context, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, has_request_context, jsonify, make_response, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -208,7 +208,10 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(WorkdeskError)
     def _workdesk_error(exc: WorkdeskError):
-        return error_response(exc.code, exc.message, exc.status, exc.fields, **exc.extra)
+        response = make_response(error_response(exc.code, exc.message, exc.status, exc.fields, **exc.extra))
+        if getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import g, redirect, request, session, url_for
 
+from . import throttle
 from .db import hot_query, utcnow, write_transaction
 from .errors import Unauthorized
 from .models import ApiToken, Role, User
@@ -26,7 +27,8 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(user: User | None, password: str) -> bool:
+def _password_matches(user: User | None, password: str) -> bool:
+    # Not public: every check of a password goes through the throttle (authenticate, check_current_password).
     try:
         return _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password) \
             and user is not None
@@ -39,11 +41,30 @@ def normalise_email(email: str) -> str:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
-    user = User.get_or_none(User.email == normalise_email(email))
-    if not verify_password(user, password or ""):
+    """The active user with these credentials, or None.
+
+    Throttled (``workdesk.throttle``): raises ``PasswordThrottled`` (429, ``retry_after``) after too many
+    wrong passwords for this email or from this client address, whether the password is right or not.
+    """
+    email = normalise_email(email)
+    throttle.check(email)
+    user = User.get_or_none(User.email == email)
+    if not _password_matches(user, password or ""):
+        throttle.record_failure(email)
         return None
     return user if user.is_active else None
+
+
+def check_current_password(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s own (asked again before a sensitive change).
+
+    Throttled like a login and on the same count: raises ``PasswordThrottled`` when locked out.
+    """
+    throttle.check(user.email)
+    if _password_matches(user, password or ""):
+        return True
+    throttle.record_failure(user.email)
+    return False
 
 
 # -- sessions -------------------------------------------------------------------------------------

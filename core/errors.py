@@ -57,4 +57,10 @@ class ValidationFailed(WorkdeskError):
 
 
 class TooManyRequests(WorkdeskError):
+    """Answered with a ``Retry-After`` header when ``retry_after`` (seconds) is given."""
     status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None, *, retry_after: int | None = None,
+                 **extra: Any):
+        super().__init__(message, fields, **extra)
+        self.retry_after = retry_after

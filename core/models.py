@@ -341,6 +341,20 @@ class ApiToken(BaseModel):
         table_name = "core_api_token"
 
 
+class LoginFailure(BaseModel):
+    """One wrong password, wherever it was presented (login page, token endpoint, password change);
+    counted per email and per client address across processes by ``workdesk.throttle``.
+
+    The table belongs to the ``core.api`` migration history, where it was first created.
+    """
+    email = CharField(max_length=254, index=True)
+    address = CharField(max_length=64, index=True)
+    at = UTCDateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "core_api_login_failure"
+
+
 CORE_MODELS: list[type[peewee.Model]] = [
     Role, User, Calendar, Holiday, Department, Membership, Task, TaskWatcher, Comment, TaskEvent,
     Sequence, SchemaVersion, PluginState, OutboxEvent, OutboxDelivery, JobRun, WorkerHeartbeat, ApiToken,

@@ -38,7 +38,11 @@ def _path_and_parameters(rule: str) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _error_response(code: int) -> dict[str, Any]:
-    return {"description": HTTPStatus(code).phrase, "content": {"application/json": {"schema": ErrorSchema}}}
+    response = {"description": HTTPStatus(code).phrase, "content": {"application/json": {"schema": ErrorSchema}}}
+    if code == 429:
+        response["headers"] = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                               "schema": {"type": "integer"}}}
+    return response
 
 
 def _operation(endpoint: str, method: str, operation: ApiOperation, path_parameters: list,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -218,6 +219,15 @@ def _check_permissions(permissions: Iterable[str]) -> list[str]:
         raise ValidationFailed(_("Invalid value."), {"permissions": [
             _("Unknown permission: %(names)s.", names=", ".join(unknown))]})
     return chosen
+
+
+def least_privileged_role() -> Role | None:
+    """The role granting the fewest permissions (``*`` counts as all of them; ties go by name), or None
+    when there are no roles: what a form for a new person preselects, so a hurried save grants least."""
+    def breadth(role: Role) -> tuple[float, str]:
+        permissions = set(role.permissions or [])
+        return (math.inf if "*" in permissions else len(permissions), role.name)
+    return min(Role.select(), key=breadth, default=None)
 
 
 def create_role(actor: User | None, *, name: str, description: str = "", permissions: Iterable[str] = ()) -> Role:

@@ -13,8 +13,10 @@ from flask_babel import gettext as _
 
 from ..auth import authenticate, current_user, login_user, logout_user
 from ..db import db
+from ..redirects import safe_redirect_target
+from ..throttle import PasswordThrottled
 from .forms import LoginForm
-from .helpers import away, priority_label, status_label
+from .helpers import away, priority_label, status_label, throttled_page
 
 web = Blueprint("web", __name__)
 web.add_app_template_filter(status_label, "status_label")
@@ -36,23 +38,25 @@ def _install_session_interface(state) -> None:
     state.app.session_interface = SessionInterface()
 
 
-def _safe_next(target: str | None) -> str:
+def _next_page() -> str:
     # Only same-site paths: an open redirect would let a phishing link bounce through our login.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.home")
+    return safe_redirect_target(request.args.get("next"), url_for("web.home"))
 
 
 @web.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET" and current_user() is not None:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_next_page())
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except PasswordThrottled as exc:
+            form.form_errors.append(exc.message)
+            return throttled_page(render_template("core/login.html", form=form), exc)
         if user is not None:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_next_page())
         form.password.errors = [*form.password.errors, _("Wrong email or password.")]
     return render_template("core/login.html", form=form), (200 if request.method == "GET" else 400)
 

@@ -5,13 +5,14 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..access import department_ids
-from ..auth import current_user, login_required, login_user, verify_password
+from ..auth import check_current_password, current_user, login_required, login_user
 from ..errors import NotFound, WorkdeskError
 from ..services import absences
 from ..services.users import update_user
+from ..throttle import PasswordThrottled
 from . import web
 from .forms import AbsenceForm, DeleteForm, PasswordForm, PreferencesForm
-from .helpers import colleagues, local_to_utc, person_label, show_service_error
+from .helpers import colleagues, local_to_utc, person_label, show_service_error, throttled_page
 
 
 def _render(preferences: PreferencesForm | None = None, password: PasswordForm | None = None, status: int = 200,
@@ -53,7 +54,12 @@ def account_password():
     user = current_user()
     form = PasswordForm()
     if form.validate_on_submit():
-        if not verify_password(user, form.current_password.data):
+        try:
+            matches = check_current_password(user, form.current_password.data)
+        except PasswordThrottled as exc:
+            form.current_password.errors = [*form.current_password.errors, exc.message]
+            return throttled_page(_render(password=form), exc)
+        if not matches:
             form.current_password.errors = [*form.current_password.errors, _("This is not your current password.")]
             return _render(password=form, status=400)
         try:

@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from flask import has_request_context, request
+from flask import Response, has_request_context, make_response, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from peewee import JOIN, fn
 
 from ..access import department_ids, visible_tasks
-from ..errors import ValidationFailed, WorkdeskError
+from ..errors import TooManyRequests, ValidationFailed, WorkdeskError
 from ..labels import PRIORITY_LABELS, STATUS_LABELS, priority_label, status_label  # noqa: F401 (used by the pages)
 from ..models import DONE_STATUSES, OPEN_STATUSES, Absence, Department, Membership, Task, User
 from ..search import matching_tasks
@@ -54,6 +54,15 @@ def show_service_error(form: FlaskForm, exc: WorkdeskError, aliases: dict[str, s
             form.form_errors.extend(messages)
     if not placed:
         form.form_errors.insert(0, exc.message)
+
+
+def throttled_page(page: Any, exc: TooManyRequests) -> Response:
+    """A form page refusing a throttled attempt (its message already on the form): 429 with Retry-After."""
+    response = make_response(page)
+    response.status_code = 429
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 # -- time --------------------------------------------------------------------------------------

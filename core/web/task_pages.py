@@ -14,11 +14,12 @@ from ..access import can_see, get_visible_task, visible_tasks
 from ..auth import current_user, login_required, normalise_email
 from ..errors import NotFound, ValidationFailed, WorkdeskError
 from ..models import Comment, Department, Task, TaskEvent, User
+from ..redirects import safe_redirect_target
 from ..registry import get_registry
 from ..services.tasks import add_comment, allowed_transitions, assign, create_task, plugin_data, set_watching, \
     transition, update_task
 from ..services.users import filing_department
-from . import _safe_next, web
+from . import web
 from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
                     WatchForm)
 from .helpers import (USUAL_NEXT, colleagues, local_to_utc, person_label, priority_label, show_service_error,
@@ -352,8 +353,7 @@ def task_take(task_id: int):
         show_service_error(form, exc)
         return render_task(task_id, exc.status, take_form=form)
     flash(_("You took #%(number)s.", number=task.number))
-    target = request.args.get("next")
-    return redirect(_safe_next(target) if target else url_for("web.task_page", task_id=task_id))
+    return redirect(safe_redirect_target(request.args.get("next"), url_for("web.task_page", task_id=task_id)))
 
 
 @web.route("/tasks/<int:task_id>/watch", methods=["POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -152,9 +152,7 @@ def export_page():
         form.until.errors = [*form.until.errors, *exc.fields.get("until", [exc.message])]
         return render_template("compliance_review/export.html", form=form), exc.status
     filename = f"compliance-review-{form.since.data:%Y%m%d}-{form.until.data:%Y%m%d}.csv"
-    response = Response(stream_with_context(export.export_lines(decisions)), mimetype="text/csv")
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    return response
+    return export.export_response(decisions, filename)
 
 
 def panel(task, user):

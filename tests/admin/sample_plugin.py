@@ -1,12 +1,13 @@
-"""A small plugin for the admin panel's tests: settings of every common kind, an admin view, a veto."""
+"""A small plugin for the admin panel's tests: settings of every common kind, admin views, a veto."""
 from __future__ import annotations
 
 import datetime as dt
 
 from flask_admin import BaseView, expose
+from flask_admin.contrib.peewee import ModelView
 from marshmallow import Schema, fields, validate
 
-from workdesk import PeriodicJob, Plugin, hookimpl
+from workdesk import Department, PeriodicJob, Plugin, hookimpl
 
 # Tests append an error message here to make the next run of the sample job fail.
 JOB_FAILURES: list[str] = []
@@ -27,6 +28,13 @@ class SampleReportView(BaseView):
         return "<h1>Sample report</h1>"
 
 
+class SampleDepartmentsView(ModelView):
+    """A plugin's plain Flask-Admin model view with an export: the panel routes it through the core's writer."""
+    can_create = can_edit = can_delete = False
+    can_export = True
+    column_list = column_export_list = ("name", "head")
+
+
 def tidy_up(now: dt.datetime, since: dt.datetime | None) -> None:
     if JOB_FAILURES:
         raise RuntimeError(JOB_FAILURES.pop())
@@ -45,7 +53,9 @@ class SamplePlugin(Plugin):
 
     @hookimpl
     def register_admin_views(self):
-        return [SampleReportView(name="Report", endpoint="sample_report", url="/admin/sample/report")]
+        return [SampleReportView(name="Report", endpoint="sample_report", url="/admin/sample/report"),
+                SampleDepartmentsView(Department, name="Departments", endpoint="sample_departments",
+                                      url="/admin/sample/departments")]
 
     @hookimpl
     def register_permissions(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import html as html_lib
 
 from workdesk.access import department_ids
-from workdesk.auth import verify_password
+from workdesk.auth import check_current_password
 from workdesk.models import Department, Role, User
 
 
@@ -17,7 +17,7 @@ def test_create_user_with_role_departments_and_skills(client, admin, csrf_token,
     rita = User.get(User.email == "rita@example.com")
     assert (rita.role.name, rita.skills, rita.timezone) == ("reviewer", ["printers", "networks"], "Europe/Sofia")
     assert department_ids(rita) == [department.id]
-    assert verify_password(rita, "long-enough-pw")
+    assert check_current_password(rita, "long-enough-pw")
 
 
 def test_service_refusals_appear_on_the_fields(client, admin, csrf_token):
@@ -42,7 +42,7 @@ def test_edit_resets_password_and_deactivates(client, admin, csrf_token, make_us
     assert "was logged out everywhere" in html_lib.unescape(response.get_data(as_text=True))
     agent = User.get_by_id(agent.id)
     assert agent.role.name == "manager" and not agent.is_active and department_ids(agent) == []
-    assert verify_password(agent, "brand-new-secret") and agent.session_version == 2  # old sessions end
+    assert check_current_password(agent, "brand-new-secret") and agent.session_version == 2  # old sessions end
 
 
 def test_bulk_deactivate_skips_oneself(client, admin, csrf_token, make_user):
@@ -101,3 +101,19 @@ def test_role_with_unknown_permission_is_refused(admin):
     with pytest.raises(ValidationFailed) as refused:
         create_role(admin, name="odd", permissions=["task.fly"])
     assert refused.value.fields == {"permissions": ["Unknown permission: task.fly."]}
+
+
+def test_the_new_user_form_preselects_the_least_privileged_role(client, admin):
+    page = client.get("/admin/users/new/").get_data(as_text=True)
+    assert '<option selected value="requester">requester</option>' in page
+    assert '<option value="admin">admin</option>' in page  # listed, not chosen
+    Role.create(name="guest", permissions=["task.comment"])  # fewer permissions than the requester's two
+    page = client.get("/admin/users/new/").get_data(as_text=True)
+    assert '<option selected value="guest">guest</option>' in page
+
+
+def test_least_privileged_role_counts_permissions_and_star_as_all(workdesk_app):
+    from workdesk.services.users import least_privileged_role
+    assert least_privileged_role().name == "requester"
+    Role.update(permissions=["*"]).where(Role.name == "requester").execute()
+    assert least_privileged_role().name == "reviewer"
