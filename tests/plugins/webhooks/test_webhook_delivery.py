@@ -70,6 +70,39 @@ def test_slack_and_mattermost_payloads(http_receiver, enable_plugin, make_depart
                                     "text": f"**Check A \\<b\\> & \\[c\\]**\nDetails \\*here\\*\n[Open the task]({link})"}]
 
 
+def test_mattermost_messages_ping_nobody_from_user_text(http_receiver, enable_plugin, make_department, make_user,
+                                                        make_task, drain_events):
+    """A task title, a person's name and a comment saying @channel, @all, @here (any case) or a user's
+    @name reach Mattermost with a zero-width joiner after the "@", which its mention parser does not
+    read as a mention; e-mail addresses stay intact and Slack keeps its own escaping."""
+    mattermost, slack = http_receiver(), http_receiver()
+    enable_plugin("webhooks", **allow([endpoint(mattermost, "mm", format="mattermost"),
+                                       endpoint(slack, "slack", format="slack")]))
+    dept = make_department()
+    boss = make_user("manager", [dept], name="@here Boss")
+    agent = make_user("agent", [dept])
+    task = make_task(boss, dept, title="@channel printer (@ALL floors)")
+    tasks.assign(boss, task.id, agent.id)
+    tasks.add_comment(boss, task.id, "@Here and @everyone: mail bob@example.com, ask @@all or x_@channel")
+    drain_events()
+
+    texts = [body["text"] for body in mattermost.bodies()]
+    assert len(texts) == 2
+    zwj = "\u200d"
+    assert texts[0] == (f"**Assigned to you: \\#{task.number} @{zwj}channel printer \\(@{zwj}ALL floors\\)**\n"
+                        f"@{zwj}here Boss assigned \\#{task.number} @{zwj}channel printer \\(@{zwj}ALL floors\\) to you.\n"
+                        f"[Open the task](https://desk.example.com/tasks/{task.id})")
+    assert (f"@{zwj}Here and @{zwj}everyone: mail bob@example.com, ask @{zwj}@{zwj}all or x\\_@{zwj}channel"
+            in texts[1].splitlines())
+    # What Mattermost's server does to find mentions: split into words at anything but letters,
+    # digits and . - _ : @, then look for words starting with "@".
+    for text in texts:
+        words = re.split(r"[^\w.:@-]+", text)
+        assert [w for w in words if w.startswith("@") and len(w) > 1] == []
+    slack_texts = [body["text"] for body in slack.bodies()]
+    assert slack_texts[0].startswith(f"*Assigned to you: #{task.number} @channel printer (@ALL floors)*")
+
+
 def test_loopback_destinations_are_refused_unless_allowed(http_receiver, enable_plugin, make_user, drain_events):
     receiver = http_receiver()
     enable_plugin("webhooks", endpoints=[endpoint(receiver)])
