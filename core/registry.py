@@ -457,7 +457,8 @@ def validate_settings(plugin: Plugin, data: dict) -> dict:
             raise marshmallow.ValidationError({"_schema": ["this plugin has no settings"]})
         return {}
     schema = plugin.settings_schema()
-    loaded = schema.load(keep_secrets(schema, data, plugin_settings(plugin.name)))
+    state = PluginState.get_or_none(PluginState.name == plugin.name)  # not the cache: another process may have saved
+    loaded = schema.load(keep_secrets(schema, data, dict(state.settings or {}) if state else {}))
     return schema.dump(loaded)
 
 

@@ -85,3 +85,14 @@ def test_no_template_holds_inline_script_style_or_handlers(workdesk_app):
         if found:
             offenders[name] = found
     assert offenders == {}
+
+
+def test_error_pages_are_protected_too(workdesk_app, client):
+    def boom():
+        raise RuntimeError("a bug")
+    workdesk_app.add_url_rule("/test-boom", "test_boom", boom)
+    workdesk_app.add_url_rule("/api/v1/test-boom", "test_api_boom", boom)
+    for path in ("/test-boom", "/api/v1/test-boom"):
+        response = client.get(path)
+        assert response.status_code == 500
+        assert_protected(response)
