@@ -15,6 +15,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
+from workdesk.extensions import csp_nonce
 from workdesk.models import Absence, Comment, Department, Role, Task, TaskEvent, User
 from workdesk.registry import PluginRegistry
 
@@ -36,7 +37,8 @@ def init_admin(app: Flask) -> Admin:
                                      static_folder="static", static_url_path="/static/workdesk-admin"))
     admin = Admin(app, name="Workdesk", url="/admin",
                   index_view=HomeView(name=_l("Home"), url="/admin", endpoint="admin"),
-                  theme=Bootstrap4Theme(base_template="workdesk_admin/master.html", fluid=True))
+                  theme=Bootstrap4Theme(base_template="workdesk_admin/master.html", fluid=True),
+                  csp_nonce_generator=csp_nonce)  # Flask-Admin's few inline blocks carry the page's nonce
     people = str(_l("People"))
     work = str(_l("Work"))
     admin.add_view(TaskView(Task, name=_l("Tasks"), category=work, endpoint="admin_tasks", url="/admin/tasks"))

@@ -13,10 +13,10 @@ from workdesk.access import require
 from workdesk.models import PluginState
 from workdesk.schema import schema_status
 from workdesk.registry import (PluginError, PluginInfo, get_registry, plugin_settings, save_plugin_settings,
-                          set_plugin_enabled)
+                          set_plugin_enabled, shown_plugin_settings)
 
 from .base import AdminForm, WorkdeskBaseView, admin_user
-from .settings_form import flatten_messages, form_values, settings_form_class, submitted_settings
+from .settings_form import flatten_messages, form_values, mark_stored_secrets, settings_form_class, submitted_settings
 
 MANAGE_PERMISSION = "plugin.manage"
 
@@ -123,6 +123,7 @@ class PluginsView(WorkdeskBaseView):
         if plugin is None or plugin.settings_schema is None:
             abort(404)
         form_class = settings_form_class(plugin.settings_schema)
+        shown = shown_plugin_settings(plugin_name)  # secrets masked: the page never holds them
         if request.method == "POST":
             form = form_class()
             if form.validate():
@@ -144,8 +145,9 @@ class PluginsView(WorkdeskBaseView):
             flash(_("The settings were not saved: correct the marked fields."), "error")
             status = 400
         else:
-            form = form_class(formdata=None, data=form_values(plugin.settings_schema, plugin_settings(plugin_name)))
+            form = form_class(formdata=None, data=form_values(plugin.settings_schema, shown))
             status = 200
+        mark_stored_secrets(form, plugin.settings_schema, shown)
         return self.render("workdesk_admin/plugin_settings.html", info=info, plugin=plugin, form=form,
                            enabled=get_registry().is_enabled(plugin_name)), status
 

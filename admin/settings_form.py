@@ -11,8 +11,11 @@ from typing import Any
 import marshmallow
 from marshmallow import fields as mm
 from marshmallow import validate as mv
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.widgets import EmailInput, NumberInput, URLInput
+
+from workdesk.secret_settings import SECRET_MASK, is_secret
 
 from .base import AdminForm
 
@@ -28,10 +31,18 @@ def _one_of(field: mm.Field) -> mv.OneOf | None:
     return next((v for v in field.validators if isinstance(v, mv.OneOf)), None)
 
 
+def clear_input_name(name: str) -> str:
+    """The checkbox beside a secret's input that clears the stored value."""
+    return f"{name}__clear"
+
+
 def _input_for(name: str, field: mm.Field):
     label = _label(name, field)
     description = field.metadata.get("description", "")
     choices = _one_of(field)
+    if is_secret(field):
+        # A password input never carries the stored value; left empty, the stored value is kept.
+        return PasswordField(label, description=description, render_kw={"autocomplete": "new-password"})
     if isinstance(field, mm.Boolean):
         return BooleanField(label, description=description)
     if choices is not None:
@@ -62,8 +73,22 @@ def settings_fields(schema_class: type[marshmallow.Schema]) -> dict[str, mm.Fiel
 
 
 def settings_form_class(schema_class: type[marshmallow.Schema]) -> type[AdminForm]:
-    attrs = {name: _input_for(name, field) for name, field in settings_fields(schema_class).items()}
+    attrs = {}
+    for name, field in settings_fields(schema_class).items():
+        attrs[name] = _input_for(name, field)
+        if is_secret(field):
+            attrs[clear_input_name(name)] = BooleanField(_l("Clear the stored %(setting)s", setting=_label(name, field)))
     return type(f"{schema_class.__name__}Form", (AdminForm,), attrs)
+
+
+def mark_stored_secrets(form: AdminForm, schema_class: type[marshmallow.Schema], shown: dict[str, Any]) -> None:
+    """Say in each empty secret input whether a value is stored (the value itself is never sent)."""
+    for name, field in settings_fields(schema_class).items():
+        if is_secret(field):
+            stored = shown.get(name) == SECRET_MASK
+            getattr(form, name).render_kw = {
+                "autocomplete": "new-password",
+                "placeholder": _l("Stored; leave empty to keep it") if stored else _l("Not set")}
 
 
 def form_values(schema_class: type[marshmallow.Schema], settings: dict[str, Any]) -> dict[str, Any]:
@@ -92,11 +117,18 @@ def form_values(schema_class: type[marshmallow.Schema], settings: dict[str, Any]
 
 def submitted_settings(schema_class: type[marshmallow.Schema], form: AdminForm) -> tuple[dict, dict[str, list]]:
     """The form's input as raw data for the schema, plus errors found before the schema is asked
-    (text that is not JSON). Empty inputs are left out so that the schema's defaults apply."""
+    (text that is not JSON). Empty inputs are left out so that the schema's defaults apply, and an
+    empty secret keeps its stored value."""
     data: dict[str, Any] = {}
     errors: dict[str, list] = {}
     for name, field in settings_fields(schema_class).items():
         raw = getattr(form, name).data
+        if is_secret(field):
+            if getattr(form, clear_input_name(name)).data:
+                data[name] = None  # cleared
+            elif raw:
+                data[name] = raw  # a password is taken as typed, spaces included
+            continue  # empty: the stored value is kept
         if isinstance(field, mm.Boolean):
             data[name] = bool(raw)
             continue

@@ -42,6 +42,7 @@ from packaging.version import Version
 from . import hookspecs
 from .db import TRANSACTION_END_CALLBACKS, db, utcnow, write_transaction
 from .models import PluginState
+from .secret_settings import keep_secrets, mask_secrets
 
 # The version is declared once, in pyproject.toml; the installed metadata carries it here.
 __version__ = importlib.metadata.version("workdesk")
@@ -84,7 +85,9 @@ class Plugin:
     :cvar requires_workdesk: PEP 440 specifier of the Workdesk versions it supports.
     :cvar settings_schema: a marshmallow Schema class for its settings, or None. A field with
         ``metadata={"required_to_enable": True}`` must be filled in before the plugin can be enabled
-        (see :meth:`missing_configuration`).
+        (see :meth:`missing_configuration`). A field with ``metadata={"secret": True}`` (a password,
+        a signing key) is write-only: masked wherever settings are shown, kept when they are saved
+        without a new value (see ``workdesk.secret_settings``).
     :cvar fails_closed: names of decision hooks (``veto_transition``, ``veto_task_change``,
         ``adjust_task_change``) for which an exception of this plugin refuses the change instead of
         counting as "no opinion". Declare it when letting a change through unchecked is worse than
@@ -445,13 +448,17 @@ def _store_error(owner: str, message: str) -> None:
 # -- settings -----------------------------------------------------------------------------
 
 def validate_settings(plugin: Plugin, data: dict) -> dict:
-    """Validate ``data`` with the plugin's schema; raise marshmallow.ValidationError with per-field messages."""
+    """Validate ``data`` with the plugin's schema; raise marshmallow.ValidationError with per-field messages.
+
+    Secret settings left empty, masked or out keep their stored value (see ``workdesk.secret_settings``).
+    """
     if plugin.settings_schema is None:
         if data:
             raise marshmallow.ValidationError({"_schema": ["this plugin has no settings"]})
         return {}
     schema = plugin.settings_schema()
-    loaded = schema.load(data)
+    state = PluginState.get_or_none(PluginState.name == plugin.name)  # not the cache: another process may have saved
+    loaded = schema.load(keep_secrets(schema, data, dict(state.settings or {}) if state else {}))
     return schema.dump(loaded)
 
 
@@ -468,6 +475,15 @@ def plugin_settings(name: str) -> dict[str, Any]:
     except marshmallow.ValidationError:
         # Settings saved by an older plugin version: keep what still validates, defaults for the rest.
         return schema.load({k: v for k, v in stored.items() if k in schema.fields}, partial=True)
+
+
+def shown_plugin_settings(name: str) -> dict[str, Any]:
+    """Settings of plugin ``name`` as people and API clients may read them: secrets masked."""
+    plugin = get_registry().get(name)
+    settings = plugin_settings(name)
+    if plugin is None or plugin.settings_schema is None:
+        return settings
+    return mask_secrets(plugin.settings_schema(), settings)
 
 
 def set_plugin_enabled(name: str, enabled: bool) -> PluginState:

@@ -387,7 +387,8 @@ class PluginSchema(Schema):
     enabled = fields.Boolean(required=True)
     usable = fields.Boolean(required=True, metadata={"description": "Loaded and compatible with this Workdesk."})
     error = fields.String(required=True, allow_none=True)
-    settings = fields.Dict(required=True)
+    settings = fields.Dict(required=True, metadata={
+        "description": 'Secret settings (passwords, signing keys) read as "********" when set, "" or null when not.'})
 
 
 class PluginListSchema(Schema):
@@ -396,4 +397,6 @@ class PluginListSchema(Schema):
 
 class PluginUpdateSchema(Schema):
     enabled = StrictBoolean()
-    settings = JsonObject(keys=fields.String())
+    settings = JsonObject(keys=fields.String(), metadata={
+        "description": 'All settings at once. A secret left out, empty or "********" keeps its stored value; '
+                       'null clears it; any other value replaces it.'})

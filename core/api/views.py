@@ -14,8 +14,8 @@ from ..db import write_transaction
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, ValidationFailed
 from .. import task_filters
 from ..models import Absence, Comment, Department, SavedView, Task, TaskEvent, User
-from ..registry import (PluginError, PluginNotConfigured, get_registry, plugin_settings, save_plugin_settings,
-                       set_plugin_enabled, validate_settings)
+from ..registry import (PluginError, PluginNotConfigured, get_registry, save_plugin_settings, set_plugin_enabled,
+                       shown_plugin_settings, validate_settings)
 from ..schemas import (AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema, AbsenceUpdateSchema,
                        CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
@@ -439,7 +439,7 @@ def _plugin_to_dict(name: str) -> dict[str, Any]:
         "enabled": registry.is_enabled(name),
         "usable": info.usable,
         "error": info.incompatible or info.error,
-        "settings": plugin_settings(name) if info.usable else {},
+        "settings": shown_plugin_settings(name) if info.usable else {},
     }
 
 

@@ -31,7 +31,8 @@ class EmailSettings(RetrySettings):
     username = ma.fields.String(load_default="", validate=ma.validate.Length(0, 255),
                                 metadata={"description": "SMTP login (empty: no authentication)"})
     password = ma.fields.String(load_default="", validate=ma.validate.Length(0, 255),
-                                metadata={"description": "SMTP password"})
+                                metadata={"description": "SMTP password (write-only: leave empty to keep the stored one)",
+                                          "secret": True})
     from_address = ma.fields.String(load_default="workdesk@localhost",
                                     validate=[ma.validate.Length(3, 254), ma.validate.Regexp(ADDRESS)],
                                     metadata={"description": "Sender address of every message"})

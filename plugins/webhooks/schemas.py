@@ -10,11 +10,12 @@ FORMATS = ("raw", "slack", "mattermost")
 
 class Endpoint(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Regexp(
-        r"^[a-z0-9][a-z0-9_-]{0,63}$", error="Lower-case letters, digits, - and _ (at most 64)."))
+        r"^[a-z0-9][a-z0-9_-]{0,63}$", error="Lower-case letters, digits, - and _ (at most 64)."),
+        metadata={"key": True})  # a saved endpoint keeps its secret by name
     url = ma.fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     format = ma.fields.String(load_default="raw", validate=ma.validate.OneOf(FORMATS))
     secret = ma.fields.String(required=True, validate=ma.validate.Length(16, 256),
-                              metadata={"description": "HMAC-SHA256 key shared with the receiver"})
+                              metadata={"description": "HMAC-SHA256 key shared with the receiver", "secret": True})
     kinds = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 64)), load_default=list,
                            metadata={"description": "Notification kinds to send; empty: all"})
 
@@ -23,7 +24,8 @@ class WebhooksSettings(RetrySettings):
     endpoints = ma.fields.Nested(Endpoint, many=True, load_default=list, metadata={
         "description": 'JSON list, e.g. [{"name": "ops-chat", "url": "https://chat.example.com/hooks/abc", '
                        '"format": "mattermost", "secret": "at least 16 characters", "kinds": []}] '
-                       '(at least one is needed to enable the plugin)',
+                       '(at least one is needed to enable the plugin; a secret reads "********": leave it so '
+                       'to keep the stored one)',
         "required_to_enable": True})
     allow_private_destinations = ma.fields.Boolean(load_default=False, metadata={
         "description": "Allow URLs that resolve to loopback, link-local or private addresses (off: refused)"})

@@ -12,6 +12,7 @@ import hmac
 import http.client
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import time
@@ -168,15 +169,30 @@ def _note_data(note: Notification) -> dict:
 
 
 def _slack_escape(text: str) -> str:
+    # "<!channel>", "<@U123>" and links need "<": escaping it leaves every mention as plain text.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _markdown_escape(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_[]()#<>|~" else ch for ch in text)
+# Mattermost pings for "@channel", "@all", "@here" and "@<user or group>" wherever "@" starts a
+# word, in any case, escaped Markdown or not. A zero-width joiner after every such "@" (any "@"
+# not right after a letter or digit, so "bob@example.com" stays as it is) splits the word for its
+# mention parser while the text still reads the same: user text never pings anyone.
+_MATTERMOST_MENTION = re.compile(r"(?<![^\W_])@(?=[\w@])")
+ZERO_WIDTH_JOINER = "\u200d"
+
+
+def _mattermost_escape(text: str) -> str:
+    escaped = "".join("\\" + ch if ch in "\\`*_[]()#<>|~" else ch for ch in text)
+    return _MATTERMOST_MENTION.sub("@" + ZERO_WIDTH_JOINER, escaped)
+
+
+# How each chat format writes user text (task titles, comments, names) so it shows as written and
+# neither formats, links nor pings anyone.
+CHAT_ESCAPES = {"slack": _slack_escape, "mattermost": _mattermost_escape}
 
 
 def _chat_lines(note: Notification, items: list[Notification], style: str) -> list[str]:
-    escape = _slack_escape if style == "slack" else _markdown_escape
+    escape = CHAT_ESCAPES[style]
 
     def link(text: str, url: str | None) -> str:
         if url is None:

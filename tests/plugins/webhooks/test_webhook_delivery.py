@@ -3,6 +3,8 @@ formats, private-network refusal, failures, retries with backoff, dead letters a
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
+import json
 import re
 import time
 
@@ -13,7 +15,9 @@ from workdesk.models import OutboxDelivery, OutboxEvent
 from workdesk.notifications import DIGEST_KIND, Notification, notify, set_preferences
 from workdesk.notifications.digest import send_digests
 from workdesk.outbox import process
-from workdesk.registry import PluginNotConfigured, get_registry, save_plugin_settings, set_plugin_enabled
+from workdesk.registry import (PluginNotConfigured, get_registry, plugin_settings, save_plugin_settings,
+                               set_plugin_enabled)
+from workdesk.secret_settings import SECRET_MASK
 from workdesk.services import tasks
 from workdesk.plugins.webhooks.models import WebhookDelivery
 from workdesk.plugins.webhooks.services import (deliver_due, forbidden_reason, resolve_destination, retry_dead_letters,
@@ -68,6 +72,39 @@ def test_slack_and_mattermost_payloads(http_receiver, enable_plugin, make_depart
                                "text": f"*Check A &lt;b&gt; &amp; [c]*\nDetails *here*\n<{link}|Open the task>"}]
     assert mattermost.bodies() == [{"username": "Workdesk",
                                     "text": f"**Check A \\<b\\> & \\[c\\]**\nDetails \\*here\\*\n[Open the task]({link})"}]
+
+
+def test_mattermost_messages_ping_nobody_from_user_text(http_receiver, enable_plugin, make_department, make_user,
+                                                        make_task, drain_events):
+    """A task title, a person's name and a comment saying @channel, @all, @here (any case) or a user's
+    @name reach Mattermost with a zero-width joiner after the "@", which its mention parser does not
+    read as a mention; e-mail addresses stay intact and Slack keeps its own escaping."""
+    mattermost, slack = http_receiver(), http_receiver()
+    enable_plugin("webhooks", **allow([endpoint(mattermost, "mm", format="mattermost"),
+                                       endpoint(slack, "slack", format="slack")]))
+    dept = make_department()
+    boss = make_user("manager", [dept], name="@here Boss")
+    agent = make_user("agent", [dept])
+    task = make_task(boss, dept, title="@channel printer (@ALL floors)")
+    tasks.assign(boss, task.id, agent.id)
+    tasks.add_comment(boss, task.id, "@Here and @everyone: mail bob@example.com, ask @@all or x_@channel")
+    drain_events()
+
+    texts = [body["text"] for body in mattermost.bodies()]
+    assert len(texts) == 2
+    zwj = "\u200d"
+    assert texts[0] == (f"**Assigned to you: \\#{task.number} @{zwj}channel printer \\(@{zwj}ALL floors\\)**\n"
+                        f"@{zwj}here Boss assigned \\#{task.number} @{zwj}channel printer \\(@{zwj}ALL floors\\) to you.\n"
+                        f"[Open the task](https://desk.example.com/tasks/{task.id})")
+    assert (f"@{zwj}Here and @{zwj}everyone: mail bob@example.com, ask @{zwj}@{zwj}all or x\\_@{zwj}channel"
+            in texts[1].splitlines())
+    # What Mattermost's server does to find mentions: split into words at anything but letters,
+    # digits and . - _ : @, then look for words starting with "@".
+    for text in texts:
+        words = re.split(r"[^\w.:@-]+", text)
+        assert [w for w in words if w.startswith("@") and len(w) > 1] == []
+    slack_texts = [body["text"] for body in slack.bodies()]
+    assert slack_texts[0].startswith(f"*Assigned to you: #{task.number} @channel printer (@ALL floors)*")
 
 
 def test_loopback_destinations_are_refused_unless_allowed(http_receiver, enable_plugin, make_user, drain_events):
@@ -232,3 +269,47 @@ def test_admin_dead_letters_list_and_retry(http_receiver, enable_plugin, make_us
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     client.post(f"/admin/webhooks/dead-letters/retry/{row.id}", data={"csrf_token": token})
     assert WebhookDelivery.get_by_id(row.id).status == "retry"
+
+
+def test_endpoint_secrets_are_write_only(http_receiver, enable_plugin, make_user, drain_events, api_client, client,
+                                         login):
+    """Each endpoint's secret reads as the mask in the API and the admin form; sending the mask back
+    keeps it (matched by the endpoint's name, so reordering is safe); the receiver still verifies."""
+    first, second = http_receiver(), http_receiver(secret="second-receiver-secret")
+    enable_plugin("webhooks", **allow([endpoint(first, "first"), endpoint(second, "second")]))
+    api = api_client("admin")
+
+    listed = api.get("/api/v1/plugins").get_data(as_text=True)
+    assert first.secret not in listed and second.secret not in listed
+    shown = next(p for p in json.loads(listed)["items"] if p["name"] == "webhooks")["settings"]
+    assert [e["secret"] for e in shown["endpoints"]] == [SECRET_MASK, SECRET_MASK]
+
+    reordered = {**shown, "endpoints": list(reversed(shown["endpoints"]))}
+    response = api.patch("/api/v1/plugins/webhooks", json={"settings": reordered})
+    assert response.status_code == 200 and first.secret not in response.get_data(as_text=True)
+    stored = {e["name"]: e["secret"] for e in plugin_settings("webhooks")["endpoints"]}
+    assert stored == {"first": first.secret, "second": second.secret}
+
+    # A new endpoint cannot borrow a secret by sending the mask: its secret must be given.
+    third = {"name": "third", "url": first.url, "secret": SECRET_MASK}
+    refused = api.patch("/api/v1/plugins/webhooks", json={"settings": {**shown, "endpoints": [*shown["endpoints"], third]}})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"] == {"settings.endpoints.2.secret": ["Missing data for required field."]}
+
+    login(client, make_user("admin"))
+    html = client.get("/admin/plugins/webhooks/settings").get_data(as_text=True)
+    assert first.secret not in html and second.secret not in html and SECRET_MASK in html
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    textarea = re.search(r'<textarea[^>]*name="endpoints"[^>]*>(.*?)</textarea>', html, re.S).group(1)
+    saved = client.post("/admin/plugins/webhooks/settings", data={
+        "csrf_token": token, "endpoints": html_lib.unescape(textarea), "allow_private_destinations": "y",
+        "timeout_seconds": "2", "max_attempts": "8", "retry_base_seconds": "30"}, follow_redirects=True)
+    assert "Settings of" in saved.get_data(as_text=True) and first.secret not in saved.get_data(as_text=True)
+    stored = {e["name"]: e["secret"] for e in plugin_settings("webhooks")["endpoints"]}
+    assert stored == {"first": first.secret, "second": second.secret}
+
+    # Both receivers verify the signature with their own secret.
+    notify(make_user(), "x.test", "Signed with the kept secrets")
+    drain_events()
+    assert first.rejected == [] and second.rejected == []
+    assert len(first.received) == 1 and len(second.received) == 1
