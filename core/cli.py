@@ -274,12 +274,14 @@ def user_create(ctx, email, name, role, password, departments, timezone):
 @click.option("--at", "at", default=None, help="ISO-8601 instant to run as (default: now), e.g. 2026-03-29T09:00:00+03:00.")
 @click.pass_context
 def tick(ctx, at):
-    """Run every enabled plugin's periodic work once, now or as of --at, and drain pending events."""
+    """Run every enabled plugin's periodic work once, now or as of --at, and drain pending events.
+
+    A run with --at is a replay: it is recorded apart from the live schedule, which it never delays."""
     now = _parse_instant(at) if at else None
     _runtime(ctx)
     from .jobs import run_due_jobs
     from .outbox import drain
-    results = run_due_jobs(now=now, force=True)
+    results = run_due_jobs(now=now, force=True, replay=now is not None)
     handled = drain()
     for name, result in sorted(results.items()):
         click.echo(f"{name}: {result}")
