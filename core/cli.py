@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -303,12 +302,20 @@ def _parse_instant(value: str) -> dt.datetime:
 @cli.command()
 @click.option("--threads", default=2, show_default=True, help="Worker threads.")
 @click.option("--no-periodic", is_flag=True, help="Do not schedule periodic jobs from this worker.")
+@click.option("--parent-fd", type=int, default=None, hidden=True,
+              help="Stop when this pipe reaches EOF (set by `workdesk run` for its worker).")
 @click.pass_context
-def worker(ctx, threads, no_periodic):
+def worker(ctx, threads, no_periodic, parent_fd):
     """Run a background worker (events, plugin tasks, periodic jobs). Run as many as you like."""
+    if parent_fd is not None:
+        try:
+            os.fstat(parent_fd)
+        except OSError:
+            raise CLIError(f"--parent-fd {parent_fd} is not an open file descriptor; it is set by `workdesk run` "
+                           "for its own worker, leave it out.") from None
     settings, _ = _runtime(ctx)
     from .worker import run_worker
-    run_worker(settings, workers=threads, periodic=not no_periodic)
+    run_worker(settings, workers=threads, periodic=not no_periodic, parent_fd=parent_fd)
 
 
 @cli.command()
@@ -326,11 +333,13 @@ def run(ctx, host, port, no_worker, threads):
         raise CLIError(str(exc)) from None
     from .schema import upgrade_all
     upgrade_all(app.extensions["workdesk_registry"])
-    child = None
+    supervisor = child = None
     if not no_worker:
+        from .supervisor import WorkerSupervisor
         # -P: the current directory never goes on sys.path, so no folder there can shadow the package.
-        child = subprocess.Popen([sys.executable, "-P", "-m", "workdesk.cli", "--instance", str(_instance(ctx)),
-                                  "worker"])
+        supervisor = WorkerSupervisor([sys.executable, "-P", "-m", "workdesk.cli", "--instance", str(_instance(ctx)),
+                                       "worker"])
+        child = supervisor.start()
     from waitress import serve
     # SIGTERM must unwind through `finally` so the worker child is stopped with the server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -338,12 +347,8 @@ def run(ctx, host, port, no_worker, threads):
     try:
         serve(app, host=host, port=port, threads=threads, ident="workdesk", _quiet=True)
     finally:
-        if child is not None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if supervisor is not None:
+            supervisor.stop()
 
 
 @cli.command()
