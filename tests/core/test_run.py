@@ -185,3 +185,30 @@ def test_restart_backoff_doubles_to_a_minute_and_resets_after_a_stable_run():
     assert delays == [1, 2, 4, 8, 16, 32, 60, 60]
     assert restart_delay(60, uptime=61) == 1
     assert describe_exit(-9) == "was killed by signal SIGKILL" and describe_exit(3) == "exited with code 3"
+
+
+# -- errors of `workdesk run` name what is wrong and exit 2 --------------------------------------------------
+
+def test_a_busy_port_is_named_with_the_fix(cli_instance):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = cli_instance("run", "--port", str(port), check=False)
+    assert busy.returncode == 2, busy.stderr
+    assert (f"Port {port} on 127.0.0.1 is already in use: another process is listening there. Stop it, or choose "
+            f"a free port with --port") in busy.stderr
+    assert "Traceback" not in busy.stdout + busy.stderr and "worker started" not in busy.stderr
+
+
+def test_a_bad_host_or_port_is_named_with_the_fix(cli_instance):
+    unknown = cli_instance("run", "--host", "nosuch.invalid", "--port", str(free_port()), check=False)
+    assert unknown.returncode == 2
+    assert "--host 'nosuch.invalid' is not a host name or IP address this machine can resolve" in unknown.stderr
+    foreign = cli_instance("run", "--host", "192.0.2.1", "--port", str(free_port()), check=False)  # TEST-NET-1
+    assert foreign.returncode == 2
+    assert "Cannot listen on 192.0.2.1: it is not an address of this machine. Use --host 127.0.0.1" in foreign.stderr
+    too_big = cli_instance("run", "--port", "70000", check=False)
+    assert too_big.returncode == 2 and "70000 is not in the range 1<=x<=65535" in too_big.stderr
+    for result in (unknown, foreign, too_big):
+        assert "Traceback" not in result.stdout + result.stderr
