@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -49,8 +48,37 @@ def _require_schema() -> None:
                        "new install) first.")
 
 
+INSTANCE_OPTION = "--instance"
+
+
+def _instance_first(args: list[str]) -> list[str]:
+    """``args`` with every ``--instance PATH`` (or ``--instance=PATH``) moved to the front, where the root
+    group parses it: the option is accepted after any subcommand too, at any depth, plugin commands
+    included, and is known before any subcommand (or plugin discovery) runs. ``--`` ends the search."""
+    moved, rest = [], []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg == INSTANCE_OPTION:
+            if i + 1 == len(args):
+                raise click.BadOptionUsage(INSTANCE_OPTION, f"Option '{INSTANCE_OPTION}' requires an argument: "
+                                                            "the instance folder, e.g. --instance ./instance.")
+            moved.extend(args[i:i + 2])
+            i += 2
+            continue
+        (moved if arg.startswith(INSTANCE_OPTION + "=") else rest).append(arg)
+        i += 1
+    return moved + rest
+
+
 class WorkdeskCLI(click.Group):
     """The ``workdesk`` group: the built-in commands, then one group per plugin that registers commands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _instance_first(args))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return super().list_commands(ctx) + sorted(set(_plugin_groups(ctx)) - set(self.commands))
@@ -97,8 +125,9 @@ def _plugin_group(name: str, title: str, commands: list[click.Command]) -> click
 
 
 @click.group(cls=WorkdeskCLI, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--instance", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Instance folder (config and SQLite files). Default: $WORKDESK_INSTANCE or ./instance.")
+@click.option(INSTANCE_OPTION, type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Instance folder (config and SQLite files), before or after the command. "
+                   "Default: $WORKDESK_INSTANCE or ./instance.")
 @click.pass_context
 def cli(ctx: click.Context, instance: Path | None) -> None:
     """Workdesk: tasks and work orders for teams, extended by plugins."""
@@ -274,12 +303,14 @@ def user_create(ctx, email, name, role, password, departments, timezone):
 @click.option("--at", "at", default=None, help="ISO-8601 instant to run as (default: now), e.g. 2026-03-29T09:00:00+03:00.")
 @click.pass_context
 def tick(ctx, at):
-    """Run every enabled plugin's periodic work once, now or as of --at, and drain pending events."""
+    """Run every enabled plugin's periodic work once, now or as of --at, and drain pending events.
+
+    A run with --at is a replay: it is recorded apart from the live schedule, which it never delays."""
     now = _parse_instant(at) if at else None
     _runtime(ctx)
     from .jobs import run_due_jobs
     from .outbox import drain
-    results = run_due_jobs(now=now, force=True)
+    results = run_due_jobs(now=now, force=True, replay=now is not None)
     handled = drain()
     for name, result in sorted(results.items()):
         click.echo(f"{name}: {result}")
@@ -301,19 +332,53 @@ def _parse_instant(value: str) -> dt.datetime:
 @cli.command()
 @click.option("--threads", default=2, show_default=True, help="Worker threads.")
 @click.option("--no-periodic", is_flag=True, help="Do not schedule periodic jobs from this worker.")
+@click.option("--parent-fd", type=int, default=None, hidden=True,
+              help="Stop when this pipe reaches EOF (set by `workdesk run` for its worker).")
 @click.pass_context
-def worker(ctx, threads, no_periodic):
+def worker(ctx, threads, no_periodic, parent_fd):
     """Run a background worker (events, plugin tasks, periodic jobs). Run as many as you like."""
+    if parent_fd is not None:
+        try:
+            os.fstat(parent_fd)
+        except OSError:
+            raise CLIError(f"--parent-fd {parent_fd} is not an open file descriptor; it is set by `workdesk run` "
+                           "for its own worker, leave it out.") from None
     settings, _ = _runtime(ctx)
     from .worker import run_worker
-    run_worker(settings, workers=threads, periodic=not no_periodic)
+    run_worker(settings, workers=threads, periodic=not no_periodic, parent_fd=parent_fd)
+
+
+def _listen(app, host: str, port: int, threads: int):
+    """Bind the web server, or say in one line why it cannot listen and what to do."""
+    import errno
+
+    from waitress import create_server
+    try:
+        return create_server(app, host=host, port=port, threads=threads, ident="workdesk")
+    except ValueError:  # waitress could not resolve the host
+        raise CLIError(f"--host {host!r} is not a host name or IP address this machine can resolve. Use e.g. "
+                       "--host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface).") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise CLIError(f"Port {port} on {host} is already in use: another process is listening there. Stop it, "
+                           f"or choose a free port with --port (e.g. --port {port + 1 if port < 65535 else 8000})."
+                           ) from None
+        if exc.errno == errno.EACCES:
+            raise CLIError(f"Not allowed to listen on port {port} of {host}: ports below 1024 need administrator "
+                           "rights. Choose a port from 1024 up with --port, e.g. --port 5000.") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise CLIError(f"Cannot listen on {host}: it is not an address of this machine. Use --host 127.0.0.1 "
+                           "(this machine only), --host 0.0.0.0 (every interface) or one of its own addresses."
+                           ) from None
+        raise CLIError(f"Cannot listen on {host} port {port}: {exc.strerror or exc}. Choose another --host or "
+                       "--port.") from None
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--no-worker", is_flag=True, help="Serve only; run `workdesk worker` elsewhere.")
-@click.option("--threads", default=4, show_default=True, help="Web server threads.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Web server threads.")
 @click.pass_context
 def run(ctx, host, port, no_worker, threads):
     """Serve the web app and run a worker beside it (the embedded default)."""
@@ -324,24 +389,23 @@ def run(ctx, host, port, no_worker, threads):
         raise CLIError(str(exc)) from None
     from .schema import upgrade_all
     upgrade_all(app.extensions["workdesk_registry"])
-    child = None
+    server = _listen(app, host, port, threads)  # before the worker starts: a busy port leaves nothing running
+    supervisor = child = None
     if not no_worker:
+        from .supervisor import WorkerSupervisor
         # -P: the current directory never goes on sys.path, so no folder there can shadow the package.
-        child = subprocess.Popen([sys.executable, "-P", "-m", "workdesk.cli", "--instance", str(_instance(ctx)),
-                                  "worker"])
-    from waitress import serve
+        supervisor = WorkerSupervisor([sys.executable, "-P", "-m", "workdesk.cli", "--instance", str(_instance(ctx)),
+                                       "worker"])
+        child = supervisor.start()
     # SIGTERM must unwind through `finally` so the worker child is stopped with the server.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"Workdesk on http://{host}:{port}/ (worker: {'pid ' + str(child.pid) if child else 'none'})")
     try:
-        serve(app, host=host, port=port, threads=threads, ident="workdesk", _quiet=True)
+        server.run()
     finally:
-        if child is not None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        server.close()
+        if supervisor is not None:
+            supervisor.stop()
 
 
 @cli.command()

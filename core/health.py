@@ -91,17 +91,21 @@ def failed_work() -> dict[str, Any]:
     return {"deliveries": deliveries, "notifications": notifications, "jobs": jobs, "total": total}
 
 
-def periodic_jobs() -> list[dict[str, Any]]:
+def periodic_jobs(now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Every enabled job's times as of ``now``; ``warning`` explains a last run that lies in the future."""
     from .jobs import job_status
-    return [{**job, "last_run": as_utc(job["last_run"]), "next_run": as_utc(job["next_run"])}
-            for job in job_status()]
+    future = _("This last run lies in the future: a server's clock is ahead or was set back. The job runs on "
+               "the current clock all the same; check the time of every server that runs Workdesk.")
+    return [{**job, "last_run": as_utc(job["last_run"]), "next_run": as_utc(job["next_run"]),
+             "last_replay": as_utc(job["last_replay"]), "warning": future if job["last_run_in_future"] else None}
+            for job in job_status(now)]
 
 
 def health_report(now: dt.datetime | None = None) -> dict[str, Any]:
     """Everything the health panel shows, as of ``now`` (default: the real current time)."""
     now = as_utc(now) if now else utcnow()
     return {"now": now, "worker": worker_status(now), "queue": queue_depth(), "failed": failed_work(),
-            "jobs": periodic_jobs()}
+            "jobs": periodic_jobs(now)}
 
 
 def retry_outbox_event(event_id: int) -> OutboxEvent:
@@ -198,6 +202,13 @@ class JobStatusSchema(Schema):
     every_seconds = fields.Integer()
     last_run = fields.DateTime(allow_none=True)
     next_run = fields.DateTime(allow_none=True, metadata={"description": "null: due at the next tick."})
+    last_run_in_future = fields.Boolean(metadata={"description": "The last run was recorded by a clock ahead of "
+                                                                 "this server's (or one set back since); the job "
+                                                                 "is due at the next tick."})
+    last_replay = fields.DateTime(allow_none=True, metadata={"description": "The instant of the last "
+                                                                           "`workdesk tick --at` replay."})
+    warning = fields.String(allow_none=True, metadata={"description": "Why the job's times need attention, "
+                                                                      "in the user's language."})
     running = fields.Boolean()
     last_error = fields.String(allow_none=True)
 

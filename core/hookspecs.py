@@ -97,7 +97,12 @@ def register_jobs():
     Called when a worker starts and by ``workdesk tick``. A job is called as ``func(now, since)``
     where ``now`` is the instant it runs for (real time on the worker, ``--at`` on ``tick``) and
     ``since`` the instant of its last completed run, or None on the first run, so that it can catch
-    up on what it missed. One job never runs twice at once, across any number of workers. A job
+    up on what it missed. ``since`` is also None when the recorded run lies after ``now`` (a clock
+    set back): the job then runs at once. So a job may run again for an instant it has seen; make
+    it idempotent through its own data (a unique key, a status, a per-row cursor), never through
+    ``since``. A ``tick --at`` replay gets the latest of its earlier replays and live runs before
+    ``--at`` as ``since``, and never delays the live runs. One job never runs twice at once, across
+    any number of workers. A job
     runs outside any transaction: read what it iterates first (``list(query)``), then make each unit
     of work its own ``workdesk.write_transaction()`` (or use ``workdesk.for_each_in_transaction``).
     A raising job is recorded against its plugin and runs again when next due.

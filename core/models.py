@@ -309,6 +309,8 @@ class JobRun(BaseModel):
     last_started_at = UTCDateTimeField(null=True)
     last_completed_at = UTCDateTimeField(null=True)  # the "now" the job last completed for
     last_finished_real_at = UTCDateTimeField(null=True)
+    # The instant of the last `workdesk tick --at` replay, kept apart so a replay never moves the live schedule.
+    last_replay_at = UTCDateTimeField(null=True)
     locked_by = CharField(max_length=100, null=True)
     locked_until = UTCDateTimeField(null=True)
     last_error = TextField(null=True)

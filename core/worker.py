@@ -37,8 +37,12 @@ def _poll_outbox(stop: threading.Event, interval: float) -> None:
         stop.wait(interval)
 
 
-def run_worker(settings: dict, workers: int = 2, periodic: bool = True) -> None:
-    """Run until SIGINT/SIGTERM. Safe to run several at once, on one machine or many."""
+def run_worker(settings: dict, workers: int = 2, periodic: bool = True, parent_fd: int | None = None) -> None:
+    """Run until SIGINT/SIGTERM. Safe to run several at once, on one machine or many. With ``parent_fd``
+    (``workdesk run``'s worker), also stop when that pipe from the parent reaches EOF."""
+    if parent_fd is not None:
+        from .supervisor import stop_when_parent_exits
+        stop_when_parent_exits(parent_fd)
     stop = threading.Event()
     poller = threading.Thread(target=_poll_outbox, args=(stop, settings["outbox_poll_seconds"]),
                               name="outbox-poller", daemon=True)

@@ -107,9 +107,29 @@ def test_health_api_for_admins(client, admin, enable_plugin):
     body = response.get_json()
     assert set(body) == {"now", "worker", "queue", "failed", "jobs"}
     assert body["worker"]["alive"] is True and body["worker"]["workers"][0]["worker_id"] == "w1"
-    assert {"name": "sample.tidy_up", "every_seconds": 3600, "last_run": None, "next_run": None, "running": False,
+    assert {"name": "sample.tidy_up", "every_seconds": 3600, "last_run": None, "next_run": None,
+            "last_run_in_future": False, "last_replay": None, "warning": None, "running": False,
             "last_error": None} in body["jobs"]
     assert set(body["queue"]) == {"queue_pending", "outbox_pending", "total"}
+
+
+def test_a_last_run_in_the_future_is_flagged(client, admin, enable_plugin):
+    enable_plugin("sample", greeting="hi")
+    ahead = utcnow() + dt.timedelta(days=3)
+    JobRun.create(name="sample.tidy_up", last_completed_at=ahead, last_replay_at=dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc))
+    job = sample_job()
+    assert job["last_run_in_future"] is True and job["next_run"] is None  # due at the next tick
+    assert job["warning"].startswith("This last run lies in the future: a server's clock is ahead")
+    page = html_lib.unescape(client.get("/admin/health/").get_data(as_text=True))
+    assert "wd-job-warning" in page and job["warning"] in page and "replayed as of" in page
+    body = client.get("/api/v1/health").get_json()
+    flagged = next(j for j in body["jobs"] if j["name"] == "sample.tidy_up")
+    assert flagged["last_run_in_future"] is True and flagged["warning"] == job["warning"]
+    assert flagged["last_replay"].startswith("2099-01-01T00:00:00")
+    german = client.get("/api/v1/health", headers={"Accept-Language": "de"}).get_json()
+    assert next(j for j in german["jobs"] if j["name"] == "sample.tidy_up")["warning"] != job["warning"]
+    assert run_due_jobs()["sample.tidy_up"] == "ran"  # the real clock's run sets it right
+    assert sample_job()["last_run_in_future"] is False
 
 
 def test_health_api_with_token_and_refusals(workdesk_app, make_user):

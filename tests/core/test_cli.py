@@ -34,7 +34,7 @@ def test_init_refuses_a_weak_password_before_writing_anything(tmp_path, cli_inst
 def test_db_upgrade_twice(cli_instance):
     first = cli_instance("db", "upgrade").stdout
     second = cli_instance("db", "upgrade").stdout
-    assert "core: up to date at 2" in first and first == second
+    assert "core: up to date at 3" in first and first == second
 
 
 def test_user_create_and_its_errors(cli_instance):
@@ -114,3 +114,24 @@ def test_init_demo_enables_plugins_that_need_no_configuration(tmp_path, cli_inst
     assert f'intake_department = "{INTAKE_DEPARTMENT}"' in (fresh / "workdesk.toml").read_text()
     with sqlite3.connect(fresh / "workdesk.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM core_department WHERE name = ?", (INTAKE_DEPARTMENT,)).fetchone() == (1,)
+
+
+def test_instance_is_accepted_after_the_command_too(tmp_path, cli_instance):
+    other = tmp_path / "other"
+    env = {"WORKDESK_INSTANCE": str(tmp_path / "not-this-one")}
+    cli_instance("init", "--admin-email", "o@example.com", "--admin-password", "long-enough-1", "--instance",
+                 str(other), extra_env=env)
+    assert (other / "workdesk.toml").exists()
+    assert "core: up to date at" in cli_instance("db", "upgrade", f"--instance={other}", extra_env=env).stdout
+    assert "hello enabled." in cli_instance("plugins", "enable", "hello", "--instance", str(other), extra_env=env).stdout
+    counts = cli_instance("hello", "counts", "--days", "3", "--instance", str(other), extra_env=env)  # a plugin's
+    assert "No counts yet" in counts.stdout
+    created = cli_instance("user", "create", "--email", "p@example.com", "--name", "P", "--password",
+                           "long-enough-1", "--instance", str(other), extra_env=env)
+    assert "p@example.com (agent)" in created.stdout
+    assert not (tmp_path / "not-this-one").exists()
+    assert "--instance DIRECTORY Instance folder (config and SQLite files), before or after the command." in " ".join(
+        cli_instance("--help").stdout.split())
+    missing = cli_instance("plugins", "list", "--instance", check=False, extra_env=env)
+    assert missing.returncode == 2 and "Option '--instance' requires an argument" in missing.stderr
+    assert "Traceback" not in missing.stderr

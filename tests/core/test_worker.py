@@ -146,3 +146,28 @@ def test_two_processes_never_run_one_job_at_the_same_time(cli_instance, tmp_path
     starts = [e["start"] for e in entries if "start" in e]
     ends = [e["end"] for e in entries if "end" in e]
     assert len(starts) == len(ends) == 1
+
+
+def test_a_last_run_recorded_in_the_future_is_unknown(workdesk_app):
+    seen = []
+    job = PeriodicJob("skewed", lambda now, since: seen.append((now, since)), every=dt.timedelta(hours=1))
+    t0 = dt.datetime(2026, 1, 1, 8, tzinfo=dt.timezone.utc)
+    run_job("t.skewed", job, t0 + dt.timedelta(minutes=30))  # a clock half an hour fast
+    assert run_job("t.skewed", job, t0) == "ran"  # stepped back: due at once, with no last run
+    assert seen[-1] == (t0, None) and JobRun.get_by_id("t.skewed").last_completed_at == t0
+    assert run_job("t.skewed", job, t0 + dt.timedelta(minutes=59)) == "not_due"
+
+
+def test_a_replay_is_recorded_apart_from_the_live_schedule(workdesk_app):
+    seen = []
+    job = PeriodicJob("replayed", lambda now, since: seen.append((now, since)), every=dt.timedelta(hours=1))
+    t0 = dt.datetime(2026, 1, 1, 8, tzinfo=dt.timezone.utc)
+    future = dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc)
+    run_job("t.replayed", job, t0)
+    assert run_job("t.replayed", job, future, force=True, replay=True) == "ran"
+    assert run_job("t.replayed", job, future + dt.timedelta(hours=1), force=True, replay=True) == "ran"
+    run = JobRun.get_by_id("t.replayed")
+    assert (run.last_completed_at, run.last_replay_at) == (t0, future + dt.timedelta(hours=1))
+    assert run_job("t.replayed", job, t0 + dt.timedelta(hours=1)) == "ran"
+    assert seen == [(t0, None), (future, t0), (future + dt.timedelta(hours=1), future),
+                    (t0 + dt.timedelta(hours=1), t0)]

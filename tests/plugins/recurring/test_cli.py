@@ -1,6 +1,7 @@
 """Through the real command line: ``workdesk init``, ``plugins enable`` and ``tick --at`` in separate processes."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -82,3 +83,26 @@ def test_tick_at_drives_a_rule_across_daylight_saving_changes(instance):
     again = workdesk(instance, "tick", "--at", "2026-10-26T09:00:00+02:00")  # the same instant twice: no duplicate
     assert again.returncode == 0
     assert len(occurrences_local(rule.id)) == 3
+
+
+def test_a_replay_in_the_far_future_does_not_stop_the_live_schedule(instance):
+    replay = workdesk(instance, "tick", "--at", "2099-01-01T00:00:00Z")
+    assert replay.returncode == 0 and "recurring.materialise: ran" in replay.stdout, replay.stderr
+    from workdesk.db import db, utcnow
+    from workdesk.jobs import run_due_jobs
+    from workdesk.models import JobRun
+    from workdesk.plugins.recurring import services
+    from workdesk.services.users import create_department
+    now = utcnow()
+    department = create_department(None, name="Front desk")
+    rule = services.create_rule(None, {"title": "Open the doors", "department_id": department.id, "timezone": "UTC",
+                                       "dtstart": (now - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+                                       "rrule": "FREQ=DAILY"}, now=now - dt.timedelta(minutes=10))
+    run = JobRun.get_by_id("recurring.materialise")
+    assert run.last_replay_at == at("2099-01-01T00:00Z") and run.last_completed_at is None
+    # What a worker runs each minute: not forced, on the real clock.
+    assert run_due_jobs()["recurring.materialise"] == "ran"
+    assert len(occurrences_local(rule.id)) == 1
+    db.connect(reuse_if_open=True)
+    assert run_due_jobs(force=True)["recurring.materialise"] == "ran"  # again at once: nothing twice
+    assert len(occurrences_local(rule.id)) == 1

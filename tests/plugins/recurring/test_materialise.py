@@ -303,3 +303,14 @@ def test_rules_need_the_manage_permission(recurring, team, make_user):
         recurring.create_rule(agent, {"title": "x", "department_id": team["department"].id,
                                       "dtstart": "2026-01-05T09:00", "rrule": "FREQ=DAILY"})
     assert User.get_by_id(agent.id).has_permission("recurring.manage") is False
+
+
+def test_a_clock_stepped_back_neither_stops_nor_repeats_the_work(make_rule, rule_tasks):
+    from workdesk.jobs import run_due_jobs
+    assert run_due_jobs(at("2026-03-02T12:00Z"))["recurring.materialise"] == "ran"  # a clock two hours fast
+    rule = make_rule(now="2026-03-02T09:00Z", timezone="UTC", dtstart="2026-03-02T09:55", rrule="FREQ=DAILY")
+    assert run_due_jobs(at("2026-03-02T10:00Z"))["recurring.materialise"] == "ran"  # set right: due at once
+    assert local_dates(rule_tasks, rule) == ["2026-03-02 09:55"]
+    assert run_due_jobs(at("2026-03-02T10:00Z"), force=True)["recurring.materialise"] == "ran"  # the same now again
+    assert run_due_jobs(at("2026-03-02T10:01Z"))["recurring.materialise"] == "ran"
+    assert local_dates(rule_tasks, rule) == ["2026-03-02 09:55"]
