@@ -39,7 +39,9 @@ KIND_REJECTED = "compliance_review.rejected"
 KIND_APPROVED = "compliance_review.approved"
 MAX_COMMENT = 5000
 DONE = ("approved", "skipped")  # stage states that let the workflow go on
-OWN_SLOT = ("policy", "fallback")  # slots held in one's own right: the ones a delegate takes over during an absence
+# Slots a person holds because they were asked (by the policy, as a fallback, or by a deadline's reassignment), not
+# as someone's delegate: the ones their delegate takes over during their absence (one hop).
+ASKED = ("policy", "fallback", "reassigned")
 
 
 # -- small helpers --------------------------------------------------------------------------------
@@ -212,17 +214,9 @@ def _activate(review: Review, stage: ReviewStage, task: Task, now: dt.datetime) 
     if not asked:  # nobody the policy names can decide: the people who manage reviews step in
         asked, reason = people.compliance_managers(), "fallback"
         _log(review, task, "fallback", now, stage=stage, automatic=True)
-    watchers = [p.id for p in asked]
     slots = [_slot(stage, person, reason, now) for person in asked]  # all first: a delegate may be one of them
-    for person, own in zip(asked, slots):
-        absence = absences.current_absence(person, now)  # away right now: their delegate decides instead
-        delegate = _delegate_of(absence)
-        held = _hand(review, stage, task, own, delegate, absence, now) if delegate is not None else None
-        if held is None:
-            _ask_to_decide(review, stage, task, person, f"ask:{stage.id}:{stage.round}")
-        else:
-            watchers.append(held.id)
-    services.tasks.add_watchers(task.id, watchers)
+    holders = [_reach(review, stage, task, own, now) for own in slots]
+    services.tasks.add_watchers(task.id, [p.id for p in asked] + [h.id for h in holders])
 
 
 def _slot(stage: ReviewStage, person: User, reason: str, now: dt.datetime,
@@ -232,10 +226,15 @@ def _slot(stage: ReviewStage, person: User, reason: str, now: dt.datetime,
     return Approver.get((Approver.stage == stage) & (Approver.round == stage.round) & (Approver.user == person))
 
 
-def _ask(review: Review, stage: ReviewStage, task: Task, person: User, now: dt.datetime, *, reason: str,
-         on_behalf_of: User | None = None) -> None:
-    _slot(stage, person, reason, now, on_behalf_of)
-    _ask_to_decide(review, stage, task, person, f"ask:{stage.id}:{stage.round}")
+def _reach(review: Review, stage: ReviewStage, task: Task, own: Approver, now: dt.datetime) -> User:
+    """Ask the person of the new slot ``own`` to decide, or, when they are away right now with a delegate,
+    the delegate in their place; returns who was asked."""
+    absence = absences.current_absence(own.user_id, now)
+    delegate = _delegate_of(absence)
+    held = _hand(review, stage, task, own, delegate, absence, now) if delegate is not None else None
+    if held is None:
+        _ask_to_decide(review, stage, task, own.user, f"ask:{stage.id}:{stage.round}")
+    return held or own.user
 
 
 def _ask_to_decide(review: Review, stage: ReviewStage, task: Task, person: User, key: str,
@@ -277,7 +276,7 @@ def _hand(review: Review, stage: ReviewStage, task: Task, own: Approver, delegat
     does not stand in: the slot stays with the absent approver, the log says why, and the deadline's
     action is what gets the review past them.
     """
-    if own.reason not in OWN_SLOT or own.decision is not None:
+    if own.reason not in ASKED or own.decision is not None:
         return None
     held = _stand_in(stage, own)
     if held is not None and held.decision is not None:
@@ -348,7 +347,7 @@ def follow_absence(user: User, now: dt.datetime | None = None) -> int:
     """
     now = now or utcnow()
     named = (Approver.select(Approver.id, Review.task_id).join(ReviewStage).join(Review)
-             .where((Approver.user == user) & Approver.reason.in_(OWN_SLOT) & Approver.decision.is_null()
+             .where((Approver.user == user) & Approver.reason.in_(ASKED) & Approver.decision.is_null()
                     & (Approver.round == ReviewStage.round) & (ReviewStage.state == "active")
                     & (Review.status == "in_review") & Review.task_deleted_at.is_null())
              .order_by(Approver.id).tuples())
@@ -386,7 +385,7 @@ def follow_absences(now: dt.datetime | None = None) -> int:
     """:func:`follow_absence` for everyone whose undecided slot may have to move: the approvers away now
     and those a delegate stands in for (after enabling the plugin, whose events were not delivered)."""
     named = {uid for (uid,) in Approver.select(Approver.user).join(ReviewStage)
-             .where(Approver.reason.in_(OWN_SLOT) & Approver.decision.is_null() & (ReviewStage.state == "active")
+             .where(Approver.reason.in_(ASKED) & Approver.decision.is_null() & (ReviewStage.state == "active")
                     & (Approver.round == ReviewStage.round)).distinct().tuples()}
     stood_in = {uid for (uid,) in Approver.select(Approver.on_behalf_of).where(
         (Approver.reason == "delegate") & (Approver.active == True)).distinct().tuples()}  # noqa: E712
@@ -725,11 +724,12 @@ def _hand_up(review: Review, stage: ReviewStage, task: Task, slot: Approver, now
         _log(review, task, "not_escalated", now, stage=stage, automatic=True, on_behalf_of=holder, comment=note)
         return
     head = heads[0]
+    asked = head
     if reassign:
         Approver.update(active=False).where(Approver.id == slot.id).execute()
-        _ask(review, stage, task, head, now, reason="reassigned", on_behalf_of=slot.on_behalf_of or holder)
         _log(review, task, "reassigned", now, stage=stage, automatic=True, on_behalf_of=holder,
              comment=f"{note} → {head.name}")
+        asked = _reach(review, stage, task, _slot(stage, head, "reassigned", now, slot.on_behalf_of or holder), now)
     else:
         Approver.update(escalated_to=head).where(Approver.id == slot.id).execute()
         _log(review, task, "escalated", now, stage=stage, automatic=True, on_behalf_of=holder,
@@ -742,7 +742,7 @@ def _hand_up(review: Review, stage: ReviewStage, task: Task, slot: Approver, now
               lambda: _("Review overdue: %(task)s", task=_label(task)),
               lambda: _("The deadline of the stage “%(stage)s” passed; %(head)s was asked too.",
                         stage=stage.name, head=head.name))
-    services.tasks.add_watchers(task.id, [head.id])
+    services.tasks.add_watchers(task.id, list({head.id, asked.id}))
 
 
 # -- the veto -------------------------------------------------------------------------------------

@@ -214,6 +214,25 @@ def test_separation_of_duties_applies_to_the_delegate(org, make_policy, file_tas
                                                       & (Decision.task_id == both.id)).comment
 
 
+def test_a_decision_reassigned_at_its_deadline_to_a_head_who_is_away_goes_to_the_heads_delegate(
+        org, make_policy, make_task, compliance, review_of, run_jobs):
+    from workdesk import Task
+    make_policy([people_stage("Check", [org.finance_head], deadline_hours=4, timeout_action="reassign")])
+    task = make_task(org.reporter, org.ops, type="purchase")
+    compliance.start_review(Task.get_by_id(task.id), now=hours_from_now(-10))  # Operations has no calendar
+    absences.create_absence(org.ceo, starts_at=hours_from_now(-1), ends_at=hours_from_now(5),
+                            delegate_id=org.ops_head.id)
+    run_jobs(hours_from_now(0), force=True)
+    assert holders(review_of(task), "Check") == [
+        ("Fay Finance-Head", False, "policy", None, None), ("Cleo CEO", False, "reassigned", "Fay Finance-Head", None),
+        ("Otto Ops-Head", True, "delegate", "Cleo CEO", None)]
+    assert [i["on_behalf_of"] for i in compliance.queue(org.ops_head)] == ["Cleo CEO"]
+    compliance.decide(org.ops_head, task.id, "approve", "For Cleo.")
+    vote = Decision.get(Decision.action == "approve")
+    assert (vote.actor_name, vote.on_behalf_of_name, vote.on_behalf_reason) == ("Otto Ops-Head", "Cleo CEO", "absent")
+    assert review_of(task)["status"] == "approved"
+
+
 def test_absences_that_began_while_the_plugin_was_off_are_followed_on_enabling(org, make_policy, file_task,
                                                                                review_of, drain_events):
     make_policy([people_stage("Cost", [org.finance_head])])
