@@ -111,6 +111,10 @@ class ApproverOutput(Schema):
         "description": "Why this person holds the slot: policy, delegate (for on_behalf_of, who is absent), "
                        "reassigned (at a deadline) or fallback (nobody the policy names could decide)"})
     active = mf.Boolean(required=True)
+    handed_to_name = mf.String(required=True, allow_none=True, metadata={
+        "description": "For a slot no longer active: who holds it now (the delegate, the head it was reassigned to)"})
+    handed_to_reason = mf.String(required=True, allow_none=True, metadata={
+        "description": "delegate (this approver is away) or reassigned (at the deadline); null when not handed on"})
     escalated_to_id = mf.Integer(required=True, allow_none=True)
     escalated_to_name = mf.String(required=True, allow_none=True)
     decision = mf.String(required=True, allow_none=True, validate=validate.OneOf(DECISIONS))

@@ -815,9 +815,17 @@ def review_to_dict(review: Review, viewer: User | None = None, task: Task | None
                     for uid in (slot.user_id, slot.on_behalf_of_id, slot.escalated_to_id, slot.decided_by_id)])
     out_stages = []
     for stage in stages:
+        # Whose active slot stands in for whom: a slot handed on names who holds it now.
+        stands_in = {slot.on_behalf_of_id: slot for slot in slots[stage.id]
+                     if slot.active and slot.reason in ("delegate", "reassigned")}
         approvers = [{"user_id": slot.user_id, "name": names.get(slot.user_id, "?"),
                       "on_behalf_of_id": slot.on_behalf_of_id, "on_behalf_of_name": names.get(slot.on_behalf_of_id),
-                      "reason": slot.reason, "active": slot.active, "escalated_to_id": slot.escalated_to_id,
+                      "reason": slot.reason, "active": slot.active,
+                      "handed_to_name": None if slot.active or slot.user_id not in stands_in
+                      else names.get(stands_in[slot.user_id].user_id),
+                      "handed_to_reason": None if slot.active or slot.user_id not in stands_in
+                      else stands_in[slot.user_id].reason,
+                      "escalated_to_id": slot.escalated_to_id,
                       "escalated_to_name": names.get(slot.escalated_to_id), "decision": slot.decision,
                       "decided_by_id": slot.decided_by_id, "decided_by_name": names.get(slot.decided_by_id),
                       "comment": slot.comment, "decided_at": _iso(slot.decided_at), "override": slot.override}

@@ -53,6 +53,8 @@ def test_a_review_reaching_an_absent_approver_goes_to_their_delegate_who_decides
     assert holders(review, "Cost") == [("Fay Finance-Head", False, "policy", None, None),
                                        ("Eve Engineer", True, "delegate", "Fay Finance-Head", None)]
     assert review["waiting_for"] == ["Eve Engineer"] and review["you_decide"] == [review["stages"][0]["id"]]
+    assert [(a["handed_to_name"], a["handed_to_reason"]) for a in review["stages"][0]["approvers"]] == [
+        ("Eve Engineer", "delegate"), (None, None)]
     # The delegate is told and finds it in their queue; the absent approver's queue is empty.
     [note] = requested(org.engineer)
     assert "on behalf of Fay Finance-Head, who is away" in note.body and note.task_id == task.id
@@ -95,6 +97,7 @@ def test_a_review_reaching_an_absent_approver_goes_to_their_delegate_who_decides
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "Eve Engineer <span class=\"muted cr-behalf\">on behalf of Fay Finance-Head (absent)</span>" in page
     assert "approved the stage “Cost” on behalf of Fay Finance-Head (absent): “Fine.”" in page
+    assert "handed to Eve Engineer during an absence" in page
     history = client.get(f"/compliance/tasks/{task.id}/review").get_data(as_text=True)
     assert "on behalf of Fay Finance-Head (absent)" in history
 
