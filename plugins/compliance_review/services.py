@@ -239,13 +239,14 @@ def _reach(review: Review, stage: ReviewStage, task: Task, own: Approver, now: d
 
 def _ask_to_decide(review: Review, stage: ReviewStage, task: Task, person: User, key: str,
                    for_whom: User | None = None) -> None:
-    if for_whom is None:
-        body = lambda: _("The stage “%(stage)s” of the review “%(policy)s” waits for your decision.",  # noqa: E731
-                         stage=stage.name, policy=review.policy_name)
-    else:
-        body = lambda: _("The stage “%(stage)s” of the review “%(policy)s” waits for your decision on behalf of "  # noqa: E731
-                         "%(name)s, who is away and named you their delegate.",
-                         stage=stage.name, policy=review.policy_name, name=for_whom.name)
+    """Tell ``person`` the stage waits for their decision (as the delegate of ``for_whom``, who is away)."""
+    def body() -> str:
+        if for_whom is None:
+            return _("The stage “%(stage)s” of the review “%(policy)s” waits for your decision.",
+                     stage=stage.name, policy=review.policy_name)
+        return _("The stage “%(stage)s” of the review “%(policy)s” waits for your decision on behalf of %(name)s, "
+                 "who is away and named you their delegate.",
+                 stage=stage.name, policy=review.policy_name, name=for_whom.name)
     _tell(person, KIND_REQUESTED, task, key, lambda: _("Review requested: %(task)s", task=_label(task)), body)
 
 
@@ -271,10 +272,10 @@ def _hand(review: Review, stage: ReviewStage, task: Task, own: Approver, delegat
     """Let ``delegate`` hold the undecided slot ``own`` of an absent approver, or give it back to them
     (``delegate`` None); returns who holds it after, or None when it stays as it was.
 
-    Only slots held in one's own right move (not one a deadline reassigned), only while nobody decided
-    them, and a delegate whose vote would break separation of duties, or who already decides this stage,
-    does not stand in: the slot stays with the absent approver, the log says why, and the deadline's
-    action is what gets the review past them.
+    Only slots the person was asked to decide move (not one they hold as someone else's delegate: one
+    hop), only while nobody decided them, and a delegate whose vote would break separation of duties, or
+    who already decides this stage, does not stand in: the slot stays with the absent approver, the log
+    says why, and the deadline's action is what gets the review past them.
     """
     if own.reason not in ASKED or own.decision is not None:
         return None
@@ -311,8 +312,9 @@ def _hand(review: Review, stage: ReviewStage, task: Task, own: Approver, delegat
     if not taken:
         Approver.create(stage=stage, round=stage.round, user=delegate, reason="delegate", on_behalf_of=person,
                         escalated_to=escalated_to, created_at=now)
-    _log(review, task, "delegated", now, stage=stage, on_behalf_of=person, automatic=True, comment=_("%(name)s is away; their delegate %(delegate)s decides in their place.",
-                                   name=person.name, delegate=delegate.name))
+    _log(review, task, "delegated", now, stage=stage, on_behalf_of=person, automatic=True,
+         comment=_("%(name)s is away; their delegate %(delegate)s decides in their place.",
+                   name=person.name, delegate=delegate.name))
     _ask_to_decide(review, stage, task, delegate,
                    f"delegated:{own.id}:{absence.id if absence is not None else 0}:{now:%Y%m%d%H%M%S}", for_whom=person)
     return delegate
@@ -370,17 +372,6 @@ def follow_absence(user: User, now: dt.datetime | None = None) -> int:
     return moved
 
 
-def _complete(review: Review, task: Task, now: dt.datetime) -> None:
-    review.status, review.completed_at = "approved", now
-    review.save()
-    _log(review, task, "completed", now, automatic=True)
-    for person in {u.id: u for u in (task.reporter, task.assignee) if u is not None}.values():
-        _tell(person, KIND_APPROVED, task, f"approved:{review.id}:{review.round}",
-              lambda: _("Review complete: %(task)s", task=_label(task)),
-              lambda: _("Every stage of the review “%(policy)s” is approved; the work can go on.",
-                        policy=review.policy_name))
-
-
 def follow_absences(now: dt.datetime | None = None) -> int:
     """:func:`follow_absence` for everyone whose undecided slot may have to move: the approvers away now
     and those a delegate stands in for (after enabling the plugin, whose events were not delivered)."""
@@ -392,6 +383,17 @@ def follow_absences(now: dt.datetime | None = None) -> int:
     users = User.select().where(User.id.in_(list(named))) if named else []
     return sum(follow_absence(user, now) for user in users
                if user.id in stood_in or absences.announced_absence(user) is not None)
+
+
+def _complete(review: Review, task: Task, now: dt.datetime) -> None:
+    review.status, review.completed_at = "approved", now
+    review.save()
+    _log(review, task, "completed", now, automatic=True)
+    for person in {u.id: u for u in (task.reporter, task.assignee) if u is not None}.values():
+        _tell(person, KIND_APPROVED, task, f"approved:{review.id}:{review.round}",
+              lambda: _("Review complete: %(task)s", task=_label(task)),
+              lambda: _("Every stage of the review “%(policy)s” is approved; the work can go on.",
+                        policy=review.policy_name))
 
 
 # -- deciding -------------------------------------------------------------------------------------
@@ -877,7 +879,8 @@ def decision_to_dict(row: Decision) -> dict[str, Any]:
             "task_title": row.task_title, "policy": row.policy_name, "round": row.round, "stage_id": row.stage_id,
             "stage": row.stage_name, "action": row.action, "actor_id": row.actor_id, "actor": row.actor_name,
             "on_behalf_of_id": row.on_behalf_of_id, "on_behalf_of": row.on_behalf_of_name,
-            "on_behalf_reason": row.on_behalf_reason, "automatic": row.automatic, "override": row.override, "expedite": row.expedite,
+            "on_behalf_reason": row.on_behalf_reason, "automatic": row.automatic, "override": row.override,
+            "expedite": row.expedite,
             "comment": row.comment, "reason": row.reason}
 
 

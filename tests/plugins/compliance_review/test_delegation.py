@@ -191,7 +191,8 @@ def test_separation_of_duties_applies_to_the_delegate(org, make_policy, file_tas
     drain_events()
     task = file_task(title="Assigned to the delegate", reporter=other_reporter)
     assert holders(review_of(task), "Cost")[1][:4] == ("Rita Reporter", True, "delegate", "Fay Finance-Head")
-    approved = rita.post(f"{BASE}/tasks/{task.id}/review/decisions", json={"decision": "approve", "comment": "For Fay."})
+    approved = rita.post(f"{BASE}/tasks/{task.id}/review/decisions",
+                         json={"decision": "approve", "comment": "For Fay."})
     assert approved.status_code == 200  # she did not report this one
     assert holders(review_of(task), "Sign-off")[1] == ("Eve Engineer", True, "delegate", "Cleo CEO", None)
     task_service.assign(org.admin, task.id, org.engineer.id)
