@@ -2,7 +2,8 @@
 
 Plugins read them through ``workdesk.absences`` (this module): :func:`is_absent`,
 :func:`absent_user_ids` (set-based, one query), :func:`delegate_for`, :func:`current_absence`,
-:func:`current_absences` and :func:`absences_between`. An absence covers ``starts_at`` up to, not
+:func:`current_absences`, :func:`absences_between`, and in handlers of the events below
+:func:`announced_absence`. An absence covers ``starts_at`` up to, not
 including, ``ends_at`` (UTC instants; pages take them in the person's time zone).
 
 People record their own on their account page; a head of one of their departments, or someone with
@@ -94,6 +95,16 @@ def delegate_for(user: User | int, at: dt.datetime | None = None) -> User | None
         return None
     delegate = User.get_or_none(User.id == absence.delegate_id)
     return delegate if delegate is not None and delegate.is_active else None
+
+
+def announced_absence(user: User | int) -> Absence | None:
+    """The absence of ``user`` whose beginning has been announced (``on_absence_started``) and whose end
+    has not yet been: the period a handler of the absence events reconciles against. Unlike
+    :func:`current_absence` it needs no clock, so handlers give the same answer whatever order, and
+    however often, the events arrive."""
+    user_id = user if isinstance(user, int) else user.id
+    return (Absence.select().where((Absence.user == user_id) & Absence.started_event_at.is_null(False)
+                                   & Absence.ended_event_at.is_null()).order_by(Absence.starts_at.desc()).first())
 
 
 def absences_between(start: dt.datetime, end: dt.datetime, user_ids: Iterable[int] | None = None) -> list[Absence]:
@@ -339,6 +350,6 @@ outbox.register_event_kind("absence.ended", "on_absence_ended", _edge_kwargs)
 outbox.register_event_kind("absence.changed", "on_absence_changed", _changed_kwargs)
 
 
-__all__ = ["current_absence", "is_absent", "absent_user_ids", "current_absences", "delegate_for",
+__all__ = ["current_absence", "is_absent", "absent_user_ids", "current_absences", "delegate_for", "announced_absence",
            "absences_between", "absences_of", "heads_of", "can_manage", "get_manageable_absence", "create_absence",
            "update_absence", "delete_absence", "announce", "announce_due", "snapshot", "Absence"]

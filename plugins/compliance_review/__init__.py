@@ -65,8 +65,25 @@ class ComplianceReviewPlugin(Plugin):
 
     @hookimpl
     def on_plugin_enabled(self):
-        from .services import start_waiting_reviews
+        from .services import follow_absences, start_waiting_reviews
         start_waiting_reviews()
+        follow_absences()  # absences that began or ended while the plugin was off
+
+    # An absent approver's undecided requests go to their delegate while they are away, and come back.
+    @hookimpl
+    def on_absence_started(self, user):
+        from .services import follow_absence
+        follow_absence(user)
+
+    @hookimpl
+    def on_absence_ended(self, user):
+        from .services import follow_absence
+        follow_absence(user)
+
+    @hookimpl
+    def on_absence_changed(self, user):
+        from .services import follow_absence
+        follow_absence(user)  # another delegate named, or none any more
 
     @hookimpl
     def on_task_created(self, task):

@@ -14,13 +14,14 @@ from .models import Decision
 
 def header() -> list[str]:
     return [_("When (UTC)"), _("Task #"), _("Task"), _("Policy"), _("Round"), _("Stage"), _("Action"),
-            _("Automatic"), _("Override"), _("Expedite"), _("By"), _("On behalf of"), _("Comment"), _("Reason")]
+            _("Automatic"), _("Override"), _("Expedite"), _("By"), _("On behalf of"), _("Comment"), _("Reason"),
+            _("Why on behalf")]
 
 
 def rows(decisions: Iterable[Decision]) -> Iterator[list[Any]]:
     for d in decisions:
         yield [d.at, d.task_number, d.task_title, d.policy_name, d.round, d.stage_name, d.action, d.automatic,
-               d.override, d.expedite, d.actor_name, d.on_behalf_of_name, d.comment, d.reason]
+               d.override, d.expedite, d.actor_name, d.on_behalf_of_name, d.comment, d.reason, d.on_behalf_reason]
 
 
 def export_response(decisions: Iterable[Decision], filename: str) -> Response:

@@ -17,6 +17,7 @@ APPROVER_KINDS = ("people", "role", "task_department_head", "department_head", "
 PASS_RULES = ("all", "any", "count", "percentage")
 TIMEOUT_ACTIONS = ("notify_escalate", "reassign", "approve", "reject")
 RESTART_MODES = ("first_stage", "rejecting_stage")
+BEHALF_REASONS = ("absent", "escalated", "reassigned")
 REVIEW_STATUSES = ("in_review", "approved", "rejected")
 STAGE_STATES = ("waiting", "active", "approved", "rejected", "skipped", "cancelled")
 DECISIONS = ("approve", "reject")
@@ -124,6 +125,8 @@ class Approver(BaseModel):
 
     ``user`` holds the slot; ``on_behalf_of`` is the person the policy named when a delegate or their
     head holds it instead; ``escalated_to`` (the holder's head after a missed deadline) may fill it too.
+    A slot handed on is kept, inactive: the named person's own slot while their delegate holds it during
+    their absence (active again when they are back and it is still undecided), or after a reassignment.
     """
     stage = ForeignKeyField(ReviewStage, backref="approvers", on_delete="CASCADE")
     round = IntegerField()
@@ -165,6 +168,7 @@ class Decision(BaseModel):
     actor_name = CharField(max_length=200, default="")
     on_behalf_of_id = IntegerField(null=True)
     on_behalf_of_name = CharField(max_length=200, default="")
+    on_behalf_reason = CharField(max_length=16, default="")  # why the actor stood in: absent | escalated | reassigned
     automatic = BooleanField(default=False)
     override = BooleanField(default=False)
     expedite = BooleanField(default=False)

@@ -107,8 +107,14 @@ class ApproverOutput(Schema):
     name = mf.String(required=True)
     on_behalf_of_id = mf.Integer(required=True, allow_none=True)
     on_behalf_of_name = mf.String(required=True, allow_none=True)
-    reason = mf.String(required=True, metadata={"description": "policy, delegate, reassigned or fallback"})
+    reason = mf.String(required=True, metadata={
+        "description": "Why this person holds the slot: policy, delegate (for on_behalf_of, who is absent), "
+                       "reassigned (at a deadline) or fallback (nobody the policy names could decide)"})
     active = mf.Boolean(required=True)
+    handed_to_name = mf.String(required=True, allow_none=True, metadata={
+        "description": "For a slot no longer active: who holds it now (the delegate, the head it was reassigned to)"})
+    handed_to_reason = mf.String(required=True, allow_none=True, metadata={
+        "description": "delegate (this approver is away) or reassigned (at the deadline); null when not handed on"})
     escalated_to_id = mf.Integer(required=True, allow_none=True)
     escalated_to_name = mf.String(required=True, allow_none=True)
     decision = mf.String(required=True, allow_none=True, validate=validate.OneOf(DECISIONS))
@@ -184,6 +190,9 @@ class DecisionOutput(Schema):
     actor = mf.String(required=True)
     on_behalf_of_id = mf.Integer(required=True, allow_none=True)
     on_behalf_of = mf.String(required=True)
+    on_behalf_reason = mf.String(required=True, metadata={
+        "description": "Why the actor decided for on_behalf_of: absent (their delegate), escalated or reassigned "
+                       "(a deadline passed); empty when nobody was stood in for"})
     automatic = mf.Boolean(required=True)
     override = mf.Boolean(required=True)
     expedite = mf.Boolean(required=True)
@@ -214,6 +223,8 @@ class QueueItem(Schema):
     due_at = mf.String(required=True, allow_none=True)
     escalated = mf.Boolean(required=True, metadata={"description": "It reached you because a deadline passed"})
     on_behalf_of = mf.String(required=True, allow_none=True)
+    on_behalf_reason = mf.String(required=True, allow_none=True, metadata={
+        "description": "absent (you are their delegate), escalated or reassigned; null when it is yours"})
 
 
 class QueueOutput(Schema):

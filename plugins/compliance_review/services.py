@@ -22,7 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from workdesk import (Conflict, Forbidden, NotFound, Task, TaskEvent, User, ValidationFailed, WorkdeskError,
-                      WorkingTime, get_visible_task, notify, plugin_settings, require, services, utcnow,
+                      WorkingTime, absences, get_visible_task, notify, plugin_settings, require, services, utcnow,
                       write_transaction)
 
 from . import people
@@ -39,6 +39,9 @@ KIND_REJECTED = "compliance_review.rejected"
 KIND_APPROVED = "compliance_review.approved"
 MAX_COMMENT = 5000
 DONE = ("approved", "skipped")  # stage states that let the workflow go on
+# Slots a person holds because they were asked (by the policy, as a fallback, or by a deadline's reassignment), not
+# as someone's delegate: the ones their delegate takes over during their absence (one hop).
+ASKED = ("policy", "fallback", "reassigned")
 
 
 # -- small helpers --------------------------------------------------------------------------------
@@ -98,23 +101,26 @@ def _slots(stage: ReviewStage, active_only: bool = True) -> list[Approver]:
 
 
 def _log(review: Review, task: Task, action: str, now: dt.datetime, *, stage: ReviewStage | None = None,
-         actor: User | None = None, on_behalf_of: User | None = None, automatic: bool = False,
-         override: bool = False, expedite: bool = False, comment: str = "", reason: str = "",
-         ends_stage: bool = False) -> Decision:
+         actor: User | None = None, on_behalf_of: User | None = None, on_behalf_reason: str = "",
+         automatic: bool = False, override: bool = False, expedite: bool = False, comment: str = "",
+         reason: str = "", ends_stage: bool = False) -> Decision:
     """Append to the review's log and to the task's audit trail."""
     decision = Decision.create(
         at=now, review_id=review.id, task_id=review.task_id, task_number=review.task_number, task_title=task.title,
         policy_name=review.policy_name, round=review.round, stage_id=stage.id if stage else None,
         stage_name=stage.name if stage else "", action=action, actor_id=actor.id if actor else None,
         actor_name=actor.name if actor else "", on_behalf_of_id=on_behalf_of.id if on_behalf_of else None,
-        on_behalf_of_name=on_behalf_of.name if on_behalf_of else "", automatic=automatic, override=override,
+        on_behalf_of_name=on_behalf_of.name if on_behalf_of else "",
+        on_behalf_reason=on_behalf_reason if on_behalf_of else "", automatic=automatic, override=override,
         expedite=expedite, comment=comment, reason=reason,
         outcome_key=f"{stage.id}:{stage.round}" if ends_stage and stage else None)
     changes: dict[str, list] = {"review": [None, review.policy_name], "round": [None, review.round]}
     if stage is not None:
         changes["stage"] = [None, stage.name]
     for key, value in (("comment", comment), ("reason", reason),
-                       ("on_behalf_of_id", on_behalf_of.id if on_behalf_of else None)):
+                       ("on_behalf_of_id", on_behalf_of.id if on_behalf_of else None),
+                       ("on_behalf_of", on_behalf_of.name if on_behalf_of else None),
+                       ("on_behalf_reason", on_behalf_reason if on_behalf_of else None)):
         if value:
             changes[key] = [None, value]
     for key, flag in (("automatic", automatic), ("override", override), ("expedite", expedite)):
@@ -208,19 +214,175 @@ def _activate(review: Review, stage: ReviewStage, task: Task, now: dt.datetime) 
     if not asked:  # nobody the policy names can decide: the people who manage reviews step in
         asked, reason = people.compliance_managers(), "fallback"
         _log(review, task, "fallback", now, stage=stage, automatic=True)
-    for person in asked:
-        _ask(review, stage, task, person, now, reason=reason)
-    services.tasks.add_watchers(task.id, [p.id for p in asked])
+    slots = [_slot(stage, person, reason, now) for person in asked]  # all first: a delegate may be one of them
+    holders = [_reach(review, stage, task, own, now) for own in slots]
+    services.tasks.add_watchers(task.id, [p.id for p in asked] + [h.id for h in holders])
 
 
-def _ask(review: Review, stage: ReviewStage, task: Task, person: User, now: dt.datetime, *, reason: str,
-         on_behalf_of: User | None = None) -> None:
+def _slot(stage: ReviewStage, person: User, reason: str, now: dt.datetime,
+          on_behalf_of: User | None = None) -> Approver:
     Approver.insert(stage=stage, round=stage.round, user=person, reason=reason, on_behalf_of=on_behalf_of,
                     created_at=now).on_conflict_ignore().execute()
-    _tell(person, KIND_REQUESTED, task, f"ask:{stage.id}:{stage.round}",
-          lambda: _("Review requested: %(task)s", task=_label(task)),
-          lambda: _("The stage “%(stage)s” of the review “%(policy)s” waits for your decision.",
-                    stage=stage.name, policy=review.policy_name))
+    return Approver.get((Approver.stage == stage) & (Approver.round == stage.round) & (Approver.user == person))
+
+
+def _reach(review: Review, stage: ReviewStage, task: Task, own: Approver, now: dt.datetime) -> User:
+    """Ask the person of the new slot ``own`` to decide, or, when they are away right now with a delegate,
+    the delegate in their place; returns who was asked."""
+    absence = absences.current_absence(own.user_id, now)
+    delegate = _delegate_of(absence)
+    held = _hand(review, stage, task, own, delegate, absence, now) if delegate is not None else None
+    if held is None:
+        _ask_to_decide(review, stage, task, own.user, f"ask:{stage.id}:{stage.round}")
+    return held or own.user
+
+
+def _ask_to_decide(review: Review, stage: ReviewStage, task: Task, person: User, key: str,
+                   for_whom: User | None = None) -> None:
+    """Tell ``person`` the stage waits for their decision (as the delegate of ``for_whom``, who is away)."""
+    def body() -> str:
+        if for_whom is None:
+            return _("The stage “%(stage)s” of the review “%(policy)s” waits for your decision.",
+                     stage=stage.name, policy=review.policy_name)
+        return _("The stage “%(stage)s” of the review “%(policy)s” waits for your decision on behalf of %(name)s, "
+                 "who is away and named you their delegate.",
+                 stage=stage.name, policy=review.policy_name, name=for_whom.name)
+    _tell(person, KIND_REQUESTED, task, key, lambda: _("Review requested: %(task)s", task=_label(task)), body)
+
+
+# -- absences: a delegate decides in an absent approver's place ------------------------------------
+
+def _delegate_of(absence) -> User | None:
+    """The active delegate an absence names, or None."""
+    if absence is None or absence.delegate_id is None:
+        return None
+    delegate = User.get_or_none(User.id == absence.delegate_id)
+    return delegate if delegate is not None and delegate.is_active else None
+
+
+def _stand_in(stage: ReviewStage, own: Approver) -> Approver | None:
+    """The active slot a delegate holds for the person of ``own`` during their absence."""
+    return Approver.get_or_none((Approver.stage == stage) & (Approver.round == stage.round)
+                                & (Approver.reason == "delegate") & (Approver.on_behalf_of == own.user_id)
+                                & (Approver.active == True))  # noqa: E712
+
+
+def _hand(review: Review, stage: ReviewStage, task: Task, own: Approver, delegate: User | None, absence,
+          now: dt.datetime) -> User | None:
+    """Let ``delegate`` hold the undecided slot ``own`` of an absent approver, or give it back to them
+    (``delegate`` None); returns who holds it after, or None when it stays as it was.
+
+    Only slots the person was asked to decide move (not one they hold as someone else's delegate: one
+    hop), only while nobody decided them, and a delegate whose vote would break separation of duties, or
+    who already decides this stage, does not stand in: the slot stays with the absent approver, the log
+    says why, and the deadline's action is what gets the review past them.
+    """
+    if own.reason not in ASKED or own.decision is not None:
+        return None
+    held = _stand_in(stage, own)
+    if held is not None and held.decision is not None:
+        return None  # the delegate decided: their vote stands after the absence
+    if held is None and not own.active:
+        return None  # reassigned at a deadline: no longer the absent person's to hand on
+    person = own.user
+    if delegate is not None and (held is None or held.user_id != delegate.id):
+        why_not = _delegate_barred(delegate, review, stage, task) or _already_asked(stage, delegate, person)
+        if why_not:
+            _log_once(review, task, "not_delegated", now, stage=stage, on_behalf_of=person, automatic=True,
+                      comment=_("%(name)s is away, but their delegate %(delegate)s cannot decide in their place: "
+                                "%(why)s", name=person.name, delegate=delegate.name, why=why_not))
+            delegate = None  # it stays with, or goes back to, the absent approver
+    current = held.user_id if held is not None else person.id
+    target = delegate.id if delegate is not None else person.id
+    if current == target:
+        return None
+    escalated_to = (held or own).escalated_to_id
+    if held is not None:
+        Approver.update(active=False).where(Approver.id == held.id).execute()
+    if delegate is None:
+        Approver.update(active=True, escalated_to=escalated_to).where(Approver.id == own.id).execute()
+        _log(review, task, "returned", now, stage=stage, on_behalf_of=person, automatic=True,
+             comment=_("%(name)s decides again.", name=person.name))
+        _ask_to_decide(review, stage, task, person, f"back:{own.id}:{held.id if held else 0}:{now:%Y%m%d%H%M%S}")
+        return person
+    Approver.update(active=False).where(Approver.id == own.id).execute()
+    taken = (Approver.update(active=True, escalated_to=escalated_to)
+             .where((Approver.stage == stage) & (Approver.round == stage.round) & (Approver.user == delegate)
+                    & (Approver.reason == "delegate") & (Approver.on_behalf_of == person)).execute())
+    if not taken:
+        Approver.create(stage=stage, round=stage.round, user=delegate, reason="delegate", on_behalf_of=person,
+                        escalated_to=escalated_to, created_at=now)
+    _log(review, task, "delegated", now, stage=stage, on_behalf_of=person, automatic=True,
+         comment=_("%(name)s is away; their delegate %(delegate)s decides in their place.",
+                   name=person.name, delegate=delegate.name))
+    _ask_to_decide(review, stage, task, delegate,
+                   f"delegated:{own.id}:{absence.id if absence is not None else 0}:{now:%Y%m%d%H%M%S}", for_whom=person)
+    return delegate
+
+
+def _already_asked(stage: ReviewStage, delegate: User, person: User) -> str | None:
+    """Why ``delegate`` cannot take ``person``'s slot: they hold one of their own in the stage (one vote each)."""
+    other = Approver.get_or_none((Approver.stage == stage) & (Approver.round == stage.round)
+                                 & (Approver.user == delegate))
+    if other is not None and not (other.reason == "delegate" and other.on_behalf_of_id == person.id
+                                  and other.decision is None):
+        return _("they are asked to decide this stage themselves, and each person has one vote.")
+    return None
+
+
+def _log_once(review: Review, task: Task, action: str, now: dt.datetime, *, stage: ReviewStage,
+              on_behalf_of: User, **kwargs) -> None:
+    """Log ``action`` for ``on_behalf_of`` once per stage and round (an event delivered again adds nothing)."""
+    if not Decision.select().where((Decision.stage_id == stage.id) & (Decision.round == stage.round)
+                                   & (Decision.action == action) & (Decision.on_behalf_of_id == on_behalf_of.id)
+                                   ).exists():
+        _log(review, task, action, now, stage=stage, on_behalf_of=on_behalf_of, **kwargs)
+
+
+def follow_absence(user: User, now: dt.datetime | None = None) -> int:
+    """Hand ``user``'s undecided review slots to the delegate of their announced absence, or back to them
+    when they are back or their absence names no delegate; returns how many slots moved.
+
+    The absence events call it (``on_absence_started``, ``on_absence_ended``, ``on_absence_changed``): it
+    reads the state the core announced rather than the event, so events delivered twice, late or out of
+    order end in the same place.
+    """
+    now = now or utcnow()
+    named = (Approver.select(Approver.id, Review.task_id).join(ReviewStage).join(Review)
+             .where((Approver.user == user) & Approver.reason.in_(ASKED) & Approver.decision.is_null()
+                    & (Approver.round == ReviewStage.round) & (ReviewStage.state == "active")
+                    & (Review.status == "in_review") & Review.task_deleted_at.is_null())
+             .order_by(Approver.id).tuples())
+    moved = 0
+    for slot_id, task_id in list(named):
+        with write_transaction():
+            review = _lock(task_id)
+            own = Approver.get_or_none(Approver.id == slot_id)
+            task = Task.get_or_none(Task.id == task_id)
+            if review is None or own is None or task is None or review.status != "in_review":
+                continue
+            stage = ReviewStage.get_by_id(own.stage_id)
+            if stage.state != "active" or own.round != stage.round:
+                continue  # decided meanwhile
+            absence = absences.announced_absence(user)
+            holder = _hand(review, stage, task, own, _delegate_of(absence), absence, now)
+            if holder is not None:
+                moved += 1
+                services.tasks.add_watchers(task.id, [holder.id])
+    return moved
+
+
+def follow_absences(now: dt.datetime | None = None) -> int:
+    """:func:`follow_absence` for everyone whose undecided slot may have to move: the approvers away now
+    and those a delegate stands in for (after enabling the plugin, whose events were not delivered)."""
+    named = {uid for (uid,) in Approver.select(Approver.user).join(ReviewStage)
+             .where(Approver.reason.in_(ASKED) & Approver.decision.is_null() & (ReviewStage.state == "active")
+                    & (Approver.round == ReviewStage.round)).distinct().tuples()}
+    stood_in = {uid for (uid,) in Approver.select(Approver.on_behalf_of).where(
+        (Approver.reason == "delegate") & (Approver.active == True)).distinct().tuples()}  # noqa: E712
+    users = User.select().where(User.id.in_(list(named))) if named else []
+    return sum(follow_absence(user, now) for user in users
+               if user.id in stood_in or absences.announced_absence(user) is not None)
 
 
 def _complete(review: Review, task: Task, now: dt.datetime) -> None:
@@ -236,19 +398,44 @@ def _complete(review: Review, task: Task, now: dt.datetime) -> None:
 
 # -- deciding -------------------------------------------------------------------------------------
 
-def _barred(actor: User, review: Review, stage: ReviewStage, task: Task) -> str | None:
-    """Why separation of duties keeps ``actor`` from deciding ``stage``, or None."""
+def _bar(actor: User, review: Review, stage: ReviewStage, task: Task) -> str | None:
+    """Which rule of separation of duties keeps ``actor`` from deciding ``stage``: reporter, assignee,
+    earlier (approved an earlier stage where the policy requires distinct approvers), or None."""
     if task.reporter_id == actor.id:
-        return _("You reported this task.")
+        return "reporter"
     if task.assignee_id == actor.id:
-        return _("You are assigned to this task.")
+        return "assignee"
     if review.distinct_approvers:
         earlier = (Approver.select().join(ReviewStage)
                    .where((ReviewStage.review == review) & (ReviewStage.step < stage.step)
                           & (ReviewStage.state == "approved") & (Approver.round == ReviewStage.round)
                           & (Approver.decided_by == actor) & (Approver.decision == "approve")))
         if earlier.exists():
-            return _("You approved an earlier stage of this review, and its policy requires distinct approvers.")
+            return "earlier"
+    return None
+
+
+def _barred(actor: User, review: Review, stage: ReviewStage, task: Task) -> str | None:
+    """Why separation of duties keeps ``actor`` from deciding ``stage``, said to them, or None."""
+    rule = _bar(actor, review, stage, task)
+    if rule == "reporter":
+        return _("You reported this task.")
+    if rule == "assignee":
+        return _("You are assigned to this task.")
+    if rule == "earlier":
+        return _("You approved an earlier stage of this review, and its policy requires distinct approvers.")
+    return None
+
+
+def _delegate_barred(delegate: User, review: Review, stage: ReviewStage, task: Task) -> str | None:
+    """Why separation of duties keeps a delegate from deciding ``stage``, said about them, or None."""
+    rule = _bar(delegate, review, stage, task)
+    if rule == "reporter":
+        return _("they reported this task.")
+    if rule == "assignee":
+        return _("they are assigned to this task.")
+    if rule == "earlier":
+        return _("they approved an earlier stage of this review, and its policy requires distinct approvers.")
     return None
 
 
@@ -320,11 +507,14 @@ def decide(actor: User, task_id: Any, decision: str, comment: str = "", *, stage
             slot.decision, slot.decided_by, slot.comment, slot.decided_at = decision, actor, comment, now
             slot.override = override
             slot.save()
-        behalf = next((s.on_behalf_of for s in slots if s.on_behalf_of_id and s.on_behalf_of_id != actor.id), None)
-        if behalf is None:
-            behalf = next((s.user for s in slots if s.user_id != actor.id), None)  # an escalation head deciding
+        stood_in = next((s for s in slots if s.on_behalf_of_id and s.on_behalf_of_id != actor.id), None)
+        if stood_in is not None:  # a delegate during an absence, or a head the slot was reassigned to
+            behalf, behalf_reason = stood_in.on_behalf_of, "absent" if stood_in.reason == "delegate" else "reassigned"
+        else:  # a head the decision was escalated to, deciding in the holder's place
+            behalf, behalf_reason = next((s.user for s in slots if s.user_id != actor.id), None), "escalated"
         _log(review, task, ("changed_to_" if changed else "") + decision, now, stage=stage, actor=actor,
-             on_behalf_of=behalf, override=override, comment=comment, reason=override_reason)
+             on_behalf_of=behalf, on_behalf_reason=behalf_reason, override=override, comment=comment,
+             reason=override_reason)
         _evaluate(review, stage, task, now, actor)
     return review
 
@@ -536,11 +726,12 @@ def _hand_up(review: Review, stage: ReviewStage, task: Task, slot: Approver, now
         _log(review, task, "not_escalated", now, stage=stage, automatic=True, on_behalf_of=holder, comment=note)
         return
     head = heads[0]
+    asked = head
     if reassign:
         Approver.update(active=False).where(Approver.id == slot.id).execute()
-        _ask(review, stage, task, head, now, reason="reassigned", on_behalf_of=slot.on_behalf_of or holder)
         _log(review, task, "reassigned", now, stage=stage, automatic=True, on_behalf_of=holder,
              comment=f"{note} → {head.name}")
+        asked = _reach(review, stage, task, _slot(stage, head, "reassigned", now, slot.on_behalf_of or holder), now)
     else:
         Approver.update(escalated_to=head).where(Approver.id == slot.id).execute()
         _log(review, task, "escalated", now, stage=stage, automatic=True, on_behalf_of=holder,
@@ -553,7 +744,7 @@ def _hand_up(review: Review, stage: ReviewStage, task: Task, slot: Approver, now
               lambda: _("Review overdue: %(task)s", task=_label(task)),
               lambda: _("The deadline of the stage “%(stage)s” passed; %(head)s was asked too.",
                         stage=stage.name, head=head.name))
-    services.tasks.add_watchers(task.id, [head.id])
+    services.tasks.add_watchers(task.id, list({head.id, asked.id}))
 
 
 # -- the veto -------------------------------------------------------------------------------------
@@ -626,9 +817,17 @@ def review_to_dict(review: Review, viewer: User | None = None, task: Task | None
                     for uid in (slot.user_id, slot.on_behalf_of_id, slot.escalated_to_id, slot.decided_by_id)])
     out_stages = []
     for stage in stages:
+        # Whose active slot stands in for whom: a slot handed on names who holds it now.
+        stands_in = {slot.on_behalf_of_id: slot for slot in slots[stage.id]
+                     if slot.active and slot.reason in ("delegate", "reassigned")}
         approvers = [{"user_id": slot.user_id, "name": names.get(slot.user_id, "?"),
                       "on_behalf_of_id": slot.on_behalf_of_id, "on_behalf_of_name": names.get(slot.on_behalf_of_id),
-                      "reason": slot.reason, "active": slot.active, "escalated_to_id": slot.escalated_to_id,
+                      "reason": slot.reason, "active": slot.active,
+                      "handed_to_name": None if slot.active or slot.user_id not in stands_in
+                      else names.get(stands_in[slot.user_id].user_id),
+                      "handed_to_reason": None if slot.active or slot.user_id not in stands_in
+                      else stands_in[slot.user_id].reason,
+                      "escalated_to_id": slot.escalated_to_id,
                       "escalated_to_name": names.get(slot.escalated_to_id), "decision": slot.decision,
                       "decided_by_id": slot.decided_by_id, "decided_by_name": names.get(slot.decided_by_id),
                       "comment": slot.comment, "decided_at": _iso(slot.decided_at), "override": slot.override}
@@ -680,7 +879,8 @@ def decision_to_dict(row: Decision) -> dict[str, Any]:
             "task_title": row.task_title, "policy": row.policy_name, "round": row.round, "stage_id": row.stage_id,
             "stage": row.stage_name, "action": row.action, "actor_id": row.actor_id, "actor": row.actor_name,
             "on_behalf_of_id": row.on_behalf_of_id, "on_behalf_of": row.on_behalf_of_name,
-            "automatic": row.automatic, "override": row.override, "expedite": row.expedite,
+            "on_behalf_reason": row.on_behalf_reason, "automatic": row.automatic, "override": row.override,
+            "expedite": row.expedite,
             "comment": row.comment, "reason": row.reason}
 
 
@@ -707,9 +907,17 @@ def queue(user: User) -> list[dict[str, Any]]:
                       "stage": stage.name, "step": stage.step, "since": _iso(stage.started_at),
                       "due_at": _iso(stage.due_at), "escalated": row.user_id != user.id,
                       "on_behalf_of": names.get(row.on_behalf_of_id) or (
-                          names.get(row.user_id) if row.user_id != user.id else None)})
+                          names.get(row.user_id) if row.user_id != user.id else None),
+                      "on_behalf_reason": _behalf_reason(row, user)})
     far = dt.datetime.max.replace(tzinfo=dt.timezone.utc).isoformat()
     return sorted(items, key=lambda i: (i["due_at"] or far, i["since"] or "", i["stage_id"]))
+
+
+def _behalf_reason(slot: Approver, user: User) -> str | None:
+    """Why ``user`` decides ``slot`` for someone else (absent, escalated, reassigned), or None."""
+    if slot.user_id != user.id:
+        return "escalated"
+    return {"delegate": "absent", "reassigned": "reassigned"}.get(slot.reason) if slot.on_behalf_of_id else None
 
 
 def decisions_between(actor: User, start: dt.datetime, end: dt.datetime):

@@ -177,7 +177,26 @@ ACTION_LABELS = {
     "fallback": _l("nobody the policy names could decide: asked the review managers"),
     "not_sent_back": _l("the task could not be sent back to open"),
     "delegated": _l("routed to a delegate during an absence"),
+    "returned": _l("back from an absence: asked again"),
+    "not_delegated": _l("not routed to the delegate during an absence"),
 }
+
+# How a vote cast for someone else reads: "Dan Delegate on behalf of Fay Finance-Head (absent)".
+BEHALF = {
+    "absent": _l("on behalf of %(name)s (absent)"),
+    "escalated": _l("on behalf of %(name)s (escalated at the deadline)"),
+    "reassigned": _l("on behalf of %(name)s (reassigned at the deadline)"),
+}
+SLOT_BEHALF = {"delegate": "absent", "reassigned": "reassigned"}  # an approver slot's reason -> why on behalf
+
+
+@pages.app_template_filter("cr_behalf")
+def behalf(name: str | None, reason: str | None) -> str:
+    """``on behalf of NAME (why)``; for a reason not known, ``for NAME``."""
+    if not name:
+        return ""
+    template = BEHALF.get(SLOT_BEHALF.get(reason or "", reason or ""))
+    return str(template) % {"name": name} if template is not None else _("for %(name)s", name=name)
 
 
 @pages.app_template_filter("cr_action")
@@ -216,6 +235,8 @@ TIMELINE = {
     "fallback": _l("asked the review managers: nobody the stage “%(stage)s” names could decide"),
     "not_sent_back": _l("could not send the task back to open"),
     "delegated": _l("routed the stage “%(stage)s” to a delegate during an absence"),
+    "returned": _l("gave the stage “%(stage)s” back to the approver after their absence"),
+    "not_delegated": _l("kept the stage “%(stage)s” with the absent approver"),
 }
 
 
@@ -230,5 +251,7 @@ def describe(event) -> str | None:
         pair = changes.get(key)
         return str(pair[1]) if isinstance(pair, list) and len(pair) == 2 and pair[1] is not None else ""
     phrase = str(template) % {"stage": value("stage"), "review": value("review")}
+    if value("on_behalf_reason"):  # a vote cast for someone else
+        phrase = f"{phrase} {behalf(value('on_behalf_of'), value('on_behalf_reason'))}"
     note = value("comment") or value("reason")
     return f"{phrase}: “{note}”" if note else phrase

@@ -213,3 +213,16 @@ def test_a_present_person_has_no_one_informed(team, make_task, drain_events):
     tasks.assign(admin, task.id, ana.id)
     drain_events()
     assert Notification.select().where(Notification.recipient == bob).count() == 0
+
+
+@BOTH_DATABASES
+def test_announced_absence_follows_the_announcements_not_the_clock(team, run_jobs):
+    dept, ana, bob, head, admin, _ = team
+    start = dt.datetime.now(UTC).replace(microsecond=0) + dt.timedelta(hours=2)
+    absence = absences.create_absence(admin, user_id=ana.id, starts_at=start, ends_at=start + dt.timedelta(hours=8),
+                                      delegate_id=bob.id)
+    assert absences.announced_absence(ana) is None
+    run_jobs(start, force=True)
+    assert absences.announced_absence(ana) == absence and absences.announced_absence(bob.id) is None
+    run_jobs(start + dt.timedelta(hours=8), force=True)
+    assert absences.announced_absence(ana.id) is None

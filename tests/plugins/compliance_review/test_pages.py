@@ -120,6 +120,34 @@ def test_a_reviewer_named_like_a_formula_is_escaped_in_the_export(org, make_poli
     assert approve[10] == "'" + evil
 
 
+def test_the_export_lists_the_overrides_and_expedites_of_the_period_flagged(org, make_policy, file_task, compliance,
+                                                                            client, login, task_as):
+    from .conftest import at
+    make_policy([people_stage("Technical", [org.engineer]),
+                 people_stage("Cost", [org.finance_head], skippable_when_urgent=True)])
+    task = file_task(priority="urgent", assignee_id=org.engineer.id)
+    task_as(org.engineer, admin=True)
+    compliance.decide(org.engineer, task.id, "approve", override_reason="Only one who knows it.",
+                      now=at("2026-03-02T10:00Z"))
+    task_as(org.ops_head, permissions=["compliance.expedite"])
+    compliance.expedite(org.ops_head, task.id, "Outage.", now=at("2026-03-03T09:00Z"))
+    task_as(org.ceo, permissions=["compliance.audit"])
+    login(client, org.ceo)
+
+    def export(since, until):
+        answer = client.get("/compliance/export", query_string={"since": since, "until": until})
+        assert answer.status_code == 200
+        return [dict(zip(rows[0], row)) for rows in [list(csv.reader(io.StringIO(
+            answer.get_data().decode("utf-8-sig"))))] for row in rows[1:]]
+    march_2 = export("2026-03-02", "2026-03-02")
+    assert [(r["Action"], r["Override"], r["By"], r["Reason"]) for r in march_2] == [
+        ("approve", "true", "Eve Engineer", "Only one who knows it."), ("stage_approved", "false", "Eve Engineer", "")]
+    march_3 = export("2026-03-03", "2026-03-03")
+    assert [(r["Action"], r["Stage"], r["Expedite"], r["By"], r["Reason"]) for r in march_3] == [
+        ("expedited", "Cost", "true", "Otto Ops-Head", "Outage."), ("completed", "", "false", "", "")]
+    assert len(export("2026-03-01", "2026-03-31")) == 4  # the review's start, today, lies outside March
+
+
 @pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 def test_disabling_keeps_reviews_and_enabling_picks_up_what_was_filed_meanwhile(org, reviewed, make_policy, make_task,
                                                                                  drain_events, compliance, review_of):

@@ -53,6 +53,7 @@ def test_deadlines_count_working_hours_and_each_action_runs_once(org, make_polic
     reassigned = review_of(tasks["reassign"])["stages"][0]["approvers"]
     assert [(a["name"], a["active"], a["reason"], a["on_behalf_of_name"]) for a in reassigned] == [
         ("Fay Finance-Head", False, "policy", None), ("Cleo CEO", True, "reassigned", "Fay Finance-Head")]
+    assert reassigned[0]["handed_to_name"] == "Cleo CEO" and reassigned[0]["handed_to_reason"] == "reassigned"
     assert states(review_of(tasks["approve"])) == {"Check": "approved", "Next": "active"}
     assert review_of(tasks["approve"])["stages"][0]["outcome"] == "timeout"
     assert review_of(tasks["reject"])["status"] == "rejected"
