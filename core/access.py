@@ -8,7 +8,11 @@ from flask_babel import gettext
 
 from .db import hot_query
 from .errors import Forbidden, NotFound
-from .models import Membership, Task, TaskWatcher, User
+from .models import Membership, Role, Task, TaskWatcher, User
+
+# Working tasks is moving them through the workflow: who may do that may be assigned tasks (and sees
+# the people directory); everyone else is a requester.
+WORK_PERMISSION = "task.transition"
 
 
 def department_ids(user: User) -> list[int]:
@@ -76,4 +80,33 @@ def require(user: User, permission: str, message: str | None = None) -> None:
         raise Forbidden(message, permission=permission)
 
 
-__all__ = ["department_ids", "visibility_conditions", "visible_tasks", "can_see", "get_visible_task", "require"]
+# -- who works tasks, and who may be a task's assignee ------------------------------------------
+
+def works_tasks(user: User) -> bool:
+    """Whether ``user`` works tasks (an agent, manager, reviewer...) rather than only filing them."""
+    return bool(user.is_active and user.has_permission(WORK_PERMISSION))
+
+
+def working_role_ids() -> list[int]:
+    """The roles whose permissions include working tasks (roles are few: read them all)."""
+    return [role.id for role in Role.select(Role.id, Role.permissions)
+            if "*" in (role.permissions or []) or WORK_PERMISSION in (role.permissions or [])]
+
+
+def eligible_assignees(department_id: int):
+    """Who may be the assignee of a task of ``department_id``, defined once: active people who are members
+    of that department with a role that lets them work tasks. A query of users, by name."""
+    return (User.select().join(Membership, on=(Membership.user == User.id))
+            .where((Membership.department == department_id) & (User.is_active == True)  # noqa: E712
+                   & User.role.in_(working_role_ids()))
+            .order_by(User.name, User.id))
+
+
+def may_be_assignee(user: User, department_id: int) -> bool:
+    """Whether ``user`` may be assigned a task of ``department_id`` (see :func:`eligible_assignees`)."""
+    return (works_tasks(user) and Membership.select().where(
+        (Membership.user == user.id) & (Membership.department == department_id)).exists())
+
+
+__all__ = ["department_ids", "visibility_conditions", "visible_tasks", "can_see", "get_visible_task", "require",
+           "WORK_PERMISSION", "works_tasks", "working_role_ids", "eligible_assignees", "may_be_assignee"]
