@@ -108,5 +108,35 @@ def may_be_assignee(user: User, department_id: int) -> bool:
         (Membership.user == user.id) & (Membership.department == department_id)).exists())
 
 
+# -- the people directory -------------------------------------------------------------------------
+
+def open_directory() -> bool:
+    """The admin's ``open_directory`` setting: everyone may list everyone."""
+    from .site_settings import site_settings
+    return bool(site_settings()["open_directory"])
+
+
+def visible_users(viewer: User):
+    """The people ``viewer`` may look up (the API's user list and lookups, every page that lists people).
+
+    Who works tasks or manages users sees everyone, and so does everyone while the ``open_directory``
+    setting is on; a requester sees themselves and the people they work with: everyone on a task they
+    reported, are assigned or watch (its reporter, assignee and watchers). Deactivated accounts are
+    only listed to those who manage users.
+    """
+    query = User.select()
+    if not viewer.has_permission("user.manage"):
+        query = query.where(User.is_active == True)  # noqa: E712
+    if viewer.has_permission("user.manage") or works_tasks(viewer) or open_directory():
+        return query
+    watched = TaskWatcher.select(TaskWatcher.task).where(TaskWatcher.user == viewer)
+    mine = Task.select(Task.id).where((Task.reporter == viewer) | (Task.assignee == viewer) | Task.id.in_(watched))
+    return query.where((User.id == viewer.id)
+                       | User.id.in_(Task.select(Task.reporter).where(Task.id.in_(mine)))
+                       | User.id.in_(Task.select(Task.assignee).where(Task.id.in_(mine) & Task.assignee.is_null(False)))
+                       | User.id.in_(TaskWatcher.select(TaskWatcher.user).where(TaskWatcher.task.in_(mine))))
+
+
 __all__ = ["department_ids", "visibility_conditions", "visible_tasks", "can_see", "get_visible_task", "require",
-           "WORK_PERMISSION", "works_tasks", "working_role_ids", "eligible_assignees", "may_be_assignee"]
+           "WORK_PERMISSION", "works_tasks", "working_role_ids", "eligible_assignees", "may_be_assignee",
+           "open_directory", "visible_users"]
