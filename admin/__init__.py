@@ -24,6 +24,7 @@ from .base import AdminForm, admin_user, export_csv, refuse_unless_admin
 from .pages import HealthView, HomeView
 from .people import DepartmentView, RoleView, UserView
 from .plugins import PluginsView
+from .site_settings import SiteSettingsView
 from .tasks import AuditView, CommentView, TaskView
 
 log = logging.getLogger("workdesk.admin")
@@ -53,6 +54,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AbsenceView(Absence, name=_l("Absences"), category=people, endpoint="admin_absences",
                                url="/admin/absences"))
     admin.add_view(PluginsView(name=_l("Plugins"), endpoint="admin_plugins", url="/admin/plugins"))
+    admin.add_view(SiteSettingsView(name=_l("Settings"), endpoint="admin_settings", url="/admin/settings"))
     admin.add_view(HealthView(name=_l("Health"), endpoint="admin_health", url="/admin/health"))
     _add_plugin_views(app, admin, registry)
 

@@ -19,12 +19,12 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from workdesk import keyset, task_filters
-from workdesk.access import can_see, visible_tasks
+from workdesk.access import can_see, visible_tasks, working_role_ids
 from workdesk.search import matching_tasks
 from workdesk.errors import WorkdeskError
 from workdesk.labels import (PRIORITY_LABELS, STATUS_LABELS, priority_choices, priority_label, status_choices,
                              status_label)
-from workdesk.models import PRIORITIES, STATUSES, Comment, Department, Task, TaskEvent, User
+from workdesk.models import PRIORITIES, STATUSES, Comment, Department, Membership, Task, TaskEvent, User
 from workdesk.services import tasks as task_service
 
 from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options, person_name
@@ -34,6 +34,20 @@ NOBODY = "none"
 
 def _user_options() -> list[tuple[str, str]]:
     return [(str(u.id), u.name) for u in User.select().where(User.is_active == True).order_by(User.name)]  # noqa: E712
+
+
+def _assignee_options() -> list[tuple[str, str]]:
+    """Everyone who may be assigned tasks of some department (``workdesk.access.eligible_assignees``), named
+    with those departments: the bulk action's and the edit form's choices (the edit form may move the task
+    too). The task service refuses, per task, a person who does not suit the task's department."""
+    rows = (Membership.select(Membership.user, User.name, Department.name.alias("department"))
+            .join_from(Membership, User).join_from(Membership, Department)
+            .where((User.is_active == True) & User.role.in_(working_role_ids()))  # noqa: E712
+            .order_by(User.name, User.id, Department.name).tuples())
+    people: dict[int, tuple[str, list[str]]] = {}
+    for user_id, name, department in rows:
+        people.setdefault(user_id, (name, []))[1].append(department)
+    return [(str(user_id), f"{name} ({', '.join(departments)})") for user_id, (name, departments) in people.items()]
 
 
 def _department_options() -> list[tuple[str, str]]:
@@ -148,7 +162,9 @@ class TaskForm(AdminForm):
     priority = SelectField(_l("Priority"), choices=[])
     type = StringField(_l("Type"), validators=[Length(max=64)])
     department_id = SelectField(_l("Department"), choices=[])
-    assignee_id = SelectField(_l("Assignee"), choices=[])
+    # The task service judges the assignee (who may work the task's department, maybe a new one), so a
+    # refusal names the reason rather than "Not a valid choice".
+    assignee_id = SelectField(_l("Assignee"), choices=[], validate_choice=False)
     due_at = DateTimeLocalField(_l("Due (your time zone)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
 
 
@@ -269,7 +285,7 @@ class TaskView(WorkdeskModelView):
 
     # Bulk-action parameters come from the controls rendered inside the action form.
     def bulk_options(self) -> dict[str, list[tuple[str, str]]]:
-        return {"assignees": [(NOBODY, _("Nobody (unassign)"))] + _user_options(),
+        return {"assignees": [(NOBODY, _("Nobody (unassign)"))] + _assignee_options(),
                 "statuses": status_choices(), "priorities": priority_choices()}
 
     @action("assign", _l("Assign to the chosen person"))
@@ -317,14 +333,17 @@ class TaskView(WorkdeskModelView):
 
     # -- editing and deleting go through the task service --------------------------------------
 
-    def _with_choices(self, form):
+    def _with_choices(self, form, task: Task | None = None):
         form.priority.choices = priority_choices()
         form.department_id.choices = _department_options()
-        form.assignee_id.choices = [("", _("Nobody"))] + _user_options()
+        options = _assignee_options()
+        if task is not None and task.assignee_id and str(task.assignee_id) not in {v for v, _label in options}:
+            options.append((str(task.assignee_id), task.assignee.name))  # assigned before the rule held
+        form.assignee_id.choices = [("", _("Nobody"))] + options
         return form
 
     def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
+        return self._with_choices(super().edit_form(obj), obj)
 
     def on_form_prefill(self, form, id):
         if request.method != "GET":  # keep what was typed when a save failed
@@ -336,9 +355,13 @@ class TaskView(WorkdeskModelView):
 
     def update_model(self, form, model):
         due_at = form.due_at.data.replace(tzinfo=_tz()).astimezone(dt.timezone.utc) if form.due_at.data else None
+        raw_assignee = form.assignee_id.data or ""
+        if raw_assignee and not (raw_assignee.isascii() and raw_assignee.isdigit() and int(raw_assignee) < 2 ** 63):
+            form.assignee_id.errors = [*list(form.assignee_id.errors or []), _("Choose someone from the list.")]
+            return False
         changes = {"title": form.title.data, "description": form.description.data, "priority": form.priority.data,
                    "type": form.type.data or "task", "department_id": int(form.department_id.data),
-                   "assignee_id": int(form.assignee_id.data) if form.assignee_id.data else None, "due_at": due_at}
+                   "assignee_id": int(raw_assignee) if raw_assignee else None, "due_at": due_at}
         try:
             task_service.update_task(admin_user(), model.id, changes, expected_version=model.version)
         except WorkdeskError as exc:

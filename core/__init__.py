@@ -11,7 +11,7 @@ surface is widened, so that third parties can do what first-party plugins do.
 """
 from __future__ import annotations
 
-from . import access, csv_export, errors, notifications, task_filters, throttle
+from . import access, csv_export, errors, notifications, outbound, task_filters, throttle
 from .access import can_see, department_ids, get_visible_task, require, visible_tasks
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
@@ -29,6 +29,7 @@ from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLO
 from .notifications import Notification, notify
 from .notifications.admin import delivery_admin_views
 from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySettings
+from .outbound import DestinationRefused, DestinationUnresolved, check_destination, guarded_connection
 from .outbox import emit, register_event_kind
 from .queue import plugin_task, queue
 from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
@@ -76,6 +77,8 @@ __all__ = [
     # notifications and delivery channels
     "notify", "Notification", "notifications", "RetrySettings", "RetryPolicy", "PermanentDeliveryError",
     "delivery_admin_views",
+    # requests going out: the one SSRF guard (workdesk.outbound.check_destination, guarded_connection)
+    "outbound", "check_destination", "guarded_connection", "DestinationRefused", "DestinationUnresolved",
     # JSON API helpers
     "api_blueprint", "api_operation", "keyset_page", "load_json", "load_query", "require_api_user", "task_to_dict",
     "visible_task_page", "page_schema", "PageQuerySchema",

@@ -8,7 +8,11 @@ from flask_babel import gettext
 
 from .db import hot_query
 from .errors import Forbidden, NotFound
-from .models import Membership, Task, TaskWatcher, User
+from .models import Membership, Role, Task, TaskWatcher, User
+
+# Working tasks is moving them through the workflow: who may do that may be assigned tasks (and sees
+# the people directory); everyone else is a requester.
+WORK_PERMISSION = "task.transition"
 
 
 def department_ids(user: User) -> list[int]:
@@ -76,4 +80,63 @@ def require(user: User, permission: str, message: str | None = None) -> None:
         raise Forbidden(message, permission=permission)
 
 
-__all__ = ["department_ids", "visibility_conditions", "visible_tasks", "can_see", "get_visible_task", "require"]
+# -- who works tasks, and who may be a task's assignee ------------------------------------------
+
+def works_tasks(user: User) -> bool:
+    """Whether ``user`` works tasks (an agent, manager, reviewer...) rather than only filing them."""
+    return bool(user.is_active and user.has_permission(WORK_PERMISSION))
+
+
+def working_role_ids() -> list[int]:
+    """The roles whose permissions include working tasks (roles are few: read them all)."""
+    return [role.id for role in Role.select(Role.id, Role.permissions)
+            if "*" in (role.permissions or []) or WORK_PERMISSION in (role.permissions or [])]
+
+
+def eligible_assignees(department_id: int):
+    """Who may be the assignee of a task of ``department_id``, defined once: active people who are members
+    of that department with a role that lets them work tasks. A query of users, by name."""
+    return (User.select().join(Membership, on=(Membership.user == User.id))
+            .where((Membership.department == department_id) & (User.is_active == True)  # noqa: E712
+                   & User.role.in_(working_role_ids()))
+            .order_by(User.name, User.id))
+
+
+def may_be_assignee(user: User, department_id: int) -> bool:
+    """Whether ``user`` may be assigned a task of ``department_id`` (see :func:`eligible_assignees`)."""
+    return (works_tasks(user) and Membership.select().where(
+        (Membership.user == user.id) & (Membership.department == department_id)).exists())
+
+
+# -- the people directory -------------------------------------------------------------------------
+
+def open_directory() -> bool:
+    """The admin's ``open_directory`` setting: everyone may list everyone."""
+    from .site_settings import site_settings
+    return bool(site_settings()["open_directory"])
+
+
+def visible_users(viewer: User):
+    """The people ``viewer`` may look up (the API's user list and lookups, every page that lists people).
+
+    Who works tasks or manages users sees everyone, and so does everyone while the ``open_directory``
+    setting is on; a requester sees themselves and the people they work with: everyone on a task they
+    reported, are assigned or watch (its reporter, assignee and watchers). Deactivated accounts are
+    only listed to those who manage users.
+    """
+    query = User.select()
+    if not viewer.has_permission("user.manage"):
+        query = query.where(User.is_active == True)  # noqa: E712
+    if viewer.has_permission("user.manage") or works_tasks(viewer) or open_directory():
+        return query
+    watched = TaskWatcher.select(TaskWatcher.task).where(TaskWatcher.user == viewer)
+    mine = Task.select(Task.id).where((Task.reporter == viewer) | (Task.assignee == viewer) | Task.id.in_(watched))
+    return query.where((User.id == viewer.id)
+                       | User.id.in_(Task.select(Task.reporter).where(Task.id.in_(mine)))
+                       | User.id.in_(Task.select(Task.assignee).where(Task.id.in_(mine) & Task.assignee.is_null(False)))
+                       | User.id.in_(TaskWatcher.select(TaskWatcher.user).where(TaskWatcher.task.in_(mine))))
+
+
+__all__ = ["department_ids", "visibility_conditions", "visible_tasks", "can_see", "get_visible_task", "require",
+           "WORK_PERMISSION", "works_tasks", "working_role_ids", "eligible_assignees", "may_be_assignee",
+           "open_directory", "visible_users"]

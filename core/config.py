@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .files import make_private_folder, write_private_file
+
 
 class ConfigError(Exception):
     """A setting is unknown or malformed; the message names the key and what is accepted."""
@@ -204,7 +206,7 @@ def load_settings(instance_path: Path | None = None, overrides: dict | None = No
 
 def write_instance_config(instance_path: Path, values: dict[str, Any] | None = None) -> Path:
     """Create ``workdesk.toml`` with a fresh random secret key (used by ``workdesk init``)."""
-    instance_path.mkdir(parents=True, exist_ok=True)
+    make_private_folder(instance_path)
     config_file = instance_path / "workdesk.toml"
     values = {"secret_key": secrets.token_urlsafe(32), **(values or {})}
     lines = ["# Workdesk settings. Every key can be overridden by WORKDESK_<KEY> in the environment.\n"]
@@ -213,6 +215,5 @@ def write_instance_config(instance_path: Path, values: dict[str, Any] | None = N
             lines.append(f'{key} = "{value}"\n')
         else:
             lines.append(f"{key} = {str(value).lower() if isinstance(value, bool) else value}\n")
-    config_file.write_text("".join(lines))
-    config_file.chmod(0o600)
+    write_private_file(config_file, "".join(lines))  # it holds the secret key: 0600 from the first byte
     return config_file

@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 import peewee
 from playhouse.db_url import connect as connect_url
 
+from .files import prepare_sqlite_file
+
 db = peewee.DatabaseProxy()
 T = TypeVar("T")
 
@@ -52,6 +54,7 @@ def connect_database(url: str) -> peewee.Database:
     """Build a database from a URL and bind the shared proxy to it."""
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
+        prepare_sqlite_file(url)  # created 0600 before SQLite opens it (its -wal and -shm follow)
         database = connect_url(url, pragmas=SQLITE_PRAGMAS, timeout=10)
     elif scheme in ("postgresql", "postgres"):
         database = connect_url(url.replace("postgres://", "postgresql://", 1), autorollback=True)

@@ -384,10 +384,12 @@ def propose_assignee(task, candidates):
     assignee given by the person filing the task always wins over every proposal: then nobody is
     asked. Plugins are asked in the order of their ``Plugin.assignment_rank`` (lower first): rules
     that choose a person for the work (``dispatch``, 10) before whoever is on duty (``duty_roster``,
-    90); others 50. A proposal of someone who may not work the task is ignored.
+    90); others 50. A proposal of someone who may not be the task's assignee is recorded against the
+    plugin and ignored.
 
     :param task: the unsaved-yet-numbered task (department, type, priority, fields are set).
-    :param candidates: active users who belong to the task's department.
+    :param candidates: who may be the task's assignee (``workdesk.access.eligible_assignees``: active
+        members of its department whose role works tasks), by id.
     :return: a :class:`workdesk.User` or None to let the next plugin decide.
     """
 

@@ -10,6 +10,8 @@ from huey import Huey, crontab
 from huey.exceptions import CancelExecution
 from huey.storage import MemoryStorage, PostgresStorage, RedisStorage, SqliteStorage
 
+from .files import prepare_sqlite_file
+
 log = logging.getLogger("workdesk.queue")
 
 # Tasks register on this instance at import time; configure_queue() swaps in the real storage.
@@ -20,6 +22,7 @@ def configure_queue(url: str, immediate: bool = False, name: str = "workdesk") -
     """Point the queue at SQLite (default), Redis or PostgreSQL storage according to ``url``."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
+        prepare_sqlite_file(url, strip_leading_slash=False)  # created 0600 before SQLite opens it
         storage = SqliteStorage(name, filename=parsed.path or ":memory:", timeout=10)
     elif parsed.scheme == "redis":
         storage = RedisStorage(name, url=url)

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 from peewee import Case
 
-from .access import department_ids
+from .access import department_ids, visible_users
 from .db import utcnow
 from .keyset import SortKey
 from .labels import PRIORITY_LABELS, STATUS_LABELS
@@ -198,7 +198,8 @@ def _colleagues(viewer: User) -> list[tuple[str, str]]:
     if not ids:
         return []
     people = (User.select(User.id, User.name).join(Membership, on=(Membership.user == User.id))
-              .where(Membership.department.in_(ids) & (User.is_active == True) & (User.id != viewer.id))  # noqa: E712
+              .where(Membership.department.in_(ids) & (User.is_active == True) & (User.id != viewer.id)  # noqa: E712
+                     & User.id.in_(visible_users(viewer).select(User.id)))
               .group_by(User.id, User.name).order_by(User.name, User.id))
     return [(str(u.id), u.name) for u in people]
 

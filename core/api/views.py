@@ -8,8 +8,8 @@ import marshmallow
 from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..access import get_visible_task, require
-from ..auth import authenticate, bearer_token, issue_token, revoke_token
+from ..access import get_visible_task, require, visible_users
+from ..auth import authenticate, bearer_token, issue_token, normalise_email, revoke_token
 from ..db import write_transaction
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, ValidationFailed
 from .. import task_filters
@@ -81,19 +81,15 @@ def me():
 
 # -- users ----------------------------------------------------------------------------------------
 
-def _visible_users(actor: User):
-    # Deactivated accounts are only listed to those who manage users.
-    query = User.select()
-    return query if actor.has_permission("user.manage") else query.where(User.is_active == True)  # noqa: E712
-
-
 @api.get("/users")
 @api_operation("List users", tags=["users"], query=PageQuerySchema, response=UserPageSchema)
 def list_users():
-    """Users by id, ascending."""
+    """Users by id, ascending: the people the caller may look up. Who works tasks sees everyone; a
+    requester sees themselves and the people on their tasks (reporters, assignees, watchers) unless an
+    admin opened the directory (``open_directory``). Deactivated accounts only for ``user.manage``."""
     actor = require_api_user()
     args = load_query(PageQuerySchema)
-    users, next_cursor = keyset_page(_visible_users(actor), User.id, args["limit"], args.get("cursor"),
+    users, next_cursor = keyset_page(visible_users(actor), User.id, args["limit"], args.get("cursor"),
                                      newest_first=False)
     departments = department_ids_of(u.id for u in users)
     away = absence_service.current_absences([u.id for u in users])
@@ -112,7 +108,7 @@ def create_user():
 
 
 def _user_or_404(actor: User, user_id: int) -> User:
-    user = _visible_users(actor).where(User.id == user_id).first()
+    user = visible_users(actor).where(User.id == user_id).first()  # invisible is 404, like missing
     if user is None:
         raise NotFound(_("No such user."))
     return user
@@ -328,7 +324,7 @@ def list_absences():
     args = load_query(AbsenceQuerySchema)
     person = actor
     if "user_id" in args:
-        person = User.get_or_none(User.id == args["user_id"])
+        person = visible_users(actor).where(User.id == args["user_id"]).first()  # invisible reads as missing
         if person is None:
             raise ValidationFailed(_("Invalid reference."), {"user_id": [
                 _("No such record (id %(id)s).", id=args["user_id"])]})

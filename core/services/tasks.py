@@ -12,11 +12,11 @@ from typing import Any, Iterable
 from flask_babel import gettext as _
 
 from .. import outbox
-from ..access import can_see, get_visible_task, require
+from ..access import can_see, eligible_assignees, get_visible_task, may_be_assignee, require
 from ..db import hot_query, utcnow, write_transaction
 from ..errors import ChangeBlocked, Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed
 from ..labels import status_label
-from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, Department, Membership, Sequence, Task,
+from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, Department, Sequence, Task,
                       TaskEvent, TaskWatcher, User, as_utc)
 from ..registry import PluginFailed, get_registry, record_error
 
@@ -51,6 +51,19 @@ def _user(value: Any, field: str) -> User:
         raise ValidationFailed(_("Invalid reference."), {field: [_("No user with id %(id)s.", id=value)]})
     if not user.is_active:
         raise ValidationFailed(_("Invalid reference."), {field: [_("User %(id)s is deactivated.", id=value)]})
+    return user
+
+
+def _assignee(value: Any, department: Department) -> User:
+    """The user ``value`` names, if they may be assigned a task of ``department`` (active, a member of it,
+    with a role that works tasks: ``workdesk.access.eligible_assignees``); else a ValidationFailed on
+    ``assignee_id`` whose message names the person, so a bulk action can say why per task."""
+    user = _user(value, "assignee_id")
+    if not may_be_assignee(user, department.id):
+        raise ValidationFailed(
+            _("%(name)s cannot be assigned tasks of %(department)s.", name=user.name, department=department.name),
+            {"assignee_id": [_("Only active members of %(department)s whose role lets them work tasks can be "
+                               "assigned its tasks.", department=department.name)]})
     return user
 
 
@@ -118,7 +131,7 @@ def create_task(actor: User | None, *, title: str, department_id: int, descripti
             raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
         _check_choice("priority", values["priority"], PRIORITIES)
         department = _department(values["department_id"])
-        assignee = _user(values["assignee_id"], "assignee_id") if values["assignee_id"] is not None else None
+        assignee = _assignee(values["assignee_id"], department) if values["assignee_id"] is not None else None
         parent_id = values["parent_id"]
         parent = _parent(actor, parent_id) if (parent_id is not None and actor is not None) else (
             Task.get_or_none(Task.id == parent_id) if parent_id is not None else None)
@@ -165,12 +178,17 @@ def _proposed_assignee(task: Task) -> User | None:
     registry = get_registry()
     if not registry.implementers("propose_assignee"):
         return None  # no enabled plugin proposes: skip the candidates query
-    candidates = list(User.select().join(Membership).where(
-        (Membership.department == task.department_id) & (User.is_active == True)).order_by(User.id))  # noqa: E712
-    # A broken dispatch plugin counts as no proposal: the task is filed unassigned, never lost.
-    for _plugin, proposed in registry.decide("propose_assignee", task=task, candidates=candidates):
-        if isinstance(proposed, User) and proposed.is_active:
+    candidates = sorted(eligible_assignees(task.department_id), key=lambda u: u.id)
+    eligible = {u.id for u in candidates}
+    # A broken dispatch plugin counts as no proposal: the task is filed unassigned, never lost. A proposal
+    # of someone who may not be the assignee is recorded against the plugin and the next one is asked.
+    for plugin, proposed in registry.decide("propose_assignee", task=task, candidates=candidates):
+        if not isinstance(proposed, User):
+            continue
+        if proposed.id in eligible:
             return proposed
+        record_error(plugin, f"propose_assignee proposed user {proposed.id}, who may not be assigned tasks of "
+                             f"department {task.department_id} (not an active member whose role works tasks); ignored")
     return None
 
 
@@ -251,12 +269,17 @@ def update_task(actor: User, task_id: int, changes: dict[str, Any], expected_ver
             set_field("fields", "fields", dict(changes["fields"] or {}), task.fields)
         if "due_at" in changes:
             set_field("due_at", "due_at", as_utc(changes["due_at"]), task.due_at)
-        if "department_id" in changes:
-            set_field("department_id", "department_id", _department(changes["department_id"]).id, task.department_id)
+        department = _department(changes["department_id"]) if "department_id" in changes else None
+        if department is not None:
+            set_field("department_id", "department_id", department.id, task.department_id)
         if "assignee_id" in changes:
             new = changes["assignee_id"]
-            set_field("assignee_id", "assignee_id", _user(new, "assignee_id").id if new is not None else None,
-                      task.assignee_id)
+            if new is not None and new != task.assignee_id:
+                new = _user(new, "assignee_id").id
+            set_field("assignee_id", "assignee_id", new, task.assignee_id)
+        if task.assignee_id is not None and ("assignee_id" in diff or "department_id" in diff):
+            # A new assignee, or a task moved to another department, must suit the task's department.
+            _assignee(task.assignee_id, department or _department(task.department_id))
         if "parent_id" in changes:
             new = changes["parent_id"]
             set_field("parent_id", "parent_id", _parent(actor, new, task).id if new is not None else None,

@@ -80,7 +80,7 @@ def account_password():
 def _absences(user, form: AbsenceForm | None) -> dict:
     form = form or AbsenceForm(formdata=None)
     form.delegate_id.choices = [("", _("Nobody"))] + [(str(u.id), person_label(u))
-                                                      for u in colleagues(department_ids(user)) if u.id != user.id]
+                                                      for u in colleagues(department_ids(user), user) if u.id != user.id]
     return {"absence_form": form, "absences": list(absences.absences_of(user)),
             "delete_form": DeleteForm(formdata=None)}
 

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from peewee import JOIN, fn
 
-from ..access import department_ids, visible_tasks
+from ..access import department_ids, visible_tasks, visible_users
 from ..errors import TooManyRequests, ValidationFailed, WorkdeskError
 from ..labels import PRIORITY_LABELS, STATUS_LABELS, priority_label, status_label  # noqa: F401 (used by the pages)
 from ..models import DONE_STATUSES, OPEN_STATUSES, Absence, Department, Membership, Task, User
@@ -95,13 +95,14 @@ def my_departments(user: User) -> list[Department]:
     return list(Department.select().where(Department.id.in_(department_ids(user))).order_by(Department.name))
 
 
-def colleagues(department_ids_: Iterable[int]) -> list[User]:
-    """Active members of these departments: who a task can be handed to from the pages."""
+def colleagues(department_ids_: Iterable[int], viewer: User) -> list[User]:
+    """Active members of these departments whom ``viewer`` may look up (``workdesk.access.visible_users``)."""
     ids = list(department_ids_)
     if not ids:
         return []
     return list(User.select().join(Membership, on=(Membership.user == User.id))
-                .where(Membership.department.in_(ids) & (User.is_active == True))  # noqa: E712
+                .where(Membership.department.in_(ids) & (User.is_active == True)  # noqa: E712
+                       & User.id.in_(visible_users(viewer).select(User.id)))
                 .group_by(User.id).order_by(User.name, User.id))
 
 

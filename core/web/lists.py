@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import Case
 
 from .. import task_filters
-from ..access import require, visible_tasks
+from ..access import require, visible_tasks, works_tasks
 from ..auth import current_user, login_required
 from ..models import OPEN_STATUSES, PRIORITIES, Task, TaskWatcher, User, overdue_condition
 from ..task_filters import ACTIVE, FilterContext, ListQuery
@@ -197,7 +197,7 @@ def my_work_views(user: User, assigned_open: int) -> list[str]:
     """The tabs of "my work", the first one shown by default. Who works tasks starts on what is
     assigned to them; everyone else (a requester) on what they reported, with no "Assigned" tab
     unless something is assigned to them after all."""
-    if user.has_permission("task.transition"):
+    if works_tasks(user):
         return ["assigned", "reported", "watching"]
     return ["reported", "watching"] + (["assigned"] if assigned_open else [])
 

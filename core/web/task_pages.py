@@ -10,7 +10,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from ..access import can_see, get_visible_task, visible_tasks
+from ..access import can_see, eligible_assignees, get_visible_task, visible_tasks, works_tasks
 from ..auth import current_user, login_required, normalise_email
 from ..errors import NotFound, ValidationFailed, WorkdeskError
 from ..models import Comment, Department, Task, TaskEvent, User
@@ -22,7 +22,7 @@ from ..services.users import filing_department
 from . import web
 from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
                     WatchForm)
-from .helpers import (USUAL_NEXT, colleagues, local_to_utc, person_label, priority_label, show_service_error,
+from .helpers import (USUAL_NEXT, local_to_utc, person_label, priority_label, show_service_error,
                       status_label, task_panels, transition_label, utc_to_local)
 
 # Service field names and the form fields that show their errors.
@@ -60,10 +60,14 @@ def task_quick():
     return redirect(url_for("web.task_page", task_id=task.id))
 
 
-def _assignee_choices(user: User, department_ids: list[int]) -> list[tuple[str, str]]:
-    choices = [("", _("Nobody yet (automatic)")), (str(user.id), _("Me"))]
-    if user.has_permission("task.assign"):
-        choices += [(str(u.id), person_label(u)) for u in colleagues(department_ids) if u.id != user.id]
+def _assignee_choices(user: User, department: Department | None) -> list[tuple[str, str]]:
+    """Who the new-task form offers: the people who may be assigned tasks of the filing department
+    (``workdesk.access.eligible_assignees``), "me" first when the user works tasks at all."""
+    choices = [("", _("Nobody yet (automatic)"))]
+    if works_tasks(user):
+        choices.append((str(user.id), _("Me")))
+    if user.has_permission("task.assign") and department is not None:
+        choices += [(str(u.id), person_label(u)) for u in eligible_assignees(department.id) if u.id != user.id]
     return choices
 
 
@@ -106,7 +110,7 @@ def task_new():
         home = filing_department(user, _intake_setting())
     except ValidationFailed:
         home = None
-    form.assignee_id.choices = _assignee_choices(user, [home.id] if home else [])
+    form.assignee_id.choices = _assignee_choices(user, home)
     if request.method == "GET":
         form.title.data = request.args.get("title", "")[:200]
         if home is not None:
@@ -229,8 +233,8 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
     task = get_visible_task(user, task_id)
     parent = task.parent if task.parent_id and can_see(user, task.parent) else None
     watchers = list(User.select(User.id, User.name).where(User.id.in_(task.watcher_ids)).order_by(User.name))
-    assignable = colleagues([task.department_id])
-    if task.assignee_id and task.assignee_id not in {u.id for u in assignable}:
+    assignable = list(eligible_assignees(task.department_id))
+    if task.assignee_id and task.assignee_id not in {u.id for u in assignable}:  # assigned before the rule held
         assignable.append(task.assignee)
     defaults = {
         "transition_form": TransitionForm(formdata=None),

@@ -19,8 +19,8 @@ from typing import Any, Iterable
 import peewee
 from flask_babel import gettext as _
 
-from workdesk import (PRIORITIES, Conflict, Department, Membership, NotFound, Role, Task, User, ValidationFailed,
-                      WorkdeskError, WorkingTime, db, notify, plugin_settings, require, services, utcnow,
+from workdesk import (PRIORITIES, Conflict, Department, NotFound, Role, Task, User, ValidationFailed,
+                      WorkdeskError, WorkingTime, access, db, notify, plugin_settings, require, services, utcnow,
                       write_transaction)
 
 from .models import (ANCHORS, ASSIGN_MODES, CATCH_UP_POLICIES, NON_WORKING_DAY_POLICIES, Occurrence, Rule)
@@ -129,6 +129,10 @@ def _check_template(values: dict[str, Any]) -> None:
                 _fail(field, _("No user with id %(id)s.", id=user_id))
             if not found[user_id].is_active:
                 _fail(field, _("User %(id)s is deactivated.", id=user_id))
+            if field == "assignee_ids" and not access.may_be_assignee(found[user_id], values["department_id"]):
+                # the core's one definition of who may be assigned a task of the department
+                _fail(field, _("%(name)s cannot be assigned tasks of this department: only its active members "
+                               "whose role lets them work tasks can.", name=found[user_id].name))
     mode = values["assign_mode"]
     if mode not in ASSIGN_MODES:
         _fail("assign_mode", _("Must be one of: %(choices)s.", choices=", ".join(ASSIGN_MODES)))
@@ -399,9 +403,8 @@ def _materialise(rule: Rule, now: dt.datetime, grace: dt.timedelta, outcome: dic
 
 
 def _members(rule: Rule) -> list[User]:
-    return list(User.select().join(Membership, on=(Membership.user == User.id))
-                .where((Membership.department == rule.department_id) & (User.is_active == True))  # noqa: E712
-                .order_by(User.id))
+    """The members who may be assigned the department's tasks (the core's eligible assignees), by id."""
+    return sorted(access.eligible_assignees(rule.department_id), key=lambda u: u.id)
 
 
 def _still_open(rule: Rule) -> list[Task]:
@@ -409,14 +412,15 @@ def _still_open(rule: Rule) -> list[Task]:
 
 
 def _round_robin_pick(rule: Rule) -> tuple[int, int]:
-    """(assignee id, next position): the next active person in the rotation."""
+    """(assignee id, next position): the next person in the rotation who may still be assigned the
+    department's tasks (active, a member, a role that works tasks)."""
     ids = list(rule.assignee_ids)
-    active = {u.id for u in User.select(User.id).where(User.id.in_(ids) & (User.is_active == True))}  # noqa: E712
+    active = {u.id for u in access.eligible_assignees(rule.department_id).where(User.id.in_(ids))}
     for step in range(len(ids)):
         candidate = ids[(rule.round_robin_position + step) % len(ids)]
         if candidate in active:
             return candidate, (rule.round_robin_position + step + 1) % len(ids)
-    raise ValidationFailed(_("No one to assign."), {"assignee_ids": [_("No one in the rotation is active.")]})
+    raise ValidationFailed(_("No one to assign."), {"assignee_ids": [_("No one in the rotation can be assigned the department's tasks any more.")]})
 
 
 def _create_occurrence(rule: Rule, schedule: Schedule, slot: Slot, now: dt.datetime,
@@ -433,7 +437,7 @@ def _create_occurrence(rule: Rule, schedule: Schedule, slot: Slot, now: dt.datet
                 members = _members(rule)
                 if not members:
                     raise ValidationFailed(_("No one to assign."), {"department_id": [
-                        _("The department has no active members.")]})
+                        _("The department has no active members whose role works tasks.")]})
                 busy = {t.assignee_id for t in open_tasks}
                 targets = [(m.id, m.id) for m in members if m.id not in busy]
             elif open_tasks:

@@ -28,7 +28,8 @@ class WebhooksSettings(RetrySettings):
                        'to keep the stored one)',
         "required_to_enable": True})
     allow_private_destinations = ma.fields.Boolean(load_default=False, metadata={
-        "description": "Allow URLs that resolve to loopback, link-local or private addresses (off: refused)"})
+        "description": "Allow URLs that resolve to addresses that are not globally routable: loopback, "
+                       "link-local, private, site-local, unique-local, and IPv6 forms carrying one (off: refused)"})
     timeout_seconds = ma.fields.Float(load_default=10.0, validate=ma.validate.Range(0.1, 120),
                                       metadata={"description": "Give up on an unresponsive receiver after this long"})
     max_attempts = ma.fields.Integer(load_default=8, validate=ma.validate.Range(1, 20),

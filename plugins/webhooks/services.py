@@ -1,4 +1,4 @@
-"""Building, signing and POSTing webhook payloads, with the private-network guard.
+"""Building, signing and POSTing webhook payloads (through the core's outbound guard, ``workdesk.outbound``).
 
 Signature (see docs/notifications.md): the receiver gets ``X-Workdesk-Timestamp`` (Unix seconds)
 and ``X-Workdesk-Signature: sha256=<hex>``, the HMAC-SHA256 with the endpoint's secret over
@@ -10,15 +10,12 @@ import datetime as dt
 import hashlib
 import hmac
 import http.client
-import ipaddress
 import json
 import re
-import socket
-import ssl
 import time
 from urllib.parse import urlsplit
 
-from workdesk import Notification, Task, notifications, plugin_settings, utcnow
+from workdesk import Notification, Task, notifications, outbound, plugin_settings, utcnow
 
 from .models import WebhookDelivery
 
@@ -65,77 +62,17 @@ def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, n
     return hmac.compare_digest(sign(secret, sent, body), signature or "")
 
 
-# -- where a request may go ---------------------------------------------------------------------
-
-def forbidden_reason(address: str) -> str | None:
-    """Why ``address`` is not a public destination (loopback, link-local, private...), or None."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local"
-    if ip.is_private:
-        return "private"
-    if ip.is_multicast or ip.is_reserved or ip.is_unspecified or not ip.is_global:
-        return "non-public"
-    return None
-
-
-def resolve_destination(url: str, allow_private: bool) -> tuple[str, int, str]:
-    """Resolve ``url``'s host and check every address it has; return ``(host, port, address to connect to)``.
-
-    Every address is checked, not just the first, and the request then goes to the checked address,
-    so a name that resolves differently a moment later (DNS rebinding) cannot redirect it.
-    """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise DeliveryFailed(f"cannot resolve {host}: {exc}") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not allow_private:
-        for address in addresses:
-            reason = forbidden_reason(address)
-            if reason:
-                raise delivery.PermanentDeliveryError(
-                    f"refused: {host} resolves to {address}, a {reason} address; an admin can allow private "
-                    f"destinations in the webhooks settings (allow_private_destinations)")
-    return host, port, addresses[0]
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to a pre-checked address while the Host header names the URL's host."""
-
-    def __init__(self, host: str, port: int, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """Like :class:`_PinnedHTTPConnection`, with TLS verified against the URL's host name."""
-
-    def __init__(self, host: str, port: int, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
 def post(url: str, body: bytes, headers: dict[str, str], current: dict) -> int:
-    """POST ``body`` to ``url`` (redirects are not followed); return the status or raise."""
-    host, port, address = resolve_destination(url, current["allow_private_destinations"])
+    """POST ``body`` to ``url`` through the core's outbound guard (redirects are not followed); return the
+    status or raise."""
+    try:
+        connection = outbound.guarded_connection(url, current["timeout_seconds"], current["allow_private_destinations"],
+                                                 setting="allow_private_destinations in the webhooks settings")
+    except outbound.DestinationRefused as exc:
+        raise delivery.PermanentDeliveryError(str(exc)) from None
+    except outbound.DestinationUnresolved as exc:
+        raise DeliveryFailed(str(exc)) from None
     parts = urlsplit(url)
-    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(host, port, address, current["timeout_seconds"])
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("POST", path, body=body, headers=headers)

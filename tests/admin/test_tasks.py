@@ -80,6 +80,48 @@ def test_bulk_assign_with_partial_failure(client, admin, csrf_token, department,
     assert entry.actor_id == admin.id and entry.changes == {"assignee_id": [None, agent.id]}
 
 
+def test_bulk_assign_refuses_people_who_may_not_work_the_task_per_task(client, admin, csrf_token, department,
+                                                                       make_department, make_task, make_user, agent):
+    """The task service's one rule on assignees: a requester, or an agent of another department, is refused
+    for each task with the reason; the choices offer only people who work tasks (with their departments)."""
+    requester = make_user("requester", departments=[department], name="Rita Requester")
+    other = make_department("Garage")
+    mechanic = make_user("agent", departments=[other], name="Mo Mechanic")
+    here, there = make_task(admin, department), make_task(admin, other)
+    page = html_lib.unescape(client.get("/admin/tasks/").get_data(as_text=True))
+    choices = page[page.index('name="bulk_assignee"'):].split("</select>")[0]
+    assert "Aggie Agent (Support)" in choices and "Mo Mechanic (Garage)" in choices and "Rita" not in choices
+
+    text = run_action(client, csrf_token, "assign", [here, there], bulk_assignee=str(requester.id))
+    assert (f"2 tasks were not changed: #{here.number}: Rita Requester cannot be assigned tasks of Support.; "
+            f"#{there.number}: Rita Requester cannot be assigned tasks of Garage.") in text
+    text = run_action(client, csrf_token, "assign", [here, there], bulk_assignee=str(mechanic.id))
+    assert "1 task assigned." in text
+    assert f"1 task was not changed: #{here.number}: Mo Mechanic cannot be assigned tasks of Support." in text
+    assert Task.get_by_id(here.id).assignee_id is None and Task.get_by_id(there.id).assignee_id == mechanic.id
+
+
+def test_edit_refuses_an_assignee_who_may_not_work_the_task(client, admin, csrf_token, department, make_task,
+                                                            make_user, agent):
+    requester = make_user("requester", departments=[department], name="Rita Requester")
+    task = make_task(admin, department, title="Leaking tap")
+    url = f"/admin/tasks/edit/?id={task.id}"
+    form = client.get(url).get_data(as_text=True)
+    assert "Rita Requester" not in form[form.index('name="assignee_id"'):].split("</select>")[0]
+    response = client.post(url, data={
+        "csrf_token": csrf_token(client, url), "title": "Leaking tap", "description": "", "priority": "normal",
+        "type": "task", "department_id": str(department.id), "assignee_id": str(requester.id), "due_at": ""})
+    text = html_lib.unescape(response.get_data(as_text=True))
+    assert "Rita Requester cannot be assigned tasks of Support." in text
+    assert "Only active members of Support whose role lets them work tasks can be assigned its tasks." in text
+    assert (Task.get_by_id(task.id).assignee_id, Task.get_by_id(task.id).version) == (None, 1)
+    for junk in ("abc", "²", str(2 ** 64)):
+        response = client.post(url, data={
+            "csrf_token": csrf_token(client, url), "title": "Leaking tap", "description": "", "priority": "normal",
+            "type": "task", "department_id": str(department.id), "assignee_id": junk, "due_at": ""})
+        assert response.status_code == 200 and "Choose someone from the list." in response.get_data(as_text=True)
+
+
 def test_bulk_unassign_and_missing_choice(client, admin, csrf_token, department, make_task, agent):
     task = make_task(admin, department, assignee_id=agent.id)
     assert "Choose the person" in run_action(client, csrf_token, "assign", [task], bulk_assignee="")

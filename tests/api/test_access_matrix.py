@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from workdesk.models import Task
 from workdesk.services.tasks import create_task
 
 from .conftest import error_of
@@ -56,7 +57,11 @@ def _task_for(relation: str, actor, scene):
     if relation == "same_department":
         return create_task(scene["colleague"], title=title, department_id=scene["a"].id)
     if relation == "assigned":
-        return create_task(scene["stranger"], title=title, department_id=scene["b"].id, assignee_id=actor.id)
+        # Assigned while the actor could work B's tasks (they have since moved to A, or changed role): only
+        # being the assignee makes it visible. The service would refuse this assignment today.
+        task = create_task(scene["stranger"], title=title, department_id=scene["b"].id)
+        Task.update(assignee=actor).where(Task.id == task.id).execute()
+        return Task.get_by_id(task.id)
     if relation == "watched":
         return create_task(scene["stranger"], title=title, department_id=scene["b"].id, watcher_ids=[actor.id])
     return create_task(scene["stranger"], title=title, department_id=scene["b"].id)
@@ -156,17 +161,19 @@ def test_merged_rule_pages_equal_the_plain_visibility_query(api_as, make_user, m
     """Paging each visibility rule separately and merging yields exactly ``visible_tasks`` in order."""
     import random
 
-    from workdesk.access import visible_tasks
+    from workdesk.access import may_be_assignee, visible_tasks
     from workdesk.models import Task
     rng = random.Random(7)
     depts = [make_department() for _ in range(3)]
     people = [make_user(role, departments=rng.sample(depts, rng.randint(0, 2)))
               for role in ("manager", "agent", "reviewer", "requester", "agent", "requester")]
     for index in range(60):
-        reporter = rng.choice(people)
-        create_task(reporter, title=f"mixed {index}", department_id=rng.choice(depts).id,
+        reporter, dept = rng.choice(people), rng.choice(depts)
+        eligible = [p.id for p in people if may_be_assignee(p, dept.id)]
+        create_task(reporter, title=f"mixed {index}", department_id=dept.id,
                     priority=rng.choice(["low", "normal"]),
-                    assignee_id=rng.choice([None, rng.choice(people).id]) if reporter.has_permission("task.assign") else None,
+                    assignee_id=rng.choice([None, rng.choice(eligible)])
+                    if eligible and reporter.has_permission("task.assign") else None,
                     watcher_ids=rng.sample([p.id for p in people], rng.randint(0, 2)))
     for person in people:
         api = api_as(person)

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from workdesk.db import utcnow
-from workdesk.models import Task, TaskEvent
+from workdesk.models import Membership, Task, TaskEvent, User
 
 from .conftest import error_of
 
@@ -184,6 +184,43 @@ def test_patch_validation(api, agent, dept, make_task):
     assert Task.get_by_id(task.id).version == 1
 
 
+@BOTH_DATABASES
+def test_only_people_who_may_work_the_task_can_be_assigned(api_as, agent, dept, make_task, make_user,
+                                                          make_department):
+    """Who may be an assignee is defined once (active, a member of the task's department, a role that works
+    tasks) and the task service enforces it: 422 naming assignee_id, nothing changed."""
+    manager = make_user("manager", departments=[dept])
+    api = api_as(manager)
+    requester = make_user("requester", departments=[dept], name="Rita Requester")
+    outsider = make_user("agent", departments=[make_department("Elsewhere")], name="Otto Outsider")
+    leaver = make_user("agent", departments=[dept], name="Lea Leaver")
+    User.update(is_active=False).where(User.id == leaver.id).execute()
+    task = make_task(manager, dept)
+    for person in (requester, outsider):
+        response = api.patch(f"/api/v1/tasks/{task.id}", json={"assignee_id": person.id})
+        assert response.status_code == 422
+        error = error_of(response)
+        assert error["code"] == "validation_error"
+        assert error["message"] == f"{person.name} cannot be assigned tasks of {dept.name}."
+        assert error["fields"] == {"assignee_id": [
+            f"Only active members of {dept.name} whose role lets them work tasks can be assigned its tasks."]}
+    response = api.patch(f"/api/v1/tasks/{task.id}", json={"assignee_id": leaver.id})
+    assert error_of(response)["fields"] == {"assignee_id": [f"User {leaver.id} is deactivated."]}
+    response = api.post("/api/v1/tasks", json={"title": "x", "department_id": dept.id, "assignee_id": requester.id})
+    assert response.status_code == 422 and set(error_of(response)["fields"]) == {"assignee_id"}
+    assert Task.get_by_id(task.id).version == 1 and Task.select().count() == 1
+
+    assert api.patch(f"/api/v1/tasks/{task.id}", json={"assignee_id": agent.id}).status_code == 200
+    # Moving the task to a department its assignee does not work for is refused too, naming assignee_id;
+    # moving it with a new assignee (or nobody) who suits the new department is fine.
+    elsewhere = outsider.memberships[0].department
+    response = api_as(make_user("admin")).patch(f"/api/v1/tasks/{task.id}", json={"department_id": elsewhere.id})
+    assert response.status_code == 422 and set(error_of(response)["fields"]) == {"assignee_id"}
+    response = api_as(make_user("admin")).patch(f"/api/v1/tasks/{task.id}",
+                                                json={"department_id": elsewhere.id, "assignee_id": outsider.id})
+    assert response.status_code == 200 and response.get_json()["assignee_id"] == outsider.id
+
+
 def test_delete_is_admin_only_and_keeps_the_trail(api_as, api, agent, admin, dept, make_task):
     task = make_task(agent, dept)
     response = api.delete(f"/api/v1/tasks/{task.id}")
@@ -271,6 +308,7 @@ def test_limit_default_is_50_and_max_200(api, agent, dept, make_task):
 def test_filters(api, agent, dept, make_task, make_user, make_department):
     other_dept = make_department()
     agent2 = make_user("agent", departments=[dept, other_dept])
+    Membership.create(user=agent, department=other_dept)  # so that agent may be assigned "elsewhere"
     urgent = make_task(agent, dept, title="urgent one", priority="urgent", assignee_id=agent2.id)
     there = make_task(agent2, other_dept, title="elsewhere", assignee_id=agent.id)
     plain = make_task(agent, dept, title="plain", assignee_id=agent.id)

@@ -60,10 +60,11 @@ def test_only_admins_create_users_change_roles_or_deactivate(api_as, make_user, 
     api = api_as(actor)
     response = api.post("/api/v1/users", json={"email": "x@example.com", "name": "X", "password": "long-enough-1"})
     assert response.status_code == 403 and error_of(response)["permission"] == "user.manage"
+    hidden = 404 if role == "requester" else 403  # a requester does not even see an unrelated user
     for change in ({"role": "admin"}, {"is_active": False}, {"department_ids": []}, {"email": "me@example.com"}):
         assert api.patch(f"/api/v1/users/{actor.id}", json=change).status_code == 403, change
-        assert api.patch(f"/api/v1/users/{other.id}", json=change).status_code == 403, change
-    assert api.patch(f"/api/v1/users/{other.id}", json={"name": "Renamed"}).status_code == 403
+        assert api.patch(f"/api/v1/users/{other.id}", json=change).status_code == hidden, change
+    assert api.patch(f"/api/v1/users/{other.id}", json={"name": "Renamed"}).status_code == hidden
     assert User.get_by_id(actor.id).role.name == role
 
 
@@ -102,6 +103,72 @@ def test_user_pages(api_as, make_user):
     assert [u["id"] for u in first["items"] + rest["items"]] == [u.id for u in users]
     assert rest["next_cursor"] is None
     assert api.get("/api/v1/users/999999").status_code == 404
+
+
+# -- the people directory ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def office(make_department, make_user, make_task):
+    """Rita, a requester, reported a task (assigned to Ann, watched by Wes) and watches Rob's task (assigned
+    to Vic); Stella (a requester) and Cole (an agent) have nothing to do with her."""
+    from workdesk.services.tasks import add_watchers, assign
+    dept = make_department("Front desk")
+    boss = make_user("admin", name="Boss")
+    people = {"boss": boss}
+    for name, role in (("rita", "requester"), ("rob", "requester"), ("stella", "requester"), ("ann", "agent"),
+                       ("wes", "agent"), ("vic", "agent"), ("cole", "agent")):
+        people[name] = make_user(role, departments=[] if role == "requester" else [dept], name=name.title())
+    reported = make_task(people["rita"], dept, title="Badge does not open the door")
+    watched = make_task(people["rob"], dept, title="Coffee machine")
+    for task, assignee, watcher in ((reported, "ann", "wes"), (watched, "vic", "rita")):
+        assign(boss, task.id, people[assignee].id)
+        add_watchers(task.id, [people[watcher].id])
+    return people
+
+
+def _listed(api) -> set[int]:
+    ids, cursor = set(), None
+    while True:
+        page = api.get("/api/v1/users?limit=200" + (f"&cursor={cursor}" if cursor else "")).get_json()
+        ids |= {u["id"] for u in page["items"]}
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return ids
+
+
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
+def test_requesters_see_only_the_people_they_work_with(api_as, office):
+    p = office
+    rita = api_as(p["rita"])
+    related = {p[n].id for n in ("rita", "ann", "wes", "rob", "vic")}
+    assert _listed(rita) == related
+    for name in ("ann", "rob", "vic"):
+        assert rita.get(f"/api/v1/users/{p[name].id}").status_code == 200
+    for name in ("stella", "cole", "boss"):
+        response = rita.get(f"/api/v1/users/{p[name].id}")
+        assert response.status_code == 404 and error_of(response) == {
+            "code": "not_found", "message": "No such user.", "fields": {}}
+        assert rita.patch(f"/api/v1/users/{p[name].id}", json={"name": "x"}).status_code == 404
+        assert error_of(rita.get(f"/api/v1/absences?user_id={p[name].id}"))["fields"] == {
+            "user_id": [f"No such record (id {p[name].id})."]}  # absences do not reveal who exists either
+    assert _listed(api_as(p["stella"])) == {p["stella"].id}  # nothing filed, nobody else
+    everyone = {u.id for u in p.values()}
+    assert _listed(api_as(p["cole"])) == everyone  # who works tasks sees the directory
+    assert _listed(api_as(p["boss"])) == everyone
+
+
+def test_the_open_directory_setting_opens_it_to_everyone(api_as, office):
+    from workdesk.site_settings import save_site_settings, site_settings
+    p = office
+    assert site_settings() == {"open_directory": False}  # closed by default
+    save_site_settings(p["boss"], {"open_directory": True})
+    assert _listed(api_as(p["stella"])) == {u.id for u in p.values()}
+    assert api_as(p["stella"]).get(f"/api/v1/users/{p['cole'].id}").status_code == 200
+    save_site_settings(p["boss"], {"open_directory": False})
+    assert _listed(api_as(p["stella"])) == {p["stella"].id}
+    from workdesk.errors import Forbidden
+    with pytest.raises(Forbidden):
+        save_site_settings(p["cole"], {"open_directory": True})
 
 
 # -- departments -----------------------------------------------------------------------------------------

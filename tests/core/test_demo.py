@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from workdesk.access import can_see
+from workdesk.access import can_see, may_be_assignee
 from workdesk.demo import INTAKE_DEPARTMENT, PEOPLE, load_demo
 from workdesk.models import (OPEN_STATUSES, WORKFLOW, Comment, Department, Membership, OutboxEvent, Sequence, Task,
                              TaskEvent, TaskWatcher, User)
@@ -76,6 +76,7 @@ def test_every_task_is_what_its_audit_trail_says(demo):
                 if "assignee_id" in event.changes:
                     old, new = event.changes["assignee_id"]
                     assert old == assignee and (actor.id == new or actor.has_permission("task.assign"))
+                    assert new is None or may_be_assignee(User.get_by_id(new), task.department_id)  # the service's rule
                     assignee = new
             elif event.kind == "commented":
                 comment = comments[event.changes["comment_id"][1]]

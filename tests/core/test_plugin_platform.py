@@ -192,3 +192,24 @@ def test_assignment_precedence_is_the_rank_and_an_explicit_assignee_wins(workdes
     assert make_task(first, night, priority="urgent", assignee_id=second.id).assignee_id == second.id
     monkeypatch.setattr(platform_plugins.RotaPlugin, "on_duty", [])
     assert people_on_duty(night.id, at) == []  # deliberately nobody
+
+
+def test_dispatch_proposes_only_people_who_may_be_assigned(workdesk_app, enable_plugin, make_department, make_user,
+                                                           make_task, monkeypatch):
+    """Candidates are the core's eligible assignees; a proposal of anyone else is recorded against the plugin
+    and ignored (the next plugin is asked, else the task stays unassigned)."""
+    night = make_department("Night desk")
+    requester = make_user("requester", departments=[night])
+    outsider = make_user("agent", departments=[make_department("Day desk")])
+    agent = make_user("agent", departments=[night])
+    enable_plugin("rules")
+    enable_plugin("rota")
+    # The rules plugin gives urgent work to its first candidate: the requester, had they been one.
+    assert make_task(agent, night, priority="urgent").assignee_id == agent.id
+    for proposed in (requester, outsider):
+        monkeypatch.setattr(platform_plugins.RotaPlugin, "on_duty", [proposed])
+        task = make_task(agent, night, priority="low")
+        assert task.assignee_id is None
+        assert f"propose_assignee proposed user {proposed.id}, who may not be assigned" in last_error("rota")
+    monkeypatch.setattr(platform_plugins.RotaPlugin, "on_duty", [agent])
+    assert make_task(agent, night, priority="low").assignee_id == agent.id

@@ -91,14 +91,14 @@ def test_expanded_form_sets_every_field(client, login, cast, make_task):
     assert 'value="Pack the servers"' in page.text
     assert f'<option selected value="{cast.it.id}">IT</option>' in page.text
     response = client.post("/tasks/new", data={
-        "title": "Pack the servers", "description": "Label every cable.", "department_id": cast.facilities.id,
+        "title": "Pack the servers", "description": "Label every cable.", "department_id": cast.it.id,
         "priority": "high", "assignee_id": str(cast.agent.id), "due_at": "2030-03-01T09:30",
         "watchers": "rita@example.com, OTTO@example.com", "parent": f"#{parent.number}"})
     assert response.status_code == 302, response.text
     task = Task.get(Task.title == "Pack the servers")
     assert task.description == "Label every cable."
     assert (task.department_id, task.priority, task.assignee_id, task.parent_id) == (
-        cast.facilities.id, "high", cast.agent.id, parent.id)
+        cast.it.id, "high", cast.agent.id, parent.id)  # Ana works IT's tasks: she may be their assignee
     # 09:30 in Sofia (UTC+2 in March) is 07:30 UTC.
     assert task.due_at == dt.datetime(2030, 3, 1, 7, 30, tzinfo=dt.timezone.utc)
     assert task.watcher_ids == sorted([cast.requester.id, cast.other_requester.id])

@@ -134,6 +134,22 @@ def test_reassign_and_unassign(client, login, cast, task, make_user):
     assert response.status_code == 422 and "Choose someone from the list." in response.text
 
 
+def test_the_assign_form_offers_and_accepts_only_people_who_may_work_the_task(client, login, cast, task):
+    """The task page's choices are the core's eligible assignees (a requester of the department is not one)
+    and a posted requester is refused by the service with its reason on the form."""
+    login(client, cast.agent)
+    page = client.get(f"/tasks/{task.id}").text
+    choices = page[page.index('name="assignee_id"'):].split("</select>")[0]
+    assert f'<option value="{cast.agent.id}">Ana Agent</option>' in choices
+    assert "Rita Requester" not in choices and "Otto Other" not in choices and "Fred Facilities" not in choices
+    for person in (cast.requester, cast.other_agent):
+        response = client.post(f"/tasks/{task.id}/assign", data={"assignee_id": str(person.id),
+                                                                  "version": task.version})
+        assert response.status_code == 422
+        assert "Only active members of IT whose role lets them work tasks can be assigned its tasks." in response.text
+    assert Task.get_by_id(task.id).assignee_id is None
+
+
 def test_watch_and_unwatch(client, login, cast, task):
     login(client, cast.agent)
     assert ">Watch</button>" in client.get(f"/tasks/{task.id}").text

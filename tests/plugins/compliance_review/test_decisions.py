@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workdesk import Conflict, Forbidden, Notification, Task, TaskEvent, TransitionBlocked, ValidationFailed
+from workdesk import Conflict, Forbidden, Membership, Notification, Task, TaskEvent, TransitionBlocked, ValidationFailed
 from workdesk.plugins.compliance_review.models import Decision
 from workdesk.services import tasks as task_service
 
@@ -142,6 +142,7 @@ def test_separation_of_duties_and_the_flagged_admin_override(org, make_policy, f
     make_policy([people_stage("First", [org.it_head, org.admin], rule="any"),
                  people_stage("Second", [org.it_head, org.finance_head], rule="all"),
                  people_stage("Third", [org.reporter, org.ceo], rule="any")])
+    Membership.create(user=org.engineer, department=org.ops)  # Eve also works Operations' tasks: she may be assigned
     task = file_task(assignee_id=org.engineer.id)
     compliance.decide(org.it_head, task.id, "approve")
     with pytest.raises(Forbidden) as barred:
@@ -170,6 +171,7 @@ def test_separation_of_duties_and_the_flagged_admin_override(org, make_policy, f
 
 def test_the_assignee_cannot_approve(org, make_policy, file_task, compliance):
     make_policy([people_stage("Check", [org.engineer, org.ceo], rule="any")], distinct_approvers=False)
+    Membership.create(user=org.engineer, department=org.ops)  # Eve also works Operations' tasks: she may be assigned
     task = file_task(assignee_id=org.engineer.id)
     with pytest.raises(Forbidden, match="You are assigned to this task"):
         compliance.decide(org.engineer, task.id, "approve")

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from workdesk import Calendar, Department, Notification, Task, User
+from workdesk import Calendar, Department, Notification, Task, User, ValidationFailed
 from workdesk.registry import get_registry, set_plugin_enabled
 from workdesk.services import tasks as task_service
 from workdesk.services import users as user_service
@@ -204,6 +204,30 @@ def test_one_task_per_member(make_rule, tick, rule_tasks, team):
     tick("2026-01-12T07:00Z")  # only the member who finished gets the next one; the others still have theirs open
     second = [t.assignee_id for t, occurrence in rule_tasks(rule) if occurrence == at("2026-01-12T07:00Z")]
     assert second == [team["agents"][0].id]
+
+
+def test_only_people_who_may_work_the_departments_tasks_are_assigned(make_rule, tick, rule_tasks, team, recurring,
+                                                                     make_user, make_department, enable_plugin):
+    """The core's one definition of an assignee: a rule cannot name a requester or an outsider; one task per
+    member, the rotation and the dispatch candidates leave out members who may not work the tasks."""
+    agents = team["agents"]
+    requester = make_user("requester", departments=[team["department"]], name="Rita Requester")
+    outsider = make_user("agent", departments=[make_department("Garage")], name="Otto Outsider")
+    for person in (requester, outsider):
+        with pytest.raises(ValidationFailed) as refused:
+            make_rule(assign_mode="fixed", assignee_ids=[person.id])
+        assert refused.value.fields == {"assignee_ids": [
+            f"{person.name} cannot be assigned tasks of this department: only its active members whose role lets "
+            f"them work tasks can."]}
+    each = make_rule(title="Each", assign_mode="each_member")
+    rotation = make_rule(title="Rotation", assign_mode="round_robin", assignee_ids=[agents[0].id, agents[1].id])
+    user_service.update_user(team["admin"], agents[0].id, {"department_ids": []})  # moved out: skipped
+    enable_plugin("last_candidate")  # proposes the candidate with the highest id: not the later requester
+    proposal = make_rule(title="Proposal", assign_mode="proposal")
+    tick("2026-01-05T07:00Z")
+    assert sorted(t.assignee_id for t, _ in rule_tasks(each)) == sorted([team["admin"].id, agents[1].id, agents[2].id])
+    assert [t.assignee_id for t, _ in rule_tasks(rotation)] == [agents[1].id]
+    assert [t.assignee_id for t, _ in rule_tasks(proposal)] == [agents[2].id]
 
 
 # -- template ------------------------------------------------------------------------------------------
