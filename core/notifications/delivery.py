@@ -69,8 +69,11 @@ class RetryPolicy:
 
 class RetrySettings(ma.Schema):
     """The retry settings every channel plugin offers; its settings schema derives from this."""
+    AT_LEAST_ONCE_HELP = ("Attempts before a delivery becomes a dead letter. Delivery is at least once: a message "
+                          "whose receipt was not confirmed is sent again with the same delivery id (Message-ID, "
+                          "X-Workdesk-Delivery), for receivers to deduplicate on")
     max_attempts = ma.fields.Integer(load_default=6, validate=ma.validate.Range(1, 20),
-                                     metadata={"description": "Attempts before a delivery becomes a dead letter"})
+                                     metadata={"description": AT_LEAST_ONCE_HELP})
     retry_base_seconds = ma.fields.Float(load_default=30.0, validate=ma.validate.Range(1, 86400),
                                          metadata={"description": "First retry delay; doubled after each failure"})
 
