@@ -2,27 +2,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import OrderedDict
 from typing import Any, Callable
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.peewee import ModelView
-from flask_admin.model import typefmt
+from flask_admin.model import BaseModelView, typefmt
+from flask_admin.model.filters import BaseFloatFilter, BaseFloatListFilter, BaseIntFilter, BaseIntListFilter
 from flask_babel import format_datetime
 from flask_wtf import FlaskForm
+from peewee import ForeignKeyField, IntegerField
 from wtforms import Form
 
 from workdesk.auth import current_user
 from workdesk.errors import WorkdeskError
 from workdesk.models import User
+from workdesk.schemas import parse_id, text_problem
+from workdesk.web.forms import WorkdeskForm
 
 ADMIN_PERMISSION = "admin.access"
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-class AdminForm(FlaskForm):
+class AdminForm(WorkdeskForm):
     """The base of every admin form, delete and bulk-action forms included.
 
     Flask-Admin's own ``SecureForm`` signs tokens with WTForms' session scheme, which the app's global
@@ -51,6 +56,59 @@ def refuse_unless_admin():
     if admin_user() is None:
         abort(403)
     return None
+
+
+MAX_LIST_PAGE = 100_000  # 5 million rows at the largest page size: beyond any real list
+_INTEGER_FILTER_VALUE = re.compile(r"-?[0-9]{1,18}")  # within 64 bits, ASCII digits only
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _integer_filter(flt: Any) -> bool:
+    """A Flask-Admin filter that hands its value to an integer column unchecked (the panel's own filters,
+    such as the task catalogue's, check their values themselves)."""
+    if not type(flt).__module__.startswith("flask_admin."):
+        return False
+    column = getattr(flt, "column", None)
+    return isinstance(flt, (BaseIntFilter, BaseIntListFilter, BaseFloatFilter, BaseFloatListFilter)) \
+        or isinstance(column, (IntegerField, ForeignKeyField))
+
+
+def refuse_bad_list_arguments(view: BaseView) -> None:
+    """Answer 404 or 400 for arguments a model view would hand the database in a form it cannot take.
+
+    Flask-Admin reads ``?id=``, ``?page=``, ``?sort=`` and the integer filters' ``?flt…=`` with ``int()``
+    and no bounds (bulk actions parse their ``rowid`` values themselves, with ``workdesk.parse_id``) (``?page=99999999999999999999`` overflows SQLite's
+    integers, ``?page=-1`` is a negative OFFSET for PostgreSQL), and sorts by a listed column that is not
+    sortable with a KeyError. Runs before every request to a model view, the plugins' included.
+    """
+    if not isinstance(view, BaseModelView):
+        return
+    # ``?search=`` and the text filters go to the database as they are: PostgreSQL cannot take a NUL.
+    if any(text_problem(name) or text_problem(value) for name, value in request.args.items(multi=True)):
+        abort(400)
+    # Flask-Admin's redirect check strips white space before judging ``url``, then redirects to it as is:
+    # a line break would reach the Location header.
+    if any(_CONTROL_CHARACTER.search(target) for target in request.values.getlist("url")):
+        abort(400)
+    ids = request.args.getlist("id") + (request.form.getlist("id") if request.method == "POST" else [])
+    primary_key = getattr(getattr(view.model, "_meta", None), "primary_key", None)
+    if isinstance(primary_key, IntegerField) and any(parse_id(value) is None for value in ids):
+        abort(404)
+    page = request.args.get("page")
+    if page is not None and not (page.isascii() and page.isdigit() and int(page) <= MAX_LIST_PAGE):
+        abort(404)
+    sort = request.args.get("sort")
+    if sort is not None:
+        column = view._get_column_by_idx(int(sort)) if sort.isascii() and sort.isdigit() else None
+        if column is None or column[0] not in (view._sortable_columns or {}):
+            abort(400)
+    for name, value in request.args.items(multi=True):
+        if not (name.startswith("flt") and "_" in name and view._filter_args):
+            continue
+        _index, flt = view._filter_args.get(name[3:].split("_", 1)[1], (None, None))
+        if flt is not None and _integer_filter(flt) \
+                and not all(_INTEGER_FILTER_VALUE.fullmatch(part.strip()) for part in value.split(",")):
+            abort(400)
 
 
 def escape_csv_cell(value: Any) -> Any:

@@ -26,6 +26,7 @@ import marshmallow as ma
 from peewee import CharField, IntegerField, TextField
 
 from ..db import BaseModel, UTCDateTimeField, utcnow, write_transaction
+from ..schemas import parse_id
 
 log = logging.getLogger("workdesk.notifications.delivery")
 STATUSES = ("pending", "retry", "sent", "dead")
@@ -134,7 +135,7 @@ def retry_due(model: type[DeliveryRecord], send: Callable[[DeliveryRecord], None
 
 def retry_dead(model: type[DeliveryRecord], ids: Iterable[int], now: dt.datetime | None = None) -> int:
     """Give dead rows another round (an admin's decision): they are sent by the next retry run."""
-    ids = [int(i) for i in ids]
+    ids = [i for i in map(parse_id, ids) if i is not None]
     if not ids:
         return 0
     with write_transaction():

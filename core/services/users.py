@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 
@@ -13,6 +12,7 @@ from ..auth import MIN_PASSWORD_LENGTH, end_all_sessions, hash_password, normali
 from ..db import write_transaction
 from ..errors import NotFound, ValidationFailed
 from ..models import Department, Membership, Role, User
+from ..schemas import is_renderable_zone
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -20,9 +20,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def _check_timezone(value: str | None) -> None:
     if value is None:
         return
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_renderable_zone(value):
         raise ValidationFailed(_("Invalid value."), {"timezone": [_("Not an IANA time zone (e.g. Europe/Sofia).")]}) from None
 
 
