@@ -77,9 +77,10 @@ def refuse_bad_list_arguments(view: BaseView) -> None:
     """Answer 404 or 400 for arguments a model view would hand the database in a form it cannot take.
 
     Flask-Admin reads ``?id=``, ``?page=``, ``?sort=`` and the integer filters' ``?flt…=`` with ``int()``
-    and no bounds (bulk actions parse their ``rowid`` values themselves, with ``workdesk.parse_id``) (``?page=99999999999999999999`` overflows SQLite's
-    integers, ``?page=-1`` is a negative OFFSET for PostgreSQL), and sorts by a listed column that is not
-    sortable with a KeyError. Runs before every request to a model view, the plugins' included.
+    and no bounds (``?page=99999999999999999999`` overflows SQLite's integers, ``?page=-1`` is a negative
+    OFFSET for PostgreSQL), and sorts by a listed column that is not sortable with a KeyError. Bulk
+    actions parse their ``rowid`` values themselves, with ``workdesk.parse_id``. Runs before every
+    request to a model view, the plugins' included.
     """
     if not isinstance(view, BaseModelView):
         return
@@ -95,11 +96,11 @@ def refuse_bad_list_arguments(view: BaseView) -> None:
     if isinstance(primary_key, IntegerField) and any(parse_id(value) is None for value in ids):
         abort(404)
     page = request.args.get("page")
-    if page is not None and not (page.isascii() and page.isdigit() and int(page) <= MAX_LIST_PAGE):
+    if page is not None and not (page.isascii() and page.isdigit() and len(page) <= 6 and int(page) <= MAX_LIST_PAGE):
         abort(404)
     sort = request.args.get("sort")
     if sort is not None:
-        column = view._get_column_by_idx(int(sort)) if sort.isascii() and sort.isdigit() else None
+        column = view._get_column_by_idx(int(sort)) if sort.isascii() and sort.isdigit() and len(sort) <= 4 else None
         if column is None or column[0] not in (view._sortable_columns or {}):
             abort(400)
     for name, value in request.args.items(multi=True):
