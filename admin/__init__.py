@@ -13,14 +13,14 @@ from flask_admin import Admin, BaseView
 from flask_admin.model import BaseModelView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 
 from workdesk.extensions import csp_nonce
 from workdesk.models import Absence, Comment, Department, Role, Task, TaskEvent, User
 from workdesk.registry import PluginRegistry
+from workdesk.web.forms import WorkdeskForm
 
 from .absences import AbsenceView
-from .base import AdminForm, admin_user, export_csv, refuse_unless_admin
+from .base import AdminForm, admin_user, export_csv, refuse_bad_list_arguments, refuse_unless_admin
 from .pages import HealthView, HomeView
 from .people import DepartmentView, RoleView, UserView
 from .plugins import PluginsView
@@ -58,13 +58,17 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(HealthView(name=_l("Health"), endpoint="admin_health", url="/admin/health"))
     _add_plugin_views(app, admin, registry)
 
-    app.extensions[BLUEPRINTS_KEY] = {view.blueprint.name for view in admin._views if view.blueprint}
+    app.extensions[BLUEPRINTS_KEY] = {view.blueprint.name: view for view in admin._views if view.blueprint}
 
     @app.before_request
     def _admin_gate():
-        if request.blueprint in app.extensions[BLUEPRINTS_KEY]:
-            return refuse_unless_admin()
-        return None
+        view = app.extensions[BLUEPRINTS_KEY].get(request.blueprint)
+        if view is None:
+            return None
+        refused = refuse_unless_admin()
+        if refused is None:
+            refuse_bad_list_arguments(view)
+        return refused
 
     return admin
 
@@ -102,7 +106,7 @@ def _guard_plugin_view(view: BaseView, plugin_name: str, registry: PluginRegistr
     if isinstance(view, BaseModelView):
         view.export_types = ["csv"]
         view._export_csv = lambda return_url: export_csv(view)
-        if not issubclass(view.form_base_class, FlaskForm):
+        if not issubclass(view.form_base_class, WorkdeskForm):
             view.form_base_class = AdminForm
             view._refresh_cache()
 

@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from workdesk.errors import WorkdeskError
 from workdesk.models import Absence, User
+from workdesk.schemas import parse_id
 from workdesk.services import absences
 from workdesk.web.helpers import local_to_utc
 
@@ -73,12 +74,13 @@ class AbsenceView(WorkdeskModelView):
         # Typed in the absent person's zone, whoever types it.
         return {"starts_at": local_to_utc(form.starts_at.data, person, "starts_at"),
                 "ends_at": local_to_utc(form.ends_at.data, person, "ends_at"),
-                "delegate_id": int(delegate) if delegate.isdigit() and len(delegate) < 11 else None,
+                "delegate_id": parse_id(delegate),
                 "note": form.note.data or ""}
 
     def create_model(self, form):
         raw = form.user_id.data or ""
-        person = User.get_or_none(User.id == int(raw)) if raw.isdigit() and len(raw) < 11 else None
+        person_id = parse_id(raw)
+        person = User.get_or_none(User.id == person_id) if person_id is not None else None
         if person is None:
             form.user_id.errors = [*form.user_id.errors, _("Choose someone from the list.")]
             return False

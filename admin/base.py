@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import OrderedDict
-from typing import Callable
+from typing import Any, Callable
 
 import flask_admin.actions
 import flask_admin.model.base
@@ -11,8 +12,9 @@ from flask import Response, abort, flash, has_request_context, redirect, request
 from flask_admin import BaseView
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.model import BaseModelView, typefmt
+from flask_admin.model.filters import BaseFloatFilter, BaseFloatListFilter, BaseIntFilter, BaseIntListFilter
 from flask_babel import format_datetime
-from flask_wtf import FlaskForm
+from peewee import ForeignKeyField, IntegerField
 from wtforms import Form
 
 from workdesk import csv_export
@@ -20,11 +22,13 @@ from workdesk.auth import current_user
 from workdesk.errors import WorkdeskError
 from workdesk.models import User
 from workdesk.redirects import safe_redirect_target
+from workdesk.schemas import parse_id, text_problem
+from workdesk.web.forms import WorkdeskForm
 
 ADMIN_PERMISSION = "admin.access"
 
 
-class AdminForm(FlaskForm):
+class AdminForm(WorkdeskForm):
     """The base of every admin form, delete and bulk-action forms included.
 
     Flask-Admin's own ``SecureForm`` signs tokens with WTForms' session scheme, which the app's global
@@ -64,6 +68,57 @@ def return_url(param_name: str = "url") -> str | None:
 # Location header (a 500); every model view and bulk action looks the check up in these two modules.
 flask_admin.model.base.get_redirect_target = return_url
 flask_admin.actions.get_redirect_target = return_url
+
+
+MAX_LIST_PAGE = 100_000  # 5 million rows at the largest page size: beyond any real list
+_INTEGER_FILTER_VALUE = re.compile(r"-?[0-9]{1,18}")  # within 64 bits, ASCII digits only
+
+
+def _integer_filter(flt: Any) -> bool:
+    """A Flask-Admin filter that hands its value to an integer column unchecked (the panel's own filters,
+    such as the task catalogue's, check their values themselves)."""
+    if not type(flt).__module__.startswith("flask_admin."):
+        return False
+    column = getattr(flt, "column", None)
+    return isinstance(flt, (BaseIntFilter, BaseIntListFilter, BaseFloatFilter, BaseFloatListFilter)) \
+        or isinstance(column, (IntegerField, ForeignKeyField))
+
+
+def refuse_bad_list_arguments(view: BaseView) -> None:
+    """Answer 404 or 400 for arguments a model view would hand the database in a form it cannot take.
+
+    Flask-Admin reads ``?id=``, ``?page=``, ``?sort=`` and the integer filters' ``?flt…=`` with ``int()``
+    and no bounds (``?page=99999999999999999999`` overflows SQLite's integers, ``?page=-1`` is a negative
+    OFFSET for PostgreSQL), and sorts by a listed column that is not sortable with a KeyError. Bulk
+    actions parse their ``rowid`` values themselves, with ``workdesk.parse_id``. Runs before every
+    request to a model view, the plugins' included.
+    """
+    if not isinstance(view, BaseModelView):
+        return
+    # ``?search=`` and the text filters go to the database as they are: PostgreSQL cannot take a NUL.
+    # (``?url=`` never does: return_url reads it.)
+    if any(text_problem(name) or (name != "url" and text_problem(value))
+           for name, value in request.args.items(multi=True)):
+        abort(400)
+    ids = request.args.getlist("id") + (request.form.getlist("id") if request.method == "POST" else [])
+    primary_key = getattr(getattr(view.model, "_meta", None), "primary_key", None)
+    if isinstance(primary_key, IntegerField) and any(parse_id(value) is None for value in ids):
+        abort(404)
+    page = request.args.get("page")
+    if page is not None and not (page.isascii() and page.isdigit() and len(page) <= 6 and int(page) <= MAX_LIST_PAGE):
+        abort(404)
+    sort = request.args.get("sort")
+    if sort is not None:
+        column = view._get_column_by_idx(int(sort)) if sort.isascii() and sort.isdigit() and len(sort) <= 4 else None
+        if column is None or column[0] not in (view._sortable_columns or {}):
+            abort(400)
+    for name, value in request.args.items(multi=True):
+        if not (name.startswith("flt") and "_" in name and view._filter_args):
+            continue
+        _index, flt = view._filter_args.get(name[3:].split("_", 1)[1], (None, None))
+        if flt is not None and _integer_filter(flt) \
+                and not all(_INTEGER_FILTER_VALUE.fullmatch(part.strip()) for part in value.split(",")):
+            abort(400)
 
 
 def flash_service_error(exc: WorkdeskError, form: Form | None = None) -> None:

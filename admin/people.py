@@ -13,10 +13,11 @@ from wtforms import (BooleanField, EmailField, PasswordField, SelectField, Selec
 from wtforms.validators import DataRequired, Length, Optional
 
 from workdesk.access import department_ids
-from workdesk.errors import WorkdeskError
+from workdesk.errors import NotFound, WorkdeskError
 from workdesk.models import Department, Membership, Role, User
 from workdesk.registry import get_registry
 from workdesk.schema import all_permissions
+from workdesk.schemas import parse_id
 from workdesk.services import users as user_service
 from workdesk.web.forms import timezone_choices
 
@@ -114,10 +115,10 @@ class UserView(WorkdeskModelView):
     def get_edit_form(self):
         return UserEditForm
 
-    def _with_choices(self, form, stored_timezone: str | None = None):
+    def _with_choices(self, form):
         form.role.choices = _role_options()
         form.department_ids.choices = _department_options()
-        form.timezone.choices = timezone_choices(stored_timezone)
+        form.timezone.choices = timezone_choices()
         return form
 
     def create_form(self, obj=None):
@@ -129,7 +130,10 @@ class UserView(WorkdeskModelView):
         return self._with_choices(form)
 
     def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj), obj.timezone if obj is not None else None)
+        form = self._with_choices(super().edit_form(obj))
+        if request.method == "GET" and obj is not None:
+            form.timezone.data = obj.zone.key  # a zone pages cannot render is offered as UTC
+        return form
 
     def on_form_prefill(self, form, id):
         if request.method != "GET":  # keep what was typed when a save failed
@@ -170,7 +174,10 @@ class UserView(WorkdeskModelView):
         done, refused = 0, []
         for raw_id in ids:
             try:
-                user_service.update_user(admin_user(), int(raw_id), {"is_active": active})
+                user_id = parse_id(raw_id)
+                if user_id is None:
+                    raise NotFound(_("Not found."))
+                user_service.update_user(admin_user(), user_id, {"is_active": active})
                 done += 1
             except WorkdeskError as exc:
                 refused.append(f"{raw_id}: {exc.message}")
@@ -263,15 +270,11 @@ class DepartmentView(WorkdeskModelView):
         form.parent.data = str(dept.parent_id) if dept.parent_id else ""
         form.head.data = str(dept.head_id) if dept.head_id else ""
 
-    @staticmethod
-    def _id(value: str | None) -> int | None:
-        return int(value) if value else None
-
     def create_model(self, form):
         try:
             return user_service.create_department(admin_user(), name=form.name.data,
-                                                  parent_id=self._id(form.parent.data),
-                                                  head_id=self._id(form.head.data))
+                                                  parent_id=parse_id(form.parent.data),
+                                                  head_id=parse_id(form.head.data))
         except WorkdeskError as exc:
             flash_service_error(exc, form)
             return False
@@ -279,7 +282,7 @@ class DepartmentView(WorkdeskModelView):
     def update_model(self, form, model):
         try:
             user_service.update_department(admin_user(), model.id, {
-                "name": form.name.data, "parent_id": self._id(form.parent.data), "head_id": self._id(form.head.data)})
+                "name": form.name.data, "parent_id": parse_id(form.parent.data), "head_id": parse_id(form.head.data)})
         except WorkdeskError as exc:
             flash_service_error(exc, form)
             return False

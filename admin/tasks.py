@@ -1,7 +1,6 @@
 """Tasks (list, filters, search, bulk actions), comments and the read-only audit trail."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -21,11 +20,13 @@ from wtforms.validators import DataRequired, Length, Optional
 from workdesk import keyset, task_filters
 from workdesk.access import can_see, visible_tasks, working_role_ids
 from workdesk.search import matching_tasks
-from workdesk.errors import WorkdeskError
+from workdesk.errors import ValidationFailed, WorkdeskError
 from workdesk.labels import (PRIORITY_LABELS, STATUS_LABELS, priority_choices, priority_label, status_choices,
                              status_label)
 from workdesk.models import PRIORITIES, STATUSES, Comment, Department, Membership, Task, TaskEvent, User
+from workdesk.schemas import parse_id
 from workdesk.services import tasks as task_service
+from workdesk.web.helpers import local_to_utc
 
 from .base import AdminForm, WorkdeskModelView, admin_user, flash_service_error, live_options, person_name
 
@@ -77,10 +78,9 @@ def run_bulk(ids: Iterable[str], change: Callable[[int], Task]) -> BulkResult:
     blocks or undoes the others, and each success has its own audit entry and events."""
     result = BulkResult()
     for raw_id in ids:
-        try:
-            task_id = int(raw_id)
-        except (TypeError, ValueError):
-            result.refused.append((str(raw_id), _("Not a task id.")))
+        task_id = parse_id(raw_id)
+        if task_id is None:
+            result.refused.append((str(raw_id)[:20], _("Not a task id.")))
             continue
         task = Task.get_or_none(Task.id == task_id)
         label = f"#{task.number}" if task is not None else f"id {task_id}"
@@ -170,10 +170,7 @@ class TaskForm(AdminForm):
 
 def _tz() -> ZoneInfo:
     user = admin_user()
-    try:
-        return ZoneInfo(user.timezone if user else "UTC")
-    except Exception:
-        return ZoneInfo("UTC")
+    return user.zone if user else ZoneInfo("UTC")
 
 
 STATUS_BADGES = {"new": "info", "open": "primary", "in_progress": "warning", "waiting": "secondary",
@@ -293,8 +290,8 @@ class TaskView(WorkdeskModelView):
         raw = request.form.get("bulk_assignee", "")
         if raw == NOBODY:
             assignee_id = None
-        elif raw.isdigit():
-            assignee_id = int(raw)
+        elif parse_id(raw) is not None:
+            assignee_id = parse_id(raw)
         else:
             flash(_("Choose the person to assign the tasks to."), "error")
             return None
@@ -354,15 +351,17 @@ class TaskView(WorkdeskModelView):
         form.due_at.data = task.due_at.astimezone(_tz()).replace(tzinfo=None) if task.due_at else None
 
     def update_model(self, form, model):
-        due_at = form.due_at.data.replace(tzinfo=_tz()).astimezone(dt.timezone.utc) if form.due_at.data else None
-        raw_assignee = form.assignee_id.data or ""
-        if raw_assignee and not (raw_assignee.isascii() and raw_assignee.isdigit() and int(raw_assignee) < 2 ** 63):
-            form.assignee_id.errors = [*list(form.assignee_id.errors or []), _("Choose someone from the list.")]
-            return False
-        changes = {"title": form.title.data, "description": form.description.data, "priority": form.priority.data,
-                   "type": form.type.data or "task", "department_id": int(form.department_id.data),
-                   "assignee_id": int(raw_assignee) if raw_assignee else None, "due_at": due_at}
         try:
+            department_id = parse_id(form.department_id.data)
+            if department_id is None:
+                raise ValidationFailed(_("Invalid reference."), {"department_id": [_("Choose from the list.")]})
+            assignee_id = parse_id(form.assignee_id.data)
+            if form.assignee_id.data and assignee_id is None:
+                raise ValidationFailed(_("Invalid reference."), {"assignee_id": [_("Choose from the list.")]})
+            changes = {"title": form.title.data, "description": form.description.data,
+                       "priority": form.priority.data, "type": form.type.data or "task",
+                       "department_id": department_id, "assignee_id": assignee_id,
+                       "due_at": local_to_utc(form.due_at.data, admin_user())}
             task_service.update_task(admin_user(), model.id, changes, expected_version=model.version)
         except WorkdeskError as exc:
             flash_service_error(exc, form)

@@ -33,11 +33,13 @@ from .outbound import DestinationRefused, DestinationUnresolved, check_destinati
 from .outbox import emit, register_event_kind
 from .queue import plugin_task, queue
 from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
-from .schemas import Id, JsonObject, PageQuerySchema, StrictBoolean, Text, page_schema
+from .schemas import (Id, Instant, JsonObject, PageQuerySchema, StrictBoolean, Text, Zone, is_renderable_zone, page_schema,
+                      parse_id, renderable_zones)
 from .search import matching_tasks
 from .task_filters import FilterContext, TaskFilter, TaskSort
 from .services import absences, calendars, saved_views, tasks, users
 from .services.calendars import WorkingTime
+from .web.forms import WorkdeskForm
 
 
 people_on_duty = users.people_on_duty
@@ -82,7 +84,11 @@ __all__ = [
     # JSON API helpers
     "api_blueprint", "api_operation", "keyset_page", "load_json", "load_query", "require_api_user", "task_to_dict",
     "visible_task_page", "page_schema", "PageQuerySchema",
-    # input field types shared by every schema and form (bounded ids, storable text, JSON objects)
-    "Id", "Text", "StrictBoolean", "JsonObject",
+    # input field types shared by every schema and form (bounded ids, storable text, renderable time zones,
+    # instants UTC can hold, JSON objects) and the parsers forms and query strings use
+    "Id", "Text", "Zone", "Instant", "StrictBoolean", "JsonObject", "parse_id", "is_renderable_zone",
+    "renderable_zones",
+    # the base of every form (Flask-WTF's CSRF token; storable text in every field)
+    "WorkdeskForm",
     "create_app",
 ]

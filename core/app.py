@@ -37,7 +37,7 @@ def _select_locale() -> str:
 def _select_timezone() -> str:
     from .auth import current_user
     user = current_user() if has_request_context() else None
-    return user.timezone if user is not None else current_app.config["WORKDESK"]["default_timezone"]
+    return user.zone.key if user is not None else current_app.config["WORKDESK"]["default_timezone"]
 
 
 def init_runtime(settings: dict[str, Any], immediate_queue: bool = False) -> PluginRegistry:
@@ -85,6 +85,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.config.update(flask_config)
+    # Every ``<int:...>`` in a route is a row id: bounded to ten ASCII digits, so a path such as
+    # /tasks/99999999999999999999 is a 404 instead of an integer the database cannot take.
+    from .api.framework import IdConverter
+    app.url_map.converters.update(id=IdConverter, int=IdConverter)
     app.extensions["workdesk_registry"] = registry
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)

@@ -7,7 +7,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .files import make_private_folder, write_private_file
 
@@ -69,9 +68,8 @@ def _secret(value: Any) -> str:
 
 
 def _timezone(value: Any) -> str:
-    try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
+    from .schemas import is_renderable_zone
+    if not is_renderable_zone(value):
         raise ValueError("an IANA time zone name such as Europe/Sofia or UTC") from None
     return str(value)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import peewee
 from peewee import (BooleanField, CharField, DateField, ForeignKeyField, IntegerField, JSONField,
@@ -62,11 +62,10 @@ class User(BaseModel):
 
     @property
     def zone(self) -> ZoneInfo:
-        """The person's IANA time zone (UTC when the stored name is not one)."""
-        try:
-            return ZoneInfo(self.timezone or "UTC")
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo("UTC")
+        """The person's IANA time zone (UTC when the stored name is not one pages can render, such as
+        "Factory" stored before zones were checked: their pages keep working)."""
+        from .schemas import is_renderable_zone
+        return ZoneInfo(self.timezone if is_renderable_zone(self.timezone) else "UTC")
 
     def has_permission(self, permission: str) -> bool:
         perms = self.permissions

@@ -9,7 +9,10 @@ both.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from typing import Any
+from zoneinfo import available_timezones
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
@@ -19,13 +22,61 @@ MAX_ID = 2**31 - 1  # the integer primary keys of PostgreSQL (int4) and the URL 
 MAX_JSON_DEPTH = 20
 
 
-def _check_storable_text(value: str) -> None:
+_ASCII_ID = re.compile(r"[0-9]{1,10}")
+
+
+def parse_id(raw: Any) -> int | None:
+    """A row id from a query string, a form or a URL (ASCII digits only, so "²" or "١" never reach ``int()``),
+    or None when ``raw`` is not one: empty, signed, not a whole number, 0, or beyond :data:`MAX_ID`."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif isinstance(raw, str) and _ASCII_ID.fullmatch(raw):
+        value = int(raw)
+    else:
+        return None
+    return value if 1 <= value <= MAX_ID else None
+
+
+def text_problem(value: str) -> str | None:
+    """Why the database could not store ``value`` (a NUL character, an unpaired surrogate), or None."""
     if "\x00" in value:
-        raise ValidationError("Must not contain NUL characters.")
+        return "Must not contain NUL characters."
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError("Must be valid Unicode text.") from None
+        return "Must be valid Unicode text."
+    return None
+
+
+def _check_storable_text(value: str) -> None:
+    problem = text_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+# zoneinfo also accepts names nothing else can render: "Factory" and "localtime" (Babel, and so every
+# page, cannot name them), and the posix/ and right/ copies of the database (right/ zones count leap
+# seconds, which no clock here does).
+_UNRENDERABLE_ZONES = frozenset({"Factory", "localtime"})
+
+
+@functools.cache
+def renderable_zones() -> frozenset[str]:
+    """The IANA time zones people can choose: zoneinfo's list without the ones pages cannot show."""
+    return frozenset(zone for zone in available_timezones()
+                     if zone not in _UNRENDERABLE_ZONES and not zone.startswith(("posix/", "right/")))
+
+
+def is_renderable_zone(name: Any) -> bool:
+    return isinstance(name, str) and name in renderable_zones()
+
+
+def utc_instant(value: dt.datetime) -> dt.datetime | None:
+    """``value`` (aware) in UTC, or None when UTC cannot hold it (``9999-12-31T23:59-14:00``)."""
+    try:
+        return value.astimezone(dt.timezone.utc)
+    except OverflowError:
+        return None
 
 
 class Text(fields.String):
@@ -41,6 +92,19 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         _check_storable_text(text)
         return text
+
+
+class Zone(Text):
+    """An IANA time zone name that pages can render (see :func:`renderable_zones`)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(max_length=64, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        name = super()._deserialize(value, attr, data, **kwargs)
+        if not is_renderable_zone(name):
+            raise ValidationError("Not an IANA time zone (e.g. Europe/Sofia).")
+        return name
 
 
 class Id(fields.Integer):
@@ -91,10 +155,8 @@ class Instant(fields.AwareDateTime):
 
     def _deserialize(self, value, attr, data, **kwargs):
         instant = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            instant.astimezone(dt.timezone.utc)
-        except OverflowError:
-            raise ValidationError("Lies beyond the years 1 to 9999 in UTC.") from None
+        if utc_instant(instant) is None:
+            raise ValidationError("Lies beyond the years 1 to 9999 in UTC.")
         return instant
 
 
@@ -179,7 +241,7 @@ class UserCreateSchema(Schema):
     role = Text(max_length=64)
     department_ids = fields.List(Id())
     skills = fields.List(Text(max_length=100))
-    timezone = Text(max_length=64)
+    timezone = Zone()
 
 
 class UserUpdateSchema(UserCreateSchema):

@@ -38,7 +38,8 @@ SchemaLike = type[marshmallow.Schema] | marshmallow.Schema
 
 
 class IdConverter(BaseConverter):
-    """``<id:name>`` in a route: a positive whole number of at most ten digits; anything else is a 404.
+    """``<id:name>`` (and ``<int:name>``, which the app maps to it) in a route: a positive whole number of
+    at most ten digits; anything else is a 404.
 
     The bound lives in the pattern rather than in ``to_python``: Werkzeug reports a converter's
     refusal as 405 when another method's rule matched the same path, and any ten-digit number is

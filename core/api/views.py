@@ -22,7 +22,7 @@ from ..schemas import (AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchem
                        PluginListSchema, PluginSchema, PluginUpdateSchema, SavedViewCreateSchema, SavedViewPageSchema,
                        SavedViewSchema, SavedViewUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
                        TaskPageSchema, TaskSchema, TaskUpdateSchema, TokenRequestSchema,
-                       TokenResponseSchema, UserCreateSchema, UserPageSchema, UserSchema, UserUpdateSchema)
+                       TokenResponseSchema, UserCreateSchema, UserPageSchema, UserSchema, UserUpdateSchema, parse_id)
 from ..services import absences as absence_service
 from ..services import saved_views as saved_view_service
 from ..services import tasks as task_service
@@ -244,10 +244,10 @@ def _if_match_version() -> int | None:
     header = request.headers.get("If-Match")
     if not header:
         return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    version = parse_id(header.strip().removeprefix("W/").strip('"'))  # "²" passes isdigit(), not int()
+    if version is None:
         raise BadRequest(_("If-Match must be the task's ETag (its version, e.g. \"3\")."))
-    return int(value)
+    return version
 
 
 @api.patch("/tasks/<id:task_id>")

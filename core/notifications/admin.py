@@ -1,7 +1,7 @@
 """Admin panel views over a delivery plugin's ledger: the delivery log and the dead letters with a retry button.
 
 Delivery plugins return ``delivery_admin_views(TheirDeliveryModel, "plugin", "Title")`` from
-``register_admin_views``. Forms derive from Flask-WTF's ``FlaskForm``, so Flask-Admin's action
+``register_admin_views``. Forms derive from ``workdesk.WorkdeskForm`` (Flask-WTF's ``FlaskForm`` with storable text), so Flask-Admin's action
 form and the per-row retry button carry the token the application's global ``CSRFProtect`` checks
 (Flask-Admin's ``SecureForm`` signs a token of its own that the global check would refuse).
 """
@@ -13,10 +13,10 @@ from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from ..web.forms import WorkdeskForm
 from ..auth import current_user
 from . import Notification
 from .delivery import DeliveryRecord, retry_dead
@@ -39,7 +39,7 @@ def _retry_cell(view, context, model, name):
 class DeliveryLogView(ModelView):
     """Every delivery attempt's outcome, read-only."""
 
-    form_base_class = FlaskForm
+    form_base_class = WorkdeskForm
     can_create = can_edit = can_delete = False
     can_view_details = True
     column_list = ("id", "notification", "destination", "status", "attempts", "last_error", "created_at",

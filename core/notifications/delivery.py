@@ -26,6 +26,7 @@ import marshmallow as ma
 from peewee import CharField, IntegerField, TextField
 
 from ..db import BaseModel, UTCDateTimeField, utcnow, write_transaction
+from ..schemas import parse_id
 
 log = logging.getLogger("workdesk.notifications.delivery")
 STATUSES = ("pending", "retry", "sent", "dead")
@@ -69,8 +70,11 @@ class RetryPolicy:
 
 class RetrySettings(ma.Schema):
     """The retry settings every channel plugin offers; its settings schema derives from this."""
+    AT_LEAST_ONCE_HELP = ("Attempts before a delivery becomes a dead letter. Delivery is at least once: a message "
+                          "whose receipt was not confirmed is sent again with the same delivery id (Message-ID, "
+                          "X-Workdesk-Delivery), for receivers to deduplicate on")
     max_attempts = ma.fields.Integer(load_default=6, validate=ma.validate.Range(1, 20),
-                                     metadata={"description": "Attempts before a delivery becomes a dead letter"})
+                                     metadata={"description": AT_LEAST_ONCE_HELP})
     retry_base_seconds = ma.fields.Float(load_default=30.0, validate=ma.validate.Range(1, 86400),
                                          metadata={"description": "First retry delay; doubled after each failure"})
 
@@ -131,7 +135,7 @@ def retry_due(model: type[DeliveryRecord], send: Callable[[DeliveryRecord], None
 
 def retry_dead(model: type[DeliveryRecord], ids: Iterable[int], now: dt.datetime | None = None) -> int:
     """Give dead rows another round (an admin's decision): they are sent by the next retry run."""
-    ids = [int(i) for i in ids]
+    ids = [i for i in map(parse_id, ids) if i is not None]
     if not ids:
         return 0
     with write_transaction():

@@ -5,11 +5,12 @@ import marshmallow as ma
 from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 
 from ..api import api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user
+from ..web.forms import WorkdeskForm
 from ..auth import current_user, login_required
+from ..schemas import parse_id
 from . import (DIGEST_MODES, Notification, delivery_channels, get_preferences, inbox_query, mark_all_read, mark_read,
                preference_kinds, set_preferences, task_path, unread_count)
 
@@ -22,17 +23,17 @@ pages = Blueprint("notifications", __name__, template_folder="templates")
 api = api_blueprint("notifications_api", __name__, url_prefix="/api/v1/notifications")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(WorkdeskForm):
     """A button that posts (mark read, mark all read): only the CSRF token."""
 
 
-def preferences_form(user, formdata=None) -> FlaskForm:
+def preferences_form(user, formdata=None) -> WorkdeskForm:
     """A form with the digest choice and one checkbox per (kind, channel), filled from the stored preferences."""
     current = get_preferences(user)
     channels = delivery_channels()
     kinds = preference_kinds(user)
 
-    class PreferencesForm(FlaskForm):
+    class PreferencesForm(WorkdeskForm):
         digest = SelectField(_l("Quiet digest"), choices=[(m, DIGEST_LABELS[m]) for m in DIGEST_MODES],
                              default=current["digest"])
 
@@ -49,10 +50,7 @@ def preferences_form(user, formdata=None) -> FlaskForm:
 
 def _render_inbox(prefs_form, status: int = 200):
     user = current_user()
-    try:
-        before = int(request.args.get("before", "0")) or None
-    except ValueError:
-        before = None
+    before = parse_id(request.args.get("before"))  # anything but an id shows the first page
     query = inbox_query(user)
     if before:
         query = query.where(Notification.id < before)

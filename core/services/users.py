@@ -5,7 +5,6 @@ import datetime as dt
 import math
 import re
 from typing import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 
@@ -14,6 +13,7 @@ from ..auth import MIN_PASSWORD_LENGTH, end_all_sessions, hash_password, normali
 from ..db import write_transaction
 from ..errors import NotFound, ValidationFailed
 from ..models import Department, Membership, Role, User
+from ..schemas import is_renderable_zone
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -21,9 +21,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def _check_timezone(value: str | None) -> None:
     if value is None:
         return
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_renderable_zone(value):
         raise ValidationFailed(_("Invalid value."), {"timezone": [_("Not an IANA time zone (e.g. Europe/Sofia).")]}) from None
 
 

@@ -10,6 +10,7 @@ from ..errors import NotFound, WorkdeskError
 from ..services import absences
 from ..services.users import update_user
 from ..throttle import PasswordThrottled
+from ..schemas import parse_id
 from . import web
 from .forms import AbsenceForm, DeleteForm, PasswordForm, PreferencesForm
 from .helpers import colleagues, local_to_utc, person_label, show_service_error, throttled_page
@@ -19,8 +20,8 @@ def _render(preferences: PreferencesForm | None = None, password: PasswordForm |
             absence: AbsenceForm | None = None):
     user = current_user()
     if preferences is None:
-        preferences = PreferencesForm(formdata=None, name=user.name, timezone=user.timezone,
-                                      locale=user.locale or "en", stored_timezone=user.timezone)
+        preferences = PreferencesForm(formdata=None, name=user.name, timezone=user.zone.key,
+                                      locale=user.locale or "en")
     return render_template("core/account.html", preferences=preferences,
                            password=password or PasswordForm(formdata=None), **_absences(user, absence)), status
 
@@ -35,7 +36,7 @@ def account():
 @login_required
 def account_preferences():
     user = current_user()
-    form = PreferencesForm(stored_timezone=user.timezone)
+    form = PreferencesForm()
     if form.validate_on_submit():
         try:
             update_user(user, user.id, {"name": form.name.data, "timezone": form.timezone.data,
@@ -96,7 +97,7 @@ def account_absence_add():
     try:
         absences.create_absence(user, starts_at=local_to_utc(form.starts_at.data, user, "starts_at"),
                                 ends_at=local_to_utc(form.ends_at.data, user, "ends_at"),
-                                delegate_id=int(delegate) if delegate.isdigit() and len(delegate) < 11 else None,
+                                delegate_id=parse_id(delegate),
                                 note=form.note.data or "")
     except WorkdeskError as exc:
         show_service_error(form, exc)

@@ -1,8 +1,6 @@
 """The pages' forms. Every one is a Flask-WTF form, so every one carries and checks a CSRF token."""
 from __future__ import annotations
 
-from zoneinfo import available_timezones
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField, SelectField, StringField,
@@ -11,31 +9,51 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 
 from ..extensions import LANGUAGES
 from ..labels import priority_choices
+from ..schemas import renderable_zones, text_problem
 
 # Each language under its own name, so a person who cannot read the current one still finds theirs.
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "bg": "Български"}
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
-def timezone_choices(current: str | None = None) -> list[tuple[str, str]]:
+# text_problem's reasons, in the reader's language.
+_TEXT_PROBLEMS = {"Must not contain NUL characters.": _l("Must not contain NUL characters."),
+                  "Must be valid Unicode text.": _l("Must be valid Unicode text.")}
+
+
+class WorkdeskForm(FlaskForm):
+    """The base of every form of the pages, the admin panel and the plugins: Flask-WTF's CSRF token, and in
+    every field only text the database can store (no NUL character, which PostgreSQL refuses), so such
+    input is an error next to its field on either database instead of a failed write."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
+            problem = next((text_problem(v) for v in values if isinstance(v, str) and text_problem(v)), None)
+            if problem:
+                field.errors = [*field.errors, str(_TEXT_PROBLEMS[problem])]  # Flask-Admin joins errors as str
+                valid = False
+        return valid
+
+
+def timezone_choices() -> list[tuple[str, str]]:
     """The IANA zones to choose from, labelled with spaces for underscores ("America/New York", as people
-    type it); ``current`` stays offered when the zone database no longer lists it."""
-    zones = sorted(available_timezones())
-    if current and current not in zones:
-        zones.insert(0, current)
-    return [(zone, zone.replace("_", " ")) for zone in zones]
+    type it). A stored zone that is not among them ("Factory", one the zone database dropped) is shown
+    and used as UTC (``User.zone``), so the form offers UTC for it."""
+    return [(zone, zone.replace("_", " ")) for zone in sorted(renderable_zones())]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(WorkdeskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
-class QuickCreateForm(FlaskForm):
+class QuickCreateForm(WorkdeskForm):
     title = StringField(_l("New task"), validators=[DataRequired(), Length(max=200)])
 
 
-class TaskForm(FlaskForm):
+class TaskForm(WorkdeskForm):
     """The expanded create form; the edit form on the task page is its subset."""
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
@@ -54,7 +72,7 @@ class TaskForm(FlaskForm):
         self.priority.choices = priority_choices()
 
 
-class EditTaskForm(FlaskForm):
+class EditTaskForm(WorkdeskForm):
     version = HiddenField()
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
@@ -68,49 +86,49 @@ class EditTaskForm(FlaskForm):
         self.priority.choices = priority_choices()
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(WorkdeskForm):
     """One form, one submit button per allowed status (the pressed button's value is sent)."""
     version = HiddenField()
     status = StringField(validators=[DataRequired()])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(WorkdeskForm):
     version = HiddenField()
     assignee_id = SelectField(_l("Assignee"), coerce=str, validate_choice=False)
 
 
-class TakeForm(FlaskForm):
+class TakeForm(WorkdeskForm):
     """"Take it": assign the task to oneself. Carries nothing but the CSRF token and the version seen."""
     version = HiddenField()
 
 
-class WatchForm(FlaskForm):
+class WatchForm(WorkdeskForm):
     watching = HiddenField(validators=[InputRequired()])
 
 
-class CommentForm(FlaskForm):
+class CommentForm(WorkdeskForm):
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=20000)])
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(WorkdeskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     timezone = SelectField(_l("Time zone"))
     locale = SelectField(_l("Language"))
 
-    def __init__(self, *args, stored_timezone: str | None = None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = timezone_choices(stored_timezone)
+        self.timezone.choices = timezone_choices()
         self.locale.choices = [(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES]
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(WorkdeskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
     confirm = PasswordField(_l("New password again"),
                             validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))])
 
 
-class AbsenceForm(FlaskForm):
+class AbsenceForm(WorkdeskForm):
     """An out-of-office period, in the person's own time zone."""
     starts_at = DateTimeLocalField(_l("Away from"), format=DATETIME_LOCAL_FORMATS, validators=[InputRequired()])
     ends_at = DateTimeLocalField(_l("Back on"), format=DATETIME_LOCAL_FORMATS, validators=[InputRequired()])
@@ -118,17 +136,17 @@ class AbsenceForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(WorkdeskForm):
     """A button that deletes something: carries nothing but the CSRF token."""
 
 
-class SavedViewForm(FlaskForm):
+class SavedViewForm(WorkdeskForm):
     """Save the filters and sort on screen as a view (``params`` carries them as a query string)."""
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     share = SelectField(_l("Who sees it"), coerce=str, default="", validate_choice=False)
     params = HiddenField()
 
 
-__all__ = ["LoginForm", "QuickCreateForm", "TaskForm", "EditTaskForm", "TransitionForm", "AssignForm", "TakeForm",
+__all__ = ["WorkdeskForm", "LoginForm", "QuickCreateForm", "TaskForm", "EditTaskForm", "TransitionForm", "AssignForm", "TakeForm",
            "WatchForm", "CommentForm", "PreferencesForm", "PasswordForm",
            "AbsenceForm", "DeleteForm", "SavedViewForm", "LANGUAGE_NAMES", "timezone_choices"]

@@ -13,6 +13,7 @@ from ..errors import NotFound, WorkdeskError
 from ..models import SavedView, User
 from ..services import saved_views
 from ..task_filters import ListQuery
+from ..schemas import parse_id
 from . import web
 from .forms import DeleteForm, SavedViewForm
 from .helpers import show_service_error
@@ -42,10 +43,10 @@ def editing_context(listing: ListQuery, form: SavedViewForm | None = None) -> di
     being changed, when the user may change it."""
     user = current_user()
     editing = None
-    raw = request.args.get("saved", "")
-    if raw.isdigit():
+    view_id = parse_id(request.args.get("saved"))
+    if view_id is not None:
         try:
-            view = saved_views.get_visible_view(user, int(raw))
+            view = saved_views.get_visible_view(user, view_id)
         except NotFound:
             view = None
         editing = view if view is not None and saved_views.can_change(user, view) else None
@@ -74,8 +75,7 @@ def _params(form: SavedViewForm) -> dict[str, str]:
 
 
 def _department_id(form: SavedViewForm) -> int | None:
-    value = form.share.data or ""
-    return int(value) if value.isdigit() else None
+    return parse_id(form.share.data)
 
 
 def _failed(form: SavedViewForm, exc: WorkdeskError | None = None):

@@ -19,6 +19,7 @@ from ..registry import get_registry
 from ..services.tasks import add_comment, allowed_transitions, assign, create_task, plugin_data, set_watching, \
     transition, update_task
 from ..services.users import filing_department
+from ..schemas import parse_id
 from . import web
 from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
                     WatchForm)
@@ -74,9 +75,10 @@ def _assignee_choices(user: User, department: Department | None) -> list[tuple[s
 def _user_id(value: str | None) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    user_id = parse_id(value)
+    if user_id is None:
         raise ValidationFailed(_("Invalid reference."), {"assignee_id": [_("Choose someone from the list.")]})
-    return int(value)
+    return user_id
 
 
 def _watcher_ids(text: str | None) -> list[int]:
@@ -93,7 +95,8 @@ def _parent_id(user: User, text: str | None) -> int | None:
     text = (text or "").strip().lstrip("#")
     if not text:
         return None
-    parent = visible_tasks(user).where(Task.number == int(text)).first() if text.isdigit() else None
+    number = parse_id(text)
+    parent = visible_tasks(user).where(Task.number == number).first() if number is not None else None
     if parent is None:
         raise ValidationFailed(_("Invalid reference."), {"parent": [_("No task #%(number)s.", number=text)]})
     return parent.id
@@ -274,8 +277,7 @@ def task_page(task_id: int):
 
 
 def _version(form: FlaskForm) -> int | None:
-    value = form.version.data
-    return int(value) if value and str(value).isdigit() else None
+    return parse_id(form.version.data)  # versions count from 1, within the same bounds as ids
 
 
 def _act(task_id: int, form_name: str, form: FlaskForm, action, aliases: dict[str, str] | None = None,

@@ -1,7 +1,7 @@
 """Admin panel views: review policies and their stages (built and validated through the policy services),
 and the one-click install of the "Change request" template.
 
-Forms derive from Flask-WTF's ``FlaskForm`` so they carry the token the application's ``CSRFProtect``
+Forms derive from ``workdesk.WorkdeskForm`` (Flask-WTF's ``FlaskForm`` with storable text) so they carry the token the application's ``CSRFProtect``
 checks. Every save goes through :mod:`.policies`, so the admin panel refuses what the API refuses, with
 the message next to the field.
 """
@@ -13,13 +13,12 @@ from flask_admin.contrib.peewee import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import (BooleanField, FloatField, IntegerField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import PRIORITIES, Department, Role, User, WorkdeskError, current_user
+from workdesk import PRIORITIES, Department, Role, User, WorkdeskError, current_user, parse_id, WorkdeskForm
 
 from . import policies
 from .models import Policy, PolicyStage
@@ -82,7 +81,7 @@ class ManagerOnly:
 
 # -- policies -------------------------------------------------------------------------------------
 
-class PolicyForm(FlaskForm):
+class PolicyForm(WorkdeskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     active = BooleanField(_l("Active"), default=True)
@@ -122,7 +121,7 @@ def _name_cell(view, context, model, name):
 class PolicyView(ManagerOnly, ModelView):
     """Review policies."""
 
-    form_base_class = FlaskForm
+    form_base_class = WorkdeskForm
     can_view_details = False
     column_list = ("name", "active", "position", "match_types", "stages", "restart_from")
     column_labels = {"name": _l("Name"), "active": _l("Active"), "position": _l("Order"),
@@ -191,7 +190,7 @@ class PolicyView(ManagerOnly, ModelView):
     @expose("/install-change-request/", methods=("POST",))
     def install_change_request(self):
         """The "Change request" template in one click (the list page's button posts here with its CSRF token)."""
-        if not FlaskForm().validate_on_submit():
+        if not WorkdeskForm().validate_on_submit():
             flash(_("The form expired or did not come from this site. Reload the page and try again."), "error")
             return redirect(self.get_url(".index_view"))
         try:
@@ -209,7 +208,7 @@ class PolicyView(ManagerOnly, ModelView):
 
 # -- stages ---------------------------------------------------------------------------------------
 
-class StageForm(FlaskForm):
+class StageForm(WorkdeskForm):
     policy_id = SelectField(_l("Policy"), coerce=int, choices=[])
     step = IntegerField(_l("Step (stages with the same step run in parallel)"), default=1,
                         validators=[NumberRange(min=1, max=50)])
@@ -236,8 +235,7 @@ def _stage_values(form: StageForm) -> dict:
     return {"step": form.step.data or 1, "name": form.name.data, "approver_kind": form.approver_kind.data,
             "approver_user_ids": list(form.approver_user_ids.data or []),
             "approver_role": form.approver_role.data or None,
-            "approver_department_id": int(department) if department and department.isdigit() and len(department) < 10
-            else None,
+            "approver_department_id": parse_id(department),
             "pass_rule": form.pass_rule.data, "pass_count": form.pass_count.data,
             "pass_percentage": form.pass_percentage.data, "deadline_hours": form.deadline_hours.data,
             "timeout_action": form.timeout_action.data or None,
@@ -266,7 +264,7 @@ def _deadline_cell(view, context, model, name):
 class StageView(ManagerOnly, ModelView):
     """The stages of review policies."""
 
-    form_base_class = FlaskForm
+    form_base_class = WorkdeskForm
     can_view_details = False
     column_list = ("policy", "step", "name", "approver_kind", "pass_rule", "deadline_hours", "skippable_when_urgent")
     column_labels = {"policy": _l("Policy"), "step": _l("Step"), "name": _l("Stage"), "approver_kind": _l("Approvers"),
@@ -284,9 +282,8 @@ class StageView(ManagerOnly, ModelView):
         super().__init__(PolicyStage, *args, **kwargs)
 
     def _policy_filter(self, query):
-        policy_id = request.args.get("policy_id", "")
-        return query.where(PolicyStage.policy == int(policy_id)) if policy_id.isdigit() and len(policy_id) < 10 \
-            else query
+        policy_id = parse_id(request.args.get("policy_id"))
+        return query.where(PolicyStage.policy == policy_id) if policy_id is not None else query
 
     def get_query(self):
         return self._policy_filter(super().get_query())
@@ -312,9 +309,9 @@ class StageView(ManagerOnly, ModelView):
 
     def create_form(self, obj=None):
         form = self._with_choices(super().create_form(obj))
-        policy_id = request.args.get("policy_id", "")
-        if request.method == "GET" and policy_id.isdigit() and len(policy_id) < 10:
-            form.policy_id.data = int(policy_id)
+        policy_id = parse_id(request.args.get("policy_id"))
+        if request.method == "GET" and policy_id is not None:
+            form.policy_id.data = policy_id
         return form
 
     def edit_form(self, obj=None):

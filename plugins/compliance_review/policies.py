@@ -12,7 +12,7 @@ import peewee
 from flask_babel import gettext as _
 
 from workdesk import (PRIORITIES, Conflict, Department, NotFound, Role, Task, User, ValidationFailed, db, require,
-                      services, utcnow, write_transaction)
+                      services, utcnow, write_transaction, parse_id)
 
 from .models import APPROVER_KINDS, PASS_RULES, RESTART_MODES, TIMEOUT_ACTIONS, Policy, PolicyStage
 from .people import PERMISSION_MANAGE, PERMISSION_REVIEW, grants
@@ -42,10 +42,8 @@ def _manager(actor: User | None) -> None:
 
 def get_policy(actor: User | None, policy_id: Any) -> Policy:
     _manager(actor)
-    try:
-        policy = Policy.get_or_none(Policy.id == int(policy_id))
-    except (TypeError, ValueError, OverflowError):
-        policy = None
+    policy_id = parse_id(policy_id)
+    policy = Policy.get_or_none(Policy.id == policy_id) if policy_id is not None else None
     if policy is None:
         raise NotFound(_("No such review policy."))
     return policy
@@ -342,10 +340,8 @@ def delete_stage(actor: User | None, stage_id: Any) -> None:
 
 def get_stage(actor: User | None, stage_id: Any) -> PolicyStage:
     _manager(actor)
-    try:
-        stage = PolicyStage.get_or_none(PolicyStage.id == int(stage_id))
-    except (TypeError, ValueError, OverflowError):
-        stage = None
+    stage_id = parse_id(stage_id)
+    stage = PolicyStage.get_or_none(PolicyStage.id == stage_id) if stage_id is not None else None
     if stage is None:
         raise NotFound(_("No such stage."))
     return stage

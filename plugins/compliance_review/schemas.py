@@ -10,7 +10,7 @@ import datetime as dt
 from marshmallow import Schema, validate
 from marshmallow import fields as mf
 
-from workdesk import PRIORITIES, STATUSES, Id, JsonObject, PageQuerySchema, StrictBoolean, Text, page_schema
+from workdesk import PRIORITIES, STATUSES, Id, Instant, JsonObject, PageQuerySchema, StrictBoolean, Text, page_schema
 
 from .models import APPROVER_KINDS, DECISIONS, PASS_RULES, RESTART_MODES, REVIEW_STATUSES, STAGE_STATES, TIMEOUT_ACTIONS
 
@@ -204,10 +204,10 @@ DecisionPage = page_schema("ComplianceDecisionPage", DecisionOutput)
 
 
 class DecisionQuery(PageQuerySchema):
-    since = mf.AwareDateTime(required=True, format="iso", default_timezone=dt.timezone.utc,
-                             metadata={"description": "Start of the period (inclusive), ISO 8601 with offset"})
-    until = mf.AwareDateTime(required=True, format="iso", default_timezone=dt.timezone.utc,
-                             metadata={"description": "End of the period (exclusive), ISO 8601 with offset"})
+    since = Instant(required=True, format="iso", default_timezone=dt.timezone.utc,
+                    metadata={"description": "Start of the period (inclusive), ISO 8601 with offset"})
+    until = Instant(required=True, format="iso", default_timezone=dt.timezone.utc,
+                    metadata={"description": "End of the period (exclusive), ISO 8601 with offset"})
 
 
 class QueueItem(Schema):

@@ -8,18 +8,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from workdesk import Forbidden, NotFound, WorkdeskError, current_user, login_required
+from workdesk import Forbidden, NotFound, WorkdeskError, current_user, login_required, parse_id, WorkdeskForm
 
 from . import export, services
 
 pages = Blueprint("compliance_review_pages", __name__, url_prefix="/compliance")
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(WorkdeskForm):
     decision = StringField(validators=[AnyOf(("approve", "reject"))])  # from the button pressed
     stage_id = HiddenField()
     comment = TextAreaField(_l("Comment (required when rejecting)"), validators=[Optional(), Length(max=5000)])
@@ -27,16 +26,16 @@ class DecisionForm(FlaskForm):
                                     validators=[Optional(), Length(max=5000)])
 
 
-class ExpediteForm(FlaskForm):
+class ExpediteForm(WorkdeskForm):
     reason = TextAreaField(_l("Why this urgent task skips the skippable stages"),
                            validators=[DataRequired(), Length(max=5000)])
 
 
-class ResubmitForm(FlaskForm):
+class ResubmitForm(WorkdeskForm):
     """A button: only the CSRF token."""
 
 
-class ExportForm(FlaskForm):
+class ExportForm(WorkdeskForm):
     class Meta:
         csrf = False  # a download that changes nothing
 
@@ -44,14 +43,14 @@ class ExportForm(FlaskForm):
     until = DateField(_l("Until, inclusive (your time zone)"), validators=[DataRequired()])
 
 
-def forms_for(review: dict, **given: FlaskForm) -> dict[str, FlaskForm]:
+def forms_for(review: dict, **given: WorkdeskForm) -> dict[str, WorkdeskForm]:
     forms = {"decision_form": DecisionForm(formdata=None), "expedite_form": ExpediteForm(formdata=None),
              "resubmit_form": ResubmitForm(formdata=None)}
     forms.update(given)
     return forms
 
 
-def render_review(task_id: int, status: int = 200, **forms: FlaskForm):
+def render_review(task_id: int, status: int = 200, **forms: WorkdeskForm):
     user = current_user()
     task, review = services.get_review(user, task_id)
     data = services.review_to_dict(review, user, task)
@@ -72,7 +71,7 @@ def review_page(task_id: int):
     return render_review(task_id)
 
 
-def _act(task_id: int, form_name: str, form: FlaskForm, action, done: str):
+def _act(task_id: int, form_name: str, form: WorkdeskForm, action, done: str):
     """Run one review action from a posted form: errors come back on the review page with what was typed."""
     if not form.validate_on_submit():
         return render_review(task_id, 400, **{form_name: form})
@@ -99,7 +98,7 @@ def _act(task_id: int, form_name: str, form: FlaskForm, action, done: str):
 def decide(task_id: int):
     user = current_user()
     form = DecisionForm()
-    stage_id = int(form.stage_id.data) if (form.stage_id.data or "").isdigit() else None
+    stage_id = parse_id(form.stage_id.data)
     done = _("You approved the stage.") if form.decision.data == "approve" else _("You rejected the stage.")
     return _act(task_id, "decision_form", form,
                 lambda: services.decide(user, task_id, form.decision.data, form.comment.data or "",

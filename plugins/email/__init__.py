@@ -14,8 +14,8 @@ from .schemas import EmailSettings
 class EmailPlugin(Plugin):
     """Email delivery of notifications
 
-    Each notification goes to its recipient's address by SMTP, at most once per notification,
-    with retries and a delivery log; people choose per kind whether they want email, and can ask
+    Each notification goes to its recipient's address by SMTP, at least once per notification (a
+    repeat carries the same Message-ID to deduplicate on), with retries and a delivery log; people choose per kind whether they want email, and can ask
     for an hourly or daily digest instead.
     """
 

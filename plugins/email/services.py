@@ -5,7 +5,7 @@ import datetime as dt
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from flask_babel import gettext, ngettext
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -36,7 +36,14 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def build_message(note: Notification, to: str, current: dict) -> EmailMessage:
+def message_id(row: EmailDelivery, current: dict) -> str:
+    """The ``Message-ID`` of the ledger row ``row``: the same on every attempt, so that a receiver (or a
+    mail client) can drop the repeat that at-least-once delivery may send after a lost reply."""
+    domain = current["from_address"].rsplit("@", 1)[-1]
+    return f"<delivery-{row.id}.{row.notification_id}@{domain}>"
+
+
+def build_message(note: Notification, to: str, current: dict, message_id: str) -> EmailMessage:
     """The plain-text and HTML message for ``note`` (a digest lists its items, each with its link)."""
     is_digest = note.kind == notifications.DIGEST_KIND
     items = notifications.digest_items(note, CHANNEL) if is_digest else []
@@ -50,7 +57,7 @@ def build_message(note: Notification, to: str, current: dict) -> EmailMessage:
     message["From"] = current["from_address"]
     message["To"] = to
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(idstring=f"notification-{note.id}", domain=current["from_address"].split("@")[-1])
+    message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
     message["X-Workdesk-Notification"] = str(note.id)
     message.set_content(templates.get_template("email/notification.txt").render(context))
@@ -107,7 +114,7 @@ def _send_row(row: EmailDelivery, current: dict) -> None:
     note = Notification.get_or_none(Notification.id == row.notification_id)
     if note is None:
         raise delivery.PermanentDeliveryError("the notification was deleted")
-    send_message(build_message(note, row.destination, current), current)
+    send_message(build_message(note, row.destination, current, message_id(row, current)), current)
 
 
 def deliver(note: Notification) -> str | None:

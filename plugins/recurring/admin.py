@@ -1,7 +1,7 @@
 """Admin panel views for recurring rules: list, create, edit, pause/resume/end, preview.
 
 Every change goes through :mod:`workdesk.plugins.recurring.services`, like the API's. Forms derive from
-Flask-WTF's ``FlaskForm`` so they carry the token the application's global ``CSRFProtect`` checks
+``workdesk.WorkdeskForm`` (Flask-WTF's ``FlaskForm``) so they carry the token the application's global ``CSRFProtect`` checks
 (Flask-Admin's ``SecureForm`` signs a token of its own that it would refuse).
 """
 from __future__ import annotations
@@ -13,12 +13,11 @@ from flask_admin.contrib.peewee import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 from markupsafe import escape
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import Department, User, WorkdeskError, current_user
+from workdesk import Department, User, WorkdeskError, current_user, parse_id, WorkdeskForm
 
 from . import services
 from .models import Rule
@@ -33,7 +32,7 @@ NON_WORKING_LABELS = {"create": _l("Create anyway"), "skip": _l("Skip it"),
 ANCHOR_LABELS = {"schedule": _l("Fixed schedule"), "completion": _l("After the previous one is done")}
 
 
-class RuleForm(FlaskForm):
+class RuleForm(WorkdeskForm):
     title = StringField(_l("Task title ({date} is replaced by the occurrence's date)"),
                         validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Task description"))
@@ -62,10 +61,10 @@ class RuleForm(FlaskForm):
 
 
 def _ids(text: str | None, field: str) -> list[int]:
-    try:
-        return [int(part) for part in (text or "").replace(";", ",").split(",") if part.strip()]
-    except ValueError:
-        raise WorkdeskError(_("Invalid value."), {field: [_("Use user ids separated by commas.")]}) from None
+    ids = [parse_id(part.strip()) for part in (text or "").replace(";", ",").split(",") if part.strip()]
+    if None in ids:
+        raise WorkdeskError(_("Invalid value."), {field: [_("Use user ids separated by commas.")]})
+    return ids
 
 
 def _form_values(form: RuleForm) -> dict:
@@ -106,7 +105,7 @@ def _title_cell(view, context, model, name):
 class RuleView(ModelView):
     """Recurring rules."""
 
-    form_base_class = FlaskForm
+    form_base_class = WorkdeskForm
     can_view_details = False
     column_list = ("title", "department", "sentence", "status", "next_run_at", "occurrences_created", "last_error")
     column_labels = {"sentence": _l("Recurrence"), "next_run_at": _l("Next task at (UTC)"),
@@ -183,7 +182,7 @@ class RuleView(ModelView):
         done, refused = 0, []
         for raw_id in ids:
             try:
-                change(current_user(), int(raw_id))
+                change(current_user(), raw_id)  # the service parses the id (NotFound for anything else)
                 done += 1
             except WorkdeskError as exc:
                 refused.append(f"{raw_id}: {exc.message}")

@@ -12,14 +12,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Iterator
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rruleset, rrulestr
 from flask_babel import gettext as _
 
 from workdesk import WorkingTime
-from workdesk import ValidationFailed
+from workdesk import ValidationFailed, is_renderable_zone
 
 UTC = dt.timezone.utc
 FREQ_UNITS = {"YEARLY": "years", "MONTHLY": "months", "WEEKLY": "weeks", "DAILY": "days", "HOURLY": "hours",
@@ -42,11 +42,10 @@ class Slot:
 
 
 def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    if not is_renderable_zone(name):  # "Factory", "posix/..." and the like: zoneinfo loads them, pages cannot show them
         raise ValidationFailed(_("Invalid value."), {"timezone": [
-            _("Not an IANA time zone (e.g. Europe/Sofia).")]}) from None
+            _("Not an IANA time zone (e.g. Europe/Sofia).")]})
+    return ZoneInfo(name)
 
 
 def parse_local(value: str, field: str) -> dt.datetime:

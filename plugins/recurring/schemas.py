@@ -4,7 +4,12 @@ from __future__ import annotations
 from marshmallow import Schema, validate
 from marshmallow import fields as mf
 
+from workdesk import Id, JsonObject, Text, Zone
+
 from .models import ANCHORS, ASSIGN_MODES, CATCH_UP_POLICIES, NON_WORKING_DAY_POLICIES, RULE_STATUSES
+
+
+MAX_DUE_MINUTES = 366 * 24 * 60  # a task due more than a year after it appears is not a recurring chore
 
 
 class RecurringSettings(Schema):
@@ -16,21 +21,21 @@ class RecurringSettings(Schema):
 
 class RuleInput(Schema):
     """A rule as the API accepts it; the service checks references and the recurrence itself."""
-    title = mf.String(required=True, validate=validate.Length(min=1, max=200))
-    description = mf.String(validate=validate.Length(max=20000))
-    department_id = mf.Integer(required=True, strict=True)
-    priority = mf.String()
-    type = mf.String(validate=validate.Length(min=1, max=64))
-    fields = mf.Dict(keys=mf.String())
-    watcher_ids = mf.List(mf.Integer(strict=True))
-    due_after_minutes = mf.Integer(allow_none=True, strict=True)
+    title = Text(required=True, min_length=1, max_length=200)
+    description = Text(max_length=20000)
+    department_id = Id(required=True)
+    priority = Text(max_length=32)
+    type = Text(min_length=1, max_length=64)
+    fields = JsonObject(keys=mf.String())
+    watcher_ids = mf.List(Id())
+    due_after_minutes = mf.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=MAX_DUE_MINUTES))
     assign_mode = mf.String(validate=validate.OneOf(ASSIGN_MODES))
-    assignee_ids = mf.List(mf.Integer(strict=True))
-    timezone = mf.String(validate=validate.Length(min=1, max=64))
-    dtstart = mf.String(required=True, metadata={"description": "Local wall time, e.g. 2026-01-05T09:00"})
-    rrule = mf.String(required=True, validate=validate.Length(min=1, max=1000),
-                          metadata={"description": "RFC 5545 RRULE value, e.g. FREQ=WEEKLY;BYDAY=MO"})
-    exdates = mf.List(mf.String(), metadata={"description": "Local wall times to leave out"})
+    assignee_ids = mf.List(Id())
+    timezone = Zone()
+    dtstart = Text(required=True, max_length=40, metadata={"description": "Local wall time, e.g. 2026-01-05T09:00"})
+    rrule = Text(required=True, min_length=1, max_length=1000,
+                 metadata={"description": "RFC 5545 RRULE value, e.g. FREQ=WEEKLY;BYDAY=MO"})
+    exdates = mf.List(Text(max_length=40), metadata={"description": "Local wall times to leave out"})
     anchor = mf.String(validate=validate.OneOf(ANCHORS))
     catch_up = mf.String(validate=validate.OneOf(CATCH_UP_POLICIES))
     catch_up_limit = mf.Integer(strict=True, validate=validate.Range(min=1, max=1000))

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 
 from workdesk import (PRIORITIES, Conflict, Department, NotFound, Role, Task, User, ValidationFailed,
                       WorkdeskError, WorkingTime, access, db, notify, plugin_settings, require, services, utcnow,
-                      write_transaction)
+                      write_transaction, parse_id)
 
 from .models import (ANCHORS, ASSIGN_MODES, CATCH_UP_POLICIES, NON_WORKING_DAY_POLICIES, Occurrence, Rule)
 from .schedule import UTC, Schedule, Slot, parse_local, zone
@@ -53,10 +53,8 @@ _EPSILON = dt.timedelta(microseconds=1)
 def get_rule(actor: User | None, rule_id: Any) -> Rule:
     if actor is not None:
         require(actor, PERMISSION)
-    try:
-        rule = Rule.get_or_none(Rule.id == int(rule_id))
-    except (TypeError, ValueError):
-        rule = None
+    rule_id = parse_id(rule_id)
+    rule = Rule.get_or_none(Rule.id == rule_id) if rule_id is not None else None
     if rule is None:
         raise NotFound(_("No such recurring rule."))
     return rule

@@ -15,8 +15,9 @@ class WebhooksPlugin(Plugin):
     """Chat and webhook delivery of notifications
 
     Sends notifications to chat channels (Slack, Mattermost) and to any HTTPS endpoint, signed so the
-    receiver can check they came from this Workdesk. Destinations on loopback, link-local or private
-    networks are refused unless an admin allows them.
+    receiver can check they came from this Workdesk. Each is sent at least once per endpoint (a repeat
+    carries the same X-Workdesk-Delivery id to deduplicate on). Destinations on loopback, link-local
+    or private networks are refused unless an admin allows them.
     """
 
     name = "webhooks"

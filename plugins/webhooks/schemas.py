@@ -33,7 +33,7 @@ class WebhooksSettings(RetrySettings):
     timeout_seconds = ma.fields.Float(load_default=10.0, validate=ma.validate.Range(0.1, 120),
                                       metadata={"description": "Give up on an unresponsive receiver after this long"})
     max_attempts = ma.fields.Integer(load_default=8, validate=ma.validate.Range(1, 20),
-                                     metadata={"description": "Attempts before a delivery becomes a dead letter"})
+                                     metadata={"description": RetrySettings.AT_LEAST_ONCE_HELP})
 
     @ma.validates_schema
     def _unique_names(self, data, **kwargs):

@@ -133,6 +133,10 @@ def test_review_decisions_queue_and_log_through_the_api(org, make_policy, file_t
     backwards = manager_api.get(f"{BASE}/decisions", query_string={"since": "2026-02-01T00:00Z",
                                                                   "until": "2026-01-01T00:00Z"})
     assert backwards.status_code == 422 and backwards.json["error"]["fields"]["until"]
+    beyond_utc = manager_api.get(f"{BASE}/decisions", query_string={"since": "2026-01-01T00:00Z",
+                                                                   "until": "9999-12-31T23:59:59-14:00"})
+    assert beyond_utc.status_code == 422
+    assert beyond_utc.json["error"]["fields"]["until"] == ["Lies beyond the years 1 to 9999 in UTC."]
 
 
 def test_someone_who_cannot_see_the_task_gets_404(org, make_policy, file_task, api_client):

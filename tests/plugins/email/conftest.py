@@ -26,11 +26,14 @@ class RecordingHandler:
     ``mode``: ``accept``; ``refuse`` (550 for every recipient: permanent); ``busy`` (451: try
     later); ``slow`` (holds the DATA reply for ``delay`` seconds, longer than the client waits);
     ``gate`` (accepts ``gate_after`` messages, then holds the next one until ``release`` is set and
-    answers it 451 without keeping it: the sender dies meanwhile).
+    answers it 451 without keeping it: the sender dies meanwhile); ``lost_reply`` (keeps each message
+    but answers the first ``lost_replies`` of them 451, as when the server's reply never reaches the
+    sender: the sender retries a message that did arrive).
     """
     mode: str = "accept"
     delay: float = 5.0
     gate_after: int = 0
+    lost_replies: int = 1
     messages: list = field(default_factory=list)
     gate_reached: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -53,6 +56,8 @@ class RecordingHandler:
             return "451 4.3.0 Not kept"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append((envelope.rcpt_tos[0], message))
+        if self.mode == "lost_reply" and len(self.messages) <= self.lost_replies:
+            return "451 4.3.0 Reply lost on the way"
         return "250 Message accepted"
 
     def by_notification(self) -> list[str]:

@@ -144,6 +144,23 @@ def test_a_busy_server_is_retried_with_exponential_backoff(smtp_server, enable_p
     assert row.status == "sent" and row.attempts == 3 and len(busy.messages) == 1
 
 
+def test_a_retried_message_carries_the_same_message_id_for_deduplication(smtp_server, enable_plugin, make_user,
+                                                                        drain_events):
+    # At least once: the server kept the first copy but its reply was lost, so the message is sent again.
+    server = smtp_server("lost_reply")
+    enable_plugin("email", **server.settings(retry_base_seconds=10))
+    note = notify(make_user(), "x.test", "Twice at most")
+    drain_events()
+    row = EmailDelivery.get()
+    assert row.status == "retry" and len(server.messages) == 1
+    assert deliver_due(row.next_attempt_at) == 1
+    assert EmailDelivery.get_by_id(row.id).status == "sent"
+
+    ids = [message["Message-ID"] for _to, message in server.messages]
+    assert ids == [f"<delivery-{row.id}.{note.id}@example.com>"] * 2
+    assert deliver_due(later(3600)) == 0 and len(server.messages) == 2  # sent: never again
+
+
 def test_a_server_that_times_out_is_retried_then_given_up(smtp_server, enable_plugin, make_user, drain_events):
     slow = smtp_server("slow", delay=5)
     enable_plugin("email", **slow.settings(timeout_seconds=0.5, max_attempts=2, retry_base_seconds=10))

@@ -78,6 +78,15 @@ def test_preview_lists_local_times(api, body):
     ({"title": ""}, "title", "Length"),
     ({"catch_up": "maybe"}, "catch_up", "Must be one of"),
     ({"rrule": "FREQ=MINUTELY"}, "rrule", "INTERVAL=5"),
+    # values beyond what the database can hold or pages can render (#11 item 14)
+    ({"watcher_ids": [2**63]}, "watcher_ids.0", "less than or equal to 2147483647"),
+    ({"assignee_ids": [10**20]}, "assignee_ids.0", "less than or equal to 2147483647"),
+    ({"department_id": 2**63}, "department_id", "less than or equal to 2147483647"),
+    ({"due_after_minutes": 10**20}, "due_after_minutes", "less than or equal"),
+    ({"timezone": "Factory"}, "timezone", "IANA"),
+    ({"timezone": "posix/Europe/Sofia"}, "timezone", "IANA"),
+    ({"title": "\ud800"}, "title", "valid Unicode"),
+    ({"description": "a\x00b"}, "description", "NUL"),
 ])
 def test_invalid_input_is_422_naming_the_field(api, body, change, field, message):
     response = api.post(RULES, json={**body, **change})

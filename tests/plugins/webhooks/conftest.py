@@ -29,11 +29,13 @@ class Receiver:
 
     ``status``: what to answer to a good request (200, or 500/404 to fail on purpose). ``gate_after``:
     accept that many, then hold the next request until ``release`` is set and drop it unanswered
-    (the sender is killed meanwhile).
+    (the sender is killed meanwhile). ``lost_replies``: keep that many good requests but answer them
+    503, as when the answer never reaches the sender (who then sends again what did arrive).
     """
     secret: str = SECRET
     status: int = 200
     gate_after: int | None = None
+    lost_replies: int = 0
     received: list = field(default_factory=list)
     rejected: list = field(default_factory=list)
     gate_reached: threading.Event = field(default_factory=threading.Event)
@@ -58,9 +60,12 @@ def start_receiver(receiver: Receiver) -> ThreadingHTTPServer:
                 receiver.release.wait(30)
                 self.close_connection = True
                 return  # no answer: the sender never learns whether it arrived
-            if receiver.status == 200:
+            status = receiver.status
+            if status == 200:
                 receiver.received.append((self.path, dict(self.headers), json.loads(body)))
-            self.send_response(receiver.status)
+                if len(receiver.received) <= receiver.lost_replies:
+                    status = 503
+            self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"ok")
