@@ -11,7 +11,7 @@ import io
 
 import pytest
 
-from workdesk import Notification, TaskEvent, absences
+from workdesk import Membership, Notification, TaskEvent, absences
 from workdesk.plugins.compliance_review.models import Decision
 from workdesk.registry import set_plugin_enabled
 from workdesk.services import tasks as task_service
@@ -195,6 +195,7 @@ def test_separation_of_duties_applies_to_the_delegate(org, make_policy, file_tas
                          json={"decision": "approve", "comment": "For Fay."})
     assert approved.status_code == 200  # she did not report this one
     assert holders(review_of(task), "Sign-off")[1] == ("Eve Engineer", True, "delegate", "Cleo CEO", None)
+    Membership.create(user=org.engineer, department=org.ops)  # Eve also works Operations' tasks: she may be assigned
     task_service.assign(org.admin, task.id, org.engineer.id)
     eve = api_client(user=org.engineer)
     barred = eve.post(f"{BASE}/tasks/{task.id}/review/decisions", json={"decision": "approve"})

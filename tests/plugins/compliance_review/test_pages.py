@@ -125,6 +125,8 @@ def test_the_export_lists_the_overrides_and_expedites_of_the_period_flagged(org,
     from .conftest import at
     make_policy([people_stage("Technical", [org.engineer]),
                  people_stage("Cost", [org.finance_head], skippable_when_urgent=True)])
+    from workdesk import Membership
+    Membership.create(user=org.engineer, department=org.ops)  # Eve also works Operations' tasks: she may be assigned
     task = file_task(priority="urgent", assignee_id=org.engineer.id)
     task_as(org.engineer, admin=True)
     compliance.decide(org.engineer, task.id, "approve", override_reason="Only one who knows it.",
