@@ -31,7 +31,7 @@ from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySe
 from .outbox import emit, register_event_kind
 from .queue import plugin_task, queue
 from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
-from .schemas import Id, JsonObject, PageQuerySchema, StrictBoolean, Text, page_schema
+from .schemas import Id, Instant, JsonObject, PageQuerySchema, StrictBoolean, Text, page_schema
 from .search import matching_tasks
 from .task_filters import FilterContext, TaskFilter, TaskSort
 from .services import absences, calendars, saved_views, tasks, users
@@ -75,6 +75,6 @@ __all__ = [
     "api_blueprint", "api_operation", "keyset_page", "load_json", "load_query", "require_api_user", "task_to_dict",
     "visible_task_page", "page_schema", "PageQuerySchema",
     # input field types shared by every schema and form (bounded ids, storable text, JSON objects)
-    "Id", "Text", "StrictBoolean", "JsonObject",
+    "Id", "Text", "StrictBoolean", "JsonObject", "Instant",
     "create_app",
 ]

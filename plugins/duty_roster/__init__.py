@@ -1,0 +1,47 @@
+"""Duty roster
+
+Who is on duty in each department: rotations, layers, restrictions, overrides, and new work for
+whoever is on duty.
+"""
+from __future__ import annotations
+
+from workdesk import Plugin, hookimpl
+
+from .models import MODELS
+
+
+class DutyRosterPlugin(Plugin):
+    """Duty roster
+
+    Rotations of people on duty per department, with layers, time restrictions, overrides and
+    deliberate "nobody" slots, kept in each rotation's IANA time zone; who is on duty now or at any
+    time; new unassigned tasks for whoever is on duty, switched per department.
+    """
+
+    name = "duty_roster"
+    version = "0.1.0"
+    requires_workdesk = ">=1.1,<2"
+    assignment_rank = 90  # whoever is on duty comes after dispatch rules (see workdesk.Plugin)
+
+    @hookimpl
+    def register_models(self):
+        return list(MODELS)
+
+    @hookimpl
+    def register_permissions(self):
+        return [("duty.manage", "Create and change duty rotations, overrides and roster switches")]
+
+    @hookimpl
+    def register_blueprints(self, app):
+        from .api import blueprint
+        return [blueprint]
+
+    @hookimpl
+    def people_on_duty(self, department_id, at):
+        from .services import people_on_duty
+        return people_on_duty(department_id, at)
+
+    @hookimpl
+    def propose_assignee(self, task, candidates):
+        from .services import propose_on_duty
+        return propose_on_duty(task, candidates)

@@ -1,0 +1,118 @@
+"""JSON API under /api/v1/duty: rotations and overrides (``duty.manage``), who is on duty, shifts."""
+from __future__ import annotations
+
+from workdesk import api_blueprint, api_operation, load_json, load_query, require_api_user
+
+from . import services
+from .schemas import (DepartmentSettingsSchema, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
+                      PeriodQuery, RotationInput, RotationList, RotationListQuery, RotationOutput, ShiftList,
+                      ShiftsQuery)
+
+blueprint = api_blueprint("duty_roster_api", __name__, url_prefix="/api/v1/duty")
+TAGS = ("duty",)
+
+
+@blueprint.get("/now")
+@api_operation("Who is on duty", tags=TAGS, query=NowQuery, response=NowOutput)
+def on_duty_now():
+    """The people on duty in a department now (or at ``at``), across layers, with their shift's start and
+    end. ``people`` is empty for a deliberate nobody, an absent person or a gap; ``slots`` says which."""
+    query = load_query(NowQuery)
+    return services.now_answer(require_api_user(), query["department_id"], query.get("at"))
+
+
+@blueprint.get("/shifts")
+@api_operation("Shifts between two instants", tags=TAGS, query=ShiftsQuery, response=ShiftList)
+def list_shifts():
+    """The roster's pieces from ``from`` to ``to`` (at most 92 days): of ``department_id``, or of every
+    department whose roster you see; ``user_id`` narrows to one person."""
+    query = load_query(ShiftsQuery)
+    return {"items": services.shifts_answer(require_api_user(), query["start"], query["end"],
+                                            query.get("department_id"), query.get("user_id"))}
+
+
+@blueprint.get("/my-shifts")
+@api_operation("My shifts", tags=TAGS, query=PeriodQuery, response=ShiftList)
+def list_my_shifts():
+    """Your own shifts from ``from`` to ``to`` in every department you belong to."""
+    query = load_query(PeriodQuery)
+    return {"items": services.my_shifts(require_api_user(), query["start"], query["end"])}
+
+
+@blueprint.get("/rotations")
+@api_operation("List rotations", tags=TAGS, query=RotationListQuery, response=RotationList)
+def list_rotations():
+    """The rotations of the departments whose roster you see (all of them with ``duty.manage``)."""
+    query = load_query(RotationListQuery)
+    rotations = services.list_rotations(require_api_user(), query.get("department_id"))
+    return {"items": [services.rotation_to_dict(r) for r in rotations]}
+
+
+@blueprint.post("/rotations")
+@api_operation("Create a rotation", tags=TAGS, request=RotationInput, response=RotationOutput, status=201)
+def create_rotation():
+    """Members must belong to the department; a wrong value is a 422 naming the field."""
+    rotation = services.create_rotation(require_api_user(), load_json(RotationInput))
+    return services.rotation_to_dict(rotation), 201
+
+
+@blueprint.get("/rotations/<id:rotation_id>")
+@api_operation("Show a rotation", tags=TAGS, response=RotationOutput)
+def show_rotation(rotation_id: int):
+    return services.rotation_to_dict(services.get_rotation(require_api_user(), rotation_id))
+
+
+@blueprint.patch("/rotations/<id:rotation_id>")
+@api_operation("Change a rotation", tags=TAGS, request=RotationInput, response=RotationOutput)
+def update_rotation(rotation_id: int):
+    """Send only the fields to change; the schedule is recomputed from them, past and future alike."""
+    user = require_api_user()
+    changes = load_json(RotationInput, partial=True)
+    return services.rotation_to_dict(services.update_rotation(user, rotation_id, changes))
+
+
+@blueprint.delete("/rotations/<id:rotation_id>")
+@api_operation("Delete a rotation", tags=TAGS, response=None, status=204)
+def delete_rotation(rotation_id: int):
+    """Its overrides go with it."""
+    services.delete_rotation(require_api_user(), rotation_id)
+    return "", 204
+
+
+@blueprint.get("/rotations/<id:rotation_id>/overrides")
+@api_operation("List a rotation's overrides", tags=TAGS, response=OverrideList)
+def list_overrides(rotation_id: int):
+    overrides = services.list_overrides(require_api_user(), rotation_id)
+    return {"items": [services.override_to_dict(o) for o in overrides]}
+
+
+@blueprint.post("/overrides")
+@api_operation("Create an override", tags=TAGS, request=OverrideInput, response=OverrideOutput, status=201)
+def create_override():
+    """Someone covers a rotation for a period (``user_id`` null: deliberately nobody)."""
+    override = services.create_override(require_api_user(), load_json(OverrideInput))
+    return services.override_to_dict(override), 201
+
+
+@blueprint.delete("/overrides/<id:override_id>")
+@api_operation("Delete an override", tags=TAGS, response=None, status=204)
+def delete_override(override_id: int):
+    services.delete_override(require_api_user(), override_id)
+    return "", 204
+
+
+@blueprint.get("/departments/<id:department_id>")
+@api_operation("A department's roster switches", tags=TAGS, response=DepartmentSettingsSchema)
+def show_department(department_id: int):
+    department = services.visible_department(require_api_user(), department_id)
+    return services.department_settings(department.id)
+
+
+@blueprint.patch("/departments/<id:department_id>")
+@api_operation("Change a department's roster switches", tags=TAGS, request=DepartmentSettingsSchema,
+               response=DepartmentSettingsSchema)
+def update_department(department_id: int):
+    """``auto_assign``: new unassigned tasks of the department go to whoever is on duty, after an explicit
+    assignee and dispatch rules (see ``Plugin.assignment_rank``)."""
+    user = require_api_user()
+    return services.update_department_settings(user, department_id, load_json(DepartmentSettingsSchema))

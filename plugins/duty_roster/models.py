@@ -1,0 +1,62 @@
+"""Tables owned by the duty roster plugin; their names start with ``duty_roster_``."""
+from __future__ import annotations
+
+from peewee import BooleanField, CharField, DateField, ForeignKeyField, IntegerField, JSONField, TextField
+
+from workdesk import BaseModel, Department, User, UTCDateTimeField, utcnow
+
+
+class Rotation(BaseModel):
+    """Ordered members taking turns on duty for a department, in an IANA zone (see schedule.py)."""
+
+    department = ForeignKeyField(Department, backref="+", on_delete="CASCADE")
+    name = CharField(max_length=100)
+    layer = IntegerField(default=0)  # a higher layer overrides a lower one where it has shifts
+    member_ids = JSONField(default=list)  # user ids in order; null is a deliberate "nobody" slot
+    shift_length = IntegerField(default=1)
+    shift_unit = CharField(max_length=8, default="weeks")  # hours, days or weeks
+    handoff_time = CharField(max_length=5, default="09:00")  # local "HH:MM"
+    handoff_weekday = IntegerField(null=True)  # ISO 1 = Monday: the first hand-off is on this weekday
+    timezone = CharField(max_length=64, default="UTC")
+    start_date = DateField()
+    # [{"weekdays": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}]: covered only inside these.
+    restrictions = JSONField(default=list)
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "duty_roster_rotation"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Override(BaseModel):
+    """Someone (or deliberately nobody, when ``user`` is null) covers a rotation for a period."""
+
+    rotation = ForeignKeyField(Rotation, backref="overrides", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, backref="+", on_delete="CASCADE")
+    starts_at = UTCDateTimeField()
+    ends_at = UTCDateTimeField()
+    note = TextField(default="")
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "duty_roster_override"
+        indexes = ((("rotation", "starts_at"), False),)
+
+
+class DepartmentSettings(BaseModel):
+    """Per-department switches of the roster."""
+
+    department = ForeignKeyField(Department, unique=True, backref="+", on_delete="CASCADE")
+    # New unassigned tasks of the department go to whoever is on duty (after dispatch rules).
+    auto_assign = BooleanField(default=False)
+
+    class Meta:
+        table_name = "duty_roster_department"
+
+
+MODELS = [Rotation, Override, DepartmentSettings]

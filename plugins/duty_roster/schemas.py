@@ -1,0 +1,114 @@
+"""Marshmallow schemas of the duty roster API: what requests may carry and what answers look like."""
+from __future__ import annotations
+
+from marshmallow import Schema, validate
+from marshmallow import fields as mf
+
+from workdesk import Id, Instant, StrictBoolean, Text
+
+from .schedule import UNITS
+
+UTC_HELP = "An instant with its UTC offset (without one, UTC)."
+
+
+class WindowSchema(Schema):
+    weekdays = mf.List(mf.Integer(strict=True, validate=validate.Range(min=1, max=7)), required=True,
+                       metadata={"description": "ISO weekdays, 1 = Monday"})
+    start = Text(required=True, max_length=5, metadata={"description": "Local time HH:MM"})
+    end = Text(required=True, max_length=5, metadata={"description": "Local time HH:MM; at or before start: "
+                                                                      "runs past midnight"})
+
+
+class RotationInput(Schema):
+    """A rotation as the API accepts it; the service checks references, members and times."""
+    department_id = Id(required=True)
+    name = Text(required=True, min_length=1, max_length=100)
+    layer = mf.Integer(strict=True, validate=validate.Range(min=0, max=100),
+                       metadata={"description": "Higher layers override lower ones (default 0)"})
+    member_ids = mf.List(Id(allow_none=True), required=True,
+                         metadata={"description": "User ids in order; null is a deliberate nobody slot"})
+    shift_length = mf.Integer(strict=True, validate=validate.Range(min=1, max=744))
+    shift_unit = mf.String(validate=validate.OneOf(UNITS))
+    handoff_time = Text(max_length=5, metadata={"description": "Local hand-off time HH:MM (default 09:00)"})
+    handoff_weekday = mf.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=7),
+                                 metadata={"description": "ISO weekday of the first hand-off (weekly rotations)"})
+    timezone = Text(max_length=64, metadata={"description": "IANA zone the hand-offs are kept in"})
+    start_date = mf.Date(required=True)
+    restrictions = mf.List(mf.Nested(WindowSchema), metadata={"description": "Covered only inside these windows"})
+
+
+class RotationOutput(RotationInput):
+    id = mf.Integer()
+    created_at = mf.String()
+    updated_at = mf.String()
+
+
+class RotationList(Schema):
+    items = mf.List(mf.Nested(RotationOutput))
+
+
+class RotationListQuery(Schema):
+    department_id = Id(strict=False)
+
+
+class OverrideInput(Schema):
+    rotation_id = Id(required=True)
+    user_id = Id(required=True, allow_none=True, metadata={"description": "Who covers; null: deliberately nobody"})
+    starts_at = Instant(required=True, metadata={"description": UTC_HELP})
+    ends_at = Instant(required=True, metadata={"description": UTC_HELP})
+    note = Text(max_length=2000)
+
+
+class OverrideOutput(OverrideInput):
+    id = mf.Integer()
+
+
+class OverrideList(Schema):
+    items = mf.List(mf.Nested(OverrideOutput))
+
+
+class SlotOutput(Schema):
+    user_id = mf.Integer(allow_none=True)
+    user_name = mf.String(allow_none=True)
+    kind = mf.String(metadata={"description": "shift, override, nobody (deliberate) or absent (uncovered)"})
+    covered = mf.Boolean()
+    rotation_id = mf.Integer()
+    rotation_name = mf.String()
+    department_id = mf.Integer()
+    layer = mf.Integer()
+    start = mf.String(metadata={"description": "When this piece starts (shift lists only)"})
+    end = mf.String()
+    shift_start = mf.String(metadata={"description": "The hand-off that started the shift"})
+    shift_end = mf.String(metadata={"description": "The hand-off that ends it"})
+
+
+class NowQuery(Schema):
+    department_id = Id(required=True, strict=False)
+    at = Instant(metadata={"description": "Default: now. " + UTC_HELP})
+
+
+class NowOutput(Schema):
+    department_id = mf.Integer()
+    at = mf.String()
+    keeps_roster = mf.Boolean()
+    people = mf.List(mf.Nested(SlotOutput), metadata={"description": "Who is on duty, highest layer first"})
+    slots = mf.List(mf.Nested(SlotOutput), metadata={"description": "Every winning slot, nobody and absent included"})
+
+
+class PeriodQuery(Schema):
+    start = Instant(required=True, data_key="from", metadata={"description": UTC_HELP})
+    end = Instant(required=True, data_key="to", metadata={"description": "At most 92 days after from"})
+
+
+class ShiftsQuery(PeriodQuery):
+    department_id = Id(strict=False)
+    user_id = Id(strict=False)
+
+
+class ShiftList(Schema):
+    items = mf.List(mf.Nested(SlotOutput))
+
+
+class DepartmentSettingsSchema(Schema):
+    department_id = mf.Integer(dump_only=True)
+    auto_assign = StrictBoolean(metadata={"description": "New unassigned tasks go to whoever is on duty"})
