@@ -8,6 +8,7 @@ from __future__ import annotations
 from workdesk import Plugin, hookimpl
 
 from .models import MODELS
+from .schemas import DutyRosterSettings
 
 
 class DutyRosterPlugin(Plugin):
@@ -22,6 +23,7 @@ class DutyRosterPlugin(Plugin):
     version = "0.1.0"
     requires_workdesk = ">=1.1,<2"
     assignment_rank = 90  # whoever is on duty comes after dispatch rules (see workdesk.Plugin)
+    settings_schema = DutyRosterSettings
 
     @hookimpl
     def register_models(self):
@@ -30,6 +32,16 @@ class DutyRosterPlugin(Plugin):
     @hookimpl
     def register_permissions(self):
         return [("duty.manage", "Create and change duty rotations, overrides and roster switches")]
+
+    @hookimpl
+    def register_jobs(self):
+        from .jobs import JOBS
+        return list(JOBS)
+
+    @hookimpl
+    def register_notification_kinds(self):
+        from flask_babel import lazy_gettext as _l
+        return [("duty_roster.uncovered", _l("Duty in my department is uncovered (a gap or someone away)"))]
 
     @hookimpl
     def register_blueprints(self, app):

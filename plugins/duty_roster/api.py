@@ -5,8 +5,8 @@ from workdesk import api_blueprint, api_operation, load_json, load_query, requir
 
 from . import services
 from .schemas import (DepartmentSettingsSchema, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
-                      PeriodQuery, RotationInput, RotationList, RotationListQuery, RotationOutput, ShiftList,
-                      ShiftsQuery)
+                      PeriodQuery, QualityOutput, QualityQuery, RotationInput, RotationList, RotationListQuery,
+                      RotationOutput, ShiftList, ShiftsQuery)
 
 blueprint = api_blueprint("duty_roster_api", __name__, url_prefix="/api/v1/duty")
 TAGS = ("duty",)
@@ -37,6 +37,16 @@ def list_my_shifts():
     """Your own shifts from ``from`` to ``to`` in every department you belong to."""
     query = load_query(PeriodQuery)
     return {"items": services.my_shifts(require_api_user(), query["start"], query["end"])}
+
+
+@blueprint.get("/quality")
+@api_operation("Schedule quality", tags=TAGS, query=QualityQuery, response=QualityOutput)
+def schedule_quality():
+    """Coverage of a department's roster for the coming weeks (default: four from now): covered and
+    uncovered hours (gaps, absent people), deliberate nobody, each person's load against the average,
+    and a score from 0 to 100."""
+    query = load_query(QualityQuery)
+    return services.quality_answer(require_api_user(), query["department_id"], query.get("start"), query.get("end"))
 
 
 @blueprint.get("/rotations")

@@ -11,6 +11,12 @@ from .schedule import UNITS
 UTC_HELP = "An instant with its UTC offset (without one, UTC)."
 
 
+class DutyRosterSettings(Schema):
+    coverage_horizon_days = mf.Integer(
+        load_default=14, validate=validate.Range(min=1, max=92),
+        metadata={"description": "How many days ahead department heads are told about uncovered duty."})
+
+
 class WindowSchema(Schema):
     weekdays = mf.List(mf.Integer(strict=True, validate=validate.Range(min=1, max=7)), required=True,
                        metadata={"description": "ISO weekdays, 1 = Monday"})
@@ -112,3 +118,37 @@ class ShiftList(Schema):
 class DepartmentSettingsSchema(Schema):
     department_id = mf.Integer(dump_only=True)
     auto_assign = StrictBoolean(metadata={"description": "New unassigned tasks go to whoever is on duty"})
+
+
+class QualityQuery(Schema):
+    department_id = Id(required=True, strict=False)
+    start = Instant(data_key="from", metadata={"description": "Default: now"})
+    end = Instant(data_key="to", metadata={"description": "Default: four weeks after from; at most 92 days"})
+
+
+class LoadOutput(Schema):
+    user_id = mf.Integer()
+    user_name = mf.String(allow_none=True)
+    hours = mf.Float()
+    ratio = mf.Float(allow_none=True, metadata={"description": "Load against the average (1.0 = average)"})
+
+
+class UncoveredOutput(Schema):
+    kind = mf.String(metadata={"description": "gap (nobody scheduled) or absent (the person is away)"})
+    start = mf.String()
+    end = mf.String()
+    user_id = mf.Integer(allow_none=True)
+    rotation_id = mf.Integer(allow_none=True)
+
+
+class QualityOutput(Schema):
+    department_id = mf.Integer()
+    start = mf.String(data_key="from")
+    end = mf.String(data_key="to")
+    covered_hours = mf.Float()
+    uncovered_hours = mf.Float(metadata={"description": "Gaps and absent people's slots"})
+    nobody_hours = mf.Float(metadata={"description": "Deliberately unstaffed"})
+    average_load_hours = mf.Float()
+    score = mf.Integer(metadata={"description": "0-100: covered share times fairness of the loads"})
+    load = mf.List(mf.Nested(LoadOutput))
+    uncovered = mf.List(mf.Nested(UncoveredOutput))

@@ -403,3 +403,122 @@ def my_shifts(actor: User, start: dt.datetime, end: dt.datetime) -> list[dict[st
         found.extend(p for p in pieces if p.user_id == actor.id)
     found.sort(key=lambda p: p.start)
     return pieces_to_dicts(found)
+
+
+# -- coverage and schedule quality ------------------------------------------------------------------
+
+def _uncovered(pieces: Iterable[schedule.Piece], gaps: Iterable[tuple]) -> list[dict[str, Any]]:
+    """Gaps (nobody scheduled) and absent people's slots, in time order."""
+    found = [{"kind": "gap", "start": start, "end": end, "user_id": None, "rotation_id": None} for start, end in gaps]
+    found += [{"kind": "absent", "start": p.start, "end": p.end, "user_id": p.user_id, "rotation_id": p.rotation_id}
+              for p in pieces if p.kind == "absent"]
+    return sorted(found, key=lambda item: (item["start"], item["kind"]))
+
+
+def _time_split(pieces: list[schedule.Piece], gaps: list[tuple]) -> tuple[float, float, float]:
+    """Hours with someone on duty, hours that should be but are not (gaps, only absent people), and
+    hours deliberately unstaffed; two people on duty at once count once."""
+    covered = uncovered = nobody = 0.0
+    bounds = sorted({t for p in pieces for t in (p.start, p.end)})
+    for left, right in zip(bounds, bounds[1:]):
+        here = [p for p in pieces if p.start <= left and p.end >= right]
+        hours = (right - left).total_seconds() / 3600
+        if any(p.covered for p in here):
+            covered += hours
+        elif any(p.kind == "absent" for p in here):
+            uncovered += hours
+        elif here:
+            nobody += hours
+    uncovered += sum((end - start).total_seconds() / 3600 for start, end in gaps)
+    return covered, uncovered, nobody
+
+
+def quality(department_id: int, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """How well the roster covers ``[start, end)``: covered, uncovered (gaps and absent people) and
+    deliberately unstaffed hours; each person's load against the average; and a score from 0 to 100:
+    the covered share of the hours that should be covered, times fairness (1 minus the mean
+    deviation of the loads from their average, relative to it)."""
+    rotations = _department_rotations(department_id)
+    pieces, gaps = department_roster(department_id, start, end, rotations)
+    covered, uncovered_hours, nobody = _time_split(pieces, gaps)
+    uncovered = _uncovered(pieces, gaps)
+    people = [m for r in rotations for m in r.member_ids if m is not None]
+    people += [p.user_id for p in pieces if p.kind == "override" and p.user_id is not None]
+    loads = {person: 0.0 for person in dict.fromkeys(people)}
+    for piece in pieces:
+        if piece.covered:
+            loads[piece.user_id] = loads.get(piece.user_id, 0.0) + piece.hours
+    average = sum(loads.values()) / len(loads) if loads else 0.0
+    fairness = 1.0
+    if average > 0:
+        fairness = max(0.0, 1 - sum(abs(load - average) for load in loads.values()) / len(loads) / average)
+    should_be_covered = covered + uncovered_hours
+    coverage = covered / should_be_covered if should_be_covered else 1.0
+    names = {u.id: u.name for u in User.select(User.id, User.name).where(User.id.in_(list(loads) or [0]))}
+    return {"department_id": department_id, "from": start.isoformat(), "to": end.isoformat(),
+            "covered_hours": round(covered, 2), "uncovered_hours": round(uncovered_hours, 2),
+            "nobody_hours": round(nobody, 2), "average_load_hours": round(average, 2),
+            "score": round(100 * coverage * fairness),
+            "load": [{"user_id": person, "user_name": names.get(person), "hours": round(load, 2),
+                      "ratio": round(load / average, 2) if average else None} for person, load in loads.items()],
+            "uncovered": [{**u, "start": u["start"].isoformat(), "end": u["end"].isoformat()} for u in uncovered]}
+
+
+def quality_answer(actor: User, department_id: Any, start: dt.datetime | None, end: dt.datetime | None,
+                   now: dt.datetime | None = None) -> dict[str, Any]:
+    """The schedule quality of a department from ``start`` (default now) to ``end`` (default four weeks on)."""
+    department = visible_department(actor, department_id)
+    start = as_utc(start or now or utcnow())
+    end = as_utc(end) if end is not None else start + dt.timedelta(weeks=4)
+    check_period(start, end)
+    return quality(department.id, start, end)
+
+
+def _heads_to_tell(department: Department) -> list[User]:
+    """The department's head, or else the people who manage rosters."""
+    if department.head_id is not None and department.head.is_active:
+        return [department.head]
+    from workdesk import Role
+    return [u for u in User.select().join(Role).where(User.is_active == True)  # noqa: E712
+            if u.has_permission(PERMISSION)]
+
+
+def report_coverage(now: dt.datetime, horizon_days: int) -> int:
+    """Tell each department's head about every gap and every absent person's slot in the coming
+    ``horizon_days``, once each. Returns how many notifications were sent (or found already sent)."""
+    from workdesk import notify
+    # Computed from a week back, so an uncovered stretch that has begun keeps the start it was first
+    # told with (its notification's key) instead of starting anew at each run's ``now``.
+    start, end = now - dt.timedelta(days=7), now + dt.timedelta(days=horizon_days)
+    departments = [d for (d,) in Rotation.select(Rotation.department).distinct().tuples()]
+    told = 0
+    for department_id in departments:
+        department = Department.get_or_none(Department.id == department_id)
+        if department is None:
+            continue
+        rotations = _department_rotations(department_id)
+        pieces, gaps = department_roster(department_id, start, end, rotations)
+        zone = zone_of(rotations[0].timezone)  # times in the words of the department's base rotation
+        names = {}
+        for item in _uncovered(pieces, gaps):
+            if item["end"] <= now:
+                continue
+            when = (f"{schedule.to_local(item['start'], zone):%Y-%m-%d %H:%M} – "
+                    f"{schedule.to_local(item['end'], zone):%Y-%m-%d %H:%M} {zone.key}")
+            if item["kind"] == "gap":
+                subject = _("Nobody is on duty in %(department)s from %(when)s", department=department.name, when=when)
+                body = _("No rotation covers this time. Add a rotation or an override, or make it a deliberate "
+                         "nobody slot.")
+            else:
+                if item["user_id"] not in names:
+                    names[item["user_id"]] = getattr(User.get_or_none(User.id == item["user_id"]), "name", "?")
+                subject = _("%(person)s is away during their duty in %(department)s from %(when)s",
+                            person=names[item["user_id"]], department=department.name, when=when)
+                body = _("Their shift is uncovered until someone takes it with an override.")
+            # A stretch already uncovered at the window's start is known by its end instead.
+            since_key = item["start"].isoformat() if item["start"] > start else f"open-{item['end'].isoformat()}"
+            key = f"duty_roster.uncovered:{department_id}:{item['kind']}:{item['user_id']}:{since_key}"
+            for head in _heads_to_tell(department):
+                notify(head, "duty_roster.uncovered", subject, body, dedupe_key=key)
+                told += 1
+    return told
