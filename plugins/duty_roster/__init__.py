@@ -46,7 +46,8 @@ class DutyRosterPlugin(Plugin):
     @hookimpl
     def register_blueprints(self, app):
         from .api import blueprint
-        return [blueprint]
+        from .feeds import pages
+        return [blueprint, pages]
 
     @hookimpl
     def people_on_duty(self, department_id, at):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from workdesk import api_blueprint, api_operation, load_json, load_query, require_api_user
 
-from . import services
-from .schemas import (DepartmentSettingsSchema, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
+from . import feeds, services
+from .schemas import (DepartmentSettingsSchema, FeedInput, FeedList, FeedOutput, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
                       PeriodQuery, QualityOutput, QualityQuery, RotationInput, RotationList, RotationListQuery,
                       RotationOutput, ShiftList, ShiftsQuery)
 
@@ -126,3 +126,28 @@ def update_department(department_id: int):
     assignee and dispatch rules (see ``Plugin.assignment_rank``)."""
     user = require_api_user()
     return services.update_department_settings(user, department_id, load_json(DepartmentSettingsSchema))
+
+
+@blueprint.get("/feeds")
+@api_operation("List my calendar feeds", tags=TAGS, response=FeedList)
+def list_feeds():
+    """Your live feeds; their URLs are not shown again (revoke one and create another)."""
+    return {"items": [feeds.feed_to_dict(f) for f in feeds.list_feeds(require_api_user())]}
+
+
+@blueprint.post("/feeds")
+@api_operation("Create a calendar feed", tags=TAGS, request=FeedInput, response=FeedOutput, status=201)
+def create_feed():
+    """A secret iCalendar URL of your own shifts, or of a department's roster you see. The URL is the
+    credential: it is shown once, only its hash is stored, and anyone holding it reads the feed until it
+    is revoked."""
+    feed, token = feeds.create_feed(require_api_user(), load_json(FeedInput).get("department_id"))
+    return feeds.feed_to_dict(feed, token), 201
+
+
+@blueprint.delete("/feeds/<id:feed_id>")
+@api_operation("Revoke a calendar feed", tags=TAGS, response=None, status=204)
+def revoke_feed(feed_id: int):
+    """Its URL answers 404 from now on."""
+    feeds.revoke_feed(require_api_user(), feed_id)
+    return "", 204

@@ -59,4 +59,18 @@ class DepartmentSettings(BaseModel):
         table_name = "duty_roster_department"
 
 
-MODELS = [Rotation, Override, DepartmentSettings]
+class Feed(BaseModel):
+    """A secret iCalendar feed URL: a person's own shifts, or a department's roster (``department`` set).
+    Only the token's SHA-256 is stored; revoking sets ``revoked_at``."""
+
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    department = ForeignKeyField(Department, null=True, backref="+", on_delete="CASCADE")
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    revoked_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "duty_roster_feed"
+
+
+MODELS = [Rotation, Override, DepartmentSettings, Feed]

@@ -152,3 +152,18 @@ class QualityOutput(Schema):
     score = mf.Integer(metadata={"description": "0-100: covered share times fairness of the loads"})
     load = mf.List(mf.Nested(LoadOutput))
     uncovered = mf.List(mf.Nested(UncoveredOutput))
+
+
+class FeedInput(Schema):
+    department_id = Id(allow_none=True, metadata={"description": "A department's roster; omit for your own shifts"})
+
+
+class FeedOutput(Schema):
+    id = mf.Integer()
+    department_id = mf.Integer(allow_none=True)
+    created_at = mf.String()
+    url = mf.String(metadata={"description": "The secret feed URL, shown only when the feed is created"})
+
+
+class FeedList(Schema):
+    items = mf.List(mf.Nested(FeedOutput))
