@@ -41,7 +41,10 @@ class DutyRosterPlugin(Plugin):
     @hookimpl
     def register_notification_kinds(self):
         from flask_babel import lazy_gettext as _l
-        return [("duty_roster.uncovered", _l("Duty in my department is uncovered (a gap or someone away)"))]
+        return [("duty_roster.uncovered", _l("Duty in my department is uncovered (a gap or someone away)")),
+                ("duty_roster.reminder", _l("My duty begins soon")),
+                ("duty_roster.handover", _l("A shift was handed over to me")),
+                ("duty_roster.handover_late", _l("A hand-over in my department is missing or not acknowledged"))]
 
     @hookimpl
     def register_blueprints(self, app):

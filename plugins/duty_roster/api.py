@@ -1,10 +1,13 @@
 """JSON API under /api/v1/duty: rotations and overrides (``duty.manage``), who is on duty, shifts."""
 from __future__ import annotations
 
+from flask import request
+
 from workdesk import api_blueprint, api_operation, load_json, load_query, require_api_user
 
-from . import feeds, services
-from .schemas import (DepartmentSettingsSchema, FeedInput, FeedList, FeedOutput, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
+from . import feeds, handover, services
+from .schemas import (DepartmentSettingsSchema, FeedInput, FeedList, FeedOutput, HandoverInput, HandoverList,
+                      HandoverOutput, HandoverQuery, LogInput, LogList, LogOutput, LogQuery, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
                       PeriodQuery, QualityOutput, QualityQuery, RotationInput, RotationList, RotationListQuery,
                       RotationOutput, ShiftList, ShiftsQuery)
 
@@ -151,3 +154,61 @@ def revoke_feed(feed_id: int):
     """Its URL answers 404 from now on."""
     feeds.revoke_feed(require_api_user(), feed_id)
     return "", 204
+
+
+@blueprint.get("/handovers")
+@api_operation("List hand-overs", tags=TAGS, query=HandoverQuery, response=HandoverList)
+def list_handovers():
+    """A department's hand-over records, latest shift first (200 at most unless narrowed by ``status``)."""
+    query = load_query(HandoverQuery)
+    found = handover.list_handovers(require_api_user(), query["department_id"], query.get("status"))
+    return {"items": [handover.handover_to_dict(h) for h in found]}
+
+
+@blueprint.get("/handovers/<id:handover_id>")
+@api_operation("Show a hand-over", tags=TAGS, response=HandoverOutput)
+def show_handover(handover_id: int):
+    return handover.handover_to_dict(handover.visible_handover(require_api_user(), handover_id))
+
+
+@blueprint.patch("/handovers/<id:handover_id>")
+@api_operation("Write a hand-over's notes and incidents", tags=TAGS, request=HandoverInput, response=HandoverOutput,
+               errors=(409,))
+def update_handover(handover_id: int):
+    """The outgoing person (or ``duty.manage``), until it is submitted."""
+    user = require_api_user()
+    return handover.handover_to_dict(handover.update_handover(user, handover_id, load_json(HandoverInput)))
+
+
+@blueprint.post("/handovers/<id:handover_id>/submit")
+@api_operation("Submit a hand-over", tags=TAGS, request=HandoverInput, response=HandoverOutput, errors=(409,))
+def submit_handover(handover_id: int):
+    """The outgoing person completes it, with any last notes and incidents (an empty object is fine); its
+    list of open tasks is refreshed and the incoming person is told."""
+    user = require_api_user()
+    changes = load_json(HandoverInput) if request.get_data(cache=True).strip() else {}
+    return handover.handover_to_dict(handover.submit_handover(user, handover_id, changes))
+
+
+@blueprint.post("/handovers/<id:handover_id>/acknowledge")
+@api_operation("Acknowledge a hand-over", tags=TAGS, response=HandoverOutput, errors=(409,))
+def acknowledge_handover(handover_id: int):
+    """The incoming person (or ``duty.manage``) confirms they read it."""
+    return handover.handover_to_dict(handover.acknowledge_handover(require_api_user(), handover_id))
+
+
+@blueprint.get("/log")
+@api_operation("Read the duty log", tags=TAGS, query=LogQuery, response=LogList)
+def read_log():
+    """A department's log entries between two instants (at most 92 days), oldest first."""
+    query = load_query(LogQuery)
+    entries = handover.log_entries(require_api_user(), query["department_id"], query["start"], query["end"])
+    return {"items": [handover.log_entry_to_dict(e) for e in entries]}
+
+
+@blueprint.post("/log")
+@api_operation("Write in the duty log", tags=TAGS, request=LogInput, response=LogOutput, status=201)
+def write_log():
+    """A timestamped entry by a member of the department, optionally about a task you can see."""
+    entry = handover.add_log_entry(require_api_user(), load_json(LogInput))
+    return handover.log_entry_to_dict(entry), 201

@@ -5,7 +5,7 @@ import datetime as dt
 
 from workdesk import PeriodicJob, plugin_settings
 
-from . import services
+from . import handover, services
 
 
 def report_coverage(now: dt.datetime, since: dt.datetime | None) -> int:
@@ -16,5 +16,24 @@ def report_coverage(now: dt.datetime, since: dt.datetime | None) -> int:
     return services.report_coverage(now, plugin_settings("duty_roster")["coverage_horizon_days"])
 
 
+def handovers(now: dt.datetime, since: dt.datetime | None) -> dict[str, int]:
+    """Open the hand-over records of shifts that ended, and flag those late (missing or unacknowledged).
+
+    Shifts that ended up to a day before ``now`` are looked at each run, so a missed run is caught up.
+    """
+    settings = plugin_settings("duty_roster")
+    return {"opened": handover.open_handovers(now, settings["handover_due_minutes"]),
+            "flagged": handover.flag_late_handovers(now, settings["handover_ack_minutes"])}
+
+
+def reminders(now: dt.datetime, since: dt.datetime | None) -> int:
+    """Remind people whose duty begins within ``reminder_minutes`` (once per shift, by notification key)."""
+    return handover.send_reminders(now, plugin_settings("duty_roster")["reminder_minutes"])
+
+
 JOBS = [PeriodicJob("coverage", report_coverage, every=dt.timedelta(hours=1),
-                    description="Tell department heads about uncovered duty in the coming days")]
+                    description="Tell department heads about uncovered duty in the coming days"),
+        PeriodicJob("handovers", handovers, every=dt.timedelta(minutes=5),
+                    description="Open hand-overs of ended shifts and flag late ones"),
+        PeriodicJob("reminders", reminders, every=dt.timedelta(minutes=5),
+                    description="Remind people before their duty begins")]

@@ -73,4 +73,48 @@ class Feed(BaseModel):
         table_name = "duty_roster_feed"
 
 
-MODELS = [Rotation, Override, DepartmentSettings, Feed]
+HANDOVER_STATUSES = ("open", "submitted", "acknowledged")
+
+
+class Handover(BaseModel):
+    """The record the outgoing person completes when a shift ends and the incoming one acknowledges.
+    One per rotation and shift (the unique index keeps a job that runs twice from making two)."""
+
+    department = ForeignKeyField(Department, backref="+", on_delete="CASCADE")
+    rotation = ForeignKeyField(Rotation, backref="+", on_delete="CASCADE")
+    shift_start = UTCDateTimeField()
+    shift_end = UTCDateTimeField()
+    outgoing = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    incoming = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    status = CharField(max_length=16, default="open")
+    task_ids = JSONField(default=list)  # the open tasks of the shift, listed automatically
+    notes = TextField(default="")
+    incidents = JSONField(default=list)  # short texts, one per incident
+    due_at = UTCDateTimeField()  # the outgoing person should have submitted it by then
+    submitted_at = UTCDateTimeField(null=True)
+    acknowledged_at = UTCDateTimeField(null=True)
+    missing_flagged_at = UTCDateTimeField(null=True)
+    unacknowledged_flagged_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "duty_roster_handover"
+        indexes = ((("rotation", "shift_start"), True),)
+
+
+class LogEntry(BaseModel):
+    """One timestamped event of the duty log, optionally about a task."""
+
+    department = ForeignKeyField(Department, backref="+", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    at = UTCDateTimeField(index=True)
+    text = TextField()
+    task_id = IntegerField(null=True)  # plain column: the entry stays when the task is deleted
+    on_duty = BooleanField(default=False)  # whether its author was on duty at ``at``
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "duty_roster_log_entry"
+
+
+MODELS = [Rotation, Override, DepartmentSettings, Feed, Handover, LogEntry]

@@ -15,6 +15,15 @@ class DutyRosterSettings(Schema):
     coverage_horizon_days = mf.Integer(
         load_default=14, validate=validate.Range(min=1, max=92),
         metadata={"description": "How many days ahead department heads are told about uncovered duty."})
+    handover_due_minutes = mf.Integer(
+        load_default=60, validate=validate.Range(min=0, max=10080),
+        metadata={"description": "A hand-over not submitted this long after its shift ended is flagged."})
+    handover_ack_minutes = mf.Integer(
+        load_default=120, validate=validate.Range(min=1, max=10080),
+        metadata={"description": "A hand-over not acknowledged this long after it was submitted is flagged."})
+    reminder_minutes = mf.Integer(
+        load_default=60, validate=validate.Range(min=1, max=10080),
+        metadata={"description": "How long before their duty begins people are reminded."})
 
 
 class WindowSchema(Schema):
@@ -167,3 +176,69 @@ class FeedOutput(Schema):
 
 class FeedList(Schema):
     items = mf.List(mf.Nested(FeedOutput))
+
+
+class HandoverQuery(Schema):
+    department_id = Id(required=True, strict=False)
+    status = mf.String(validate=validate.OneOf(("open", "submitted", "acknowledged")))
+
+
+class HandoverInput(Schema):
+    notes = Text(max_length=20000)
+    incidents = mf.List(Text(min_length=1, max_length=2000), validate=validate.Length(max=100))
+
+
+class HandoverTask(Schema):
+    id = mf.Integer()
+    number = mf.Integer()
+    title = mf.String()
+    status = mf.String()
+
+
+class HandoverOutput(Schema):
+    id = mf.Integer()
+    department_id = mf.Integer()
+    rotation_id = mf.Integer()
+    shift_start = mf.String()
+    shift_end = mf.String()
+    outgoing_id = mf.Integer()
+    incoming_id = mf.Integer(allow_none=True)
+    status = mf.String(metadata={"description": "open, submitted or acknowledged"})
+    tasks = mf.List(mf.Nested(HandoverTask), metadata={"description": "The shift's open tasks, listed automatically"})
+    notes = mf.String()
+    incidents = mf.List(mf.String())
+    due_at = mf.String()
+    submitted_at = mf.String(allow_none=True)
+    acknowledged_at = mf.String(allow_none=True)
+    missing = mf.Boolean(metadata={"description": "Flagged: not submitted in time"})
+    unacknowledged = mf.Boolean(metadata={"description": "Flagged: not acknowledged in time"})
+
+
+class HandoverList(Schema):
+    items = mf.List(mf.Nested(HandoverOutput))
+
+
+class LogInput(Schema):
+    department_id = Id(required=True)
+    text = Text(required=True, min_length=1, max_length=5000)
+    task_id = Id(allow_none=True)
+    at = Instant(metadata={"description": "When it happened; default now, never in the future"})
+
+
+class LogOutput(Schema):
+    id = mf.Integer()
+    department_id = mf.Integer()
+    user_id = mf.Integer()
+    user_name = mf.String()
+    at = mf.String()
+    text = mf.String()
+    task_id = mf.Integer(allow_none=True)
+    on_duty = mf.Boolean(metadata={"description": "Whether the author was on duty then"})
+
+
+class LogQuery(PeriodQuery):
+    department_id = Id(required=True, strict=False)
+
+
+class LogList(Schema):
+    items = mf.List(mf.Nested(LogOutput))
