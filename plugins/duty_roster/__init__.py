@@ -44,6 +44,7 @@ class DutyRosterPlugin(Plugin):
         return [("duty_roster.uncovered", _l("Duty in my department is uncovered (a gap or someone away)")),
                 ("duty_roster.reminder", _l("My duty begins soon")),
                 ("duty_roster.handover", _l("A shift was handed over to me")),
+                ("duty_roster.swap", _l("Swap requests: asked of me, and answers to mine")),
                 ("duty_roster.handover_late", _l("A hand-over in my department is missing or not acknowledged"))]
 
     @hookimpl

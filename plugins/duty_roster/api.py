@@ -5,9 +5,10 @@ from flask import request
 
 from workdesk import api_blueprint, api_operation, load_json, load_query, require_api_user
 
-from . import feeds, handover, services
+from . import feeds, handover, services, swaps
 from .schemas import (DepartmentSettingsSchema, FeedInput, FeedList, FeedOutput, HandoverInput, HandoverList,
-                      HandoverOutput, HandoverQuery, LogInput, LogList, LogOutput, LogQuery, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
+                      HandoverOutput, HandoverQuery, LogInput, LogList, LogOutput, LogQuery, SwapInput, SwapList,
+                      SwapOutput, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
                       PeriodQuery, QualityOutput, QualityQuery, RotationInput, RotationList, RotationListQuery,
                       RotationOutput, ShiftList, ShiftsQuery)
 
@@ -212,3 +213,37 @@ def write_log():
     """A timestamped entry by a member of the department, optionally about a task you can see."""
     entry = handover.add_log_entry(require_api_user(), load_json(LogInput))
     return handover.log_entry_to_dict(entry), 201
+
+
+@blueprint.get("/swaps")
+@api_operation("List my swap requests", tags=TAGS, response=SwapList)
+def list_swaps():
+    """Those you asked and those you were asked, latest first."""
+    return {"items": [swaps.swap_to_dict(s) for s in swaps.list_swaps(require_api_user())]}
+
+
+@blueprint.post("/swaps")
+@api_operation("Ask someone to take my duty", tags=TAGS, request=SwapInput, response=SwapOutput, status=201)
+def request_swap():
+    """For a period of your duty on a rotation, optionally taking theirs in return; they are told and answer
+    before ``expires_at`` (at the latest when the duty starts)."""
+    return swaps.swap_to_dict(swaps.request_swap(require_api_user(), load_json(SwapInput))), 201
+
+
+@blueprint.post("/swaps/<id:swap_id>/accept")
+@api_operation("Accept a swap request", tags=TAGS, response=SwapOutput, errors=(409,))
+def accept_swap(swap_id: int):
+    """The person asked takes the duty (overrides are created); 409 once it expired or was answered."""
+    return swaps.swap_to_dict(swaps.answer_swap(require_api_user(), swap_id, accept=True))
+
+
+@blueprint.post("/swaps/<id:swap_id>/decline")
+@api_operation("Decline a swap request", tags=TAGS, response=SwapOutput, errors=(409,))
+def decline_swap(swap_id: int):
+    return swaps.swap_to_dict(swaps.answer_swap(require_api_user(), swap_id, accept=False))
+
+
+@blueprint.post("/swaps/<id:swap_id>/cancel")
+@api_operation("Cancel my swap request", tags=TAGS, response=SwapOutput, errors=(409,))
+def cancel_swap(swap_id: int):
+    return swaps.swap_to_dict(swaps.cancel_swap(require_api_user(), swap_id))

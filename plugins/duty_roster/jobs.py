@@ -5,7 +5,7 @@ import datetime as dt
 
 from workdesk import PeriodicJob, plugin_settings
 
-from . import handover, services
+from . import handover, services, swaps
 
 
 def report_coverage(now: dt.datetime, since: dt.datetime | None) -> int:
@@ -31,9 +31,16 @@ def reminders(now: dt.datetime, since: dt.datetime | None) -> int:
     return handover.send_reminders(now, plugin_settings("duty_roster")["reminder_minutes"])
 
 
+def expire_swaps(now: dt.datetime, since: dt.datetime | None) -> int:
+    """Mark swap requests past their expiry as expired (whenever the job runs, all of them)."""
+    return swaps.expire_swaps(now)
+
+
 JOBS = [PeriodicJob("coverage", report_coverage, every=dt.timedelta(hours=1),
                     description="Tell department heads about uncovered duty in the coming days"),
         PeriodicJob("handovers", handovers, every=dt.timedelta(minutes=5),
                     description="Open hand-overs of ended shifts and flag late ones"),
         PeriodicJob("reminders", reminders, every=dt.timedelta(minutes=5),
-                    description="Remind people before their duty begins")]
+                    description="Remind people before their duty begins"),
+        PeriodicJob("swaps", expire_swaps, every=dt.timedelta(minutes=5),
+                    description="Expire unanswered swap requests")]

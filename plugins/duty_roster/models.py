@@ -117,4 +117,29 @@ class LogEntry(BaseModel):
         table_name = "duty_roster_log_entry"
 
 
-MODELS = [Rotation, Override, DepartmentSettings, Feed, Handover, LogEntry]
+SWAP_STATUSES = ("pending", "accepted", "declined", "cancelled", "expired")
+
+
+class Swap(BaseModel):
+    """A request that ``target`` takes ``requester``'s duty on a rotation for a period (and, optionally,
+    that the requester takes the target's in return), answered by the target before ``expires_at``.
+    Accepting creates the overrides."""
+
+    rotation = ForeignKeyField(Rotation, backref="+", on_delete="CASCADE")
+    requester = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    target = ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    starts_at = UTCDateTimeField()
+    ends_at = UTCDateTimeField()
+    return_starts_at = UTCDateTimeField(null=True)
+    return_ends_at = UTCDateTimeField(null=True)
+    note = TextField(default="")
+    status = CharField(max_length=16, default="pending", index=True)
+    expires_at = UTCDateTimeField()
+    decided_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "duty_roster_swap"
+
+
+MODELS = [Rotation, Override, DepartmentSettings, Feed, Handover, LogEntry, Swap]

@@ -242,3 +242,34 @@ class LogQuery(PeriodQuery):
 
 class LogList(Schema):
     items = mf.List(mf.Nested(LogOutput))
+
+
+class SwapInput(Schema):
+    rotation_id = Id(required=True)
+    user_id = Id(required=True, metadata={"description": "Who is asked to take the duty"})
+    starts_at = Instant(required=True, metadata={"description": UTC_HELP})
+    ends_at = Instant(required=True, metadata={"description": UTC_HELP})
+    return_starts_at = Instant(allow_none=True, metadata={"description": "Optional: the asked person's duty the "
+                                                                         "requester takes in return"})
+    return_ends_at = Instant(allow_none=True)
+    expires_at = Instant(metadata={"description": "Default and latest: when the duty starts"})
+    note = Text(max_length=2000)
+
+
+class SwapOutput(Schema):
+    id = mf.Integer()
+    rotation_id = mf.Integer()
+    requester_id = mf.Integer()
+    user_id = mf.Integer()
+    starts_at = mf.String()
+    ends_at = mf.String()
+    return_starts_at = mf.String(allow_none=True)
+    return_ends_at = mf.String(allow_none=True)
+    note = mf.String()
+    status = mf.String(metadata={"description": "pending, accepted, declined, cancelled or expired"})
+    expires_at = mf.String()
+    decided_at = mf.String(allow_none=True)
+
+
+class SwapList(Schema):
+    items = mf.List(mf.Nested(SwapOutput))
