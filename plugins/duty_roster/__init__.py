@@ -50,8 +50,9 @@ class DutyRosterPlugin(Plugin):
     @hookimpl
     def register_blueprints(self, app):
         from .api import blueprint
-        from .feeds import pages
-        return [blueprint, pages]
+        from .feeds import pages as feed_pages
+        from .views import pages
+        return [blueprint, feed_pages, pages]
 
     @hookimpl
     def people_on_duty(self, department_id, at):
