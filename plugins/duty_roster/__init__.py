@@ -55,6 +55,11 @@ class DutyRosterPlugin(Plugin):
         return [blueprint, feed_pages, pages]
 
     @hookimpl
+    def register_admin_views(self):
+        from .admin import admin_views
+        return admin_views()
+
+    @hookimpl
     def people_on_duty(self, department_id, at):
         from .services import people_on_duty
         return people_on_duty(department_id, at)
