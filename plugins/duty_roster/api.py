@@ -5,10 +5,10 @@ from flask import request
 
 from workdesk import api_blueprint, api_operation, load_json, load_query, require_api_user
 
-from . import feeds, handover, services, swaps
+from . import feeds, handover, report, services, swaps
 from .schemas import (DepartmentSettingsSchema, FeedInput, FeedList, FeedOutput, HandoverInput, HandoverList,
                       HandoverOutput, HandoverQuery, LogInput, LogList, LogOutput, LogQuery, SwapInput, SwapList,
-                      SwapOutput, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
+                      SwapOutput, ReportOutput, ReportQuery, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
                       PeriodQuery, QualityOutput, QualityQuery, RotationInput, RotationList, RotationListQuery,
                       RotationOutput, ShiftList, ShiftsQuery)
 
@@ -247,3 +247,14 @@ def decline_swap(swap_id: int):
 @api_operation("Cancel my swap request", tags=TAGS, response=SwapOutput, errors=(409,))
 def cancel_swap(swap_id: int):
     return swaps.swap_to_dict(swaps.cancel_swap(require_api_user(), swap_id))
+
+
+@blueprint.get("/report")
+@api_operation("Duty report", tags=TAGS, query=ReportQuery, response=ReportOutput)
+def duty_report():
+    """Per person on duty in a department between two instants (at most 92 days; ``user_id`` narrows to
+    one): hours and shifts, tasks received and resolved during duty, first-response times, hand-overs
+    due, submitted, on time and acknowledged, and log entries; with the department's totals."""
+    query = load_query(ReportQuery)
+    return report.report_answer(require_api_user(), query["department_id"], query["start"], query["end"],
+                                query.get("user_id"))

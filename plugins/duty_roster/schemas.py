@@ -273,3 +273,36 @@ class SwapOutput(Schema):
 
 class SwapList(Schema):
     items = mf.List(mf.Nested(SwapOutput))
+
+
+class ReportQuery(PeriodQuery):
+    department_id = Id(required=True, strict=False)
+    user_id = Id(strict=False)
+
+
+class ReportCounts(Schema):
+    hours_on_duty = mf.Float()
+    shifts = mf.Integer()
+    tasks_received = mf.Integer(metadata={"description": "Assigned to the person while on duty"})
+    tasks_resolved = mf.Integer(metadata={"description": "Resolved by the person while on duty"})
+    responses = mf.Integer()
+    handovers_due = mf.Integer()
+    handovers_submitted = mf.Integer()
+    handovers_on_time = mf.Integer()
+    handovers_acknowledged = mf.Integer()
+    log_entries = mf.Integer()
+
+
+class ReportPerson(ReportCounts):
+    user_id = mf.Integer()
+    user_name = mf.String(allow_none=True)
+    first_response_minutes_median = mf.Float(allow_none=True)
+    first_response_minutes_average = mf.Float(allow_none=True)
+
+
+class ReportOutput(Schema):
+    department_id = mf.Integer()
+    start = mf.String(data_key="from")
+    end = mf.String(data_key="to")
+    people = mf.List(mf.Nested(ReportPerson))
+    totals = mf.Nested(ReportCounts)
