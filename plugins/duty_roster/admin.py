@@ -240,7 +240,8 @@ class OverrideView(_ManagedView):
         try:
             return services.create_override(current_user(), {
                 "rotation_id": form.rotation_id.data, "user_id": form.user_id.data,
-                "starts_at": _instant(form.starts_at.data, "starts_at"), "ends_at": _instant(form.ends_at.data, "ends_at"),
+                "starts_at": _instant(form.starts_at.data, "starts_at"),
+                "ends_at": _instant(form.ends_at.data, "ends_at"),
                 "note": form.note.data})
         except WorkdeskError as exc:
             _show_error(exc, form)

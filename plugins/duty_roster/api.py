@@ -7,10 +7,10 @@ from workdesk import api_blueprint, api_operation, load_json, load_query, requir
 
 from . import feeds, handover, report, services, swaps
 from .schemas import (DepartmentSettingsSchema, FeedInput, FeedList, FeedOutput, HandoverInput, HandoverList,
-                      HandoverOutput, HandoverQuery, LogInput, LogList, LogOutput, LogQuery, SwapInput, SwapList,
-                      SwapOutput, ReportOutput, ReportQuery, NowOutput, NowQuery, OverrideInput, OverrideList, OverrideOutput,
-                      PeriodQuery, QualityOutput, QualityQuery, RotationInput, RotationList, RotationListQuery,
-                      RotationOutput, ShiftList, ShiftsQuery)
+                      HandoverOutput, HandoverQuery, LogInput, LogList, LogOutput, LogQuery, NowOutput, NowQuery,
+                      OverrideInput, OverrideList, OverrideOutput, PeriodQuery, QualityOutput, QualityQuery,
+                      ReportOutput, ReportQuery, RotationInput, RotationList, RotationListQuery, RotationOutput,
+                      ShiftList, ShiftsQuery, SwapInput, SwapList, SwapOutput)
 
 blueprint = api_blueprint("duty_roster_api", __name__, url_prefix="/api/v1/duty")
 TAGS = ("duty",)

@@ -20,6 +20,7 @@ from workdesk import (OPEN_STATUSES, Conflict, Department, Forbidden, NotFound, 
 
 from . import services
 from .models import Handover, LogEntry, Rotation
+from .schedule import to_local
 
 # Shifts that ended longer ago than this get no hand-over record when the job first sees them.
 LOOKBACK = dt.timedelta(days=1)
@@ -87,7 +88,7 @@ def flag_late_handovers(now: dt.datetime, ack_minutes: int) -> int:
                                                                           for h in late_ack]:
         department = Department.get_by_id(handover.department_id)
         zone = services.zone_of(handover.rotation.timezone)
-        when = f"{services.schedule.to_local(handover.shift_end, zone):%Y-%m-%d %H:%M} {zone.key}"
+        when = f"{to_local(handover.shift_end, zone):%Y-%m-%d %H:%M} {zone.key}"
         if field == "missing_flagged_at":
             subject = _("%(person)s has not handed over the shift that ended %(when)s in %(department)s",
                         person=handover.outgoing.name, when=when, department=department.name)
@@ -96,7 +97,7 @@ def flag_late_handovers(now: dt.datetime, ack_minutes: int) -> int:
                         when=when, department=department.name)
         with write_transaction():
             Handover.update({getattr(Handover, field): now}).where(Handover.id == handover.id).execute()
-            for head in services._heads_to_tell(department):
+            for head in services.heads_to_tell(department):
                 notify(head, "duty_roster.handover_late", subject,
                        dedupe_key=f"duty_roster.handover:{handover.id}:{field}")
         flagged += 1
@@ -247,7 +248,7 @@ def send_reminders(now: dt.datetime, lead_minutes: int) -> int:
             zone = services.zone_of(rotation.timezone)
             notify(person, "duty_roster.reminder",
                    _("Your duty (%(rotation)s) begins at %(when)s", rotation=rotation.name,
-                     when=f"{services.schedule.to_local(piece.start, zone):%Y-%m-%d %H:%M} {zone.key}"),
+                     when=f"{to_local(piece.start, zone):%Y-%m-%d %H:%M} {zone.key}"),
                    dedupe_key=f"duty_roster.reminder:{rotation.id}:{piece.user_id}:{piece.start.isoformat()}")
             sent += 1
     return sent

@@ -250,7 +250,10 @@ def apply_absences(pieces: list[Piece], absences: Sequence[Away]) -> list[Piece]
     return pieces
 
 
-def layered(pieces: Sequence[Piece], start: dt.datetime, end: dt.datetime) -> tuple[list[Piece], list[tuple[dt.datetime, dt.datetime]]]:
+Span = tuple[dt.datetime, dt.datetime]
+
+
+def layered(pieces: Sequence[Piece], start: dt.datetime, end: dt.datetime) -> tuple[list[Piece], list[Span]]:
     """The roster of ``[start, end)``: the pieces that win (the highest layer at each instant; pieces
     of the same layer together), in time order, and the gaps no piece covers."""
     bounds = sorted({start, end} | {t for p in pieces for t in (p.start, p.end) if start < t < end})

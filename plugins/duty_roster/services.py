@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 
-from workdesk import (Department, Membership, NotFound, User, ValidationFailed, absences, department_ids, require,
-                      utcnow, write_transaction)
+from workdesk import (Department, Membership, NotFound, Role, User, ValidationFailed, absences, department_ids,
+                      notify, require, utcnow, write_transaction)
 
 from . import schedule
 from .models import DepartmentSettings, Override, Rotation
@@ -474,11 +474,10 @@ def quality_answer(actor: User, department_id: Any, start: dt.datetime | None, e
     return quality(department.id, start, end)
 
 
-def _heads_to_tell(department: Department) -> list[User]:
+def heads_to_tell(department: Department) -> list[User]:
     """The department's head, or else the people who manage rosters."""
     if department.head_id is not None and department.head.is_active:
         return [department.head]
-    from workdesk import Role
     return [u for u in User.select().join(Role).where(User.is_active == True)  # noqa: E712
             if u.has_permission(PERMISSION)]
 
@@ -486,7 +485,6 @@ def _heads_to_tell(department: Department) -> list[User]:
 def report_coverage(now: dt.datetime, horizon_days: int) -> int:
     """Tell each department's head about every gap and every absent person's slot in the coming
     ``horizon_days``, once each. Returns how many notifications were sent (or found already sent)."""
-    from workdesk import notify
     # Computed from a week back, so an uncovered stretch that has begun keeps the start it was first
     # told with (its notification's key) instead of starting anew at each run's ``now``.
     start, end = now - dt.timedelta(days=7), now + dt.timedelta(days=horizon_days)
@@ -518,7 +516,7 @@ def report_coverage(now: dt.datetime, horizon_days: int) -> int:
             # A stretch already uncovered at the window's start is known by its end instead.
             since_key = item["start"].isoformat() if item["start"] > start else f"open-{item['end'].isoformat()}"
             key = f"duty_roster.uncovered:{department_id}:{item['kind']}:{item['user_id']}:{since_key}"
-            for head in _heads_to_tell(department):
+            for head in heads_to_tell(department):
                 notify(head, "duty_roster.uncovered", subject, body, dedupe_key=key)
                 told += 1
     return told

@@ -9,7 +9,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from workdesk import Conflict, Forbidden, Membership, NotFound, User, ValidationFailed, notify, utcnow, write_transaction
+from workdesk import (Conflict, Forbidden, Membership, NotFound, User, ValidationFailed, notify, utcnow,
+                      write_transaction)
 
 from . import services
 from .models import Override, Swap
