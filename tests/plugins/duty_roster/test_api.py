@@ -145,7 +145,9 @@ def test_in_the_openapi_document_and_rosters_kept_across_disable_and_enable(api_
     admin.post(ROTATIONS, json=body)
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert {"/api/v1/duty/now", "/api/v1/duty/shifts", "/api/v1/duty/my-shifts", ROTATIONS,
-            "/api/v1/duty/rotations/{rotation_id}", "/api/v1/duty/overrides"} <= set(paths)
+            "/api/v1/duty/rotations/{rotation_id}", "/api/v1/duty/overrides", "/api/v1/duty/quality",
+            "/api/v1/duty/feeds", "/api/v1/duty/handovers", "/api/v1/duty/handovers/{handover_id}/acknowledge",
+            "/api/v1/duty/log", "/api/v1/duty/swaps", "/api/v1/duty/report"} <= set(paths)
     set_plugin_enabled("duty_roster", False)
     assert admin.get(ROTATIONS).status_code == 404
     assert ROTATIONS not in client.get("/api/v1/openapi.json").json["paths"]
