@@ -32,7 +32,7 @@ class WorkdeskForm(FlaskForm):
             values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
             problem = next((text_problem(v) for v in values if isinstance(v, str) and text_problem(v)), None)
             if problem:
-                field.errors = [*field.errors, str(_TEXT_PROBLEMS[problem])]  # Flask-Admin joins errors as str
+                field.errors = [*field.errors, str(_TEXT_PROBLEMS[problem])]  # Flask-Admin joins them as str
                 valid = False
         return valid
 
