@@ -14,7 +14,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from .db import after_commit, db, utcnow, write_transaction
+from .db import after_commit, db, insert_rows, utcnow, write_transaction
 from .models import OutboxDelivery, OutboxEvent
 
 log = logging.getLogger("workdesk.outbox")
@@ -61,6 +61,19 @@ def emit(kind: str, payload: dict[str, Any]) -> OutboxEvent:
     if _kick is not None:
         after_commit(_kick)
     return event
+
+
+def emit_many(kind: str, payloads: list[dict[str, Any]]) -> None:
+    """Record many events of one kind with multi-row inserts inside the current transaction (bulk work)."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    if not payloads:
+        return
+    now = utcnow()
+    insert_rows(OutboxEvent, [{"kind": kind, "payload": payload, "created_at": now, "available_at": now}
+                              for payload in payloads])
+    if _kick is not None:
+        after_commit(_kick)
 
 
 def claim(now: dt.datetime | None = None, limit: int = 50, worker_id: str = WORKER_ID) -> list[OutboxEvent]:
@@ -154,4 +167,4 @@ def pending_count() -> int:
     return OutboxEvent.select().where(OutboxEvent.done_at.is_null()).count()
 
 
-__all__ = ["emit", "claim", "process", "drain", "register_event_kind", "subscribe", "pending_count"]
+__all__ = ["emit", "emit_many", "claim", "process", "drain", "register_event_kind", "subscribe", "pending_count"]
