@@ -548,8 +548,14 @@ def _load_task_event(event) -> dict[str, Any] | None:
     task = task_by_id(event.payload["task_id"])
     if task is None:
         return None  # deleted since: nothing left to act on
-    actor_id = event.payload.get("actor_id")
-    return {"task": task, "actor": User.get_or_none(User.id == actor_id) if actor_id else None}
+    return {"task": task, "actor": _user_or_none(event.payload.get("actor_id"))}
+
+
+def _user_or_none(user_id: int | None) -> User | None:
+    # Precompiled: every task event loads one to three people.
+    if not user_id:
+        return None
+    return next(iter(hot_query(User, "user_by_id", lambda: User.select().where(User.id == 0), user_id)), None)
 
 
 def _updated_kwargs(event):
@@ -572,8 +578,7 @@ def _assigned_kwargs(event):
     kwargs = _load_task_event(event)
     if kwargs is not None:
         for key in ("assignee", "previous_assignee"):
-            uid = event.payload.get(f"{key}_id")
-            kwargs[key] = User.get_or_none(User.id == uid) if uid else None
+            kwargs[key] = _user_or_none(event.payload.get(f"{key}_id"))
     return kwargs
 
 
