@@ -145,7 +145,8 @@ def insert_rows(model: type[peewee.Model], rows: list[dict[str, object]], return
     row_placeholder = "(" + ", ".join(placeholder for placeholder, _convert in converters) + ")"
     per_statement = max(1, MAX_BOUND_PARAMETERS // len(fields))
     found: list[tuple] = []
-    for chunk in peewee.chunked(rows, per_statement):
+    for start in range(0, len(rows), per_statement):  # (peewee.chunked pads every chunk to full size)
+        chunk = rows[start:start + per_statement]
         params: list[object] = []
         for row in chunk:
             for field, (_placeholder, convert) in zip(fields, converters):
