@@ -8,6 +8,13 @@ agent), and the ratios Workdesk/minimal. Targets: create and get at >= 50 % of t
 throughput; a list page at 100k tasks within 1.3x of its cost at 1k.
 
     .venv/bin/python bench/bench_api.py [--sizes 1000,10000,100000] [--requests 2000] [--concurrency 8]
+
+``--in-process`` measures instead what one request costs inside the app (Flask's test client, no
+server, no network): CPU and wall time per create, get and list page (admin and agent), and with
+``--before PYTHON`` the same for another checkout's interpreter in the same run (its own ``.venv``,
+e.g. ``/work/main/.venv/bin/python``), side by side:
+
+    .venv/bin/python bench/bench_api.py --in-process --sizes 1000,100000 --before ../main/.venv/bin/python
 """
 from __future__ import annotations
 
@@ -136,6 +143,62 @@ SEED_MINIMAL = MINIMAL_MODEL + textwrap.dedent("""
 """)
 
 
+# One request at a time through the test client: what the app itself spends per request.
+PER_REQUEST = textwrap.dedent("""
+    import json, sys, time
+    from workdesk.app import create_app
+    app = create_app({"instance_path": sys.argv[1], "secret_key": "bench-secret-key-0123456789",
+                      "database_url": "sqlite:///" + sys.argv[1] + "/workdesk.db", "queue_url": "memory://",
+                      "log_level": "WARNING"})
+    admin_token, agent_token, dept_id, size, count = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    client = app.test_client()
+    admin = {"Authorization": "Bearer " + admin_token}
+    agent = {"Authorization": "Bearer " + agent_token}
+    operations = {
+        "create": lambda i: client.post("/api/v1/tasks", json={"title": "Benchmark task", "department_id": dept_id},
+                                        headers=admin),
+        "get": lambda i: client.get("/api/v1/tasks/%d" % (i * 7919 % size + 1), headers=admin),
+        "list": lambda i: client.get("/api/v1/tasks?limit=50", headers=admin),
+        "list (agent)": lambda i: client.get("/api/v1/tasks?limit=50", headers=agent),
+    }
+    results = {}
+    for name, call in operations.items():
+        for i in range(20):  # warm up: connections, compiled queries, caches
+            assert call(i).status_code in (200, 201)
+        cpu, wall = time.process_time(), time.perf_counter()
+        for i in range(count):
+            response = call(i)
+            assert response.status_code in (200, 201), response.get_data(as_text=True)
+        results[name] = {"cpu_ms": (time.process_time() - cpu) * 1000 / count,
+                         "wall_ms": (time.perf_counter() - wall) * 1000 / count}
+    print(json.dumps(results))
+""")
+
+
+def in_process(python: str, size: int, count: int) -> dict[str, dict[str, float]]:
+    """Per-request CPU and wall milliseconds of the app run by ``python`` (its checkout's code)."""
+    with tempfile.TemporaryDirectory() as folder:
+        seeded = subprocess.run([python, "-c", SEED_WORKDESK, folder, str(size)], cwd=folder, check=True,
+                                capture_output=True, text=True)
+        admin_token, agent_token, dept_id = seeded.stdout.split()[-3:]
+        measured = subprocess.run([python, "-c", PER_REQUEST, folder, admin_token, agent_token, dept_id, str(size),
+                                   str(count)], cwd=folder, check=True, capture_output=True, text=True)
+        return json.loads(measured.stdout.strip().splitlines()[-1])
+
+
+def main_in_process(sizes: list[int], count: int, before: str | None) -> None:
+    runs = [("before", before)] if before else []
+    runs.append(("after" if before else "this checkout", sys.executable))
+    print(f"in-process, Flask test client, SQLite, {count} requests per figure; ms per request")
+    print(f"{'tasks':>7} {'operation':<14} " + " ".join(f"{label + ' cpu':>16} {label + ' wall':>16}"
+                                                     for label, _python in runs))
+    for size in sizes:
+        figures = [in_process(python, size, count) for _label, python in runs]
+        for operation in figures[0]:
+            print(f"{size:>7} {operation:<14} " + " ".join(
+                f"{f[operation]['cpu_ms']:>16.2f} {f[operation]['wall_ms']:>16.2f}" for f in figures), flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -246,8 +309,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--in-process", action="store_true", help="per-request cost through the test client")
+    parser.add_argument("--before", help="with --in-process: another checkout's Python to compare with")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.in_process:
+        main_in_process(sizes, min(args.requests, 500), args.before)
+        return
     print(f"waitress, {THREADS} threads per app, {args.concurrency} client connections, SQLite, "
           f"{args.requests} requests per read figure ({args.requests // 2} creates)")
     print(f"{'tasks':>7} {'operation':<24} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")

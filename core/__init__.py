@@ -18,7 +18,8 @@ from .api import (api_blueprint, api_operation, keyset_page, load_json, load_que
 from .app import create_app
 from .auth import authenticate, check_current_password, current_user, login_required
 from .redirects import safe_redirect_target
-from .db import BaseModel, UTCDateTimeField, db, for_each_in_transaction, utcnow, write_transaction
+from .db import (BaseModel, UTCDateTimeField, db, for_each_in_transaction, insert_rows, update_rows, utcnow,
+                 write_transaction)
 from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
                      ValidationFailed, WorkdeskError)
 from .hookspecs import HOOK_API_VERSION
@@ -58,6 +59,8 @@ __all__ = [
     "Plugin", "hookimpl", "HOOK_API_VERSION", "__version__", "get_registry", "plugin_settings", "record_error",
     # data and transactions
     "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction", "for_each_in_transaction", "has_column",
+    # bulk work: services.tasks.create_tasks(actor, inputs) files many tasks at once; insert_rows and update_rows write many rows
+    "insert_rows", "update_rows",
     "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Absence", "SavedView",
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
     # task lists: filters and sorts (the register_task_filters hook)

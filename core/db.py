@@ -112,6 +112,91 @@ def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Q
     return model.raw(sql, *params)
 
 
+# Bound parameters one statement may carry: SQLite's SQLITE_MAX_VARIABLE_NUMBER (32766 since 3.32);
+# PostgreSQL allows 65535. Multi-row inserts are chunked under the smaller.
+MAX_BOUND_PARAMETERS = 32766
+
+
+def insert_rows(model: type[peewee.Model], rows: list[dict[str, object]], returning: tuple[peewee.Field, ...] = (),
+                conflict: tuple[tuple[peewee.Field, ...], tuple[peewee.Field, ...]] | None = None) -> list[tuple]:
+    """Insert ``rows`` (dicts keyed by field name, all of one shape) with multi-row INSERTs chunked under
+    the bound-parameter limit; returns the ``returning`` columns of every row when asked. ``conflict``
+    is ``(unique columns, columns to overwrite)``: a row whose unique columns exist updates that row
+    instead (an upsert, on SQLite and PostgreSQL alike).
+
+    The SQL is written once per chunk by hand: peewee builds an expression object per value, which
+    for thousands of rows costs several times what the database spends inserting them. Values still
+    pass through each field's ``db_value`` and missing fields get their model defaults.
+    """
+    if not rows:
+        return []
+    meta = model._meta
+    names = list(rows[0])
+    defaults = {field.name: value for field, value in meta.defaults.items() if field.name not in names}
+    fields = [meta.fields[name] for name in names] + [meta.fields[name] for name in defaults]
+    quote = db.obj.quote
+    column_list = ", ".join(f"{quote[0]}{field.column_name}{quote[1]}" for field in fields)
+    suffix = ""
+    if conflict is not None:
+        target, overwrite = conflict
+        suffix = (" ON CONFLICT (" + ", ".join(f"{quote[0]}{f.column_name}{quote[1]}" for f in target)
+                  + ") DO UPDATE SET " + ", ".join(f"{quote[0]}{f.column_name}{quote[1]} = "
+                                                   f"excluded.{quote[0]}{f.column_name}{quote[1]}" for f in overwrite))
+    if returning:
+        suffix += " RETURNING " + ", ".join(f"{quote[0]}{field.column_name}{quote[1]}" for field in returning)
+    converters = [_bound_value(field) for field in fields]
+    row_placeholder = "(" + ", ".join(placeholder for placeholder, _convert in converters) + ")"
+    per_statement = max(1, MAX_BOUND_PARAMETERS // len(fields))
+    found: list[tuple] = []
+    for start in range(0, len(rows), per_statement):  # (peewee.chunked pads every chunk to full size)
+        chunk = rows[start:start + per_statement]
+        params: list[object] = []
+        for row in chunk:
+            for field, (_placeholder, convert) in zip(fields, converters):
+                if field.name in row:
+                    params.append(convert(row[field.name]))
+                else:
+                    default = defaults[field.name]
+                    params.append(convert(default() if callable(default) else default))
+        sql = (f"INSERT INTO {quote[0]}{meta.table_name}{quote[1]} ({column_list}) VALUES "
+               + ", ".join([row_placeholder] * len(chunk)) + suffix)
+        cursor = db.execute_sql(sql, params)
+        if returning:
+            found.extend(tuple(field.python_value(v) for field, v in zip(returning, record))
+                         for record in cursor.fetchall())
+    return found
+
+
+def update_rows(instances: list[peewee.Model], fields: Iterable[peewee.Field]) -> None:
+    """Write ``fields`` of many loaded rows of one model: one prepared UPDATE by primary key, run for every
+    row at once (the driver's ``executemany``), instead of a ``save()`` whose SQL is built per row."""
+    fields = [field for field in fields if not field.primary_key]
+    if not instances or not fields:
+        return
+    model = type(instances[0])
+    pk, quote = model._meta.primary_key, db.obj.quote
+    bound = [_bound_value(field) for field in fields]
+    assignments = ", ".join(f"{quote[0]}{field.column_name}{quote[1]} = {placeholder}"
+                            for field, (placeholder, _convert) in zip(fields, bound))
+    sql = (f"UPDATE {quote[0]}{model._meta.table_name}{quote[1]} SET {assignments} "
+           f"WHERE {quote[0]}{pk.column_name}{quote[1]} = {db.obj.param}")
+    params = [[convert(instance.__data__.get(field.name)) for field, (_p, convert) in zip(fields, bound)]
+              + [pk.db_value(instance.get_id())] for instance in instances]
+    cursor = db.cursor()
+    with peewee.__exception_wrapper__:
+        cursor.executemany(sql, params)
+    for instance in instances:
+        instance._dirty.clear()
+
+
+def _bound_value(field: peewee.Field) -> tuple[str, Callable[[object], object]]:
+    """The placeholder and the Python-to-database conversion of one column in a hand-written INSERT."""
+    if isinstance(field, peewee.JSONField) and is_sqlite():
+        # peewee wraps JSON values in json(...) on SQLite so that they are stored JSON-typed.
+        return f"json({db.obj.param})", lambda value: None if value is None else field._dumps(value)
+    return db.obj.param, field.db_value  # plain columns convert to plain values
+
+
 def after_commit(fn) -> None:
     """Run ``fn`` once the outermost transaction commits (at once when none is open)."""
     db.obj.after_commit(fn)

@@ -17,7 +17,9 @@ has one error policy, applied by the core for every plugin alike:
   of the change they decide on. A raising plugin is recorded (shown in ``workdesk plugins list``,
   the admin panel and the health panel) and counts as having **no opinion** (fail open), unless the
   plugin lists the hook in :attr:`workdesk.Plugin.fails_closed`: then its error refuses the change
-  (fail closed), with a message naming the plugin.
+  (fail closed), with a message naming the plugin. Their answers are about one task, so bulk
+  creation (``services.tasks.create_tasks``) asks ``adjust_task_change``, ``propose_assignee`` and
+  ``veto_task_change`` once per task, as a single create does; one refusal refuses the whole batch.
 - **Lifecycle** (``on_plugin_enabled``, ``on_plugin_disabled``): run synchronously on the one plugin
   being switched, in the process that switched it.
 - **Display** (``extra_*``, ``task_page_panels``, ``describe_task_event``): run synchronously while a

@@ -1,8 +1,11 @@
 """The transactional outbox: events are written with the change and handled by workers after commit.
 
-Delivery is at least once. A worker claims an event for a lease; if it dies, another worker claims
-the event again when the lease expires. Each handler's success is recorded per event
-(``OutboxDelivery``), so a redelivered event skips the handlers that already finished.
+Delivery is at least once. A worker claims a batch of events (one UPDATE; ``FOR UPDATE SKIP LOCKED``
+on PostgreSQL, so several workers drain in parallel without waiting on each other) for a lease; if
+it dies, another worker claims them again when the lease expires. Each handler's outcome is recorded
+per event and plugin (``OutboxDelivery``), written with the finished events once per batch and at
+least every ``FLUSH_SECONDS`` (renewing the rest of the batch's leases), so a redelivered event skips
+the handlers that already finished and a crash repeats at most that much work.
 """
 from __future__ import annotations
 
@@ -10,15 +13,19 @@ import datetime as dt
 import logging
 import os
 import socket
+import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from .db import after_commit, db, utcnow, write_transaction
+from .db import after_commit, db, insert_rows, utcnow, write_transaction
 from .models import OutboxDelivery, OutboxEvent
 
 log = logging.getLogger("workdesk.outbox")
 MAX_ATTEMPTS = 5
+# Events one claim takes; a batch's outcomes are written at its end and at least every FLUSH_SECONDS.
+BATCH_SIZE = 100
+FLUSH_SECONDS = 1.0
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -63,24 +70,38 @@ def emit(kind: str, payload: dict[str, Any]) -> OutboxEvent:
     return event
 
 
-def claim(now: dt.datetime | None = None, limit: int = 50, worker_id: str = WORKER_ID) -> list[OutboxEvent]:
-    """Claim up to ``limit`` pending events whose lease is free; a compare-and-set keeps claims exclusive."""
+def emit_many(kind: str, payloads: list[dict[str, Any]]) -> None:
+    """Record many events of one kind with multi-row inserts inside the current transaction (bulk work)."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    if not payloads:
+        return
+    now = utcnow()
+    insert_rows(OutboxEvent, [{"kind": kind, "payload": payload, "created_at": now, "available_at": now}
+                              for payload in payloads])
+    if _kick is not None:
+        after_commit(_kick)
+
+
+def claim(now: dt.datetime | None = None, limit: int = BATCH_SIZE, worker_id: str = WORKER_ID) -> list[OutboxEvent]:
+    """Claim up to ``limit`` pending events whose lease is free, oldest first, with one UPDATE.
+
+    On PostgreSQL the candidates are locked ``FOR UPDATE SKIP LOCKED``, so workers claiming at the same
+    time take disjoint batches without waiting on each other; on SQLite the IMMEDIATE write
+    transaction makes the claim exclusive.
+    """
     now = now or utcnow()
     free = (OutboxEvent.claimed_until.is_null()) | (OutboxEvent.claimed_until < now)
-    candidates = list(OutboxEvent.select(OutboxEvent.id)
-                      .where(OutboxEvent.done_at.is_null() & (OutboxEvent.available_at <= now) & free)
-                      .order_by(OutboxEvent.id).limit(limit))
-    claimed = []
+    candidates = (OutboxEvent.select(OutboxEvent.id)
+                  .where(OutboxEvent.done_at.is_null() & (OutboxEvent.available_at <= now) & free)
+                  .order_by(OutboxEvent.id).limit(limit))
+    if db.for_update:
+        candidates = candidates.for_update(skip_locked=True)
     until = now + dt.timedelta(seconds=_lease_seconds)
-    for candidate in candidates:
-        with write_transaction():
-            won = (OutboxEvent.update(claimed_by=worker_id, claimed_until=until,
-                                      attempts=OutboxEvent.attempts + 1)
-                   .where((OutboxEvent.id == candidate.id) & OutboxEvent.done_at.is_null() & free)
-                   .execute())
-        if won:
-            claimed.append(OutboxEvent.get_by_id(candidate.id))
-    return claimed
+    with write_transaction():
+        claimed = list(OutboxEvent.update(claimed_by=worker_id, claimed_until=until, attempts=OutboxEvent.attempts + 1)
+                       .where(OutboxEvent.id.in_(candidates)).returning(OutboxEvent).execute())
+    return sorted(claimed, key=lambda event: event.id)
 
 
 def _handlers(event: OutboxEvent, kind: EventKind) -> Iterator[tuple[str, str, Callable[[dict], Any]]]:
@@ -94,59 +115,113 @@ def _handlers(event: OutboxEvent, kind: EventKind) -> Iterator[tuple[str, str, C
         yield name, CORE, lambda kwargs, handler=handler: handler(**kwargs)
 
 
+@dataclass
+class _Outcomes:
+    """What a batch has done since its last flush: ledger rows and finished or retrying events."""
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    done: list[int] = field(default_factory=list)
+    retry: list[OutboxEvent] = field(default_factory=list)
+
+
 def process(event: OutboxEvent, now: dt.datetime | None = None) -> bool:
     """Deliver one claimed event to every handler not yet done with it. True when the event is finished."""
+    return process_batch([event], now=now)[0]
+
+
+def process_batch(events: list[OutboxEvent], now: dt.datetime | None = None,
+                  worker_id: str = WORKER_ID) -> list[bool | None]:
+    """Deliver claimed events, one after another, each to every handler not yet done with it.
+
+    Handlers run outside any transaction. Their outcomes (the per-plugin ledger) and the finished
+    events are written together at the end of the batch, and every ``FLUSH_SECONDS`` on the way (when
+    the rest of the batch's leases are renewed too), so a worker that dies repeats at most that much
+    work: delivery stays at least once, and a redelivered event skips the plugins the ledger shows as
+    finished. Returns, per event, True when finished, False when a handler will be retried, None when
+    the event could not be processed (its lease expires and it is claimed again).
+    """
     from .registry import record_error
-    kind = EVENT_KINDS.get(event.kind)
-    kwargs = kind.build_kwargs(event) if kind else None
-    pending = False
-    if kwargs is not None:
-        kwargs["event"] = {"id": event.id, "kind": event.kind, "payload": event.payload}
-        finished = {d.plugin: d for d in OutboxDelivery.select().where(OutboxDelivery.event == event)}
-        for name, owner, call in _handlers(event, kind):
-            previous = finished.get(name)
-            if previous is not None and previous.status in ("done", "failed"):
-                continue
-            attempts = (previous.attempts if previous else 0) + 1
-            try:
-                call(kwargs)
-                status, error = "done", None
-            except Exception as exc:
-                error = f"{event.kind} #{event.id}: {exc!r}\n{traceback.format_exc(limit=4)}"
-                status = "failed" if attempts >= MAX_ATTEMPTS else "retry"
-                pending = pending or status == "retry"
-                record_error(owner, f"{name}: {error}" if owner != name else error)
-            with write_transaction():
-                (OutboxDelivery.insert(event=event, plugin=name, status=status, attempts=attempts, error=error,
-                                       at=utcnow())
-                 .on_conflict(conflict_target=[OutboxDelivery.event, OutboxDelivery.plugin],
-                              update={OutboxDelivery.status: status, OutboxDelivery.attempts: attempts,
-                                      OutboxDelivery.error: error, OutboxDelivery.at: utcnow()})
-                 .execute())
-    with write_transaction():
+    finished = {(d.event_id, d.plugin): d for d in
+                OutboxDelivery.select().where(OutboxDelivery.event.in_([e.id for e in events]))} if events else {}
+    outcomes, results = _Outcomes(), []
+    last_flush = time.monotonic()
+    for position, event in enumerate(events):
+        try:
+            pending = _deliver(event, finished, outcomes.ledger, record_error)
+        except Exception:
+            # The lease expires and another attempt follows; never crash the worker loop.
+            log.exception("processing outbox event %s failed", event.id)
+            results.append(None)
+            continue
         if pending:
+            outcomes.retry.append(event)
+        else:
+            outcomes.done.append(event.id)
+        results.append(not pending)
+        if time.monotonic() - last_flush >= FLUSH_SECONDS and position + 1 < len(events):
+            _flush(outcomes, now, worker_id, [e.id for e in events[position + 1:]])
+            outcomes, last_flush = _Outcomes(), time.monotonic()
+    _flush(outcomes, now, worker_id, [])
+    return results
+
+
+def _deliver(event: OutboxEvent, finished: dict[tuple[int, str], OutboxDelivery], ledger: list[dict[str, Any]],
+             record_error: Callable[[str, str], None]) -> bool:
+    """Call the event's handlers that have not finished it; append their outcomes to ``ledger``.
+    True when some handler failed and will be retried."""
+    kind = EVENT_KINDS.get(event.kind)
+    if kind is None:
+        return False
+    handlers = [(name, owner, call) for name, owner, call in _handlers(event, kind)
+                if getattr(finished.get((event.id, name)), "status", None) not in ("done", "failed")]
+    kwargs = kind.build_kwargs(event) if handlers else None  # no one left to tell: load nothing
+    if kwargs is None:
+        return False
+    kwargs["event"] = {"id": event.id, "kind": event.kind, "payload": event.payload}
+    pending = False
+    for name, owner, call in handlers:
+        previous = finished.get((event.id, name))
+        attempts = (previous.attempts if previous else 0) + 1
+        try:
+            call(kwargs)
+            status, error = "done", None
+        except Exception as exc:
+            error = f"{event.kind} #{event.id}: {exc!r}\n{traceback.format_exc(limit=4)}"
+            status = "failed" if attempts >= MAX_ATTEMPTS else "retry"
+            pending = pending or status == "retry"
+            record_error(owner, f"{name}: {error}" if owner != name else error)
+        ledger.append({"event": event.id, "plugin": name, "status": status, "attempts": attempts, "error": error,
+                       "at": utcnow()})
+    return pending
+
+
+def _flush(outcomes: _Outcomes, now: dt.datetime | None, worker_id: str, still_claimed: list[int]) -> None:
+    """Write the ledger rows, finish or reschedule the events, and renew the leases of the rest, together."""
+    with write_transaction():
+        insert_rows(OutboxDelivery, outcomes.ledger, conflict=(
+            (OutboxDelivery.event, OutboxDelivery.plugin),
+            (OutboxDelivery.status, OutboxDelivery.attempts, OutboxDelivery.error, OutboxDelivery.at)))
+        if outcomes.done:
+            (OutboxEvent.update(done_at=utcnow(), claimed_until=None)
+             .where(OutboxEvent.id.in_(outcomes.done)).execute())
+        for event in outcomes.retry:
             delay = dt.timedelta(seconds=min(3600, 2 ** event.attempts))
             OutboxEvent.update(claimed_until=None, claimed_by=None, available_at=(now or utcnow()) + delay,
                                last_error="some handlers failed; retrying").where(OutboxEvent.id == event.id).execute()
-        else:
-            OutboxEvent.update(done_at=utcnow(), claimed_until=None).where(OutboxEvent.id == event.id).execute()
-    return not pending
+        if still_claimed:
+            (OutboxEvent.update(claimed_until=utcnow() + dt.timedelta(seconds=_lease_seconds))
+             .where(OutboxEvent.id.in_(still_claimed) & (OutboxEvent.claimed_by == worker_id)).execute())
 
 
-def drain(limit: int = 500, worker_id: str = WORKER_ID, now: dt.datetime | None = None) -> int:
-    """Claim and process pending events until none is left (or ``limit`` were handled)."""
+def drain(limit: int = 500, worker_id: str = WORKER_ID, now: dt.datetime | None = None,
+          batch_size: int = BATCH_SIZE) -> int:
+    """Claim and process pending events in batches until none is left (or ``limit`` were handled)."""
     handled = 0
     while handled < limit:
-        batch = claim(now=now, limit=min(50, limit - handled), worker_id=worker_id)
+        batch = claim(now=now, limit=min(batch_size, limit - handled), worker_id=worker_id)
         if not batch:
             break
-        for event in batch:
-            try:
-                process(event, now=now)
-            except Exception:
-                # The lease expires and another attempt follows; never crash the worker loop.
-                log.exception("processing outbox event %s failed", event.id)
-            handled += 1
+        process_batch(batch, now=now, worker_id=worker_id)
+        handled += len(batch)
     return handled
 
 
@@ -154,4 +229,4 @@ def pending_count() -> int:
     return OutboxEvent.select().where(OutboxEvent.done_at.is_null()).count()
 
 
-__all__ = ["emit", "claim", "process", "drain", "register_event_kind", "subscribe", "pending_count"]
+__all__ = ["emit", "emit_many", "claim", "process", "process_batch", "drain", "register_event_kind", "subscribe", "pending_count"]

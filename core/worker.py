@@ -10,6 +10,8 @@ import time
 from .db import db, utcnow
 from .models import WorkerHeartbeat
 from .outbox import WORKER_ID, drain
+
+DRAIN_LIMIT = 500  # drain()'s default: events handled between heartbeats
 from .queue import queue
 
 log = logging.getLogger("workdesk.worker")
@@ -28,7 +30,8 @@ def _poll_outbox(stop: threading.Event, interval: float) -> None:
         try:
             db.connect(reuse_if_open=True)
             beat()
-            drain()
+            while drain() >= DRAIN_LIMIT and not stop.is_set():  # a backlog: keep going, beating between
+                beat()
         except Exception:
             log.exception("outbox poll failed; retrying")
         finally:

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
 from .. import outbox
-from ..db import BaseModel, UTCDateTimeField, utcnow, write_transaction
+from ..db import BaseModel, UTCDateTimeField, hot_query, utcnow, write_transaction
 from ..errors import NotFound, ValidationFailed
 from ..models import Task, User
 
@@ -120,8 +120,9 @@ def _store(recipient: User, kind: str, subject: str, body: str, task: Task | Non
         return None
     with write_transaction():
         if dedupe_key is not None:
-            existing = Notification.get_or_none((Notification.recipient == recipient)
-                                                & (Notification.dedupe_key == dedupe_key))
+            existing = next(iter(hot_query(Notification, "notification_by_dedupe_key", lambda: Notification.select()
+                                           .where((Notification.recipient == 0) & (Notification.dedupe_key == "")),
+                                           recipient.id, dedupe_key)), None)
             if existing is not None:
                 return existing
         note = Notification.create(recipient=recipient, kind=kind, subject=subject[:300], body=body or "",
@@ -214,7 +215,8 @@ def preference_kinds(user: User) -> list[tuple[str, object]]:
 
 
 def digest_mode(user: User) -> str:
-    row = NotificationSettings.get_or_none(NotificationSettings.user == user)
+    row = next(iter(hot_query(NotificationSettings, "notification_settings_of_user", lambda: NotificationSettings
+                              .select().where(NotificationSettings.user == 0), user.id)), None)  # per notification
     return row.digest if row else "off"
 
 

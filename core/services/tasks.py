@@ -12,9 +12,10 @@ from typing import Any, Iterable
 from flask_babel import gettext as _
 
 from .. import outbox
-from ..access import can_see, eligible_assignees, get_visible_task, may_be_assignee, require
-from ..db import hot_query, utcnow, write_transaction
-from ..errors import ChangeBlocked, Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed
+from ..access import can_see, eligible_assignees, get_visible_task, may_be_assignee, require, task_by_id
+from ..db import hot_query, insert_rows, utcnow, write_transaction
+from ..errors import (ChangeBlocked, Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed,
+                      WorkdeskError)
 from ..labels import status_label
 from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, Department, Sequence, Task,
                       TaskEvent, TaskWatcher, User, as_utc)
@@ -93,16 +94,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _event_row(task: Task, actor: User | None, kind: str, changes: dict[str, list]) -> dict[str, Any]:
+    return {"task_id": task.id, "task_number": task.number, "actor": actor, "kind": kind, "at": utcnow(),
+            "changes": {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items()}}
+
+
 def _record(task: Task, actor: User | None, kind: str, changes: dict[str, list]) -> TaskEvent:
-    return TaskEvent.create(task_id=task.id, task_number=task.number, actor=actor, kind=kind, at=utcnow(),
-                            changes={k: [_jsonable(o), _jsonable(n)] for k, (o, n) in changes.items()})
+    return TaskEvent.create(**_event_row(task, actor, kind, changes))
 
 
-def _next_number() -> int:
-    # The UPDATE takes the row lock, so concurrent creators get distinct numbers on either database.
+def _next_numbers(count: int) -> range:
+    """``count`` consecutive task numbers. The UPDATE takes the row lock, so concurrent creators get
+    distinct numbers on either database."""
     rows = hot_query(Sequence, "next_task_number", lambda: Sequence.update(value=Sequence.value + 1)
-                     .where(Sequence.name == "").returning(Sequence.value), 1, "task")
-    return list(rows)[0].value  # consume the cursor: SQLite finishes an UPDATE...RETURNING only when stepped to the end
+                     .where(Sequence.name == "").returning(Sequence.value), count, "task")
+    last = list(rows)[0].value  # consume the cursor: SQLite finishes an UPDATE...RETURNING only when stepped to the end
+    return range(last - count + 1, last + 1)
 
 
 def _actor_payload(actor: User | None) -> int | None:
@@ -111,55 +118,162 @@ def _actor_payload(actor: User | None) -> int | None:
 
 # -- create -----------------------------------------------------------------------------------
 
+TaskInput = dict[str, Any]  # create_task's keyword arguments: title, department_id, description, ...
+CREATE_DEFAULTS: TaskInput = {"description": "", "priority": "normal", "type": "task", "impact": "",
+                              "assignee_id": None, "due_at": None, "watcher_ids": (), "parent_id": None,
+                              "fields": None}
+
+
 def create_task(actor: User | None, *, title: str, department_id: int, description: str = "",
                 priority: str = "normal", type: str = "task", impact: str = "", assignee_id: int | None = None,
                 due_at: dt.datetime | None = None, watcher_ids: Iterable[int] = (), parent_id: int | None = None,
                 fields: dict | None = None) -> Task:
     """File a new task. ``actor`` None means the system (a plugin's job) files it as the department head
     or first admin; permissions are only checked for people."""
+    return create_tasks(actor, [{"title": title, "department_id": department_id, "description": description,
+                                 "priority": priority, "type": type, "impact": impact, "assignee_id": assignee_id,
+                                 "due_at": due_at, "watcher_ids": watcher_ids, "parent_id": parent_id,
+                                 "fields": fields}])[0]
+
+
+def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
+    """File many tasks at once, all or nothing: one transaction, multi-row inserts of the tasks, their
+    watchers, audit rows and outbox events (``task.created``, and ``task.assigned`` when assigned).
+
+    Each input holds :func:`create_task`'s keyword arguments (``title`` and ``department_id`` required).
+    Every task gets the checks of a single create: the actor's permissions, the plugins'
+    ``adjust_task_change``, validation, ``propose_assignee`` and ``veto_task_change``. Those decision
+    hooks answer about one task, so they are asked once per task; a hook no enabled plugin implements
+    costs nothing, and lookups (departments, people, a department's candidates) are shared by the batch.
+    When one input is refused, nothing is created and the error (``ValidationFailed``, ``ChangeBlocked``,
+    ``Forbidden``) carries ``index``, the position of the refused input. Returns the tasks in input order.
+    """
+    requests = []
+    for index, data in enumerate(inputs):
+        unknown = sorted(set(data) - set(CREATE_DEFAULTS) - {"title", "department_id"})
+        if unknown:
+            raise _at(index, ValidationFailed(_("Unknown fields."), {k: [_("Unknown field.")] for k in unknown}))
+        requested = {**CREATE_DEFAULTS, "title": None, "department_id": None, **data}
+        requested["watcher_ids"] = list(requested["watcher_ids"] or ())
+        requested["fields"] = requested["fields"] or {}
+        requests.append(requested)
     if actor is not None:
         require(actor, "task.create")
-        if assignee_id is not None and assignee_id != actor.id:
-            require(actor, "task.assign")
-    requested = {"title": title, "department_id": department_id, "description": description, "priority": priority,
-                 "type": type, "impact": impact, "assignee_id": assignee_id, "due_at": due_at,
-                 "watcher_ids": list(watcher_ids or ()), "parent_id": parent_id, "fields": fields or {}}
+        for index, requested in enumerate(requests):
+            if requested["assignee_id"] is not None and requested["assignee_id"] != actor.id:
+                try:
+                    require(actor, "task.assign")
+                except WorkdeskError as exc:
+                    raise _at(index, exc)
+                break  # one check answers for the batch
+    if not requests:
+        return []
+    lookups = _CreateLookups(actor)
     with write_transaction():
-        values = _adjusted(None, requested, actor)
-        title = (values["title"] or "").strip()
-        if not title or len(title) > 200:
-            raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
-        _check_choice("priority", values["priority"], PRIORITIES)
-        department = _department(values["department_id"])
-        assignee = _assignee(values["assignee_id"], department) if values["assignee_id"] is not None else None
-        parent_id = values["parent_id"]
-        parent = _parent(actor, parent_id) if (parent_id is not None and actor is not None) else (
-            Task.get_or_none(Task.id == parent_id) if parent_id is not None else None)
-        watchers = [_user(w, "watcher_ids") for w in dict.fromkeys(values["watcher_ids"] or ())]
-        reporter = actor or _system_reporter(department)
-        now = utcnow()
-        task = Task(number=_next_number(), title=title, description=values["description"] or "", status="new",
-                    priority=values["priority"], type=values["type"] or "task", impact=values["impact"] or "",
-                    department=department, reporter=reporter, assignee=assignee, parent=parent,
-                    due_at=as_utc(values["due_at"]), fields=values["fields"] or {}, created_at=now, updated_at=now,
-                    version=1)
-        if task.assignee_id is None:
-            task.assignee = _proposed_assignee(task)
-        created = {"title": [None, task.title], "status": [None, task.status], "priority": [None, task.priority],
-                   "department_id": [None, department.id], "assignee_id": [None, task.assignee_id],
-                   "due_at": [None, task.due_at], "parent_id": [None, task.parent_id]}
-        _veto_change(task, {**created, "description": [None, task.description], "type": [None, task.type],
-                            "impact": [None, task.impact], "fields": [None, task.fields],
-                            "watcher_ids": [None, [w.id for w in watchers]]}, actor)
-        task.save()
-        for watcher in watchers:
-            TaskWatcher.create(task=task, user=watcher)
-        _record(task, actor, "created", created)
-        outbox.emit("task.created", {"task_id": task.id, "actor_id": _actor_payload(actor)})
-        if task.assignee_id is not None:
-            outbox.emit("task.assigned", {"task_id": task.id, "actor_id": _actor_payload(actor),
-                                          "assignee_id": task.assignee_id, "previous_assignee_id": None})
-    return task
+        prepared = []
+        for index, requested in enumerate(requests):
+            try:
+                prepared.append(_prepared_task(actor, _adjusted(None, requested, actor), lookups))
+            except WorkdeskError as exc:
+                raise _at(index, exc)
+        proposing = bool(get_registry().implementers("propose_assignee"))
+        for (task, watchers), number in zip(prepared, _next_numbers(len(prepared))):
+            task.number = number
+            if task.assignee_id is None and proposing:
+                task.assignee = _proposed_assignee(task, lookups.candidates(task.department_id))
+        created_diffs = []
+        for index, (task, watchers) in enumerate(prepared):
+            created = {"title": [None, task.title], "status": [None, task.status], "priority": [None, task.priority],
+                       "department_id": [None, task.department_id], "assignee_id": [None, task.assignee_id],
+                       "due_at": [None, task.due_at], "parent_id": [None, task.parent_id]}
+            try:
+                _veto_change(task, {**created, "description": [None, task.description], "type": [None, task.type],
+                                    "impact": [None, task.impact], "fields": [None, task.fields],
+                                    "watcher_ids": [None, [w.id for w in watchers]]}, actor)
+            except WorkdeskError as exc:
+                raise _at(index, exc)
+            created_diffs.append(created)
+        tasks = [task for task, _watchers in prepared]
+        columns = [f.name for f in Task._meta.sorted_fields if f.name != "id"]
+        # Rows come back in any order; the task numbers, unique, match them up.
+        ids = {number: id_ for id_, number in insert_rows(Task, [{c: t.__data__.get(c) for c in columns}
+                                                                 for t in tasks], returning=(Task.id, Task.number))}
+        for task in tasks:
+            task.id = ids[task.number]
+            task._dirty.clear()
+        insert_rows(TaskWatcher, [{"task": task.id, "user": watcher.id}
+                                  for task, watchers in prepared for watcher in watchers])
+        insert_rows(TaskEvent, [_event_row(task, actor, "created", created)
+                                for task, created in zip(tasks, created_diffs)])
+        outbox.emit_many("task.created", [{"task_id": t.id, "actor_id": _actor_payload(actor)} for t in tasks])
+        outbox.emit_many("task.assigned", [{"task_id": t.id, "actor_id": _actor_payload(actor),
+                                            "assignee_id": t.assignee_id, "previous_assignee_id": None}
+                                           for t in tasks if t.assignee_id is not None])
+    return tasks
+
+
+def _at(index: int, error: WorkdeskError) -> WorkdeskError:
+    """Mark which input of a batch was refused (kept out of the API's JSON)."""
+    error.index = index
+    return error
+
+
+class _CreateLookups:
+    """What the tasks of one batch share: departments, people, system reporters and assignment candidates,
+    each looked up (and validated) once."""
+
+    def __init__(self, actor: User | None) -> None:
+        self.actor = actor
+        self._departments: dict[Any, Department] = {}
+        self._users: dict[tuple[Any, str], User] = {}
+        self._reporters: dict[int, User] = {}
+        self._candidates: dict[int, list[User]] = {}
+
+    def department(self, value: Any) -> Department:
+        key = repr(value)
+        if key not in self._departments:
+            self._departments[key] = _department(value)
+        return self._departments[key]
+
+    def user(self, value: Any, field: str) -> User:
+        key = (repr(value), field)
+        if key not in self._users:
+            self._users[key] = _user(value, field)
+        return self._users[key]
+
+    def reporter(self, department: Department) -> User:
+        if self.actor is not None:
+            return self.actor
+        if department.id not in self._reporters:
+            self._reporters[department.id] = _system_reporter(department)
+        return self._reporters[department.id]
+
+    def candidates(self, department_id: int) -> list[User]:
+        """Who may be assigned the department's tasks (``workdesk.access.eligible_assignees``)."""
+        if department_id not in self._candidates:
+            self._candidates[department_id] = sorted(eligible_assignees(department_id), key=lambda u: u.id)
+        return self._candidates[department_id]
+
+
+def _prepared_task(actor: User | None, values: dict[str, Any], lookups: _CreateLookups) -> tuple[Task, list[User]]:
+    """The validated, unsaved and unnumbered task of one create request, and its watchers."""
+    title = (values["title"] or "").strip() if isinstance(values["title"], (str, type(None))) else ""
+    if not title or len(title) > 200:
+        raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
+    _check_choice("priority", values["priority"], PRIORITIES)
+    department = lookups.department(values["department_id"])
+    assignee = _assignee(values["assignee_id"], department) if values["assignee_id"] is not None else None
+    parent_id = values["parent_id"]
+    parent = _parent(actor, parent_id) if (parent_id is not None and actor is not None) else (
+        Task.get_or_none(Task.id == parent_id) if parent_id is not None else None)
+    watchers = [lookups.user(w, "watcher_ids") for w in dict.fromkeys(values["watcher_ids"] or ())]
+    now = utcnow()
+    task = Task(title=title, description=values["description"] or "", status="new", priority=values["priority"],
+                type=values["type"] or "task", impact=values["impact"] or "", department=department,
+                reporter=lookups.reporter(department), assignee=assignee, parent=parent,
+                due_at=as_utc(values["due_at"]), fields=values["fields"] or {}, created_at=now, updated_at=now,
+                version=1)
+    return task, watchers
 
 
 def _system_reporter(department: Department) -> User:
@@ -174,15 +288,11 @@ def _system_reporter(department: Department) -> User:
     return admin
 
 
-def _proposed_assignee(task: Task) -> User | None:
-    registry = get_registry()
-    if not registry.implementers("propose_assignee"):
-        return None  # no enabled plugin proposes: skip the candidates query
-    candidates = sorted(eligible_assignees(task.department_id), key=lambda u: u.id)
+def _proposed_assignee(task: Task, candidates: list[User]) -> User | None:
     eligible = {u.id for u in candidates}
     # A broken dispatch plugin counts as no proposal: the task is filed unassigned, never lost. A proposal
     # of someone who may not be the assignee is recorded against the plugin and the next one is asked.
-    for plugin, proposed in registry.decide("propose_assignee", task=task, candidates=candidates):
+    for plugin, proposed in get_registry().decide("propose_assignee", task=task, candidates=candidates):
         if not isinstance(proposed, User):
             continue
         if proposed.id in eligible:
@@ -458,11 +568,17 @@ def plugin_data(task: Task, user: User | None) -> dict[str, Any]:
 # -- event payloads -----------------------------------------------------------------------------
 
 def _load_task_event(event) -> dict[str, Any] | None:
-    task = Task.get_or_none(Task.id == event.payload["task_id"])
+    task = task_by_id(event.payload["task_id"])
     if task is None:
         return None  # deleted since: nothing left to act on
-    actor_id = event.payload.get("actor_id")
-    return {"task": task, "actor": User.get_or_none(User.id == actor_id) if actor_id else None}
+    return {"task": task, "actor": _user_or_none(event.payload.get("actor_id"))}
+
+
+def _user_or_none(user_id: int | None) -> User | None:
+    # Precompiled: every task event loads one to three people.
+    if not user_id:
+        return None
+    return next(iter(hot_query(User, "user_by_id", lambda: User.select().where(User.id == 0), user_id)), None)
 
 
 def _updated_kwargs(event):
@@ -485,8 +601,7 @@ def _assigned_kwargs(event):
     kwargs = _load_task_event(event)
     if kwargs is not None:
         for key in ("assignee", "previous_assignee"):
-            uid = event.payload.get(f"{key}_id")
-            kwargs[key] = User.get_or_none(User.id == uid) if uid else None
+            kwargs[key] = _user_or_none(event.payload.get(f"{key}_id"))
     return kwargs
 
 

@@ -13,15 +13,17 @@ and its row) and the occurrence counts as already done.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Iterable
 
 import peewee
 from flask_babel import gettext as _
 
 from workdesk import (PRIORITIES, Conflict, Department, NotFound, Role, Task, User, ValidationFailed,
-                      WorkdeskError, WorkingTime, access, db, notify, plugin_settings, require, services, utcnow,
-                      write_transaction, parse_id)
+                      WorkdeskError, WorkingTime, access, db, insert_rows, notify, parse_id, plugin_settings, require,
+                      services, update_rows, utcnow, write_transaction)
 
 from .models import (ANCHORS, ASSIGN_MODES, CATCH_UP_POLICIES, NON_WORKING_DAY_POLICIES, Occurrence, Rule)
 from .schedule import UTC, Schedule, Slot, parse_local, zone
@@ -68,10 +70,18 @@ def list_rules(actor: User | None, status: str | None = None) -> peewee.ModelSel
 
 
 def schedule_of(rule: Rule) -> Schedule:
+    if rule.non_working_day == "create":  # the department's calendar does not matter
+        return _calendar_free_schedule(rule.timezone, rule.dtstart, rule.rrule, tuple(rule.exdates))
     department = Department.get_or_none(Department.id == rule.department_id) if rule.department_id else None
-    working = WorkingTime.for_department(department) if rule.non_working_day != "create" else None
     return Schedule(timezone=rule.timezone, dtstart=rule.dtstart, rrule=rule.rrule, exdates=rule.exdates,
-                    non_working_day=rule.non_working_day, working=working)
+                    non_working_day=rule.non_working_day, working=WorkingTime.for_department(department))
+
+
+@functools.lru_cache(maxsize=4096)
+def _calendar_free_schedule(timezone: str, dtstart: str, rrule: str, exdates: tuple[str, ...]) -> Schedule:
+    # Parsing a recurrence costs more than filing its task; rules sharing one (every weekday at 09:00
+    # from the same start) share the parsed, read-only schedule within and across ticks.
+    return Schedule(timezone=timezone, dtstart=dtstart, rrule=rrule, exdates=list(exdates))
 
 
 def sentence(rule: Rule) -> str:
@@ -322,12 +332,11 @@ def materialise_due(now: dt.datetime) -> dict[str, int]:
         if not due:
             skip += len(page)
             continue
-        for rule_id in due:
-            seen.add(rule_id)
-            outcome = materialise_rule(rule_id, now, grace)
-            totals["rules"] += 1
-            for key in ("tasks", "failed", "already_done"):
-                totals[key] += outcome[key]
+        seen.update(due)
+        outcome = materialise_rules(due, now, grace)
+        totals["rules"] += len(due)
+        for key in ("tasks", "failed", "already_done"):
+            totals[key] += outcome[key]
 
 
 def materialise_rule(rule_id: int, now: dt.datetime, grace: dt.timedelta = dt.timedelta(hours=1)) -> dict[str, int]:
@@ -340,6 +349,96 @@ def materialise_rule(rule_id: int, now: dt.datetime, grace: dt.timedelta = dt.ti
             return outcome  # another worker settled it first, or it changed meanwhile
         _materialise(rule, now, grace, outcome)
     return outcome
+
+
+@dataclass
+class _Pending:
+    """A rule due for one occurrence on its schedule, planned for a bulk create."""
+    rule: Rule
+    schedule: Schedule
+    due: list[Slot]
+    upcoming: Slot | None
+    slot: Slot | None = None  # None: nothing to create (no occurrence chosen, or it failed already)
+    targets: list[tuple[int, int | None]] = dataclass_field(default_factory=list)  # (member id, assignee id)
+    position: int | None = None  # the round-robin position after this occurrence
+    created: list[Task] | None = None  # None: failed (recorded on the rule)
+    conflicts: int = 0
+
+
+def materialise_rules(rule_ids: list[int], now: dt.datetime,
+                      grace: dt.timedelta = dt.timedelta(hours=1)) -> dict[str, int]:
+    """Settle many due rules in one transaction. Rules due for one occurrence on their schedule (nearly
+    every rule in a tick) have all their tasks filed by one ``create_tasks`` call and their occurrence
+    rows written in one insert; catch-ups of several occurrences and completion-anchored rules are
+    settled rule by rule (:func:`_materialise`). A refused task fails only its own rule's occurrence;
+    a conflict with a concurrent worker (the unique occurrence index) sends the batch rule by rule,
+    where each conflicting occurrence counts as already done."""
+    outcome = {"tasks": 0, "failed": 0, "already_done": 0}
+    with write_transaction():
+        query = (Rule.select().where(Rule.id.in_(rule_ids) & (Rule.status == "active") & (Rule.next_run_at <= now))
+                 .order_by(Rule.id))
+        if db.for_update:  # PostgreSQL: a concurrent tick leaves the rules another one holds to it
+            query = query.for_update(skip_locked=True)
+        batch = []
+        for rule in query:
+            schedule, due, upcoming, chosen = _plan(rule, now, grace)
+            if len(chosen) > 1 or rule.anchor == "completion":
+                _materialise(rule, now, grace, outcome)
+                continue
+            pending = _Pending(rule, schedule, due, upcoming)
+            for slot in chosen:
+                pending.slot, pending.created = slot, []
+                try:
+                    pending.targets, pending.position = _targets(rule, slot)
+                except WorkdeskError as exc:
+                    _record_failure(rule, schedule, slot, exc, now)
+                    pending.created = None
+            batch.append(pending)
+        _create_in_bulk([p for p in batch if p.targets and p.created is not None], now)
+        for pending in batch:
+            if pending.slot is not None:
+                outcome["already_done"] += pending.conflicts
+                _settle(pending.rule, pending.slot, pending.created, pending.position, pending.conflicts, outcome)
+            _advance(pending.rule, pending.schedule, pending.due, pending.upcoming, now)
+        rules = [pending.rule for pending in batch]
+        update_rows(rules, set().union(*(rule.dirty_fields for rule in rules)))
+    return outcome
+
+
+def _create_in_bulk(batch: list[_Pending], now: dt.datetime) -> None:
+    """File the tasks of every planned occurrence with one ``create_tasks`` and their occurrence rows."""
+    while batch:
+        inputs, owners = [], []
+        for pending in batch:
+            for member_id, assignee_id in pending.targets:
+                inputs.append(_task_input(pending.rule, pending.schedule, pending.slot, assignee_id))
+                owners.append((pending, member_id))
+        try:
+            with db.atomic():  # a savepoint: a refused batch leaves nothing behind
+                tasks = services.tasks.create_tasks(None, inputs)
+                insert_rows(Occurrence, [
+                    {"rule_id": pending.rule.id, "occurrence_at": pending.slot.scheduled,
+                     "effective_at": pending.slot.effective, "member_id": member_id, "task_id": task.id,
+                     "created_at": now} for (pending, member_id), task in zip(owners, tasks)])
+        except WorkdeskError as exc:
+            if getattr(exc, "index", None) is None:
+                raise
+            refused = owners[exc.index][0]
+            _record_failure(refused.rule, refused.schedule, refused.slot, exc, now)
+            refused.created = None
+            batch = [pending for pending in batch if pending is not refused]
+            continue
+        except peewee.IntegrityError:
+            # A concurrent worker filed some of these occurrences first: settle each rule's occurrence on
+            # its own, where every conflicting task is rolled back and counted as already done.
+            for pending in batch:
+                counts = {"already_done": 0}
+                pending.created = _create_occurrence(pending.rule, pending.schedule, pending.slot, now, counts)
+                pending.conflicts, pending.position = counts["already_done"], None  # the position is set already
+            return
+        for (pending, _member_id), task in zip(owners, tasks):
+            pending.created.append(task)
+        return
 
 
 def _due_slots(rule: Rule, schedule: Schedule, now: dt.datetime) -> tuple[list[Slot], Slot | None]:
@@ -363,24 +462,46 @@ def _chosen(rule: Rule, due: list[Slot], now: dt.datetime, grace: dt.timedelta) 
     return on_time
 
 
-def _materialise(rule: Rule, now: dt.datetime, grace: dt.timedelta, outcome: dict[str, int]) -> None:
+def _plan(rule: Rule, now: dt.datetime, grace: dt.timedelta) -> tuple[Schedule, list[Slot], Slot | None, list[Slot]]:
+    """The rule's schedule, its due occurrences, the first one after them, and those to create."""
     schedule = schedule_of(rule)
     if rule.anchor == "completion" and rule.last_occurrence_at is not None:
         # One pending occurrence at a time; it is created even when late (skipping it would stall the rule).
-        due, upcoming = [Slot(rule.next_occurrence_at, rule.next_run_at)], None
-        chosen = due
-    else:
-        due, upcoming = _due_slots(rule, schedule, now)
-        chosen = _chosen(rule, due, now, grace)
+        due = [Slot(rule.next_occurrence_at, rule.next_run_at)]
+        return schedule, due, None, due
+    due, upcoming = _due_slots(rule, schedule, now)
+    return schedule, due, upcoming, _chosen(rule, due, now, grace)
+
+
+def _materialise(rule: Rule, now: dt.datetime, grace: dt.timedelta, outcome: dict[str, int]) -> None:
+    schedule, due, upcoming, chosen = _plan(rule, now, grace)
     for slot in chosen:
         conflicts_before = outcome["already_done"]
         created = _create_occurrence(rule, schedule, slot, now, outcome)
-        if created is None:
-            outcome["failed"] += 1
-        elif created or outcome["already_done"] > conflicts_before:
-            outcome["tasks"] += len(created)
-            rule.last_occurrence_at = slot.scheduled
-            rule.occurrences_created += 1
+        _settle(rule, slot, created, None, outcome["already_done"] - conflicts_before, outcome)
+    _advance(rule, schedule, due, upcoming, now)
+    rule.save()
+
+
+def _settle(rule: Rule, slot: Slot, created: list[Task] | None, position: int | None, conflicts: int,
+            outcome: dict[str, int]) -> None:
+    """Count an occurrence's outcome; one that was created (here, or by a concurrent worker: ``conflicts``
+    tasks already existed) is the rule's latest."""
+    if created is None:
+        outcome["failed"] += 1
+        return
+    if created or conflicts:
+        outcome["tasks"] += len(created)
+        rule.last_occurrence_at = slot.scheduled
+        rule.occurrences_created += 1
+    if created:
+        if position is not None:
+            rule.round_robin_position = position
+        rule.last_error = rule.last_error_at = None
+
+
+def _advance(rule: Rule, schedule: Schedule, due: list[Slot], upcoming: Slot | None, now: dt.datetime) -> None:
+    """Move the rule's cursor past its due occurrences and schedule the next one (the caller saves the rule)."""
     if due:
         rule.cursor_at = due[-1].scheduled
         rule.last_effective_at = due[-1].effective
@@ -397,7 +518,6 @@ def _materialise(rule: Rule, now: dt.datetime, grace: dt.timedelta, outcome: dic
         _end(rule, now)
     else:
         rule.next_occurrence_at, rule.next_run_at = upcoming.scheduled, upcoming.effective
-    rule.save()
 
 
 def _members(rule: Rule) -> list[User]:
@@ -421,42 +541,50 @@ def _round_robin_pick(rule: Rule) -> tuple[int, int]:
     raise ValidationFailed(_("No one to assign."), {"assignee_ids": [_("No one in the rotation can be assigned the department's tasks any more.")]})
 
 
+def _targets(rule: Rule, slot: Slot) -> tuple[list[tuple[int, int | None]], int | None]:
+    """Who gets the occurrence's tasks: ``(member id, assignee id)`` pairs ([] when skipped because the
+    previous one is still open), and the round-robin position after it (None unless round-robin)."""
+    if rule.department_id is None:
+        raise ValidationFailed(_("Invalid reference."), {"department_id": [
+            _("The rule's department was deleted; choose another one.")]})
+    open_tasks = _still_open(rule) if rule.skip_if_open else []
+    if rule.assign_mode == "each_member":
+        members = _members(rule)
+        if not members:
+            raise ValidationFailed(_("No one to assign."), {"department_id": [
+                _("The department has no active members whose role works tasks.")]})
+        busy = {t.assignee_id for t in open_tasks}
+        return [(m.id, m.id) for m in members if m.id not in busy], None
+    if open_tasks:
+        return [], None
+    if rule.assign_mode == "round_robin":
+        assignee_id, position = _round_robin_pick(rule)
+        return [(0, assignee_id)], position
+    return [(0, rule.assignee_ids[0] if rule.assign_mode == "fixed" else None)], None
+
+
+def _task_input(rule: Rule, schedule: Schedule, slot: Slot, assignee_id: int | None) -> dict[str, Any]:
+    """The occurrence's task, as ``create_task``'s keyword arguments."""
+    local_day = schedule.local(slot.scheduled).date().isoformat()
+    return {"title": rule.title.replace("{date}", local_day)[:200], "department_id": rule.department_id,
+            "description": rule.description, "priority": rule.priority, "type": rule.type,
+            "fields": dict(rule.fields), "assignee_id": assignee_id, "watcher_ids": list(rule.watcher_ids),
+            "due_at": (slot.effective + dt.timedelta(minutes=rule.due_after_minutes)
+                       if rule.due_after_minutes is not None else None)}
+
+
 def _create_occurrence(rule: Rule, schedule: Schedule, slot: Slot, now: dt.datetime,
                        outcome: dict[str, int]) -> list[Task] | None:
-    """File the occurrence's task(s) with their occurrence rows. Returns the tasks ([] when skipped because
-    the previous one is still open), or None after recording why it could not be created."""
+    """File the occurrence's task(s) one by one with their occurrence rows. Returns the tasks ([] when
+    skipped because the previous one is still open), or None after recording why it could not be created."""
     try:
         with db.atomic():  # a savepoint: a failed occurrence leaves nothing behind
-            if rule.department_id is None:
-                raise ValidationFailed(_("Invalid reference."), {"department_id": [
-                    _("The rule's department was deleted; choose another one.")]})
-            open_tasks = _still_open(rule) if rule.skip_if_open else []
-            if rule.assign_mode == "each_member":
-                members = _members(rule)
-                if not members:
-                    raise ValidationFailed(_("No one to assign."), {"department_id": [
-                        _("The department has no active members whose role works tasks.")]})
-                busy = {t.assignee_id for t in open_tasks}
-                targets = [(m.id, m.id) for m in members if m.id not in busy]
-            elif open_tasks:
-                targets = []
-            elif rule.assign_mode == "round_robin":
-                assignee_id, position = _round_robin_pick(rule)
-                targets = [(0, assignee_id)]
-            else:
-                targets = [(0, rule.assignee_ids[0] if rule.assign_mode == "fixed" else None)]
-            local_day = schedule.local(slot.scheduled).date().isoformat()
+            targets, position = _targets(rule, slot)
             tasks = []
             for member_id, assignee_id in targets:
                 try:
                     with db.atomic():  # the task and its occurrence row stand or fall together
-                        task = services.tasks.create_task(
-                            None, title=rule.title.replace("{date}", local_day)[:200],
-                            department_id=rule.department_id, description=rule.description, priority=rule.priority,
-                            type=rule.type, fields=dict(rule.fields), assignee_id=assignee_id,
-                            watcher_ids=list(rule.watcher_ids),
-                            due_at=(slot.effective + dt.timedelta(minutes=rule.due_after_minutes)
-                                    if rule.due_after_minutes is not None else None))
+                        task = services.tasks.create_task(None, **_task_input(rule, schedule, slot, assignee_id))
                         Occurrence.insert(rule_id=rule.id, occurrence_at=slot.scheduled, effective_at=slot.effective,
                                           member_id=member_id, task_id=task.id, created_at=now).execute()
                 except peewee.IntegrityError:
@@ -470,10 +598,8 @@ def _create_occurrence(rule: Rule, schedule: Schedule, slot: Slot, now: dt.datet
     except WorkdeskError as exc:
         _record_failure(rule, schedule, slot, exc, now)
         return None
-    if rule.assign_mode == "round_robin" and tasks:
+    if position is not None and tasks:
         rule.round_robin_position = position
-    if tasks:
-        rule.last_error = rule.last_error_at = None
     return tasks
 
 

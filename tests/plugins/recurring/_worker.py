@@ -4,7 +4,7 @@
 
 MODE ``direct`` calls the service (no job lock, so the database constraint is what keeps tasks
 unique), ``job`` goes through ``workdesk.jobs.run_due_jobs`` as ``workdesk tick`` does, and ``crash``
-kills the process (``os._exit``) right after the third task was written, before its commit.
+kills the process (``os._exit``) right after the tick's first tasks were written, before their commit.
 """
 from __future__ import annotations
 
@@ -28,15 +28,12 @@ def main() -> None:
     from workdesk.plugins.recurring import services
     if mode == "crash":
         from workdesk.services import tasks as task_service  # what recurring files its tasks with
-        real_create_task, calls = task_service.create_task, []
+        real_create_tasks = task_service.create_tasks
 
         def create_then_die(*args, **kwargs):
-            task = real_create_task(*args, **kwargs)
-            calls.append(task.id)
-            if len(calls) == 3:
-                os._exit(9)  # killed mid-transaction: nothing of this rule's run may survive
-            return task
-        task_service.create_task = create_then_die
+            real_create_tasks(*args, **kwargs)
+            os._exit(9)  # killed mid-transaction: nothing of this run may survive
+        task_service.create_tasks = create_then_die
     while not Path(barrier).exists():
         time.sleep(0.002)
     now = dt.datetime.fromisoformat(instant)

@@ -72,12 +72,27 @@ def test_a_worker_that_read_the_rule_before_the_other_committed_creates_nothing(
     assert Rule.get_by_id(rule.id).next_run_at == at("2026-01-02T09:00Z")  # it moved on, it is not stuck
 
 
+def test_a_stale_batch_falls_back_rule_by_rule_and_creates_nothing_twice(make_rule, recurring):
+    rules = make_rules(make_rule, 3) + make_rules(make_rule, 1, assign_mode="each_member")
+    fields = ("cursor_at", "next_run_at", "next_occurrence_at", "last_effective_at", "last_occurrence_at",
+              "occurrences_created")
+    stale = {rule.id: {f: getattr(rule, f) for f in fields} for rule in rules}
+    ids = [rule.id for rule in rules]
+    assert recurring.materialise_rules(ids[:2], at("2026-01-01T09:00Z"))["tasks"] == 2  # a first worker
+    for rule_id in ids[:2]:
+        Rule.update(**stale[rule_id]).where(Rule.id == rule_id).execute()  # what the second one read
+    outcome = recurring.materialise_rules(ids, at("2026-01-01T09:00Z"))
+    assert outcome == {"tasks": 1 + 4, "failed": 0, "already_done": 2}
+    assert_one_task_per_occurrence(2 + 1 + 4)
+    assert all(Rule.get_by_id(i).next_run_at == at("2026-01-02T09:00Z") for i in ids)
+
+
 def test_a_worker_killed_mid_run_leaves_nothing_half_done(make_rule, workdesk_database, tmp_path, recurring):
     make_rules(make_rule, 5)
     (tmp_path / "go").touch()
     crashed = spawn(workdesk_database, "2026-01-01T09:00:00+00:00", "crash", tmp_path / "go")
     crashed.communicate(timeout=120)
     assert crashed.returncode == 9
-    assert_one_task_per_occurrence(2)  # the two rules it committed before dying
+    assert_one_task_per_occurrence(0)  # the tick's rules are settled in one transaction: none committed
     recurring.materialise_due(at("2026-01-01T09:00Z"))  # another worker takes over
     assert_one_task_per_occurrence(5)

@@ -279,6 +279,19 @@ def test_inactive_assignee_is_recorded_until_the_rule_is_fixed(make_rule, tick, 
     assert [t.assignee_id for t, _ in rule_tasks(rule)] == [team["agents"][1].id]
 
 
+def test_a_failing_rule_does_not_hold_up_the_others_in_its_batch(make_rule, tick, rule_tasks, team):
+    agent = team["agents"][0]
+    before = [make_rule(title=f"Before {n}") for n in range(3)]
+    failing = make_rule(assign_mode="fixed", assignee_ids=[agent.id])
+    after = [make_rule(title=f"After {n}") for n in range(3)]
+    user_service.update_user(team["admin"], agent.id, {"is_active": False})
+    tick("2026-01-05T07:00Z")
+    assert "deactivated" in reload(failing).last_error and rule_tasks(failing) == []
+    for rule in before + after:
+        assert len(rule_tasks(rule)) == 1 and reload(rule).last_error is None
+        assert reload(rule).next_run_at == reload(failing).next_run_at  # every rule moved on
+
+
 # -- lifecycle -----------------------------------------------------------------------------------------
 
 def test_pause_resume_edit_end(make_rule, tick, rule_tasks, team, recurring):
