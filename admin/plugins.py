@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import marshmallow
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _
@@ -16,7 +15,7 @@ from workdesk.registry import (PluginError, PluginInfo, get_registry, plugin_set
                           set_plugin_enabled, shown_plugin_settings)
 
 from .base import AdminForm, WorkdeskBaseView, admin_user
-from .settings_form import flatten_messages, form_values, mark_stored_secrets, settings_form_class, submitted_settings
+from .settings_form import form_values, mark_stored_secrets, save_settings_form, settings_form_class
 
 MANAGE_PERMISSION = "plugin.manage"
 
@@ -126,22 +125,10 @@ class PluginsView(WorkdeskBaseView):
         shown = shown_plugin_settings(plugin_name)  # secrets masked: the page never holds them
         if request.method == "POST":
             form = form_class()
-            if form.validate():
-                data, errors = submitted_settings(plugin.settings_schema, form)
-                if not errors:
-                    try:
-                        save_plugin_settings(plugin_name, data)
-                    except marshmallow.ValidationError as exc:
-                        errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-                    else:
-                        flash(_("Settings of %(title)s saved.", title=plugin.title()), "success")
-                        return redirect(self.get_url(".settings", plugin_name=plugin_name))
-                for field_name, messages in errors.items():
-                    field = getattr(form, field_name, None)
-                    if field is not None:
-                        field.errors = [*list(field.errors or []), *flatten_messages(messages)]
-                    else:
-                        form.form_errors.extend(flatten_messages(messages))
+            if save_settings_form(form, plugin.settings_schema,
+                                  lambda data: save_plugin_settings(plugin_name, data)):
+                flash(_("Settings of %(title)s saved.", title=plugin.title()), "success")
+                return redirect(self.get_url(".settings", plugin_name=plugin_name))
             flash(_("The settings were not saved: correct the marked fields."), "error")
             status = 400
         else:

@@ -6,7 +6,7 @@ valid (``workdesk.registry.save_plugin_settings``), and its messages are shown u
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 import marshmallow
 from marshmallow import fields as mm
@@ -163,3 +163,26 @@ def flatten_messages(messages: Any) -> list[str]:
     for item in messages or []:
         out.extend(flatten_messages(item))
     return out
+
+
+def save_settings_form(form: AdminForm, schema_class: type[marshmallow.Schema],
+                       save: Callable[[dict[str, Any]], None]) -> bool:
+    """Validate a posted settings form against its schema and hand the values to ``save``. True when
+    saved; otherwise every refusal (the form's, the schema's, ``save``'s ValidationError) is put beside
+    its field, or above the form when it names none, and False is returned."""
+    if not form.validate():
+        return False
+    data, errors = submitted_settings(schema_class, form)
+    if not errors:
+        try:
+            save(data)
+            return True
+        except marshmallow.ValidationError as exc:
+            errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    for name, messages in errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*list(field.errors or []), *flatten_messages(messages)]
+        else:
+            form.form_errors.extend(flatten_messages(messages))
+    return False

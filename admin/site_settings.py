@@ -3,7 +3,6 @@ whether the people directory is open to requesters. The form is generated from t
 a plugin's settings form is; the schema judges what is valid."""
 from __future__ import annotations
 
-import marshmallow
 from flask import flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _
@@ -12,7 +11,7 @@ from workdesk.access import require
 from workdesk.site_settings import MANAGE_PERMISSION, SiteSettingsSchema, save_site_settings, site_settings
 
 from .base import WorkdeskBaseView, admin_user
-from .settings_form import flatten_messages, form_values, settings_form_class, submitted_settings
+from .settings_form import form_values, save_settings_form, settings_form_class
 
 
 class SiteSettingsView(WorkdeskBaseView):
@@ -25,22 +24,9 @@ class SiteSettingsView(WorkdeskBaseView):
         status = 200
         if request.method == "POST":
             form = form_class()
-            if form.validate():
-                data, errors = submitted_settings(SiteSettingsSchema, form)
-                if not errors:
-                    try:
-                        save_site_settings(user, data)
-                    except marshmallow.ValidationError as exc:
-                        errors = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-                    else:
-                        flash(_("Settings saved."), "success")
-                        return redirect(self.get_url(".index"))
-                for name, messages in errors.items():
-                    field = getattr(form, name, None)
-                    if field is not None:
-                        field.errors = [*list(field.errors or []), *flatten_messages(messages)]
-                    else:
-                        form.form_errors.extend(flatten_messages(messages))
+            if save_settings_form(form, SiteSettingsSchema, lambda data: save_site_settings(user, data)):
+                flash(_("Settings saved."), "success")
+                return redirect(self.get_url(".index"))
             flash(_("The settings were not saved: correct the marked fields."), "error")
             status = 400
         else:
