@@ -10,7 +10,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from ..access import can_see, eligible_assignees, get_visible_task, visible_tasks, works_tasks
+from ..access import can_see, eligible_assignees, get_visible_task, visible_tasks, visible_users, works_tasks
 from ..auth import current_user, login_required, normalise_email
 from ..errors import NotFound, ValidationFailed, WorkdeskError
 from ..models import Comment, Department, Task, TaskEvent, User
@@ -81,9 +81,11 @@ def _user_id(value: str | None) -> int | None:
     return user_id
 
 
-def _watcher_ids(text: str | None) -> list[int]:
+def _watcher_ids(user: User, text: str | None) -> list[int]:
     emails = [normalise_email(part) for part in re.split(r"[\s,;]+", text or "") if part.strip()]
-    found = {u.email: u.id for u in User.select(User.id, User.email).where(User.email.in_(emails))} if emails else {}
+    # only people the author may look up: the form must not tell a requester which addresses have accounts
+    found = {u.email: u.id for u in visible_users(user).select(User.id, User.email).where(User.email.in_(emails))} \
+        if emails else {}
     missing = [e for e in emails if e not in found]
     if missing:
         raise ValidationFailed(_("Invalid reference."), {"watchers": [
@@ -124,7 +126,7 @@ def task_new():
                 user, title=form.title.data, department_id=form.department_id.data,
                 description=form.description.data or "", priority=form.priority.data,
                 assignee_id=_user_id(form.assignee_id.data),
-                due_at=local_to_utc(form.due_at.data, user), watcher_ids=_watcher_ids(form.watchers.data),
+                due_at=local_to_utc(form.due_at.data, user), watcher_ids=_watcher_ids(user, form.watchers.data),
                 parent_id=_parent_id(user, form.parent.data))
         except NotFound:
             raise

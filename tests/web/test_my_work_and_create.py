@@ -164,3 +164,17 @@ def test_my_work_puts_overdue_first_and_counts_per_status(client, login, cast, m
     assert 'Resolved <span class="count">1</span>' in page
     resolved_page = client.get("/?status=resolved").text
     assert "Already done" in resolved_page and "No due date" not in resolved_page
+
+
+def test_a_requester_cannot_learn_from_the_watchers_field_which_addresses_have_accounts(client, login, cast):
+    # The other agent has never worked with the requester: the directory is closed to them, so their
+    # address is answered like an address nobody has (#11 item 8).
+    login(client, cast.requester)
+    response = client.post("/tasks/new", data={"title": "Probe", "department_id": cast.it.id, "priority": "normal",
+                                                "assignee_id": "", "watchers": cast.other_agent.email})
+    assert response.status_code == 422
+    assert f"No user with the email {cast.other_agent.email}." in response.text
+    login(client, cast.agent)  # who works tasks sees every colleague
+    response = client.post("/tasks/new", data={"title": "Ask", "department_id": cast.it.id, "priority": "normal",
+                                                "assignee_id": "", "watchers": cast.other_agent.email})
+    assert response.status_code == 302, response.text
