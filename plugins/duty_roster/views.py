@@ -91,6 +91,11 @@ def week():
                            keeps_roster=services.keeps_roster(department.id), today=to_local(utcnow(), zone).date())
 
 
+def _short(instant: str) -> str:
+    """An ISO instant in the reader's zone and their language's short date and time format."""
+    return format_datetime(dt.datetime.fromisoformat(instant), "short")
+
+
 @pages.get("/mine")
 @login_required
 def mine():
@@ -101,8 +106,7 @@ def mine():
     start = to_instant(dt.datetime.combine(today, dt.time()), zone)
     end = start + dt.timedelta(weeks=MY_SHIFTS_WEEKS)
     # Each whole shift in the reader's zone and their language's date format (the day columns cut at midnight).
-    slots = [{**slot, "span": _("%(start)s – %(end)s", start=format_datetime(dt.datetime.fromisoformat(slot["start"]), "short"),
-                                end=format_datetime(dt.datetime.fromisoformat(slot["end"]), "short"))}
+    slots = [{**slot, "span": _("%(start)s – %(end)s", start=_short(slot["start"]), end=_short(slot["end"]))}
              for slot in services.my_shifts(user, start, end)]
     days = [d for d in _days(slots, zone, today, 7 * MY_SHIFTS_WEEKS) if d["slots"]]
     return render_template("duty_roster/mine.html", days=days, zone=zone.key, weeks=MY_SHIFTS_WEEKS)
@@ -123,7 +127,11 @@ def _field_errors(form, error: WorkdeskError, renames: dict[str, str] | None = N
 
 
 def _heads_departments(user) -> list[int]:
-    return [d.id for d in Department.select(Department.id).where(Department.head == user)]
+    """The departments whose late hand-overs the user is told about (``services.heads_to_tell``): those
+    they head, and, for people who manage rosters, those without an active head."""
+    manages = user.has_permission(services.PERMISSION)
+    return [d.id for d in Department.select() if user in services.heads_to_tell(d)
+            and (d.head_id == user.id or manages)]
 
 
 @pages.get("/handovers")
@@ -256,4 +264,5 @@ def log():
     return render_template("duty_roster/log.html", department=department, departments=departments, form=form,
                            member=member, entries=entries, start=start, end=end, zone=zone.key,
                            numbers={i: n for i, n in numbers.items() if i in visible},
-                           first=to_local(start, zone).date(), last=to_local(end - dt.timedelta(seconds=1), zone).date())
+                           first=to_local(start, zone).date(),
+                           last=to_local(end - dt.timedelta(seconds=1), zone).date())

@@ -82,6 +82,10 @@ def test_others_get_404_and_the_head_sees_flagged_hand_overs(team, record, clien
     run_jobs("2026-03-03T09:00Z", force=True)  # not submitted an hour after the shift: flagged
     flagged = client.get("/duty/handovers").get_data(as_text=True)
     assert f"/duty/handovers/{record.id}" in flagged and "missing" in flagged
+    login(client, team["admin"])  # a roster manager sees them only where the department has no head
+    assert f"/duty/handovers/{record.id}" not in client.get("/duty/handovers").get_data(as_text=True)
+    Department.update(head=None).where(Department.id == team["department"].id).execute()
+    assert f"/duty/handovers/{record.id}" in client.get("/duty/handovers").get_data(as_text=True)
 
 
 def test_the_duty_log_page(team, make_rotation, client, login, duty):
@@ -117,6 +121,9 @@ def test_the_duty_log_page(team, make_rotation, client, login, duty):
     login(client, team["outsider"])  # another department's log is not there; posting to it neither
     assert client.get(f"/duty/log?department_id={department.id}").status_code == 404
     assert client.get("/duty/log?department_id=abc").status_code == 404
+    assert client.get("/duty/log?department_id=" + "9" * 30).status_code == 404
+    assert client.get("/duty/?department_id=" + "9" * 30).status_code == 404
+    assert client.get("/duty/handovers/" + "9" * 30).status_code == 404
     page = client.get("/duty/log").get_data(as_text=True)
     assert "Add to the log" in page and "Router" not in page
 
