@@ -189,7 +189,11 @@ def handover_page(handover_id: int):
         except WorkdeskError as error:
             _field_errors(form, error)
     record = Handover.get_by_id(record.id)
-    return render_template("duty_roster/handover.html", record=record, data=handover.handover_to_dict(record),
+    data = handover.handover_to_dict(record)
+    # The record lists the shift's tasks; the reader sees only those among them they may see.
+    visible = {t.id for t in visible_tasks(user).where(Task.id.in_([t["id"] for t in data["tasks"]] or [0]))}
+    data["tasks"] = [t for t in data["tasks"] if t["id"] in visible]
+    return render_template("duty_roster/handover.html", record=record, data=data,
                            form=form, ack=ack,
                            can_edit=record.status == "open" and (
                                user.id == record.outgoing_id or user.has_permission(services.PERMISSION)),
