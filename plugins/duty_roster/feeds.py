@@ -12,7 +12,10 @@ import secrets
 from typing import Any
 
 import icalendar
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime as babel_format_datetime
 from flask import Blueprint, Response, abort, current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from workdesk import NotFound, User, utcnow, write_transaction
@@ -81,6 +84,15 @@ def _summary(slot: dict[str, Any]) -> str:
     return _("On duty: %(person)s (%(rotation)s)", person=slot["user_name"], rotation=slot["rotation_name"])
 
 
+def _owner_time(instant: dt.datetime, owner: User) -> str:
+    """An instant in the feed owner's zone and language's short format (a feed is read without a session)."""
+    try:
+        locale = Locale.parse(owner.locale) if owner.locale else get_locale()
+    except (ValueError, UnknownLocaleError):
+        locale = get_locale()
+    return babel_format_datetime(instant, "short", tzinfo=owner.zone, locale=locale)
+
+
 def calendar(feed: Feed, now: dt.datetime | None = None) -> bytes:
     """The feed's iCalendar document: one event per slot of the roster from a month back to two months
     ahead, in UTC, with UIDs that stay the same for the same slot."""
@@ -108,6 +120,9 @@ def calendar(feed: Feed, now: dt.datetime | None = None) -> bytes:
         event.add("dtstart", piece.start)
         event.add("dtend", piece.end)
         event.add("summary", _summary(slot))
+        # Calendars show DTSTART in their own zone; the description says the shift in the owner's.
+        event.add("description", _("%(start)s – %(end)s (%(zone)s)", start=_owner_time(piece.start, owner),
+                                   end=_owner_time(piece.end, owner), zone=owner.zone.key))
         event.add("categories", [piece.kind])
         cal.add_component(event)
     return cal.to_ical()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import gettext as _
 
 from workdesk import (Department, Membership, NotFound, Role, User, ValidationFailed, absences, department_ids,
-                      notify, require, utcnow, write_transaction)
+                      notify, parse_id, require, utcnow, write_transaction)
 
 from . import schedule
 from .models import DepartmentSettings, Override, Rotation
@@ -43,10 +43,8 @@ def can_see_department(user: User, department_id: int) -> bool:
 
 def visible_department(user: User, department_id: Any) -> Department:
     """The department, or NotFound when it is missing or its roster is not the user's to see."""
-    try:
-        department = Department.get_or_none(Department.id == int(department_id))
-    except (TypeError, ValueError):
-        department = None
+    number = parse_id(department_id)  # digits only and in range: "9" * 30 must not reach PostgreSQL
+    department = Department.get_or_none(Department.id == number) if number is not None else None
     if department is None or not can_see_department(user, department.id):
         raise NotFound(_("No such department."))
     return department

@@ -81,3 +81,16 @@ def test_a_department_feed_shows_everyone_and_nobody(team, make_rotation, duty, 
         "department_id": team["department"].id}).status_code == 404
     users.update_user(team["admin"], agents[0].id, {"department_ids": [team["elsewhere"].id]})
     assert client.get(path_of(url)).status_code == 404
+
+
+def test_a_feed_describes_each_shift_in_its_owners_zone_and_language(team, make_rotation, api_client, client,
+                                                                   monkeypatch):
+    from workdesk.plugins.duty_roster import feeds
+    monkeypatch.setattr(feeds, "utcnow", lambda: at("2026-03-20T12:00Z"))
+    agents = team["agents"]
+    users.update_user(agents[1], agents[1].id, {"timezone": "America/New_York", "locale": "de"})
+    make_rotation()
+    url = api_client(user=agents[1]).post("/api/v1/duty/feeds", json={}).json["url"]
+    found = events(client.get(path_of(url)).data)
+    # 16 March 07:00 UTC is 03:00 in New York (on daylight time since 8 March), written the German way.
+    assert str(found[1].get("description")) == "16.03.26, 03:00 – 23.03.26, 03:00 (America/New_York)"
