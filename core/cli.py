@@ -381,7 +381,7 @@ def run(ctx, host, port, no_worker, workers, threads):
                                        "worker"])
         child = supervisor.start()
     workers = (workers or os.cpu_count() or 1) if GUNICORN else 1
-    click.echo(f"Workdesk on http://{host}:{port}/ ({workers} web processes, worker: "
+    click.echo(f"Workdesk on http://{host}:{port}/ ({workers} web process{'es' if workers > 1 else ''}, worker: "
                f"{'pid ' + str(child.pid) if child else 'none'})")
     try:
         serve(app, sock, workers=workers, threads=threads,
