@@ -299,3 +299,26 @@ def test_a_bad_host_or_port_is_named_with_the_fix(cli_instance):
     assert too_big.returncode == 2 and "70000 is not in the range 1<=x<=65535" in too_big.stderr
     for result in (unknown, foreign, too_big):
         assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_where_gunicorn_cannot_run_waitress_serves_beside_the_worker(cli_instance, tmp_path):
+    # The fallback for non-POSIX systems, run here by turning off the one switch that chooses the server.
+    port = free_port()
+    script = ("import sys, workdesk.webserver; workdesk.webserver.GUNICORN = False; from workdesk.cli import main; "
+              f"sys.argv = ['workdesk', 'run', '--port', '{port}', '--workers', '3']; main()")
+    log_path = tmp_path / "run.log"
+    server = subprocess.Popen([sys.executable, "-c", script], env=cli_instance.env, cwd=str(ROOT),
+                              stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz") or server.poll() is not None)
+        assert server.poll() is None, log_path.read_text()
+        (worker,) = wait_for(lambda: background_workers(server.pid))
+        assert web_workers(server.pid) == []  # one process serves
+        assert get(f"http://127.0.0.1:{port}/login")[0] == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    assert not is_running(worker)
+    output = log_path.read_text()
+    assert f"Workdesk on http://127.0.0.1:{port}/ (1 web process, worker: pid {worker})" in output
+    assert "Traceback" not in output and "gunicorn" not in output
