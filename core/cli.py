@@ -353,8 +353,8 @@ def worker(ctx, threads, no_periodic, parent_fd):
 @click.option("--no-worker", is_flag=True, help="Serve only; run `workdesk worker` elsewhere.")
 @click.option("--workers", default=None, type=click.IntRange(min=1),
               help="Web server processes (default: one per CPU core; one process where gunicorn cannot run).")
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Threads per web server process.")
+@click.option("--threads", default=None, type=click.IntRange(min=1),
+              help="Threads per web server process (default: 1; 4 in the one process where gunicorn cannot run).")
 @click.pass_context
 def run(ctx, host, port, no_worker, workers, threads):
     """Serve the web app and run a worker beside it (the embedded default)."""
@@ -381,6 +381,7 @@ def run(ctx, host, port, no_worker, workers, threads):
                                        "worker"])
         child = supervisor.start()
     workers = (workers or os.cpu_count() or 1) if GUNICORN else 1
+    threads = threads or (1 if GUNICORN else 4)  # one process alone needs threads to serve several clients
     click.echo(f"Workdesk on http://{host}:{port}/ ({workers} web process{'es' if workers > 1 else ''}, worker: "
                f"{'pid ' + str(child.pid) if child else 'none'})")
     try:
