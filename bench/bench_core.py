@@ -25,16 +25,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
+    """Memory of a process and all its descendants, in MB: the sum of their proportional set sizes (PSS), which
+    counts a page shared by n processes (the web processes forked from the master share the loaded app) 1/n in
+    each, so the total is what they take from the machine. Children are found through every thread: the
+    background worker is forked by the master's supervisor thread."""
     total = 0
     pids = [pid]
     while pids:
         current = pids.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-            pids.extend(int(c) for c in children)
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            total += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pids.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, AttributeError, ProcessLookupError):
             continue
     return total / 1024
@@ -106,7 +109,7 @@ def main() -> None:
                     time.sleep(0.02)
             print(f"start-up to first served page: {time.monotonic() - started:.2f} s (target < 3 s)")
             time.sleep(3)
-            print(f"resident memory, idle (web + worker): {rss_mb(server.pid):.0f} MB (target < 250 MB)")
+            print(f"memory (PSS), idle (master, web processes, worker): {rss_mb(server.pid):.0f} MB (target < 250 MB)")
             opener = logged_in_opener(base)
             paths = ["/", "/healthz", "/login", "/api/v1/tasks?limit=50", "/api/v1/me"]
             errors = []
@@ -141,7 +144,7 @@ def main() -> None:
             done = args.requests - len(errors)
             print(f"under load: {done} requests in {elapsed:.1f} s ({done / elapsed:.0f} req/s, "
                   f"{args.concurrency} clients), {len(errors)} errors")
-            print(f"resident memory, peak under load (web + worker): {max(peak[0], rss_mb(server.pid)):.0f} MB "
+            print(f"memory (PSS), peak under load (master, web processes, worker): {max(peak[0], rss_mb(server.pid)):.0f} MB "
                   f"(target < 250 MB)")
             if errors:
                 print("first errors:", *errors[:3], sep="\n  ")

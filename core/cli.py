@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -348,39 +347,16 @@ def worker(ctx, threads, no_periodic, parent_fd):
     run_worker(settings, workers=threads, periodic=not no_periodic, parent_fd=parent_fd)
 
 
-def _listen(app, host: str, port: int, threads: int):
-    """Bind the web server, or say in one line why it cannot listen and what to do."""
-    import errno
-
-    from waitress import create_server
-    try:
-        return create_server(app, host=host, port=port, threads=threads, ident="workdesk")
-    except ValueError:  # waitress could not resolve the host
-        raise CLIError(f"--host {host!r} is not a host name or IP address this machine can resolve. Use e.g. "
-                       "--host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface).") from None
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise CLIError(f"Port {port} on {host} is already in use: another process is listening there. Stop it, "
-                           f"or choose a free port with --port (e.g. --port {port + 1 if port < 65535 else 8000})."
-                           ) from None
-        if exc.errno == errno.EACCES:
-            raise CLIError(f"Not allowed to listen on port {port} of {host}: ports below 1024 need administrator "
-                           "rights. Choose a port from 1024 up with --port, e.g. --port 5000.") from None
-        if exc.errno == errno.EADDRNOTAVAIL:
-            raise CLIError(f"Cannot listen on {host}: it is not an address of this machine. Use --host 127.0.0.1 "
-                           "(this machine only), --host 0.0.0.0 (every interface) or one of its own addresses."
-                           ) from None
-        raise CLIError(f"Cannot listen on {host} port {port}: {exc.strerror or exc}. Choose another --host or "
-                       "--port.") from None
-
-
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--no-worker", is_flag=True, help="Serve only; run `workdesk worker` elsewhere.")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Web server threads.")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Web server processes (default: one per CPU core; one process where gunicorn cannot run).")
+@click.option("--threads", default=None, type=click.IntRange(min=1),
+              help="Threads per web server process (default: 1; 4 in the one process where gunicorn cannot run).")
 @click.pass_context
-def run(ctx, host, port, no_worker, threads):
+def run(ctx, host, port, no_worker, workers, threads):
     """Serve the web app and run a worker beside it (the embedded default)."""
     from .app import create_app
     try:
@@ -389,7 +365,14 @@ def run(ctx, host, port, no_worker, threads):
         raise CLIError(str(exc)) from None
     from .schema import upgrade_all
     upgrade_all(app.extensions["workdesk_registry"])
-    server = _listen(app, host, port, threads)  # before the worker starts: a busy port leaves nothing running
+    from .db import db
+    db.close()  # web workers are forked from here: none may share this process's database connection
+    from .webserver import GUNICORN, ListenError, listen, serve
+    try:
+        sock = listen(host, port)  # before the worker starts: a busy port leaves nothing running
+    except ListenError as exc:
+        raise CLIError(str(exc)) from None
+    master = os.getpid()
     supervisor = child = None
     if not no_worker:
         from .supervisor import WorkerSupervisor
@@ -397,14 +380,16 @@ def run(ctx, host, port, no_worker, threads):
         supervisor = WorkerSupervisor([sys.executable, "-P", "-m", "workdesk.cli", "--instance", str(_instance(ctx)),
                                        "worker"])
         child = supervisor.start()
-    # SIGTERM must unwind through `finally` so the worker child is stopped with the server.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    click.echo(f"Workdesk on http://{host}:{port}/ (worker: {'pid ' + str(child.pid) if child else 'none'})")
+    workers = (workers or os.cpu_count() or 1) if GUNICORN else 1
+    threads = threads or (1 if GUNICORN else 4)  # one process alone needs threads to serve several clients
+    click.echo(f"Workdesk on http://{host}:{port}/ ({workers} web process{'es' if workers > 1 else ''}, worker: "
+               f"{'pid ' + str(child.pid) if child else 'none'})")
     try:
-        server.run()
+        serve(app, sock, workers=workers, threads=threads,
+              on_fork=supervisor.forget_in_fork if supervisor else lambda: None)
     finally:
-        server.close()
-        if supervisor is not None:
+        # Web worker processes leave gunicorn through SystemExit too: only the master stops the worker.
+        if supervisor is not None and os.getpid() == master:
             supervisor.stop()
 
 

@@ -42,7 +42,7 @@ def describe_exit(returncode: int) -> str:
     return f"exited with code {returncode}"
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
+def die_with_parent(parent_pid: int) -> Callable[[], None] | None:
     """A ``preexec_fn`` asking Linux to SIGTERM the child when its parent dies (None elsewhere: the pipe
     alone covers it). The kernel ties the signal to the forking thread, so the supervisor thread, which
     lives as long as it supervises, is the one that forks."""
@@ -84,7 +84,7 @@ class WorkerSupervisor:
             try:
                 # Its own process group: a Ctrl-C in the terminal reaches the server, which stops the worker.
                 self.child = subprocess.Popen([*self.command, "--parent-fd", str(self._read_fd)],
-                                              pass_fds=(self._read_fd,), preexec_fn=_die_with_parent(os.getpid()),
+                                              pass_fds=(self._read_fd,), preexec_fn=die_with_parent(os.getpid()),
                                               process_group=0)
             except OSError:
                 log.exception("could not start the worker")
@@ -111,6 +111,12 @@ class WorkerSupervisor:
                         delay)
             if self._stopping.wait(delay):
                 return
+
+    def forget_in_fork(self) -> None:
+        """In a process forked from the parent (a web worker): close the pipe, so that only the parent holds its
+        write end and the worker still sees EOF as soon as the parent dies."""
+        os.close(self._write_fd)
+        os.close(self._read_fd)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop supervising and the current child (SIGTERM, then SIGKILL after ``timeout`` seconds)."""

@@ -90,13 +90,30 @@ def wait_for(predicate, timeout: float = 30.0):
     raise AssertionError(f"timed out waiting for {predicate}")
 
 
-def start_run(cli_instance, log_path: Path) -> subprocess.Popen:
+def start_run(cli_instance, log_path: Path, *options: str) -> subprocess.Popen:
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "workdesk.cli", "run", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "workdesk.cli", "run", "--port", str(port), *options],
                               env=cli_instance.env, cwd=str(ROOT), stdout=log_path.open("w"), stderr=subprocess.STDOUT)
     wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz") or server.poll() is not None)
     assert server.poll() is None, log_path.read_text()
+    server.port = port
     return server
+
+
+def is_background_worker(pid: int) -> bool:
+    """The supervised `workdesk worker` child, told from the web workers (forks of the master) by its command."""
+    try:
+        return b"--parent-fd" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
+def background_workers(pid: int) -> list[int]:
+    return [child for child in children(pid) if is_background_worker(child)]
+
+
+def web_workers(pid: int) -> list[int]:
+    return [child for child in children(pid) if not is_background_worker(child)]
 
 
 def _answers(url: str) -> bool:
@@ -115,11 +132,11 @@ def test_a_killed_worker_is_restarted_and_handles_events_again(cli_instance, tmp
     log_path = tmp_path / "run.log"
     server = start_run(cli_instance, log_path)
     try:
-        (first,) = wait_for(lambda: children(server.pid))
+        (first,) = wait_for(lambda: background_workers(server.pid))
         wait_for(lambda: first in heartbeat_pids(cli_instance.instance))
         os.kill(first, signal.SIGKILL)
-        (second,) = wait_for(lambda: [pid for pid in children(server.pid) if pid != first])
-        assert children(server.pid) == [second]  # never two workers
+        (second,) = wait_for(lambda: [pid for pid in background_workers(server.pid) if pid != first])
+        assert background_workers(server.pid) == [second]  # never two workers
         wait_for(lambda: second in heartbeat_pids(cli_instance.instance))
         script = ("from workdesk.app import init_runtime; from workdesk.config import load_settings;"
                   "from workdesk.services import tasks, users; init_runtime(load_settings());"
@@ -133,7 +150,7 @@ def test_a_killed_worker_is_restarted_and_handles_events_again(cli_instance, tmp
                 return conn.execute("SELECT count(*) FROM core_outbox WHERE kind = 'task.created' "
                                     "AND done_at IS NOT NULL").fetchone()[0] == 1
         wait_for(handled)
-        assert children(server.pid) == [second]
+        assert background_workers(server.pid) == [second]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -143,17 +160,87 @@ def test_a_killed_worker_is_restarted_and_handles_events_again(cli_instance, tmp
     assert not is_running(second)  # stopped with the server
 
 
-def test_the_worker_dies_with_its_parent_even_on_sigkill(cli_instance, tmp_path):
-    server = start_run(cli_instance, tmp_path / "run.log")
-    (worker,) = wait_for(lambda: children(server.pid))
+def test_nothing_outlives_the_server_even_on_sigkill(cli_instance, tmp_path):
+    server = start_run(cli_instance, tmp_path / "run.log", "--workers", "2")
+    (worker,) = wait_for(lambda: background_workers(server.pid))
+    webs = wait_for(lambda: len(web_workers(server.pid)) == 2 and web_workers(server.pid))
     wait_for(lambda: worker in heartbeat_pids(cli_instance.instance))
     os.kill(server.pid, signal.SIGKILL)
     server.wait(timeout=10)
     try:
-        wait_for(lambda: not is_running(worker), timeout=5)
+        wait_for(lambda: not any(is_running(pid) for pid in [worker, *webs]), timeout=5)
     finally:
-        if is_running(worker):  # an orphan: do not leave it behind the test
-            os.kill(worker, signal.SIGKILL)
+        for pid in [worker, *webs]:
+            if is_running(pid):  # an orphan: do not leave it behind the test
+                os.kill(pid, signal.SIGKILL)
+
+
+def server_side_owner(client: socket.socket, pids: list[int]) -> int | None:
+    """Which of ``pids`` holds the server end of ``client``'s TCP connection (from /proc/net/tcp and fds)."""
+    client_port = client.getsockname()[1]
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[2].split(":")[1], 16) == client_port and fields[9] != "0":  # rem_address is the client
+            inodes.add(f"socket:[{fields[9]}]")
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
+def test_every_web_process_serves(cli_instance, tmp_path):
+    server = start_run(cli_instance, tmp_path / "run.log", "--workers", "2")
+    try:
+        webs = wait_for(lambda: len(web_workers(server.pid)) == 2 and web_workers(server.pid))
+        assert len(background_workers(server.pid)) == 1  # one background worker, started by the master
+        # A sync web process serves one connection at a time: while the first request is still being sent, the
+        # second one can only be taken by the other process.
+        first, second = socket.create_connection(("127.0.0.1", server.port)), None
+        try:
+            first.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            first_pid = wait_for(lambda: server_side_owner(first, webs))
+            second = socket.create_connection(("127.0.0.1", server.port))
+            second.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            second_pid = wait_for(lambda: server_side_owner(second, webs))
+            assert {first_pid, second_pid} == set(webs)
+            for conn in (second, first):
+                conn.sendall(b"Connection: close\r\n\r\n")
+                conn.settimeout(10)
+                response = b""
+                while chunk := conn.recv(65536):
+                    response += chunk
+                assert response.startswith(b"HTTP/1.1 200") and b'"ok"' in response
+        finally:
+            first.close()
+            if second is not None:
+                second.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def test_sigterm_stops_web_processes_and_worker_gracefully(cli_instance, tmp_path):
+    log_path = tmp_path / "run.log"
+    server = start_run(cli_instance, log_path, "--workers", "2")
+    (worker,) = wait_for(lambda: background_workers(server.pid))
+    webs = wait_for(lambda: len(web_workers(server.pid)) == 2 and web_workers(server.pid))
+    wait_for(lambda: worker in heartbeat_pids(cli_instance.instance))
+    started = time.monotonic()
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=15) == 0
+    assert time.monotonic() - started < 10
+    assert not any(is_running(pid) for pid in [worker, *webs])
+    output = log_path.read_text()
+    assert "Traceback" not in output and "2 web processes" in output
 
 
 def test_the_worker_stops_when_the_pipe_from_its_parent_closes(cli_instance):
@@ -212,3 +299,26 @@ def test_a_bad_host_or_port_is_named_with_the_fix(cli_instance):
     assert too_big.returncode == 2 and "70000 is not in the range 1<=x<=65535" in too_big.stderr
     for result in (unknown, foreign, too_big):
         assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_where_gunicorn_cannot_run_waitress_serves_beside_the_worker(cli_instance, tmp_path):
+    # The fallback for non-POSIX systems, run here by turning off the one switch that chooses the server.
+    port = free_port()
+    script = ("import sys, workdesk.webserver; workdesk.webserver.GUNICORN = False; from workdesk.cli import main; "
+              f"sys.argv = ['workdesk', 'run', '--port', '{port}', '--workers', '3']; main()")
+    log_path = tmp_path / "run.log"
+    server = subprocess.Popen([sys.executable, "-c", script], env=cli_instance.env, cwd=str(ROOT),
+                              stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz") or server.poll() is not None)
+        assert server.poll() is None, log_path.read_text()
+        (worker,) = wait_for(lambda: background_workers(server.pid))
+        assert web_workers(server.pid) == []  # one process serves
+        assert get(f"http://127.0.0.1:{port}/login")[0] == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+    assert not is_running(worker)
+    output = log_path.read_text()
+    assert f"Workdesk on http://127.0.0.1:{port}/ (1 web process, worker: pid {worker})" in output
+    assert "Traceback" not in output and "gunicorn" not in output
