@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import flask_admin.actions
 import flask_admin.model.base
-from flask import Response, abort, flash, has_request_context, redirect, request, url_for
+from flask import Response, abort, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.model import BaseModelView, typefmt
@@ -23,7 +23,7 @@ from workdesk.errors import WorkdeskError
 from workdesk.models import User
 from workdesk.redirects import safe_redirect_target
 from workdesk.schemas import parse_id, text_problem
-from workdesk.web.forms import WorkdeskForm
+from workdesk.web.forms import WorkdeskForm, show_service_error
 
 ADMIN_PERMISSION = "admin.access"
 
@@ -123,16 +123,7 @@ def refuse_bad_list_arguments(view: BaseView) -> None:
 
 def flash_service_error(exc: WorkdeskError, form: Form | None = None) -> None:
     """Show a service's refusal: field messages on the form's fields, the rest as a flash message."""
-    unplaced = []
-    for field_name, messages in (exc.fields or {}).items():
-        field = None
-        if form is not None:
-            field = getattr(form, field_name, None) or getattr(form, _FORM_FIELD_FOR.get(field_name, ""), None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*list(field.errors or []), *messages]
-        else:
-            unplaced.extend(messages)  # each message says what it is about; the service's key would not help
-    flash(" ".join([exc.message, *unplaced]), "error")
+    show_service_error(exc, form, _FORM_FIELD_FOR)
 
 
 # Service field names that forms call differently.

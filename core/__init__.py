@@ -40,7 +40,7 @@ from .search import matching_tasks
 from .task_filters import FilterContext, TaskFilter, TaskSort
 from .services import absences, calendars, saved_views, tasks, users
 from .services.calendars import WorkingTime
-from .web.forms import WorkdeskForm
+from .web.forms import WorkdeskForm, show_service_error
 
 
 people_on_duty = users.people_on_duty
@@ -92,6 +92,6 @@ __all__ = [
     "Id", "Text", "Zone", "Instant", "StrictBoolean", "JsonObject", "parse_id", "is_renderable_zone",
     "renderable_zones",
     # the base of every form (Flask-WTF's CSRF token; storable text in every field)
-    "WorkdeskForm",
+    "WorkdeskForm", "show_service_error",
     "create_app",
 ]

@@ -1,6 +1,9 @@
 """The pages' forms. Every one is a Flask-WTF form, so every one carries and checks a CSRF token."""
 from __future__ import annotations
 
+from typing import Mapping
+
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField, SelectField, StringField,
@@ -9,6 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Opt
 
 from ..extensions import LANGUAGES
 from ..labels import priority_choices
+from ..errors import WorkdeskError
 from ..schemas import renderable_zones, text_problem
 
 # Each language under its own name, so a person who cannot read the current one still finds theirs.
@@ -35,6 +39,26 @@ class WorkdeskForm(FlaskForm):
                 field.errors = [*field.errors, str(_TEXT_PROBLEMS[problem])]  # Flask-Admin joins them as str
                 valid = False
         return valid
+
+
+def show_service_error(exc: WorkdeskError, form: FlaskForm | None = None,
+                       field_names: Mapping[str, str] | None = None) -> None:
+    """Show a service's refusal on a form page: each field message beside its field (the service's name,
+    else ``field_names[name]``, else the last part of a dotted name), the rest with the message as one
+    flash. The unplaced messages say what they are about; the service's keys would not help a person."""
+    unplaced = []
+    for name, messages in (exc.fields or {}).items():
+        field = None
+        if form is not None:
+            for candidate in (name, (field_names or {}).get(name), name.rpartition(".")[2]):
+                field = getattr(form, candidate, None) if candidate else None
+                if field is not None and hasattr(field, "errors"):
+                    break
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*list(field.errors or []), *messages]
+        else:
+            unplaced.extend(messages)
+    flash(" ".join([exc.message, *unplaced]), "error")
 
 
 def timezone_choices() -> list[tuple[str, str]]:

@@ -18,7 +18,8 @@ from wtforms import (BooleanField, FloatField, IntegerField, SelectField, Select
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import PRIORITIES, Department, Role, User, WorkdeskError, current_user, parse_id, WorkdeskForm
+from workdesk import (Department, PRIORITIES, Role, User, WorkdeskError, WorkdeskForm, current_user,
+                      parse_id, show_service_error)
 
 from . import policies
 from .models import Policy, PolicyStage
@@ -55,19 +56,14 @@ def _field_lines(text: str | None) -> dict[str, list[str]]:
     return found
 
 
+# Where the policy services' field names appear on the admin forms ("stage.x" is the stage form's x).
+_FORM_FIELD_FOR = {"match.types": "match_types", "match.department_ids": "match_departments",
+                   "match.priorities": "match_priorities", "match.impacts": "match_impacts",
+                   "match.fields": "match_fields"}
+
+
 def _show_error(exc: WorkdeskError, form) -> None:
-    aliases = {"match.types": "match_types", "match.department_ids": "match_departments",
-               "match.priorities": "match_priorities", "match.impacts": "match_impacts",
-               "match.fields": "match_fields", "approver_department_id": "approver_department_id"}
-    unplaced = []
-    for name, messages in (exc.fields or {}).items():
-        short = aliases.get(name, name.rpartition(".")[2] if name.startswith("stage.") else name)
-        field = getattr(form, short, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*list(field.errors or []), *messages]
-        else:
-            unplaced.extend(f"{name}: {m}" for m in messages)
-    flash(" ".join([exc.message, *unplaced]), "error")
+    show_service_error(exc, form, _FORM_FIELD_FOR)
 
 
 class ManagerOnly:

@@ -17,7 +17,7 @@ from markupsafe import escape
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import Department, User, ValidationFailed, WorkdeskError, current_user
+from workdesk import Department, User, ValidationFailed, WorkdeskError, current_user, show_service_error
 
 from . import services
 from .models import Override, Rotation, Swap
@@ -86,17 +86,6 @@ def _form_values(form: RotationForm) -> dict[str, Any]:
             "handoff_weekday": int(form.handoff_weekday.data) if form.handoff_weekday.data else None,
             "timezone": (form.timezone.data or "").strip(), "start_date": (form.start_date.data or "").strip(),
             "restrictions": _restrictions(form.restrictions.data)}
-
-
-def _show_error(exc: WorkdeskError, form: FlaskForm) -> None:
-    unplaced = []
-    for name, messages in (exc.fields or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*list(field.errors or []), *messages]
-        else:
-            unplaced.extend(f"{name}: {m}" for m in messages)
-    flash(" ".join([exc.message, *unplaced]), "error")
 
 
 class _ManagedView(ModelView):
@@ -172,14 +161,14 @@ class RotationView(_ManagedView):
         try:
             return services.create_rotation(current_user(), _form_values(form))
         except WorkdeskError as exc:
-            _show_error(exc, form)
+            show_service_error(exc, form)
             return False
 
     def update_model(self, form, model):
         try:
             services.update_rotation(current_user(), model.id, _form_values(form))
         except WorkdeskError as exc:
-            _show_error(exc, form)
+            show_service_error(exc, form)
             return False
         return True
 
@@ -244,7 +233,7 @@ class OverrideView(_ManagedView):
                 "ends_at": _instant(form.ends_at.data, "ends_at"),
                 "note": form.note.data})
         except WorkdeskError as exc:
-            _show_error(exc, form)
+            show_service_error(exc, form)
             return False
 
     def delete_model(self, model):

@@ -17,7 +17,7 @@ from markupsafe import escape
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import Department, User, WorkdeskError, current_user, parse_id, WorkdeskForm
+from workdesk import Department, User, WorkdeskError, WorkdeskForm, current_user, parse_id, show_service_error
 
 from . import services
 from .models import Rule
@@ -78,17 +78,6 @@ def _form_values(form: RuleForm) -> dict:
             "anchor": form.anchor.data, "non_working_day": form.non_working_day.data,
             "catch_up": form.catch_up.data, "catch_up_limit": form.catch_up_limit.data,
             "skip_if_open": bool(form.skip_if_open.data)}
-
-
-def _show_error(exc: WorkdeskError, form: RuleForm) -> None:
-    unplaced = []
-    for name, messages in (exc.fields or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*list(field.errors or []), *messages]
-        else:
-            unplaced.extend(f"{name}: {m}" for m in messages)
-    flash(" ".join([exc.message, *unplaced]), "error")
 
 
 def _sentence_cell(view, context, model, name):
@@ -159,14 +148,14 @@ class RuleView(ModelView):
         try:
             return services.create_rule(current_user(), _form_values(form))
         except WorkdeskError as exc:
-            _show_error(exc, form)
+            show_service_error(exc, form)
             return False
 
     def update_model(self, form, model):
         try:
             services.update_rule(current_user(), model.id, _form_values(form))
         except WorkdeskError as exc:
-            _show_error(exc, form)
+            show_service_error(exc, form)
             return False
         return True
 
