@@ -168,6 +168,25 @@ def register_task_filters():
 
 
 @hookspec
+def register_report_metrics():
+    """Return the metrics this plugin contributes to the ``reports`` plugin's dashboard.
+
+    Called by the reports plugin whenever it builds its catalogue of metrics (each dashboard, CSV
+    export, API call and scheduled report), on enabled plugins only, so a metric is shown only while
+    its plugin is on. Registration family: a raising plugin, or an item that is not a valid
+    :class:`workdesk.ReportMetric` (its key must be ``<plugin>.<name>``), is recorded against the
+    plugin and left out; the reports work without it. Keep it cheap and free of queries: the work is
+    done by each metric's ``compute(scope)``, which queries in SQL (grouped on indexed columns) and
+    returns a :class:`workdesk.ReportTable`::
+
+        ReportMetric("escalation.sla_compliance", _l("SLA compliance"), compute=sla_compliance,
+                     description=_l("Share of SLA targets met, per target, team and person."))
+
+    :return: list of :class:`workdesk.ReportMetric`, or None.
+    """
+
+
+@hookspec
 def register_commands():
     """Return ``click`` commands this plugin adds to the ``workdesk`` command line.
 

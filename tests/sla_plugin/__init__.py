@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
-from workdesk import Plugin, Task, TaskFilter, TaskSort, hookimpl
+from peewee import fn
+
+from workdesk import Plugin, ReportMetric, ReportTable, Task, TaskFilter, TaskSort, hookimpl
 
 from .models import MODELS, SlaClock
 
@@ -14,6 +16,14 @@ def sla_condition(query, value, context):
     # A subquery, not a join: a filter must never repeat a task.
     clocks = SlaClock.select(SlaClock.task_id).where(SlaClock.state == value)
     return query.where(Task.id.in_(clocks))
+
+
+def clocks_by_state(scope):
+    count = fn.COUNT(SlaClock.id)
+    rows = (SlaClock.select(SlaClock.state, count.alias("tasks")).where(SlaClock.task_id.in_(scope.task_ids()))
+            .group_by(SlaClock.state).order_by(SlaClock.state))
+    return ReportTable(columns=[("state", _l("State")), ("tasks", _l("Tasks"))],
+                       rows=[{"state": row.state, "tasks": row.tasks} for row in rows], chart="bar")
 
 
 def join_clock(query):
@@ -41,6 +51,12 @@ class SlaPlugin(Plugin):
             TaskSort("sla_deadline", _l("SLA deadline"), SlaClock.deadline, join=join_clock,
                      ascending_label=_l("Nearest deadline first"), descending_label=_l("Furthest deadline first")),
         ]
+
+    @hookimpl
+    def register_report_metrics(self):
+        return [ReportMetric("slatest.clocks", _l("Clocks by state"), clocks_by_state),
+                ReportMetric("other.clocks", "Named after another plugin", clocks_by_state),
+                "not a metric"]
 
 
 def exploding_condition(query, value, context):
