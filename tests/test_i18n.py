@@ -87,7 +87,8 @@ def test_every_component_ships_every_language():
             "examples/workdesk-hello/workdesk_hello"} <= set(COMPONENTS)
     for component in COMPONENTS:
         if component.startswith(("core", "plugins/")):
-            assert _languages(component) == sorted(TRANSLATED), component
+            # every language the app offers; a catalog may arrive before its language is offered
+            assert set(TRANSLATED) <= set(_languages(component)), component
 
 
 @pytest.mark.parametrize("component,lang", CATALOGS)
