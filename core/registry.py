@@ -198,6 +198,7 @@ class PluginRegistry:
     _loaded_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _callers: dict[tuple[str, str], Any] = field(default_factory=dict)
+    _implementer_names: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.manager.add_hookspecs(hookspecs)
@@ -247,6 +248,8 @@ class PluginRegistry:
         if refusal is None:
             try:
                 self.manager.register(plugin, name=name)
+                self._callers.clear()  # both caches describe the registered plugins
+                self._implementer_names.clear()
             except Exception as exc:  # pluggy refuses an implementation whose arguments the spec lacks
                 refusal = f"refused: {exc}"
         if refusal is not None:
@@ -310,8 +313,11 @@ class PluginRegistry:
         """Names of the plugins implementing ``hook_name``, in pluggy's call order."""
         if enabled_only:
             self.refresh()
-        names = [impl.plugin_name for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls())]
-        return [n for n in names if n in self._enabled] if enabled_only else names
+        names = self._implementer_names.get(hook_name)
+        if names is None:  # asked per task in bulk creation: read pluggy's list once per hook
+            names = self._implementer_names[hook_name] = [
+                impl.plugin_name for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls())]
+        return [n for n in names if n in self._enabled] if enabled_only else list(names)
 
     def caller(self, plugin_name: str, hook_name: str):
         """pluggy's hook caller for ``hook_name`` limited to one plugin (cached)."""
