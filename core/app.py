@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import peewee
 from flask import Blueprint, Flask, current_app, has_request_context, jsonify, make_response, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
@@ -14,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import jobs, outbox
 from .config import load_settings
-from .db import connect_database, db
+from .db import connect_database, database_unavailable, db, discard_connection
 from .errors import WorkdeskError
 from .extensions import APP_EXTENSION_GROUP, CSP_NONCE_KEY, LANGUAGES, babel, csp_nonce, csrf
 from .queue import configure_queue, kick_outbox
@@ -235,11 +236,27 @@ def _register_error_handlers(app: Flask) -> None:
         message = custom if custom and wants_json() else http_error_message(status)
         return error_response(codes.get(status, "http_error"), message, status)
 
+    @app.errorhandler(peewee.OperationalError)
+    @app.errorhandler(peewee.InterfaceError)
+    def _database_unavailable(exc: Exception):
+        if not database_unavailable(exc):
+            return _unexpected(exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, str(exc).splitlines()[0])
+        discard_connection()
+        from flask import g
+        g.user = None  # the page is drawn without the navigation, which would ask the database again
+        response = make_response(error_response(
+            "unavailable", _("Workdesk cannot reach its database right now. Try again in a few seconds."), 503))
+        response.headers["Retry-After"] = "5"
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not db.is_closed() and db.transaction_depth() > 0:
             db.rollback()
+        from flask import g
+        g.setdefault("user", None)  # the error may have come from finding the user: the message must not ask again
         return error_response("internal_error", _("Something went wrong on our side; it has been logged."), 500)
 
 

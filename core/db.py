@@ -64,6 +64,38 @@ def connect_database(url: str) -> peewee.Database:
     return database
 
 
+# SQLite's messages for a database another process holds or the file system refuses: the request may
+# succeed in a moment. Anything else SQLite calls "operational" (no such table, ...) is a bug, not an outage.
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open database file",
+                       "disk i/o error", "database or disk is full")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached or used right now (a server restarting, a
+    dropped connection, a locked SQLite file), so the request should be retried rather than reported as
+    a bug."""
+    if isinstance(exc, peewee.InterfaceError):
+        return True
+    if not isinstance(exc, peewee.OperationalError):
+        return False
+    if is_sqlite():
+        return any(text in str(exc).lower() for text in _SQLITE_UNAVAILABLE)
+    return True  # psycopg's OperationalError: the connection or the server, never the SQL
+
+
+def discard_connection() -> None:
+    """Forget this thread's connection after the server dropped it, so the next request opens a new one."""
+    try:
+        if db.transaction_depth() > 0:
+            db.rollback()
+    except Exception:  # the connection is gone: nothing to roll back
+        pass
+    try:
+        db.close()
+    except Exception:  # peewee refuses to close a connection whose transaction it could not end
+        db._state.reset()
+
+
 def is_sqlite() -> bool:
     return isinstance(db.obj, peewee.SqliteDatabase)
 

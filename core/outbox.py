@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -129,7 +130,7 @@ def process(event: OutboxEvent, now: dt.datetime | None = None) -> bool:
 
 
 def process_batch(events: list[OutboxEvent], now: dt.datetime | None = None,
-                  worker_id: str = WORKER_ID) -> list[bool | None]:
+                  worker_id: str = WORKER_ID, stop: threading.Event | None = None) -> list[bool | None]:
     """Deliver claimed events, one after another, each to every handler not yet done with it.
 
     Handlers run outside any transaction. Their outcomes (the per-plugin ledger) and the finished
@@ -138,6 +139,10 @@ def process_batch(events: list[OutboxEvent], now: dt.datetime | None = None,
     work: delivery stays at least once, and a redelivered event skips the plugins the ledger shows as
     finished. Returns, per event, True when finished, False when a handler will be retried, None when
     the event could not be processed (its lease expires and it is claimed again).
+
+    When ``stop`` is set (the worker is shutting down), the event in hand is finished and the rest of
+    the batch is released at once, unprocessed and without counting an attempt, for another worker
+    to claim instead of waiting out the lease; their results are None.
     """
     from .registry import record_error
     finished = {(d.event_id, d.plugin): d for d in
@@ -145,6 +150,10 @@ def process_batch(events: list[OutboxEvent], now: dt.datetime | None = None,
     outcomes, results = _Outcomes(), []
     last_flush = time.monotonic()
     for position, event in enumerate(events):
+        if stop is not None and stop.is_set():
+            rest = events[position:]
+            _flush(outcomes, now, worker_id, [], released=[e.id for e in rest])
+            return results + [None] * len(rest)
         try:
             pending = _deliver(event, finished, outcomes.ledger, record_error)
         except Exception:
@@ -194,8 +203,10 @@ def _deliver(event: OutboxEvent, finished: dict[tuple[int, str], OutboxDelivery]
     return pending
 
 
-def _flush(outcomes: _Outcomes, now: dt.datetime | None, worker_id: str, still_claimed: list[int]) -> None:
-    """Write the ledger rows, finish or reschedule the events, and renew the leases of the rest, together."""
+def _flush(outcomes: _Outcomes, now: dt.datetime | None, worker_id: str, still_claimed: list[int],
+           released: list[int] = ()) -> None:
+    """Write the ledger rows, finish or reschedule the events, renew the leases of the rest and give up
+    the ``released`` ones, together."""
     with write_transaction():
         insert_rows(OutboxDelivery, outcomes.ledger, conflict=(
             (OutboxDelivery.event, OutboxDelivery.plugin),
@@ -210,17 +221,21 @@ def _flush(outcomes: _Outcomes, now: dt.datetime | None, worker_id: str, still_c
         if still_claimed:
             (OutboxEvent.update(claimed_until=utcnow() + dt.timedelta(seconds=_lease_seconds))
              .where(OutboxEvent.id.in_(still_claimed) & (OutboxEvent.claimed_by == worker_id)).execute())
+        if released:
+            (OutboxEvent.update(claimed_until=None, claimed_by=None, attempts=OutboxEvent.attempts - 1)
+             .where(OutboxEvent.id.in_(list(released)) & (OutboxEvent.claimed_by == worker_id)).execute())
 
 
 def drain(limit: int = 500, worker_id: str = WORKER_ID, now: dt.datetime | None = None,
-          batch_size: int = BATCH_SIZE) -> int:
-    """Claim and process pending events in batches until none is left (or ``limit`` were handled)."""
+          batch_size: int = BATCH_SIZE, stop: threading.Event | None = None) -> int:
+    """Claim and process pending events in batches until none is left (or ``limit`` were handled, or
+    ``stop`` is set: see :func:`process_batch`)."""
     handled = 0
-    while handled < limit:
+    while handled < limit and not (stop is not None and stop.is_set()):
         batch = claim(now=now, limit=min(batch_size, limit - handled), worker_id=worker_id)
         if not batch:
             break
-        process_batch(batch, now=now, worker_id=worker_id)
+        process_batch(batch, now=now, worker_id=worker_id, stop=stop)
         handled += len(batch)
     return handled
 

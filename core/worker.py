@@ -30,7 +30,7 @@ def _poll_outbox(stop: threading.Event, interval: float) -> None:
         try:
             db.connect(reuse_if_open=True)
             beat()
-            while drain() >= DRAIN_LIMIT and not stop.is_set():  # a backlog: keep going, beating between
+            while drain(stop=stop) >= DRAIN_LIMIT and not stop.is_set():  # a backlog: keep going, beating between
                 beat()
         except Exception:
             log.exception("outbox poll failed; retrying")
@@ -50,12 +50,15 @@ def run_worker(settings: dict, workers: int = 2, periodic: bool = True, parent_f
     poller = threading.Thread(target=_poll_outbox, args=(stop, settings["outbox_poll_seconds"]),
                               name="outbox-poller", daemon=True)
     poller.start()
+    # SIGTERM (systemd, a supervisor, `docker stop`) is graceful: tasks in hand finish, and the outbox
+    # poller finishes its event in hand and releases the rest of its batch for another worker.
     consumer = queue.create_consumer(workers=workers, worker_type="thread", periodic=periodic,
-                                     check_worker_health=True, initial_delay=0.1, max_delay=1.0)
+                                     check_worker_health=True, initial_delay=0.1, max_delay=1.0,
+                                     graceful_signal="TERM")
     log.info("worker %s started with %d threads on %s", WORKER_ID, workers, type(queue.storage).__name__)
     try:
         consumer.run()
     finally:
         stop.set()
-        poller.join(timeout=5)
+        poller.join(timeout=settings["outbox_lease_seconds"])  # its event in hand finishes
         time.sleep(0)
