@@ -11,7 +11,7 @@ surface is widened, so that third parties can do what first-party plugins do.
 """
 from __future__ import annotations
 
-from . import access, csv_export, errors, notifications, outbound, task_filters, throttle
+from . import access, csv_export, errors, labels, notifications, outbound, signing, task_filters, throttle
 from .access import can_see, department_ids, get_visible_task, require, visible_tasks
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
@@ -64,6 +64,8 @@ __all__ = [
     "insert_rows", "update_rows",
     "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Absence", "SavedView",
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
+    # the words people read for statuses and priorities: labels.status_label(key), labels.priority_label(key)
+    "labels",
     # task lists: filters and sorts (the register_task_filters hook)
     "TaskFilter", "TaskSort", "FilterContext", "task_filters",
     # report metrics (the register_report_metrics hook, shown by the reports plugin)
@@ -75,6 +77,8 @@ __all__ = [
     "authenticate", "check_current_password", "throttle",
     # the one check of a redirect target taken from a request (?next=); the one CSV writer (escapes every cell)
     "safe_redirect_target", "csv_export",
+    # signed, expiring link tokens with the instance's secret, on web and worker alike (signing.sign / unsign)
+    "signing",
     # who is away: workdesk.absences.is_absent(user, at), absent_user_ids(at, user_ids), delegate_for(user, at)
     "absences",
     # errors (each renders as {"error": {"code", "message", "fields"}} in the API)
