@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from workdesk import NotFound, api_blueprint, api_operation, require_api_user
 
 from . import metrics
-from .schemas import MetricListSchema, TableSchema, report_query_schema
+from .schemas import MetricListSchema, ReportTableSchema, report_query_schema
 from .scope import reportable_departments
 from .service import compute, read_request, table_to_dict
 
@@ -26,7 +26,7 @@ def list_metrics():
 
 
 @blueprint.get("/<metric_key>")
-@api_operation("One report metric", tags=TAGS, query=report_query_schema, response=TableSchema)
+@api_operation("One report metric", tags=TAGS, query=report_query_schema, response=ReportTableSchema)
 def show_metric(metric_key: str):
     """The metric for a period (``from``/``to``, local days in your time zone; default the last 30
     days), a department you may report on (with its sub-departments), a person, and any task-list

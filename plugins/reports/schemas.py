@@ -31,7 +31,14 @@ class ColumnSchema(Schema):
     label = fields.String()
 
 
-class TableSchema(Schema):
+class MetricSchema(Schema):
+    key = fields.String()
+    title = fields.String()
+    description = fields.String()
+    plugin = fields.String()
+
+
+class ReportTableSchema(Schema):
     key = fields.String()
     title = fields.String()
     description = fields.String()
@@ -45,7 +52,7 @@ class TableSchema(Schema):
 
 
 class MetricListSchema(Schema):
-    items = fields.List(fields.Nested(TableSchema(only=("key", "title", "description", "plugin"))))
+    items = fields.List(fields.Nested(MetricSchema))
 
 
 class RatingInput(Schema):
