@@ -18,7 +18,7 @@ from .api import (api_blueprint, api_operation, keyset_page, load_json, load_que
 from .app import create_app
 from .auth import authenticate, check_current_password, current_user, login_required
 from .redirects import safe_redirect_target
-from .report_metrics import ReportMetric, ReportScope, ReportTable, contributed_metrics
+from .report_metrics import ReportMetric, ReportScope, ReportTable, contributed_metrics, elapsed_seconds
 from .db import (BaseModel, UTCDateTimeField, db, for_each_in_transaction, insert_rows, update_rows, utcnow,
                  write_transaction)
 from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
@@ -69,7 +69,7 @@ __all__ = [
     # task lists: filters and sorts (the register_task_filters hook)
     "TaskFilter", "TaskSort", "FilterContext", "task_filters",
     # report metrics (the register_report_metrics hook, shown by the reports plugin)
-    "ReportMetric", "ReportScope", "ReportTable", "contributed_metrics",
+    "ReportMetric", "ReportScope", "ReportTable", "contributed_metrics", "elapsed_seconds",
     # services, access, time
     "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
     "current_user", "login_required", "WorkingTime", "people_on_duty",

@@ -115,6 +115,16 @@ class ReportMetric:
                              "and underscores")
 
 
+def elapsed_seconds(start: Any, end: Any) -> peewee.Node:
+    """SQL for the seconds from ``start`` to ``end`` (two timestamp columns or expressions), spelled for
+    the database in use: a metric's durations are computed by the database on SQLite and PostgreSQL alike."""
+    from .db import is_sqlite
+    if is_sqlite():
+        return (peewee.fn.julianday(end) - peewee.fn.julianday(start)) * 86400.0
+    return peewee.NodeList((peewee.SQL("EXTRACT(EPOCH FROM"), peewee.NodeList((end, peewee.SQL("-"), start)),
+                            peewee.SQL(")")))
+
+
 def contributed_metrics() -> list[ReportMetric]:
     """The metrics every enabled plugin returns from ``register_report_metrics``, each marked with its
     plugin. An item that is not a :class:`ReportMetric`, or whose key does not start with its
@@ -137,4 +147,4 @@ def contributed_metrics() -> list[ReportMetric]:
     return list(metrics.values())
 
 
-__all__ = ["ReportScope", "ReportTable", "ReportMetric", "contributed_metrics", "CHARTS"]
+__all__ = ["ReportScope", "ReportTable", "ReportMetric", "contributed_metrics", "elapsed_seconds", "CHARTS"]
