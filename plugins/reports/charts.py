@@ -43,6 +43,12 @@ def render(table: ReportTable, title: str, nonce: str | None, locale: str = "en"
         x_labels_major_every=max(1, len(table.rows) // 8), margin=8, title=None, dots_size=2,
         no_data_text="", css=["file://style.css", "file://graph.css"])
     chart.x_labels = [_axis_label(row.get(axis_key), locale) for row in table.rows]
+    values = [row.get(key) for row in table.rows for key, _label in series if row.get(key) is not None]
+    if values and all(isinstance(v, int) for v in values):  # counts: whole-number ticks only
+        top = max(values) if table.chart != "stacked_bar" else max(
+            sum(row.get(key) or 0 for key, _label in series) for row in table.rows)
+        step = max(1, -(-top // 6))
+        chart.y_labels = list(range(0, top + step + 1, step))
     for key, label in series:
         chart.add(str(label), [row.get(key) if isinstance(row.get(key), (int, float)) else None for row in table.rows])
     svg = chart.render(is_unicode=True)

@@ -33,7 +33,7 @@ def show(value: Any) -> str:
     if isinstance(value, (int, float)):
         return format_decimal(value)
     if isinstance(value, dt.date):
-        return format_date(value, "medium")
+        return format_date(value, "short")
     return str(value)
 
 
