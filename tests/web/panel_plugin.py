@@ -22,6 +22,12 @@ class PanelPlugin(Plugin):
         return {"checklist": "2 of 3 done", "note": "<i>plain</i>"}
 
     @hookimpl
+    def navigation_links(self, user):
+        if not user.has_permission("task.view_department"):
+            return []
+        return [("Checklists", "/checklists"), ("Elsewhere", "https://evil.example/"), "not a pair"]
+
+    @hookimpl
     def describe_task_event(self, event):
         if event.kind == "webpanel.ticked":
             return f"ticked “{event.changes['item'][1]}” on the checklist"
@@ -35,6 +41,10 @@ class BrokenPanelPlugin(Plugin):
     @hookimpl
     def task_page_panels(self, task, user):
         raise RuntimeError("panel exploded")
+
+    @hookimpl
+    def navigation_links(self, user):
+        raise RuntimeError("navigation exploded")
 
     @hookimpl
     def describe_task_event(self, event):
