@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flask import request
-from flask_babel import gettext as _
 
-from workdesk import NotFound, api_blueprint, api_operation, require_api_user
+from workdesk import api_blueprint, api_operation, require_api_user
 
 from . import metrics
 from .schemas import MetricListSchema, ReportTableSchema, report_query_schema
 from .scope import reportable_departments
-from .service import compute, read_request, table_to_dict
+from .service import metric_table, table_to_dict
 
 blueprint = api_blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
 TAGS = ("reports",)
@@ -31,13 +30,5 @@ def show_metric(metric_key: str):
     """The metric for a period (``from``/``to``, local days in your time zone; default the last 30
     days), a department you may report on (with its sub-departments), a person, and any task-list
     filter: labelled columns, rows, and per row the task-list URL counting it."""
-    viewer = require_api_user()
-    reportable_departments(viewer)
-    metric = metrics.find(metric_key)
-    if metric is None:
-        raise NotFound(_("No such report."))
-    scope, period = read_request(viewer, request.args)
-    table = compute(metric, scope)
-    if table is None:
-        raise NotFound(_("No such report."))
+    metric, table, period = metric_table(require_api_user(), metric_key, request.args)
     return table_to_dict(metric, table, period)

@@ -13,7 +13,7 @@ Definitions (also in docs/plugins/reports.md):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 

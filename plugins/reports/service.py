@@ -6,10 +6,10 @@ from typing import Any, Mapping
 import marshmallow
 from flask_babel import gettext as _
 
-from workdesk import ReportMetric, ReportScope, ReportTable, User, ValidationFailed, record_error
+from workdesk import NotFound, ReportMetric, ReportScope, ReportTable, User, ValidationFailed, record_error
 
 from .schemas import ReportQuery
-from .scope import Period, build_scope, make_period
+from .scope import Period, build_scope, make_period, reportable_departments
 
 SCOPE_KEYS = ("from", "to", "department", "person")
 
@@ -42,6 +42,21 @@ def compute(metric: ReportMetric, scope: ReportScope) -> ReportTable | None:
         record_error(metric.plugin or "reports", f"report metric {metric.key!r} returned {table!r}, not a ReportTable")
         return None
     return table
+
+
+def metric_table(viewer: User, metric_key: str, args: Mapping[str, str]) -> tuple[ReportMetric, ReportTable, Period]:
+    """One metric for the scope ``args`` ask for, as the CSV export and the API serve it: 403 without
+    ``reports.view``, 404 for a metric that is not shown (unknown, or its plugin is off or failed)."""
+    from . import metrics
+    reportable_departments(viewer)
+    metric = metrics.find(metric_key)
+    if metric is None:
+        raise NotFound(_("No such report."))
+    scope, period = read_request(viewer, args)
+    table = compute(metric, scope)
+    if table is None:
+        raise NotFound(_("No such report."))
+    return metric, table, period
 
 
 def table_to_dict(metric: ReportMetric, table: ReportTable, period: Period) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from workdesk import (Conflict, Membership, NotFound, User, WorkdeskError, WorkdeskForm, csv_export,
+from workdesk import (Conflict, Membership, User, WorkdeskError, WorkdeskForm, csv_export,
                       current_user, login_required, signing, task_filters)
 
 from . import charts, metrics, ratings
 from .scope import department_choices, reportable_departments
-from .service import compute, read_request
+from .service import compute, metric_table, read_request
 
 pages = Blueprint("reports_pages", __name__, url_prefix="/reports")
 # Filters the form offers beside period, department and person; the rest of the catalogue (plugins'
@@ -72,15 +72,7 @@ def dashboard():
 @pages.get("/<metric_key>.csv")
 @login_required
 def export(metric_key: str):
-    viewer = current_user()
-    reportable_departments(viewer)
-    metric = metrics.find(metric_key)
-    if metric is None:
-        raise NotFound(_("No such report."))
-    scope, period = read_request(viewer, request.args)
-    table = compute(metric, scope)
-    if table is None:
-        raise NotFound(_("No such report."))
+    _metric, table, period = metric_table(current_user(), metric_key, request.args)
     keys = [key for key, _label in table.columns]
     rows = ([row.get(k).isoformat() if isinstance(row.get(k), dt.date) else row.get(k) for k in keys]
             for row in table.rows)

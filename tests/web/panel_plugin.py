@@ -22,12 +22,6 @@ class PanelPlugin(Plugin):
         return {"checklist": "2 of 3 done", "note": "<i>plain</i>"}
 
     @hookimpl
-    def navigation_links(self, user):
-        if not user.has_permission("task.view_department"):
-            return []
-        return [("Checklists", "/checklists"), ("Elsewhere", "https://evil.example/"), "not a pair"]
-
-    @hookimpl
     def describe_task_event(self, event):
         if event.kind == "webpanel.ticked":
             return f"ticked “{event.changes['item'][1]}” on the checklist"
@@ -41,10 +35,6 @@ class BrokenPanelPlugin(Plugin):
     @hookimpl
     def task_page_panels(self, task, user):
         raise RuntimeError("panel exploded")
-
-    @hookimpl
-    def navigation_links(self, user):
-        raise RuntimeError("navigation exploded")
 
     @hookimpl
     def describe_task_event(self, event):
@@ -63,3 +53,23 @@ class HoldVetoPlugin(Plugin):
         if new_status == "resolved" and "[hold]" in task.title:
             return "the task is on hold"
         return None
+
+
+class NavPlugin(Plugin):
+    """Checklists page (test plugin): a navigation link for people who work tasks, and two bad ones."""
+    name = "webnav"
+
+    @hookimpl
+    def navigation_links(self, user):
+        if not user.has_permission("task.view_department"):
+            return []
+        return [("Checklists", "/checklists"), ("Elsewhere", "https://evil.example/"), "not a pair"]
+
+
+class BrokenNavPlugin(Plugin):
+    """Navigation that fails (test plugin)"""
+    name = "webnav_broken"
+
+    @hookimpl
+    def navigation_links(self, user):
+        raise RuntimeError("navigation exploded")

@@ -39,13 +39,13 @@ def test_the_login_page_has_no_nav(client):
 
 def test_plugins_add_navigation_links_for_who_may_open_them(client, login, cast, enable_plugin):
     from workdesk.registry import PluginState
-    enable_plugin("webpanel")
-    enable_plugin("webpanel_broken")
+    enable_plugin("webnav")
+    enable_plugin("webnav_broken")
     login(client, cast.agent)
     page = client.get("/").text
     assert '<a href="/checklists">Checklists</a>' in page  # a path on this site
     assert "evil.example" not in page and "Elsewhere" not in page  # an outside URL is left out, and recorded
-    assert "not a (label, path) pair" in PluginState.get(PluginState.name == "webpanel").last_error
-    assert "navigation exploded" in PluginState.get(PluginState.name == "webpanel_broken").last_error
+    assert "not a (label, path) pair" in PluginState.get(PluginState.name == "webnav").last_error
+    assert "navigation exploded" in PluginState.get(PluginState.name == "webnav_broken").last_error
     login(client, cast.requester)
     assert "/checklists" not in client.get("/").text
