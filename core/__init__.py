@@ -11,14 +11,14 @@ surface is widened, so that third parties can do what first-party plugins do.
 """
 from __future__ import annotations
 
-from . import access, csv_export, errors, notifications, outbound, task_filters, throttle
+from . import access, csv_export, errors, labels, notifications, outbound, signing, task_filters, throttle
 from .access import can_see, department_ids, get_visible_task, require, visible_tasks
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
 from .app import create_app
 from .auth import authenticate, check_current_password, current_user, login_required
 from .redirects import safe_redirect_target
-from .report_metrics import ReportMetric, ReportScope, ReportTable, contributed_metrics
+from .report_metrics import ReportMetric, ReportScope, ReportTable, contributed_metrics, elapsed_seconds
 from .db import (BaseModel, UTCDateTimeField, db, for_each_in_transaction, insert_rows, update_rows, utcnow,
                  write_transaction)
 from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
@@ -64,10 +64,12 @@ __all__ = [
     "insert_rows", "update_rows",
     "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Absence", "SavedView",
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
+    # the words people read for statuses and priorities: labels.status_label(key), labels.priority_label(key)
+    "labels",
     # task lists: filters and sorts (the register_task_filters hook)
     "TaskFilter", "TaskSort", "FilterContext", "task_filters",
     # report metrics (the register_report_metrics hook, shown by the reports plugin)
-    "ReportMetric", "ReportScope", "ReportTable", "contributed_metrics",
+    "ReportMetric", "ReportScope", "ReportTable", "contributed_metrics", "elapsed_seconds",
     # services, access, time
     "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
     "current_user", "login_required", "WorkingTime", "people_on_duty",
@@ -75,6 +77,8 @@ __all__ = [
     "authenticate", "check_current_password", "throttle",
     # the one check of a redirect target taken from a request (?next=); the one CSV writer (escapes every cell)
     "safe_redirect_target", "csv_export",
+    # signed, expiring link tokens with the instance's secret, on web and worker alike (signing.sign / unsign)
+    "signing",
     # who is away: workdesk.absences.is_absent(user, at), absent_user_ids(at, user_ids), delegate_for(user, at)
     "absences",
     # errors (each renders as {"error": {"code", "message", "fields"}} in the API)

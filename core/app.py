@@ -50,6 +50,8 @@ def init_runtime(settings: dict[str, Any], immediate_queue: bool = False) -> Plu
     jobs.configure(settings["job_lease_seconds"])
     from . import notifications
     notifications.configure(settings)  # links in messages a worker sends need base_url
+    from . import signing
+    signing.configure(settings)  # and signed links (workdesk.signing) need the secret key
     from .services import absences, tasks  # noqa: F401  (register the task and absence event kinds, the absence job)
     registry = PluginRegistry(refresh_seconds=settings["plugin_refresh_seconds"])
     registry.discover(settings["extra_plugins"])

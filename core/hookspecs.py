@@ -22,8 +22,8 @@ has one error policy, applied by the core for every plugin alike:
   ``veto_task_change`` once per task, as a single create does; one refusal refuses the whole batch.
 - **Lifecycle** (``on_plugin_enabled``, ``on_plugin_disabled``): run synchronously on the one plugin
   being switched, in the process that switched it.
-- **Display** (``extra_*``, ``task_page_panels``, ``describe_task_event``): run synchronously while a
-  task is shown. A raising plugin is recorded and left out; the page or the JSON still renders.
+- **Display** (``extra_*``, ``task_page_panels``, ``describe_task_event``, ``navigation_links``): run
+  synchronously while a task or page is shown. A raising plugin is recorded and left out; the page or the JSON still renders.
 
 One-answer hooks (``firstresult``) stop at the first plugin that answers something other than None.
 Implementations may accept fewer arguments than the specification names, so adding an argument
@@ -471,6 +471,20 @@ def describe_task_event(event):
 
     :param event: the :class:`workdesk.TaskEvent`.
     :return: the phrase (str), or None for the core's generic description.
+    """
+
+
+@hookspec
+def navigation_links(user):
+    """Return links this plugin adds to the team web app's main navigation, as ``(label, url)`` pairs.
+
+    Called synchronously on every page of the team web app for the signed-in person; keep it cheap
+    (a permission check, no queries over tasks) and return a link only to people who may open the
+    page, so the navigation never offers what would answer 403. A raising plugin, or an item that is
+    not a ``(label, url)`` pair with a path on this site, is recorded against the plugin and left out.
+
+    :param user: the :class:`workdesk.User` signed in.
+    :return: list of (str, str), or None.
     """
 
 

@@ -40,6 +40,8 @@ class ReportScope:
         Use it as a subquery: ``Task.id.in_(scope.task_query.select(Task.id))``.
     :param filters: the task-list filters chosen, by name, as loaded values (for metrics over a
         plugin's own rows that want to honour them).
+    :param list_params: the same scope as task-list query parameters (text), so that a figure can link
+        to the list it counts: see :meth:`task_list_url`. Optional; empty means "no narrowing".
     """
     start: dt.datetime
     end: dt.datetime
@@ -49,10 +51,19 @@ class ReportScope:
     task_query: peewee.ModelSelect
     user_id: int | None = None
     filters: Mapping[str, Any] = field(default_factory=dict)
+    list_params: Mapping[str, str] = field(default_factory=dict)
 
     def task_ids(self) -> peewee.ModelSelect:
         """The ids of the tasks in scope, ready for ``.in_(...)``."""
         return self.task_query.select(Task.id)
+
+    def task_list_url(self, **params: Any) -> str:
+        """The team app's task list (``/search``) narrowed to this scope and to ``params`` (task-list
+        filters: ``status="active"``, ``assignee=7``...; a None value drops a scope parameter): the link
+        a figure gives to the tasks it counts."""
+        from urllib.parse import urlencode
+        merged = {**self.list_params, **{k: v for k, v in params.items()}}
+        return "/search?" + urlencode({k: str(v) for k, v in merged.items() if v is not None and v != ""})
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,16 @@ class ReportMetric:
                              "and underscores")
 
 
+def elapsed_seconds(start: Any, end: Any) -> peewee.Node:
+    """SQL for the seconds from ``start`` to ``end`` (two timestamp columns or expressions), spelled for
+    the database in use: a metric's durations are computed by the database on SQLite and PostgreSQL alike."""
+    from .db import is_sqlite
+    if is_sqlite():
+        return (peewee.fn.julianday(end) - peewee.fn.julianday(start)) * 86400.0
+    return peewee.NodeList((peewee.SQL("EXTRACT(EPOCH FROM"), peewee.NodeList((end, peewee.SQL("-"), start)),
+                            peewee.SQL(")")))
+
+
 def contributed_metrics() -> list[ReportMetric]:
     """The metrics every enabled plugin returns from ``register_report_metrics``, each marked with its
     plugin. An item that is not a :class:`ReportMetric`, or whose key does not start with its
@@ -126,4 +147,4 @@ def contributed_metrics() -> list[ReportMetric]:
     return list(metrics.values())
 
 
-__all__ = ["ReportScope", "ReportTable", "ReportMetric", "contributed_metrics", "CHARTS"]
+__all__ = ["ReportScope", "ReportTable", "ReportMetric", "contributed_metrics", "elapsed_seconds", "CHARTS"]

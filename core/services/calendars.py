@@ -98,6 +98,11 @@ class WorkingTime:
             local_end = dt.datetime.combine(end_day, end, self.zone)
             yield local_start.astimezone(UTC), local_end.astimezone(UTC)
 
+    def intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The working intervals of a local ``day`` (none on a holiday), as aware UTC ``(start, end)``
+        pairs in order: what a report lays out to measure working time in SQL."""
+        return list(self._intervals(day))
+
     def is_working_time(self, instant: dt.datetime) -> bool:
         instant = instant.astimezone(UTC)
         day = instant.astimezone(self.zone).date()

@@ -149,7 +149,20 @@ def search_tasks(user: User, text: str):
     return matching_tasks(visible_tasks(user), text)
 
 
-# -- plugin panels -----------------------------------------------------------------------------
+# -- plugin panels and navigation links ------------------------------------------------------------
+
+def navigation_links(user: User) -> list[dict[str, str]]:
+    """The links enabled plugins add to the main navigation for ``user``; a plugin that fails, or a link
+    that is not a path on this site, is recorded and left out."""
+    links = []
+    for plugin_name, item in get_registry().collect("navigation_links", user=user):
+        if not (isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[1], str)
+                and item[1].startswith("/") and not item[1].startswith("//")):
+            record_error(plugin_name, f"navigation_links returned {item!r}, not a (label, path) pair")
+            continue
+        links.append({"plugin": plugin_name, "label": str(item[0]), "url": item[1]})
+    return links
+
 
 def task_panels(task: Task, user: User) -> list[dict[str, Any]]:
     """The panels enabled plugins add to the task page; a plugin that fails is recorded and left out."""

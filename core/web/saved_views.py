@@ -142,4 +142,9 @@ def _navigation():
     def saved_view_links() -> list[saved_views.NavEntry]:
         user = current_user()
         return saved_views.navigation(user) if user is not None else []
-    return {"saved_view_links": saved_view_links}
+
+    def plugin_navigation_links() -> list[dict[str, str]]:
+        from .helpers import navigation_links
+        user = current_user()
+        return navigation_links(user) if user is not None else []
+    return {"saved_view_links": saved_view_links, "plugin_navigation_links": plugin_navigation_links}

@@ -124,3 +124,8 @@ class ComplianceReviewPlugin(Plugin):
         from .views import panel
         html = panel(task, user)
         return [(_("Review"), Markup(html))] if html is not None else None
+
+    @hookimpl
+    def register_report_metrics(self):
+        from .metrics import METRICS
+        return list(METRICS)

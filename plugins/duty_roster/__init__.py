@@ -68,3 +68,8 @@ class DutyRosterPlugin(Plugin):
     def propose_assignee(self, task, candidates):
         from .services import propose_on_duty
         return propose_on_duty(task, candidates)
+
+    @hookimpl
+    def register_report_metrics(self):
+        from .metrics import METRICS
+        return list(METRICS)

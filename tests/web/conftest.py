@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-TEST_PLUGINS = [f"tests.web.panel_plugin:{name}" for name in ("PanelPlugin", "BrokenPanelPlugin", "HoldVetoPlugin")]
+TEST_PLUGINS = [f"tests.web.panel_plugin:{name}" for name in ("PanelPlugin", "BrokenPanelPlugin", "HoldVetoPlugin",
+                                                                       "NavPlugin", "BrokenNavPlugin")]
 
 
 @pytest.fixture

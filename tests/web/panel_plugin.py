@@ -53,3 +53,23 @@ class HoldVetoPlugin(Plugin):
         if new_status == "resolved" and "[hold]" in task.title:
             return "the task is on hold"
         return None
+
+
+class NavPlugin(Plugin):
+    """Checklists page (test plugin): a navigation link for people who work tasks, and two bad ones."""
+    name = "webnav"
+
+    @hookimpl
+    def navigation_links(self, user):
+        if not user.has_permission("task.view_department"):
+            return []
+        return [("Checklists", "/checklists"), ("Elsewhere", "https://evil.example/"), "not a pair"]
+
+
+class BrokenNavPlugin(Plugin):
+    """Navigation that fails (test plugin)"""
+    name = "webnav_broken"
+
+    @hookimpl
+    def navigation_links(self, user):
+        raise RuntimeError("navigation exploded")

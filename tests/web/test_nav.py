@@ -35,3 +35,17 @@ def test_inbox_link_shows_the_unread_count_only_when_there_is_one(client, login,
 def test_the_login_page_has_no_nav(client):
     page = client.get("/login").text
     assert "mainnav" not in page and "Log out" not in page and 'name="email"' in page
+
+
+def test_plugins_add_navigation_links_for_who_may_open_them(client, login, cast, enable_plugin):
+    from workdesk.registry import PluginState
+    enable_plugin("webnav")
+    enable_plugin("webnav_broken")
+    login(client, cast.agent)
+    page = client.get("/").text
+    assert '<a href="/checklists">Checklists</a>' in page  # a path on this site
+    assert "evil.example" not in page and "Elsewhere" not in page  # an outside URL is left out, and recorded
+    assert "not a (label, path) pair" in PluginState.get(PluginState.name == "webnav").last_error
+    assert "navigation exploded" in PluginState.get(PluginState.name == "webnav_broken").last_error
+    login(client, cast.requester)
+    assert "/checklists" not in client.get("/").text
