@@ -25,7 +25,11 @@ class Measure(Protocol):
 
 
 class CalendarTime:
-    """Every second counts (daylight saving changes nothing: durations are real elapsed time)."""
+    """Every second counts (daylight saving changes nothing: durations are real elapsed time). The calendar,
+    if any, still says when working hours begin, for chain levels that act only within them."""
+
+    def __init__(self, calendar: WorkingTime | None = None):
+        self.calendar = calendar
 
     def elapsed(self, start: dt.datetime, end: dt.datetime) -> float:
         return max((end - start).total_seconds(), 0.0)
@@ -34,7 +38,7 @@ class CalendarTime:
         return start + dt.timedelta(seconds=seconds)
 
     def next_counting_instant(self, at: dt.datetime) -> dt.datetime:
-        return at
+        return self.calendar.add_working_hours(at, 0) if self.calendar is not None else at
 
 
 class WorkingHours:

@@ -211,10 +211,10 @@ def calendar_for(policy: Policy | None, department_id: int | None) -> WorkingTim
 
 
 def measure_for(policy: Policy | None, department_id: int | None) -> Measure:
-    if policy is not None and policy.time_mode == "calendar":
-        return CalendarTime()
     calendar = calendar_for(policy, department_id)
-    return WorkingHours(calendar) if calendar is not None else CalendarTime()
+    if calendar is None or policy is not None and policy.time_mode == "calendar":
+        return CalendarTime(calendar)
+    return WorkingHours(calendar)
 
 
 __all__ = ["list_policies", "get_policy", "create_policy", "update_policy", "delete_policy", "policy_to_dict",
