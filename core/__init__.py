@@ -27,7 +27,7 @@ from .hookspecs import HOOK_API_VERSION
 from .jobs import PeriodicJob
 from .migrate import has_column
 from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLOW, Absence, Calendar, Comment,
-                     Department, Membership, Role, SavedView, Task, TaskEvent, User, overdue_condition)
+                     Department, Holiday, Membership, Role, SavedView, Task, TaskEvent, User, overdue_condition)
 from .notifications import Notification, notify
 from .notifications.admin import delivery_admin_views
 from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySettings
@@ -62,7 +62,8 @@ __all__ = [
     "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction", "for_each_in_transaction", "has_column",
     # bulk work: services.tasks.create_tasks(actor, inputs) files many tasks at once; insert_rows and update_rows write many rows
     "insert_rows", "update_rows",
-    "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Absence", "SavedView",
+    "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Holiday", "Absence",
+    "SavedView",
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
     # the words people read for statuses and priorities: labels.status_label(key), labels.priority_label(key)
     "labels",

@@ -1,0 +1,323 @@
+"""The scan: set-based, on the ``next_check_at`` index. It asks the database for the cycles whose next step
+is due, fires each step once (the unique ``(cycle, step)`` index decides between concurrent scans), and then
+tells people: one message per person and kind listing every task, never one per task.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from contextlib import nullcontext
+from typing import Any, Iterable
+
+from flask import has_app_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from workdesk import (OPEN_STATUSES, PRIORITIES, Department, Role, Task, TaskEvent, User, WorkdeskError, access, can_see,
+                      db, notify, plugin_settings, services, write_transaction)
+
+from . import policies
+from .models import Cycle, Firing, Level, Notice, Policy, Reminder, TaskClock
+from .services import next_check, step_instant
+
+BATCH = 500
+TARGET_LABELS = {"first_response": "first response", "update": "update", "resolution": "resolution",
+                 "status_time": "time in status"}
+
+
+def scan(now: dt.datetime) -> dict[str, int]:
+    """Fire every step due by ``now``, send the notices, then the due-date reminders. Idempotent."""
+    fired = 0
+    after: tuple[dt.datetime, int] | None = None
+    while True:
+        query = Cycle.select(Cycle.id, Cycle.next_check_at).where(Cycle.next_check_at <= now)
+        if after is not None:  # keyset: cycles another scan left behind are not read twice in one run
+            query = query.where((Cycle.next_check_at > after[0])
+                                | ((Cycle.next_check_at == after[0]) & (Cycle.id > after[1])))
+        batch = list(query.order_by(Cycle.next_check_at, Cycle.id).limit(BATCH).tuples())
+        if not batch:
+            break
+        after = (batch[-1][1], batch[-1][0])
+        fired += _fire_batch([cycle_id for cycle_id, _at in batch], now)
+    reminded = send_reminders(now)
+    sent = send_notices(now)
+    return {"fired": fired, "reminders": reminded, "messages": sent}
+
+
+class _Context:
+    """Per-scan caches: policies, their levels and calendars are few; tasks are many."""
+
+    def __init__(self):
+        self.policies: dict[int, Policy | None] = {}
+        self.levels: dict[int, list[Level]] = {}
+        self.measures: dict[tuple, Any] = {}
+
+    def policy(self, policy_id: int | None) -> Policy | None:
+        if policy_id not in self.policies:
+            self.policies[policy_id] = Policy.get_or_none(Policy.id == policy_id)
+            self.levels[policy_id] = policies.levels_of(self.policies[policy_id])
+        return self.policies[policy_id]
+
+    def measure(self, policy: Policy | None, department_id: int | None):
+        key = (policy.id if policy else None, department_id)
+        if key not in self.measures:
+            self.measures[key] = policies.measure_for(policy, department_id)
+        return self.measures[key]
+
+
+def _fire_batch(cycle_ids: list[int], now: dt.datetime) -> int:
+    fired = 0
+    context = _Context()
+    with write_transaction():
+        cycles = list(Cycle.select().where(Cycle.id.in_(cycle_ids) & (Cycle.next_check_at <= now))
+                      .order_by(Cycle.next_check_at, Cycle.id))
+        tasks = {t.id: t for t in Task.select().where(Task.id.in_([c.task_id for c in cycles]))}
+        for cycle in cycles:
+            task = tasks.get(cycle.task_id)
+            policy = context.policy(cycle.policy_id)
+            if task is None or policy is None:
+                cycle.next_check_at = None
+                cycle.save()
+                continue
+            levels, measure = context.levels[cycle.policy_id], context.measure(policy, task.department_id)
+            while True:
+                step = cycle.next_step
+                if step == 0 and (not policy.warn_percent or cycle.warn_at is None):
+                    step = 1
+                at = step_instant(cycle, step, policy, levels, measure)
+                if at is None or at > now:
+                    break
+                inserted = list(Firing.insert(cycle_id=cycle.id, task_id=task.id, step=step, fired_at=now)
+                                .on_conflict_ignore().returning(Firing.id).execute())
+                if not inserted:
+                    break  # another scan fired it; its row and its actions stand
+                if step == 1 and cycle.breached_at is None:
+                    cycle.breached_at = at
+                done = _perform(task, cycle, step, levels, inserted[0].id if hasattr(inserted[0], "id")
+                                else inserted[0][0], now)
+                Firing.update(actions=done).where(Firing.id == (inserted[0].id if hasattr(inserted[0], "id")
+                                                                  else inserted[0][0])).execute()
+                TaskEvent.create(task_id=task.id, task_number=task.number, actor=None, at=now, kind="escalation.fired",
+                                 changes={"target": [None, cycle.kind], "step": [None, step],
+                                          "actions": [None, [a["type"] for a in done]]})
+                cycle.next_step = step + 1
+                fired += 1
+            cycle.next_check_at = next_check(cycle, policy, levels, measure)
+            cycle.save()
+    return fired
+
+
+# -- who --------------------------------------------------------------------------------------------
+
+def _head_at(department_id: int | None, steps_up: int) -> User | None:
+    """The head ``steps_up`` departments above (0: the department itself), skipping headless ones upwards."""
+    department = Department.get_or_none(Department.id == department_id) if department_id else None
+    seen: set[int] = set()
+    while department is not None and department.id not in seen and steps_up > 0:
+        seen.add(department.id)
+        department, steps_up = department.parent, steps_up - 1
+    while department is not None and department.id not in seen:
+        seen.add(department.id)
+        if department.head_id is not None and department.head.is_active:
+            return department.head
+        department = department.parent
+    return None
+
+
+def _queue_of(task: Task) -> list[User]:
+    return list(access.eligible_assignees(task.department_id))
+
+
+def recipients(task: Task, action: dict, level_number: int) -> list[User]:
+    """Who an action concerns, at level ``level_number`` of the chain (1 for the first)."""
+    people: dict[int, User] = {}
+    for who in action.get("to") or []:
+        found: list[User] = []
+        if who == "assignee":
+            found = [task.assignee] if task.assignee_id else _queue_of(task)
+        elif who == "head":
+            found = [_head_at(task.department_id, 0)]
+        elif who == "parent_head":
+            found = [_head_at(task.department_id, 1)]
+        elif who == "hierarchy":
+            found = [_head_at(task.department_id, max(level_number - 1, 0))]
+        elif who == "role":
+            role = Role.get_or_none(Role.name == (action.get("role") or ""))
+            found = list(User.select().where((User.role == role) & (User.is_active == True))) if role else []  # noqa: E712
+        for person in found:
+            if person is not None and person.is_active:
+                people[person.id] = person
+    for person in User.select().where(User.id.in_(action.get("user_ids") or []) & (User.is_active == True)):  # noqa: E712
+        people[person.id] = person
+    return list(people.values())
+
+
+def _system_actor(task: Task) -> User | None:
+    """Whose authority changes go through: the first administrator, else the department's head."""
+    for user in User.select().join(Role).where((User.is_active == True)).order_by(User.id):  # noqa: E712
+        if "*" in (user.role.permissions or []):
+            return user
+    return _head_at(task.department_id, 0)
+
+
+# -- what ---------------------------------------------------------------------------------------------
+
+def _perform(task: Task, cycle: Cycle, step: int, levels: list[Level], firing_id: int, now: dt.datetime
+             ) -> list[dict]:
+    """Do a step's actions, each in its own savepoint: one that fails is recorded, the others stand."""
+    if step == 0:
+        _notice(firing_id, None, recipients(task, {"to": ["assignee"]}, 1), task, "warning", now)
+        return [{"type": "warn"}]
+    if step == 1:
+        return [{"type": "breach"}]
+    level_number = step - 1
+    done = []
+    for action in levels[level_number - 1].actions or []:
+        outcome: dict[str, Any] = {"type": action["type"]}
+        try:
+            with db.atomic():
+                outcome.update(_act(task, cycle, action, level_number, firing_id, now))
+        except WorkdeskError as exc:
+            outcome["error"] = exc.message if hasattr(exc, "message") else str(exc)
+        done.append(outcome)
+        task = Task.get_by_id(task.id)  # an action may have changed it (assignee, priority)
+    return done
+
+
+def _act(task: Task, cycle: Cycle, action: dict, level_number: int, firing_id: int, now: dt.datetime) -> dict:
+    kind = action["type"]
+    people = recipients(task, action, level_number)
+    if kind == "notify":
+        unseen = [p.id for p in people if not can_see(p, task)]
+        if unseen:  # told about a task they cannot open: they are brought in as watchers
+            services.tasks.add_watchers(task.id, unseen)
+        _notice(firing_id, None, people, task, "escalated", now)
+        return {"user_ids": [p.id for p in people]}
+    if kind == "add_watchers":
+        return {"user_ids": services.tasks.add_watchers(task.id, [p.id for p in people])}
+    if kind == "raise_priority":
+        index = PRIORITIES.index(task.priority) if task.priority in PRIORITIES else 0
+        if index + 1 >= len(PRIORITIES):
+            return {"priority": task.priority}
+        actor = _system_actor(task)
+        services.tasks.update_task(actor, task.id, {"priority": PRIORITIES[index + 1]})
+        return {"priority": PRIORITIES[index + 1]}
+    if kind == "reassign":
+        target = _head_at(task.department_id, 0) if "head" in (action.get("to") or []) else None
+        if target is None and action.get("user_ids"):
+            target = User.get_or_none(User.id == action["user_ids"][0])
+        if target is None:
+            return {"error": "nobody to reassign to"}
+        services.tasks.assign(_system_actor(task), task.id, target.id)
+        return {"assignee_id": target.id}
+    # comment: an internal note on the audit trail (people who see the task see it, requesters included
+    # only when they see the task's trail)
+    TaskEvent.create(task_id=task.id, task_number=task.number, actor=None, at=now, kind="escalation.note",
+                     changes={"note": [None, action.get("body") or ""]})
+    return {}
+
+
+def _notice(firing_id: int | None, reminder_id: int | None, people: Iterable[User], task: Task, kind: str,
+            now: dt.datetime) -> None:
+    rows = [{"firing_id": firing_id, "reminder_id": reminder_id, "recipient_id": p.id, "task_id": task.id,
+             "kind": kind, "created_at": now} for p in people if p is not None]
+    if rows:
+        Notice.insert_many(rows).on_conflict_ignore().execute()
+
+
+# -- telling people: one message per person and kind -------------------------------------------------
+
+def _in_language_of(user: User):
+    return force_locale(user.locale) if has_app_context() and user.locale else nullcontext()
+
+
+SUBJECTS = {
+    "warning": lambda n, first: ngettext("Task #%(number)s is close to its SLA deadline",
+                                         "%(num)d tasks are close to their SLA deadline", n, number=first.number),
+    "escalated": lambda n, first: ngettext("Task #%(number)s was escalated to you",
+                                           "%(num)d tasks were escalated to you", n, number=first.number),
+    "reminder": lambda n, first: ngettext("Task #%(number)s is due soon", "%(num)d tasks are due soon", n,
+                                          number=first.number),
+}
+KINDS = {"warning": "escalation.warning", "escalated": "escalation.escalated", "reminder": "escalation.reminder"}
+
+
+def _line(task: Task, notice: Notice, cycles: dict[int, Cycle], firings: dict[int, Firing]) -> str:
+    firing = firings.get(notice.firing_id)
+    cycle = cycles.get(firing.cycle_id) if firing else None
+    if cycle is None:
+        return _("#%(number)s %(title)s: due %(due)s", number=task.number, title=task.title,
+                 due=task.due_at.strftime("%Y-%m-%d %H:%M UTC") if task.due_at else "–")
+    target = {"first_response": _("first response"), "update": _("update"), "resolution": _("resolution"),
+              "status_time": _("time in status")}.get(cycle.kind, cycle.kind)
+    if notice.kind == "warning":
+        return _("#%(number)s %(title)s: %(target)s due %(due)s", number=task.number, title=task.title,
+                 target=target, due=cycle.due_at.strftime("%Y-%m-%d %H:%M UTC") if cycle.due_at else "–")
+    return _("#%(number)s %(title)s: %(target)s target breached (level %(level)s)", number=task.number,
+             title=task.title, target=target, level=max(firing.step - 1, 1))
+
+
+def send_notices(now: dt.datetime) -> int:
+    """Claim each person's waiting notices and send them as one message per kind (a digest for several)."""
+    sent = 0
+    waiting = list(Notice.select(Notice.recipient_id).where(Notice.batch.is_null()).distinct().tuples())
+    for (recipient_id,) in waiting:
+        batch = uuid.uuid4().hex
+        with write_transaction():
+            claimed = Notice.update(batch=batch).where((Notice.recipient_id == recipient_id)
+                                                       & Notice.batch.is_null()).execute()
+            if not claimed:
+                continue  # another scan sent them
+            recipient = User.get_or_none(User.id == recipient_id)
+            notices = list(Notice.select().where((Notice.batch == batch) & (Notice.recipient_id == recipient_id))
+                           .order_by(Notice.id))
+            if recipient is None:
+                continue
+            tasks = {t.id: t for t in Task.select().where(Task.id.in_({n.task_id for n in notices}))}
+            firings = {f.id: f for f in Firing.select().where(Firing.id.in_({n.firing_id for n in notices
+                                                                             if n.firing_id}))}
+            cycles = {c.id: c for c in Cycle.select().where(Cycle.id.in_({f.cycle_id for f in firings.values()}))}
+            for kind in ("escalated", "warning", "reminder"):
+                mine = [n for n in notices if n.kind == kind and n.task_id in tasks]
+                if not mine:
+                    continue
+                with _in_language_of(recipient):
+                    first = tasks[mine[0].task_id]
+                    subject = SUBJECTS[kind](len(mine), first)
+                    body = "\n".join(_line(tasks[n.task_id], n, cycles, firings) for n in mine)
+                notify(recipient, KINDS[kind], subject, body, first if len(mine) == 1 else None,
+                       dedupe_key=f"escalation:{batch}:{kind}")
+                sent += 1
+    return sent
+
+
+# -- due-date reminders for tasks without a policy ------------------------------------------------------
+
+def send_reminders(now: dt.datetime) -> int:
+    """Tasks with a due date, open, without a policy: a reminder at each configured offset before it, once
+    (the unique ``(task, due instant, offset)`` index). Only tasks due within the largest offset are read."""
+    offsets = sorted(set(plugin_settings("escalation").get("reminder_minutes") or []))
+    if not offsets:
+        return 0
+    horizon = now + dt.timedelta(minutes=offsets[-1])
+    with_policy = TaskClock.select(TaskClock.task_id).where(TaskClock.policy_id.is_null(False))
+    due_soon = list(Task.select().where((Task.due_at > now) & (Task.due_at <= horizon)
+                                        & Task.status.in_(OPEN_STATUSES) & Task.id.not_in(with_policy)))
+    reminded = 0
+    for task in due_soon:
+        passed = [o for o in offsets if task.due_at - dt.timedelta(minutes=o) <= now]
+        with write_transaction():
+            rows = [{"task_id": task.id, "due_at": task.due_at, "offset_minutes": o, "sent_at": now} for o in passed]
+            new = list(Reminder.insert_many(rows).on_conflict_ignore().returning(Reminder.id,
+                                                                                  Reminder.offset_minutes).execute())
+            if not new:
+                continue
+            nearest = min(new, key=lambda row: row[1] if isinstance(row, tuple) else row.offset_minutes)
+            reminder_id = nearest[0] if isinstance(nearest, tuple) else nearest.id
+            _notice(None, reminder_id, recipients(task, {"to": ["assignee"]}, 1), task, "reminder", now)
+            reminded += 1
+    return reminded
+
+
+__all__ = ["scan", "send_notices", "send_reminders", "recipients"]
