@@ -45,7 +45,7 @@ def _customer_condition(query, value, context):
 
 
 def task_filters() -> list:
-    return [TaskFilter("customer", _l("Customer"), _customer_condition, field=Id(),
+    return [TaskFilter("customer", _l("Customer"), _customer_condition, field=lambda: Id(strict=False),
                        description=_l("Tasks of a customer (a company: its contacts' too), by the customer's id"))]
 
 
