@@ -197,12 +197,15 @@ class CrmHttp:
             _last_request[host] = time.monotonic()
 
     def request(self, method: str, url: str, body: bytes | None = None,
-                headers: Mapping[str, str] | None = None) -> Response:
+                headers: Mapping[str, str] | None = None, attempts: int | None = None) -> Response:
+        """One request, retried up to ``attempts`` times (default: the client's); pass 1 for a call that
+        is not safe to repeat blindly (the caller checks what happened before trying again)."""
+        attempts = attempts or self.attempts
         parts = urlsplit(url)
         host = parts.hostname or "?"
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         problem = ""
-        for attempt in range(1, self.attempts + 1):
+        for attempt in range(1, attempts + 1):
             self._pace(host)
             wait = self.backoff_seconds * 2 ** (attempt - 1)
             try:
@@ -213,7 +216,8 @@ class CrmHttp:
                 raise PermanentCrmError(str(exc)) from None
             except outbound.DestinationUnresolved as exc:
                 problem = str(exc)
-                time.sleep(wait)
+                if attempt < attempts:
+                    time.sleep(wait)
                 continue
             try:
                 connection.request(method, path, body=body, headers=dict(headers or {}))
@@ -222,26 +226,24 @@ class CrmHttp:
                 response = Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, data)
             except (OSError, http.client.HTTPException) as exc:
                 problem = f"{type(exc).__name__} from {host}"
-                time.sleep(wait)
+                if attempt < attempts:
+                    time.sleep(wait)
                 continue
             finally:
                 connection.close()
             limited = response.status == 429 or (response.status == 503 and any(
                 code.encode() in response.body for code in self.limited))
-            if limited or response.status == 503:
-                told = retry_after_seconds(response.headers.get("retry-after"))
-                if told is not None and told > MAX_RETRY_AFTER_SECONDS:
-                    raise CrmError(f"{host} asks to wait {told:.0f} s (Retry-After); the next run resumes")
-                problem = f"{host} answered {response.status}"
+            if not limited and response.status < 500:
+                return response
+            problem = f"{host} answered {response.status}"
+            told = retry_after_seconds(response.headers.get("retry-after")) if limited or response.status == 503 \
+                else None
+            if told is not None and told > MAX_RETRY_AFTER_SECONDS:
+                raise CrmError(f"{host} asks to wait {told:.0f} s (Retry-After); the next run resumes")
+            if attempt < attempts:
                 time.sleep(told if told is not None else wait)
-                continue
-            if response.status >= 500:
-                problem = f"{host} answered {response.status}"
-                time.sleep(wait)
-                continue
-            return response
-        log.warning("CRM request failed after %d attempts: %s", self.attempts, problem)
-        raise CrmError(f"{problem} ({self.attempts} attempts)")
+        log.warning("CRM request failed after %d attempts: %s", attempts, problem)
+        raise CrmError(f"{problem} ({attempts} attempts)")
 
 
 from .bitrix24 import Bitrix24Connector  # noqa: E402 - the built-in connectors use the names above

@@ -82,11 +82,11 @@ class Bitrix24Connector(Connector):
         self.base = settings["bitrix_webhook_url"].rstrip("/") + "/"
         self.http = CrmHttp(settings, limited=("QUERY_LIMIT_EXCEEDED",))
 
-    def call(self, method: str, params: Mapping[str, Any]) -> dict:
+    def call(self, method: str, params: Mapping[str, Any], attempts: int | None = None) -> dict:
         """One REST method; returns Bitrix24's whole answer (``result``, ``next``, ``total``)."""
         response = self.http.request("POST", f"{self.base}{method}.json",
                                      json.dumps(params, ensure_ascii=False).encode(),
-                                     {"Content-Type": "application/json", "Accept": "application/json"})
+                                     {"Content-Type": "application/json", "Accept": "application/json"}, attempts)
         try:
             data = json.loads(response.body)
         except ValueError:
@@ -143,7 +143,9 @@ class Bitrix24Connector(Connector):
         if found.get("result"):
             return str(found["result"][0].get("ID", ""))  # sent before the worker died: not again
         description = activity.body + (f"\n{activity.task_url}" if activity.task_url else "")
-        data = self.call("crm.activity.add", {"fields": {
+        # one attempt: Bitrix24 has no idempotency key, so a retry must look for ORIGIN_ID first (the
+        # delivery ledger retries this whole method)
+        data = self.call("crm.activity.add", attempts=1, params={"fields": {
             "OWNER_TYPE_ID": OWNER_TYPE_IDS[activity.remote_type], "OWNER_ID": int(activity.remote_id),
             "TYPE_ID": 6, "PROVIDER_ID": "REST_APP", "PROVIDER_TYPE_ID": "WORKDESK", "SUBJECT": activity.subject,
             "DESCRIPTION": description, "DESCRIPTION_TYPE": 1, "COMPLETED": "Y", "ORIGIN_ID": idempotency_key}})
