@@ -35,6 +35,7 @@ class _Server:
         self.after_page = None  # called after serving a page (to change data during a sync)
         self.gate = None  # a threading.Event a request waits on (a worker killed meanwhile)
         self.gate_reached = threading.Event()
+        self.hold_pages_after = None  # with ``gate``: the list requests after that many wait (GETs)
         self.server = None
 
     def start(self, handler_class) -> "_Server":
@@ -177,6 +178,12 @@ class GenericHandler(_Handler):
                     query.get("email") in r["emails"] or query.get("phone") in r["phones"])]
             return self.answer(200, {"items": [{k: v for k, v in r.items() if k != "seq"} for r in found]})
         fake.cursors_asked.append((resource, query.get("cursor")))
+        if fake.gate is not None and fake.hold_pages_after is not None and \
+                len(fake.cursors_asked) > fake.hold_pages_after:
+            fake.gate_reached.set()
+            fake.gate.wait(30)  # the puller is killed meanwhile; this page is never answered
+            self.close_connection = True
+            return
         if special == "duplicate" and resource in fake.last_page:
             return self.answer(200, fake.last_page[resource])
         page = fake.page(resource, query.get("cursor"), int(query.get("limit", 50)))
@@ -205,7 +212,7 @@ class GenericHandler(_Handler):
             if key not in fake.activities:
                 fake.activities[key] = {"id": f"act-{len(fake.activities) + 1}", **data}
             activity = fake.activities[key]
-        if fake.gate is not None:
+        if fake.gate is not None and fake.hold_pages_after is None:
             fake.gate_reached.set()
             fake.gate.wait(30)
             self.close_connection = True
