@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from peewee import IntegrityError
 
-from workdesk import db, plugin_settings, utcnow, write_transaction
+from workdesk import db, insert_rows, plugin_settings, utcnow, write_transaction
 
 from .connectors import Connector, CrmError, RemoteRecord, active_connector
 from .models import CrmLink, Customer, CustomerEmail, SyncState, TaskCustomer
@@ -205,6 +205,44 @@ def apply_record(connector: Connector, record: RemoteRecord, current: Mapping[st
         _upsert(connector, record, link, current, now, counts)
 
 
+def _create_many(connector: Connector, records: list[RemoteRecord], now: dt.datetime, counts: Counter) -> None:
+    """Records the link table has never seen, created with a few multi-row INSERTs (a first sync)."""
+    if not records:
+        return
+    companies = {link.remote_id: link.customer_id for link in CrmLink.select(CrmLink.remote_id, CrmLink.customer).where(
+        (CrmLink.connector == connector.name) & (CrmLink.remote_type == "company")
+        & CrmLink.remote_id.in_(list({r.company_remote_id for r in records if r.company_remote_id}) or [""]))}
+    rows = [{"kind": r.remote_type, "name": r.name, "emails": r.emails, "phones": r.phones,
+             "company": companies.get(r.company_remote_id), "owner": r.owner, "custom": r.custom,
+             "search_text": search_text(r.name, r.emails, r.phones), "created_at": now, "updated_at": now}
+            for r in records]
+    # one statement's rows take ascending ids in row order (SQLite's rowid, PostgreSQL's sequence)
+    ids = sorted(row[0] for row in insert_rows(Customer, rows, returning=(Customer.id,)))
+    insert_rows(CrmLink, [{"customer": customer_id, "connector": connector.name, "remote_type": r.remote_type,
+                           "remote_id": r.remote_id, "remote_version": r.version, "remote_hash": _content_hash(r)}
+                          for customer_id, r in zip(ids, records)])
+    emails = {(customer_id, normal_email(e)) for customer_id, r in zip(ids, records) for e in r.emails if "@" in e}
+    insert_rows(CustomerEmail, [{"customer": customer_id, "email": email} for customer_id, email in sorted(emails)])
+    counts["created"] += len(records)
+
+
+def apply_page(connector: Connector, records: list[RemoteRecord], current: Mapping[str, Any], now: dt.datetime,
+               counts: Counter) -> None:
+    """Apply a page (inside the caller's transaction): records never seen are created in bulk, the rest
+    one by one in the page's order."""
+    known = {(link.remote_type, link.remote_id) for link in CrmLink.select(CrmLink.remote_type, CrmLink.remote_id)
+             .where((CrmLink.connector == connector.name) & CrmLink.remote_id.in_([r.remote_id for r in records]))}
+    repeated = Counter((r.remote_type, r.remote_id) for r in records)
+    fresh = [r for r in records if (r.remote_type, r.remote_id) not in known and repeated[(r.remote_type, r.remote_id)] == 1
+             and not r.deleted and not r.merged_into]
+    for kind in ("company", "contact"):  # companies first: contacts of the same page find theirs
+        _create_many(connector, [r for r in fresh if r.remote_type == kind], now, counts)
+    created = {id(r) for r in fresh}
+    for record in records:
+        if id(record) not in created:
+            apply_record(connector, record, current, now, counts)
+
+
 def apply_records(connector: Connector, records: Iterable[RemoteRecord], now: dt.datetime,
                   current: Mapping[str, Any] | None = None) -> Counter:
     """Apply records in one transaction (an inbound webhook's, a lookup's); returns the counts."""
@@ -248,8 +286,7 @@ def pull_resource(connector: Connector, resource: str, now: dt.datetime, full: b
         while True:
             page = connector.pull(resource, cursor)
             with write_transaction():
-                for record in page.records:
-                    apply_record(connector, record, current, now, counts)
+                apply_page(connector, page.records, current, now, counts)
                 if full and page.records:
                     CrmLink.update(seen_run=state.full_run).where(
                         (CrmLink.connector == connector.name) & (CrmLink.remote_type == remote_type)
