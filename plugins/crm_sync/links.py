@@ -2,6 +2,7 @@
 page and the API show, and the customer services (list, detail with history, changes)."""
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -15,6 +16,7 @@ from .models import CrmLink, CrmPush, Customer, CustomerEmail, TaskCustomer
 from .schemas import CUSTOMER_FIELDS
 from .sync import field_owner, normal_email, refresh_emails, search_text, settings
 
+log = logging.getLogger("workdesk.plugins.crm_sync")
 EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,190}\.[A-Za-z]{2,24}")
 
 
@@ -61,6 +63,23 @@ def _contact_by_email(emails: list[str]) -> Customer | None:
     return None
 
 
+def _looked_up(email: str) -> Customer | None:
+    """Ask the CRM for a contact with the reporter's email (a contact the last pull did not bring yet);
+    what it finds is applied like a pulled record. A CRM that fails is no answer."""
+    from .connectors import CrmError, active_connector
+    from .sync import apply_records
+    try:
+        connector = active_connector(settings())
+        records = connector.lookup(email=email)
+    except CrmError as exc:
+        log.info("CRM lookup of a reporter's email failed: %s", exc)
+        return None
+    if not records:
+        return None
+    apply_records(connector, records, utcnow())
+    return _contact_by_email([email])
+
+
 def auto_link(task: Task) -> TaskCustomer | None:
     """Link a new task to the contact whose email is the reporter's, or that its title or description
     names (the reporter's first). Nothing when the task already has a customer."""
@@ -68,7 +87,8 @@ def auto_link(task: Task) -> TaskCustomer | None:
         return None
     emails = [normal_email(task.reporter.email)]
     emails += [normal_email(e) for e in EMAIL_IN_TEXT.findall(f"{task.title}\n{task.description}")]
-    found = _contact_by_email(list(dict.fromkeys(emails)))
+    emails = list(dict.fromkeys(emails))
+    found = _contact_by_email(emails) or _looked_up(emails[0])
     if found is None:
         return None
     company = found.company_id if found.kind == "contact" else found.id

@@ -12,7 +12,7 @@ import datetime as dt
 
 from flask_babel import gettext as _
 
-from workdesk import Comment, Task, notifications, utcnow, write_transaction
+from workdesk import Comment, Task, notifications, record_error, utcnow, write_transaction
 
 from .connectors import Activity, CrmError, PermanentCrmError, active_connector
 from .models import CrmLink, CrmPush, Customer, TaskCustomer
@@ -58,7 +58,11 @@ def push_for_event(task: Task, kind: str, event: dict, comment: Comment | None =
     row = TaskCustomer.get_or_none(TaskCustomer.task_id == task.id)
     if row is None:
         return None
-    connector = active_connector(current)
+    try:
+        connector = active_connector(current)
+    except PermanentCrmError as exc:  # a connector not configured: nothing can be sent, and retrying will not help
+        record_error("crm_sync", f"no activity sent for task {task.id}: {exc}")
+        return None
     if not connector.can_push:
         return None
     customer_id = row.contact_id or row.customer_id

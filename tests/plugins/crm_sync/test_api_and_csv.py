@@ -103,6 +103,8 @@ def test_the_task_page_shows_the_customer_panel(people, client, login):
     login(client, people["agent"])
     page = client.get(f"/tasks/{people['task'].id}").get_data(as_text=True)
     assert "Мария Иванова" in page and "maria@client.example" in page and f"#{people['other'].number}" in page
+    listed = client.get(f"/search?customer={people['maria'].id}")
+    assert listed.status_code == 200 and people["task"].title in listed.get_data(as_text=True)
 
 
 def test_a_task_naming_a_customer_email_is_linked(people, drain_events):
