@@ -187,6 +187,23 @@ def register_report_metrics():
 
 
 @hookspec
+def register_crm_connectors():
+    """Return connector classes for the ``crm_sync`` plugin: how it talks to one CRM.
+
+    Called by the ``crm_sync`` plugin whenever it needs a connector (a pull, a push, a webhook, the
+    settings form), on enabled plugins only. Each item is a subclass of
+    ``workdesk.plugins.crm_sync.connectors.Connector`` with a unique ``name`` (the value of the
+    ``connector`` setting) that pulls changes since a cursor with pagination, pushes an activity with
+    an idempotency key, looks a contact up by email or phone and verifies an inbound delivery; the
+    sync does the rest (matching by remote id, field ownership, merges, deletions, retries). See
+    ``docs/plugins/crm_sync.md``. Registration family: a raising plugin is recorded and left out;
+    an item that is not a connector class, or whose name is taken, is ignored.
+
+    :return: list of connector classes, or None.
+    """
+
+
+@hookspec
 def register_commands():
     """Return ``click`` commands this plugin adds to the ``workdesk`` command line.
 

@@ -1,0 +1,167 @@
+"""The CRM sync plugin's settings and its API's schemas."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+from workdesk import Id, JsonObject, PageQuerySchema, RetrySettings, Text, page_schema
+
+CONNECTORS = ("generic", "bitrix24", "csv")
+OWNERS = ("crm", "workdesk", "both")
+CONFLICT_RULES = ("crm_wins", "workdesk_wins")
+# The fields of a customer, and who owns each unless the settings say otherwise.
+CUSTOMER_FIELDS = ("name", "emails", "phones", "company", "owner", "custom", "notes")
+DEFAULT_OWNERS = {"name": "crm", "emails": "crm", "phones": "crm", "company": "crm", "owner": "crm",
+                  "custom": "crm", "notes": "workdesk"}
+DEFAULT_FIELD_MAP = {"id": "id", "version": "version", "name": "name", "emails": "emails", "phones": "phones",
+                     "company_id": "company_id", "owner": "owner", "custom": "custom", "deleted": "deleted",
+                     "merged_into": "merged_into"}
+
+
+def _check_owners(value: dict) -> None:
+    for field, owner in value.items():
+        if field not in CUSTOMER_FIELDS or owner not in OWNERS:
+            raise ma.ValidationError(
+                f"{field!r}: fields are {', '.join(CUSTOMER_FIELDS)}; owners are {', '.join(OWNERS)}.")
+
+
+def _check_rules(value: dict) -> None:
+    for field, rule in value.items():
+        if field not in CUSTOMER_FIELDS or rule not in CONFLICT_RULES:
+            raise ma.ValidationError(
+                f"{field!r}: fields are {', '.join(CUSTOMER_FIELDS)}; rules are {', '.join(CONFLICT_RULES)}.")
+
+
+_URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False)
+
+
+def _url_or_empty(value: str) -> None:
+    if value:
+        _URL(value)
+
+
+class CrmSyncSettings(RetrySettings):
+    connector = ma.fields.String(load_default="csv", validate=ma.validate.OneOf(CONNECTORS), metadata={
+        "description": "Which CRM to sync with: generic (REST/JSON), bitrix24, or csv (files only: 1C, spreadsheets)"})
+    # -- generic REST/JSON
+    generic_base_url = ma.fields.String(load_default="", validate=_url_or_empty, metadata={"description": "Generic REST: the CRM's API address, "
+                                                              "e.g. https://crm.example.com/api"})
+    generic_token = ma.fields.String(load_default="", validate=ma.validate.Length(max=500), metadata={
+        "description": "Generic REST: bearer token sent to the CRM", "secret": True})
+    generic_contacts_path = ma.fields.String(load_default="/contacts", validate=ma.validate.Length(1, 200))
+    generic_companies_path = ma.fields.String(load_default="/companies", validate=ma.validate.Length(1, 200))
+    generic_activities_path = ma.fields.String(load_default="/activities", validate=ma.validate.Length(1, 200))
+    generic_field_map = JsonObject(load_default=lambda: dict(DEFAULT_FIELD_MAP), metadata={
+        "description": "Generic REST: the CRM's name for each of our fields, e.g. {\"name\": \"full_name\"}"})
+    generic_webhook_secret = ma.fields.String(load_default="", validate=ma.validate.Length(max=256), metadata={
+        "description": "Generic REST: HMAC-SHA256 key the CRM signs its webhooks with (16+ characters)",
+        "secret": True})
+    # -- Bitrix24
+    bitrix_webhook_url = ma.fields.String(load_default="", validate=_url_or_empty, metadata={
+        "description": "Bitrix24: the inbound webhook address, https://<portal>/rest/<user>/<code>/", "secret": True})
+    bitrix_application_token = ma.fields.String(load_default="", validate=ma.validate.Length(max=200), metadata={
+        "description": "Bitrix24: the application_token of the outbound event handler", "secret": True})
+    # -- every connector
+    page_size = ma.fields.Integer(load_default=50, validate=ma.validate.Range(1, 500))
+    rate_limit_per_second = ma.fields.Float(load_default=2.0, validate=ma.validate.Range(0.1, 1000), metadata={
+        "description": "Requests per second at most (Bitrix24 allows 2)"})
+    timeout_seconds = ma.fields.Float(load_default=15.0, validate=ma.validate.Range(0.1, 120))
+    allow_private_destinations = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Allow a CRM address on loopback, link-local or private networks (off: refused)"})
+    field_owners = JsonObject(load_default=lambda: dict(DEFAULT_OWNERS), validate=_check_owners, metadata={
+        "description": "Who owns each field: crm (changing it here is refused), workdesk (the sync leaves it), "
+                       "or both (see conflict_rules)"})
+    conflict_rules = JsonObject(load_default=dict, validate=_check_rules, metadata={
+        "description": "For fields both sides change: crm_wins (default) or workdesk_wins"})
+    full_reconcile_hours = ma.fields.Integer(load_default=24, validate=ma.validate.Range(1, 24 * 30))
+    push_activities = ma.fields.Boolean(load_default=True, metadata={
+        "description": "Send created, resolved and commented tasks to the CRM as activities"})
+
+    @ma.validates_schema
+    def _connector_needs(self, data, **kwargs):
+        if data.get("connector") == "generic" and data.get("generic_webhook_secret") and \
+                len(data["generic_webhook_secret"]) < 16:
+            raise ma.ValidationError("At least 16 characters.", "generic_webhook_secret")
+
+
+# -- API ----------------------------------------------------------------------------------------
+
+class CustomerQuery(PageQuerySchema):
+    q = Text(max_length=200, metadata={"description": "Search names, emails and phones"})
+    kind = ma.fields.String(validate=ma.validate.OneOf(("company", "contact")))
+    include_deleted = ma.fields.Boolean(load_default=False)
+
+
+class LinkOutput(ma.Schema):
+    connector = ma.fields.String()
+    remote_type = ma.fields.String()
+    remote_id = ma.fields.String()
+    remote_version = ma.fields.String()
+
+
+class CustomerOutput(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    name = ma.fields.String()
+    emails = ma.fields.List(ma.fields.String())
+    phones = ma.fields.List(ma.fields.String())
+    company_id = ma.fields.Integer(allow_none=True)
+    owner = ma.fields.String()
+    custom = ma.fields.Dict()
+    notes = ma.fields.String()
+    deleted_at = ma.fields.String(allow_none=True)
+    merged_into_id = ma.fields.Integer(allow_none=True)
+    links = ma.fields.List(ma.fields.Nested(LinkOutput))
+    field_owners = ma.fields.Dict()
+
+
+class HistoryTask(ma.Schema):
+    id = ma.fields.Integer()
+    number = ma.fields.Integer()
+    title = ma.fields.String()
+    status = ma.fields.String()
+    created_at = ma.fields.String()
+
+
+class HistoryContact(ma.Schema):
+    at = ma.fields.String(allow_none=True)
+    kind = ma.fields.String()
+    subject = ma.fields.String()
+    task_id = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String()
+
+
+class CustomerDetail(CustomerOutput):
+    tasks = ma.fields.List(ma.fields.Nested(HistoryTask))
+    last_contacts = ma.fields.List(ma.fields.Nested(HistoryContact))
+
+
+CustomerList = page_schema("CrmCustomerList", CustomerOutput)
+
+
+class CustomerChange(ma.Schema):
+    name = Text(max_length=300)
+    emails = ma.fields.List(Text(max_length=254), validate=ma.validate.Length(max=50))
+    phones = ma.fields.List(Text(max_length=50), validate=ma.validate.Length(max=50))
+    owner = Text(max_length=200)
+    custom = JsonObject()
+    notes = Text(max_length=20000)
+
+
+class TaskCustomerInput(ma.Schema):
+    customer_id = Id(allow_none=True)
+    contact_id = Id(allow_none=True)
+
+
+class TaskCustomerOutput(ma.Schema):
+    task_id = ma.fields.Integer()
+    customer = ma.fields.Nested(CustomerOutput, allow_none=True)
+    contact = ma.fields.Nested(CustomerOutput, allow_none=True)
+    linked_by = ma.fields.String(allow_none=True)
+
+
+class WebhookAnswer(ma.Schema):
+    status = ma.fields.String(metadata={"description": "applied or duplicate"})
+
+
+class SyncAnswer(ma.Schema):
+    counts = ma.fields.Dict()
