@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from .. import outbox
 from ..access import can_see, eligible_assignees, get_visible_task, may_be_assignee, require, task_by_id
 from ..db import hot_query, insert_rows, utcnow, write_transaction
+from ..hookspecs import UNASSIGNED
 from ..errors import (ChangeBlocked, Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed,
                       WorkdeskError)
 from ..labels import status_label
@@ -293,6 +294,8 @@ def _proposed_assignee(task: Task, candidates: list[User]) -> User | None:
     # A broken dispatch plugin counts as no proposal: the task is filed unassigned, never lost. A proposal
     # of someone who may not be the assignee is recorded against the plugin and the next one is asked.
     for plugin, proposed in get_registry().decide("propose_assignee", task=task, candidates=candidates):
+        if proposed is UNASSIGNED:  # the plugin decided the task waits in the queue: nobody after it is asked
+            return None
         if not isinstance(proposed, User):
             continue
         if proposed.id in eligible:
@@ -485,6 +488,31 @@ def system_transition(task_id: int, new_status: str, reason: str = "") -> Task:
         _record(task, None, "updated", diff)
         outbox.emit("task.updated", {"task_id": task.id, "actor_id": None, "reason": reason,
                                      "changes": {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in diff.items()}})
+    return task
+
+
+def system_assign(task_id: int, assignee_id: int | None, reason: str = "") -> Task:
+    """Give a task to someone (or nobody: back to the queue) as the system, for a plugin that hands work
+    on (a dispatcher when its assignee goes away). The assignee must suit the task's department
+    (``workdesk.access.may_be_assignee``); the vetoes apply and the change is recorded in the audit trail
+    and announced (``task.updated``, ``task.assigned``) like a person's."""
+    with write_transaction():
+        task = Task.get_or_none(Task.id == task_id)
+        if task is None:
+            raise NotFound(_("No such task."))
+        if assignee_id is not None:
+            _assignee(assignee_id, _department(task.department_id))
+        old_assignee = task.assignee_id
+        if assignee_id == old_assignee:
+            return task
+        diff = {"assignee_id": [old_assignee, assignee_id]}
+        task.assignee_id = assignee_id
+        _veto_change(task, diff, None)
+        _save_versioned(task)
+        _record(task, None, "updated", diff)
+        outbox.emit("task.updated", {"task_id": task.id, "actor_id": None, "reason": reason, "changes": diff})
+        outbox.emit("task.assigned", {"task_id": task.id, "actor_id": None, "assignee_id": assignee_id,
+                                      "previous_assignee_id": old_assignee})
     return task
 
 
