@@ -229,6 +229,7 @@ class _CreateLookups:
         self._users: dict[tuple[Any, str], User] = {}
         self._reporters: dict[int, User] = {}
         self._candidates: dict[int, list[User]] = {}
+        self._candidate_ids: dict[int, dict[int, User]] = {}
 
     def department(self, value: Any) -> Department:
         key = repr(value)
@@ -249,6 +250,15 @@ class _CreateLookups:
             self._reporters[department.id] = _system_reporter(department)
         return self._reporters[department.id]
 
+    def assignee(self, value: Any, department: Department) -> User:
+        """The assignee ``value`` names, checked against the department's candidates (one query per department
+        for the whole batch); anyone else goes through the single check, for its message."""
+        by_id = self._candidate_ids.get(department.id)
+        if by_id is None:
+            by_id = self._candidate_ids[department.id] = {u.id: u for u in self.candidates(department.id)}
+        found = by_id.get(value) if isinstance(value, int) and not isinstance(value, bool) else None
+        return found if found is not None else _assignee(value, department)
+
     def candidates(self, department_id: int) -> list[User]:
         """Who may be assigned the department's tasks (``workdesk.access.eligible_assignees``)."""
         if department_id not in self._candidates:
@@ -263,7 +273,7 @@ def _prepared_task(actor: User | None, values: dict[str, Any], lookups: _CreateL
         raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
     _check_choice("priority", values["priority"], PRIORITIES)
     department = lookups.department(values["department_id"])
-    assignee = _assignee(values["assignee_id"], department) if values["assignee_id"] is not None else None
+    assignee = lookups.assignee(values["assignee_id"], department) if values["assignee_id"] is not None else None
     parent_id = values["parent_id"]
     parent = _parent(actor, parent_id) if (parent_id is not None and actor is not None) else (
         Task.get_or_none(Task.id == parent_id) if parent_id is not None else None)

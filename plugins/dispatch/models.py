@@ -78,6 +78,19 @@ class Activity(BaseModel):
         table_name = "dispatch_activity"
 
 
+class Load(BaseModel):
+    """Each person's open tasks and their weighted load, kept by database triggers on the task table
+    (``load.py``), so a decision reads a thousand people's figures by key instead of grouping every open
+    task, and every path that changes a task (the API, the admin panel, bulk updates) keeps them exact."""
+
+    user_id = IntegerField(primary_key=True)
+    open_tasks = IntegerField(default=0)
+    load = IntegerField(default=0)
+
+    class Meta:
+        table_name = "dispatch_load"
+
+
 class Lock(BaseModel):
     """One row every decision locks (``FOR UPDATE`` on PostgreSQL), so concurrent creators see each other's
     assignments: loads, caps and the round-robin cursor stay right across processes."""
@@ -110,4 +123,4 @@ class Batch(BaseModel):
         return self.name
 
 
-MODELS = (Rule, Decision, Activity, Lock, Batch)
+MODELS = (Rule, Decision, Activity, Load, Lock, Batch)

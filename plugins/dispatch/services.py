@@ -16,17 +16,15 @@ from flask import has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from peewee import Case, SqliteDatabase, fn
+from peewee import SqliteDatabase
 
 from workdesk import (OPEN_STATUSES, PRIORITIES, UNASSIGNED, Department, Membership, NotFound, Role, Task,
                       TaskEvent, User, ValidationFailed, absences, access, db, notify, parse_id, people_on_duty,
                       require, services, utcnow, write_transaction)
 
-from .models import POOLS, STRATEGIES, Activity, Decision, Lock, Rule
+from .models import POOLS, STRATEGIES, Activity, Decision, Load, Lock, Rule
 
 PERMISSION = "dispatch.manage"
-# Load counts open work weighted by priority: an urgent task weighs as much as five low ones.
-PRIORITY_WEIGHT = {"low": 1, "normal": 2, "high": 3, "urgent": 5}
 # Why someone was left out of a decision, and why nobody was chosen (the failure reasons reports count).
 FILTERS = {"inactive": _l("deactivated"), "not_allowed": _l("may not work this department's tasks"),
            "absent": _l("away"), "off_duty": _l("not on duty"), "at_cap": _l("at their cap"),
@@ -224,6 +222,22 @@ def subdepartment_ids(department_id: int) -> list[int]:
     return found
 
 
+def _pool_query(rule: Rule, task: Task):
+    """The rule's pool as a query of user ids, for the pools kept in tables (a department, a role)."""
+    if rule.pool == "role":
+        return User.select(User.id).where(User.role == rule.pool_role_id)
+    if rule.pool == "department":
+        department_id = rule.pool_department_id or task.department_id
+        departments = subdepartment_ids(department_id) if rule.include_subdepartments else [department_id]
+        return Membership.select(Membership.user).where(Membership.department.in_(departments)).distinct()
+    return None
+
+
+def _rows(query) -> list[tuple]:
+    """A query's rows as plain tuples: a pool of a thousand people is read without building a model each."""
+    return db.execute_sql(*query.sql()).fetchall()
+
+
 def pool_ids(rule: Rule, task: Task, candidates: Iterable[User]) -> list[int]:
     """Whom the rule picks from, by id (before the filters)."""
     if rule.pool == "people":
@@ -231,12 +245,7 @@ def pool_ids(rule: Rule, task: Task, candidates: Iterable[User]) -> list[int]:
     if rule.pool == "skills":
         wanted = set(rule.skills)
         return [c.id for c in candidates if wanted & set(c.skills or [])]
-    if rule.pool == "role":
-        return [u.id for u in User.select(User.id).where(User.role == rule.pool_role_id).order_by(User.id)]
-    department_id = rule.pool_department_id or task.department_id
-    departments = subdepartment_ids(department_id) if rule.include_subdepartments else [department_id]
-    return [m.user_id for m in Membership.select(Membership.user).where(Membership.department.in_(departments))
-            .distinct()]
+    return [user_id for user_id, in _rows(_pool_query(rule, task))]
 
 
 # -- deciding ---------------------------------------------------------------------------------------
@@ -286,15 +295,15 @@ def _required_skills(rule: Rule, task: Task) -> set[str]:
     return wanted
 
 
-def _loads(user_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """``{user id: (open tasks, weighted load)}`` in one grouped query over the open tasks."""
+def _loads(rule: Rule, task: Task, user_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """``{user id: (open tasks, weighted load)}`` of the pool, read by key from the counts the triggers keep
+    (with the pool as a subquery when it lives in a table, so no list of a thousand ids is sent)."""
     if not user_ids:
         return {}
-    weight = fn.SUM(Case(Task.priority, list(PRIORITY_WEIGHT.items()), 1))
-    rows = (Task.select(Task.assignee, fn.COUNT(Task.id), weight)
-            .where(Task.assignee.in_(user_ids) & Task.status.in_(OPEN_STATUSES))
-            .group_by(Task.assignee).tuples())
-    return {assignee: (count, int(load or 0)) for assignee, count, load in rows}
+    pool = _pool_query(rule, task)
+    return {user_id: (count, load) for user_id, count, load in _rows(
+        Load.select(Load.user_id, Load.open_tasks, Load.load).where(
+            Load.user_id.in_(pool if pool is not None else user_ids)))}
 
 
 def decide(rule: Rule, task: Task, candidates: Iterable[User], at: dt.datetime,
@@ -321,7 +330,8 @@ def decide(rule: Rule, task: Task, candidates: Iterable[User], at: dt.datetime,
         if user_id in figures and figures[user_id].filtered is None:
             figures[user_id].filtered = "handing_back"
     live = [i for i, f in figures.items() if f.filtered is None]
-    for user_id in absences.absent_user_ids(at, live) if live else ():
+    # Everyone away at ``at`` (few people, one query), rather than a thousand ids sent to ask about each.
+    for user_id in absences.absent_user_ids(at) & set(live):
         figures[user_id].filtered = "absent"
     if rule.on_duty_only:
         on_duty = people_on_duty(task.department_id, at)
@@ -330,9 +340,9 @@ def decide(rule: Rule, task: Task, candidates: Iterable[User], at: dt.datetime,
             for f in figures.values():
                 if f.filtered is None and f.user_id not in duty_ids:
                     f.filtered = "off_duty"
-    for user_id, (count, load) in _loads([i for i, f in figures.items() if f.filtered is None or f.filtered in
-                                          ("absent", "off_duty", "handing_back")]).items():
-        figures[user_id].open_tasks, figures[user_id].load = count, load
+    for user_id, (count, load) in _loads(rule, task, list(figures)).items():
+        if user_id in figures:
+            figures[user_id].open_tasks, figures[user_id].load = count, load
     if rule.cap is not None:
         for f in figures.values():
             if f.filtered is None and f.open_tasks >= rule.cap:
@@ -343,10 +353,12 @@ def decide(rule: Rule, task: Task, candidates: Iterable[User], at: dt.datetime,
             f.skill_match = len(wanted & set(allowed[f.user_id].skills or []))
     eligible = sorted((f for f in figures.values() if f.filtered is None), key=lambda f: f.user_id)
     if rule.strategy == "longest_idle" and eligible:
-        seen = {a.user_id: a.last_assigned_at for a in Activity.select().where(
-            Activity.user_id.in_([f.user_id for f in eligible]))}
-        for f in eligible:
-            f.last_assigned_at = seen[f.user_id].isoformat() if f.user_id in seen else None
+        pool = _pool_query(rule, task)
+        seen = dict(_rows(Activity.select(Activity.user_id, Activity.last_assigned_at).where(
+            Activity.user_id.in_(pool if pool is not None else [f.user_id for f in eligible]))))
+        for f in eligible:  # read raw: an ISO text on SQLite, a datetime on PostgreSQL
+            at_value = Activity.last_assigned_at.python_value(seen[f.user_id]) if f.user_id in seen else None
+            f.last_assigned_at = at_value.isoformat() if at_value is not None else None
     outcome = Outcome(rule, None, sorted(figures.values(), key=lambda f: f.user_id))
     if not eligible:
         reasons = {f.filtered for f in figures.values()} - {"inactive", "not_allowed", "handing_back"}
