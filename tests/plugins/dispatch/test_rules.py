@@ -166,3 +166,30 @@ def test_rules_without_hand_back_keep_the_work(team, make_rule, make_task, run_j
     services.users.update_user(team["admin"], agents[0].id, {"is_active": False})
     run_jobs(utcnow(), force=True)
     assert Task.get_by_id(task.id).assignee_id == agents[0].id
+
+
+def test_loads_follow_every_change_of_a_task(team, make_task, dispatch, api_client):
+    from workdesk.plugins.dispatch import load
+    from workdesk.plugins.dispatch.models import Load
+    department, head, agents = team["department"], team["head"], team["agents"]
+
+    def loads():
+        return {row.user_id: (row.open_tasks, row.load) for row in Load.select() if row.open_tasks or row.load}
+
+    urgent = make_task(head, department, assignee_id=agents[0].id, priority="urgent")
+    low = make_task(head, department, assignee_id=agents[0].id, priority="low")
+    assert loads() == {agents[0].id: (2, 6)}
+    services.tasks.update_task(team["admin"], low.id, {"priority": "high", "assignee_id": agents[1].id})
+    assert loads() == {agents[0].id: (1, 5), agents[1].id: (1, 3)}
+    for status in ("open", "in_progress"):
+        services.tasks.transition(team["admin"], urgent.id, status)
+    services.tasks.transition(team["admin"], urgent.id, "resolved")
+    assert loads() == {agents[1].id: (1, 3)}
+    services.tasks.delete_task(team["admin"], low.id)
+    assert loads() == {}
+    services.tasks.create_tasks(head, [{"title": f"Bulk {n}", "department_id": department.id,
+                                        "assignee_id": agents[2].id} for n in range(3)])
+    assert loads() == {agents[2].id: (3, 6)}
+    before = loads()
+    load.rebuild()  # a recount from the tasks agrees with what the triggers kept
+    assert loads() == before
