@@ -233,7 +233,7 @@ class BatchView(_ManagedPage):
                                  "priority": form.priority.data, "due_in_hours": form.due_in_hours.data},
                     "department_ids": [parse_id(d) or d for d in _words(form.department_ids.data)],
                     "per": form.per.data, "include_subdepartments": form.include_subdepartments.data})
-                flash(_("%(count)s tasks created.", count=len(result["created"])), "success")
+                flash(_("Tasks created: %(count)s.", count=len(result["created"])), "success")
             except WorkdeskError as exc:
                 show_service_error(exc, form, {"template.title": "title", "template.due_in_hours": "due_in_hours",
                                                "template.priority": "priority"})
