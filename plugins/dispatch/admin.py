@@ -18,7 +18,7 @@ from workdesk import (PRIORITIES, Department, Role, WorkdeskError, WorkdeskForm,
                       show_service_error)
 
 from . import batch, services
-from .models import POOLS, STRATEGIES, Rule
+from .models import Rule
 
 
 def _department_choices(empty_label) -> list[tuple[str, Any]]:
@@ -75,9 +75,8 @@ def _rule_values(form: RuleForm) -> dict[str, Any]:
             "on_duty_only": form.on_duty_only.data, "hand_back": form.hand_back.data}
 
 
-class _ManagedView(ModelView):
-    form_base_class = WorkdeskForm
-    can_view_details = False
+class _ManagersOnly:
+    """Only people with ``dispatch.manage`` (the panel already admits admins only)."""
 
     def is_accessible(self) -> bool:
         user = current_user()
@@ -85,6 +84,11 @@ class _ManagedView(ModelView):
 
     def inaccessible_callback(self, name, **kwargs):
         abort(403 if current_user() is not None else 404)
+
+
+class _ManagedView(_ManagersOnly, ModelView):
+    form_base_class = WorkdeskForm
+    can_view_details = False
 
 
 def _match_cell(view, context, model, name):
@@ -191,13 +195,8 @@ class BatchForm(WorkdeskForm):
     include_subdepartments = BooleanField(_l("With sub-departments"))
 
 
-class _ManagedPage(BaseView):
-    def is_accessible(self) -> bool:
-        user = current_user()
-        return user is not None and user.is_active and user.has_permission(services.PERMISSION)
-
-    def inaccessible_callback(self, name, **kwargs):
-        abort(403 if current_user() is not None else 404)
+class _ManagedPage(_ManagersOnly, BaseView):
+    """A page of the plugin's own (a form and its answer)."""
 
 
 class PreviewView(_ManagedPage):

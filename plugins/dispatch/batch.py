@@ -9,20 +9,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 
-from workdesk import (PRIORITIES, Department, User, ValidationFailed, absences, access, parse_id, require, services,
+from workdesk import (PRIORITIES, Department, User, absences, access, parse_id, require, services,
                       utcnow, write_transaction)
 
 from .models import Batch
-from .services import PERMISSION, subdepartment_ids
+from .services import PERMISSION, _fail, subdepartment_ids
 
 PER = ("member", "team")
 TEMPLATE_FIELDS = ("title", "description", "priority", "type", "impact", "fields", "due_in_hours")
 MAX_TASKS = 5000
 CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-
-
-def _fail(field_name: str, message: str) -> None:
-    raise ValidationFailed(_("Invalid value."), {field_name: [message]})
 
 
 def clean_template(template: Any) -> dict[str, Any]:
