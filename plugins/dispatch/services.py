@@ -420,9 +420,16 @@ def propose(task: Task, candidates: list[User]) -> User | Any | None:
 # -- after the task is filed (on a worker) ------------------------------------------------------------
 
 def department_heads(department_id: int) -> list[User]:
+    """The department's head, or the nearest active head above it when it has none."""
     department = Department.get_or_none(Department.id == department_id)
-    head = department.head if department is not None and department.head_id else None
-    return [head] if head is not None and head.is_active else []
+    seen = set()
+    while department is not None and department.id not in seen:
+        seen.add(department.id)
+        head = department.head if department.head_id else None
+        if head is not None and head.is_active:
+            return [head]
+        department = department.parent if department.parent_id else None
+    return []
 
 
 def record_decision(task: Task) -> bool:

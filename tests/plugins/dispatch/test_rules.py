@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from workdesk import Notification, Task, TaskEvent, services, utcnow
+from workdesk import Notification, Task, TaskEvent, ValidationFailed, services, utcnow
 from workdesk.services import absences
 
 pytestmark = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
@@ -109,6 +109,11 @@ def test_the_duty_interplay(team, make_rule, make_task, enable_plugin, api_clien
     make_rule(name="Urgent", position=1, priorities=["urgent"], pool_user_ids=[agents[0].id, agents[1].id])
     assert make_task(head, department, priority="urgent").assignee_id == agents[0].id  # rules before the duty
     assert make_task(head, department, assignee_id=agents[3].id).assignee_id == agents[3].id  # explicit wins
+    # A rule that matches and finds nobody keeps the task in the queue: the duty (agents[2]) is not asked.
+    make_rule(name="High", position=0, priorities=["high"], pool_user_ids=[agents[0].id])
+    absences.create_absence(team["admin"], user_id=agents[0].id, starts_at=utcnow() - dt.timedelta(minutes=5),
+                            ends_at=utcnow() + dt.timedelta(hours=3))
+    assert make_task(head, department, priority="high").assignee_id is None
     absences.create_absence(team["admin"], user_id=agents[2].id, starts_at=utcnow() - dt.timedelta(minutes=5),
                             ends_at=utcnow() + dt.timedelta(hours=3))
     # the rule matched and nobody on duty is here: unassigned, and the duty plugin is not asked after it
@@ -157,6 +162,16 @@ def test_hand_back_on_deactivation_and_on_an_absence(team, make_rule, make_task,
     drain_events()
     run_jobs(utcnow() + dt.timedelta(minutes=10), force=True)  # a repeat hands nothing twice
     assert TaskEvent.select().where(TaskEvent.kind == "dispatch.handed_back").count() == 4
+
+
+def test_the_system_assigns_only_people_who_may_work_the_department(team, make_task):
+    task = make_task(team["head"], team["department"])
+    with pytest.raises(ValidationFailed) as refused:
+        services.tasks.system_assign(task.id, team["outsider"].id, reason="test")
+    assert "cannot be assigned tasks of Support" in refused.value.message
+    assert services.tasks.system_assign(task.id, team["agents"][0].id).assignee_id == team["agents"][0].id
+    last = TaskEvent.select().where(TaskEvent.task_id == task.id).order_by(TaskEvent.id.desc()).get()
+    assert last.actor_id is None and last.changes == {"assignee_id": [None, team["agents"][0].id]}
 
 
 def test_rules_without_hand_back_keep_the_work(team, make_rule, make_task, run_jobs):
