@@ -139,6 +139,15 @@ def test_nobody_fits_leaves_the_task_in_the_queue_and_tells_the_head(team, make_
     login(client, head)
     page = client.get(f"/tasks/{task.id}")
     assert "could not dispatch it by the rule “Support”" in page.get_data(as_text=True)
+    # each reader in their own language: the trail on the page, the notice in the recipient's
+    services.users.update_user(head, head.id, {"locale": "de"})
+    german = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "konnte sie nach der Regel „Support“ nicht zuweisen" in german
+    later = make_task(team["admin"], department, title="Second fire")
+    drain_events()
+    notice = Notification.get((Notification.recipient == head.id) & (Notification.kind == "dispatch.unplaced")
+                              & (Notification.task_id == later.id))
+    assert notice.subject.startswith(f"#{later.number} Second fire konnte niemandem zugewiesen werden")
 
 
 def test_hand_back_on_deactivation_and_on_an_absence(team, make_rule, make_task, run_jobs, drain_events):
@@ -162,6 +171,15 @@ def test_hand_back_on_deactivation_and_on_an_absence(team, make_rule, make_task,
     drain_events()
     run_jobs(utcnow() + dt.timedelta(minutes=10), force=True)  # a repeat hands nothing twice
     assert TaskEvent.select().where(TaskEvent.kind == "dispatch.handed_back").count() == 4
+
+
+def test_a_disabled_plugin_proposes_nobody_and_its_api_is_gone(team, make_rule, make_task, api_client):
+    from workdesk.registry import set_plugin_enabled
+    make_rule()
+    assert make_task(team["head"], team["department"]).assignee_id == team["agents"][0].id
+    set_plugin_enabled("dispatch", False)
+    assert make_task(team["head"], team["department"]).assignee_id is None
+    assert api_client(user=team["admin"]).get("/api/v1/dispatch/rules").status_code == 404
 
 
 def test_the_system_assigns_only_people_who_may_work_the_department(team, make_task):
