@@ -23,7 +23,7 @@ from .db import (BaseModel, UTCDateTimeField, db, for_each_in_transaction, inser
                  write_transaction)
 from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
                      ValidationFailed, WorkdeskError)
-from .hookspecs import HOOK_API_VERSION
+from .hookspecs import HOOK_API_VERSION, UNASSIGNED
 from .jobs import PeriodicJob
 from .migrate import has_column
 from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLOW, Absence, Calendar, Comment,
@@ -57,7 +57,9 @@ class services:  # noqa: N801 - a namespace: ``services.tasks.create_task(...)``
 
 __all__ = [
     # plugins and hooks
-    "Plugin", "hookimpl", "HOOK_API_VERSION", "__version__", "get_registry", "plugin_settings", "record_error",
+    "Plugin", "hookimpl", "HOOK_API_VERSION",
+    # a propose_assignee answer: this plugin decided the task waits unassigned (later plugins are not asked)
+    "UNASSIGNED", "__version__", "get_registry", "plugin_settings", "record_error",
     # data and transactions
     "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction", "for_each_in_transaction", "has_column",
     # bulk work: services.tasks.create_tasks(actor, inputs) files many tasks at once; insert_rows and update_rows write many rows

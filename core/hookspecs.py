@@ -45,6 +45,19 @@ HOOK_API_VERSION = "1.1"
 hookspec = pluggy.HookspecMarker("workdesk")
 
 
+class _Unassigned:
+    """The type of :data:`UNASSIGNED` (one instance)."""
+
+    def __repr__(self) -> str:
+        return "workdesk.UNASSIGNED"
+
+
+#: A ``propose_assignee`` answer meaning "this plugin decided, and nobody fits": the task is filed
+#: unassigned and later plugins are not asked (a dispatch rule that matched but found nobody available
+#: must not fall through to a weaker rule).
+UNASSIGNED = _Unassigned()
+
+
 # ---------------------------------------------------------------------------------------------
 # Registration. A disabled plugin's registrations stay in place but are inert: its routes answer
 # 404, its admin views are hidden, its jobs, tasks and commands do not run.
@@ -423,12 +436,15 @@ def propose_assignee(task, candidates):
     asked. Plugins are asked in the order of their ``Plugin.assignment_rank`` (lower first): rules
     that choose a person for the work (``dispatch``, 10) before whoever is on duty (``duty_roster``,
     90); others 50. A proposal of someone who may not be the task's assignee is recorded against the
-    plugin and ignored.
+    plugin and ignored. A plugin that decides the task must wait in the queue (its rule matched but
+    nobody available fits) answers :data:`workdesk.UNASSIGNED`: the task is filed unassigned and the
+    later plugins are not asked.
 
     :param task: the unsaved-yet-numbered task (department, type, priority, fields are set).
     :param candidates: who may be the task's assignee (``workdesk.access.eligible_assignees``: active
         members of its department whose role works tasks), by id.
-    :return: a :class:`workdesk.User` or None to let the next plugin decide.
+    :return: a :class:`workdesk.User`, :data:`workdesk.UNASSIGNED` to leave the task unassigned, or
+        None to let the next plugin decide.
     """
 
 

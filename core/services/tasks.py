@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from .. import outbox
 from ..access import can_see, eligible_assignees, get_visible_task, may_be_assignee, require, task_by_id
 from ..db import hot_query, insert_rows, utcnow, write_transaction
+from ..hookspecs import UNASSIGNED
 from ..errors import (ChangeBlocked, Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed,
                       WorkdeskError)
 from ..labels import status_label
@@ -228,6 +229,7 @@ class _CreateLookups:
         self._users: dict[tuple[Any, str], User] = {}
         self._reporters: dict[int, User] = {}
         self._candidates: dict[int, list[User]] = {}
+        self._candidate_ids: dict[int, dict[int, User]] = {}
 
     def department(self, value: Any) -> Department:
         key = repr(value)
@@ -248,6 +250,15 @@ class _CreateLookups:
             self._reporters[department.id] = _system_reporter(department)
         return self._reporters[department.id]
 
+    def assignee(self, value: Any, department: Department) -> User:
+        """The assignee ``value`` names, checked against the department's candidates (one query per department
+        for the whole batch); anyone else goes through the single check, for its message."""
+        by_id = self._candidate_ids.get(department.id)
+        if by_id is None:
+            by_id = self._candidate_ids[department.id] = {u.id: u for u in self.candidates(department.id)}
+        found = by_id.get(value) if isinstance(value, int) and not isinstance(value, bool) else None
+        return found if found is not None else _assignee(value, department)
+
     def candidates(self, department_id: int) -> list[User]:
         """Who may be assigned the department's tasks (``workdesk.access.eligible_assignees``)."""
         if department_id not in self._candidates:
@@ -262,7 +273,7 @@ def _prepared_task(actor: User | None, values: dict[str, Any], lookups: _CreateL
         raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
     _check_choice("priority", values["priority"], PRIORITIES)
     department = lookups.department(values["department_id"])
-    assignee = _assignee(values["assignee_id"], department) if values["assignee_id"] is not None else None
+    assignee = lookups.assignee(values["assignee_id"], department) if values["assignee_id"] is not None else None
     parent_id = values["parent_id"]
     parent = _parent(actor, parent_id) if (parent_id is not None and actor is not None) else (
         Task.get_or_none(Task.id == parent_id) if parent_id is not None else None)
@@ -293,6 +304,8 @@ def _proposed_assignee(task: Task, candidates: list[User]) -> User | None:
     # A broken dispatch plugin counts as no proposal: the task is filed unassigned, never lost. A proposal
     # of someone who may not be the assignee is recorded against the plugin and the next one is asked.
     for plugin, proposed in get_registry().decide("propose_assignee", task=task, candidates=candidates):
+        if proposed is UNASSIGNED:  # the plugin decided the task waits in the queue: nobody after it is asked
+            return None
         if not isinstance(proposed, User):
             continue
         if proposed.id in eligible:
@@ -485,6 +498,31 @@ def system_transition(task_id: int, new_status: str, reason: str = "") -> Task:
         _record(task, None, "updated", diff)
         outbox.emit("task.updated", {"task_id": task.id, "actor_id": None, "reason": reason,
                                      "changes": {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in diff.items()}})
+    return task
+
+
+def system_assign(task_id: int, assignee_id: int | None, reason: str = "") -> Task:
+    """Give a task to someone (or nobody: back to the queue) as the system, for a plugin that hands work
+    on (a dispatcher when its assignee goes away). The assignee must suit the task's department
+    (``workdesk.access.may_be_assignee``); the vetoes apply and the change is recorded in the audit trail
+    and announced (``task.updated``, ``task.assigned``) like a person's."""
+    with write_transaction():
+        task = Task.get_or_none(Task.id == task_id)
+        if task is None:
+            raise NotFound(_("No such task."))
+        if assignee_id is not None:
+            _assignee(assignee_id, _department(task.department_id))
+        old_assignee = task.assignee_id
+        if assignee_id == old_assignee:
+            return task
+        diff = {"assignee_id": [old_assignee, assignee_id]}
+        task.assignee_id = assignee_id
+        _veto_change(task, diff, None)
+        _save_versioned(task)
+        _record(task, None, "updated", diff)
+        outbox.emit("task.updated", {"task_id": task.id, "actor_id": None, "reason": reason, "changes": diff})
+        outbox.emit("task.assigned", {"task_id": task.id, "actor_id": None, "assignee_id": assignee_id,
+                                      "previous_assignee_id": old_assignee})
     return task
 
 
