@@ -53,7 +53,8 @@ class CrmSyncPlugin(Plugin):
     @hookimpl
     def register_blueprints(self, app):
         from .api import blueprint
-        return [blueprint]
+        from .views import pages
+        return [blueprint, pages]
 
     @hookimpl
     def register_admin_views(self):

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from peewee import IntegrityError
 
-from workdesk import db, insert_rows, plugin_settings, utcnow, write_transaction
+from workdesk import db, insert_rows, plugin_settings, write_transaction
 
 from .connectors import Connector, CrmError, RemoteRecord, active_connector
 from .models import CrmLink, Customer, CustomerEmail, SyncState, TaskCustomer
