@@ -95,7 +95,7 @@ def sync_now():
 
 
 @blueprint.post("/webhook")
-@api_operation("Receive a change from the CRM", tags=TAGS, response=WebhookAnswer, public=True, errors=(502,))
+@api_operation("Receive a change from the CRM", tags=TAGS, response=WebhookAnswer, public=True, errors=(401, 502))
 def webhook():
     """The CRM's webhook. The generic connector signs ``X-CRM-Signature: sha256=HMAC(secret,
     "<X-CRM-Timestamp>.<body>")`` (five minutes' replay window) with a ``X-CRM-Delivery`` id; Bitrix24's

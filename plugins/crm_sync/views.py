@@ -8,7 +8,7 @@ from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from workdesk import NotFound, Task, User, WorkdeskError, WorkdeskForm, current_user, login_required
+from workdesk import NotFound, Task, User, WorkdeskError, WorkdeskForm, current_user, login_required, parse_id
 
 from . import links
 from .models import Customer, TaskCustomer
@@ -43,8 +43,9 @@ def panel(task: Task, user: User) -> list | None:
 def _find(user: User, who: str) -> Customer | None:
     """The one customer ``who`` names: its number, an email, or a name or phone only one customer has."""
     who = who.strip()
-    if who.isdigit():
-        return Customer.get_or_none(Customer.id == int(who)) if int(who) < 2**31 else None
+    if who.isascii() and who.isdigit():  # "²" is a digit to Python, not a number
+        number = parse_id(who)
+        return Customer.get_or_none(Customer.id == number) if number is not None else None
     found = list(links.list_customers(user, who).order_by(Customer.kind.desc(), Customer.id).limit(2))
     if "@" in who:
         exact = [c for c in found if who.lower() in (e.lower() for e in c.emails)]

@@ -179,6 +179,10 @@ def test_the_task_page_links_and_unlinks_a_customer(people, client, login):
     missing = client.post(f"/crm/tasks/{task.id}/customer", data={"csrf_token": token, "who": "nobody@nowhere.example"},
                           follow_redirects=True)
     assert "No single customer matches" in missing.get_data(as_text=True)
+    for odd in ("²", "99999999999999999999"):  # a digit that is no number, an id beyond the database's
+        answer = client.post(f"/crm/tasks/{task.id}/customer", data={"csrf_token": token, "who": odd},
+                             follow_redirects=True)
+        assert answer.status_code == 200 and "No single customer matches" in answer.get_data(as_text=True)
     done = client.post(f"/crm/tasks/{task.id}/customer", data={"csrf_token": token, "who": "maria@client.example"},
                        follow_redirects=True)
     assert "The task is linked to Мария Иванова." in done.get_data(as_text=True)
