@@ -100,6 +100,11 @@ class CrmSyncPlugin(Plugin):
         return task_customer_data(task, user)
 
     @hookimpl
+    def describe_task_event(self, event):
+        from .links import describe
+        return describe(event)
+
+    @hookimpl
     def task_page_panels(self, task, user):
         from .views import panel
         return panel(task, user)

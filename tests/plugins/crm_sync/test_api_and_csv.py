@@ -190,6 +190,8 @@ def test_the_task_page_links_and_unlinks_a_customer(people, client, login):
     assert row.contact_id == people["maria"].id and row.customer_id == people["company"].id
     client.post(f"/crm/tasks/{task.id}/customer/remove", data={"csrf_token": token})
     assert not TaskCustomer.select().where(TaskCustomer.task_id == task.id).exists()
+    trail = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "linked the customer “Мария Иванова”" in trail and "unlinked the customer “Мария Иванова”" in trail
     assert client.post(f"/crm/tasks/{task.id}/customer", data={"who": "x"}).status_code in (302, 400)
     login(client, people["agent"])  # crm.view only: sees, cannot link
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
