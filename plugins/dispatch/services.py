@@ -97,7 +97,8 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     cleaned["impacts"] = _text_list(values.get("impacts"), "impacts")
     custom = values.get("fields")
     if not isinstance(custom, dict) or len(custom) > 20 or not all(
-            isinstance(k, str) and 0 < len(k) <= 64 and (v is None or isinstance(v, (str, int, float, bool)))
+            isinstance(k, str) and 0 < len(k) <= 64 and (v is None or isinstance(v, (int, float, bool))
+                                                         or (isinstance(v, str) and len(v) <= 200))
             for k, v in custom.items()):
         _fail("fields", _("At most 20 custom fields, each with a plain value (text, number, true or false)."))
     cleaned["fields"] = dict(custom)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -176,3 +177,28 @@ def test_failures_metric_counts_unplaced_tasks_by_reason_and_department(team, ma
                      "department": "Warehouse", "tasks": 1}]
     assert compute(Task.select().where(Task.department == team["warehouse"].id)) == rows[1:]
     assert compute(Task.select(), start=now + dt.timedelta(seconds=30)) == []
+
+
+HOSTILE = ["99999999999999999999", "-1", "\x00", "\ud800", "x" * 25000, "9" * 5000, "", "<script>", "a = \x00",
+           "1,99999999999999999999", "²"]
+
+
+def test_hostile_values_on_the_rule_form_and_the_pages_never_answer_500(team, client, login):
+    login(client, team["admin"])
+    good = {"name": "Printers", "position": "3", "enabled": "y", "department_id": str(team["department"].id),
+            "types": "incident", "priorities": "high", "impacts": "", "fields": "site = Sofia", "pool": "people",
+            "pool_department_id": "", "pool_role_id": "", "pool_user_ids": str(team["agents"][0].id), "skills": "",
+            "strategy": "round_robin", "cap": "2"}
+    batch = {"title": "Inventory", "description": "", "priority": "normal", "due_in_hours": "",
+             "department_ids": str(team["warehouse"].id), "per": "member"}
+    preview = {"department_id": str(team["department"].id), "type": "task", "priority": "normal", "impact": "",
+               "fields": ""}
+    for url, form in (("/admin/dispatch/rules/new/", good), ("/admin/dispatch/batch/", batch),
+                      ("/admin/dispatch/preview/", preview)):
+        token = csrf(client, url)
+        for field in form:
+            for value in HOSTILE:
+                # lone surrogates travel as the bytes a careless client would send
+                body = urlencode({**form, field: value, "csrf_token": token}, encoding="utf-8", errors="surrogatepass")
+                answer = client.post(url, data=body.encode("ascii"), content_type="application/x-www-form-urlencoded")
+                assert answer.status_code < 500, (url, field, value[:20])
