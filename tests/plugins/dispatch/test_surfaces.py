@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from workdesk import ReportScope, Task, contributed_metrics, utcnow
+from workdesk import ReportScope, Task, contributed_metrics, utcnow, write_transaction
+from workdesk.registry import PluginState
 from workdesk.plugins.dispatch.models import Batch, Rule
 from workdesk.services import absences
 
@@ -102,7 +103,7 @@ def test_batch_dispatch_per_member_and_per_team(team, make_rule, api_client, mak
     assert refused.status_code == 422 and "template.title" in refused.json["error"]["fields"]
 
 
-def test_saved_batch_runs_once_a_day_at_its_local_time(team, api_client, run_jobs):
+def test_saved_batch_runs_once_a_day_at_its_local_time(team, api_client, run_jobs, make_department):
     admin = api_client(user=team["admin"])
     saved = admin.post("/api/v1/dispatch/batches", json={
         "name": "Morning inspection", "template": {"title": "Inspect the forklifts"},
@@ -118,6 +119,15 @@ def test_saved_batch_runs_once_a_day_at_its_local_time(team, api_client, run_job
     assert inspections.count() == 2
     assert admin.post(f"/api/v1/dispatch/batches/{saved.json['id']}/run").status_code == 201
     assert inspections.count() == 3
+    # a batch whose department is gone is recorded against the plugin and skipped for the day; others run
+    gone = make_department("Closed depot")
+    admin.post("/api/v1/dispatch/batches", json={"name": "Depot", "template": {"title": "Depot check"},
+                                                 "department_ids": [gone.id], "daily_at": "05:00"})
+    with write_transaction():
+        gone.delete_instance()
+    run_jobs("2026-03-04T05:35:00+00:00")
+    assert inspections.count() == 4
+    assert "was not run on 2026-03-04" in PluginState.get(PluginState.name == "dispatch").last_error
     bad = admin.post("/api/v1/dispatch/batches", json={"name": "X", "template": {"title": "T"},
                                                       "department_ids": [team["warehouse"].id], "daily_at": "7am"})
     assert bad.status_code == 422 and "daily_at" in bad.json["error"]["fields"]
