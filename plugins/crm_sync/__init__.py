@@ -53,7 +53,8 @@ class CrmSyncPlugin(Plugin):
     @hookimpl
     def register_blueprints(self, app):
         from .api import blueprint
-        return [blueprint]
+        from .views import pages
+        return [blueprint, pages]
 
     @hookimpl
     def register_admin_views(self):
@@ -97,6 +98,11 @@ class CrmSyncPlugin(Plugin):
     def extra_task_data(self, task, user):
         from .links import task_customer_data
         return task_customer_data(task, user)
+
+    @hookimpl
+    def describe_task_event(self, event):
+        from .links import describe
+        return describe(event)
 
     @hookimpl
     def task_page_panels(self, task, user):

@@ -31,12 +31,15 @@ class SyncStatusView(BaseView):
 
     @expose("/")
     def index(self):
+        return self._page(ImportForm(), None)
+
+    def _page(self, import_form: ImportForm, plan):
         current = settings()
         states = list(SyncState.select().where(SyncState.connector == current["connector"]).order_by(SyncState.resource))
         failed = CrmPush.select().where(CrmPush.status.in_(("retry", "dead"))).count()
         label = getattr(connector_classes().get(current["connector"]), "label", current["connector"])
         return self.render("crm_sync/admin_status.html", states=states, failed=failed, connector=label,
-                           form=WorkdeskForm(), import_form=ImportForm(), plan=None)
+                           form=WorkdeskForm(), import_form=import_form, plan=plan)
 
     @expose("/sync", methods=("POST",))
     def sync(self):
@@ -64,10 +67,7 @@ class SyncStatusView(BaseView):
         if plan.applied or not form.dry_run.data:
             flash(_("Imported: %(create)s created, %(update)s updated, %(refused)s refused.",
                     create=len(plan.create), update=len(plan.update), refused=len(plan.refused)), "success")
-        current = settings()
-        states = list(SyncState.select().where(SyncState.connector == current["connector"]))
-        return self.render("crm_sync/admin_status.html", states=states, failed=0, connector=current["connector"],
-                           form=WorkdeskForm(), import_form=form, plan=plan)
+        return self._page(form, plan)
 
 
 def _name_cell(view, context, model, name):

@@ -13,7 +13,7 @@ from workdesk import (api_blueprint, api_operation, errors, keyset_page, load_js
 from . import links
 from .connectors import CrmError, InboundRefused, PermanentCrmError, active_connector
 from .schemas import (CustomerChange, CustomerDetail, CustomerList, CustomerOutput, CustomerQuery, SyncAnswer,
-                      TaskCustomerInput, TaskCustomerOutput, WebhookAnswer)
+                      SyncQuery, TaskCustomerInput, TaskCustomerOutput, WebhookAnswer)
 from .sync import apply_inbound_once, pull, settings
 
 
@@ -83,19 +83,20 @@ def unlink_task_customer(task_id: int):
 
 
 @blueprint.post("/sync")
-@api_operation("Pull the CRM's changes now", tags=TAGS, response=SyncAnswer, errors=(502,))
+@api_operation("Pull the CRM's changes now", tags=TAGS, query=SyncQuery, response=SyncAnswer, errors=(502,))
 def sync_now():
-    """An incremental pull from the committed cursor, in this request (``?full=1``: a full reconcile)."""
+    """An incremental pull from the committed cursor, in this request (``?full=true``: a full reconcile)."""
     require(require_api_user(), "crm.manage")
+    full = load_query(SyncQuery)["full"]
     try:
-        counts = pull(utcnow(), full=request.args.get("full") in ("1", "true"))
+        counts = pull(utcnow(), full=full)
     except CrmError as exc:
         raise CrmUnavailable(_("The CRM could not be reached: %(error)s", error=str(exc))) from None
     return {"counts": counts}
 
 
 @blueprint.post("/webhook")
-@api_operation("Receive a change from the CRM", tags=TAGS, response=WebhookAnswer, public=True, errors=(502,))
+@api_operation("Receive a change from the CRM", tags=TAGS, response=WebhookAnswer, public=True, errors=(401, 502))
 def webhook():
     """The CRM's webhook. The generic connector signs ``X-CRM-Signature: sha256=HMAC(secret,
     "<X-CRM-Timestamp>.<body>")`` (five minutes' replay window) with a ``X-CRM-Delivery`` id; Bitrix24's

@@ -9,8 +9,8 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from workdesk import (Id, NotFound, Task, TaskFilter, User, ValidationFailed, get_visible_task, require, utcnow,
-                      visible_tasks, write_transaction)
+from workdesk import (Id, NotFound, Task, TaskEvent, TaskFilter, User, ValidationFailed, get_visible_task, require,
+                      utcnow, visible_tasks, write_transaction)
 
 from .models import CrmLink, CrmPush, Customer, CustomerEmail, TaskCustomer
 from .schemas import CUSTOMER_FIELDS
@@ -63,6 +63,23 @@ def _contact_by_email(emails: list[str]) -> Customer | None:
     return None
 
 
+def _record(task: Task, actor: User | None, kind: str, before: TaskCustomer | None, after: Customer | None) -> None:
+    """The task's audit trail: who linked or unlinked which customer (inside the caller's transaction)."""
+    old = before.contact or before.customer if before is not None else None
+    TaskEvent.create(task_id=task.id, task_number=task.number, actor=actor, at=utcnow(), kind=f"crm_sync.{kind}",
+                     changes={"customer": [old.name if old else None, after.name if after else None]})
+
+
+def describe(event: TaskEvent) -> str | None:
+    """The task page's phrase for a link or unlink in the audit trail (it follows the actor's name)."""
+    pair = (event.changes or {}).get("customer") or [None, None]
+    if event.kind == "crm_sync.linked" and len(pair) == 2:
+        return _("linked the customer “%(name)s”", name=pair[1] or "?")
+    if event.kind == "crm_sync.unlinked" and len(pair) == 2:
+        return _("unlinked the customer “%(name)s”", name=pair[0] or "?")
+    return None
+
+
 def _looked_up(email: str) -> Customer | None:
     """Ask the CRM for a contact with the reporter's email (a contact the last pull did not bring yet);
     what it finds is applied like a pulled record. A CRM that fails is no answer."""
@@ -93,9 +110,12 @@ def auto_link(task: Task) -> TaskCustomer | None:
         return None
     company = found.company_id if found.kind == "contact" else found.id
     with write_transaction():
+        if TaskCustomer.select().where(TaskCustomer.task_id == task.id).exists():
+            return None  # linked meanwhile (a person, a redelivered event)
         TaskCustomer.insert(task_id=task.id, customer=company or found.id,
                             contact=found.id if found.kind == "contact" else None,
                             linked_by="auto").on_conflict_ignore().execute()
+        _record(task, None, "linked", None, found)
     return TaskCustomer.get_or_none(TaskCustomer.task_id == task.id)
 
 
@@ -228,8 +248,10 @@ def link_task(user: User, task_id: int, customer_id: int | None, contact_id: int
     if customer is None and contact is not None:
         customer = Customer.get_or_none(Customer.id == contact.company_id) or contact
     with write_transaction():
+        before = TaskCustomer.get_or_none(TaskCustomer.task_id == task.id)
         TaskCustomer.delete().where(TaskCustomer.task_id == task.id).execute()
         TaskCustomer.create(task_id=task.id, customer=customer, contact=contact, linked_by="manual")
+        _record(task, user, "linked", before, contact or customer)
     return {"task_id": task.id, **task_customer_data(task, None)}
 
 
@@ -237,4 +259,7 @@ def unlink_task(user: User, task_id: int) -> None:
     require(user, "crm.manage")
     task = get_visible_task(user, task_id)
     with write_transaction():
-        TaskCustomer.delete().where(TaskCustomer.task_id == task.id).execute()
+        before = TaskCustomer.get_or_none(TaskCustomer.task_id == task.id)
+        if before is not None:
+            TaskCustomer.delete().where(TaskCustomer.task_id == task.id).execute()
+            _record(task, user, "unlinked", before, None)

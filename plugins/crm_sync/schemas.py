@@ -163,5 +163,9 @@ class WebhookAnswer(ma.Schema):
     status = ma.fields.String(metadata={"description": "applied or duplicate"})
 
 
+class SyncQuery(ma.Schema):
+    full = ma.fields.Boolean(load_default=False, metadata={"description": "A full reconcile instead of the incremental pull"})
+
+
 class SyncAnswer(ma.Schema):
     counts = ma.fields.Dict()

@@ -15,13 +15,14 @@ from typing import Any, Callable, Iterable, Mapping
 
 from peewee import IntegrityError
 
-from workdesk import db, insert_rows, plugin_settings, utcnow, write_transaction
+from workdesk import db, insert_rows, plugin_settings, write_transaction
 
 from .connectors import Connector, CrmError, RemoteRecord, active_connector
 from .models import CrmLink, Customer, CustomerEmail, SyncState, TaskCustomer
 from .schemas import DEFAULT_OWNERS
 
 Progress = Callable[[int, int | None], None]
+STANDING_LIMIT = 5
 COUNT_KEYS = ("created", "updated", "unchanged", "deleted", "merged")
 
 
@@ -282,9 +283,13 @@ def pull_resource(connector: Connector, resource: str, now: dt.datetime, full: b
         SyncState.update(progress_done=0, progress_total=None).where(SyncState.id == state.id).execute()
     cursor = state.full_cursor if full else state.cursor
     remote_type = _resource_type(resource)
+    standing = 0  # pages in a row that brought nothing and did not move the cursor
     try:
         while True:
             page = connector.pull(resource, cursor)
+            standing = standing + 1 if (page.has_more and not page.records and page.cursor == cursor) else 0
+            if standing >= STANDING_LIMIT:
+                raise CrmError(f"the CRM answered the same page {standing} times without moving on")
             with write_transaction():
                 apply_page(connector, page.records, current, now, counts)
                 if full and page.records:

@@ -43,11 +43,20 @@ class DispatchPlugin(Plugin):
 
     @hookimpl
     def register_jobs(self):
-        from . import batch, services
-        return [PeriodicJob("hand_back_deactivated", services.hand_back_deactivated, every=dt.timedelta(minutes=5),
+        from . import batch, load, services
+        return [PeriodicJob("check_loads", load.ensure, every=dt.timedelta(minutes=5),
+                            description="The triggers that keep each person's load are in place"),
+                PeriodicJob("hand_back_deactivated", services.hand_back_deactivated, every=dt.timedelta(minutes=5),
                             description="Open tasks of deactivated people go back to dispatch"),
                 PeriodicJob("daily_batches", batch.run_daily, every=dt.timedelta(minutes=1),
                             description="Saved batches run at their daily local time")]
+
+    @hookimpl
+    def on_plugin_enabled(self):
+        from workdesk import db
+
+        from .load import install
+        install(db.obj)  # the triggers in place and the loads recounted, whatever happened to the task table
 
     @hookimpl
     def register_blueprints(self, app):

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from workdesk import NotFound, write_transaction, api_blueprint, api_operation, load_json, parse_id, require, require_api_user
+from workdesk import (NotFound, api_blueprint, api_operation, load_json, parse_id, require, require_api_user,
+                      write_transaction)
 
 from . import batch, services
 from .models import Batch
-from .schemas import (BatchInput, BatchOutput, PreviewInput, PreviewOutput, RuleInput, RuleList, RuleOutput,
-                      SavedBatchInput, SavedBatchList, SavedBatchOutput)
+from .schemas import (DispatchBatchInput, DispatchBatchOutput, DispatchPreviewInput, DispatchPreviewOutput,
+                      DispatchRuleInput, DispatchRuleList, DispatchRuleOutput, DispatchSavedBatchInput,
+                      DispatchSavedBatchList, DispatchSavedBatchOutput)
 
 blueprint = api_blueprint("dispatch_api", __name__, url_prefix="/api/v1/dispatch")
 TAGS = ("dispatch",)
@@ -21,7 +23,7 @@ def _manager():
 
 
 @blueprint.get("/rules")
-@api_operation("List dispatch rules", tags=TAGS, response=RuleList)
+@api_operation("List dispatch rules", tags=TAGS, response=DispatchRuleList)
 def list_rules():
     """In the order they are tried."""
     _manager()
@@ -29,25 +31,25 @@ def list_rules():
 
 
 @blueprint.post("/rules")
-@api_operation("Create a dispatch rule", tags=TAGS, request=RuleInput, response=RuleOutput, status=201)
+@api_operation("Create a dispatch rule", tags=TAGS, request=DispatchRuleInput, response=DispatchRuleOutput, status=201)
 def create_rule():
     """A wrong value is a 422 naming the field."""
-    return services.rule_to_dict(services.create_rule(_manager(), load_json(RuleInput))), 201
+    return services.rule_to_dict(services.create_rule(_manager(), load_json(DispatchRuleInput))), 201
 
 
 @blueprint.get("/rules/<id:rule_id>")
-@api_operation("Show a dispatch rule", tags=TAGS, response=RuleOutput)
+@api_operation("Show a dispatch rule", tags=TAGS, response=DispatchRuleOutput)
 def show_rule(rule_id: int):
     _manager()
     return services.rule_to_dict(services.get_rule(rule_id))
 
 
 @blueprint.patch("/rules/<id:rule_id>")
-@api_operation("Change a dispatch rule", tags=TAGS, request=RuleInput, response=RuleOutput)
+@api_operation("Change a dispatch rule", tags=TAGS, request=DispatchRuleInput, response=DispatchRuleOutput)
 def update_rule(rule_id: int):
     """Send only the fields to change."""
     user = _manager()
-    return services.rule_to_dict(services.update_rule(user, rule_id, load_json(RuleInput, partial=True)))
+    return services.rule_to_dict(services.update_rule(user, rule_id, load_json(DispatchRuleInput, partial=True)))
 
 
 @blueprint.delete("/rules/<id:rule_id>")
@@ -58,22 +60,22 @@ def delete_rule(rule_id: int):
 
 
 @blueprint.post("/preview")
-@api_operation("Who would get this task, and why not the others", tags=TAGS, request=PreviewInput,
-               response=PreviewOutput)
+@api_operation("Who would get this task, and why not the others", tags=TAGS, request=DispatchPreviewInput,
+               response=DispatchPreviewOutput)
 def preview():
     """The rule that matches a task with these values and, for everyone in its pool, the figures and why
     they were left out. Nothing is assigned and the round-robin cursor does not move."""
     user = _manager()
-    values = load_json(PreviewInput)
+    values = load_json(DispatchPreviewInput)
     return services.preview(user, values, values.get("at"))
 
 
 @blueprint.post("/batch")
-@api_operation("Dispatch a batch", tags=TAGS, request=BatchInput, response=BatchOutput, status=201)
+@api_operation("Dispatch a batch", tags=TAGS, request=DispatchBatchInput, response=DispatchBatchOutput, status=201)
 def run_batch():
     """Creates the tasks at once, all or nothing: one per member who may work each department's tasks and is
     not away (assigned to them), or one per department (``per: team``, assigned by the rules or the duty)."""
-    return batch.run(_manager(), load_json(BatchInput)), 201
+    return batch.run(_manager(), load_json(DispatchBatchInput)), 201
 
 
 def _saved(batch_id: int) -> Batch:
@@ -84,24 +86,26 @@ def _saved(batch_id: int) -> Batch:
 
 
 @blueprint.get("/batches")
-@api_operation("List saved batches", tags=TAGS, response=SavedBatchList)
+@api_operation("List saved batches", tags=TAGS, response=DispatchSavedBatchList)
 def list_batches():
     _manager()
     return {"items": [batch.batch_to_dict(b) for b in Batch.select().order_by(Batch.name, Batch.id)]}
 
 
 @blueprint.post("/batches")
-@api_operation("Save a batch", tags=TAGS, request=SavedBatchInput, response=SavedBatchOutput, status=201)
+@api_operation("Save a batch", tags=TAGS, request=DispatchSavedBatchInput, response=DispatchSavedBatchOutput,
+               status=201)
 def create_batch():
     """With ``daily_at`` it runs every day at that local time (in ``timezone``)."""
-    return batch.batch_to_dict(batch.save_batch(_manager(), load_json(SavedBatchInput))), 201
+    return batch.batch_to_dict(batch.save_batch(_manager(), load_json(DispatchSavedBatchInput))), 201
 
 
 @blueprint.patch("/batches/<id:batch_id>")
-@api_operation("Change a saved batch", tags=TAGS, request=SavedBatchInput, response=SavedBatchOutput)
+@api_operation("Change a saved batch", tags=TAGS, request=DispatchSavedBatchInput, response=DispatchSavedBatchOutput)
 def update_batch(batch_id: int):
     user = _manager()
-    return batch.batch_to_dict(batch.save_batch(user, load_json(SavedBatchInput, partial=True), _saved(batch_id)))
+    changes = load_json(DispatchSavedBatchInput, partial=True)
+    return batch.batch_to_dict(batch.save_batch(user, changes, _saved(batch_id)))
 
 
 @blueprint.delete("/batches/<id:batch_id>")
@@ -114,7 +118,7 @@ def delete_batch(batch_id: int):
 
 
 @blueprint.post("/batches/<id:batch_id>/run")
-@api_operation("Run a saved batch now", tags=TAGS, response=BatchOutput, status=201)
+@api_operation("Run a saved batch now", tags=TAGS, response=DispatchBatchOutput, status=201)
 def run_saved_batch(batch_id: int):
     user = _manager()
     return batch.run_saved(user, _saved(batch_id), None), 201

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 
-from workdesk import (PRIORITIES, Department, User, absences, access, parse_id, require, services,
-                      utcnow, write_transaction)
+from workdesk import (PRIORITIES, Department, User, WorkdeskError, absences, access, parse_id, record_error, require,
+                      services, utcnow, write_transaction)
 
 from .models import Batch
 from .services import PERMISSION, _fail, subdepartment_ids
@@ -160,10 +160,21 @@ def run_daily(now: dt.datetime, since: dt.datetime | None = None) -> int:
         today = local.date().isoformat()
         if batch.last_run_on == today or local.strftime("%H:%M") < batch.daily_at:
             continue
-        with write_transaction():
-            if Batch.update(last_run_on=today).where((Batch.id == batch.id) & (
-                    Batch.last_run_on.is_null() | (Batch.last_run_on != today))).execute() != 1:
-                continue
-            run_saved(None, batch, now)
+        def mark_today() -> bool:
+            return Batch.update(last_run_on=today).where((Batch.id == batch.id) & (
+                Batch.last_run_on.is_null() | (Batch.last_run_on != today))).execute() == 1
+        try:
+            with write_transaction():
+                if not mark_today():
+                    continue
+                run_saved(None, batch, now)
+        except WorkdeskError as exc:
+            # A batch that cannot run (a department deleted since) is recorded and skipped for the day; the
+            # others still run.
+            record_error("dispatch", f"saved batch {batch.id} ({batch.name}) was not run on {today}: {exc.message} "
+                                     f"{getattr(exc, 'fields', '')}")
+            with write_transaction():
+                mark_today()
+            continue
         ran += 1
     return ran

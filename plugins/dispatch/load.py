@@ -81,3 +81,25 @@ def rebuild() -> None:
     Load.insert_from(Task.select(Task.assignee, fn.COUNT(Task.id), weight)
                      .where(Task.assignee.is_null(False) & Task.status.in_(OPEN_STATUSES))
                      .group_by(Task.assignee), [Load.user_id, Load.open_tasks, Load.load]).execute()
+
+
+def _present(database) -> bool:
+    if isinstance(database, SqliteDatabase):
+        found = database.execute_sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                                      "('dispatch_load_insert', 'dispatch_load_delete', 'dispatch_load_update')")
+        return found.fetchone()[0] == 3
+    found = database.execute_sql("SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE "
+                                 "t.tgname = 'dispatch_load' AND c.relname = %s AND pg_table_is_visible(c.oid)",
+                                 (Task._meta.table_name,))
+    return found.fetchone()[0] == 1
+
+
+def ensure(now=None, since=None) -> bool:
+    """The periodic job: put the triggers back (and recount) if they are gone, as a rebuilt task table (a
+    migration copying it) would leave them. Returns whether it had to."""
+    from workdesk import db, write_transaction
+    with write_transaction():
+        if _present(db.obj):
+            return False
+        install(db.obj)
+        return True

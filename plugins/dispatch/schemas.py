@@ -16,7 +16,7 @@ def _names(description: str) -> mf.List:
                    metadata={"description": description})
 
 
-class RuleInput(Schema):
+class DispatchRuleInput(Schema):
     """A rule as the API accepts it (on PATCH send only what changes)."""
     name = Text(required=True, min_length=1, max_length=100)
     position = mf.Integer(strict=True, validate=validate.Range(min=0, max=100000),
@@ -43,17 +43,17 @@ class RuleInput(Schema):
                                                        "is deactivated"})
 
 
-class RuleOutput(RuleInput):
+class DispatchRuleOutput(DispatchRuleInput):
     id = mf.Integer()
     created_at = mf.String()
     updated_at = mf.String()
 
 
-class RuleList(Schema):
-    items = mf.List(mf.Nested(RuleOutput))
+class DispatchRuleList(Schema):
+    items = mf.List(mf.Nested(DispatchRuleOutput))
 
 
-class PreviewInput(Schema):
+class DispatchPreviewInput(Schema):
     """The task to try the rules on."""
     department_id = Id(required=True)
     type = Text(max_length=64)
@@ -63,7 +63,7 @@ class PreviewInput(Schema):
     at = Instant(metadata={"description": "When (default now): who is away or on duty then"})
 
 
-class Candidate(Schema):
+class DispatchCandidate(Schema):
     user_id = mf.Integer()
     name = mf.String()
     open_tasks = mf.Integer()
@@ -75,7 +75,7 @@ class Candidate(Schema):
     filtered_text = mf.String(allow_none=True)
 
 
-class PreviewOutput(Schema):
+class DispatchPreviewOutput(Schema):
     at = mf.String()
     rule = mf.Dict(allow_none=True)
     strategy = mf.String(allow_none=True)
@@ -83,10 +83,10 @@ class PreviewOutput(Schema):
     reason = mf.String(allow_none=True, metadata={"description": "Why nobody: no_pool, absent, off_duty, at_cap, "
                                                                  "mixed"})
     reason_text = mf.String(allow_none=True)
-    candidates = mf.List(mf.Nested(Candidate))
+    candidates = mf.List(mf.Nested(DispatchCandidate))
 
 
-class TemplateSchema(Schema):
+class DispatchTemplate(Schema):
     title = Text(required=True, min_length=1, max_length=200)
     description = Text(max_length=20000)
     priority = mf.String(validate=validate.OneOf(PRIORITIES))
@@ -96,22 +96,22 @@ class TemplateSchema(Schema):
     due_in_hours = mf.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=8760))
 
 
-class BatchInput(Schema):
+class DispatchBatchInput(Schema):
     """One task per member (assigned to them; people away are skipped) or per team (assigned by the rules)."""
-    template = mf.Nested(TemplateSchema, required=True)
+    template = mf.Nested(DispatchTemplate, required=True)
     department_ids = mf.List(Id(), required=True, validate=validate.Length(min=1, max=500))
     per = mf.String(validate=validate.OneOf(PER), load_default="member")
     include_subdepartments = StrictBoolean(load_default=False)
 
 
-class BatchOutput(Schema):
+class DispatchBatchOutput(Schema):
     created = mf.List(mf.Dict())
     skipped = mf.List(mf.Dict())
 
 
-class SavedBatchInput(Schema):
+class DispatchSavedBatchInput(Schema):
     name = Text(required=True, min_length=1, max_length=100)
-    template = mf.Nested(TemplateSchema, required=True)
+    template = mf.Nested(DispatchTemplate, required=True)
     department_ids = mf.List(Id(), required=True, validate=validate.Length(min=1, max=500))
     per = mf.String(validate=validate.OneOf(PER))
     include_subdepartments = StrictBoolean()
@@ -121,10 +121,10 @@ class SavedBatchInput(Schema):
     enabled = StrictBoolean()
 
 
-class SavedBatchOutput(SavedBatchInput):
+class DispatchSavedBatchOutput(DispatchSavedBatchInput):
     id = mf.Integer()
     last_run_on = mf.String(allow_none=True)
 
 
-class SavedBatchList(Schema):
-    items = mf.List(mf.Nested(SavedBatchOutput))
+class DispatchSavedBatchList(Schema):
+    items = mf.List(mf.Nested(DispatchSavedBatchOutput))

@@ -19,8 +19,8 @@ from flask_babel import lazy_gettext as _l
 from peewee import SqliteDatabase
 
 from workdesk import (OPEN_STATUSES, PRIORITIES, UNASSIGNED, Department, Membership, NotFound, Role, Task,
-                      TaskEvent, User, ValidationFailed, absences, access, db, notify, parse_id, people_on_duty,
-                      require, services, utcnow, write_transaction)
+                      TaskEvent, User, ValidationFailed, WorkdeskError, absences, access, db, notify, parse_id,
+                      people_on_duty, record_error, require, services, utcnow, write_transaction)
 
 from .models import POOLS, STRATEGIES, Activity, Decision, Load, Lock, Rule
 
@@ -97,7 +97,8 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     cleaned["impacts"] = _text_list(values.get("impacts"), "impacts")
     custom = values.get("fields")
     if not isinstance(custom, dict) or len(custom) > 20 or not all(
-            isinstance(k, str) and 0 < len(k) <= 64 and (v is None or isinstance(v, (str, int, float, bool)))
+            isinstance(k, str) and 0 < len(k) <= 64 and (v is None or isinstance(v, (int, float, bool))
+                                                         or (isinstance(v, str) and len(v) <= 200))
             for k, v in custom.items()):
         _fail("fields", _("At most 20 custom fields, each with a plain value (text, number, true or false)."))
     cleaned["fields"] = dict(custom)
@@ -467,28 +468,39 @@ def hand_back(user: User, now: dt.datetime, why: str) -> int:
         rule = matching_rule(task, hand_back_only=True)
         if rule is None:
             continue
-        with write_transaction():
-            _lock()
-            current = Task.get_or_none(Task.id == task.id)
-            if current is None or current.assignee_id != user.id or current.status not in OPEN_STATUSES:
-                continue
-            rule = Rule.get_by_id(rule.id)
-            outcome = decide(rule, current, list(access.eligible_assignees(current.department_id)), now,
-                             exclude=[user.id])
-            chosen = outcome.chosen.id if outcome.chosen else None
-            services.tasks.system_assign(current.id, chosen, reason=f"dispatch.hand_back:{why}")
-            details = {**outcome.details(), "from": user.id, "why": why}
-            TaskEvent.create(task_id=current.id, task_number=current.number, actor=None, kind="dispatch.handed_back",
-                             at=now, changes={"dispatch": [None, details]})
-            Decision.create(task_number=current.number, task_id=current.id, department_id=current.department_id,
-                            rule=rule, rule_name=rule.name, origin="hand_back", assignee_id=chosen,
-                            reason=outcome.reason, details=details, decided_at=now, recorded_at=now)
-            if chosen is not None:
-                _note_assignment(chosen, now)
-            moved.append(current)
+        try:
+            handed = _hand_back_one(task, rule, user, now, why)
+        except WorkdeskError as exc:  # a plugin's veto: the task stays, the others still go
+            record_error("dispatch", f"task #{task.number} could not be handed back from user {user.id}: {exc.message}")
+            continue
+        if handed is not None:
+            moved.append(handed)
     if moved:
         _tell_about_hand_back(user, moved, why, now)
     return len(moved)
+
+
+def _hand_back_one(task: Task, rule: Rule, user: User, now: dt.datetime, why: str) -> Task | None:
+    """One task handed back in its own transaction, or None when it is no longer the person's open task."""
+    with write_transaction():
+        _lock()
+        current = Task.get_or_none(Task.id == task.id)
+        if current is None or current.assignee_id != user.id or current.status not in OPEN_STATUSES:
+            return None
+        rule = Rule.get_by_id(rule.id)
+        outcome = decide(rule, current, list(access.eligible_assignees(current.department_id)), now,
+                         exclude=[user.id])
+        chosen = outcome.chosen.id if outcome.chosen else None
+        services.tasks.system_assign(current.id, chosen, reason=f"dispatch.hand_back:{why}")
+        details = {**outcome.details(), "from": user.id, "why": why}
+        TaskEvent.create(task_id=current.id, task_number=current.number, actor=None, kind="dispatch.handed_back",
+                         at=now, changes={"dispatch": [None, details]})
+        Decision.create(task_number=current.number, task_id=current.id, department_id=current.department_id,
+                        rule=rule, rule_name=rule.name, origin="hand_back", assignee_id=chosen,
+                        reason=outcome.reason, details=details, decided_at=now, recorded_at=now)
+        if chosen is not None:
+            _note_assignment(chosen, now)
+        return current
 
 
 def _tell_about_hand_back(user: User, moved: list[Task], why: str, now: dt.datetime) -> None:

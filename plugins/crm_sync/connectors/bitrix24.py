@@ -117,8 +117,10 @@ class Bitrix24Connector(Connector):
             same = sum(1 for item in raw if utc_version(item.get("DATE_MODIFY", "")) == utc_version(new_modified))
             new_start = start + same if new_modified == modified else same
             position = {"m": new_modified, "id": int(last["ID"]), "s": new_start}
-        elif has_more:
+        elif has_more and raw and modified and all(
+                utc_version(item.get("DATE_MODIFY", "")) == utc_version(modified) for item in raw):
             position = {**position, "s": start + len(raw)}  # a run of equal times longer than a page
+        # else: a duplicated or stale page (nothing after the cursor): the same position is asked again
         return Page([record_of(remote_type, item) for item in fresh], json.dumps(position) if position else None,
                     has_more, data.get("total") if isinstance(data.get("total"), int) else None)
 

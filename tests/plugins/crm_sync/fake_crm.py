@@ -240,6 +240,8 @@ class FakeBitrix24(_Server):
         self.entities: dict[str, dict[int, dict]] = {"contact": {}, "company": {}}
         self.activities: list[dict] = []
         self.calls: list[str] = []
+        self.history: list[dict] = []  # earlier versions of changed records (for "stale" pages)
+        self.last_list: dict[str, dict] = {}  # the last answer per list method (for "duplicate" pages)
 
     @property
     def url(self) -> str:
@@ -257,6 +259,7 @@ class FakeBitrix24(_Server):
 
     def update(self, entity: str, entity_id: int, **fields) -> None:
         with self.lock:
+            self.history.append(copy.deepcopy(self.entities[entity][entity_id]))
             self.entities[entity][entity_id].update(fields, DATE_MODIFY=self.tick())
 
     def remove(self, entity: str, entity_id: int) -> None:
@@ -322,7 +325,13 @@ class BitrixHandler(_Handler):
         params = json.loads(body or b"{}")
         with fake.lock:
             if method in ("crm.contact.list", "crm.company.list"):
-                answer = fake.list(method.split(".")[1], params)
+                if fault == "duplicate" and method in fake.last_list:
+                    answer = fake.last_list[method]
+                else:
+                    answer = fake.list(method.split(".")[1], params)
+                    if fault == "stale" and fake.history and method == "crm.contact.list":
+                        answer = {**answer, "result": [copy.deepcopy(fake.history[0])] + answer["result"]}
+                fake.last_list[method] = answer
             elif method in ("crm.contact.get", "crm.company.get"):
                 item = fake.entities[method.split(".")[1]].get(int(params.get("id", 0)))
                 if item is None:

@@ -159,6 +159,10 @@ def test_sync_now_in_the_api(crm_generic, api_client, make_user):
     assert api_client(role="agent").post("/api/v1/crm/sync").status_code == 403
     answer = api_client(role="admin").post("/api/v1/crm/sync")
     assert answer.status_code == 200 and answer.json["counts"]["created"] == 1
+    assert api_client(role="admin").post("/api/v1/crm/sync?full=true").json["counts"]["unchanged"] == 1
+    assert SyncState.get(SyncState.resource == "contacts").last_full_at is not None
+    wrong = api_client(role="admin").post("/api/v1/crm/sync?full=maybe")
+    assert wrong.status_code == 422 and "full" in wrong.json["error"]["fields"]
     crm_generic.faults[:] = [500] * 10
     failed = api_client(role="admin").post("/api/v1/crm/sync")
     assert failed.status_code == 502 and failed.json["error"]["code"] == "crm_unavailable"

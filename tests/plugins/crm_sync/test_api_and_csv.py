@@ -167,3 +167,36 @@ def test_csv_dry_run_lists_created_updated_and_refused(people):
         (4, "The external_id is empty."), (5, "The kind must be company or contact."),
         (6, "The external_id appears twice in the file."), (7, "An email address has no @.")]
     assert Customer.get(Customer.name == "Пётр") and not Customer.select().where(Customer.name == "李娜").exists()
+
+
+def test_the_task_page_links_and_unlinks_a_customer(people, client, login):
+    import re
+    task = people["task"]
+    login(client, people["manager"])
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert "crm-who" in page
+    missing = client.post(f"/crm/tasks/{task.id}/customer", data={"csrf_token": token, "who": "nobody@nowhere.example"},
+                          follow_redirects=True)
+    assert "No single customer matches" in missing.get_data(as_text=True)
+    for odd in ("²", "99999999999999999999"):  # a digit that is no number, an id beyond the database's
+        answer = client.post(f"/crm/tasks/{task.id}/customer", data={"csrf_token": token, "who": odd},
+                             follow_redirects=True)
+        assert answer.status_code == 200 and "No single customer matches" in answer.get_data(as_text=True)
+    done = client.post(f"/crm/tasks/{task.id}/customer", data={"csrf_token": token, "who": "maria@client.example"},
+                       follow_redirects=True)
+    assert "The task is linked to Мария Иванова." in done.get_data(as_text=True)
+    row = TaskCustomer.get(TaskCustomer.task_id == task.id)
+    assert row.contact_id == people["maria"].id and row.customer_id == people["company"].id
+    client.post(f"/crm/tasks/{task.id}/customer/remove", data={"csrf_token": token})
+    assert not TaskCustomer.select().where(TaskCustomer.task_id == task.id).exists()
+    trail = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "linked the customer “Мария Иванова”" in trail and "unlinked the customer “Мария Иванова”" in trail
+    assert client.post(f"/crm/tasks/{task.id}/customer", data={"who": "x"}).status_code in (302, 400)
+    login(client, people["agent"])  # crm.view only: sees, cannot link
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "crm-who" not in page
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    refused = client.post(f"/crm/tasks/{task.id}/customer", data={"csrf_token": token, "who": str(people["wang"].id)},
+                          follow_redirects=True)
+    assert "Your role does not allow this" in refused.get_data(as_text=True) and not TaskCustomer.select().exists()

@@ -61,6 +61,17 @@ def test_changes_during_a_sync_and_equal_modification_times(crm_bitrix, sync):
     assert Customer.select().count() == 8 and CrmLink.select().count() == 8
 
 
+def test_duplicated_and_out_of_order_pages_change_nothing(crm_bitrix, sync):
+    ids = seed(crm_bitrix)
+    crm_bitrix.update("contact", ids["c2"], NAME="Иван-новый")
+    crm_bitrix.faults[:] = [None, None, "duplicate", "stale", None, "stale"]
+    sync.pull(NOW)
+    assert customer(ids["c2"]).name == "Иван-новый Петров"  # the older version slipped in was ignored
+    assert Customer.select().count() == 8 and CrmLink.select().count() == 8
+    crm_bitrix.faults[:] = ["stale"]
+    assert sync.pull(NOW)["updated"] == 0
+
+
 def test_query_limit_exceeded_and_429_are_waited_out(crm_bitrix, sync):
     seed(crm_bitrix, contacts=2)
     crm_bitrix.faults[:] = ["limit503", 429]

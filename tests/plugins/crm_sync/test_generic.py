@@ -164,3 +164,10 @@ def test_private_destinations_are_refused_unless_allowed(workdesk_app, enable_pl
         sync.pull(NOW)
     assert "allow_private_destinations" in str(refused.value) and "127.0.0.1" in str(refused.value)
     assert generic_crm.requests == []
+
+
+def test_a_crm_that_keeps_answering_the_same_page_stops_the_run(crm_generic, sync):
+    crm_generic.page = lambda resource, cursor, limit: {"items": [], "next_cursor": cursor or "0", "has_more": True}
+    with pytest.raises(CrmError, match="same page"):
+        sync.pull(NOW)
+    assert "same page" in SyncState.get(SyncState.resource == "companies").last_error

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from workdesk import ReportScope, Task, contributed_metrics, utcnow
+from workdesk import ReportScope, Task, contributed_metrics, utcnow, write_transaction
+from workdesk.registry import PluginState
 from workdesk.plugins.dispatch.models import Batch, Rule
 from workdesk.services import absences
 
@@ -101,7 +103,7 @@ def test_batch_dispatch_per_member_and_per_team(team, make_rule, api_client, mak
     assert refused.status_code == 422 and "template.title" in refused.json["error"]["fields"]
 
 
-def test_saved_batch_runs_once_a_day_at_its_local_time(team, api_client, run_jobs):
+def test_saved_batch_runs_once_a_day_at_its_local_time(team, api_client, run_jobs, make_department):
     admin = api_client(user=team["admin"])
     saved = admin.post("/api/v1/dispatch/batches", json={
         "name": "Morning inspection", "template": {"title": "Inspect the forklifts"},
@@ -117,6 +119,15 @@ def test_saved_batch_runs_once_a_day_at_its_local_time(team, api_client, run_job
     assert inspections.count() == 2
     assert admin.post(f"/api/v1/dispatch/batches/{saved.json['id']}/run").status_code == 201
     assert inspections.count() == 3
+    # a batch whose department is gone is recorded against the plugin and skipped for the day; others run
+    gone = make_department("Closed depot")
+    admin.post("/api/v1/dispatch/batches", json={"name": "Depot", "template": {"title": "Depot check"},
+                                                 "department_ids": [gone.id], "daily_at": "05:00"})
+    with write_transaction():
+        gone.delete_instance()
+    run_jobs("2026-03-04T05:35:00+00:00")
+    assert inspections.count() == 4
+    assert "was not run on 2026-03-04" in PluginState.get(PluginState.name == "dispatch").last_error
     bad = admin.post("/api/v1/dispatch/batches", json={"name": "X", "template": {"title": "T"},
                                                       "department_ids": [team["warehouse"].id], "daily_at": "7am"})
     assert bad.status_code == 422 and "daily_at" in bad.json["error"]["fields"]
@@ -176,3 +187,28 @@ def test_failures_metric_counts_unplaced_tasks_by_reason_and_department(team, ma
                      "department": "Warehouse", "tasks": 1}]
     assert compute(Task.select().where(Task.department == team["warehouse"].id)) == rows[1:]
     assert compute(Task.select(), start=now + dt.timedelta(seconds=30)) == []
+
+
+HOSTILE = ["99999999999999999999", "-1", "\x00", "\ud800", "x" * 25000, "9" * 5000, "", "<script>", "a = \x00",
+           "1,99999999999999999999", "²"]
+
+
+def test_hostile_values_on_the_rule_form_and_the_pages_never_answer_500(team, client, login):
+    login(client, team["admin"])
+    good = {"name": "Printers", "position": "3", "enabled": "y", "department_id": str(team["department"].id),
+            "types": "incident", "priorities": "high", "impacts": "", "fields": "site = Sofia", "pool": "people",
+            "pool_department_id": "", "pool_role_id": "", "pool_user_ids": str(team["agents"][0].id), "skills": "",
+            "strategy": "round_robin", "cap": "2"}
+    batch = {"title": "Inventory", "description": "", "priority": "normal", "due_in_hours": "",
+             "department_ids": str(team["warehouse"].id), "per": "member"}
+    preview = {"department_id": str(team["department"].id), "type": "task", "priority": "normal", "impact": "",
+               "fields": ""}
+    for url, form in (("/admin/dispatch/rules/new/", good), ("/admin/dispatch/batch/", batch),
+                      ("/admin/dispatch/preview/", preview)):
+        token = csrf(client, url)
+        for field in form:
+            for value in HOSTILE:
+                # lone surrogates travel as the bytes a careless client would send
+                body = urlencode({**form, field: value, "csrf_token": token}, encoding="utf-8", errors="surrogatepass")
+                answer = client.post(url, data=body.encode("ascii"), content_type="application/x-www-form-urlencoded")
+                assert answer.status_code < 500, (url, field, value[:20])
