@@ -266,7 +266,9 @@ def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers["Content-Security-Policy"] = content_security_policy(request.environ.get(CSP_NONCE_KEY))
+        # An uploaded file carries the stricter policy it was served with (``workdesk.web.content``).
+        headers["Content-Security-Policy"] = getattr(response, "file_policy", None) or content_security_policy(
+            request.environ.get(CSP_NONCE_KEY))
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"

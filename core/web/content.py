@@ -125,7 +125,7 @@ def task_attach(task_id: int):
     return _back(task_id)
 
 
-def _file_response(attachment: Attachment, inline: bool = False, thumbnail: bool = False):
+def file_response(attachment: Attachment, inline: bool = False, thumbnail: bool = False):
     stream = attachment_service.open_file(attachment, thumbnail=thumbnail)
     if thumbnail:
         mimetype = "image/png"
@@ -139,7 +139,7 @@ def _file_response(attachment: Attachment, inline: bool = False, thumbnail: bool
     response = send_file(stream, mimetype=mimetype, as_attachment=not inline, download_name=download_name,
                          max_age=0, conditional=False, etag=False)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = FILE_CSP
+    response.file_policy = FILE_CSP  # the app's security headers keep it instead of the pages' policy
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
@@ -149,7 +149,7 @@ def _file_response(attachment: Attachment, inline: bool = False, thumbnail: bool
 @login_required
 def task_attachment(task_id: int, attachment_id: int):
     """Download a file (always as an attachment)."""
-    return _file_response(attachment_service.get_visible_attachment(current_user(), attachment_id, task_id))
+    return file_response(attachment_service.get_visible_attachment(current_user(), attachment_id, task_id))
 
 
 @web.route("/tasks/<int:task_id>/attachments/<int:attachment_id>/view")
@@ -157,14 +157,14 @@ def task_attachment(task_id: int, attachment_id: int):
 def task_attachment_view(task_id: int, attachment_id: int):
     """Open a picture in the browser; any other file is downloaded instead."""
     attachment = attachment_service.get_visible_attachment(current_user(), attachment_id, task_id)
-    return _file_response(attachment, inline=attachment.content_type in RASTER_IMAGES)
+    return file_response(attachment, inline=attachment.content_type in RASTER_IMAGES)
 
 
 @web.route("/tasks/<int:task_id>/attachments/<int:attachment_id>/thumbnail")
 @login_required
 def task_attachment_thumbnail(task_id: int, attachment_id: int):
     attachment = attachment_service.get_visible_attachment(current_user(), attachment_id, task_id)
-    return _file_response(attachment, inline=True, thumbnail=True)
+    return file_response(attachment, inline=True, thumbnail=True)
 
 
 @web.route("/tasks/<int:task_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
@@ -226,4 +226,4 @@ def task_mentions(task_id: int):
     return jsonify({"items": [{"name": p.name, "email": p.email} for p in people]})
 
 
-__all__ = ["content_context", "uploads_from_request", "allow_large_upload", "raise_upload_limit"]
+__all__ = ["content_context", "file_response", "uploads_from_request", "allow_large_upload", "raise_upload_limit"]
