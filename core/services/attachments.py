@@ -166,9 +166,20 @@ def add_attachments(actor: User, task_id: int, uploads: Iterable[Upload]) -> lis
     task = get_visible_task(actor, task_id)
     require(actor, "task.comment")
     check_uploads(uploads)
-    with write_transaction():
-        task = get_visible_task(actor, task_id)
-        return store_uploads(actor, task, uploads)
+    rows: list[Attachment] = []
+    try:
+        with write_transaction():
+            task = get_visible_task(actor, task_id)
+            rows = store_uploads(actor, task, uploads)
+    except BaseException:
+        delete_quietly(keys_of(rows))  # the commit failed: the rows are gone, so go the bytes
+        raise
+    return rows
+
+
+def keys_of(attachments: Iterable[Attachment]) -> list[str]:
+    """The storage keys (file and thumbnail) of attachment rows in hand."""
+    return [key for a in attachments for key in (a.storage_key, a.thumbnail_key) if key]
 
 
 def may_see_comment(viewer: User, comment: Comment | None) -> bool:
@@ -213,7 +224,7 @@ def delete_attachment(actor: User, attachment_id: int, task_id: int | None = Non
             raise Forbidden(_("Only who added a file, or someone who may edit the task, can remove it."),
                             permission="task.edit")
         task = attachment.task
-        keys = [k for k in (attachment.storage_key, attachment.thumbnail_key) if k]
+        keys = keys_of([attachment])
         TaskEvent.create(task_id=task.id, task_number=task.number, actor=actor, kind="detached", at=utcnow(),
                          changes={"attachments": [[{"id": attachment.id, "filename": attachment.filename,
                                                     "size": attachment.size,
@@ -249,5 +260,5 @@ def open_file(attachment: Attachment, thumbnail: bool = False):
 
 __all__ = ["Upload", "MAX_FILES_PER_UPLOAD", "limits", "request_size_limit", "used_bytes", "clean_filename",
            "human_size", "check_uploads", "store_uploads", "add_attachments", "may_see_comment",
-           "visible_attachments", "get_visible_attachment", "may_delete", "delete_attachment", "stored_keys",
+           "visible_attachments", "get_visible_attachment", "may_delete", "delete_attachment", "stored_keys", "keys_of",
            "open_file"]

@@ -22,6 +22,7 @@ from ..labels import status_label
 from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, CommentRevision, Department, Sequence, Task,
                       TaskEvent, TaskWatcher, User, as_utc)
 from ..registry import PluginFailed, get_registry, record_error
+from ..storage import delete_quietly
 
 EDITABLE_FIELDS = ("title", "description", "priority", "type", "impact", "department_id", "assignee_id",
                    "due_at", "fields", "parent_id", "watcher_ids", "status")
@@ -541,16 +542,22 @@ def add_comment(actor: User, task_id: int, body: str, internal: bool = False,
         raise Forbidden(_("Only people who work tasks can write internal notes."), permission="task.transition")
     if uploads:
         attachments.check_uploads(uploads)
-    with write_transaction():
-        task = get_visible_task(actor, task_id)
-        comment = Comment.create(task=task, author=actor, body=body, created_at=utcnow(), internal=bool(internal))
-        if uploads:
-            attachments.store_uploads(actor, task, uploads, comment)
-        Task.update(updated_at=utcnow()).where(Task.id == task.id).execute()
-        _record(task, actor, "commented", {"comment_id": [None, comment.id],
-                                           **({"internal": [None, True]} if internal else {})})
-        outbox.emit("task.commented", {"task_id": task.id, "comment_id": comment.id, "actor_id": actor.id,
-                                       "internal": bool(internal)})
+    files: list = []
+    try:
+        with write_transaction():
+            task = get_visible_task(actor, task_id)
+            comment = Comment.create(task=task, author=actor, body=body, created_at=utcnow(),
+                                     internal=bool(internal))
+            if uploads:
+                files = attachments.store_uploads(actor, task, uploads, comment)
+            Task.update(updated_at=utcnow()).where(Task.id == task.id).execute()
+            _record(task, actor, "commented", {"comment_id": [None, comment.id],
+                                               **({"internal": [None, True]} if internal else {})})
+            outbox.emit("task.commented", {"task_id": task.id, "comment_id": comment.id, "actor_id": actor.id,
+                                           "internal": bool(internal)})
+    except BaseException:
+        delete_quietly(attachments.keys_of(files))  # nothing was committed: neither are the files kept
+        raise
     return comment
 
 
@@ -633,7 +640,6 @@ def set_watching(actor: User, task_id: int, watching: bool) -> Task:
 def delete_task(actor: User, task_id: int) -> None:
     """Delete a task (admins); its audit trail stays, with a final ``deleted`` entry."""
     from ..models import Attachment
-    from ..storage import delete_quietly
     from .attachments import stored_keys
     with write_transaction():
         task = get_visible_task(actor, task_id)

@@ -10,21 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, jsonify, redirect, request, send_file, url_for
+from flask import jsonify, request, send_file
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.datastructures import FileStorage
 
 from ..access import get_visible_task, visible_users, works_tasks
 from ..auth import current_user, login_required
-from ..errors import NotFound, WorkdeskError
-from ..models import Attachment, Task, User
+from ..models import Attachment, CommentRevision, Task, User
 from ..services import attachments as attachment_service
 from ..services.tasks import edit_comment, may_edit_comment, visible_comments
 from ..sniff import ACTIVE_TYPES, OCTET_STREAM, RASTER_IMAGES
 from . import web
 from .forms import AttachmentForm, CommentEditForm, DeleteForm
-from .helpers import show_service_error
 
 # Answers carrying an uploaded file: no script, plugin, form or frame of it can run even if a browser
 # ignored the download header (old ones did, for some types).
@@ -69,15 +67,16 @@ def content_context(task: Task, user: User) -> dict[str, Any]:
     edited = [c.id for c in comments if c.edited_at is not None]
     history: dict[int, list] = {cid: [] for cid in edited}
     if edited:
-        from ..models import CommentRevision
-        for revision in CommentRevision.select().where(CommentRevision.comment.in_(edited)).order_by(CommentRevision.id):
+        revisions = CommentRevision.select().where(CommentRevision.comment.in_(edited)).order_by(CommentRevision.id)
+        for revision in revisions:
             history[revision.comment_id].append(revision)
     largest, _quota = attachment_service.limits()
     return {"comments": comments, "task_files": [a for a in files if a.comment_id is None],
             "comment_files": on_comment, "editable_comments": editable, "comment_history": history,
             "can_write_internal": works_tasks(user), "attachment_form": AttachmentForm(formdata=None),
             "comment_edit_form": CommentEditForm(formdata=None), "delete_form": DeleteForm(formdata=None),
-            "max_files": attachment_service.MAX_FILES_PER_UPLOAD, "largest_file": attachment_service.human_size(largest),
+            "max_files": attachment_service.MAX_FILES_PER_UPLOAD,
+            "largest_file": attachment_service.human_size(largest),
             "may_delete_file": lambda a: attachment_service.may_delete(user, a),
             "human_size": attachment_service.human_size}
 
@@ -101,28 +100,17 @@ def content_event_phrase(event) -> str:
 
 # -- attachments ------------------------------------------------------------------------------------
 
-def _back(task_id: int, anchor: str = "#attachments"):
-    return redirect(url_for("web.task_page", task_id=task_id) + anchor)
-
-
 @web.route("/tasks/<int:task_id>/attachments", methods=["POST"])
 @login_required
 @allow_large_upload
 def task_attach(task_id: int):
-    from .task_pages import render_task
+    from .task_pages import _act
     user = current_user()
-    form = AttachmentForm()
-    if not form.validate_on_submit():
-        return render_task(task_id, 400, attachment_form=form)
-    try:
+
+    def action() -> str:
         added = attachment_service.add_attachments(user, task_id, uploads_from_request())
-    except NotFound:
-        raise
-    except WorkdeskError as exc:
-        show_service_error(form, exc)
-        return render_task(task_id, exc.status, attachment_form=form)
-    flash(ngettext("%(num)d file attached.", "%(num)d files attached.", len(added)))
-    return _back(task_id)
+        return ngettext("%(num)d file attached.", "%(num)d files attached.", len(added))
+    return _act(task_id, "attachment_form", AttachmentForm(), action, anchor="#attachments")
 
 
 def file_response(attachment: Attachment, inline: bool = False, thumbnail: bool = False):
@@ -170,22 +158,14 @@ def task_attachment_thumbnail(task_id: int, attachment_id: int):
 @web.route("/tasks/<int:task_id>/attachments/<int:attachment_id>/delete", methods=["POST"])
 @login_required
 def task_attachment_delete(task_id: int, attachment_id: int):
-    from .task_pages import render_task
+    from .task_pages import _act
     user = current_user()
-    form = DeleteForm()
-    if not form.validate_on_submit():
-        return render_task(task_id, 400, delete_form=form)
-    try:
-        attachment = attachment_service.get_visible_attachment(user, attachment_id, task_id)
-        name = attachment.filename
+
+    def action() -> str:
+        name = attachment_service.get_visible_attachment(user, attachment_id, task_id).filename
         attachment_service.delete_attachment(user, attachment_id, task_id)
-    except NotFound:
-        raise
-    except WorkdeskError as exc:
-        show_service_error(form, exc)
-        return render_task(task_id, exc.status, delete_form=form)
-    flash(_("%(name)s is removed.", name=name))
-    return _back(task_id)
+        return _("%(name)s is removed.", name=name)
+    return _act(task_id, "delete_form", DeleteForm(), action, anchor="#attachments")
 
 
 # -- comments ---------------------------------------------------------------------------------------
@@ -193,20 +173,11 @@ def task_attachment_delete(task_id: int, attachment_id: int):
 @web.route("/tasks/<int:task_id>/comments/<int:comment_id>/edit", methods=["POST"])
 @login_required
 def task_comment_edit(task_id: int, comment_id: int):
-    from .task_pages import render_task
+    from .task_pages import _act
     user = current_user()
     form = CommentEditForm()
-    if not form.validate_on_submit():
-        return render_task(task_id, 400, comment_edit_form=form)
-    try:
-        edit_comment(user, task_id, comment_id, form.body.data)
-    except NotFound:
-        raise
-    except WorkdeskError as exc:
-        show_service_error(form, exc)
-        return render_task(task_id, exc.status, comment_edit_form=form)
-    flash(_("Your comment is saved."))
-    return _back(task_id, f"#comment-{comment_id}")
+    return _act(task_id, "comment_edit_form", form, lambda: edit_comment(user, task_id, comment_id, form.body.data),
+                done=_("Your comment is saved."), anchor=f"#comment-{comment_id}")
 
 
 @web.route("/tasks/<int:task_id>/mentions")

@@ -61,7 +61,8 @@ def test_upload_sniff_serve_and_audit(client, login, cast, make_task, workdesk_a
         viewed = client.get(f"/tasks/{task.id}/attachments/{files[name].id}/view")
         assert viewed.headers["Content-Disposition"].startswith("attachment;")
     picture = client.get(f"/tasks/{task.id}/attachments/{files['photo.png'].id}/view")
-    assert picture.headers["Content-Type"] == "image/png" and picture.headers["Content-Disposition"].startswith("inline")
+    assert picture.headers["Content-Type"] == "image/png"
+    assert picture.headers["Content-Disposition"].startswith("inline")
     thumb = client.get(f"/tasks/{task.id}/attachments/{files['photo.png'].id}/thumbnail")
     with Image.open(io.BytesIO(thumb.data)) as image:
         assert image.format == "PNG" and max(image.size) <= 320
@@ -84,7 +85,8 @@ def test_upload_sniff_serve_and_audit(client, login, cast, make_task, workdesk_a
     response = client.post(f"/tasks/{task.id}/attachments/{files['logo.svg'].id}/delete")
     assert response.status_code == 302
     assert len(stored_files(Path(workdesk_app.instance_path))) == before - 1
-    kinds = [(e.kind, e.actor_id) for e in TaskEvent.select().where(TaskEvent.task_id == task.id).order_by(TaskEvent.id)]
+    trail = TaskEvent.select().where(TaskEvent.task_id == task.id).order_by(TaskEvent.id)
+    kinds = [(e.kind, e.actor_id) for e in trail]
     assert ("attached", cast.requester.id) in kinds and ("detached", cast.requester.id) in kinds
     assert "removed the file logo.svg" in client.get(f"/tasks/{task.id}").text
 
