@@ -14,6 +14,8 @@ from workdesk.models import Attachment, TaskEvent
 from workdesk.services.tasks import add_comment, delete_task
 from workdesk.site_settings import save_site_settings
 
+from .conftest import csrf_token_from
+
 BOTH_DATABASES = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
@@ -211,3 +213,12 @@ def test_upload_needs_csrf(workdesk_app, cast, make_task, login):
     login(client, cast.requester)
     assert upload(client, task.id, ("a.txt", b"hello")).status_code == 400
     assert Attachment.select().count() == 0
+    # with its token, a file beyond the app's 1 MB body limit passes: the attachment limit decides,
+    # before the CSRF check reads the form
+    save_site_settings(None, {"attachment_max_mb": 3})
+    token = csrf_token_from(client.get(f"/tasks/{task.id}").text)
+    for path in (f"/tasks/{task.id}/attachments", f"/tasks/{task.id}/comments"):
+        response = client.post(path, content_type="multipart/form-data", data={
+            "csrf_token": token, "files": [(io.BytesIO(b"z" * (2 * 1024 * 1024)), "big.txt")]})
+        assert response.status_code == 302, response.text
+    assert Attachment.select().count() == 2
