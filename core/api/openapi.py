@@ -80,7 +80,8 @@ def _operation(endpoint: str, method: str, operation: ApiOperation, path_paramet
     elif operation.files:
         doc["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": [operation.files],
-            "properties": {operation.files: {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}
+            "properties": {operation.files: {"type": "array", "items": {"type": "string", "format": "binary"}},
+                           **operation.form_fields}}}}}
     if plugin:
         doc["x-workdesk-plugin"] = plugin
     return doc

@@ -16,7 +16,8 @@ from .. import task_filters
 from ..models import Absence, Attachment, Comment, Department, SavedView, Task, TaskEvent, User
 from ..registry import (PluginError, PluginNotConfigured, get_registry, save_plugin_settings, set_plugin_enabled,
                        shown_plugin_settings, validate_settings)
-from ..schemas import (AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema, AbsenceUpdateSchema,
+from ..schemas import (MAX_ID, AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema,
+                       AbsenceUpdateSchema,
                        AttachmentListSchema, AttachmentSchema, CommentCreateSchema, CommentPageSchema,
                        CommentRevisionListSchema, CommentSchema, CommentUpdateSchema, DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
@@ -361,16 +362,24 @@ def list_attachments(task_id: int):
 
 @api.post("/tasks/<id:task_id>/attachments")
 @api_operation("Attach files to a task", tags=["attachments"], files="files", response=AttachmentListSchema,
-               status=201)
+               status=201, form_fields={"comment_id": {
+                   "type": "integer", "minimum": 1, "maximum": MAX_ID,
+                   "description": "Attach the files to this comment of yours on the task instead of the task"}})
 def upload_attachments(task_id: int):
-    """``multipart/form-data`` with one or more ``files`` parts (at most 10). Each file may be at most the
+    """``multipart/form-data`` with one or more ``files`` parts (at most 10), and ``comment_id`` to attach
+    them to one of your comments on the task (403 for someone else's). Each file may be at most the
     size an admin set (``attachment_max_mb``): a larger one is a 413 ``payload_too_large`` naming it; files
     that would fill the instance's quota are a 413 ``quota_exceeded``. The content type is sniffed from
     the bytes, whatever the name or the part's declared type say."""
     from ..web.content import uploads_from_request
     actor = require_api_user()
     get_visible_task(actor, task_id)
-    added = attachment_service.add_attachments(actor, task_id, uploads_from_request())
+    comment_id = None
+    if request.form.get("comment_id"):
+        comment_id = parse_id(request.form["comment_id"])
+        if comment_id is None:
+            raise ValidationFailed(_("Some fields are not valid."), {"comment_id": [_("Not a comment id.")]})
+    added = attachment_service.add_attachments(actor, task_id, uploads_from_request(), comment_id)
     return {"items": [attachment_to_dict(a) for a in added]}, 201
 
 

@@ -160,17 +160,22 @@ def store_uploads(actor: User | None, task: Task, uploads: list[Upload], comment
     return rows
 
 
-def add_attachments(actor: User, task_id: int, uploads: Iterable[Upload]) -> list[Attachment]:
-    """Attach files to a task one can see and comment on."""
+def add_attachments(actor: User, task_id: int, uploads: Iterable[Upload], comment_id: int | None = None
+                    ) -> list[Attachment]:
+    """Attach files to a task one can see and comment on, or to one's own comment on it (``comment_id``)."""
+    from .tasks import get_visible_comment
     uploads = list(uploads)
     task = get_visible_task(actor, task_id)
     require(actor, "task.comment")
+    if comment_id is not None and get_visible_comment(actor, task_id, comment_id).author_id != actor.id:
+        raise Forbidden(_("Only the author can add files to a comment."))
     check_uploads(uploads)
     rows: list[Attachment] = []
     try:
         with write_transaction():
             task = get_visible_task(actor, task_id)
-            rows = store_uploads(actor, task, uploads)
+            comment = get_visible_comment(actor, task_id, comment_id) if comment_id is not None else None
+            rows = store_uploads(actor, task, uploads, comment)
     except BaseException:
         delete_quietly(keys_of(rows))  # the commit failed: the rows are gone, so go the bytes
         raise

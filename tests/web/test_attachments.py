@@ -150,6 +150,22 @@ def test_api_upload_list_download_delete(api_client, cast, make_task, workdesk_a
     assert [e["kind"] for e in events if e["kind"] in ("attached", "detached")] == ["attached", "detached"]
     assert events[-1]["changes"]["attachments"][0][0]["filename"] == "report.pdf"
 
+    # files on one's own comment; not on someone else's, not on a comment of another task
+    mine = requester.post(f"/api/v1/tasks/{task.id}/comments", json={"body": "the log"}).json
+    theirs = api_client(user=cast.agent).post(f"/api/v1/tasks/{task.id}/comments", json={"body": "reply"}).json
+    on_comment = requester.post(f"/api/v1/tasks/{task.id}/attachments", content_type="multipart/form-data",
+                                data={"comment_id": str(mine["id"]), "files": [(io.BytesIO(b"log"), "app.log")]})
+    assert on_comment.status_code == 201 and on_comment.json["items"][0]["comment_id"] == mine["id"]
+    listed = requester.get(f"/api/v1/tasks/{task.id}/comments").json["items"]
+    assert listed[0]["attachment_ids"] == [on_comment.json["items"][0]["id"]]
+    refused = requester.post(f"/api/v1/tasks/{task.id}/attachments", content_type="multipart/form-data",
+                             data={"comment_id": str(theirs["id"]), "files": [(io.BytesIO(b"x"), "x.txt")]})
+    assert refused.status_code == 403
+    for bad in ("999999", "abc"):
+        answer = requester.post(f"/api/v1/tasks/{task.id}/attachments", content_type="multipart/form-data",
+                                data={"comment_id": bad, "files": [(io.BytesIO(b"x"), "x.txt")]})
+        assert answer.status_code in (404, 422) and answer.json["error"]["code"] in ("not_found", "validation_error")
+
     save_site_settings(None, {"attachment_max_mb": 1})
     too_big = upload(requester, task.id, ("huge.bin", b"\0" * (1024 * 1024 + 5)),
                      path=f"/api/v1/tasks/{task.id}/attachments")
