@@ -26,8 +26,9 @@ from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTran
 from .hookspecs import HOOK_API_VERSION, UNASSIGNED
 from .jobs import PeriodicJob
 from .migrate import has_column
-from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLOW, Absence, Calendar, Comment,
-                     Department, Holiday, Membership, Role, SavedView, Task, TaskEvent, User, overdue_condition)
+from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLOW, Absence, Attachment, Calendar,
+                     Comment, CommentRevision, Department, Holiday, Membership, Role, SavedView, Task, TaskEvent, User,
+                     overdue_condition)
 from .notifications import Notification, notify
 from .notifications.admin import delivery_admin_views
 from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySettings
@@ -38,8 +39,10 @@ from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settin
 from .schemas import (Id, Instant, JsonObject, PageQuerySchema, StrictBoolean, Text, Zone, is_renderable_zone, page_schema,
                       parse_id, renderable_zones)
 from .search import matching_tasks
+from .rich_text import render_markdown, sanitise_html
+from .storage import AttachmentStorage, set_storage
 from .task_filters import FilterContext, TaskFilter, TaskSort
-from .services import absences, calendars, saved_views, tasks, users
+from .services import absences, attachments, calendars, saved_views, tasks, users
 from .services.calendars import WorkingTime
 from .web.forms import WorkdeskForm, show_service_error
 
@@ -53,6 +56,7 @@ class services:  # noqa: N801 - a namespace: ``services.tasks.create_task(...)``
     calendars = calendars
     absences = absences
     saved_views = saved_views
+    attachments = attachments
 
 
 __all__ = [
@@ -65,7 +69,7 @@ __all__ = [
     # bulk work: services.tasks.create_tasks(actor, inputs) files many tasks at once; insert_rows and update_rows write many rows
     "insert_rows", "update_rows",
     "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Holiday", "Absence",
-    "SavedView",
+    "SavedView", "Attachment", "CommentRevision",
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
     # the words people read for statuses and priorities: labels.status_label(key), labels.priority_label(key)
     "labels",
@@ -101,6 +105,10 @@ __all__ = [
     # instants UTC can hold, JSON objects) and the parsers forms and query strings use
     "Id", "Text", "Zone", "Instant", "StrictBoolean", "JsonObject", "parse_id", "is_renderable_zone",
     "renderable_zones",
+    # rich text: the one Markdown renderer (markdown-it-py, sanitised by nh3) for descriptions, comments and
+    # plugins' text; attachments: services.attachments (Upload, add_attachments, visible_attachments...) and
+    # the storage interface a backend implements (AttachmentStorage, installed with set_storage)
+    "render_markdown", "sanitise_html", "AttachmentStorage", "set_storage",
     # the base of every form (Flask-WTF's CSRF token; storable text in every field)
     "WorkdeskForm", "show_service_error",
     "create_app",

@@ -48,6 +48,8 @@ def init_runtime(settings: dict[str, Any], immediate_queue: bool = False) -> Plu
     configure_queue(settings["queue_url"], immediate=immediate_queue)
     outbox.configure(settings["outbox_lease_seconds"], kick_outbox)
     jobs.configure(settings["job_lease_seconds"])
+    from . import storage
+    storage.configure(settings["instance_path"])
     from . import notifications
     notifications.configure(settings)  # links in messages a worker sends need base_url
     from . import signing
@@ -93,6 +95,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .api.framework import IdConverter
     app.url_map.converters.update(id=IdConverter, int=IdConverter)
     app.extensions["workdesk_registry"] = registry
+    from .web.content import raise_upload_limit
+    app.before_request(raise_upload_limit)  # before the CSRF check reads an upload's form
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
 
@@ -281,7 +285,9 @@ def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers["Content-Security-Policy"] = content_security_policy(request.environ.get(CSP_NONCE_KEY))
+        # An uploaded file carries the stricter policy it was served with (``workdesk.web.content``).
+        headers["Content-Security-Policy"] = getattr(response, "file_policy", None) or content_security_policy(
+            request.environ.get(CSP_NONCE_KEY))
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "same-origin"

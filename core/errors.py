@@ -56,6 +56,16 @@ class ValidationFailed(WorkdeskError):
     status, code = 422, "validation_error"
 
 
+class PayloadTooLarge(WorkdeskError):
+    """A file (or request) beyond a size limit."""
+    status, code = 413, "payload_too_large"
+
+
+class QuotaExceeded(PayloadTooLarge):
+    """The instance's attachment quota would be exceeded."""
+    code = "quota_exceeded"
+
+
 class TooManyRequests(WorkdeskError):
     """Answered with a ``Retry-After`` header when ``retry_after`` (seconds) is given."""
     status, code = 429, "rate_limited"

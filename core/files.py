@@ -38,6 +38,18 @@ def write_private_file(path: Path | str, text: str) -> None:
         os.close(fd)
 
 
+def write_private_bytes(path: Path | str, data: bytes) -> None:
+    """Create ``path`` (which must not exist yet) with mode 0600 and write ``data`` to it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 def make_private_folder(path: Path) -> None:
     """Create ``path`` (and missing parents) with mode 0700 when it does not exist; an existing folder
     is left as its owner set it."""
@@ -69,5 +81,5 @@ def prepare_sqlite_file(url: str, strip_leading_slash: bool = True) -> None:
         create_private_file(path)
 
 
-__all__ = ["PRIVATE_FILE_MODE", "create_private_file", "write_private_file", "make_private_folder",
+__all__ = ["PRIVATE_FILE_MODE", "create_private_file", "write_private_file", "write_private_bytes", "make_private_folder",
            "sqlite_file", "prepare_sqlite_file"]

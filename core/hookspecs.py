@@ -305,7 +305,8 @@ def on_task_commented(task, comment, actor, event):
 
     Called on a worker after commit, at least once per plugin.
 
-    :param comment: the :class:`workdesk.Comment`.
+    :param comment: the :class:`workdesk.Comment`; ``comment.internal`` marks a note for people who
+        work tasks, which must not be passed on to requesters.
     """
 
 

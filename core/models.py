@@ -171,13 +171,52 @@ class TaskWatcher(BaseModel):
 
 
 class Comment(BaseModel):
+    """A comment in Markdown. An ``internal`` one (a note) is shown to people who work tasks, never to
+    requesters; ``edited_at`` is set when its author changed it (the earlier bodies are CommentRevisions)."""
     task = ForeignKeyField(Task, backref="comments", on_delete="CASCADE")
     author = ForeignKeyField(User, backref="comments", on_delete="RESTRICT")
     body = TextField()
     created_at = UTCDateTimeField(default=utcnow)
+    internal = BooleanField(default=False)
+    edited_at = UTCDateTimeField(null=True)
 
     class Meta:
         table_name = "core_comment"
+
+
+class CommentRevision(BaseModel):
+    """A comment's body as it was before one edit (the edit history, oldest first by id)."""
+    comment = ForeignKeyField(Comment, backref="revisions", on_delete="CASCADE")
+    body = TextField()
+    written_at = UTCDateTimeField()  # when this body was written (the comment's creation or an earlier edit)
+    replaced_at = UTCDateTimeField(default=utcnow)
+    editor = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        table_name = "core_comment_revision"
+
+
+class Attachment(BaseModel):
+    """A file on a task, or on one of its comments. The bytes live in the attachment storage
+    (``workdesk.storage``) under ``storage_key``; ``content_type`` is what the bytes are, sniffed on upload,
+    never what the uploader's browser claimed."""
+    task = ForeignKeyField(Task, backref="attachments", on_delete="CASCADE")
+    comment = ForeignKeyField(Comment, null=True, backref="attachments", on_delete="CASCADE")
+    uploader = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    filename = CharField(max_length=255)
+    content_type = CharField(max_length=100)
+    size = IntegerField()
+    sha256 = CharField(max_length=64)
+    storage_key = CharField(max_length=200, unique=True)
+    thumbnail_key = CharField(max_length=200, null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "core_attachment"
+        indexes = ((("task", "id"), False),)
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class TaskEvent(BaseModel):
@@ -359,7 +398,7 @@ class LoginFailure(BaseModel):
 CORE_MODELS: list[type[peewee.Model]] = [
     Role, User, Calendar, Holiday, Department, Membership, Task, TaskWatcher, Comment, TaskEvent,
     Sequence, SchemaVersion, PluginState, OutboxEvent, OutboxDelivery, JobRun, WorkerHeartbeat, ApiToken,
-    SavedView, Absence,
+    SavedView, Absence, CommentRevision, Attachment,
 ]
 
 

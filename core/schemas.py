@@ -334,12 +334,51 @@ class CommentSchema(Schema):
     id = fields.Integer(required=True)
     task_id = fields.Integer(required=True)
     author_id = fields.Integer(required=True)
-    body = fields.String(required=True)
+    body = fields.String(required=True, metadata={"description": "Markdown"})
+    internal = fields.Boolean(required=True, metadata={
+        "description": "An internal note: listed only to people who work tasks, never to requesters."})
     created_at = fields.DateTime(required=True)
+    edited_at = fields.DateTime(required=True, allow_none=True)
+    attachment_ids = fields.List(fields.Integer(), required=True)
 
 
 class CommentCreateSchema(Schema):
-    body = Text(required=True, min_length=1, max_length=20000)
+    body = Text(required=True, min_length=1, max_length=20000, metadata={"description": "Markdown"})
+    internal = StrictBoolean(load_default=False, metadata={
+        "description": "An internal note (only people who work tasks may write and read one)."})
+
+
+class CommentUpdateSchema(Schema):
+    body = Text(required=True, min_length=1, max_length=20000, metadata={"description": "Markdown"})
+
+
+class CommentRevisionSchema(Schema):
+    body = fields.String(required=True)
+    written_at = fields.DateTime(required=True)
+    replaced_at = fields.DateTime(required=True)
+    editor_id = fields.Integer(required=True, allow_none=True)
+
+
+class CommentRevisionListSchema(Schema):
+    items = fields.List(fields.Nested(CommentRevisionSchema), required=True)
+
+
+class AttachmentSchema(Schema):
+    id = fields.Integer(required=True)
+    task_id = fields.Integer(required=True)
+    comment_id = fields.Integer(required=True, allow_none=True)
+    uploader_id = fields.Integer(required=True, allow_none=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True, metadata={"description": "Sniffed from the bytes on upload"})
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    has_thumbnail = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    content_url = fields.String(required=True)
+
+
+class AttachmentListSchema(Schema):
+    items = fields.List(fields.Nested(AttachmentSchema), required=True)
 
 
 CommentPageSchema = page_schema("CommentPage", CommentSchema)

@@ -17,6 +17,7 @@ from .db import utcnow, write_transaction
 from .models import PluginState, User
 from .registry import CORE, get_registry
 from .schemas import StrictBoolean
+from marshmallow import fields, validate
 
 
 class SiteSettingsSchema(marshmallow.Schema):
@@ -24,6 +25,19 @@ class SiteSettingsSchema(marshmallow.Schema):
         "title": _l("Open people directory"),
         "description": _l("Off: people who do not work tasks (requesters) see only themselves and the people on "
                           "their tasks in lists of people and through the API. On: everyone sees everyone.")})
+    attachment_max_mb = fields.Integer(load_default=10, validate=validate.Range(min=1, max=1024),
+                                       metadata={"title": _l("Largest attachment (MB)"),
+                                                 "description": _l("A file larger than this is refused on upload.")})
+    attachment_quota_mb = fields.Integer(
+        load_default=5120, validate=validate.Range(min=0, max=10_000_000),
+        metadata={"title": _l("Attachment quota (MB)"),
+                  "description": _l("All attachments of this instance together; an upload beyond it is refused. "
+                                    "0: no quota.")})
+    comment_edit_minutes = fields.Integer(
+        load_default=15, validate=validate.Range(min=0, max=10080),
+        metadata={"title": _l("Comment editing window (minutes)"),
+                  "description": _l("How long authors may edit their own comments after writing them (the "
+                                    "earlier wording is kept). 0: comments cannot be edited.")})
 
 
 # Who may change them: the settings decide who sees people's details.

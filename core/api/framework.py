@@ -72,13 +72,18 @@ class ApiOperation:
     public: bool = False
     description: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    files: str | None = None
+    form_fields: dict[str, dict] = field(default_factory=dict)
+    response_media: str | None = None
 
 
 def api_operation(summary: str, *, tags: tuple[str, ...] | list[str] = (), request: SchemaLike | None = None,
                   response: SchemaLike | None = None, status: int = 200,
                   query: SchemaLike | Callable[[], SchemaLike] | None = None,
                   errors: tuple[int, ...] | list[int] = (), public: bool = False,
-                  headers: dict[str, str] | None = None) -> Callable[[Callable], Callable]:
+                  headers: dict[str, str] | None = None, files: str | None = None,
+                  form_fields: dict[str, dict] | None = None,
+                  response_media: str | None = None) -> Callable[[Callable], Callable]:
     """Describe a JSON view for ``GET /api/v1/openapi.json``.
 
     :param summary: one line shown in the document and on the docs page; the view's docstring
@@ -92,12 +97,18 @@ def api_operation(summary: str, *, tags: tuple[str, ...] | list[str] = (), reque
         413 with a body) such as 409 or 429.
     :param public: True for the few views that need no authentication (token issue, the document).
     :param headers: response headers of the success answer, ``{name: description}``.
+    :param files: the form field of a ``multipart/form-data`` body carrying one or more files (an upload)
+        instead of a JSON body.
+    :param form_fields: other parts of that multipart body, ``{name: OpenAPI schema}`` (optional ones).
+    :param response_media: the media type of a success body that is a file rather than JSON
+        (``application/octet-stream``).
     """
     def decorate(view: Callable) -> Callable:
         view.__workdesk_api__ = ApiOperation(
             summary=summary, tags=tuple(tags), request=request, response=response, status=status, query=query,
             errors=tuple(errors), public=public, description=(view.__doc__ or "").strip(),
-            headers=dict(headers or {}))
+            headers=dict(headers or {}), files=files, form_fields=dict(form_fields or {}),
+            response_media=response_media)
         return view
     return decorate
 

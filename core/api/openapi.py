@@ -50,13 +50,15 @@ def _operation(endpoint: str, method: str, operation: ApiOperation, path_paramet
     success: dict[str, Any] = {"description": HTTPStatus(operation.status).phrase}
     if operation.response is not None:
         success["content"] = {"application/json": {"schema": operation.response}}
+    elif operation.response_media:
+        success["content"] = {operation.response_media: {"schema": {"type": "string", "format": "binary"}}}
     if operation.headers:
         success["headers"] = {name: {"description": text, "schema": {"type": "string"}}
                               for name, text in operation.headers.items()}
     errors = {400, 404, 422, *operation.errors}
     if not operation.public:
         errors |= {401, 403}
-    if operation.request is not None:
+    if operation.request is not None or operation.files:
         errors.add(413)
     doc: dict[str, Any] = {
         "operationId": f"{endpoint}.{method.lower()}",
@@ -75,6 +77,11 @@ def _operation(endpoint: str, method: str, operation: ApiOperation, path_paramet
         doc["parameters"].append({"in": "query", "schema": query})
     if operation.request is not None:
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": operation.request}}}
+    elif operation.files:
+        doc["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": [operation.files],
+            "properties": {operation.files: {"type": "array", "items": {"type": "string", "format": "binary"}},
+                           **operation.form_fields}}}}}
     if plugin:
         doc["x-workdesk-plugin"] = plugin
     return doc

@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable
 
-from ..models import (Absence, Comment, Department, Membership, SavedView, Task, TaskEvent, TaskWatcher, User,
+from ..models import (Absence, Attachment, Comment, Department, Membership, SavedView, Task, TaskEvent, TaskWatcher,
+                      User,
                       as_utc)
 from ..services.absences import current_absence
 from ..registry import get_registry
@@ -132,9 +133,23 @@ def department_to_dict(department: Department) -> dict[str, Any]:
             "head_id": department.head_id}
 
 
-def comment_to_dict(comment: Comment) -> dict[str, Any]:
+def comment_to_dict(comment: Comment, attachment_ids: list[int] | None = None) -> dict[str, Any]:
+    if attachment_ids is None:
+        attachment_ids = [a.id for a in Attachment.select(Attachment.id).where(Attachment.comment == comment.id)
+                          .order_by(Attachment.id)]
     return {"id": comment.id, "task_id": comment.task_id, "author_id": comment.author_id, "body": comment.body,
-            "created_at": iso(comment.created_at)}
+            "internal": bool(comment.internal), "created_at": iso(comment.created_at),
+            "edited_at": iso(comment.edited_at), "attachment_ids": attachment_ids}
+
+
+def attachment_to_dict(attachment: Attachment) -> dict[str, Any]:
+    from flask import url_for
+    return {"id": attachment.id, "task_id": attachment.task_id, "comment_id": attachment.comment_id,
+            "uploader_id": attachment.uploader_id, "filename": attachment.filename,
+            "content_type": attachment.content_type, "size": attachment.size, "sha256": attachment.sha256,
+            "has_thumbnail": attachment.thumbnail_key is not None, "created_at": iso(attachment.created_at),
+            "content_url": url_for("api.get_attachment_content", task_id=attachment.task_id,
+                                   attachment_id=attachment.id)}
 
 
 def event_to_dict(event: TaskEvent) -> dict[str, Any]:

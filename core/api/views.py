@@ -8,30 +8,33 @@ import marshmallow
 from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..access import get_visible_task, require, visible_users
+from ..access import get_visible_task, require, visible_users, works_tasks
 from ..auth import authenticate, bearer_token, issue_token, normalise_email, revoke_token
 from ..db import write_transaction
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, ValidationFailed
 from .. import task_filters
-from ..models import Absence, Comment, Department, SavedView, Task, TaskEvent, User
+from ..models import Absence, Attachment, Comment, Department, SavedView, Task, TaskEvent, User
 from ..registry import (PluginError, PluginNotConfigured, get_registry, save_plugin_settings, set_plugin_enabled,
                        shown_plugin_settings, validate_settings)
-from ..schemas import (AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema, AbsenceUpdateSchema,
-                       CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
+from ..schemas import (MAX_ID, AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema,
+                       AbsenceUpdateSchema,
+                       AttachmentListSchema, AttachmentSchema, CommentCreateSchema, CommentPageSchema,
+                       CommentRevisionListSchema, CommentSchema, CommentUpdateSchema, DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
                        PluginListSchema, PluginSchema, PluginUpdateSchema, SavedViewCreateSchema, SavedViewPageSchema,
                        SavedViewSchema, SavedViewUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
                        TaskPageSchema, TaskSchema, TaskUpdateSchema, TokenRequestSchema,
                        TokenResponseSchema, UserCreateSchema, UserPageSchema, UserSchema, UserUpdateSchema, parse_id)
 from ..services import absences as absence_service
+from ..services import attachments as attachment_service
 from ..services import saved_views as saved_view_service
 from ..services import tasks as task_service
 from ..services import users as user_service
 from .framework import (API_PREFIX, api_blueprint, api_operation, flatten_messages, keyset_page, load_data, load_json,
                         load_query, require_api_user, visible_task_page)
 from .openapi import build_openapi
-from .representation import (absence_to_dict, comment_to_dict, department_ids_of, department_to_dict, event_to_dict,
-                             saved_view_to_dict, task_to_dict, tasks_to_dicts, user_to_dict)
+from .representation import (absence_to_dict, attachment_to_dict, comment_to_dict, department_ids_of,
+                             department_to_dict, event_to_dict, iso, saved_view_to_dict, task_to_dict, tasks_to_dicts, user_to_dict)
 
 api = api_blueprint("api", __name__, url_prefix=API_PREFIX)
 docs = Blueprint("api_docs", __name__, template_folder="templates")
@@ -277,29 +280,60 @@ def delete_task(task_id: int):
 @api.get("/tasks/<id:task_id>/comments")
 @api_operation("List a task's comments", tags=["tasks"], query=PageQuerySchema, response=CommentPageSchema)
 def list_comments(task_id: int):
-    """Oldest first."""
+    """Oldest first. Internal notes are listed only to people who work tasks (never to requesters)."""
     actor = require_api_user()
     task = get_visible_task(actor, task_id)
     args = load_query(PageQuerySchema)
-    rows, next_cursor = keyset_page(Comment.select().where(Comment.task == task), Comment.id, args["limit"],
-                                    args.get("cursor"), newest_first=False)
-    return {"items": [comment_to_dict(c) for c in rows], "next_cursor": next_cursor}
+    query = Comment.select().where(Comment.task == task)
+    if not works_tasks(actor):
+        query = query.where(Comment.internal == False)  # noqa: E712
+    rows, next_cursor = keyset_page(query, Comment.id, args["limit"], args.get("cursor"), newest_first=False)
+    files: dict[int, list[int]] = {c.id: [] for c in rows}
+    if rows:
+        for attachment_id, comment_id in (Attachment.select(Attachment.id, Attachment.comment)
+                                          .where(Attachment.comment.in_(list(files))).order_by(Attachment.id).tuples()):
+            files[comment_id].append(attachment_id)
+    return {"items": [comment_to_dict(c, files[c.id]) for c in rows], "next_cursor": next_cursor}
 
 
 @api.post("/tasks/<id:task_id>/comments")
 @api_operation("Comment on a task", tags=["tasks"], request=CommentCreateSchema, response=CommentSchema,
                status=201, headers={"Location": "URL of the task's comments"})
 def add_comment(task_id: int):
+    """The body is Markdown. ``internal``: a note for people who work tasks (403 for a requester)."""
     actor = require_api_user()
     get_visible_task(actor, task_id)
-    comment = task_service.add_comment(actor, task_id, load_json(CommentCreateSchema)["body"])
-    return _created(comment_to_dict(comment), url_for("api.list_comments", task_id=task_id))
+    data = load_json(CommentCreateSchema)
+    comment = task_service.add_comment(actor, task_id, data["body"], internal=data["internal"])
+    return _created(comment_to_dict(comment, []), url_for("api.list_comments", task_id=task_id))
+
+
+@api.patch("/tasks/<id:task_id>/comments/<id:comment_id>")
+@api_operation("Edit your comment", tags=["tasks"], request=CommentUpdateSchema, response=CommentSchema)
+def edit_comment(task_id: int, comment_id: int):
+    """Only the author, within the editing window an admin sets (``comment_edit_minutes``, 403 after it);
+    the earlier body is kept (``GET .../revisions``)."""
+    actor = require_api_user()
+    task_service.get_visible_comment(actor, task_id, comment_id)  # 404 before any validation detail
+    comment = task_service.edit_comment(actor, task_id, comment_id, load_json(CommentUpdateSchema)["body"])
+    return comment_to_dict(comment)
+
+
+@api.get("/tasks/<id:task_id>/comments/<id:comment_id>/revisions")
+@api_operation("A comment's earlier versions", tags=["tasks"], response=CommentRevisionListSchema)
+def list_comment_revisions(task_id: int, comment_id: int):
+    """Oldest first: each body the comment had before an edit, when it was written and replaced."""
+    actor = require_api_user()
+    comment = task_service.get_visible_comment(actor, task_id, comment_id)
+    return {"items": [{"body": r.body, "written_at": iso(r.written_at), "replaced_at": iso(r.replaced_at),
+                       "editor_id": r.editor_id} for r in task_service.comment_revisions(comment)]}
 
 
 @api.get("/tasks/<id:task_id>/events")
 @api_operation("A task's audit trail", tags=["tasks"], query=PageQuerySchema, response=TaskEventPageSchema)
 def list_events(task_id: int):
-    """Oldest first. The trail of a deleted task stays readable to those who see every task."""
+    """Oldest first. The trail of a deleted task stays readable to those who see every task. Entries about
+    internal notes are left out for people who do not work tasks (a page may then hold fewer items)."""
     actor = require_api_user()
     if actor.has_permission("task.view_all"):
         if not TaskEvent.select().where(TaskEvent.task_id == task_id).exists():
@@ -309,7 +343,75 @@ def list_events(task_id: int):
     args = load_query(PageQuerySchema)
     rows, next_cursor = keyset_page(TaskEvent.select().where(TaskEvent.task_id == task_id), TaskEvent.id,
                                     args["limit"], args.get("cursor"), newest_first=False)
-    return {"items": [event_to_dict(e) for e in rows], "next_cursor": next_cursor}
+    hidden = not works_tasks(actor)
+    return {"items": [event_to_dict(e) for e in rows if not (hidden and "internal" in (e.changes or {}))],
+            "next_cursor": next_cursor}
+
+
+# -- attachments ----------------------------------------------------------------------------------
+
+@api.get("/tasks/<id:task_id>/attachments")
+@api_operation("List a task's files", tags=["attachments"], response=AttachmentListSchema)
+def list_attachments(task_id: int):
+    """Oldest first, those on its comments included (``comment_id``); files of internal notes only for
+    people who work tasks."""
+    actor = require_api_user()
+    task = get_visible_task(actor, task_id)
+    return {"items": [attachment_to_dict(a) for a in attachment_service.visible_attachments(actor, task)]}
+
+
+@api.post("/tasks/<id:task_id>/attachments")
+@api_operation("Attach files to a task", tags=["attachments"], files="files", response=AttachmentListSchema,
+               status=201, form_fields={"comment_id": {
+                   "type": "integer", "minimum": 1, "maximum": MAX_ID,
+                   "description": "Attach the files to this comment of yours on the task instead of the task"}})
+def upload_attachments(task_id: int):
+    """``multipart/form-data`` with one or more ``files`` parts (at most 10), and ``comment_id`` to attach
+    them to one of your comments on the task (403 for someone else's). Each file may be at most the
+    size an admin set (``attachment_max_mb``): a larger one is a 413 ``payload_too_large`` naming it; files
+    that would fill the instance's quota are a 413 ``quota_exceeded``. The content type is sniffed from
+    the bytes, whatever the name or the part's declared type say."""
+    from ..web.content import uploads_from_request
+    actor = require_api_user()
+    get_visible_task(actor, task_id)
+    comment_id = None
+    if request.form.get("comment_id"):
+        comment_id = parse_id(request.form["comment_id"])
+        if comment_id is None:
+            raise ValidationFailed(_("Some fields are not valid."), {"comment_id": [_("Not a comment id.")]})
+    added = attachment_service.add_attachments(actor, task_id, uploads_from_request(), comment_id)
+    return {"items": [attachment_to_dict(a) for a in added]}, 201
+
+
+upload_attachments.__workdesk_upload__ = True  # its body may be as large as the attachment limits allow
+
+
+@api.get("/tasks/<id:task_id>/attachments/<id:attachment_id>")
+@api_operation("Get a file's details", tags=["attachments"], response=AttachmentSchema)
+def get_attachment(task_id: int, attachment_id: int):
+    actor = require_api_user()
+    return attachment_to_dict(attachment_service.get_visible_attachment(actor, attachment_id, task_id))
+
+
+@api.get("/tasks/<id:task_id>/attachments/<id:attachment_id>/content")
+@api_operation("Download a file", tags=["attachments"], response_media="application/octet-stream",
+               headers={"Content-Disposition": "attachment; filename=...",
+                        "X-Content-Type-Options": "nosniff"})
+def get_attachment_content(task_id: int, attachment_id: int):
+    """The bytes, always as an attachment (``Content-Disposition: attachment``) with ``nosniff``; a file
+    sniffed as HTML, SVG or XML is sent as ``application/octet-stream``."""
+    from ..web.content import file_response
+    actor = require_api_user()
+    return file_response(attachment_service.get_visible_attachment(actor, attachment_id, task_id))
+
+
+@api.delete("/tasks/<id:task_id>/attachments/<id:attachment_id>")
+@api_operation("Remove a file", tags=["attachments"], status=204)
+def delete_attachment(task_id: int, attachment_id: int):
+    """Its uploader, or someone who may edit tasks (``task.edit``); recorded in the audit trail."""
+    actor = require_api_user()
+    attachment_service.delete_attachment(actor, attachment_id, task_id)
+    return "", 204
 
 
 # -- absences -------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from .. import outbox
-from ..access import can_see
+from ..access import can_see, works_tasks
 from ..labels import status_label
 from ..models import Comment, Task, TaskWatcher, User
 from . import notify, register_kind
@@ -89,13 +89,16 @@ def on_assigned(task: Task, assignee: User | None, actor: User | None, event: di
 
 def on_commented(task: Task, comment: Comment, actor: User | None, event: dict, **_ignored) -> None:
     author = comment.author
-    mentioned = {u.id: u for u in mentioned_users(comment.body) if u.id != author.id and can_see(u, task)}
+
+    def may_read(user: User) -> bool:  # an internal note reaches only people who work tasks
+        return can_see(user, task) and (not comment.internal or works_tasks(user))
+    mentioned = {u.id: u for u in mentioned_users(comment.body) if u.id != author.id and may_read(u)}
     excerpt = comment.body if len(comment.body) <= 500 else comment.body[:499] + "…"
     for user in mentioned.values():
         notify(user, MENTIONED, _("%(who)s mentioned you on %(task)s", who=author.name, task=_label(task)),
                excerpt, task=task, dedupe_key=_key(event))
     for user in participants(task):
-        if user.id == author.id or user.id in mentioned:
+        if user.id == author.id or user.id in mentioned or (comment.internal and not works_tasks(user)):
             continue
         notify(user, COMMENTED, _("%(who)s commented on %(task)s", who=author.name, task=_label(task)),
                excerpt, task=task, dedupe_key=_key(event))

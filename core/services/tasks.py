@@ -10,17 +10,20 @@ import datetime as dt
 from typing import Any, Iterable
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import outbox
-from ..access import can_see, eligible_assignees, get_visible_task, may_be_assignee, require, task_by_id
+from ..access import (can_see, eligible_assignees, get_visible_task, may_be_assignee, require, task_by_id,
+                      works_tasks)
 from ..db import hot_query, insert_rows, utcnow, write_transaction
 from ..hookspecs import UNASSIGNED
-from ..errors import (ChangeBlocked, Conflict, InvalidTransition, NotFound, TransitionBlocked, ValidationFailed,
-                      WorkdeskError)
+from ..errors import (ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
+                      ValidationFailed, WorkdeskError)
 from ..labels import status_label
-from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, Department, Sequence, Task,
+from ..models import (PRIORITIES, STATUSES, WORKFLOW, Comment, CommentRevision, Department, Sequence, Task,
                       TaskEvent, TaskWatcher, User, as_utc)
 from ..registry import PluginFailed, get_registry, record_error
+from ..storage import delete_quietly
 
 EDITABLE_FIELDS = ("title", "description", "priority", "type", "impact", "department_id", "assignee_id",
                    "due_at", "fields", "parent_id", "watcher_ids", "status")
@@ -554,20 +557,108 @@ def add_watchers(task_id: int, user_ids: Iterable[int], actor: User | None = Non
 
 # -- comments, watching, delete ----------------------------------------------------------------
 
-def add_comment(actor: User, task_id: int, body: str) -> Comment:
+def _comment_body(body: str | None, required: bool = True) -> str:
     body = (body or "").strip()
-    if not body:
+    if not body and required:
         raise ValidationFailed(_("Invalid value."), {"body": [_("A comment cannot be empty.")]})
     if len(body) > 20000:
         raise ValidationFailed(_("Invalid value."), {"body": [_("At most 20000 characters.")]})
-    with write_transaction():
-        task = get_visible_task(actor, task_id)
-        require(actor, "task.comment")
-        comment = Comment.create(task=task, author=actor, body=body, created_at=utcnow())
-        Task.update(updated_at=utcnow()).where(Task.id == task.id).execute()
-        _record(task, actor, "commented", {"comment_id": [None, comment.id]})
-        outbox.emit("task.commented", {"task_id": task.id, "comment_id": comment.id, "actor_id": actor.id})
+    return body
+
+
+def add_comment(actor: User, task_id: int, body: str, internal: bool = False,
+                uploads: Iterable[Any] = ()) -> Comment:
+    """Comment on a task one can see, in Markdown, with files attached (``workdesk.services.attachments
+    .Upload``; a comment with files may have no text). ``internal``: a note only people who work tasks
+    see (and only they may write one)."""
+    uploads = list(uploads)
+    body = _comment_body(body, required=not uploads)
+    from . import attachments
+    task = get_visible_task(actor, task_id)
+    require(actor, "task.comment")
+    if internal and not works_tasks(actor):
+        raise Forbidden(_("Only people who work tasks can write internal notes."), permission="task.transition")
+    if uploads:
+        attachments.check_uploads(uploads)
+    files: list = []
+    try:
+        with write_transaction():
+            task = get_visible_task(actor, task_id)
+            comment = Comment.create(task=task, author=actor, body=body, created_at=utcnow(),
+                                     internal=bool(internal))
+            if uploads:
+                files = attachments.store_uploads(actor, task, uploads, comment)
+            Task.update(updated_at=utcnow()).where(Task.id == task.id).execute()
+            _record(task, actor, "commented", {"comment_id": [None, comment.id],
+                                               **({"internal": [None, True]} if internal else {})})
+            outbox.emit("task.commented", {"task_id": task.id, "comment_id": comment.id, "actor_id": actor.id,
+                                           "internal": bool(internal)})
+    except BaseException:
+        delete_quietly(attachments.keys_of(files))  # nothing was committed: neither are the files kept
+        raise
     return comment
+
+
+def visible_comments(viewer: User, task: Task):
+    """The comments of ``task`` that ``viewer`` (who may see the task) may read: internal notes only for
+    people who work tasks. A query, oldest first."""
+    query = Comment.select(Comment, User).join(User, on=(Comment.author == User.id)).where(Comment.task == task)
+    if not works_tasks(viewer):
+        query = query.where(Comment.internal == False)  # noqa: E712
+    return query.order_by(Comment.created_at, Comment.id)
+
+
+def get_visible_comment(viewer: User, task_id: int, comment_id: int) -> Comment:
+    """A comment of a task ``viewer`` may see and that they may read; NotFound otherwise."""
+    task = get_visible_task(viewer, task_id)
+    comment = visible_comments(viewer, task).where(Comment.id == comment_id).first()
+    if comment is None:
+        raise NotFound(_("No such comment."))
+    return comment
+
+
+def edit_window() -> dt.timedelta:
+    """How long after writing it an author may edit a comment (the ``comment_edit_minutes`` setting)."""
+    from ..site_settings import site_settings
+    return dt.timedelta(minutes=site_settings()["comment_edit_minutes"])
+
+
+def may_edit_comment(viewer: User, comment: Comment, now: dt.datetime | None = None) -> bool:
+    """Its author, while the editing window set by an admin is open."""
+    window = edit_window()
+    return (comment.author_id == viewer.id and viewer.is_active and window > dt.timedelta(0)
+            and as_utc(comment.created_at) + window > (now or utcnow()))
+
+
+def edit_comment(actor: User, task_id: int, comment_id: int, body: str) -> Comment:
+    """Change one's own comment within the editing window; the earlier body is kept as a CommentRevision
+    and the audit trail records the edit."""
+    body = _comment_body(body)
+    with write_transaction():
+        comment = get_visible_comment(actor, task_id, comment_id)
+        if comment.author_id != actor.id:
+            raise Forbidden(_("Only the author can edit a comment."))
+        if not may_edit_comment(actor, comment):
+            minutes = int(edit_window().total_seconds() // 60)
+            raise Forbidden(ngettext("Comments can be edited for %(num)d minute after writing them.",
+                                     "Comments can be edited for %(num)d minutes after writing them.", minutes)
+                            if minutes else _("Comments cannot be edited on this Workdesk."))
+        if body == comment.body:
+            return comment
+        now = utcnow()
+        CommentRevision.create(comment=comment, body=comment.body, written_at=comment.edited_at or comment.created_at,
+                               replaced_at=now, editor=actor)
+        comment.body, comment.edited_at = body, now
+        comment.save()
+        task = comment.task
+        _record(task, actor, "comment_edited", {"comment_id": [comment.id, comment.id],
+                                                **({"internal": [True, True]} if comment.internal else {})})
+    return comment
+
+
+def comment_revisions(comment: Comment) -> list[CommentRevision]:
+    """A comment's earlier bodies, oldest first."""
+    return list(CommentRevision.select().where(CommentRevision.comment == comment).order_by(CommentRevision.id))
 
 
 def set_watching(actor: User, task_id: int, watching: bool) -> Task:
@@ -586,9 +677,12 @@ def set_watching(actor: User, task_id: int, watching: bool) -> Task:
 
 def delete_task(actor: User, task_id: int) -> None:
     """Delete a task (admins); its audit trail stays, with a final ``deleted`` entry."""
+    from ..models import Attachment
+    from .attachments import stored_keys
     with write_transaction():
         task = get_visible_task(actor, task_id)
         require(actor, "task.delete")
+        files = stored_keys(Attachment.task == task)  # the rows go with the task (ON DELETE CASCADE)
         _record(task, actor, "deleted", {"title": [task.title, None], "status": [task.status, None]})
         Task.update(parent=None).where(Task.parent == task).execute()
         snapshot = {"id": task.id, "number": task.number, "title": task.title, "status": task.status,
@@ -596,6 +690,7 @@ def delete_task(actor: User, task_id: int) -> None:
                     "assignee_id": task.assignee_id}
         task.delete_instance()
         outbox.emit("task.deleted", {"task_id": snapshot["id"], "actor_id": actor.id, "snapshot": snapshot})
+    delete_quietly(files)  # after the commit: a deletion that failed keeps its files
 
 
 def plugin_data(task: Task, user: User | None) -> dict[str, Any]:

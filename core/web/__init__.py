@@ -1,8 +1,8 @@
 """The team web app: server-rendered pages for everyone who works on tasks (admins also have /admin).
 
 The blueprint lives here with logging in and out and the liveness check; the pages are in
-``account`` (own settings), ``lists`` (my work, queue, search), ``saved_views`` and ``task_pages``
-(create, show, act).
+``account`` (own settings), ``lists`` (my work, queue, search), ``saved_views``, ``task_pages``
+(create, show, act) and ``content`` (comments' edits, internal notes, attachments).
 Every write goes through ``workdesk.services``; every form is a Flask-WTF form with a CSRF token.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from ..auth import authenticate, current_user, login_user, logout_user
 from ..db import db
 from ..redirects import safe_redirect_target
+from ..rich_text import render_markdown
 from ..throttle import PasswordThrottled
 from .forms import LoginForm
 from .helpers import away, priority_label, status_label, throttled_page
@@ -23,6 +24,7 @@ web.add_app_template_filter(status_label, "status_label")
 web.add_app_template_filter(priority_label, "priority_label")
 web.add_app_template_test(lambda task: task.is_overdue(), "overdue")
 web.add_app_template_global(away, "away")
+web.add_app_template_filter(render_markdown, "markdown")
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -79,4 +81,4 @@ def healthz():
 
 
 # The page modules add their routes to ``web`` when imported.
-from . import account, lists, saved_views, task_pages  # noqa: E402,F401
+from . import account, content, lists, saved_views, task_pages  # noqa: E402,F401

@@ -6,7 +6,7 @@ from typing import Mapping
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateTimeLocalField, EmailField, HiddenField, PasswordField, SelectField, StringField,
+from wtforms import (BooleanField, DateTimeLocalField, EmailField, HiddenField, PasswordField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
@@ -131,7 +131,19 @@ class WatchForm(WorkdeskForm):
 
 
 class CommentForm(WorkdeskForm):
+    # Empty is fine when files come with it: the service decides (a comment needs text or files).
+    body = TextAreaField(_l("Comment"), description=_l("Markdown: **bold**, *italic*, `code`, lists, links; "
+                                                       "@name mentions someone."),
+                         validators=[Optional(), Length(max=20000)])
+    internal = BooleanField(_l("Internal note (not shown to requesters)"))
+
+
+class CommentEditForm(WorkdeskForm):
     body = TextAreaField(_l("Comment"), validators=[DataRequired(), Length(max=20000)])
+
+
+class AttachmentForm(WorkdeskForm):
+    """Files for a task: the files come in ``request.files`` as ``files``, several at once."""
 
 
 class PreferencesForm(WorkdeskForm):
@@ -172,5 +184,5 @@ class SavedViewForm(WorkdeskForm):
 
 
 __all__ = ["WorkdeskForm", "LoginForm", "QuickCreateForm", "TaskForm", "EditTaskForm", "TransitionForm", "AssignForm", "TakeForm",
-           "WatchForm", "CommentForm", "PreferencesForm", "PasswordForm",
+           "WatchForm", "CommentForm", "CommentEditForm", "AttachmentForm", "PreferencesForm", "PasswordForm",
            "AbsenceForm", "DeleteForm", "SavedViewForm", "LANGUAGE_NAMES", "timezone_choices"]

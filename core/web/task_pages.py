@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from ..access import can_see, eligible_assignees, get_visible_task, visible_tasks, visible_users, works_tasks
 from ..auth import current_user, login_required, normalise_email
 from ..errors import NotFound, ValidationFailed, WorkdeskError
-from ..models import Comment, Department, Task, TaskEvent, User
+from ..models import Department, Task, TaskEvent, User
 from ..redirects import safe_redirect_target
 from ..registry import get_registry
 from ..services.tasks import add_comment, allowed_transitions, assign, create_task, plugin_data, set_watching, \
@@ -21,6 +21,8 @@ from ..services.tasks import add_comment, allowed_transitions, assign, create_ta
 from ..services.users import filing_department
 from ..schemas import parse_id
 from . import web
+from .content import (allow_large_upload, content_context, content_event_phrase, may_see_event,
+                      uploads_from_request)
 from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
                     WatchForm)
 from .helpers import (USUAL_NEXT, local_to_utc, person_label, priority_label, show_service_error,
@@ -209,6 +211,8 @@ def timeline(task: Task, viewer: User) -> list[dict[str, Any]]:
     registry = get_registry()
     entries = []
     for event in events:
+        if not may_see_event(viewer, event):
+            continue
         actor = names.get(event.actor_id, _("A former user")) if event.actor_id else _("Workdesk")
         if event.kind == "created":
             phrases = [_("filed the task")]
@@ -216,7 +220,9 @@ def timeline(task: Task, viewer: User) -> list[dict[str, Any]]:
             if assignee:
                 phrases.append(_describe_change("assignee_id", None, assignee, names, event.actor_id, viewer))
         elif event.kind == "commented":
-            phrases = [_("commented")]
+            phrases = [_("added an internal note") if "internal" in event.changes else _("commented")]
+        elif event.kind in ("attached", "detached", "comment_edited"):
+            phrases = [content_event_phrase(event)]
         elif event.kind == "watched":
             phrases = [_("started watching")]
         elif event.kind == "unwatched":
@@ -236,6 +242,10 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
     """The task page; ``forms`` replaces the empty form of the same name with one that carries errors."""
     user = current_user()
     task = get_visible_task(user, task_id)
+    content = content_context(task, user)
+    for name in ("attachment_form", "comment_edit_form", "delete_form"):
+        if name in forms:
+            content[name] = forms.pop(name)
     parent = task.parent if task.parent_id and can_see(user, task.parent) else None
     watchers = list(User.select(User.id, User.name).where(User.id.in_(task.watcher_ids)).order_by(User.name))
     assignable = list(eligible_assignees(task.department_id))
@@ -262,14 +272,12 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
     transitions = [(s, transition_label(task.status, s), s == usual)
                    for s in sorted(allowed_transitions(task.status), key=lambda s: s != usual)] \
         if can["transition"] else []
-    comments = list(Comment.select(Comment, User).join(User).where(Comment.task == task)
-                    .order_by(Comment.created_at, Comment.id))
     subtasks = list(visible_tasks(user).where(Task.parent == task).order_by(Task.number))
     return render_template(
         "core/task.html", task=task, parent=parent, subtasks=subtasks, watchers=watchers,
-        watching=user.id in {w.id for w in watchers}, transitions=transitions, can=can, comments=comments,
+        watching=user.id in {w.id for w in watchers}, transitions=transitions, can=can,
         timeline=timeline(task, user), panels=task_panels(task, user), plugin_data=plugin_data(task, user),
-        **defaults), status_code
+        **content, **defaults), status_code
 
 
 @web.route("/tasks/<int:task_id>")
@@ -376,11 +384,13 @@ def task_watch(task_id: int):
 
 @web.route("/tasks/<int:task_id>/comments", methods=["POST"])
 @login_required
+@allow_large_upload
 def task_comment(task_id: int):
     user = current_user()
     form = CommentForm()
-    return _act(task_id, "comment_form", form, lambda: add_comment(user, task_id, form.body.data),
-                aliases=FIELD_ALIASES, anchor="#comments")
+    return _act(task_id, "comment_form", form, lambda: add_comment(
+        user, task_id, form.body.data, internal=bool(form.internal.data), uploads=uploads_from_request()),
+        aliases=FIELD_ALIASES, anchor="#comments")
 
 
 @web.route("/tasks/<int:task_id>/edit", methods=["POST"])

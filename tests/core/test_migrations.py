@@ -12,6 +12,8 @@ from workdesk.schema import upgrade_all
 from workdesk.services import tasks
 
 pytestmark = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
+# Later core migrations run after the one a test is about: the upgrade ends at the newest.
+LATEST = migrate.latest_version("workdesk.migrations")
 
 
 def test_upgrade_twice_changes_nothing_and_keeps_data(workdesk_app, make_department, make_user):
@@ -77,12 +79,12 @@ def test_core_0002_adds_saved_views_absences_and_view_share_to_an_older_database
     SchemaVersion.update(version=1).where(SchemaVersion.owner == "core").execute()
     Role.update(permissions=["task.create", "task.comment"]).where(Role.name == "manager").execute()
     results = upgrade_all(get_registry())
-    assert results["core"] == (1, 3)
+    assert results["core"] == (1, LATEST)
     assert {"core_saved_view", "core_absence"} <= set(db.obj.get_tables())
     assert Role.get(Role.name == "manager").permissions == ["task.create", "task.comment", "view.share"]
     manager = make_user("manager")
     assert manager.has_permission("view.share")
-    assert upgrade_all(get_registry())["core"] == (3, 3)
+    assert upgrade_all(get_registry())["core"] == (LATEST, LATEST)
 
 
 def test_core_0003_adds_the_replay_column_to_an_older_database(workdesk_app):
@@ -91,9 +93,31 @@ def test_core_0003_adds_the_replay_column_to_an_older_database(workdesk_app):
     from workdesk.models import JobRun
     apply(migrate.migrator().drop_column("core_job_run", "last_replay_at"))  # a database the 0002 core made
     SchemaVersion.update(version=2).where(SchemaVersion.owner == "core").execute()
-    assert upgrade_all(get_registry())["core"] == (2, 3)
+    assert upgrade_all(get_registry())["core"] == (2, LATEST)
     assert migrate.has_column(db.obj, "core_job_run", "last_replay_at")
     replayed = dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc)
     JobRun.create(name="t.job", last_replay_at=replayed)
     assert JobRun.get_by_id("t.job").last_replay_at == replayed
-    assert upgrade_all(get_registry())["core"] == (3, 3)
+    assert upgrade_all(get_registry())["core"] == (LATEST, LATEST)
+
+
+def test_core_0004_adds_attachments_and_comment_history_to_an_older_database(workdesk_app, make_department,
+                                                                            make_user):
+    from playhouse.migrate import migrate as apply
+
+    from workdesk.models import Attachment, Comment, CommentRevision
+    dept = make_department()
+    agent = make_user("agent", departments=[dept])
+    task = tasks.create_task(agent, title="older", department_id=dept.id)
+    tasks.add_comment(agent, task.id, "written before 0004")
+    db.obj.drop_tables([Attachment, CommentRevision])  # a database the 0003 core made
+    apply(migrate.migrator().drop_column("core_comment", "internal"),
+          migrate.migrator().drop_column("core_comment", "edited_at"))
+    SchemaVersion.update(version=3).where(SchemaVersion.owner == "core").execute()
+    assert upgrade_all(get_registry())["core"] == (3, LATEST)
+    assert {"core_attachment", "core_comment_revision"} <= set(db.obj.get_tables())
+    old = Comment.get()
+    assert old.body == "written before 0004" and old.internal is False and old.edited_at is None
+    tasks.edit_comment(agent, task.id, old.id, "edited after 0004")
+    assert CommentRevision.get().body == "written before 0004"
+    assert upgrade_all(get_registry())["core"] == (LATEST, LATEST)

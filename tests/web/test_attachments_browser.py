@@ -1,0 +1,122 @@
+"""In real headless Chromium, at 1280 px and 360 px: a requester uploads several files from the task page,
+drops one on the comment box (drag and drop through the page's script, under the Content-Security-Policy)
+and picks a mention from the suggestions; the picture opens in the browser, the text file downloads;
+an agent on a phone opens the picture and adds a file. Screenshots kept."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from workdesk.models import Attachment, Comment
+from workdesk.services.tasks import update_task
+
+from .test_browser import PHONE, assert_fits, log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def csrf_on(workdesk_app):
+    workdesk_app.config["WTF_CSRF_ENABLED"] = True
+
+
+def png_bytes(color) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 500), color).save(out, "PNG")
+    return out.getvalue()
+
+
+def violations_of(page) -> list[str]:
+    found: list[str] = []
+    page.on("console", lambda message: found.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return found
+
+
+def test_upload_and_open_attachments_on_desktop_and_phone(chromium, live_server, page, artifacts_dir, cast,
+                                                           make_task, csrf_on):
+    task = make_task(cast.requester, cast.it, title="Projector in room 4 shows stripes",
+                     description="It started **after** the firmware update. See https://vendor.example.com/kb/42")
+    update_task(cast.admin, task.id, {"assignee_id": cast.agent.id})  # a requester may mention who is on the task
+    csp_problems = violations_of(page)
+
+    # Desktop: the requester adds two files at once with the file picker.
+    log_in(page, "rita@example.com")
+    page.goto(f"/tasks/{task.id}")
+    assert page.locator(".desc-card strong", has_text="after").is_visible()
+    assert page.locator('.desc-card a[href="https://vendor.example.com/kb/42"]').get_attribute("rel") == \
+        "noopener nofollow"
+    page.set_input_files("#attach-files", [
+        {"name": "stripes.png", "mimeType": "image/png", "buffer": png_bytes((30, 90, 200))},
+        {"name": "error-log.txt", "mimeType": "text/plain", "buffer": b"E42 lamp driver fault\n"},
+    ])
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(f"**/tasks/{task.id}#attachments")
+    assert page.locator(".flash").inner_text() == "2 files attached."
+    assert page.locator(".files-card li.file").count() == 2
+    thumb = page.locator(".files-card li.file .thumb img")
+    thumb.wait_for()
+    assert page.evaluate("img => img.complete && img.naturalWidth > 0", thumb.element_handle())
+    page.screenshot(path=artifacts_dir / "00-desktop-files.png", full_page=True)
+    assert_fits(page)
+
+    # Drag and drop onto the comment box, and an @mention picked from the suggestions.
+    data_transfer = page.evaluate_handle("""() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(["serial: PJ-4471"], "serial.txt", {type: "text/plain"}));
+        return dt; }""")
+    page.dispatch_event("form.comment-form", "dragenter", {"dataTransfer": data_transfer})
+    assert "dragover" in page.locator("form.comment-form").get_attribute("class")
+    page.dispatch_event("form.comment-form", "drop", {"dataTransfer": data_transfer})
+    assert page.evaluate("document.querySelector('#comment-files').files.length") == 1
+    box = page.locator("form.comment-form textarea")
+    box.click()
+    box.type("Thanks @An")
+    page.locator(".mention-list button", has_text="Ana Agent").click()
+    assert box.input_value() == "Thanks @Ana Agent "
+    box.type("here is the serial")
+    page.screenshot(path=artifacts_dir / "01-desktop-comment-with-drop.png", full_page=True)
+    page.get_by_role("button", name="Comment", exact=True).click()
+    page.wait_for_url(f"**/tasks/{task.id}#comments")
+    comment = Comment.get(Comment.task == task.id)
+    assert [a.filename for a in Attachment.select().where(Attachment.comment == comment)] == ["serial.txt"]
+    assert page.locator(".comment .mention", has_text="@Ana Agent").is_visible()
+    assert page.locator(".comment li.file a.file-name", has_text="serial.txt").is_visible()
+
+    # The text file downloads (never opens as a page); the picture opens in the browser.
+    with page.expect_download() as download_info:
+        page.locator(".files-card a.file-name", has_text="error-log.txt").click()
+    download = download_info.value
+    assert download.suggested_filename == "error-log.txt"
+    assert open(download.path(), "rb").read() == b"E42 lamp driver fault\n"
+    page.locator(".files-card .thumb").click()
+    page.wait_for_url("**/view")
+    assert page.evaluate("document.contentType") == "image/png"
+    page.screenshot(path=artifacts_dir / "02-desktop-picture-opened.png")
+    assert not csp_problems, csp_problems
+
+    # A phone: the agent of IT sees the files and the comment, opens the picture and adds one more file.
+    context = chromium.new_context(base_url=live_server, viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.set_default_timeout(15000)
+    try:
+        log_in(phone, "ana@example.com")
+        phone.goto(f"/tasks/{task.id}")
+        assert phone.locator(".files-card li.file").count() == 2
+        phone.screenshot(path=artifacts_dir / "03-phone-task-files.png", full_page=True)
+        assert_fits(phone)
+        phone.set_input_files("#attach-files", [{"name": "replacement-quote.pdf", "mimeType": "application/pdf",
+                                                 "buffer": b"%PDF-1.7\n% quote for a new lamp\n"}])
+        phone.get_by_role("button", name="Upload").click()
+        phone.wait_for_url(f"**/tasks/{task.id}#attachments")
+        assert phone.locator(".files-card li.file").count() == 3
+        assert_fits(phone)
+        phone.screenshot(path=artifacts_dir / "04-phone-after-upload.png", full_page=True)
+        phone.locator(".files-card .thumb").click()
+        phone.wait_for_url("**/view")
+        assert phone.evaluate("document.contentType") == "image/png"
+        phone.screenshot(path=artifacts_dir / "05-phone-picture-opened.png")
+    finally:
+        context.close()
