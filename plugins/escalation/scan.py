@@ -10,6 +10,7 @@ from contextlib import nullcontext
 from typing import Any, Iterable
 
 from flask import has_app_context
+from babel.dates import format_datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -297,28 +298,44 @@ def _in_language_of(user: User):
     return force_locale(user.locale) if has_app_context() and user.locale else nullcontext()
 
 
-SUBJECTS = {
-    "warning": lambda n, first: ngettext("Task #%(number)s is close to its SLA deadline",
-                                         "%(num)d tasks are close to their SLA deadline", n, number=first.number),
-    "escalated": lambda n, first: ngettext("Task #%(number)s was escalated to you",
-                                           "%(num)d tasks were escalated to you", n, number=first.number),
-    "reminder": lambda n, first: ngettext("Task #%(number)s is due soon", "%(num)d tasks are due soon", n,
-                                          number=first.number),
-}
+def _subject(kind: str, tasks: list[Task]) -> str:
+    """One task is named; several are counted (a separate message, so that every plural form counts)."""
+    if len(tasks) == 1:
+        number = tasks[0].number
+        if kind == "warning":
+            return _("Task #%(number)s is close to its SLA deadline", number=number)
+        if kind == "reminder":
+            return _("Task #%(number)s is due soon", number=number)
+        return _("Task #%(number)s was escalated to you", number=number)
+    if kind == "warning":
+        return ngettext("%(num)d task is close to its SLA deadline", "%(num)d tasks are close to their SLA deadline",
+                        len(tasks))
+    if kind == "reminder":
+        return ngettext("%(num)d task is due soon", "%(num)d tasks are due soon", len(tasks))
+    return ngettext("%(num)d task was escalated to you", "%(num)d tasks were escalated to you", len(tasks))
+
+
 KINDS = {"warning": "escalation.warning", "escalated": "escalation.escalated", "reminder": "escalation.reminder"}
 
 
-def _line(task: Task, notice: Notice, cycles: dict[int, Cycle], firings: dict[int, Firing]) -> str:
+def _when(value: dt.datetime | None, reader: User) -> str:
+    """An instant in the reader's zone and language (messages are read away from any page)."""
+    if value is None:
+        return "–"
+    return format_datetime(value, "short", tzinfo=reader.zone, locale=reader.locale or "en")
+
+
+def _line(task: Task, notice: Notice, cycles: dict[int, Cycle], firings: dict[int, Firing], reader: User) -> str:
     firing = firings.get(notice.firing_id)
     cycle = cycles.get(firing.cycle_id) if firing else None
     if cycle is None:
         return _("#%(number)s %(title)s: due %(due)s", number=task.number, title=task.title,
-                 due=task.due_at.strftime("%Y-%m-%d %H:%M UTC") if task.due_at else "–")
+                 due=_when(task.due_at, reader))
     target = {"first_response": _("first response"), "update": _("update"), "resolution": _("resolution"),
               "status_time": _("time in status")}.get(cycle.kind, cycle.kind)
     if notice.kind == "warning":
         return _("#%(number)s %(title)s: %(target)s due %(due)s", number=task.number, title=task.title,
-                 target=target, due=cycle.due_at.strftime("%Y-%m-%d %H:%M UTC") if cycle.due_at else "–")
+                 target=target, due=_when(cycle.due_at, reader))
     return _("#%(number)s %(title)s: %(target)s target breached (level %(level)s)", number=task.number,
              title=task.title, target=target, level=max(firing.step - 1, 1))
 
@@ -349,8 +366,8 @@ def send_notices(now: dt.datetime) -> int:
                     continue
                 with _in_language_of(recipient):
                     first = tasks[mine[0].task_id]
-                    subject = SUBJECTS[kind](len(mine), first)
-                    body = "\n".join(_line(tasks[n.task_id], n, cycles, firings) for n in mine)
+                    subject = _subject(kind, [tasks[n.task_id] for n in mine])
+                    body = "\n".join(_line(tasks[n.task_id], n, cycles, firings, recipient) for n in mine)
                 notify(recipient, KINDS[kind], subject, body, first if len(mine) == 1 else None,
                        dedupe_key=f"escalation:{batch}:{kind}")
                 sent += 1
@@ -366,8 +383,10 @@ def send_reminders(now: dt.datetime) -> int:
     if not offsets:
         return 0
     horizon = now + dt.timedelta(minutes=offsets[-1])
-    due_soon = list(Task.select().where((Task.due_at > now) & (Task.due_at <= horizon)
-                                        & Task.status.in_(OPEN_STATUSES)))
+    # Only the due_at range narrows the query (an index range); the status is checked on those few rows, so
+    # the database never prefers the status index and walks every open task.
+    due_soon = [task for task in Task.select().where((Task.due_at > now) & (Task.due_at <= horizon))
+                if task.status in OPEN_STATUSES]
     if due_soon:  # a task with a policy has its clocks instead (asked only about these tasks: an index lookup)
         with_policy = {row[0] for row in TaskClock.select(TaskClock.task_id).where(
             TaskClock.task_id.in_([t.id for t in due_soon]) & TaskClock.policy_id.is_null(False)).tuples()}
