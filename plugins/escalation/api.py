@@ -2,6 +2,8 @@
 firings (whoever sees the task), and the "what would happen" preview."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from workdesk import (NotFound, api_blueprint, api_operation, get_visible_task, load_json, require,
                       require_api_user)
 
@@ -71,5 +73,5 @@ def task_clocks(task_id: int):
     task = get_visible_task(require_api_user(), task_id)
     data = services.clocks_of(task)
     if data["policy"] is None and not data["cycles"]:
-        raise NotFound("This task has no SLA clock.")
+        raise NotFound(_("This task has no SLA clock."))
     return data

@@ -10,12 +10,13 @@ from contextlib import nullcontext
 from typing import Any, Iterable
 
 from flask import has_app_context
+from babel.dates import format_datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from workdesk import (OPEN_STATUSES, PRIORITIES, Department, Role, Task, TaskEvent, User, WorkdeskError, access, can_see,
-                      db, notify, plugin_settings, services, write_transaction)
+                      db, insert_rows, notify, plugin_settings, services, update_rows, write_transaction)
 
 from . import policies
 from .models import Cycle, Firing, Level, Notice, Policy, Reminder, TaskClock
@@ -46,12 +47,16 @@ def scan(now: dt.datetime) -> dict[str, int]:
 
 
 class _Context:
-    """Per-scan caches: policies, their levels and calendars are few; tasks are many."""
+    """Per-scan caches: policies, their levels, calendars, heads and who sees what are few; tasks are many."""
 
     def __init__(self):
         self.policies: dict[int, Policy | None] = {}
         self.levels: dict[int, list[Level]] = {}
         self.measures: dict[tuple, Any] = {}
+        self.heads: dict[tuple[int | None, int], User | None] = {}
+        self.queues: dict[int, list[User]] = {}
+        self.roles: dict[str, list[User]] = {}
+        self.memberships: dict[int, set[int]] = {}
 
     def policy(self, policy_id: int | None) -> Policy | None:
         if policy_id not in self.policies:
@@ -65,47 +70,99 @@ class _Context:
             self.measures[key] = policies.measure_for(policy, department_id)
         return self.measures[key]
 
+    def head(self, department_id: int | None, steps_up: int) -> User | None:
+        if (department_id, steps_up) not in self.heads:
+            self.heads[(department_id, steps_up)] = _head_at(department_id, steps_up)
+        return self.heads[(department_id, steps_up)]
+
+    def queue(self, department_id: int) -> list[User]:
+        if department_id not in self.queues:
+            self.queues[department_id] = list(access.eligible_assignees(department_id))
+        return self.queues[department_id]
+
+    def role(self, name: str) -> list[User]:
+        if name not in self.roles:
+            role = Role.get_or_none(Role.name == name)
+            self.roles[name] = list(User.select().where((User.role == role) & (User.is_active == True))) if role else []  # noqa: E712
+        return self.roles[name]
+
+    def sees(self, user: User, task: Task) -> bool:
+        """``workdesk.can_see`` with the person's departments read once per scan."""
+        if user.has_permission("task.view_all") or user.id in (task.reporter_id, task.assignee_id):
+            return True
+        if user.id not in self.memberships:
+            self.memberships[user.id] = set(access.department_ids(user))
+        if user.has_permission("task.view_department") and task.department_id in self.memberships[user.id]:
+            return True
+        return can_see(user, task)
+
+
+def _due_steps(cycle: Cycle, policy: Policy, levels: list[Level], measure, now: dt.datetime) -> list[tuple]:
+    """The steps of a cycle due by ``now`` that it has not fired, as ``(step, instant)``; advances the cycle
+    (``next_step``, ``breached_at``, ``next_check_at``) as if they fire."""
+    due = []
+    step = cycle.next_step
+    while True:
+        if step == 0 and (not policy.warn_percent or cycle.warn_at is None):
+            step = 1
+        at = step_instant(cycle, step, policy, levels, measure)
+        if at is None or at > now:
+            break
+        if step == 1 and cycle.breached_at is None:
+            cycle.breached_at = at
+        due.append((step, at))
+        step += 1
+    cycle.next_step = step
+    cycle.next_check_at = next_check(cycle, policy, levels, measure)
+    return due
+
 
 def _fire_batch(cycle_ids: list[int], now: dt.datetime) -> int:
-    fired = 0
+    """Fire the due steps of a batch of cycles in one transaction, with a few multi-row statements: the
+    firings (``INSERT ... ON CONFLICT DO NOTHING RETURNING``: only the steps this scan won), their audit-trail
+    entries, the notices; then the actions that change tasks, which go through the task services."""
     context = _Context()
     with write_transaction():
         cycles = list(Cycle.select().where(Cycle.id.in_(cycle_ids) & (Cycle.next_check_at <= now))
                       .order_by(Cycle.next_check_at, Cycle.id))
         tasks = {t.id: t for t in Task.select().where(Task.id.in_([c.task_id for c in cycles]))}
+        planned: list[tuple[Cycle, Task, int]] = []
+        orphans: list[Cycle] = []
         for cycle in cycles:
-            task = tasks.get(cycle.task_id)
-            policy = context.policy(cycle.policy_id)
+            task, policy = tasks.get(cycle.task_id), context.policy(cycle.policy_id)
             if task is None or policy is None:
                 cycle.next_check_at = None
-                cycle.save()
+                orphans.append(cycle)
                 continue
-            levels, measure = context.levels[cycle.policy_id], context.measure(policy, task.department_id)
-            while True:
-                step = cycle.next_step
-                if step == 0 and (not policy.warn_percent or cycle.warn_at is None):
-                    step = 1
-                at = step_instant(cycle, step, policy, levels, measure)
-                if at is None or at > now:
-                    break
-                inserted = list(Firing.insert(cycle_id=cycle.id, task_id=task.id, step=step, fired_at=now)
-                                .on_conflict_ignore().returning(Firing.id).execute())
-                if not inserted:
-                    break  # another scan fired it; its row and its actions stand
-                if step == 1 and cycle.breached_at is None:
-                    cycle.breached_at = at
-                done = _perform(task, cycle, step, levels, inserted[0].id if hasattr(inserted[0], "id")
-                                else inserted[0][0], now)
-                Firing.update(actions=done).where(Firing.id == (inserted[0].id if hasattr(inserted[0], "id")
-                                                                  else inserted[0][0])).execute()
-                TaskEvent.create(task_id=task.id, task_number=task.number, actor=None, at=now, kind="escalation.fired",
-                                 changes={"target": [None, cycle.kind], "step": [None, step],
-                                          "actions": [None, [a["type"] for a in done]]})
-                cycle.next_step = step + 1
-                fired += 1
-            cycle.next_check_at = next_check(cycle, policy, levels, measure)
-            cycle.save()
-    return fired
+            for step, _at in _due_steps(cycle, policy, context.levels[cycle.policy_id],
+                                        context.measure(policy, task.department_id), now):
+                planned.append((cycle, task, step))
+        update_rows(orphans, [Cycle.next_check_at])
+        if not planned:
+            return 0
+        plans = {(cycle.id, step): _plan(task, cycle, step, context) for cycle, task, step in planned}
+        won = {(cycle_id, step): firing_id for firing_id, cycle_id, step in
+               Firing.insert_many([{"cycle_id": cycle.id, "task_id": task.id, "step": step, "fired_at": now,
+                                    "actions": plans[(cycle.id, step)][0]} for cycle, task, step in planned])
+               .on_conflict_ignore().returning(Firing.id, Firing.cycle_id, Firing.step).tuples().execute()}
+        # A cycle none of whose steps this scan won was fired by another scan, which also wrote the cycle.
+        update_rows(list({cycle.id: cycle for cycle, _task, step in planned if (cycle.id, step) in won}.values()),
+                    [Cycle.next_step, Cycle.next_check_at, Cycle.breached_at])
+        ours = [(cycle, task, step, won[(cycle.id, step)]) for cycle, task, step in planned if (cycle.id, step) in won]
+        insert_rows(TaskEvent, [{"task_id": task.id, "task_number": task.number, "actor": None, "at": now,
+                                 "kind": "escalation.fired",
+                                 "changes": {"target": [None, cycle.kind], "step": [None, step],
+                                             "actions": [None, [a["type"] for a in plans[(cycle.id, step)][0]]]}}
+                                for cycle, task, step, _id in ours])
+        notices = [{"firing_id": firing_id, "reminder_id": None, "recipient_id": person.id, "task_id": task.id,
+                    "kind": plans[(cycle.id, step)][1], "created_at": now}
+                   for cycle, task, step, firing_id in ours for person in plans[(cycle.id, step)][2]]
+        insert_rows(Notice, notices)
+        for cycle, task, step, firing_id in ours:
+            changes = plans[(cycle.id, step)][3]
+            if changes:
+                _change_task(task, changes, firing_id, plans[(cycle.id, step)][0], now)
+    return len(ours)
 
 
 # -- who --------------------------------------------------------------------------------------------
@@ -125,31 +182,28 @@ def _head_at(department_id: int | None, steps_up: int) -> User | None:
     return None
 
 
-def _queue_of(task: Task) -> list[User]:
-    return list(access.eligible_assignees(task.department_id))
-
-
-def recipients(task: Task, action: dict, level_number: int) -> list[User]:
+def recipients(task: Task, action: dict, level_number: int, context: _Context | None = None) -> list[User]:
     """Who an action concerns, at level ``level_number`` of the chain (1 for the first)."""
+    context = context or _Context()
     people: dict[int, User] = {}
     for who in action.get("to") or []:
-        found: list[User] = []
+        found: list[User | None] = []
         if who == "assignee":
-            found = [task.assignee] if task.assignee_id else _queue_of(task)
+            found = [task.assignee] if task.assignee_id else context.queue(task.department_id)
         elif who == "head":
-            found = [_head_at(task.department_id, 0)]
+            found = [context.head(task.department_id, 0)]
         elif who == "parent_head":
-            found = [_head_at(task.department_id, 1)]
+            found = [context.head(task.department_id, 1)]
         elif who == "hierarchy":
-            found = [_head_at(task.department_id, max(level_number - 1, 0))]
+            found = [context.head(task.department_id, max(level_number - 1, 0))]
         elif who == "role":
-            role = Role.get_or_none(Role.name == (action.get("role") or ""))
-            found = list(User.select().where((User.role == role) & (User.is_active == True))) if role else []  # noqa: E712
+            found = context.role(action.get("role") or "")
         for person in found:
             if person is not None and person.is_active:
                 people[person.id] = person
-    for person in User.select().where(User.id.in_(action.get("user_ids") or []) & (User.is_active == True)):  # noqa: E712
-        people[person.id] = person
+    if action.get("user_ids"):
+        for person in User.select().where(User.id.in_(action["user_ids"]) & (User.is_active == True)):  # noqa: E712
+            people[person.id] = person
     return list(people.values())
 
 
@@ -163,45 +217,58 @@ def _system_actor(task: Task) -> User | None:
 
 # -- what ---------------------------------------------------------------------------------------------
 
-def _perform(task: Task, cycle: Cycle, step: int, levels: list[Level], firing_id: int, now: dt.datetime
-             ) -> list[dict]:
-    """Do a step's actions, each in its own savepoint: one that fails is recorded, the others stand."""
+def _plan(task: Task, cycle: Cycle, step: int, context: _Context) -> tuple[list[dict], str, list[User], list[dict]]:
+    """What a step does, read-only: ``(actions as recorded, notice kind, people to tell, task changes to make)``.
+    Telling people is written in bulk; changing the task goes through the task services afterwards."""
     if step == 0:
-        _notice(firing_id, None, recipients(task, {"to": ["assignee"]}, 1), task, "warning", now)
-        return [{"type": "warn"}]
+        people = recipients(task, {"to": ["assignee"]}, 1, context)
+        return [{"type": "warn", "user_ids": [p.id for p in people]}], "warning", people, []
     if step == 1:
-        return [{"type": "breach"}]
+        return [{"type": "breach"}], "escalated", [], []
     level_number = step - 1
-    done = []
+    levels = context.levels.get(cycle.policy_id) or []
+    if level_number > len(levels):
+        return [], "escalated", [], []
+    recorded, told, changes = [], {}, []
     for action in levels[level_number - 1].actions or []:
+        people = recipients(task, action, level_number, context)
+        if action["type"] == "notify":
+            recorded.append({"type": "notify", "user_ids": [p.id for p in people]})
+            told.update({p.id: p for p in people})
+            unseen = [p.id for p in people if not context.sees(p, task)]
+            if unseen:  # told about a task they cannot open: they are brought in as watchers
+                changes.append({"type": "add_watchers", "user_ids": unseen, "implicit": True})
+        else:
+            changes.append({**action, "user_ids": [p.id for p in people]
+                            if action["type"] == "add_watchers" else action.get("user_ids") or []})
+    return recorded, "escalated", list(told.values()), changes
+
+
+def _change_task(task: Task, changes: list[dict], firing_id: int, recorded: list[dict], now: dt.datetime) -> None:
+    """Do a level's actions that change the task, each in its own savepoint: one that fails is recorded on the
+    firing, the others stand."""
+    for action in changes:
         outcome: dict[str, Any] = {"type": action["type"]}
         try:
             with db.atomic():
-                outcome.update(_act(task, cycle, action, level_number, firing_id, now))
+                task = Task.get_by_id(task.id)  # an earlier action may have changed it (assignee, priority)
+                outcome.update(_act(task, action, now))
         except WorkdeskError as exc:
-            outcome["error"] = exc.message if hasattr(exc, "message") else str(exc)
-        done.append(outcome)
-        task = Task.get_by_id(task.id)  # an action may have changed it (assignee, priority)
-    return done
+            outcome["error"] = exc.message
+        if not action.get("implicit"):
+            recorded.append(outcome)
+    Firing.update(actions=recorded).where(Firing.id == firing_id).execute()
 
 
-def _act(task: Task, cycle: Cycle, action: dict, level_number: int, firing_id: int, now: dt.datetime) -> dict:
+def _act(task: Task, action: dict, now: dt.datetime) -> dict:
     kind = action["type"]
-    people = recipients(task, action, level_number)
-    if kind == "notify":
-        unseen = [p.id for p in people if not can_see(p, task)]
-        if unseen:  # told about a task they cannot open: they are brought in as watchers
-            services.tasks.add_watchers(task.id, unseen)
-        _notice(firing_id, None, people, task, "escalated", now)
-        return {"user_ids": [p.id for p in people]}
     if kind == "add_watchers":
-        return {"user_ids": services.tasks.add_watchers(task.id, [p.id for p in people])}
+        return {"user_ids": services.tasks.add_watchers(task.id, action.get("user_ids") or [])}
     if kind == "raise_priority":
         index = PRIORITIES.index(task.priority) if task.priority in PRIORITIES else 0
         if index + 1 >= len(PRIORITIES):
             return {"priority": task.priority}
-        actor = _system_actor(task)
-        services.tasks.update_task(actor, task.id, {"priority": PRIORITIES[index + 1]})
+        services.tasks.update_task(_system_actor(task), task.id, {"priority": PRIORITIES[index + 1]})
         return {"priority": PRIORITIES[index + 1]}
     if kind == "reassign":
         target = _head_at(task.department_id, 0) if "head" in (action.get("to") or []) else None
@@ -211,8 +278,7 @@ def _act(task: Task, cycle: Cycle, action: dict, level_number: int, firing_id: i
             return {"error": "nobody to reassign to"}
         services.tasks.assign(_system_actor(task), task.id, target.id)
         return {"assignee_id": target.id}
-    # comment: an internal note on the audit trail (people who see the task see it, requesters included
-    # only when they see the task's trail)
+    # comment: an internal note on the task's audit trail, seen by whoever sees the task's history
     TaskEvent.create(task_id=task.id, task_number=task.number, actor=None, at=now, kind="escalation.note",
                      changes={"note": [None, action.get("body") or ""]})
     return {}
@@ -232,28 +298,44 @@ def _in_language_of(user: User):
     return force_locale(user.locale) if has_app_context() and user.locale else nullcontext()
 
 
-SUBJECTS = {
-    "warning": lambda n, first: ngettext("Task #%(number)s is close to its SLA deadline",
-                                         "%(num)d tasks are close to their SLA deadline", n, number=first.number),
-    "escalated": lambda n, first: ngettext("Task #%(number)s was escalated to you",
-                                           "%(num)d tasks were escalated to you", n, number=first.number),
-    "reminder": lambda n, first: ngettext("Task #%(number)s is due soon", "%(num)d tasks are due soon", n,
-                                          number=first.number),
-}
+def _subject(kind: str, tasks: list[Task]) -> str:
+    """One task is named; several are counted (a separate message, so that every plural form counts)."""
+    if len(tasks) == 1:
+        number = tasks[0].number
+        if kind == "warning":
+            return _("Task #%(number)s is close to its SLA deadline", number=number)
+        if kind == "reminder":
+            return _("Task #%(number)s is due soon", number=number)
+        return _("Task #%(number)s was escalated to you", number=number)
+    if kind == "warning":
+        return ngettext("%(num)d task is close to its SLA deadline", "%(num)d tasks are close to their SLA deadline",
+                        len(tasks))
+    if kind == "reminder":
+        return ngettext("%(num)d task is due soon", "%(num)d tasks are due soon", len(tasks))
+    return ngettext("%(num)d task was escalated to you", "%(num)d tasks were escalated to you", len(tasks))
+
+
 KINDS = {"warning": "escalation.warning", "escalated": "escalation.escalated", "reminder": "escalation.reminder"}
 
 
-def _line(task: Task, notice: Notice, cycles: dict[int, Cycle], firings: dict[int, Firing]) -> str:
+def _when(value: dt.datetime | None, reader: User) -> str:
+    """An instant in the reader's zone and language (messages are read away from any page)."""
+    if value is None:
+        return "–"
+    return format_datetime(value, "short", tzinfo=reader.zone, locale=reader.locale or "en")
+
+
+def _line(task: Task, notice: Notice, cycles: dict[int, Cycle], firings: dict[int, Firing], reader: User) -> str:
     firing = firings.get(notice.firing_id)
     cycle = cycles.get(firing.cycle_id) if firing else None
     if cycle is None:
         return _("#%(number)s %(title)s: due %(due)s", number=task.number, title=task.title,
-                 due=task.due_at.strftime("%Y-%m-%d %H:%M UTC") if task.due_at else "–")
+                 due=_when(task.due_at, reader))
     target = {"first_response": _("first response"), "update": _("update"), "resolution": _("resolution"),
               "status_time": _("time in status")}.get(cycle.kind, cycle.kind)
     if notice.kind == "warning":
         return _("#%(number)s %(title)s: %(target)s due %(due)s", number=task.number, title=task.title,
-                 target=target, due=cycle.due_at.strftime("%Y-%m-%d %H:%M UTC") if cycle.due_at else "–")
+                 target=target, due=_when(cycle.due_at, reader))
     return _("#%(number)s %(title)s: %(target)s target breached (level %(level)s)", number=task.number,
              title=task.title, target=target, level=max(firing.step - 1, 1))
 
@@ -284,8 +366,8 @@ def send_notices(now: dt.datetime) -> int:
                     continue
                 with _in_language_of(recipient):
                     first = tasks[mine[0].task_id]
-                    subject = SUBJECTS[kind](len(mine), first)
-                    body = "\n".join(_line(tasks[n.task_id], n, cycles, firings) for n in mine)
+                    subject = _subject(kind, [tasks[n.task_id] for n in mine])
+                    body = "\n".join(_line(tasks[n.task_id], n, cycles, firings, recipient) for n in mine)
                 notify(recipient, KINDS[kind], subject, body, first if len(mine) == 1 else None,
                        dedupe_key=f"escalation:{batch}:{kind}")
                 sent += 1
@@ -301,9 +383,14 @@ def send_reminders(now: dt.datetime) -> int:
     if not offsets:
         return 0
     horizon = now + dt.timedelta(minutes=offsets[-1])
-    with_policy = TaskClock.select(TaskClock.task_id).where(TaskClock.policy_id.is_null(False))
-    due_soon = list(Task.select().where((Task.due_at > now) & (Task.due_at <= horizon)
-                                        & Task.status.in_(OPEN_STATUSES) & Task.id.not_in(with_policy)))
+    # Only the due_at range narrows the query (an index range); the status is checked on those few rows, so
+    # the database never prefers the status index and walks every open task.
+    due_soon = [task for task in Task.select().where((Task.due_at > now) & (Task.due_at <= horizon))
+                if task.status in OPEN_STATUSES]
+    if due_soon:  # a task with a policy has its clocks instead (asked only about these tasks: an index lookup)
+        with_policy = {row[0] for row in TaskClock.select(TaskClock.task_id).where(
+            TaskClock.task_id.in_([t.id for t in due_soon]) & TaskClock.policy_id.is_null(False)).tuples()}
+        due_soon = [task for task in due_soon if task.id not in with_policy]
     reminded = 0
     for task in due_soon:
         passed = [o for o in offsets if task.due_at - dt.timedelta(minutes=o) <= now]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import has_request_context, request
+
 from workdesk import Task, TaskEvent, utcnow, write_transaction
 
 from . import policies
@@ -151,25 +153,40 @@ def cycle_to_dict(cycle: Cycle, now: dt.datetime, measure: Measure | None = None
             "remaining_seconds": remaining, "pauses": cycle.pauses or []}
 
 
-def clocks_of(task: Task, now: dt.datetime | None = None) -> dict[str, Any]:
+def _request_cached(key: tuple, compute):
+    """Policies and calendars are few and a task list shows many tasks: read each once per request (kept on
+    the request itself, so that nothing outlives it)."""
+    if not has_request_context():
+        return compute()
+    cache = request.environ.setdefault("workdesk.escalation.cache", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def clocks_of(task: Task, now: dt.datetime | None = None, firings: bool = True) -> dict[str, Any]:
     """The task's policy, its current clock per target (every target, not only the nearest), every cycle and
-    every firing."""
+    (with ``firings``) every step fired."""
     now = now or utcnow()
     clock = TaskClock.get_or_none(TaskClock.task_id == task.id)
-    policy = Policy.get_or_none(Policy.id == clock.policy_id) if clock and clock.policy_id else None
-    measure = policies.measure_for(policy, task.department_id) if policy is not None else None
+    if clock is None:
+        return {"task_id": task.id, "policy": None, "clocks": [], "cycles": [], "firings": []}
+    policy = _request_cached(("policy", clock.policy_id), lambda: Policy.get_or_none(Policy.id == clock.policy_id))
+    measure = _request_cached(("measure", clock.policy_id, task.department_id),
+                              lambda: policies.measure_for(policy, task.department_id)) if policy else None
     cycles = list(Cycle.select().where(Cycle.task_id == task.id).order_by(Cycle.kind, Cycle.status, Cycle.number))
     as_dicts = [cycle_to_dict(c, now, measure) for c in cycles]
     latest: dict[tuple[str, str], dict] = {}
     for item in as_dicts:
         if item["state"] != "cancelled":
             latest[(item["target"], item["status"])] = item
-    firings = Firing.select().where(Firing.task_id == task.id).order_by(Firing.fired_at, Firing.id)
+    fired = (Firing.select().where(Firing.task_id == task.id).order_by(Firing.fired_at, Firing.id)
+             if firings else [])
     return {"task_id": task.id,
             "policy": {"id": policy.id, "name": policy.name} if policy is not None else None,
             "clocks": list(latest.values()), "cycles": as_dicts,
             "firings": [{"cycle_id": f.cycle_id, "step": f.step, "fired_at": _iso(f.fired_at), "actions": f.actions}
-                        for f in firings]}
+                        for f in fired]}
 
 
 # -- "what would happen" ------------------------------------------------------------------------------

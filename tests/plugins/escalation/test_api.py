@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from workdesk import Role, services, utcnow
+from workdesk import Role, utcnow
 
 from .conftest import BOTH_DATABASES
 
@@ -117,6 +117,8 @@ def test_openapi_and_the_task_page_panel(org, manager_client, client, login, mak
     login(client, org.agent)
     page = client.get(f"/tasks/{task.id}").text
     assert "escalation-sla" in page and "Helpdesk SLA" in page and "First response" in page
+    listed = client.get("/search?sla=at_risk&sort=sla_deadline")  # the team pages offer the same filter and sort
+    assert listed.status_code == 200 and "Printer" not in listed.text  # filed just now: not at risk
 
 
 def test_due_date_reminders_without_a_policy(org, file_task, tick, escalation):

@@ -128,3 +128,15 @@ def test_disabling_keeps_cycles_and_enabling_catches_up(org, make_policy, file_t
     cycle = Cycle.get(Cycle.task_id == task.id)
     assert cycle.segment_start is None and cycle.consumed_seconds == 2 * 3600
     assert notes(org.helpdesk_head) == []
+
+
+def test_a_calendar_change_recomputes_running_clocks(org, make_policy, file_task, tick):
+    make_policy([{"kind": "resolution", "hours": 8}], warn_percent=0)
+    task = file_task("2026-03-02T07:00Z")  # Monday 09:00 Sofia: due 17:00 local (15:00 UTC)
+    tick("2026-03-02T08:00Z")  # the job notes the calendars as they are
+    assert Cycle.get(Cycle.task_id == task.id).due_at == at("2026-03-02T15:00Z")
+    org.calendar.weekly_hours = {**org.calendar.weekly_hours, "mon": [["09:00", "13:00"]]}
+    org.calendar.save()  # Mondays end at 13:00 now: 4 h on Monday, 4 h on Tuesday from 09:00
+    tick("2026-03-02T08:01Z")
+    assert Cycle.get(Cycle.task_id == task.id).due_at == at("2026-03-03T11:00Z")
+    assert Recompute.select().where(Recompute.reason == "calendars changed").count() == 1

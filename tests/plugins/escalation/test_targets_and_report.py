@@ -2,7 +2,6 @@
 from a hand-built ReportScope (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 from workdesk import ReportScope, Task, contributed_metrics, services
