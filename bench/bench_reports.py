@@ -89,7 +89,11 @@ def build(tasks: int, events: int, seed: int = 7) -> dict:
         if at > YEAR_START + dt.timedelta(days=365):
             trail = [t for t in trail if t[2] <= YEAR_START + dt.timedelta(days=365)]
             status = next((t[3]["status"][1] for t in reversed(trail) if "status" in t[3]), "new")
-        task_rows.append({"number": n + 1, "title": f"Bench task {n + 1}", "department": dept, "reporter": reporter.id,
+        # As the task service keeps them: the instant of the last resolution while resolved or closed.
+        done_at = next((t[2] for t in reversed(trail) if t[3].get("status", [None, None])[1] in ("resolved", "closed")),
+                       None) if status in ("resolved", "closed") else None
+        task_rows.append({"resolved_at": done_at, "closed_at": done_at if status == "closed" else None,
+                          "number": n + 1, "title": f"Bench task {n + 1}", "department": dept, "reporter": reporter.id,
                           "assignee": agent.id, "status": status, "priority": rng.choice(("low", "normal", "high", "urgent")),
                           "created_at": created, "updated_at": trail[-1][2],
                           "due_at": created + dt.timedelta(days=rng.randrange(1, 20))})

@@ -60,6 +60,16 @@ def _iso(instant: dt.datetime) -> str:
 
 # -- volume and backlog ------------------------------------------------------------------------------
 
+def active_ids(scope: ReportScope) -> tuple[str, list[Any]]:
+    """The tasks in scope whose trail can matter to the period, as SQL: created before its end, and not
+    resolved or closed before its start and still so (``resolved_at`` is the last resolution; a reopen
+    clears it). Such a task has no status change in the period and adds nothing to the backlog at its
+    start, so a month's report reads the trail of the month's work, not of every task ever closed."""
+    done_before = (Task.status.in_(DONE_STATUSES) & Task.resolved_at.is_null(False)
+                   & (Task.resolved_at < scope.start))
+    return subquery(scope.task_query.where((Task.created_at < scope.end) & ~done_before).select(Task.id))
+
+
 def status_changes(scope_sql: str) -> str:
     """SQL of a CTE body: the status changes of the tasks in scope before ``?`` (the period's end), each
     with its old and new status read once (``task_id, at, id, old, new``)."""
@@ -83,13 +93,14 @@ def volume(scope: ReportScope) -> ReportTable:
                        f"FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at < ? GROUP BY b",
                        [scope.start, *created_params, *scope_params, scope.end]))
     event_case, event_params = bucket_case("sc.at", edges)
+    active_sql, active_params = active_ids(scope)
     moves = {row[0]: row[1:] for row in run(
-        f"WITH sc AS MATERIALIZED ({status_changes(scope_sql)}) "
+        f"WITH sc AS MATERIALIZED ({status_changes(active_sql)}) "
         f"SELECT CASE WHEN sc.at < ? THEN -1 ELSE {event_case} END AS b, "
         f"COUNT(DISTINCT CASE WHEN new = 'resolved' THEN sc.task_id END), "
         f"COUNT(DISTINCT CASE WHEN new = 'closed' THEN sc.task_id END), "
         f"SUM(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END), SUM(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) "
-        f"FROM sc GROUP BY b", [*scope_params, scope.end, scope.start, *event_params])}
+        f"FROM sc GROUP BY b", [*active_params, scope.end, scope.start, *event_params])}
     _r, _c, entered, reopened = moves.get(-1, (0, 0, 0, 0))
     backlog = int(created.get(-1, 0)) - int(entered or 0) + int(reopened or 0)
     rows, links = [], []
@@ -110,7 +121,7 @@ def volume(scope: ReportScope) -> ReportTable:
 def _percentiles(durations_sql: str, params: list[Any]) -> tuple[int, list[float | None]]:
     """The count and nearest-rank median and 90th percentile of the ``cal`` and ``work`` columns."""
     rank50, rank90 = "(n + 1) / 2", "(9 * n + 9) / 10"
-    text = (f"WITH d AS ({durations_sql}), "
+    text = (f"WITH d AS MATERIALIZED ({durations_sql}), "
             "rc AS (SELECT cal AS v, ROW_NUMBER() OVER (ORDER BY cal) AS rn, COUNT(*) OVER () AS n FROM d), "
             "rw AS (SELECT work AS v, ROW_NUMBER() OVER (ORDER BY work) AS rn, COUNT(*) OVER () AS n FROM d) "
             f"SELECT (SELECT COUNT(*) FROM d), (SELECT v FROM rc WHERE rn = {rank50}), "
@@ -146,9 +157,8 @@ def response_times(scope: ReportScope) -> ReportTable:
                    f"AND e.at >= ? AND e.at < ? AND {has_key('e.changes', 'status')} AND {_enters_done()} "
                    f"GROUP BY e.task_id")
     resolution_params = [*scope_params, scope.start, scope.end]
-    calendars = _working(scope, f"SELECT MIN(t.created_at) FROM core_task t WHERE t.id IN ({scope_sql}) "
-                                f"AND (t.created_at >= ? OR t.id IN (SELECT x.task_id FROM ({resolutions}) x))",
-                         [*scope_params, scope.start, *resolution_params])
+    calendars = _working(scope, f"SELECT MIN(t.created_at) FROM core_task t WHERE t.id IN ({scope_sql})",
+                         list(scope_params))
     rows, links = [], []
     created_count = run(f"SELECT COUNT(*) FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at >= ? "
                         f"AND t.created_at < ?", [*scope_params, scope.start, scope.end])[0][0]
@@ -192,15 +202,16 @@ def rates(scope: ReportScope) -> ReportTable:
     def count(text: str, params: list[Any]) -> int:
         return int(run(text, params)[0][0] or 0)
 
+    active_sql, active_params = active_ids(scope)
     created, done_at_end, resolved, reopened = (int(v or 0) for v in run(
-        f"WITH sc AS MATERIALIZED ({status_changes(scope_sql)}), c AS MATERIALIZED ({created_in}), "
+        f"WITH sc AS MATERIALIZED ({status_changes(active_sql)}), c AS MATERIALIZED ({created_in}), "
         f"r AS MATERIALIZED (SELECT DISTINCT task_id FROM sc WHERE at >= ? AND {ENTERS_DONE}) "
         f"SELECT (SELECT COUNT(*) FROM c), "
         f"(SELECT COUNT(*) FROM (SELECT task_id FROM sc WHERE task_id IN (SELECT id FROM c) GROUP BY task_id "
         f"HAVING SUM(CASE WHEN {ENTERS_DONE} THEN 1 WHEN {REOPENS} THEN -1 ELSE 0 END) > 0) x), "
         f"(SELECT COUNT(*) FROM r), "
         f"(SELECT COUNT(DISTINCT task_id) FROM sc WHERE at >= ? AND {REOPENS} AND task_id IN (SELECT task_id FROM r))",
-        [*scope_params, scope.end, *created_params, scope.start, scope.start])[0])
+        [*active_params, scope.end, *created_params, scope.start, scope.start])[0])
     transferred = count(
         f"SELECT COUNT(DISTINCT e.task_id) FROM core_task_event e WHERE e.task_id IN ({created_in}) "
         f"AND e.kind = 'updated' AND e.at < ? AND {has_key('e.changes', 'department_id')}",
@@ -304,7 +315,7 @@ def workload_trend(scope: ReportScope) -> ReportTable:
 
 def time_in_status(scope: ReportScope) -> ReportTable:
     """Hours tasks spent in each open status during the period, per department they were in at the time."""
-    scope_sql, scope_params = subquery(scope.task_ids())
+    scope_sql, scope_params = active_ids(scope)
     # The rows that start a segment (creation, a status or department change), each with the new status
     # and department it sets (NULL when it sets only the other); the values in force are carried forward
     # by numbering the rows that set one (a running COUNT) and taking the one value of each group.
