@@ -147,16 +147,20 @@ def _working(scope: ReportScope, first_instant_sql: str, params: list[Any]) -> d
 def response_times(scope: ReportScope) -> ReportTable:
     """Median and 90th percentile time to first response and to resolution, in calendar and working hours."""
     scope_sql, scope_params = subquery(scope.task_ids())
+    created_in = (f"SELECT c.id FROM core_task c WHERE c.id IN ({scope_sql}) AND c.created_at >= ? "
+                  f"AND c.created_at < ?")
     responders = (f"SELECT e.task_id, MIN(e.at) AS at FROM core_task_event e JOIN core_task t ON t.id = e.task_id "
-                  f"WHERE e.task_id IN ({scope_sql}) AND t.created_at >= ? AND t.created_at < ? AND e.at < ? "
+                  f"WHERE e.task_id IN ({created_in}) AND e.at < ? "
                   f"AND e.actor_id IS NOT NULL AND e.actor_id <> t.reporter_id "
                   f"AND (e.kind = 'commented' OR (e.kind = 'updated' AND {has_key('e.changes', 'status')})) "
                   f"GROUP BY e.task_id")
     responder_params = [*scope_params, scope.start, scope.end, scope.end]
-    resolutions = (f"SELECT e.task_id, MAX(e.at) AS at FROM core_task_event e WHERE e.task_id IN ({scope_sql}) "
+    # A task resolved in the period is one of the active ones (its last resolution is not before it).
+    active_sql, active_params = active_ids(scope)
+    resolutions = (f"SELECT e.task_id, MAX(e.at) AS at FROM core_task_event e WHERE e.task_id IN ({active_sql}) "
                    f"AND e.at >= ? AND e.at < ? AND {has_key('e.changes', 'status')} AND {_enters_done()} "
                    f"GROUP BY e.task_id")
-    resolution_params = [*scope_params, scope.start, scope.end]
+    resolution_params = [*active_params, scope.start, scope.end]
     calendars = _working(scope, f"SELECT MIN(t.created_at) FROM core_task t WHERE t.id IN ({scope_sql})",
                          list(scope_params))
     rows, links = [], []
