@@ -12,7 +12,7 @@ The first run of each also lays out the calendars' working intervals; the figure
 ``--repeat`` runs after one warm-up, beside the target. The default size is small enough for a laptop
 (100,000 audit events and 10,000 tasks); ``--full`` is the issue's size (1,000,000 and 100,000).
 
-    .venv/bin/python bench/bench_reports.py [--full] [--events N --tasks N] [--postgres URL] [--repeat 3]
+    .venv/bin/python bench/bench_reports.py [--full] [--events N --tasks N] [--postgres URL] [--repeat 3] [--skip-sqlite]
 
 PostgreSQL runs need ``--postgres`` (or ``TEST_POSTGRES_URL``): the bench works in a schema of its own
 that it drops at the end.
@@ -160,14 +160,16 @@ def main() -> int:
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL"),
                         help="a PostgreSQL URL (default: TEST_POSTGRES_URL); without it only SQLite runs")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
     args = parser.parse_args()
     tasks, events = (100_000, 1_000_000) if args.full else (args.tasks, args.events)
     sys.path.insert(0, str(ROOT))
-    with tempfile.TemporaryDirectory() as folder:
-        run(f"sqlite:///{folder}/bench.db", "SQLite", tasks, events, args.repeat)
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            run(f"sqlite:///{folder}/bench.db", "SQLite", tasks, events, args.repeat)
     if args.postgres:
         import psycopg
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        schema = f"reports_bench_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(args.postgres, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         try:
@@ -179,7 +181,7 @@ def main() -> int:
             if db.obj is not None and not db.is_closed():
                 db.close()
             with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     else:
         print("PostgreSQL: skipped (give --postgres URL or set TEST_POSTGRES_URL)")
     return 0
