@@ -209,13 +209,15 @@ def rates(scope: ReportScope) -> ReportTable:
     active_sql, active_params = active_ids(scope)
     created, done_at_end, resolved, reopened = (int(v or 0) for v in run(
         f"WITH sc AS MATERIALIZED ({status_changes(active_sql)}), c AS MATERIALIZED ({created_in}), "
-        f"r AS MATERIALIZED (SELECT DISTINCT task_id FROM sc WHERE at >= ? AND {ENTERS_DONE}) "
+        # per task, its entries into done and its reopens within the period: one pass, no join
+        f"p AS MATERIALIZED (SELECT task_id, SUM(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END) AS entered, "
+        f"SUM(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) AS reopened FROM sc WHERE at >= ? GROUP BY task_id) "
         f"SELECT (SELECT COUNT(*) FROM c), "
         f"(SELECT COUNT(*) FROM (SELECT task_id FROM sc WHERE task_id IN (SELECT id FROM c) GROUP BY task_id "
         f"HAVING SUM(CASE WHEN {ENTERS_DONE} THEN 1 WHEN {REOPENS} THEN -1 ELSE 0 END) > 0) x), "
-        f"(SELECT COUNT(*) FROM r), "
-        f"(SELECT COUNT(DISTINCT task_id) FROM sc WHERE at >= ? AND {REOPENS} AND task_id IN (SELECT task_id FROM r))",
-        [*active_params, scope.end, *created_params, scope.start, scope.start])[0])
+        f"(SELECT COUNT(*) FROM p WHERE entered > 0), "
+        f"(SELECT COUNT(*) FROM p WHERE entered > 0 AND reopened > 0)",
+        [*active_params, scope.end, *created_params, scope.start])[0])
     transferred = count(
         f"SELECT COUNT(DISTINCT e.task_id) FROM core_task_event e WHERE e.task_id IN ({created_in}) "
         f"AND e.kind = 'updated' AND e.at < ? AND {has_key('e.changes', 'department_id')}",
