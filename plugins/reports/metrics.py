@@ -23,7 +23,7 @@ from workdesk import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, Department, Repo
 from . import worktime
 from .models import Rating
 from .scope import Period
-from .sql import bucket_case, epoch, has_key, json_value, run, subquery
+from .sql import bucket_case, epoch, has_key, json_value, run, subquery, unindexed
 
 PRIORITY_WEIGHTS = {"low": 1, "normal": 2, "high": 3, "urgent": 5}
 PERSON_SERIES = 6  # the workload trend charts the busiest people; the table lists them all
@@ -74,7 +74,7 @@ def status_changes(scope_sql: str) -> str:
     """SQL of a CTE body: the status changes of the tasks in scope before ``?`` (the period's end), each
     with its old and new status read once (``task_id, at, id, old, new``)."""
     return (f"SELECT e.task_id, e.at, e.id, {_status_old()} AS old, {_status_new()} AS new FROM core_task_event e "
-            f"WHERE e.task_id IN ({scope_sql}) AND e.at < ? AND {has_key('e.changes', 'status')}")
+            f"WHERE e.task_id IN ({scope_sql}) AND {unindexed('e.at')} < ? AND {has_key('e.changes', 'status')}")
 
 
 ENTERS_DONE = f"(old IN {OPEN_SQL} AND new IN {DONE_SQL})"
@@ -329,7 +329,7 @@ def time_in_status(scope: ReportScope) -> ReportTable:
                   f"CASE WHEN {has_key('e.changes', 'status')} THEN {json_value('e.changes', 'status', 1)} END AS st, "
                   f"CASE WHEN {has_key('e.changes', 'department_id')} "
                   f"THEN {json_value('e.changes', 'department_id', 1, True)} END AS dp "
-                  f"FROM core_task_event e WHERE e.task_id IN ({scope_sql}) AND e.at < ? "
+                  f"FROM core_task_event e WHERE e.task_id IN ({scope_sql}) AND {unindexed('e.at')} < ? "
                   f"AND (e.kind = 'created' OR {has_key('e.changes', 'status')} "
                   f"OR {has_key('e.changes', 'department_id')})")
     grouped = ("SELECT task_id, at, st, dp, LEAD(at) OVER w AS next_at, COUNT(st) OVER w AS gs, "

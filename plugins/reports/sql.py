@@ -43,6 +43,13 @@ def has_key(column: str, key: str) -> str:
     return f"(instr({column}, '\"{key}\"') > 0 AND json_type({column}, '$.{key}') IS NOT NULL)"
 
 
+def unindexed(column: str) -> str:
+    """``column`` in a condition the planner must not answer from the column's own index: for a trail
+    read task by task (``task_id IN (...)``), a range on ``at`` reaching back to the first event would
+    otherwise make SQLite walk every event of the period's past. (PostgreSQL weighs both itself.)"""
+    return column if is_postgres() else f"+{column}"
+
+
 def stored(instant: dt.datetime) -> dt.datetime:
     """An aware instant as the naive UTC value timestamp columns hold."""
     return instant.astimezone(UTC).replace(tzinfo=None)
