@@ -12,7 +12,7 @@ The first run of each also lays out the calendars' working intervals; the figure
 ``--repeat`` runs after one warm-up, beside the target. The default size is small enough for a laptop
 (100,000 audit events and 10,000 tasks); ``--full`` is the issue's size (1,000,000 and 100,000).
 
-    .venv/bin/python bench/bench_reports.py [--full] [--events N --tasks N] [--postgres URL] [--repeat 3]
+    .venv/bin/python bench/bench_reports.py [--full] [--events N --tasks N] [--postgres URL] [--repeat 3] [--skip-sqlite]
 
 PostgreSQL runs need ``--postgres`` (or ``TEST_POSTGRES_URL``): the bench works in a schema of its own
 that it drops at the end.
@@ -89,7 +89,11 @@ def build(tasks: int, events: int, seed: int = 7) -> dict:
         if at > YEAR_START + dt.timedelta(days=365):
             trail = [t for t in trail if t[2] <= YEAR_START + dt.timedelta(days=365)]
             status = next((t[3]["status"][1] for t in reversed(trail) if "status" in t[3]), "new")
-        task_rows.append({"number": n + 1, "title": f"Bench task {n + 1}", "department": dept, "reporter": reporter.id,
+        # As the task service keeps them: the instant of the last resolution while resolved or closed.
+        done_at = next((t[2] for t in reversed(trail) if t[3].get("status", [None, None])[1] in ("resolved", "closed")),
+                       None) if status in ("resolved", "closed") else None
+        task_rows.append({"resolved_at": done_at, "closed_at": done_at if status == "closed" else None,
+                          "number": n + 1, "title": f"Bench task {n + 1}", "department": dept, "reporter": reporter.id,
                           "assignee": agent.id, "status": status, "priority": rng.choice(("low", "normal", "high", "urgent")),
                           "created_at": created, "updated_at": trail[-1][2],
                           "due_at": created + dt.timedelta(days=rng.randrange(1, 20))})
@@ -156,14 +160,16 @@ def main() -> int:
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL"),
                         help="a PostgreSQL URL (default: TEST_POSTGRES_URL); without it only SQLite runs")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
     args = parser.parse_args()
     tasks, events = (100_000, 1_000_000) if args.full else (args.tasks, args.events)
     sys.path.insert(0, str(ROOT))
-    with tempfile.TemporaryDirectory() as folder:
-        run(f"sqlite:///{folder}/bench.db", "SQLite", tasks, events, args.repeat)
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            run(f"sqlite:///{folder}/bench.db", "SQLite", tasks, events, args.repeat)
     if args.postgres:
         import psycopg
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        schema = f"reports_bench_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(args.postgres, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         try:
@@ -175,7 +181,7 @@ def main() -> int:
             if db.obj is not None and not db.is_closed():
                 db.close()
             with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     else:
         print("PostgreSQL: skipped (give --postgres URL or set TEST_POSTGRES_URL)")
     return 0

@@ -23,7 +23,7 @@ from workdesk import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, Department, Repo
 from . import worktime
 from .models import Rating
 from .scope import Period
-from .sql import bucket_case, epoch, has_key, json_value, run, subquery
+from .sql import bucket_case, epoch, has_key, json_value, run, subquery, unindexed
 
 PRIORITY_WEIGHTS = {"low": 1, "normal": 2, "high": 3, "urgent": 5}
 PERSON_SERIES = 6  # the workload trend charts the busiest people; the table lists them all
@@ -54,15 +54,32 @@ def _enters_done(alias: str = "e") -> str:
     return f"({_status_old(alias)} IN {OPEN_SQL} AND {_status_new(alias)} IN {DONE_SQL})"
 
 
-def _reopens(alias: str = "e") -> str:
-    return f"({_status_old(alias)} IN {DONE_SQL} AND {_status_new(alias)} IN {OPEN_SQL})"
-
-
 def _iso(instant: dt.datetime) -> str:
     return instant.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 # -- volume and backlog ------------------------------------------------------------------------------
+
+def active_ids(scope: ReportScope) -> tuple[str, list[Any]]:
+    """The tasks in scope whose trail can matter to the period, as SQL: created before its end, and not
+    resolved or closed before its start and still so (``resolved_at`` is the last resolution; a reopen
+    clears it). Such a task has no status change in the period and adds nothing to the backlog at its
+    start, so a month's report reads the trail of the month's work, not of every task ever closed."""
+    done_before = (Task.status.in_(DONE_STATUSES) & Task.resolved_at.is_null(False)
+                   & (Task.resolved_at < scope.start))
+    return subquery(scope.task_query.where((Task.created_at < scope.end) & ~done_before).select(Task.id))
+
+
+def status_changes(scope_sql: str) -> str:
+    """SQL of a CTE body: the status changes of the tasks in scope before ``?`` (the period's end), each
+    with its old and new status read once (``task_id, at, id, old, new``)."""
+    return (f"SELECT e.task_id, e.at, e.id, {_status_old()} AS old, {_status_new()} AS new FROM core_task_event e "
+            f"WHERE e.task_id IN ({scope_sql}) AND {unindexed('e.at')} < ? AND {has_key('e.changes', 'status')}")
+
+
+ENTERS_DONE = f"(old IN {OPEN_SQL} AND new IN {DONE_SQL})"
+REOPENS = f"(old IN {DONE_SQL} AND new IN {OPEN_SQL})"
+
 
 def volume(scope: ReportScope) -> ReportTable:
     """Created, resolved and closed per day, week or month, and the backlog at each one's end."""
@@ -70,20 +87,22 @@ def volume(scope: ReportScope) -> ReportTable:
     buckets = period.buckets()
     edges = [b[1] for b in buckets] + [buckets[-1][2]]
     scope_sql, scope_params = subquery(scope.task_ids())
+    # Bucket -1 holds everything before the period: the backlog at its start.
     created_case, created_params = bucket_case("t.created_at", edges)
-    created = dict(run(f"SELECT {created_case} AS b, COUNT(*) FROM core_task t WHERE t.id IN ({scope_sql}) "
-                       f"AND t.created_at >= ? AND t.created_at < ? GROUP BY b",
-                       [*created_params, *scope_params, scope.start, scope.end]))
-    event_case, event_params = bucket_case("e.at", edges)
+    created = dict(run(f"SELECT CASE WHEN t.created_at < ? THEN -1 ELSE {created_case} END AS b, COUNT(*) "
+                       f"FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at < ? GROUP BY b",
+                       [scope.start, *created_params, *scope_params, scope.end]))
+    event_case, event_params = bucket_case("sc.at", edges)
+    active_sql, active_params = active_ids(scope)
     moves = {row[0]: row[1:] for row in run(
-        f"SELECT {event_case} AS b, "
-        f"COUNT(DISTINCT CASE WHEN {_status_new()} = 'resolved' THEN e.task_id END), "
-        f"COUNT(DISTINCT CASE WHEN {_status_new()} = 'closed' THEN e.task_id END), "
-        f"SUM(CASE WHEN {_enters_done()} THEN 1 ELSE 0 END), SUM(CASE WHEN {_reopens()} THEN 1 ELSE 0 END) "
-        f"FROM core_task_event e WHERE e.task_id IN ({scope_sql}) AND e.at >= ? AND e.at < ? "
-        f"AND {has_key('e.changes', 'status')} GROUP BY b",
-        [*event_params, *scope_params, scope.start, scope.end])}
-    backlog = _open_at(scope, scope.start)
+        f"WITH sc AS MATERIALIZED ({status_changes(active_sql)}) "
+        f"SELECT CASE WHEN sc.at < ? THEN -1 ELSE {event_case} END AS b, "
+        f"COUNT(DISTINCT CASE WHEN new = 'resolved' THEN sc.task_id END), "
+        f"COUNT(DISTINCT CASE WHEN new = 'closed' THEN sc.task_id END), "
+        f"SUM(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END), SUM(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) "
+        f"FROM sc GROUP BY b", [*active_params, scope.end, scope.start, *event_params])}
+    _r, _c, entered, reopened = moves.get(-1, (0, 0, 0, 0))
+    backlog = int(created.get(-1, 0)) - int(entered or 0) + int(reopened or 0)
     rows, links = [], []
     for index, (day, start, end) in enumerate(buckets):
         resolved, closed, entered, reopened = (int(v or 0) for v in moves.get(index, (0, 0, 0, 0)))
@@ -97,24 +116,12 @@ def volume(scope: ReportScope) -> ReportTable:
                        note=_l("Each period links to the tasks created in it."))
 
 
-def _open_at(scope: ReportScope, instant: dt.datetime) -> int:
-    """Tasks in scope created before ``instant`` and not in a done status at it, from the audit trail."""
-    scope_sql, scope_params = subquery(scope.task_ids())
-    created = run(f"SELECT COUNT(*) FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at < ?",
-                  [*scope_params, instant])[0][0]
-    entered, reopened = run(
-        f"SELECT SUM(CASE WHEN {_enters_done()} THEN 1 ELSE 0 END), SUM(CASE WHEN {_reopens()} THEN 1 ELSE 0 END) "
-        f"FROM core_task_event e WHERE e.task_id IN ({scope_sql}) AND e.at < ? AND {has_key('e.changes', 'status')}",
-        [*scope_params, instant])[0]
-    return int(created or 0) - int(entered or 0) + int(reopened or 0)
-
-
 # -- response and resolution times ---------------------------------------------------------------------
 
 def _percentiles(durations_sql: str, params: list[Any]) -> tuple[int, list[float | None]]:
     """The count and nearest-rank median and 90th percentile of the ``cal`` and ``work`` columns."""
     rank50, rank90 = "(n + 1) / 2", "(9 * n + 9) / 10"
-    text = (f"WITH d AS ({durations_sql}), "
+    text = (f"WITH d AS MATERIALIZED ({durations_sql}), "
             "rc AS (SELECT cal AS v, ROW_NUMBER() OVER (ORDER BY cal) AS rn, COUNT(*) OVER () AS n FROM d), "
             "rw AS (SELECT work AS v, ROW_NUMBER() OVER (ORDER BY work) AS rn, COUNT(*) OVER () AS n FROM d) "
             f"SELECT (SELECT COUNT(*) FROM d), (SELECT v FROM rc WHERE rn = {rank50}), "
@@ -140,19 +147,22 @@ def _working(scope: ReportScope, first_instant_sql: str, params: list[Any]) -> d
 def response_times(scope: ReportScope) -> ReportTable:
     """Median and 90th percentile time to first response and to resolution, in calendar and working hours."""
     scope_sql, scope_params = subquery(scope.task_ids())
+    created_in = (f"SELECT c.id FROM core_task c WHERE c.id IN ({scope_sql}) AND c.created_at >= ? "
+                  f"AND c.created_at < ?")
     responders = (f"SELECT e.task_id, MIN(e.at) AS at FROM core_task_event e JOIN core_task t ON t.id = e.task_id "
-                  f"WHERE e.task_id IN ({scope_sql}) AND t.created_at >= ? AND t.created_at < ? AND e.at < ? "
+                  f"WHERE e.task_id IN ({created_in}) AND e.at < ? "
                   f"AND e.actor_id IS NOT NULL AND e.actor_id <> t.reporter_id "
                   f"AND (e.kind = 'commented' OR (e.kind = 'updated' AND {has_key('e.changes', 'status')})) "
                   f"GROUP BY e.task_id")
     responder_params = [*scope_params, scope.start, scope.end, scope.end]
-    resolutions = (f"SELECT e.task_id, MAX(e.at) AS at FROM core_task_event e WHERE e.task_id IN ({scope_sql}) "
+    # A task resolved in the period is one of the active ones (its last resolution is not before it).
+    active_sql, active_params = active_ids(scope)
+    resolutions = (f"SELECT e.task_id, MAX(e.at) AS at FROM core_task_event e WHERE e.task_id IN ({active_sql}) "
                    f"AND e.at >= ? AND e.at < ? AND {has_key('e.changes', 'status')} AND {_enters_done()} "
                    f"GROUP BY e.task_id")
-    resolution_params = [*scope_params, scope.start, scope.end]
-    calendars = _working(scope, f"SELECT MIN(t.created_at) FROM core_task t WHERE t.id IN ({scope_sql}) "
-                                f"AND (t.created_at >= ? OR t.id IN (SELECT x.task_id FROM ({resolutions}) x))",
-                         [*scope_params, scope.start, *resolution_params])
+    resolution_params = [*active_params, scope.start, scope.end]
+    calendars = _working(scope, f"SELECT MIN(t.created_at) FROM core_task t WHERE t.id IN ({scope_sql})",
+                         list(scope_params))
     rows, links = [], []
     created_count = run(f"SELECT COUNT(*) FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at >= ? "
                         f"AND t.created_at < ?", [*scope_params, scope.start, scope.end])[0][0]
@@ -192,23 +202,22 @@ def rates(scope: ReportScope) -> ReportTable:
     created_in = (f"SELECT t.id FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at >= ? "
                   f"AND t.created_at < ?")
     created_params = [*scope_params, scope.start, scope.end]
-    status = has_key("e.changes", "status")
 
     def count(text: str, params: list[Any]) -> int:
         return int(run(text, params)[0][0] or 0)
 
-    created = count(f"SELECT COUNT(*) FROM ({created_in}) c", created_params)
-    done_at_end = count(
-        f"SELECT COUNT(*) FROM (SELECT e.task_id FROM core_task_event e WHERE e.task_id IN ({created_in}) "
-        f"AND e.at < ? AND {status} GROUP BY e.task_id HAVING SUM(CASE WHEN {_enters_done()} THEN 1 "
-        f"WHEN {_reopens()} THEN -1 ELSE 0 END) > 0) x", [*created_params, scope.end])
-    resolved_in = (f"SELECT DISTINCT e.task_id FROM core_task_event e WHERE e.task_id IN ({scope_sql}) "
-                   f"AND e.at >= ? AND e.at < ? AND {status} AND {_enters_done()}")
-    resolved_params = [*scope_params, scope.start, scope.end]
-    resolved = count(f"SELECT COUNT(*) FROM ({resolved_in}) r", resolved_params)
-    reopened = count(
-        f"SELECT COUNT(DISTINCT e.task_id) FROM core_task_event e WHERE e.task_id IN ({resolved_in}) "
-        f"AND e.at >= ? AND e.at < ? AND {status} AND {_reopens()}", [*resolved_params, scope.start, scope.end])
+    active_sql, active_params = active_ids(scope)
+    created, done_at_end, resolved, reopened = (int(v or 0) for v in run(
+        f"WITH sc AS MATERIALIZED ({status_changes(active_sql)}), c AS MATERIALIZED ({created_in}), "
+        # per task, its entries into done and its reopens within the period: one pass, no join
+        f"p AS MATERIALIZED (SELECT task_id, SUM(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END) AS entered, "
+        f"SUM(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) AS reopened FROM sc WHERE at >= ? GROUP BY task_id) "
+        f"SELECT (SELECT COUNT(*) FROM c), "
+        f"(SELECT COUNT(*) FROM (SELECT task_id FROM sc WHERE task_id IN (SELECT id FROM c) GROUP BY task_id "
+        f"HAVING SUM(CASE WHEN {ENTERS_DONE} THEN 1 WHEN {REOPENS} THEN -1 ELSE 0 END) > 0) x), "
+        f"(SELECT COUNT(*) FROM p WHERE entered > 0), "
+        f"(SELECT COUNT(*) FROM p WHERE entered > 0 AND reopened > 0)",
+        [*active_params, scope.end, *created_params, scope.start])[0])
     transferred = count(
         f"SELECT COUNT(DISTINCT e.task_id) FROM core_task_event e WHERE e.task_id IN ({created_in}) "
         f"AND e.kind = 'updated' AND e.at < ? AND {has_key('e.changes', 'department_id')}",
@@ -312,24 +321,29 @@ def workload_trend(scope: ReportScope) -> ReportTable:
 
 def time_in_status(scope: ReportScope) -> ReportTable:
     """Hours tasks spent in each open status during the period, per department they were in at the time."""
-    scope_sql, scope_params = subquery(scope.task_ids())
-    status, department = has_key("x.changes", "status"), has_key("x.changes", "department_id")
-    boundaries = (f"SELECT e.id, e.task_id, e.at FROM core_task_event e WHERE e.task_id IN ({scope_sql}) AND e.at < ? "
+    scope_sql, scope_params = active_ids(scope)
+    # The rows that start a segment (creation, a status or department change), each with the new status
+    # and department it sets (NULL when it sets only the other); the values in force are carried forward
+    # by numbering the rows that set one (a running COUNT) and taking the one value of each group.
+    boundaries = (f"SELECT e.id, e.task_id, e.at, "
+                  f"CASE WHEN {has_key('e.changes', 'status')} THEN {json_value('e.changes', 'status', 1)} END AS st, "
+                  f"CASE WHEN {has_key('e.changes', 'department_id')} "
+                  f"THEN {json_value('e.changes', 'department_id', 1, True)} END AS dp "
+                  f"FROM core_task_event e WHERE e.task_id IN ({scope_sql}) AND {unindexed('e.at')} < ? "
                   f"AND (e.kind = 'created' OR {has_key('e.changes', 'status')} "
                   f"OR {has_key('e.changes', 'department_id')})")
-    segments = (f"SELECT b.task_id, {epoch('b.at')} AS s0, "
-                f"{epoch('LEAD(b.at) OVER (PARTITION BY b.task_id ORDER BY b.at, b.id)')} AS s1, "
-                f"(SELECT {json_value('x.changes', 'status', 1)} FROM core_task_event x WHERE x.task_id = b.task_id "
-                f"AND x.id <= b.id AND {status} ORDER BY x.id DESC LIMIT 1) AS status, "
-                f"(SELECT {json_value('x.changes', 'department_id', 1, True)} FROM core_task_event x "
-                f"WHERE x.task_id = b.task_id AND x.id <= b.id AND {department} ORDER BY x.id DESC LIMIT 1) AS dept "
-                f"FROM b")
+    grouped = ("SELECT task_id, at, st, dp, LEAD(at) OVER w AS next_at, COUNT(st) OVER w AS gs, "
+               "COUNT(dp) OVER w AS gd FROM b WINDOW w AS (PARTITION BY task_id ORDER BY at, id)")
+    segments = (f"SELECT task_id, {epoch('at')} AS s0, {epoch('next_at')} AS s1, "
+                "MAX(st) OVER (PARTITION BY task_id, gs) AS status, MAX(dp) OVER (PARTITION BY task_id, gd) AS dept "
+                "FROM g")
     start_s, end_s = scope.start.timestamp(), scope.end.timestamp()
     clipped = (f"(CASE WHEN COALESCE(s1, {end_s}) > {end_s} THEN {end_s} ELSE COALESCE(s1, {end_s}) END) - "
                f"(CASE WHEN s0 < {start_s} THEN {start_s} ELSE s0 END)")
-    data = run(f"WITH b AS ({boundaries}), s AS ({segments}) SELECT dept, status, SUM({clipped}), "
-               f"COUNT(DISTINCT task_id) FROM s WHERE status IN {OPEN_SQL} AND COALESCE(s1, {end_s}) > {start_s} "
-               f"AND s0 < {end_s} GROUP BY dept, status", [*scope_params, scope.end])
+    data = run(f"WITH b AS MATERIALIZED ({boundaries}), g AS ({grouped}), s AS ({segments}) "
+               f"SELECT dept, status, SUM({clipped}), COUNT(DISTINCT task_id) FROM s WHERE status IN {OPEN_SQL} "
+               f"AND COALESCE(s1, {end_s}) > {start_s} AND s0 < {end_s} GROUP BY dept, status",
+               [*scope_params, scope.end])
     names = {d.id: d.name for d in Department.select(Department.id, Department.name)}
     table: dict[int, dict[str, Any]] = {}
     for dept, state, seconds, _tasks in data:

@@ -1,9 +1,15 @@
 """The reports plugin's settings and API schemas."""
 from __future__ import annotations
 
+import datetime as dt
+
 from marshmallow import Schema, fields, validate
 
 from workdesk import Id, Text
+
+
+# Reports reach back to 1970 and forward to 2999: days beyond would overflow once turned into instants.
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
 
 
 class ReportsSettings(Schema):
@@ -20,8 +26,10 @@ class ReportQuery(Schema):
     class Meta:
         unknown = "exclude"  # the task-list filters are read by the catalogue (a wrong one is a 422 naming it)
 
-    from_ = fields.Date(data_key="from", metadata={"description": "First day (default: 29 days before `to`)."})
-    to = fields.Date(metadata={"description": "Last day, included (default: today)."})
+    from_ = fields.Date(data_key="from", validate=validate.Range(min=FIRST_DAY, max=LAST_DAY), metadata={
+        "description": "First day (default: 29 days before `to`)."})
+    to = fields.Date(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY), metadata={
+        "description": "Last day, included (default: today)."})
     department = Id(strict=False, metadata={"description": "A department you may report on; its sub-departments are included."})
     person = Id(strict=False, metadata={"description": "Only tasks assigned to this person."})
 

@@ -15,7 +15,7 @@ import json
 from workdesk import Calendar, Department, WorkingTime, insert_rows, write_transaction
 
 from .models import CalendarCover, WorkInterval
-from .sql import case_map
+from .sql import case_map, is_postgres
 
 UTC = dt.timezone.utc
 MARGIN = dt.timedelta(days=2)  # intervals of a local day may start the day before in UTC
@@ -79,9 +79,12 @@ def _rebuild(calendar_id: int, working: WorkingTime, fingerprint: str, first_day
 
 def worked_until(calendar: str, instant: str) -> str:
     """SQL: working seconds of calendar ``calendar`` before the epoch second ``instant`` (both SQL)."""
+    # The lookup compares whole seconds: a fractional instant would make PostgreSQL cast the indexed
+    # integer column instead, and scan every interval of the calendar for every task.
+    whole = f"CAST(FLOOR({instant}) AS BIGINT)" if is_postgres() else f"CAST({instant} AS INTEGER)"
     return (f"COALESCE((SELECT w.cum_s + CASE WHEN {instant} >= w.end_s THEN w.end_s - w.start_s "
             f"ELSE {instant} - w.start_s END FROM reports_work_interval w WHERE w.calendar_id = {calendar} "
-            f"AND w.start_s <= {instant} ORDER BY w.start_s DESC LIMIT 1), 0)")
+            f"AND w.start_s <= {whole} ORDER BY w.start_s DESC LIMIT 1), 0)")
 
 
 def working_seconds(department_column: str, start: str, end: str, calendars: dict[int, int]) -> str:

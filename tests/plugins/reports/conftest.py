@@ -58,8 +58,14 @@ class History:
         from workdesk import Task, TaskEvent
         task = Task.get_by_id(task.id)
         diff = {}
-        if "status" in changes:
+        if "status" in changes:  # resolved_at and closed_at kept as the task service keeps them
             diff["status"] = [task.status, changes["status"]]
+            if changes["status"] == "resolved":
+                task.resolved_at = at(when)
+            elif changes["status"] == "closed":
+                task.closed_at, task.resolved_at = at(when), task.resolved_at or at(when)
+            elif task.status in ("resolved", "closed"):
+                task.resolved_at = task.closed_at = None
             task.status = changes["status"]
         if "department" in changes:
             diff["department_id"] = [task.department_id, changes["department"].id]

@@ -60,6 +60,11 @@ def test_filters_from_the_task_list_catalogue_narrow_every_metric(client, login,
     backwards = client.get("/api/v1/reports/reports.volume?from=2026-02-01&to=2026-01-01")
     assert backwards.status_code == 422 and "to" in backwards.get_json()["error"]["fields"]
     assert client.get("/api/v1/reports/reports.nothing").status_code == 404
+    for hostile in ("from=0001-01-01&to=0001-01-05", "from=9999-12-30&to=9999-12-31", "department=99999999999",
+                    "person=%C2%B2", "from=2026-01-01%00", "department=0"):
+        answer = client.get(f"/api/v1/reports/reports.response_times?{hostile}")
+        assert answer.status_code == 422, hostile
+        assert client.get(f"/reports?{hostile}").status_code == 422, hostile
 
 
 def test_csv_export_has_a_bom_and_escapes_formulas(client, login, history):

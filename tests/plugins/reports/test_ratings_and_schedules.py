@@ -141,3 +141,21 @@ def test_contributed_metrics_show_while_their_plugin_is_on(client, login, histor
     # the plugin's task-list filter narrows the reports too, as crm_sync's customer filter will
     volume = client.get("/api/v1/reports/reports.volume?from=2026-01-05&to=2026-01-11&sla=breached").get_json()
     assert sum(r["created"] for r in volume["rows"]) == 1
+
+
+def test_admins_create_schedules_in_the_admin_panel(client, login, history):
+    from workdesk.plugins.reports.models import Schedule
+    login(client, history.admin)
+    form = client.get("/admin/reports/schedules/new/")
+    assert form.status_code == 200 and "Mila Manager" in form.text and "Ana Agent" not in form.text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+    sent = client.post("/admin/reports/schedules/new/", data={
+        "csrf_token": token, "recipient_id": str(history.manager.id), "frequency": "monthly",
+        "department_id": str(history.network.id)})
+    assert sent.status_code == 302
+    schedule = Schedule.get()
+    assert (schedule.recipient_id, schedule.frequency, schedule.department_id) == \
+        (history.manager.id, "monthly", history.network.id)
+    assert "Mila Manager" in client.get("/admin/reports/schedules/").text
+    login(client, history.manager)
+    assert client.get("/admin/reports/schedules/").status_code in (403, 404)
