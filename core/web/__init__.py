@@ -16,13 +16,14 @@ from ..db import db
 from ..redirects import safe_redirect_target
 from ..throttle import PasswordThrottled
 from .forms import LoginForm
-from .helpers import away, priority_label, status_label, throttled_page
+from .helpers import away, filing_panels, priority_label, status_label, throttled_page
 
 web = Blueprint("web", __name__)
 web.add_app_template_filter(status_label, "status_label")
 web.add_app_template_filter(priority_label, "priority_label")
 web.add_app_template_test(lambda task: task.is_overdue(), "overdue")
 web.add_app_template_global(away, "away")
+web.add_app_template_global(filing_panels, "filing_panels")
 
 
 class SessionInterface(SecureCookieSessionInterface):
