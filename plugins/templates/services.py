@@ -567,8 +567,9 @@ def task_summary(task: Task) -> dict[str, Any] | None:
     template_id = (task.fields or {}).get("template_id")
     checklist = checklist_of(task)
     raci = raci_of(task)
+    fields = task.fields or {}
     if template_id is None and not checklist and not raci["accountable_id"] and not raci["consulted_ids"] \
-            and not raci["informed_ids"]:
+            and not raci["informed_ids"] and not fields.get("urgency") and not fields.get("priority_override"):
         return None
     return {"template_id": template_id, "require_checklist": require_checklist_of(task),
             "checklist": [{**item, "done_at": item["done_at"].isoformat() if item["done_at"] else None}
