@@ -219,7 +219,8 @@ def _task_definitions(task: Task) -> list[FieldDefinition]:
     return services.definitions(keys)
 
 
-def panel(task: Task, user: User, fields_form=None, return_form=None, item_form=None) -> str | None:
+def panel(task: Task, user: User) -> str | None:
+    """``task_page_panels``: the template, typed values, checklist and roles of a task (None: nothing to show)."""
     summary = services.task_summary(task)
     definitions = _task_definitions(task)
     if summary is None and not definitions and not (task.fields or {}).get("urgency"):
@@ -230,7 +231,8 @@ def panel(task: Task, user: User, fields_form=None, return_form=None, item_form=
     ids |= {v for d in definitions if d.type == "person" and isinstance(v := (task.fields or {}).get(d.key), int)}
     names = {u.id: u.name for u in User.select(User.id, User.name).where(User.id.in_([i for i in ids if i]))}
     can_edit = user.has_permission("task.edit")
-    if fields_form is None and can_edit:
+    fields_form = None
+    if can_edit:
         fields_form = _form_class(definitions, user, with_task=False)(formdata=None)
         for definition in definitions:
             value = (task.fields or {}).get(definition.key)
@@ -249,16 +251,16 @@ def panel(task: Task, user: User, fields_form=None, return_form=None, item_form=
         is_accountable=raci["accountable_id"] == user.id and task.status == "resolved",
         fields_form=fields_form, inputs=_field_inputs(fields_form, definitions) if fields_form else [],
         input_types=INPUT_TYPES, types={f"f_{d.key}": d.type for d in definitions},
-        check_form=ChecklistForm(formdata=None), item_form=item_form or AddItemForm(formdata=None),
-        accept_form=AcceptForm(formdata=None), return_form=return_form or ReturnForm(formdata=None))
+        check_form=ChecklistForm(formdata=None), item_form=AddItemForm(formdata=None),
+        accept_form=AcceptForm(formdata=None), return_form=ReturnForm(formdata=None))
 
 
 def _back(task_id: int):
     return redirect(url_for("web.task_page", task_id=task_id) + "#templates-panel")
 
 
-def _refused(exc: WorkdeskError, task_id: int, form=None, aliases=None):
-    show_service_error(exc, form, aliases)
+def _refused(exc: WorkdeskError, task_id: int):
+    show_service_error(exc)
     return _back(task_id)
 
 
@@ -281,7 +283,7 @@ def save_fields(task_id: int):
     except NotFound:
         raise
     except WorkdeskError as exc:
-        return _refused(exc, task_id, form, _aliases(definitions))
+        return _refused(exc, task_id)  # the page is shown again after a redirect: every message goes in the flash
     flash(_("The task is saved."))
     return _back(task_id)
 
@@ -352,7 +354,7 @@ def give_back(task_id: int):
     except NotFound:
         raise
     except WorkdeskError as exc:
-        return _refused(exc, task_id, form)
+        return _refused(exc, task_id)
     flash(_("You returned the result; the task is open again."))
     return _back(task_id)
 
