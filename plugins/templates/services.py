@@ -606,14 +606,16 @@ def add_checklist_item(user: User, task_id: int, text: str) -> ChecklistItem:
         return item
 
 
-def check_item(user: User, task_id: int, item_id: int, done: bool) -> ChecklistItem:
-    """Tick or untick an item; who and when are kept (and recorded in the audit trail)."""
+def check_item(user: User, task_id: int, item_id: int | None, done: bool, position: int | None = None) -> ChecklistItem:
+    """Tick or untick an item (by id, or by its position: the pages may show a checklist before the filing
+    event stored it); who and when are kept, and recorded in the audit trail."""
     with write_transaction():
         task = get_visible_task(user, task_id)
         if not (user.has_permission("task.edit") or user.id == task.assignee_id):
             raise Forbidden(_("Only the assignee or someone who may edit the task ticks its checklist."))
         ensure_state(task)
-        item = ChecklistItem.get_or_none((ChecklistItem.id == item_id) & (ChecklistItem.task_id == task.id))
+        where = ChecklistItem.id == item_id if item_id is not None else ChecklistItem.position == position
+        item = ChecklistItem.get_or_none(where & (ChecklistItem.task_id == task.id))
         if item is None:
             raise NotFound(_("No such checklist item."))
         if item.done == done:

@@ -288,16 +288,17 @@ def save_fields(task_id: int):
     return _back(task_id)
 
 
-@pages.route("/tasks/<int:task_id>/checklist/<int:item_id>", methods=["POST"])
+@pages.route("/tasks/<int:task_id>/checklist/<int:number>", methods=["POST"])
 @login_required
-def tick(task_id: int, item_id: int):
+def tick(task_id: int, number: int):
+    """Tick item ``number`` (its position from 1; the route's ids start at 1)."""
     user = current_user()
     get_visible_task(user, task_id)
     form = ChecklistForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.check_item(user, task_id, item_id, form.done.data == "1")
+        services.check_item(user, task_id, None, form.done.data == "1", position=number - 1)
     except NotFound:
         raise
     except WorkdeskError as exc:

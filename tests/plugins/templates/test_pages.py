@@ -97,7 +97,7 @@ def test_ticking_changing_values_accepting_and_returning_in_the_panel(client, lo
     token = csrf(client, f"/tasks/{task.id}")
     from workdesk.plugins.templates.models import ChecklistItem
     for item in ChecklistItem.select().where(ChecklistItem.task_id == task.id):
-        assert client.post(f"/templates/tasks/{task.id}/checklist/{item.id}",
+        assert client.post(f"/templates/tasks/{task.id}/checklist/{item.position + 1}",
                            data={"csrf_token": token, "done": "1"}).status_code == 302
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert page.count('data-done="1"') == 2 and "ticked “Order the laptop”" in page
