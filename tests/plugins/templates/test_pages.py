@@ -179,3 +179,23 @@ def test_audit_trail_phrases(org, onboarding, drain_events, client, login):
     page = html.unescape(client.get(f"/tasks/{task.id}").get_data(as_text=True))
     assert "overrode the matrix's priority normal with urgent" in page
     assert TaskEvent.select().where(TaskEvent.kind == "templates.priority_override").count() == 1
+
+
+def test_admin_task_form_checks_custom_fields(client, login, org, onboarding):
+    task = services.tasks.create_task(org.agent, title="Ana", department_id=org.it.id, template_id=onboarding.id,
+                                      fields={"category": "hardware"})
+    login(client, org.admin)
+    url = f"/admin/tasks/edit/?id={task.id}"
+    page = client.get(url)
+    assert page.status_code == 200 and "&#34;category&#34;: &#34;hardware&#34;" in page.get_data(as_text=True)
+    token = csrf(client, url)
+    base = {"csrf_token": token, "title": task.title, "description": "", "priority": task.priority, "type": "request",
+            "department_id": str(org.it.id), "assignee_id": ""}
+    wrong = client.post(url, data={**base, "fields": '{"template_id": %d, "category": "hardware", "cost": "lots"}'
+                                   % onboarding.id})
+    assert "cost: Must be a number." in html.unescape(wrong.get_data(as_text=True))
+    not_json = client.post(url, data={**base, "fields": "[1, 2]"})
+    assert "Write a JSON object" in html.unescape(not_json.get_data(as_text=True))
+    good = client.post(url, data={**base, "fields": '{"template_id": %d, "category": "software", "cost": 5}'
+                                  % onboarding.id})
+    assert good.status_code == 302 and Task.get_by_id(task.id).fields["cost"] == 5
