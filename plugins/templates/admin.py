@@ -86,6 +86,20 @@ class ServiceModelView(ManagerOnly, ModelView):
         return True
 
 
+class DepartmentChoices:
+    """Forms with a ``department_id`` select offering every department."""
+
+    def _with_choices(self, form):
+        form.department_id.choices = [(d.id, d.name) for d in Department.select().order_by(Department.name)]
+        return form
+
+    def create_form(self, obj=None):
+        return self._with_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._with_choices(super().edit_form(obj))
+
+
 # -- field definitions --------------------------------------------------------------------------------
 
 class FieldForm(WorkdeskForm):
@@ -168,7 +182,7 @@ def _template_values(form: TemplateForm) -> dict:
             "informed_ids": _ids(form.informed_ids.data, "informed_ids"), "active": bool(form.active.data)}
 
 
-class TemplateView(ServiceModelView):
+class TemplateView(DepartmentChoices, ServiceModelView):
     column_list = ("name", "department", "type", "title_pattern", "require_checklist", "active")
     column_labels = {"name": _l("Name"), "department": _l("Department"), "type": _l("Task type"),
                      "title_pattern": _l("Title pattern"), "require_checklist": _l("Checklist required"),
@@ -180,16 +194,6 @@ class TemplateView(ServiceModelView):
     def __init__(self, *args, **kwargs):
         super().__init__(Template, *args, name=_l("Templates"), endpoint="templates_templates",
                          url="/admin/templates/templates", **kwargs)
-
-    def _with_choices(self, form):
-        form.department_id.choices = [(d.id, d.name) for d in Department.select().order_by(Department.name)]
-        return form
-
-    def create_form(self, obj=None):
-        return self._with_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
 
     def on_form_prefill(self, form, id):
         if request.method != "GET":  # keep what was typed when a save failed
@@ -228,7 +232,7 @@ def _roles_values(form: RolesForm) -> dict:
             "informed_ids": _ids(form.informed_ids.data, "informed_ids")}
 
 
-class RolesView(ServiceModelView):
+class RolesView(DepartmentChoices, ServiceModelView):
     column_list = ("department", "accountable")
     column_labels = {"department": _l("Department"), "accountable": _l("Accountable")}
     form_class = RolesForm
@@ -236,16 +240,6 @@ class RolesView(ServiceModelView):
     def __init__(self, *args, **kwargs):
         super().__init__(DepartmentRoles, *args, name=_l("Default roles"), endpoint="templates_roles",
                          url="/admin/templates/roles", **kwargs)
-
-    def _with_choices(self, form):
-        form.department_id.choices = [(d.id, d.name) for d in Department.select().order_by(Department.name)]
-        return form
-
-    def create_form(self, obj=None):
-        return self._with_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
 
     def on_form_prefill(self, form, id):
         if request.method != "GET":
