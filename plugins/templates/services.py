@@ -8,7 +8,7 @@ import string
 from contextlib import nullcontext
 from typing import Any, Iterable
 
-from flask import has_app_context
+from flask import has_app_context, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -562,12 +562,24 @@ def require_checklist_of(task: Task) -> bool:
     return bool(template and template.require_checklist)
 
 
+def _has_department_roles(department_id: int) -> bool:
+    """Whether a department has default roles, looked up once per request (task lists ask for every task)."""
+    cache = request.environ.setdefault("templates.department_roles", {}) if has_request_context() else {}
+    if department_id not in cache:
+        cache[department_id] = DepartmentRoles.select().where(DepartmentRoles.department == department_id).exists()
+    return cache[department_id]
+
+
 def task_summary(task: Task) -> dict[str, Any] | None:
     """``extra_task_data``: ``plugins.templates = {template_id, checklist, raci, ...}``."""
-    template_id = (task.fields or {}).get("template_id")
+    fields = task.fields or {}
+    template_id = fields.get("template_id")
+    # A task with nothing of this plugin's costs one query (its state) in a list, not a dozen.
+    if template_id is None and not fields.get("urgency") and not fields.get("priority_override") \
+            and state_of(task) is None and not _has_department_roles(task.department_id):
+        return None
     checklist = checklist_of(task)
     raci = raci_of(task)
-    fields = task.fields or {}
     if template_id is None and not checklist and not raci["accountable_id"] and not raci["consulted_ids"] \
             and not raci["informed_ids"] and not fields.get("urgency") and not fields.get("priority_override"):
         return None
