@@ -10,15 +10,15 @@ from flask_babel import gettext as _
 from workdesk import Department, NotFound, api_blueprint, api_operation, get_visible_task, load_json, require_api_user
 
 from . import services
-from .schemas import (ChecklistAdd, ChecklistChange, ChecklistItemOutput, FieldInput, FieldList, FieldOutput, Matrix,
-                      RaciOutput, ReturnInput, RolesInput, TaskTemplateOutput, TemplateInput, TemplateList,
-                      TemplateOutput)
+from .schemas import (ChecklistAdd, ChecklistChange, ChecklistItemOutput, FieldInput, FieldList, FieldOutput, PriorityMatrix,
+                      RaciOutput, ResultReturnInput, RolesInput, TaskTemplatesData, TaskTemplateInput, TaskTemplateList,
+                      TaskTemplateOutput)
 
 blueprint = api_blueprint("templates_api", __name__, url_prefix="/api/v1/templates")
 TAGS = ("templates",)
 
 
-class TaskOutput(Schema):
+class TemplatesTaskStatus(Schema):
     id = mf.Integer()
     status = mf.String()
 
@@ -26,7 +26,7 @@ class TaskOutput(Schema):
 # -- templates ---------------------------------------------------------------------------------------
 
 @blueprint.get("")
-@api_operation("List task templates", tags=TAGS, response=TemplateList)
+@api_operation("List task templates", tags=TAGS, response=TaskTemplateList)
 def list_templates():
     """Active templates for everyone (to file from); managers (``templates.manage``) also see inactive ones."""
     user = require_api_user()
@@ -35,16 +35,16 @@ def list_templates():
 
 
 @blueprint.post("")
-@api_operation("Create a task template", tags=TAGS, request=TemplateInput, response=TemplateOutput, status=201)
+@api_operation("Create a task template", tags=TAGS, request=TaskTemplateInput, response=TaskTemplateOutput, status=201)
 def create_template():
     """Needs ``templates.manage``. The title pattern may use {title}, {date}, {week}, {department} and
     {reporter}; a wrong variable, department, person or field key is a 422 naming the field."""
-    template = services.create_template(require_api_user(), load_json(TemplateInput))
+    template = services.create_template(require_api_user(), load_json(TaskTemplateInput))
     return services.template_to_dict(template), 201
 
 
 @blueprint.get("/<id:template_id>")
-@api_operation("Show a task template", tags=TAGS, response=TemplateOutput)
+@api_operation("Show a task template", tags=TAGS, response=TaskTemplateOutput)
 def show_template(template_id: int):
     user = require_api_user()
     template = services.require_template(template_id)
@@ -54,11 +54,11 @@ def show_template(template_id: int):
 
 
 @blueprint.patch("/<id:template_id>")
-@api_operation("Change a task template", tags=TAGS, request=TemplateInput, response=TemplateOutput)
+@api_operation("Change a task template", tags=TAGS, request=TaskTemplateInput, response=TaskTemplateOutput)
 def update_template(template_id: int):
     """Send only what changes. Tasks filed earlier keep what they were filed with."""
     user = require_api_user()
-    return services.template_to_dict(services.update_template(user, template_id, load_json(TemplateInput, partial=True)))
+    return services.template_to_dict(services.update_template(user, template_id, load_json(TaskTemplateInput, partial=True)))
 
 
 @blueprint.delete("/<id:template_id>")
@@ -102,17 +102,17 @@ def delete_field(field_id: int):
 # -- the matrix ------------------------------------------------------------------------------------------
 
 @blueprint.get("/matrix")
-@api_operation("The impact × urgency matrix", tags=TAGS, response=Matrix)
+@api_operation("The impact × urgency matrix", tags=TAGS, response=PriorityMatrix)
 def show_matrix():
     require_api_user()
     return {"cells": services.matrix_to_list()}
 
 
 @blueprint.put("/matrix")
-@api_operation("Change the impact × urgency matrix", tags=TAGS, request=Matrix, response=Matrix)
+@api_operation("Change the impact × urgency matrix", tags=TAGS, request=PriorityMatrix, response=PriorityMatrix)
 def save_matrix():
     """Needs ``templates.manage``; cells not sent keep their priority."""
-    services.save_matrix(require_api_user(), load_json(Matrix)["cells"])
+    services.save_matrix(require_api_user(), load_json(PriorityMatrix)["cells"])
     return {"cells": services.matrix_to_list()}
 
 
@@ -144,7 +144,7 @@ def _task_view(user, task_id: int) -> dict:
 
 
 @blueprint.get("/tasks/<id:task_id>")
-@api_operation("A task's template, checklist and roles", tags=TAGS, response=TaskTemplateOutput)
+@api_operation("A task's template, checklist and roles", tags=TAGS, response=TaskTemplatesData)
 def show_task(task_id: int):
     return _task_view(require_api_user(), task_id)
 
@@ -180,7 +180,7 @@ def set_roles(task_id: int):
 
 
 @blueprint.post("/tasks/<id:task_id>/accept")
-@api_operation("Accept a resolved task's result", tags=TAGS, response=TaskOutput, errors=(409,))
+@api_operation("Accept a resolved task's result", tags=TAGS, response=TemplatesTaskStatus, errors=(409,))
 def accept(task_id: int):
     """The accountable person only; the task closes."""
     task = services.accept(require_api_user(), task_id)
@@ -188,9 +188,9 @@ def accept(task_id: int):
 
 
 @blueprint.post("/tasks/<id:task_id>/return")
-@api_operation("Return a resolved task's result", tags=TAGS, request=ReturnInput, response=TaskOutput, errors=(409,))
+@api_operation("Return a resolved task's result", tags=TAGS, request=ResultReturnInput, response=TemplatesTaskStatus, errors=(409,))
 def return_result(task_id: int):
     """The accountable person only, with a reason; the task opens again and its assignee is told."""
     user = require_api_user()
-    task = services.return_task(user, task_id, load_json(ReturnInput)["reason"])
+    task = services.return_task(user, task_id, load_json(ResultReturnInput)["reason"])
     return {"id": task.id, "status": task.status}

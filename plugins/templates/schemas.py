@@ -35,7 +35,7 @@ class FieldList(Schema):
     items = mf.List(mf.Nested(FieldOutput))
 
 
-class TemplateInput(Schema):
+class TaskTemplateInput(Schema):
     name = Text(required=True, min_length=1, max_length=100)
     department_id = Id(required=True)
     type = Text(min_length=1, max_length=64)
@@ -57,13 +57,13 @@ class TemplateInput(Schema):
     active = mf.Boolean()
 
 
-class TemplateOutput(TemplateInput):
+class TaskTemplateOutput(TaskTemplateInput):
     id = mf.Integer()
     fields = mf.List(mf.Nested(FieldOutput))
 
 
-class TemplateList(Schema):
-    items = mf.List(mf.Nested(TemplateOutput))
+class TaskTemplateList(Schema):
+    items = mf.List(mf.Nested(TaskTemplateOutput))
 
 
 class MatrixCellSchema(Schema):
@@ -72,7 +72,7 @@ class MatrixCellSchema(Schema):
     priority = mf.String(required=True, validate=validate.OneOf(PRIORITIES))
 
 
-class Matrix(Schema):
+class PriorityMatrix(Schema):
     cells = mf.List(mf.Nested(MatrixCellSchema), required=True, validate=validate.Length(max=9))
 
 
@@ -100,7 +100,7 @@ class RaciOutput(Schema):
     awaiting_acceptance = mf.Boolean()
 
 
-class TaskTemplateOutput(Schema):
+class TaskTemplatesData(Schema):
     template_id = mf.Integer(allow_none=True)
     checklist = mf.List(mf.Nested(ChecklistItemOutput))
     require_checklist = mf.Boolean()
@@ -115,5 +115,5 @@ class ChecklistChange(Schema):
     done = mf.Boolean(required=True)
 
 
-class ReturnInput(Schema):
+class ResultReturnInput(Schema):
     reason = Text(required=True, min_length=1, max_length=2000)
