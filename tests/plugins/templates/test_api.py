@@ -142,6 +142,7 @@ def test_managing_templates_needs_the_permission(api_client, org, templates):
     assert reserved.status_code == 422 and "key" in reserved.json["error"]["fields"]
 
 
+@BOTH_DATABASES
 def test_choice_filter_and_template_filter(api_client, org, onboarding):
     client = api_client(user=org.agent)
     hw = file(client, onboarding, fields={"category": "hardware", "systems": ["vpn", "mail"]}).json

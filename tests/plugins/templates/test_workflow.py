@@ -189,6 +189,7 @@ def test_accountable_accepts_or_returns_the_result(api_client, org, onboarding, 
     assert agent.patch(f"/api/v1/tasks/{task.id}", json={"status": "closed"}).status_code == 409
 
 
+@BOTH_DATABASES
 def test_raci_notifications(api_client, org, onboarding, drain_events):
     task = file(org.agent, onboarding)
     drain_events()
@@ -227,6 +228,7 @@ def test_department_default_roles_and_setting_roles(api_client, org, templates, 
 
 # -- recurring rules, enabling and disabling --------------------------------------------------------------------
 
+@BOTH_DATABASES
 def test_a_recurring_rule_files_from_a_template(org, onboarding, enable_plugin, drain_events):
     enable_plugin("recurring")
     from workdesk.jobs import run_due_jobs
@@ -252,6 +254,7 @@ def onboarding_due(template, org, task):
     return due_at(template, org.it, task.created_at)
 
 
+@BOTH_DATABASES
 def test_disable_and_enable_keep_the_data(api_client, org, onboarding, drain_events, enable_plugin):
     from workdesk.registry import set_plugin_enabled
     task = file(org.agent, onboarding)
