@@ -166,6 +166,18 @@ class TaskForm(AdminForm):
     # refusal names the reason rather than "Not a valid choice".
     assignee_id = SelectField(_l("Assignee"), choices=[], validate_choice=False)
     due_at = DateTimeLocalField(_l("Due (your time zone)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    # The task's custom fields as a JSON object; plugins check their values (validate_task_change).
+    fields = TextAreaField(_l("Custom fields (JSON)"), validators=[Optional(), Length(max=100000)])
+
+
+def _fields_json(text: str | None) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ValidationFailed(_("Invalid value."), {"fields": [_("Write a JSON object, e.g. {\"cost\": 12}.")]})
+    return value
 
 
 def _tz() -> ZoneInfo:
@@ -349,6 +361,7 @@ class TaskView(WorkdeskModelView):
         form.department_id.data = str(task.department_id)
         form.assignee_id.data = str(task.assignee_id) if task.assignee_id else ""
         form.due_at.data = task.due_at.astimezone(_tz()).replace(tzinfo=None) if task.due_at else None
+        form.fields.data = json.dumps(task.fields or {}, ensure_ascii=False, indent=1)
 
     def update_model(self, form, model):
         try:
@@ -361,9 +374,12 @@ class TaskView(WorkdeskModelView):
             changes = {"title": form.title.data, "description": form.description.data,
                        "priority": form.priority.data, "type": form.type.data or "task",
                        "department_id": department_id, "assignee_id": assignee_id,
-                       "due_at": local_to_utc(form.due_at.data, admin_user())}
+                       "due_at": local_to_utc(form.due_at.data, admin_user()), "fields": _fields_json(form.fields.data)}
             task_service.update_task(admin_user(), model.id, changes, expected_version=model.version)
         except WorkdeskError as exc:
+            # A custom field's message ("fields.cost") goes under the JSON box, naming the key.
+            for name in [n for n in (exc.fields or {}) if n.startswith("fields.")]:
+                exc.fields.setdefault("fields", []).extend(f"{name[7:]}: {m}" for m in exc.fields.pop(name))
             flash_service_error(exc, form)
             return False
         return True

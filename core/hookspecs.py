@@ -13,17 +13,18 @@ has one error policy, applied by the core for every plugin alike:
   plugin and retried with backoff for that plugin alone (five attempts); it never undoes the change
   or delays other plugins. Handlers run outside any transaction: wrap writes in
   ``workdesk.write_transaction()``.
-- **Decisions** (``veto_*``, ``adjust_*``, ``propose_*``): run synchronously inside the transaction
+- **Decisions** (``veto_*``, ``adjust_*``, ``validate_*``, ``propose_*``): run synchronously inside the transaction
   of the change they decide on. A raising plugin is recorded (shown in ``workdesk plugins list``,
   the admin panel and the health panel) and counts as having **no opinion** (fail open), unless the
   plugin lists the hook in :attr:`workdesk.Plugin.fails_closed`: then its error refuses the change
   (fail closed), with a message naming the plugin. Their answers are about one task, so bulk
-  creation (``services.tasks.create_tasks``) asks ``adjust_task_change``, ``propose_assignee`` and
-  ``veto_task_change`` once per task, as a single create does; one refusal refuses the whole batch.
+  creation (``services.tasks.create_tasks``) asks ``adjust_task_change``, ``validate_task_change``,
+  ``propose_assignee`` and ``veto_task_change`` once per task, as a single create does; one refusal refuses the whole batch.
 - **Lifecycle** (``on_plugin_enabled``, ``on_plugin_disabled``): run synchronously on the one plugin
   being switched, in the process that switched it.
-- **Display** (``extra_*``, ``task_page_panels``, ``describe_task_event``, ``navigation_links``): run
-  synchronously while a task or page is shown. A raising plugin is recorded and left out; the page or the JSON still renders.
+- **Display** (``extra_*``, ``task_page_panels``, ``task_filing_panels``, ``describe_task_event``,
+  ``navigation_links``): run synchronously while a task, the form filing one, or a page is shown. A raising
+  plugin is recorded and left out; the page or the JSON still renders.
 
 One-answer hooks (``firstresult``) stop at the first plugin that answers something other than None.
 Implementations may accept fewer arguments than the specification names, so adding an argument
@@ -177,6 +178,24 @@ def register_task_filters():
                  ascending_label=_l("Nearest deadline first"))
 
     :return: list of :class:`workdesk.TaskFilter` and :class:`workdesk.TaskSort`, or None.
+    """
+
+
+@hookspec
+def register_task_inputs():
+    """Return extra inputs that filing a task accepts, as ``(name, marshmallow field)`` pairs.
+
+    Called whenever a task is filed (``services.tasks.create_task`` / ``create_tasks``) and when the
+    API's ``POST /api/v1/tasks`` body schema (and its OpenAPI document) is built, for enabled plugins.
+    An input is not a column of the task: its value reaches the ``adjust_task_change`` hooks among the
+    creation's ``changes`` (``task`` None), where the plugin turns it into the task's values (a
+    ``template_id`` filling in a template's defaults), and is then dropped. The API validates it with
+    the field; a Python caller's value arrives as given, so check it in ``validate_task_change``. The
+    name must be 1–40 lower-case letters, digits and underscores and must not be a field of the task;
+    a raising plugin, a bad item or a taken name is recorded against the plugin and left out. While
+    the plugin is disabled its inputs are unknown fields (422).
+
+    :return: list of ``(str, marshmallow.fields.Field)``, or None.
     """
 
 
@@ -400,6 +419,25 @@ def adjust_task_change(task, changes, actor):
 
 
 @hookspec
+def validate_task_change(task, changes, actor):
+    """Check the values of a task change and name what is wrong, field by field.
+
+    Called when a task is created (``task`` None) and when one is updated, after the
+    ``adjust_task_change`` answers were applied and before the change is saved, inside its
+    transaction. Every enabled plugin is asked; their messages are merged and refuse the change with
+    422 ``validation_error`` naming each field (``{"fields.cost": ["Must be a number."]}``), in the
+    API, the pages and the admin panel alike. For a rule that is not about a field's value (a state of
+    the task), use ``veto_task_change``.
+
+    :param task: the :class:`workdesk.Task` before the change, or None on creation.
+    :param changes: ``{field: new value}`` after adjustment: every field on creation, the requested
+        ones on update (read it; do not modify it).
+    :param actor: the user making the change, or None for the system.
+    :return: ``{field: [message, ...]}`` (messages in the reader's language), or None when all is well.
+    """
+
+
+@hookspec
 def veto_task_change(task, changes, actor):
     """Refuse a change of a task's fields by returning the reason as a string.
 
@@ -519,6 +557,21 @@ def navigation_links(user):
 
     :param user: the :class:`workdesk.User` signed in.
     :return: list of (str, str), or None.
+    """
+
+
+@hookspec
+def task_filing_panels(user, form):
+    """Return HTML this plugin adds where people file tasks (a picker of ready-made kinds of task).
+
+    Called synchronously each time the quick-create box of *my work* (``form`` is ``"quick"``) or the
+    full new-task form (``"full"``) is shown to a signed-in person. Render with the plugin's own
+    template and return :class:`markupsafe.Markup` (a plain string is shown as text); forms in it post
+    to the plugin's own routes with ``csrf_token()``. A raising plugin is recorded and left out.
+
+    :param user: the :class:`workdesk.User` filing.
+    :param form: ``"quick"`` or ``"full"``.
+    :return: ``markupsafe.Markup``, or None.
     """
 
 

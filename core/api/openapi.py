@@ -76,7 +76,10 @@ def _operation(endpoint: str, method: str, operation: ApiOperation, path_paramet
             query = query()  # built when the document is: the task list's parameters follow the plugins
         doc["parameters"].append({"in": "query", "schema": query})
     if operation.request is not None:
-        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": operation.request}}}
+        body = operation.request
+        if not isinstance(body, Schema) and not (isinstance(body, type) and issubclass(body, Schema)):
+            body = body()  # built when the document is: the task-filing body follows the plugins' inputs
+        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     elif operation.files:
         doc["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
             "type": "object", "required": [operation.files],

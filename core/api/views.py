@@ -218,12 +218,23 @@ def list_tasks():
     return {"items": tasks_to_dicts(tasks, actor), "next_cursor": next_cursor}
 
 
+def task_create_schema() -> type[marshmallow.Schema]:
+    """The body of ``POST /tasks``: the task's fields and the inputs enabled plugins add (``register_task_inputs``)."""
+    extra = task_service.plugin_task_inputs()
+    if not extra:
+        return TaskCreateSchema
+    declared = {n: f for n, f in TaskCreateSchema._declared_fields.items() if n != "fields"}
+    return marshmallow.Schema.from_dict({**declared, **extra, "fields": TaskCreateSchema._declared_fields["fields"]},
+                                        name="TaskCreate")
+
+
 @api.post("/tasks")
-@api_operation("Create a task", tags=["tasks"], request=TaskCreateSchema, response=TaskSchema, status=201,
+@api_operation("Create a task", tags=["tasks"], request=task_create_schema, response=TaskSchema, status=201,
                headers={"Location": "URL of the new task"})
 def create_task():
+    """Files a task; enabled plugins may accept more inputs (the templates plugin's ``template_id``)."""
     actor = require_api_user()
-    data = load_json(TaskCreateSchema)
+    data = load_json(task_create_schema())
     task = task_service.create_task(actor, **data)
     # The service stored exactly these watchers (or refused): no need to read them back.
     watcher_ids = sorted(set(data.get("watcher_ids") or ()))

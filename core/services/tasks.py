@@ -7,8 +7,10 @@ plugins on a worker after commit.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Iterable
 
+import marshmallow
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -131,13 +133,34 @@ CREATE_DEFAULTS: TaskInput = {"description": "", "priority": "normal", "type": "
 def create_task(actor: User | None, *, title: str, department_id: int, description: str = "",
                 priority: str = "normal", type: str = "task", impact: str = "", assignee_id: int | None = None,
                 due_at: dt.datetime | None = None, watcher_ids: Iterable[int] = (), parent_id: int | None = None,
-                fields: dict | None = None) -> Task:
+                fields: dict | None = None, **plugin_inputs: Any) -> Task:
     """File a new task. ``actor`` None means the system (a plugin's job) files it as the department head
-    or first admin; permissions are only checked for people."""
+    or first admin; permissions are only checked for people. ``plugin_inputs`` are the extra inputs enabled
+    plugins declare (``register_task_inputs``, e.g. the templates plugin's ``template_id``)."""
     return create_tasks(actor, [{"title": title, "department_id": department_id, "description": description,
                                  "priority": priority, "type": type, "impact": impact, "assignee_id": assignee_id,
                                  "due_at": due_at, "watcher_ids": watcher_ids, "parent_id": parent_id,
-                                 "fields": fields}])[0]
+                                 "fields": fields, **plugin_inputs}])[0]
+
+
+TASK_INPUT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def plugin_task_inputs() -> dict[str, Any]:
+    """The extra inputs enabled plugins let filing a task accept (``register_task_inputs``): name ->
+    marshmallow field. A bad item or a name that is taken is recorded against its plugin and left out."""
+    taken = set(CREATE_DEFAULTS) | {"title", "department_id", "status", "version"}
+    inputs: dict[str, Any] = {}
+    for plugin, item in get_registry().collect("register_task_inputs"):
+        name, field = item if isinstance(item, (tuple, list)) and len(item) == 2 else (None, None)
+        if not (isinstance(name, str) and TASK_INPUT_NAME.match(name) and isinstance(field, marshmallow.fields.Field)):
+            record_error(plugin, f"register_task_inputs returned {item!r}: expected a (name, marshmallow field) pair "
+                                 "whose name is 1-40 lower-case letters, digits and underscores; left out")
+        elif name in taken or name in inputs:
+            record_error(plugin, f"register_task_inputs: the input name {name!r} is taken; left out")
+        else:
+            inputs[name] = field
+    return inputs
 
 
 def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
@@ -153,8 +176,9 @@ def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
     ``Forbidden``) carries ``index``, the position of the refused input. Returns the tasks in input order.
     """
     requests = []
+    extra_inputs = set(plugin_task_inputs())
     for index, data in enumerate(inputs):
-        unknown = sorted(set(data) - set(CREATE_DEFAULTS) - {"title", "department_id"})
+        unknown = sorted(set(data) - set(CREATE_DEFAULTS) - {"title", "department_id"} - extra_inputs)
         if unknown:
             raise _at(index, ValidationFailed(_("Unknown fields."), {k: [_("Unknown field.")] for k in unknown}))
         requested = {**CREATE_DEFAULTS, "title": None, "department_id": None, **data}
@@ -177,7 +201,11 @@ def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
         prepared = []
         for index, requested in enumerate(requests):
             try:
-                prepared.append(_prepared_task(actor, _adjusted(None, requested, actor), lookups))
+                values = _adjusted(None, requested, actor)
+                for name in extra_inputs:  # consumed by the plugins' adjustments; not columns of the task
+                    values.pop(name, None)
+                _validate_change(None, values, actor)
+                prepared.append(_prepared_task(actor, values, lookups))
             except WorkdeskError as exc:
                 raise _at(index, exc)
         proposing = bool(get_registry().implementers("propose_assignee"))
@@ -348,6 +376,24 @@ def _adjusted(task: Task | None, changes: dict[str, Any], actor: User | None) ->
     return current
 
 
+def _validate_change(task: Task | None, changes: dict[str, Any], actor: User | None) -> None:
+    """Ask every enabled plugin's ``validate_task_change``; their field messages together refuse the change (422)."""
+    errors: dict[str, list[str]] = {}
+    for plugin, answer in get_registry().decide("validate_task_change", task=task, changes=dict(changes), actor=actor):
+        if isinstance(answer, PluginFailed):
+            raise _failed_closed(answer)
+        if not answer:
+            continue
+        if not isinstance(answer, dict):
+            record_error(plugin, f"validate_task_change returned {answer!r}: expected {{field: [messages]}}; ignored")
+            continue
+        for field, messages in answer.items():
+            messages = messages if isinstance(messages, (list, tuple)) else [messages]
+            errors.setdefault(str(field), []).extend(str(m) for m in messages)
+    if errors:
+        raise ValidationFailed(_("Some fields are not valid."), errors)
+
+
 def _veto_change(task: Task, diff: dict[str, list], actor: User | None) -> None:
     """Ask every enabled plugin's ``veto_task_change``; the first reason refuses the change."""
     for plugin, reason in get_registry().decide("veto_task_change", task=task, changes=diff, actor=actor):
@@ -372,6 +418,7 @@ def update_task(actor: User, task_id: int, changes: dict[str, Any], expected_ver
         for name in changes:
             require(actor, FIELD_PERMISSION.get(name, "task.edit"))
         changes = _adjusted(task, changes, actor)
+        _validate_change(task, changes, actor)
         diff: dict[str, list] = {}
         old_assignee = task.assignee_id
 

@@ -17,7 +17,7 @@ from ..redirects import safe_redirect_target
 from ..rich_text import render_markdown
 from ..throttle import PasswordThrottled
 from .forms import LoginForm
-from .helpers import away, priority_label, status_label, throttled_page
+from .helpers import away, filing_panels, priority_label, status_label, throttled_page
 
 web = Blueprint("web", __name__)
 web.add_app_template_filter(status_label, "status_label")
@@ -25,6 +25,7 @@ web.add_app_template_filter(priority_label, "priority_label")
 web.add_app_template_test(lambda task: task.is_overdue(), "overdue")
 web.add_app_template_global(away, "away")
 web.add_app_template_filter(render_markdown, "markdown")
+web.add_app_template_global(filing_panels, "filing_panels")
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -164,6 +164,17 @@ def navigation_links(user: User) -> list[dict[str, str]]:
     return links
 
 
+def filing_panels(form: str) -> list[Markup]:
+    """What enabled plugins add where the current person files tasks (``task_filing_panels``; ``form`` is
+    ``"quick"`` or ``"full"``); a plugin that fails is recorded and left out, a plain string is escaped."""
+    from ..auth import current_user
+    user = current_user()
+    if user is None:
+        return []
+    return [html if isinstance(html, Markup) else escape(str(html))
+            for _plugin, html in get_registry().gather("task_filing_panels", user=user, form=form)]
+
+
 def task_panels(task: Task, user: User) -> list[dict[str, Any]]:
     """The panels enabled plugins add to the task page; a plugin that fails is recorded and left out."""
     panels = []
