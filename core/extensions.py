@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
 babel = Babel()
-LANGUAGES = ("en", "de", "fr", "es", "bg")
+LANGUAGES = ("en", "de", "fr", "es", "bg", "ru", "vi", "zh_Hans")
 
 # Entry points through which packages attach themselves to every app ``create_app`` builds, like the
 # admin panel does: ``name = "package.module:function"``, called with the Flask app.

@@ -262,3 +262,23 @@ def test_make_messages_brings_a_catalog_to_the_locked_babels_plural_forms(tmp_pa
     # one, many (new: exact millions), other
     assert synced[("%(num)d task", "%(num)d tasks")].string == ("%(num)d tâche", "", "%(num)d tâches")
     assert sync_plural_forms(tmp_path) == []  # already current
+
+
+def test_marshmallows_own_field_messages_arrive_in_the_users_language(client, make_user, make_department):
+    from workdesk.auth import issue_token
+    department = make_department()
+    user = make_user("agent", departments=[department], locale="ru")
+    headers = {"Authorization": f"Bearer {issue_token(user)}"}
+    response = client.post("/api/v1/tasks", json={"department_id": department.id, "due_at": "tomorrow"},
+                           headers=headers)
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["fields"]
+    assert fields["title"] == ["Обязательное поле не заполнено."]
+    assert all("Not a valid" not in m and "Missing data" not in m for ms in fields.values() for m in ms), fields
+
+
+def test_marshmallow_messages_with_values_keep_them():
+    from workdesk.validation_messages import translate_message
+    assert translate_message("Longer than maximum length 200.", lambda m: m.replace("Longer", "LONGER")) \
+        == "LONGER than maximum length 200."
+    assert translate_message("Our own sentence.") == "Our own sentence."
