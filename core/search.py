@@ -9,7 +9,8 @@ work (migration 0007), not a scan:
 - SQLite: an FTS5 table with ``tokenize='trigram'``. SQLite 3.40's trigram tokenizer folds case but
   cannot drop diacritics (``remove_diacritics`` needs 3.45), so the indexed text is folded by
   :func:`fold` (registered as the SQL function ``workdesk_fold``) and the query the same way. A query of
-  one or two characters has no trigram: it is matched with ``LIKE`` over the same folded text.
+  one or two characters has no trigram: it is matched with ``LIKE`` against the same folded text of
+  each task the list visits.
 - PostgreSQL: ``pg_trgm`` with a GIN index on ``workdesk_task_text(title, description)`` (lower-cased,
   ``unaccent``-ed), queried with ``LIKE`` against the query folded by the same SQL function; the index
   answers patterns of three characters or more.
@@ -20,7 +21,7 @@ import re
 import unicodedata
 
 import peewee
-from peewee import SQL, ModelSelect, NodeList, fn
+from peewee import SQL, ModelSelect, NodeList, Value, fn
 
 from .models import Task
 
@@ -113,9 +114,12 @@ def _text_condition(text: str) -> peewee.Expression:
             # A phrase of the trigram tokenizer matches the folded text as a substring.
             phrase = '"' + folded.replace('"', '""') + '"'
             hits = SQL(f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", [phrase])
-        else:
-            hits = SQL(f"(SELECT rowid FROM {FTS_TABLE} WHERE body LIKE ? ESCAPE '\\')", [_like_pattern(folded)])
-        return Task.id.in_(hits)
+            return Task.id.in_(hits)
+        # One or two characters (a Chinese word is often two) have no trigram. Each task's folded text is
+        # looked up by rowid as the list is walked in its own order, so a common word fills a page after a
+        # few rows instead of LIKE-scanning every task first.
+        body = NodeList((SQL(f"(SELECT body FROM {FTS_TABLE} WHERE rowid ="), Task.id, SQL(")")))
+        return NodeList((body, SQL("LIKE"), Value(_like_pattern(folded)), SQL("ESCAPE '\\'")))
     # PostgreSQL folds the query with the function the index was built with, so both sides agree.
     pattern = NodeList((SQL("'%%' ||"), fn.workdesk_fold(_like_pattern(text)[1:-1]), SQL("|| '%%'")))
     return NodeList((fn.workdesk_task_text(Task.title, Task.description), SQL("LIKE"), pattern))
