@@ -91,3 +91,24 @@ def test_fold():
     assert fold("Tiếng Việt ĐƯỜNG") == "tieng viet duong"
     assert fold("ДОСТУП Ёлка") == "доступ елка"
     assert fold("打印机") == "打印机"
+
+
+@BOTH_DATABASES
+def test_0007_indexes_the_tasks_an_older_database_holds(workdesk_app, make_user, make_department, make_task):
+    """Tasks filed before the search index existed are found once ``workdesk db upgrade`` ran 0007."""
+    from workdesk.db import db, is_sqlite
+    from workdesk.models import SchemaVersion
+    from workdesk.registry import get_registry
+    from workdesk.schema import upgrade_all
+    if is_sqlite():
+        for trigger in ("core_task_fts_insert", "core_task_fts_update", "core_task_fts_delete"):
+            db.execute_sql(f"DROP TRIGGER {trigger}")
+        db.execute_sql("DROP TABLE core_task_fts")
+    else:
+        db.execute_sql("DROP INDEX core_task_text_trgm")
+    department = make_department()
+    user = make_user("agent", departments=[department])
+    task = make_task(user, department, title="Sửa điều hòa phòng 204")
+    SchemaVersion.update(version=6).where(SchemaVersion.owner == "core").execute()
+    upgrade_all(get_registry())
+    assert _found("sua dieu hoa") == {task.id}
