@@ -105,7 +105,7 @@ def test_0007_indexes_the_tasks_an_older_database_holds(workdesk_app, make_user,
             db.execute_sql(f"DROP TRIGGER {trigger}")
         db.execute_sql("DROP TABLE core_task_fts")
     else:
-        db.execute_sql("DROP INDEX core_task_text_trgm")
+        db.execute_sql("ALTER TABLE core_task DROP COLUMN search_text")
     department = make_department()
     user = make_user("agent", departments=[department])
     task = make_task(user, department, title="Sửa điều hòa phòng 204")
