@@ -72,8 +72,13 @@ def _postgres_index(database: peewee.Database) -> list[str]:
     """The statements for PostgreSQL, every name qualified: an index expression is evaluated later under
     whatever search_path the session (or autovacuum) has, and the extensions may live in another schema
     than Workdesk's tables."""
-    database.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    database.execute_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+    # An extension exists once per database. Installed where it already is, else in ``public``: in the
+    # schema of one Workdesk (several may share a database, each in its own schema) it would vanish
+    # with that schema and take the others' search columns with it.
+    has_public = database.execute_sql("SELECT 1 FROM pg_namespace WHERE nspname = 'public'").fetchone()
+    where = " SCHEMA public" if has_public else ""
+    database.execute_sql(f"CREATE EXTENSION IF NOT EXISTS pg_trgm{where}")
+    database.execute_sql(f"CREATE EXTENSION IF NOT EXISTS unaccent{where}")
     schemas = dict(database.execute_sql(
         "SELECT extname, quote_ident(extnamespace::regnamespace::text) FROM pg_extension"
         " WHERE extname IN ('pg_trgm', 'unaccent')").fetchall())
