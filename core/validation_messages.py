@@ -45,14 +45,14 @@ TEMPLATES: dict[str, str] = {
     "Not a valid UUID.": N_("Not a valid UUID."),
     "Not a valid IP address.": N_("Not a valid IP address."),
     "Not a valid period of time.": N_("Not a valid period of time."),
-    "Not a valid datetime.": N_("Not a valid date and time."),
+    "Not a valid datetime.": N_("Not a valid datetime."),
     "Not a valid date.": N_("Not a valid date."),
     "Not a valid time.": N_("Not a valid time."),
-    "Not a valid aware datetime.": N_("Not a valid date and time with a time zone."),
-    "Not a valid naive datetime.": N_("Not a valid date and time without a time zone."),
-    '"{input}" cannot be formatted as a datetime.': N_("\"%(input)s\" cannot be read as a date and time."),
-    '"{input}" cannot be formatted as a date.': N_("\"%(input)s\" cannot be read as a date."),
-    '"{input}" cannot be formatted as a time.': N_("\"%(input)s\" cannot be read as a time."),
+    "Not a valid aware datetime.": N_("Not a valid aware datetime."),
+    "Not a valid naive datetime.": N_("Not a valid naive datetime."),
+    '"{input}" cannot be formatted as a datetime.': N_("\"%(input)s\" cannot be formatted as a datetime."),
+    '"{input}" cannot be formatted as a date.': N_("\"%(input)s\" cannot be formatted as a date."),
+    '"{input}" cannot be formatted as a time.': N_("\"%(input)s\" cannot be formatted as a time."),
     "String does not match expected pattern.": N_("String does not match expected pattern."),
     "Must be one of: {choices}.": N_("Must be one of: %(choices)s."),
     "Must be equal to {other}.": N_("Must be equal to %(other)s."),
@@ -69,13 +69,13 @@ TEMPLATES: dict[str, str] = {
     "Must be less than {max}.": N_("Must be less than %(max)s."),
     "Must be less than or equal to {max}.": N_("Must be less than or equal to %(max)s."),
     "Must be greater than or equal to {min} and less than or equal to {max}.":
-        N_("Must be between %(min)s and %(max)s."),
+        N_("Must be greater than or equal to %(min)s and less than or equal to %(max)s."),
     "Must be greater than {min} and less than {max}.":
         N_("Must be greater than %(min)s and less than %(max)s."),
     "Must be greater than or equal to {min} and less than {max}.":
-        N_("Must be at least %(min)s and less than %(max)s."),
+        N_("Must be greater than or equal to %(min)s and less than %(max)s."),
     "Must be greater than {min} and less than or equal to {max}.":
-        N_("Must be greater than %(min)s and at most %(max)s."),
+        N_("Must be greater than %(min)s and less than or equal to %(max)s."),
 }
 
 
