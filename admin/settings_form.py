@@ -16,6 +16,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField, TextA
 from wtforms.widgets import EmailInput, NumberInput, URLInput
 
 from workdesk.secret_settings import SECRET_MASK, is_secret
+from workdesk.validation_messages import translate_message
 
 from .base import AdminForm
 
@@ -152,7 +153,7 @@ def submitted_settings(schema_class: type[marshmallow.Schema], form: AdminForm) 
 def flatten_messages(messages: Any) -> list[str]:
     """marshmallow's nested messages (lists, per-index dicts) as plain sentences."""
     if isinstance(messages, str):
-        return [messages]
+        return [translate_message(messages)]
     if isinstance(messages, dict):
         out = []
         for key, value in messages.items():

@@ -17,7 +17,8 @@ from . import jobs, outbox
 from .config import load_settings
 from .db import connect_database, database_unavailable, db, discard_connection
 from .errors import WorkdeskError
-from .extensions import APP_EXTENSION_GROUP, CSP_NONCE_KEY, LANGUAGES, babel, csp_nonce, csrf
+from .extensions import (APP_EXTENSION_GROUP, CSP_NONCE_KEY, LANGUAGE_COOKIE, LANGUAGE_PARAMETER, LANGUAGES, babel,
+                         csp_nonce, csrf)
 from .queue import configure_queue, kick_outbox
 from .registry import PluginRegistry, get_registry, set_registry
 
@@ -32,6 +33,11 @@ def _select_locale() -> str:
     user = current_user()
     if user is not None and user.locale in LANGUAGES:
         return user.locale
+    # Before login (or for an account without a language): the login page's language switch, then the browser.
+    chosen = request.args.get(LANGUAGE_PARAMETER) if user is None else None
+    for candidate in (chosen, request.cookies.get(LANGUAGE_COOKIE)):
+        if candidate in LANGUAGES:
+            return candidate
     return request.accept_languages.best_match(LANGUAGES) or settings["default_locale"]
 
 

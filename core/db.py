@@ -56,6 +56,8 @@ def connect_database(url: str) -> peewee.Database:
     if scheme == "sqlite":
         prepare_sqlite_file(url)  # created 0600 before SQLite opens it (its -wal and -shm follow)
         database = connect_url(url, pragmas=SQLITE_PRAGMAS, timeout=10)
+        from .search import register_fold  # the search index's triggers call it on every connection
+        register_fold(database)
     elif scheme in ("postgresql", "postgres"):
         database = connect_url(url.replace("postgres://", "postgresql://", 1), autorollback=True)
     else:

@@ -13,7 +13,11 @@ from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
 babel = Babel()
-LANGUAGES = ("en", "de", "fr", "es", "bg")
+LANGUAGES = ("en", "de", "fr", "es", "bg", "ru", "vi", "zh_Hans")
+# The login page's language switch: ``?lang=<code>`` picks a language and a cookie remembers it until an
+# account's own setting takes over.
+LANGUAGE_PARAMETER = "lang"
+LANGUAGE_COOKIE = "workdesk_lang"
 
 # Entry points through which packages attach themselves to every app ``create_app`` builds, like the
 # admin panel does: ``name = "package.module:function"``, called with the Flask app.

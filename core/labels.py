@@ -14,6 +14,11 @@ from .models import PRIORITIES, STATUSES
 STATUS_LABELS = {"new": _l("New"), "open": _l("Open"), "in_progress": _l("In progress"),
                  "waiting": _l("Waiting"), "resolved": _l("Resolved"), "closed": _l("Closed")}
 PRIORITY_LABELS = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+# Task types are free text an API client chooses; the usual service-desk ones have a label, any other
+# is shown as written (it is someone's own word, not a key).
+TYPE_LABELS = {"task": _l("Task"), "incident": _l("Incident"), "service_request": _l("Service request"),
+               "request": _l("Request"), "change": _l("Change"), "problem": _l("Problem"),
+               "question": _l("Question")}
 
 
 def status_label(status: str) -> str:
@@ -22,6 +27,10 @@ def status_label(status: str) -> str:
 
 def priority_label(priority: str) -> str:
     return str(PRIORITY_LABELS.get(priority, priority))
+
+
+def type_label(task_type: str) -> str:
+    return str(TYPE_LABELS.get(task_type, task_type))
 
 
 def status_choices(statuses: Iterable[str] = STATUSES) -> list[tuple[str, str]]:
@@ -34,5 +43,6 @@ def priority_choices() -> list[tuple[str, str]]:
     return [(p, priority_label(p)) for p in PRIORITIES]
 
 
-__all__ = ["STATUS_LABELS", "PRIORITY_LABELS", "status_label", "priority_label", "status_choices",
+__all__ = ["STATUS_LABELS", "PRIORITY_LABELS", "TYPE_LABELS", "status_label", "priority_label", "type_label",
+           "status_choices",
            "priority_choices"]

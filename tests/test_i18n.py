@@ -262,3 +262,76 @@ def test_make_messages_brings_a_catalog_to_the_locked_babels_plural_forms(tmp_pa
     # one, many (new: exact millions), other
     assert synced[("%(num)d task", "%(num)d tasks")].string == ("%(num)d tâche", "", "%(num)d tâches")
     assert sync_plural_forms(tmp_path) == []  # already current
+
+
+def test_marshmallows_own_field_messages_arrive_in_the_users_language(client, make_user, make_department):
+    from workdesk.auth import issue_token
+    department = make_department()
+    user = make_user("agent", departments=[department], locale="ru")
+    headers = {"Authorization": f"Bearer {issue_token(user)}"}
+    response = client.post("/api/v1/tasks", json={"department_id": department.id, "due_at": "tomorrow"},
+                           headers=headers)
+    assert response.status_code == 422
+    fields = response.get_json()["error"]["fields"]
+    assert fields["title"] == ["Обязательное поле не заполнено."]
+    assert all("Not a valid" not in m and "Missing data" not in m for ms in fields.values() for m in ms), fields
+
+
+def test_marshmallow_messages_with_values_keep_them():
+    from workdesk.validation_messages import translate_message
+    assert translate_message("Longer than maximum length 200.", lambda m: m.replace("Longer", "LONGER")) \
+        == "LONGER than maximum length 200."
+    assert translate_message("Our own sentence.") == "Our own sentence."
+
+
+def test_login_page_language_switch_is_remembered_until_the_account_decides(client, make_user, login,
+                                                                              make_department):
+    page = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    for name in ("Русский", "Tiếng Việt", "中文（简体）", "Deutsch"):
+        assert name in page
+    page = client.get("/login?lang=zh_Hans", headers={"Accept-Language": "en"})
+    assert "登录" in page.get_data(as_text=True) and '<html lang="zh-Hans">' in page.get_data(as_text=True)
+    assert "workdesk_lang=zh_Hans" in page.headers["Set-Cookie"]
+    # the cookie keeps the choice on the next visit, over the browser's language
+    assert "登录" in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "登录" in client.get("/login?lang=xx", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    # once logged in, the account's own language wins
+    user = make_user("agent", departments=[make_department()], locale="ru")
+    login(client, user)
+    assert "Моя работа" in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_key_pages_render_in_each_language(lang, client, make_user, login, make_department, make_task):
+    """The start page, queue, task page, new-task form, search, inbox, account and admin home in every
+    offered language: the page says so, the words come from its catalog and no status shows as a key."""
+    from flask_babel import force_locale, gettext
+    from workdesk.notifications import notify
+    from workdesk.services import tasks as task_service
+    department = make_department()
+    user = make_user("admin", departments=[department], locale=lang)
+    task = make_task(user, department, title="Máy in kẹt giấy 打印机", assignee_id=user.id, type="incident")
+    task_service.transition(user, task.id, "open")
+    task_service.transition(user, task.id, "in_progress")
+    notify(user, "task.commented", "Hello", task=task)
+    login(client, user)
+    with force_locale(lang):
+        my_work, in_progress, inbox = gettext("My work"), gettext("In progress"), gettext("Notifications")
+        admin_title, incident = gettext("Workdesk admin"), gettext("Incident")
+    if lang != "en":
+        assert (my_work, in_progress) != ("My work", "In progress")
+    html_lang = lang.replace("_", "-")
+    for path in ("/", "/queue", f"/tasks/{task.id}", "/tasks/new", "/search?q=kẹt", "/notifications", "/account",
+                 "/admin/"):
+        response = client.get(path, headers={"Accept-Language": "en"})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, path
+        assert ">in_progress<" not in page, path
+        if path == "/admin/":  # Flask-Admin's own base page carries no lang attribute
+            assert admin_title in page
+        else:
+            assert f'<html lang="{html_lang}"' in page and my_work in page, path
+    task_page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert in_progress in task_page and f"<dd>{incident}</dd>" in task_page and "<dd>incident</dd>" not in task_page
+    assert "Máy in kẹt giấy" in client.get("/search?q=may in ket").get_data(as_text=True)
+    assert inbox in client.get("/notifications").get_data(as_text=True)

@@ -30,6 +30,7 @@ from ..errors import BadRequest, Unauthorized, ValidationFailed
 from ..keyset import SortKey, decode_value, encode_value, keyed_ids, merge, rows_in_order
 from ..models import User
 from ..schemas import MAX_ID
+from ..validation_messages import translate_message
 
 MAX_PATH_ID = 9_999_999_999
 
@@ -190,7 +191,8 @@ def _reject_constant(name: str) -> Any:
 
 
 def flatten_messages(messages: Any) -> dict[str, list[str]]:
-    """marshmallow's nested error messages as ``{"field": [...], "field.0": [...]}``."""
+    """marshmallow's nested error messages as ``{"field": [...], "field.0": [...]}``, marshmallow's own
+    sentences in the reader's language."""
     out: dict[str, list[str]] = {}
 
     def walk(node: Any, path: tuple[str, ...]) -> None:
@@ -201,7 +203,7 @@ def flatten_messages(messages: Any) -> dict[str, list[str]]:
             for item in node:
                 walk(item, path)
         else:
-            out.setdefault(".".join(path) or "_schema", []).append(str(node))
+            out.setdefault(".".join(path) or "_schema", []).append(translate_message(str(node)))
     walk(messages, ())
     return out
 

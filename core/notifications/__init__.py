@@ -10,8 +10,13 @@ The inbox itself is always written: preferences only choose the extra channels.
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
+from typing import Iterator
 
+from flask import current_app, has_app_context
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
 from .. import outbox
@@ -97,9 +102,27 @@ def notification_kinds() -> dict[str, object]:
 
 # -- storing ----------------------------------------------------------------------------------
 
+@contextmanager
+def in_language_of(user: User) -> Iterator[None]:
+    """Render messages inside the block in ``user``'s language (the site's default when they chose none):
+    what someone reads is written for the reader, whoever caused it and whichever process renders it."""
+    from ..extensions import LANGUAGES
+    if not has_app_context():
+        yield
+        return
+    locale = user.locale if user is not None and user.locale in LANGUAGES else \
+        current_app.config["WORKDESK"]["default_locale"]
+    with force_locale(locale):
+        yield
+
+
 def notify(recipient: User, kind: str, subject: str, body: str = "", task: Task | None = None, *,
            dedupe_key: str | None = None) -> Notification | None:
     """Put a notification in ``recipient``'s inbox and hand it to every enabled delivery plugin after commit.
+
+    ``subject`` and ``body`` are rendered in the recipient's language: pass lazy strings
+    (``lazy_gettext("... %(task)s", task=...)``, labels such as ``STATUS_LABELS[key]`` as values) and
+    each recipient, the delegate too, reads them in their own language.
 
     When the recipient is away (``workdesk.absences``) and their absence names a delegate, the delegate
     is told too, through this same path and so under the delegate's own preferences: the same kind, the
@@ -118,6 +141,8 @@ def _store(recipient: User, kind: str, subject: str, body: str, task: Task | Non
            inform_delegate: bool) -> Notification | None:
     if recipient is None or not recipient.is_active:
         return None
+    with in_language_of(recipient):
+        text_subject, text_body = str(subject), str(body or "")
     with write_transaction():
         if dedupe_key is not None:
             existing = next(iter(hot_query(Notification, "notification_by_dedupe_key", lambda: Notification.select()
@@ -125,7 +150,7 @@ def _store(recipient: User, kind: str, subject: str, body: str, task: Task | Non
                                            recipient.id, dedupe_key)), None)
             if existing is not None:
                 return existing
-        note = Notification.create(recipient=recipient, kind=kind, subject=subject[:300], body=body or "",
+        note = Notification.create(recipient=recipient, kind=kind, subject=text_subject[:300], body=text_body,
                                    task_id=task.id if task is not None else None, dedupe_key=dedupe_key,
                                    held_for_digest=digest_mode(recipient) != "off")
         outbox.emit("notification.created", {"notification_id": note.id})
@@ -146,7 +171,7 @@ def _inform_delegate(recipient: User, kind: str, subject: str, body: str, task: 
         key = f"for:{recipient.id}:{dedupe_key}"
         if len(key) > 100:
             key = f"for:{recipient.id}:" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:64]
-    _store(delegate, kind, _("For %(name)s, who is away: %(subject)s", name=recipient.name, subject=subject), body,
+    _store(delegate, kind, _l("For %(name)s, who is away: %(subject)s", name=recipient.name, subject=subject), body,
            task, key, inform_delegate=False)
 
 
@@ -325,4 +350,4 @@ from . import delivery, digest, events  # noqa: E402,F401  (subscribe the built-
 __all__ = ["Notification", "NotificationPreference", "NotificationSettings", "notify", "register_kind",
            "inbox_query", "unread_count", "mark_read", "mark_all_read", "delivery_channels", "get_preferences",
            "set_preferences", "should_deliver", "digest_items", "task_url", "inbox_url", "base_url",
-           "DIGEST_KIND", "DIGEST_MODES", "delivery"]
+           "DIGEST_KIND", "DIGEST_MODES", "delivery", "in_language_of"]

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from .. import outbox
 from ..access import can_see, works_tasks
-from ..labels import status_label
+from ..labels import STATUS_LABELS
 from ..models import Comment, Task, TaskWatcher, User
 from . import notify, register_kind
 
@@ -82,9 +81,9 @@ def _key(event: dict) -> str:
 def on_assigned(task: Task, assignee: User | None, actor: User | None, event: dict, **_ignored) -> None:
     if assignee is None or (actor is not None and assignee.id == actor.id):
         return
-    who = actor.name if actor is not None else _("Workdesk")
-    notify(assignee, ASSIGNED, _("Assigned to you: %(task)s", task=_label(task)),
-           _("%(who)s assigned %(task)s to you.", who=who, task=_label(task)), task=task, dedupe_key=_key(event))
+    who = actor.name if actor is not None else _l("Workdesk")
+    notify(assignee, ASSIGNED, _l("Assigned to you: %(task)s", task=_label(task)),
+           _l("%(who)s assigned %(task)s to you.", who=who, task=_label(task)), task=task, dedupe_key=_key(event))
 
 
 def on_commented(task: Task, comment: Comment, actor: User | None, event: dict, **_ignored) -> None:
@@ -95,12 +94,12 @@ def on_commented(task: Task, comment: Comment, actor: User | None, event: dict, 
     mentioned = {u.id: u for u in mentioned_users(comment.body) if u.id != author.id and may_read(u)}
     excerpt = comment.body if len(comment.body) <= 500 else comment.body[:499] + "…"
     for user in mentioned.values():
-        notify(user, MENTIONED, _("%(who)s mentioned you on %(task)s", who=author.name, task=_label(task)),
+        notify(user, MENTIONED, _l("%(who)s mentioned you on %(task)s", who=author.name, task=_label(task)),
                excerpt, task=task, dedupe_key=_key(event))
     for user in participants(task):
         if user.id == author.id or user.id in mentioned or (comment.internal and not works_tasks(user)):
             continue
-        notify(user, COMMENTED, _("%(who)s commented on %(task)s", who=author.name, task=_label(task)),
+        notify(user, COMMENTED, _l("%(who)s commented on %(task)s", who=author.name, task=_label(task)),
                excerpt, task=task, dedupe_key=_key(event))
 
 
@@ -108,13 +107,15 @@ def on_updated(task: Task, actor: User | None, changes: dict, event: dict, **_ig
     if "status" not in changes:
         return
     old, new = changes["status"]
-    who = actor.name if actor is not None else _("Workdesk")
+    who = actor.name if actor is not None else _l("Workdesk")
+    # Lazy labels: each recipient reads the statuses in their own language, never as keys.
+    old_label, new_label = STATUS_LABELS.get(old, old), STATUS_LABELS.get(new, new)
     for user in participants(task):
         if actor is not None and user.id == actor.id:
             continue
-        notify(user, STATUS_CHANGED, _("%(task)s is now %(status)s", task=_label(task), status=status_label(new)),
-               _("%(who)s moved %(task)s from %(old)s to %(new)s.", who=who, task=_label(task),
-                 old=status_label(old), new=status_label(new)),
+        notify(user, STATUS_CHANGED, _l("%(task)s is now %(status)s", task=_label(task), status=new_label),
+               _l("%(who)s moved %(task)s from %(old)s to %(new)s.", who=who, task=_label(task),
+                  old=old_label, new=new_label),
                task=task, dedupe_key=_key(event))
 
 

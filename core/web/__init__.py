@@ -7,21 +7,25 @@ Every write goes through ``workdesk.services``; every form is a Flask-WTF form w
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, has_request_context, redirect, render_template, request, url_for
+from flask import (Blueprint, flash, has_request_context, make_response, redirect, render_template, request,
+                   url_for)
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 
 from ..auth import authenticate, current_user, login_user, logout_user
 from ..db import db
+from ..extensions import LANGUAGE_COOKIE, LANGUAGE_PARAMETER, LANGUAGES
+from ..labels import type_label
 from ..redirects import safe_redirect_target
 from ..rich_text import render_markdown
 from ..throttle import PasswordThrottled
-from .forms import LoginForm
+from .forms import LANGUAGE_NAMES, LoginForm
 from .helpers import away, filing_panels, priority_label, status_label, throttled_page
 
 web = Blueprint("web", __name__)
 web.add_app_template_filter(status_label, "status_label")
 web.add_app_template_filter(priority_label, "priority_label")
+web.add_app_template_filter(type_label, "type_label")
 web.add_app_template_test(lambda task: task.is_overdue(), "overdue")
 web.add_app_template_global(away, "away")
 web.add_app_template_filter(render_markdown, "markdown")
@@ -61,7 +65,13 @@ def login():
             login_user(user)
             return redirect(_next_page())
         form.password.errors = [*form.password.errors, _("Wrong email or password.")]
-    return render_template("core/login.html", form=form), (200 if request.method == "GET" else 400)
+    response = make_response(render_template("core/login.html", form=form, languages=LANGUAGE_NAMES),
+                             200 if request.method == "GET" else 400)
+    chosen = request.args.get(LANGUAGE_PARAMETER)
+    if chosen in LANGUAGES:  # remembered for the next visit; the account's language decides once logged in
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+                            secure=request.is_secure)
+    return response
 
 
 @web.route("/logout", methods=["POST"])

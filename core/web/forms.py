@@ -16,7 +16,8 @@ from ..errors import WorkdeskError
 from ..schemas import renderable_zones, text_problem
 
 # Each language under its own name, so a person who cannot read the current one still finds theirs.
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "bg": "Български"}
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "bg": "Български",
+                  "ru": "Русский", "vi": "Tiếng Việt", "zh_Hans": "中文（简体）"}
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 

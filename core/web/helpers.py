@@ -9,6 +9,7 @@ from flask import Response, has_request_context, make_response, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from peewee import JOIN, fn
@@ -33,6 +34,10 @@ USUAL_NEXT = {"new": "open", "open": "in_progress", "in_progress": "resolved", "
 def transition_label(old: str, new: str) -> str:
     if new == "open" and old in DONE_STATUSES:
         return str(REOPEN_LABEL)
+    if new == "open":
+        # "Open" the button is a verb, "Open" the status an adjective: a context keeps them apart for
+        # languages that say them differently (ru "Открыть" / "Открыта", zh "开始受理" / "待处理").
+        return pgettext("workflow action", "Open")
     return str(TRANSITION_LABELS.get(new, new))
 
 

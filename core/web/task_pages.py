@@ -25,6 +25,7 @@ from .content import (allow_large_upload, content_context, content_event_phrase,
                       uploads_from_request)
 from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
                     WatchForm)
+from ..labels import type_label
 from .helpers import (USUAL_NEXT, local_to_utc, person_label, priority_label, show_service_error,
                       status_label, task_panels, transition_label, utc_to_local)
 
@@ -192,7 +193,7 @@ def _describe_change(field: str, old: Any, new: Any, names: dict[int, str], acto
     if field in ("resolved_at", "closed_at"):
         return None  # said by the status change of the same entry
     if field == "type":
-        return _("changed the type to %(new)s", new=new)
+        return _("changed the type to %(new)s", new=type_label(new))
     if field == "impact":
         return _("changed the impact to %(new)s", new=new) if new else _("removed the impact")
     if field == "fields":

@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from workdesk import (OPEN_STATUSES, Conflict, Department, Forbidden, NotFound, Task, User, ValidationFailed, can_see,
                       notify, utcnow, write_transaction)
@@ -90,10 +91,10 @@ def flag_late_handovers(now: dt.datetime, ack_minutes: int) -> int:
         zone = services.zone_of(handover.rotation.timezone)
         when = f"{to_local(handover.shift_end, zone):%Y-%m-%d %H:%M} {zone.key}"
         if field == "missing_flagged_at":
-            subject = _("%(person)s has not handed over the shift that ended %(when)s in %(department)s",
+            subject = _l("%(person)s has not handed over the shift that ended %(when)s in %(department)s",
                         person=handover.outgoing.name, when=when, department=department.name)
         else:
-            subject = _("The hand-over of the shift that ended %(when)s in %(department)s is not acknowledged",
+            subject = _l("The hand-over of the shift that ended %(when)s in %(department)s is not acknowledged",
                         when=when, department=department.name)
         with write_transaction():
             Handover.update({getattr(Handover, field): now}).where(Handover.id == handover.id).execute()
@@ -159,7 +160,7 @@ def submit_handover(actor: User, handover_id: Any, changes: dict[str, Any] | Non
         handover.save()
         if handover.incoming is not None:
             notify(handover.incoming, "duty_roster.handover",
-                   _("%(person)s handed the shift over to you", person=handover.outgoing.name),
+                   _l("%(person)s handed the shift over to you", person=handover.outgoing.name),
                    handover.notes, dedupe_key=f"duty_roster.handover:{handover.id}:submitted")
     return handover
 
@@ -247,7 +248,7 @@ def send_reminders(now: dt.datetime, lead_minutes: int) -> int:
             rotation = rotations[piece.rotation_id]
             zone = services.zone_of(rotation.timezone)
             notify(person, "duty_roster.reminder",
-                   _("Your duty (%(rotation)s) begins at %(when)s", rotation=rotation.name,
+                   _l("Your duty (%(rotation)s) begins at %(when)s", rotation=rotation.name,
                      when=f"{to_local(piece.start, zone):%Y-%m-%d %H:%M} {zone.key}"),
                    dedupe_key=f"duty_roster.reminder:{rotation.id}:{piece.user_id}:{piece.start.isoformat()}")
             sent += 1

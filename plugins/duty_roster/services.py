@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from workdesk import (Department, Membership, NotFound, Role, User, ValidationFailed, absences, department_ids,
                       notify, parse_id, require, utcnow, write_transaction)
@@ -502,15 +503,15 @@ def report_coverage(now: dt.datetime, horizon_days: int) -> int:
             when = (f"{schedule.to_local(item['start'], zone):%Y-%m-%d %H:%M} – "
                     f"{schedule.to_local(item['end'], zone):%Y-%m-%d %H:%M} {zone.key}")
             if item["kind"] == "gap":
-                subject = _("Nobody is on duty in %(department)s from %(when)s", department=department.name, when=when)
-                body = _("No rotation covers this time. Add a rotation or an override, or make it a deliberate "
+                subject = _l("Nobody is on duty in %(department)s from %(when)s", department=department.name, when=when)
+                body = _l("No rotation covers this time. Add a rotation or an override, or make it a deliberate "
                          "nobody slot.")
             else:
                 if item["user_id"] not in names:
                     names[item["user_id"]] = getattr(User.get_or_none(User.id == item["user_id"]), "name", "?")
-                subject = _("%(person)s is away during their duty in %(department)s from %(when)s",
+                subject = _l("%(person)s is away during their duty in %(department)s from %(when)s",
                             person=names[item["user_id"]], department=department.name, when=when)
-                body = _("Their shift is uncovered until someone takes it with an override.")
+                body = _l("Their shift is uncovered until someone takes it with an override.")
             # A stretch already uncovered at the window's start is known by its end instead.
             since_key = item["start"].isoformat() if item["start"] > start else f"open-{item['end'].isoformat()}"
             key = f"duty_roster.uncovered:{department_id}:{item['kind']}:{item['user_id']}:{since_key}"

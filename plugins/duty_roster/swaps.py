@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from workdesk import (Conflict, Forbidden, Membership, NotFound, User, ValidationFailed, notify, utcnow,
                       write_transaction)
@@ -56,7 +57,7 @@ def request_swap(actor: User, values: dict[str, Any], now: dt.datetime | None = 
         swap = Swap.create(rotation=rotation, requester=actor, target=target, starts_at=starts_at, ends_at=ends_at,
                            return_starts_at=return_starts_at, return_ends_at=return_ends_at,
                            note=(values.get("note") or "").strip(), expires_at=expires_at)
-        notify(target, "duty_roster.swap", _("%(person)s asks you to take their duty", person=actor.name),
+        notify(target, "duty_roster.swap", _l("%(person)s asks you to take their duty", person=actor.name),
                swap.note, dedupe_key=f"duty_roster.swap:{swap.id}:requested")
     return swap
 
@@ -91,8 +92,8 @@ def answer_swap(actor: User, swap_id: Any, accept: bool, now: dt.datetime | None
                                 ends_at=swap.return_ends_at, note=_("Swap #%(id)s", id=swap.id), created_by=actor)
         swap.status, swap.decided_at = ("accepted" if accept else "declined"), now
         swap.save()
-        subject = (_("%(person)s accepted your swap request", person=actor.name) if accept
-                   else _("%(person)s declined your swap request", person=actor.name))
+        subject = (_l("%(person)s accepted your swap request", person=actor.name) if accept
+                   else _l("%(person)s declined your swap request", person=actor.name))
         notify(swap.requester, "duty_roster.swap", subject, dedupe_key=f"duty_roster.swap:{swap.id}:{swap.status}")
     return swap
 
@@ -122,7 +123,7 @@ def expire_swaps(now: dt.datetime) -> int:
             if Swap.update(status="expired", decided_at=now).where(
                     (Swap.id == swap.id) & (Swap.status == "pending")).execute():
                 notify(swap.requester, "duty_roster.swap",
-                       _("Your swap request to %(person)s expired unanswered", person=swap.target.name),
+                       _l("Your swap request to %(person)s expired unanswered", person=swap.target.name),
                        dedupe_key=f"duty_roster.swap:{swap.id}:expired")
     return len(expired)
 

@@ -60,8 +60,11 @@ def build_message(note: Notification, to: str, current: dict, message_id: str) -
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
     message["X-Workdesk-Notification"] = str(note.id)
-    message.set_content(templates.get_template("email/notification.txt").render(context))
-    message.add_alternative(templates.get_template("email/notification.html").render(context), subtype="html")
+    with notifications.in_language_of(note.recipient):  # the reader's language, whoever caused the note
+        text = templates.get_template("email/notification.txt").render(context)
+        html = templates.get_template("email/notification.html").render(context)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message
 
 

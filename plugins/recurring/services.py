@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 import peewee
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from workdesk import (PRIORITIES, Conflict, Department, NotFound, Role, Task, User, ValidationFailed,
                       WorkdeskError, WorkingTime, access, db, insert_rows, notify, parse_id, plugin_settings, require,
@@ -614,7 +615,7 @@ def _record_failure(rule: Rule, schedule: Schedule, slot: Slot, exc: WorkdeskErr
     if first_failure:  # one notification per failure streak, not one per occurrence
         for person in _people_to_tell(rule):
             notify(person, "recurring.failed",
-                   _("Recurring rule \u201c%(title)s\u201d could not create a task", title=rule.title), message)
+                   _l("Recurring rule \u201c%(title)s\u201d could not create a task", title=rule.title), message)
 
 
 def _people_to_tell(rule: Rule) -> Iterable[User]:

@@ -42,7 +42,7 @@ def test_create_list_preview_and_edit(admin_client, team):
     assert (rule.assignee_ids, rule.exdates, rule.created_by_id) == ([team["agents"][0].id], ["2099-02-02T09:00:00"],
                                                                      team["admin"].id)
     listing = admin_client.get(LIST).get_data(as_text=True)
-    assert "on the 1st Monday of every month at 09:00, Europe/Sofia, except 1 date(s)" in listing
+    assert "every month on the first Monday at 9:00\u202fAM, Europe/Sofia, except 1 date" in listing
     preview = admin_client.get(LIST + f"preview/?id={rule.id}&count=3").get_data(as_text=True)
     assert "2099-01-05T09:00:00+02:00" in preview and "2099-03-02T09:00:00+02:00" in preview
     assert "2099-02-02T09:00" not in preview  # left out by EXDATE

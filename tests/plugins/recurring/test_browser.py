@@ -25,7 +25,7 @@ def test_admin_creates_and_previews_a_rule(page, recurring, make_user, make_depa
     page.fill("textarea[name=exdates]", "2099-04-14T09:00")
     page.click("input[type=submit][value='Save']")
     page.wait_for_url("**/admin/recurring/rules/")
-    assert page.locator("text=every 2nd Tuesday at 09:00, Europe/Sofia, except 1 date(s)").count() == 1
+    assert page.locator("text=every 2 weeks on Tuesday at 9:00\u202fAM, Europe/Sofia, except 1 date").count() == 1
     page.screenshot(path=str(artifacts_dir / "rules.png"), full_page=True)
 
     rule = Rule.get(Rule.title == "Pressure check {date}")

@@ -127,7 +127,7 @@ def test_skip_while_previous_is_open(make_rule, tick, rule_tasks, team):
 def test_completion_anchor_follows_when_the_previous_was_done(make_rule, tick, rule_tasks, team, drain_events,
                                                              recurring):
     rule = make_rule(timezone="UTC", dtstart="2026-01-05T09:00", rrule="FREQ=DAILY;INTERVAL=7", anchor="completion")
-    assert recurring.sentence(rule) == "7 day(s) after the previous one is done at 09:00, UTC"
+    assert recurring.sentence(rule) == "7 days after the previous one is done at 9:00\u202fAM, UTC"
     tick("2026-01-05T09:00Z")
     walk(tick, "2026-01-06T09:00Z", "2026-02-20T09:00Z", dt.timedelta(days=1))
     assert len(rule_tasks(rule)) == 1  # nothing new while the first one is open

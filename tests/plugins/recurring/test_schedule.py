@@ -102,14 +102,14 @@ def test_invalid_recurrence_names_the_field(field, kwargs, message):
 
 
 @pytest.mark.parametrize("rrule, dtstart, expected", [
-    ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "2026-01-06T09:00", "every 2nd Tuesday at 09:00, Europe/Sofia"),
-    ("FREQ=WEEKLY;BYDAY=MO", "2026-01-05T09:00", "every Monday at 09:00, Europe/Sofia"),
-    ("FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", "2026-01-05T07:30", "every weekday at 07:30, Europe/Sofia"),
-    ("FREQ=MONTHLY;BYMONTHDAY=31", "2026-01-31T09:00", "on the 31st of every month at 09:00, Europe/Sofia"),
+    ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "2026-01-06T09:00", "every 2 weeks on Tuesday at 9:00\u202fAM, Europe/Sofia"),
+    ("FREQ=WEEKLY;BYDAY=MO", "2026-01-05T09:00", "every Monday at 9:00\u202fAM, Europe/Sofia"),
+    ("FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR", "2026-01-05T07:30", "every weekday at 7:30\u202fAM, Europe/Sofia"),
+    ("FREQ=MONTHLY;BYMONTHDAY=31", "2026-01-31T09:00", "every month on day 31 at 9:00\u202fAM, Europe/Sofia"),
     ("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "2026-01-30T16:00",
-     "on the last weekday of every month at 16:00, Europe/Sofia"),
-    ("FREQ=MONTHLY;BYDAY=-1FR", "2026-01-30T16:00", "on the last Friday of every month at 16:00, Europe/Sofia"),
-    ("FREQ=YEARLY;COUNT=3", "2026-03-05T10:00", "every year on the 5th of March at 10:00, Europe/Sofia, 3 times"),
+     "every month on the last weekday at 4:00\u202fPM, Europe/Sofia"),
+    ("FREQ=MONTHLY;BYDAY=-1FR", "2026-01-30T16:00", "every month on the last Friday at 4:00\u202fPM, Europe/Sofia"),
+    ("FREQ=YEARLY;COUNT=3", "2026-03-05T10:00", "every year on March 5 at 10:00\u202fAM, Europe/Sofia, 3 times"),
     ("FREQ=HOURLY;INTERVAL=4", "2026-01-05T09:00", "every 4 hours, Europe/Sofia"),
 ])
 def test_human_sentence(rrule, dtstart, expected):
@@ -120,4 +120,20 @@ def test_sentence_for_completion_anchor_and_exceptions():
     schedule = Schedule(timezone="Europe/Sofia", dtstart="2026-01-05T09:00", rrule="FREQ=DAILY;INTERVAL=7",
                         exdates=["2026-01-12T09:00"])
     assert describe(schedule, anchor="completion") == (
-        "7 day(s) after the previous one is done at 09:00, Europe/Sofia, except 1 date(s)")
+        "7 days after the previous one is done at 9:00\u202fAM, Europe/Sofia, except 1 date")
+
+
+@pytest.mark.parametrize("locale, rrule, dtstart, expected", [
+    ("ru", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "2026-01-06T09:00", "каждые 2 недели по вторникам в 09:00, Europe/Sofia"),
+    ("ru", "FREQ=MONTHLY;BYDAY=-1FR", "2026-01-30T16:00", "каждый месяц в последнюю пятницу в 16:00, Europe/Sofia"),
+    ("ru", "FREQ=WEEKLY;INTERVAL=21;BYDAY=WE", "2026-01-07T09:00", "каждую 21 неделю по средам в 09:00, Europe/Sofia"),
+    ("vi", "FREQ=MONTHLY;BYDAY=2TU", "2026-01-13T09:00", "hằng tháng vào thứ Ba thứ hai lúc 09:00, Europe/Sofia"),
+    ("zh_Hans", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "2026-01-06T09:00", "每 2 周的周二 09:00，Europe/Sofia"),
+    ("zh_Hans", "FREQ=YEARLY;COUNT=3", "2026-03-05T10:00", "每年的3月5日 10:00，Europe/Sofia，共 3 次"),
+    ("de", "FREQ=MONTHLY;BYDAY=1MO", "2026-01-05T09:00", "monatlich am ersten Montag um 09:00, Europe/Sofia"),
+])
+def test_sentence_reads_naturally_in_the_readers_language(workdesk_app, locale, rrule, dtstart, expected):
+    """Whole-sentence messages and Babel's formats: no English ordinal is assembled in code."""
+    import flask_babel
+    with workdesk_app.test_request_context(), flask_babel.force_locale(locale):
+        assert describe(Schedule(timezone="Europe/Sofia", dtstart=dtstart, rrule=rrule)) == expected
