@@ -57,9 +57,17 @@ def _refuse_tasks_of_disabled_plugins(task) -> None:
         raise CancelExecution(retry=False)
 
 
+# At most one kick waits in the queue. Under a burst of writes, kicks would otherwise pile up ahead of
+# the periodic jobs in the (first in, first out) queue, and one drain takes every pending event anyway.
+# The mark expires, so a kick lost with a killed worker or a restarted Redis never blocks the next.
+KICK_PENDING_KEY = "core.outbox-kick-pending"
+KICK_PENDING_TTL_SECONDS = 30
+
+
 @queue.task(name="core.drain_outbox")
 def drain_outbox_task() -> int:
     from .outbox import drain
+    queue.storage.pop_data(KICK_PENDING_KEY)  # events committed from now on may queue the next kick
     return drain()
 
 
@@ -85,6 +93,8 @@ def kick_outbox() -> None:
         return
     _last_kick = now
     try:
+        if not queue.storage.put_if_empty(KICK_PENDING_KEY, b"1", ttl=KICK_PENDING_TTL_SECONDS):
+            return  # a kick is waiting already: its drain will take these events too
         drain_outbox_task()
     except Exception:
         log.warning("could not enqueue outbox drain; the worker's poll will pick the events up", exc_info=True)
