@@ -17,10 +17,10 @@ from ..models import Absence, Comment, Department, SavedView, Task, TaskEvent, U
 from ..registry import (PluginError, PluginNotConfigured, get_registry, save_plugin_settings, set_plugin_enabled,
                        shown_plugin_settings, validate_settings)
 from ..schemas import (AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema, AbsenceUpdateSchema,
-                       CommentCreateSchema, CommentPageSchema, CommentSchema, DepartmentCreateSchema,
+                       CommentCreateSchema, CommentPageSchema, CommentSchema, ConfirmResolutionSchema, DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
                        PluginListSchema, PluginSchema, PluginUpdateSchema, SavedViewCreateSchema, SavedViewPageSchema,
-                       SavedViewSchema, SavedViewUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
+                       ReopenSchema, SavedViewSchema, SavedViewUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
                        TaskPageSchema, TaskSchema, TaskUpdateSchema, TokenRequestSchema,
                        TokenResponseSchema, UserCreateSchema, UserPageSchema, UserSchema, UserUpdateSchema, parse_id)
 from ..services import absences as absence_service
@@ -294,6 +294,29 @@ def add_comment(task_id: int):
     get_visible_task(actor, task_id)
     comment = task_service.add_comment(actor, task_id, load_json(CommentCreateSchema)["body"])
     return _created(comment_to_dict(comment), url_for("api.list_comments", task_id=task_id))
+
+
+@api.post("/tasks/<id:task_id>/confirm")
+@api_operation("Confirm a resolved task is done", tags=["tasks"], request=ConfirmResolutionSchema,
+               response=TaskSchema, errors=[409])
+def confirm_resolution(task_id: int):
+    """For the task's reporter (or anyone with ``task.transition``): a resolved task is closed, through the
+    workflow and the plugins' vetoes (409 ``transition_blocked``); another status is a 409 ``invalid_transition``."""
+    actor = require_api_user()
+    get_visible_task(actor, task_id)
+    data = load_json(ConfirmResolutionSchema)
+    return _task_response(task_service.confirm_resolution(actor, task_id, data.get("version")), actor)
+
+
+@api.post("/tasks/<id:task_id>/reopen")
+@api_operation("Reopen a resolved or closed task, saying why", tags=["tasks"], request=ReopenSchema,
+               response=TaskSchema, errors=[409])
+def reopen_task(task_id: int):
+    """For the task's reporter (or anyone with ``task.transition``); the reason is kept in the audit trail."""
+    actor = require_api_user()
+    get_visible_task(actor, task_id)
+    data = load_json(ReopenSchema)
+    return _task_response(task_service.reopen_task(actor, task_id, data["reason"], data.get("version")), actor)
 
 
 @api.get("/tasks/<id:task_id>/events")

@@ -10,9 +10,14 @@ The inbox itself is always written: preferences only choose the extra channels.
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import ContextManager
 
+from flask import has_app_context
+from flask_babel import force_locale
 from flask_babel import gettext as _
-from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
+from peewee import BooleanField, Case, CharField, ForeignKeyField, IntegerField, TextField, fn
 
 from .. import outbox
 from ..db import BaseModel, UTCDateTimeField, hot_query, utcnow, write_transaction
@@ -134,6 +139,12 @@ def _store(recipient: User, kind: str, subject: str, body: str, task: Task | Non
     return note
 
 
+def in_language_of(user: User) -> ContextManager:
+    """Render what follows in ``user``'s language (their account's choice), for text stored for them to read
+    later: a notification's subject is written once, in its reader's words, never in the actor's."""
+    return force_locale(user.locale) if has_app_context() and user.locale else nullcontext()
+
+
 def _inform_delegate(recipient: User, kind: str, subject: str, body: str, task: Task | None,
                      dedupe_key: str | None) -> None:
     from ..access import can_see
@@ -146,8 +157,9 @@ def _inform_delegate(recipient: User, kind: str, subject: str, body: str, task: 
         key = f"for:{recipient.id}:{dedupe_key}"
         if len(key) > 100:
             key = f"for:{recipient.id}:" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:64]
-    _store(delegate, kind, _("For %(name)s, who is away: %(subject)s", name=recipient.name, subject=subject), body,
-           task, key, inform_delegate=False)
+    with in_language_of(delegate):
+        subject = _("For %(name)s, who is away: %(subject)s", name=recipient.name, subject=subject)
+    _store(delegate, kind, subject, body, task, key, inform_delegate=False)
 
 
 def _delivery_kwargs(event) -> dict | None:
@@ -185,6 +197,53 @@ def mark_read(user: User, notification_id: int) -> Notification:
             note.is_read, note.read_at = True, utcnow()
             note.save(only=[Notification.is_read, Notification.read_at])
     return note
+
+
+def mark_task_read(user: User, task_id: int) -> int:
+    """Mark the user's unread notifications about one task read (opening the task reads them); returns how
+    many changed. Writes nothing when none is unread, so showing a task stays a read."""
+    unread = ((Notification.recipient == user) & (Notification.task_id == task_id)
+              & (Notification.is_read == False))  # noqa: E712
+    if not Notification.select(Notification.id).where(unread).exists():
+        return 0
+    with write_transaction():
+        return Notification.update(is_read=True, read_at=utcnow()).where(unread).execute()
+
+
+@dataclass
+class InboxLine:
+    """One line of the inbox: every notification about one task (or a notification about none), the
+    newest standing for them."""
+    latest: Notification
+    count: int
+    unread: int
+    task: Task | None  # the task as it is now, when the reader may still see it
+
+
+def inbox_lines(user: User, before: int | None = None, limit: int = 50) -> tuple[list[InboxLine], int | None]:
+    """The inbox grouped per task, the line with the newest notification first; ``before`` continues after
+    a line whose newest notification had that id. Returns the lines and the ``before`` of the next page.
+
+    Counted in SQL (one grouped query, then one query for the newest notifications and one for the tasks).
+    """
+    from ..access import visible_tasks
+    key = fn.COALESCE(Notification.task_id, Notification.id * -1)  # a note about no task is a line of its own
+    newest = fn.MAX(Notification.id)
+    query = (Notification.select(newest.alias("latest"), fn.COUNT(Notification.id).alias("n"),
+                                 fn.SUM(Case(None, [(Notification.is_read == False, 1)], 0)).alias("unread"))  # noqa: E712
+             .where((Notification.recipient == user) & (Notification.kind != DIGEST_KIND))
+             .group_by(key).order_by(newest.desc()).limit(limit + 1))
+    if before:
+        query = query.having(newest < before)
+    rows = list(query.tuples())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    notes = {n.id: n for n in Notification.select().where(Notification.id.in_([r[0] for r in rows]))} if rows else {}
+    task_ids = {n.task_id for n in notes.values() if n.task_id is not None}
+    tasks = {t.id: t for t in visible_tasks(user).where(Task.id.in_(task_ids))} if task_ids else {}
+    lines = [InboxLine(notes[latest], int(count), int(unread or 0), tasks.get(notes[latest].task_id))
+             for latest, count, unread in rows]
+    return lines, (rows[-1][0] if more else None)
 
 
 def mark_all_read(user: User) -> int:
@@ -323,6 +382,7 @@ def inbox_url() -> str:
 from . import delivery, digest, events  # noqa: E402,F401  (subscribe the built-in handlers, register the digest job)
 
 __all__ = ["Notification", "NotificationPreference", "NotificationSettings", "notify", "register_kind",
-           "inbox_query", "unread_count", "mark_read", "mark_all_read", "delivery_channels", "get_preferences",
+           "inbox_query", "unread_count", "mark_read", "mark_all_read", "mark_task_read", "inbox_lines", "InboxLine",
+           "in_language_of", "delivery_channels", "get_preferences",
            "set_preferences", "should_deliver", "digest_items", "task_url", "inbox_url", "base_url",
            "DIGEST_KIND", "DIGEST_MODES", "delivery"]

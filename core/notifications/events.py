@@ -16,7 +16,7 @@ from .. import outbox
 from ..access import can_see
 from ..labels import status_label
 from ..models import Comment, Task, TaskWatcher, User
-from . import notify, register_kind
+from . import in_language_of, notify, register_kind
 
 ASSIGNED, COMMENTED, STATUS_CHANGED, MENTIONED = "task.assigned", "task.commented", "task.status_changed", "task.mentioned"
 register_kind(ASSIGNED, _l("A task is assigned to me"))
@@ -82,9 +82,11 @@ def _key(event: dict) -> str:
 def on_assigned(task: Task, assignee: User | None, actor: User | None, event: dict, **_ignored) -> None:
     if assignee is None or (actor is not None and assignee.id == actor.id):
         return
-    who = actor.name if actor is not None else _("Workdesk")
-    notify(assignee, ASSIGNED, _("Assigned to you: %(task)s", task=_label(task)),
-           _("%(who)s assigned %(task)s to you.", who=who, task=_label(task)), task=task, dedupe_key=_key(event))
+    with in_language_of(assignee):
+        who = actor.name if actor is not None else _("Workdesk")
+        subject = _("Assigned to you: %(task)s", task=_label(task))
+        body = _("%(who)s assigned %(task)s to you.", who=who, task=_label(task))
+    notify(assignee, ASSIGNED, subject, body, task=task, dedupe_key=_key(event))
 
 
 def on_commented(task: Task, comment: Comment, actor: User | None, event: dict, **_ignored) -> None:
@@ -92,27 +94,34 @@ def on_commented(task: Task, comment: Comment, actor: User | None, event: dict, 
     mentioned = {u.id: u for u in mentioned_users(comment.body) if u.id != author.id and can_see(u, task)}
     excerpt = comment.body if len(comment.body) <= 500 else comment.body[:499] + "…"
     for user in mentioned.values():
-        notify(user, MENTIONED, _("%(who)s mentioned you on %(task)s", who=author.name, task=_label(task)),
-               excerpt, task=task, dedupe_key=_key(event))
+        with in_language_of(user):
+            subject = _("%(who)s mentioned you on %(task)s", who=author.name, task=_label(task))
+        notify(user, MENTIONED, subject, excerpt, task=task, dedupe_key=_key(event))
     for user in participants(task):
         if user.id == author.id or user.id in mentioned:
             continue
-        notify(user, COMMENTED, _("%(who)s commented on %(task)s", who=author.name, task=_label(task)),
-               excerpt, task=task, dedupe_key=_key(event))
+        with in_language_of(user):
+            subject = _("%(who)s commented on %(task)s", who=author.name, task=_label(task))
+        notify(user, COMMENTED, subject, excerpt, task=task, dedupe_key=_key(event))
 
 
 def on_updated(task: Task, actor: User | None, changes: dict, event: dict, **_ignored) -> None:
     if "status" not in changes:
         return
     old, new = changes["status"]
-    who = actor.name if actor is not None else _("Workdesk")
+    reason = event.get("payload", {}).get("reason") if isinstance(event, dict) else None
     for user in participants(task):
         if actor is not None and user.id == actor.id:
             continue
-        notify(user, STATUS_CHANGED, _("%(task)s is now %(status)s", task=_label(task), status=status_label(new)),
-               _("%(who)s moved %(task)s from %(old)s to %(new)s.", who=who, task=_label(task),
-                 old=status_label(old), new=status_label(new)),
-               task=task, dedupe_key=_key(event))
+        # Status names in the reader's language (``status_label``), never the stored keys.
+        with in_language_of(user):
+            who = actor.name if actor is not None else _("Workdesk")
+            subject = _("%(task)s is now %(status)s", task=_label(task), status=status_label(new))
+            body = _("%(who)s moved %(task)s from %(old)s to %(new)s.", who=who, task=_label(task),
+                     old=status_label(old), new=status_label(new))
+            if reason:
+                body += " " + _("Reason: %(reason)s", reason=reason)
+        notify(user, STATUS_CHANGED, subject, body, task=task, dedupe_key=_key(event))
 
 
 outbox.subscribe("task.assigned", "core.notifications", on_assigned)

@@ -69,8 +69,8 @@ def test_away_until_next_to_the_name_wherever_it_appears(client, login, cast, ma
     add_comment(cast.agent, task.id, "On it before I leave.")
     login(client, cast.admin)
     page = client.get(f"/tasks/{task.id}").text
-    marker = '<span class="away" title="Fred Facilities stands in.">away until 3/2/99, 3:30\u202fPM</span>'
+    marker = '<span class="away" title="Fred Facilities stands in.">away until 3/2/2099, 3:30\u202fPM</span>'
     assert page.count(marker) == 3  # assignee, watcher, comment author
     assert marker in client.get("/search?q=who").text
     assert marker in client.get("/search?q=who&layout=table").text
-    assert "Ana Agent (away until 3/2/99, 3:30\u202fPM)" in client.get(f"/tasks/{task.id}").text  # the reassign list
+    assert "Ana Agent (away until 3/2/2099, 3:30\u202fPM)" in client.get(f"/tasks/{task.id}").text  # the reassign list
