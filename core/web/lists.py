@@ -202,12 +202,21 @@ def my_work_views(user: User, assigned_open: int) -> list[str]:
     return ["reported", "watching"] + (["assigned"] if assigned_open else [])
 
 
+def default_view(user: User, views: list[str]) -> str:
+    """The tab "my work" opens on: the first one holding any task at all, so a requester whose reported
+    tasks are all closed, or who only watches, never lands on an empty tab (the first tab when all are)."""
+    for view in views:
+        if my_work_query(user, view).exists():
+            return view
+    return views[0]
+
+
 def render_my_work():
     user = current_user()
     open_counts = {name: my_work_query(user, name).where(Task.status.in_(OPEN_STATUSES)).count()
                    for name in MY_WORK_VIEWS}
     views = my_work_views(user, open_counts["assigned"])
-    view = request.args.get("view", views[0])
+    view = request.args.get("view") or default_view(user, views)
     view = view if view in MY_WORK_VIEWS else views[0]
     if view not in views:  # asked for by its address: shown, with its tab
         views.append(view)
