@@ -191,6 +191,9 @@ class PasswordForm(WorkdeskForm):
 
 class AbsenceForm(WorkdeskForm):
     """An out-of-office period, in the person's own time zone."""
+    # Offered to department heads: whose absence it is (empty: one's own).
+    user_id = SelectField(_l("Who is away"), coerce=str, default="", validate_choice=False,
+                          description=_l("As the head of a department, you record your team's absences too."))
     starts_at = DateTimeLocalField(_l("Away from"), format=DATETIME_LOCAL_FORMATS, validators=[InputRequired()])
     ends_at = DateTimeLocalField(_l("Back on"), format=DATETIME_LOCAL_FORMATS, validators=[InputRequired()])
     delegate_id = SelectField(_l("Who stands in"), coerce=str, default="", validate_choice=False)
