@@ -10,9 +10,9 @@ The inbox itself is always written: preferences only choose the extra channels.
 from __future__ import annotations
 
 import hashlib
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ContextManager
+from typing import Iterator
 
 from flask import has_app_context
 from flask_babel import force_locale
@@ -139,10 +139,40 @@ def _store(recipient: User, kind: str, subject: str, body: str, task: Task | Non
     return note
 
 
-def in_language_of(user: User) -> ContextManager:
+_messages_app = None
+
+
+def _worker_messages_app():
+    """A bare Flask app holding only the catalogs (the core's and the usable plugins'), made once: a worker
+    runs without the web app, yet writes notifications that must be in their readers' languages."""
+    global _messages_app
+    if _messages_app is None:
+        from flask import Flask
+
+        from ..app import translation_directories
+        from ..extensions import babel
+        from ..registry import get_registry
+        app = Flask("workdesk-messages")
+        app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories(get_registry()))
+        babel.init_app(app)
+        _messages_app = app
+    return _messages_app
+
+
+@contextmanager
+def in_language_of(user: User) -> Iterator[None]:
     """Render what follows in ``user``'s language (their account's choice), for text stored for them to read
-    later: a notification's subject is written once, in its reader's words, never in the actor's."""
-    return force_locale(user.locale) if has_app_context() and user.locale else nullcontext()
+    later: a notification's subject is written once, in its reader's words, never in the actor's. Works in
+    the web app and in a worker alike."""
+    if not user.locale:
+        yield
+        return
+    if has_app_context():
+        with force_locale(user.locale):
+            yield
+        return
+    with _worker_messages_app().app_context(), force_locale(user.locale):
+        yield
 
 
 def _inform_delegate(recipient: User, kind: str, subject: str, body: str, task: Task | None,

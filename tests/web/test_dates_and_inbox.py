@@ -101,3 +101,27 @@ def test_notifications_are_written_in_the_recipients_language(client, cast, make
     note = Notification.get(Notification.recipient == cast.requester)
     assert note.subject == "#%d Drucker ist jetzt Offen" % task.number or "Offen" in note.subject
     assert "open" not in note.subject
+
+
+def test_a_worker_without_the_web_app_writes_in_the_readers_language(cast):
+    """The standalone worker has no Flask app: ``in_language_of`` brings the catalogs along."""
+    import threading
+
+    from flask import has_app_context
+    from flask_babel import gettext
+
+    from workdesk.labels import status_label
+    from workdesk.notifications import in_language_of
+
+    cast.requester.locale = "de"
+    seen: dict[str, object] = {}
+
+    def worker() -> None:
+        seen["app"] = has_app_context()  # a new thread: no app context, as in `workdesk worker`
+        with in_language_of(cast.requester):
+            seen["status"] = status_label("in_progress")
+            seen["text"] = gettext("Reason: %(reason)s", reason="x")
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == {"app": False, "status": "In Bearbeitung", "text": "Grund: x"}
