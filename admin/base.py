@@ -13,12 +13,12 @@ from flask_admin import BaseView
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.model import BaseModelView, typefmt
 from flask_admin.model.filters import BaseFloatFilter, BaseFloatListFilter, BaseIntFilter, BaseIntListFilter
-from flask_babel import format_datetime
 from peewee import ForeignKeyField, IntegerField
 from wtforms import Form
 
 from workdesk import csv_export
 from workdesk.auth import current_user
+from workdesk.dates import format_instant
 from workdesk.errors import WorkdeskError
 from workdesk.models import User
 from workdesk.redirects import safe_redirect_target
@@ -146,7 +146,7 @@ class WorkdeskBaseView(AdminAccessMixin, BaseView):
 
 
 def _local_time(view, value: dt.datetime, name: str) -> str:
-    return format_datetime(value, "short")  # in the admin's own time zone
+    return format_instant(value)  # in the admin's own time zone
 
 
 def _iso_time(view, value: dt.datetime, name: str) -> str:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from workdesk.labels import (PRIORITY_LABELS, STATUS_LABELS, priority_choices, p
                              status_label)
 from workdesk.models import PRIORITIES, STATUSES, Comment, Department, Membership, Task, TaskEvent, User
 from workdesk.schemas import parse_id
+from workdesk.services import bulk
 from workdesk.services import tasks as task_service
 from workdesk.web.helpers import local_to_utc
 
@@ -57,11 +57,8 @@ def _department_options() -> list[tuple[str, str]]:
 
 # -- bulk actions ------------------------------------------------------------------------------
 
-@dataclass
-class BulkResult:
-    """What a bulk action did: the tasks changed and, for each other one, why not."""
-    done: list[Task] = field(default_factory=list)
-    refused: list[tuple[str, str]] = field(default_factory=list)  # (task label, reason)
+class BulkResult(bulk.BulkResult):
+    """What a bulk action did (``workdesk.services.bulk``), told to the admin as flash messages."""
 
     def flash(self, done_message: Callable[[int], str]) -> None:
         """``done_message(n)`` words the successes; refusals are listed with their reasons."""
@@ -74,21 +71,9 @@ class BulkResult:
 
 
 def run_bulk(ids: Iterable[str], change: Callable[[int], Task]) -> BulkResult:
-    """Apply ``change`` to each task on its own: one refusal (workflow, veto, permission) never
-    blocks or undoes the others, and each success has its own audit entry and events."""
-    result = BulkResult()
-    for raw_id in ids:
-        task_id = parse_id(raw_id)
-        if task_id is None:
-            result.refused.append((str(raw_id)[:20], _("Not a task id.")))
-            continue
-        task = Task.get_or_none(Task.id == task_id)
-        label = f"#{task.number}" if task is not None else f"id {task_id}"
-        try:
-            result.done.append(change(task_id))
-        except WorkdeskError as exc:
-            result.refused.append((label, exc.message))
-    return result
+    """Apply ``change`` to each task on its own (``workdesk.services.bulk.run_bulk``)."""
+    result = bulk.run_bulk(ids, change)
+    return BulkResult(done=result.done, refused=result.refused)
 
 
 def bulk_assign(actor: User, ids: Iterable[str], assignee_id: int | None) -> BulkResult:

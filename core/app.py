@@ -301,11 +301,8 @@ def _register_security_headers(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_datetime
-
-    @app.template_filter("localtime")
-    def localtime(value: dt.datetime | None, fmt: str = "medium") -> str:
-        return format_datetime(value, fmt) if value else ""
+    from .dates import register_template_helpers
+    register_template_helpers(app)  # |localtime and |reltime
 
     @app.context_processor
     def _inject():

@@ -26,12 +26,13 @@ CORE_PERMISSIONS: dict[str, str] = {
     "plugin.manage": _l("Enable, disable and configure plugins"),
     "admin.access": _l("Open the admin panel"),
     "view.share": _l("Share saved task views with one's departments"),
+    "task.bulk_edit": _l("Change many tasks at once from the team pages"),
 }
 
 SEED_ROLES: dict[str, list[str]] = {
     "admin": ["*"],
     "manager": ["task.create", "task.view_department", "task.edit", "task.assign", "task.transition",
-                "task.comment", "view.share"],
+                "task.comment", "view.share", "task.bulk_edit"],
     "agent": ["task.create", "task.view_department", "task.edit", "task.assign", "task.transition",
               "task.comment"],
     "reviewer": ["task.create", "task.view_department", "task.transition", "task.comment"],

@@ -384,6 +384,16 @@ class AttachmentListSchema(Schema):
 CommentPageSchema = page_schema("CommentPage", CommentSchema)
 
 
+class ConfirmResolutionSchema(Schema):
+    version = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "The version you read; a newer stored version is a 409."})
+
+
+class ReopenSchema(ConfirmResolutionSchema):
+    reason = Text(required=True, min_length=1, max_length=2000,
+                  metadata={"description": "Why the task is not done; kept in the audit trail."})
+
+
 class TaskEventSchema(Schema):
     id = fields.Integer(required=True)
     at = fields.DateTime(required=True)

@@ -17,6 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
+from workdesk.dates import instant_pattern
 from workdesk.extensions import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,9 +213,9 @@ def test_service_validation_error_follows_accept_language_for_a_user_without_loc
 
 
 @pytest.mark.parametrize(("timezone", "locale", "local_date"), [
-    ("Europe/Sofia", "en", "3/11/26"),       # 22:30 UTC is 00:30 the next day in Sofia
-    ("America/New_York", "en", "3/10/26"),   # and 18:30 the same day in New York
-    ("Europe/Berlin", "de", "10.03.26"),     # 23:30 in Berlin, written the German way
+    ("Europe/Sofia", "en", "3/11/2026, 12:30"),   # 22:30 UTC is 00:30 the next day in Sofia
+    ("America/New_York", "en", "3/10/2026, 6:30"),  # and 18:30 the same day in New York
+    ("Europe/Berlin", "de", "10.03.2026, 23:30"),   # 23:30 in Berlin, written the German way, four-digit year
 ])
 def test_dates_follow_the_users_timezone(client, make_user, make_department, make_task, login,
                                          timezone, locale, local_date):
@@ -226,8 +227,8 @@ def test_dates_follow_the_users_timezone(client, make_user, make_department, mak
 
     page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
 
-    expected = format_datetime(due, "short", tzinfo=ZoneInfo(timezone), locale=locale)
-    assert local_date in expected
+    expected = format_datetime(due, instant_pattern(locale), tzinfo=ZoneInfo(timezone), locale=locale)
+    assert local_date in expected  # one format per language, with a four-digit year
     assert f">{expected}</time>" in page
 
 

@@ -19,10 +19,11 @@ from ..registry import (PluginError, PluginNotConfigured, get_registry, save_plu
 from ..schemas import (MAX_ID, AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema,
                        AbsenceUpdateSchema,
                        AttachmentListSchema, AttachmentSchema, CommentCreateSchema, CommentPageSchema,
-                       CommentRevisionListSchema, CommentSchema, CommentUpdateSchema, DepartmentCreateSchema,
+                       CommentRevisionListSchema, CommentSchema, CommentUpdateSchema, ConfirmResolutionSchema,
+                       DepartmentCreateSchema,
                        DepartmentPageSchema, DepartmentSchema, DepartmentUpdateSchema, MeSchema, PageQuerySchema,
                        PluginListSchema, PluginSchema, PluginUpdateSchema, SavedViewCreateSchema, SavedViewPageSchema,
-                       SavedViewSchema, SavedViewUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
+                       ReopenSchema, SavedViewSchema, SavedViewUpdateSchema, TaskCreateSchema, TaskEventPageSchema,
                        TaskPageSchema, TaskSchema, TaskUpdateSchema, TokenRequestSchema,
                        TokenResponseSchema, UserCreateSchema, UserPageSchema, UserSchema, UserUpdateSchema, parse_id)
 from ..services import absences as absence_service
@@ -338,6 +339,29 @@ def list_comment_revisions(task_id: int, comment_id: int):
     comment = task_service.get_visible_comment(actor, task_id, comment_id)
     return {"items": [{"body": r.body, "written_at": iso(r.written_at), "replaced_at": iso(r.replaced_at),
                        "editor_id": r.editor_id} for r in task_service.comment_revisions(comment)]}
+
+
+@api.post("/tasks/<id:task_id>/confirm")
+@api_operation("Confirm a resolved task is done", tags=["tasks"], request=ConfirmResolutionSchema,
+               response=TaskSchema, errors=[409])
+def confirm_resolution(task_id: int):
+    """For the task's reporter (or anyone with ``task.transition``): a resolved task is closed, through the
+    workflow and the plugins' vetoes (409 ``transition_blocked``); another status is a 409 ``invalid_transition``."""
+    actor = require_api_user()
+    get_visible_task(actor, task_id)
+    data = load_json(ConfirmResolutionSchema)
+    return _task_response(task_service.confirm_resolution(actor, task_id, data.get("version")), actor)
+
+
+@api.post("/tasks/<id:task_id>/reopen")
+@api_operation("Reopen a resolved or closed task, saying why", tags=["tasks"], request=ReopenSchema,
+               response=TaskSchema, errors=[409])
+def reopen_task(task_id: int):
+    """For the task's reporter (or anyone with ``task.transition``); the reason is kept in the audit trail."""
+    actor = require_api_user()
+    get_visible_task(actor, task_id)
+    data = load_json(ReopenSchema)
+    return _task_response(task_service.reopen_task(actor, task_id, data["reason"], data.get("version")), actor)
 
 
 @api.get("/tasks/<id:task_id>/events")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
+from peewee import BooleanField, Case, CharField, ForeignKeyField, IntegerField, TextField, fn
 
 from .. import outbox
 from ..db import BaseModel, UTCDateTimeField, hot_query, utcnow, write_transaction
@@ -102,20 +103,6 @@ def notification_kinds() -> dict[str, object]:
 
 # -- storing ----------------------------------------------------------------------------------
 
-@contextmanager
-def in_language_of(user: User) -> Iterator[None]:
-    """Render messages inside the block in ``user``'s language (the site's default when they chose none):
-    what someone reads is written for the reader, whoever caused it and whichever process renders it."""
-    from ..extensions import LANGUAGES
-    if not has_app_context():
-        yield
-        return
-    locale = user.locale if user is not None and user.locale in LANGUAGES else \
-        current_app.config["WORKDESK"]["default_locale"]
-    with force_locale(locale):
-        yield
-
-
 def notify(recipient: User, kind: str, subject: str, body: str = "", task: Task | None = None, *,
            dedupe_key: str | None = None) -> Notification | None:
     """Put a notification in ``recipient``'s inbox and hand it to every enabled delivery plugin after commit.
@@ -157,6 +144,41 @@ def _store(recipient: User, kind: str, subject: str, body: str, task: Task | Non
         if inform_delegate and kind != DIGEST_KIND:
             _inform_delegate(recipient, kind, subject, body, task, dedupe_key)
     return note
+
+
+_messages_app = None
+
+
+def _worker_messages_app():
+    """A bare Flask app holding only the catalogs (the core's and the usable plugins'), made once: a worker
+    runs without the web app, yet writes notifications that must be in their readers' languages."""
+    global _messages_app
+    if _messages_app is None:
+        from flask import Flask
+
+        from ..app import translation_directories
+        from ..extensions import babel
+        from ..registry import get_registry
+        app = Flask("workdesk-messages")
+        app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories(get_registry()))
+        babel.init_app(app)
+        _messages_app = app
+    return _messages_app
+
+
+@contextmanager
+def in_language_of(user: User | None) -> Iterator[None]:
+    """Render what follows in ``user``'s language (their account's choice, else the site's
+    ``default_locale``), for text stored for them to read later: a notification's subject is written
+    once, in its reader's words, never in the actor's. Works in the web app and in a worker alike."""
+    from ..extensions import LANGUAGES
+    chosen = user.locale if user is not None and user.locale in LANGUAGES else None
+    if has_app_context():
+        with force_locale(chosen or current_app.config["WORKDESK"]["default_locale"]):
+            yield
+        return
+    with _worker_messages_app().app_context(), force_locale(chosen or _default_locale):
+        yield
 
 
 def _inform_delegate(recipient: User, kind: str, subject: str, body: str, task: Task | None,
@@ -210,6 +232,53 @@ def mark_read(user: User, notification_id: int) -> Notification:
             note.is_read, note.read_at = True, utcnow()
             note.save(only=[Notification.is_read, Notification.read_at])
     return note
+
+
+def mark_task_read(user: User, task_id: int) -> int:
+    """Mark the user's unread notifications about one task read (opening the task reads them); returns how
+    many changed. Writes nothing when none is unread, so showing a task stays a read."""
+    unread = ((Notification.recipient == user) & (Notification.task_id == task_id)
+              & (Notification.is_read == False))  # noqa: E712
+    if not Notification.select(Notification.id).where(unread).exists():
+        return 0
+    with write_transaction():
+        return Notification.update(is_read=True, read_at=utcnow()).where(unread).execute()
+
+
+@dataclass
+class InboxLine:
+    """One line of the inbox: every notification about one task (or a notification about none), the
+    newest standing for them."""
+    latest: Notification
+    count: int
+    unread: int
+    task: Task | None  # the task as it is now, when the reader may still see it
+
+
+def inbox_lines(user: User, before: int | None = None, limit: int = 50) -> tuple[list[InboxLine], int | None]:
+    """The inbox grouped per task, the line with the newest notification first; ``before`` continues after
+    a line whose newest notification had that id. Returns the lines and the ``before`` of the next page.
+
+    Counted in SQL (one grouped query, then one query for the newest notifications and one for the tasks).
+    """
+    from ..access import visible_tasks
+    key = fn.COALESCE(Notification.task_id, Notification.id * -1)  # a note about no task is a line of its own
+    newest = fn.MAX(Notification.id)
+    query = (Notification.select(newest.alias("latest"), fn.COUNT(Notification.id).alias("n"),
+                                 fn.SUM(Case(None, [(Notification.is_read == False, 1)], 0)).alias("unread"))  # noqa: E712
+             .where((Notification.recipient == user) & (Notification.kind != DIGEST_KIND))
+             .group_by(key).order_by(newest.desc()).limit(limit + 1))
+    if before:
+        query = query.having(newest < before)
+    rows = list(query.tuples())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    notes = {n.id: n for n in Notification.select().where(Notification.id.in_([r[0] for r in rows]))} if rows else {}
+    task_ids = {n.task_id for n in notes.values() if n.task_id is not None}
+    tasks = {t.id: t for t in visible_tasks(user).where(Task.id.in_(task_ids))} if task_ids else {}
+    lines = [InboxLine(notes[latest], int(count), int(unread or 0), tasks.get(notes[latest].task_id))
+             for latest, count, unread in rows]
+    return lines, (rows[-1][0] if more else None)
 
 
 def mark_all_read(user: User) -> int:
@@ -319,10 +388,13 @@ def should_deliver(notification: Notification, channel: str) -> bool:
 _base_url = "http://127.0.0.1:5000"
 
 
+_default_locale = "en"
+
+
 def configure(settings: dict) -> None:
     """Called by ``init_runtime``: a worker has no Flask app to read ``base_url`` from."""
-    global _base_url
-    _base_url = settings["base_url"]
+    global _base_url, _default_locale
+    _base_url, _default_locale = settings["base_url"], settings["default_locale"]
 
 
 def base_url() -> str:
@@ -348,6 +420,7 @@ def inbox_url() -> str:
 from . import delivery, digest, events  # noqa: E402,F401  (subscribe the built-in handlers, register the digest job)
 
 __all__ = ["Notification", "NotificationPreference", "NotificationSettings", "notify", "register_kind",
-           "inbox_query", "unread_count", "mark_read", "mark_all_read", "delivery_channels", "get_preferences",
+           "inbox_query", "unread_count", "mark_read", "mark_all_read", "mark_task_read", "inbox_lines", "InboxLine",
+           "in_language_of", "delivery_channels", "get_preferences",
            "set_preferences", "should_deliver", "digest_items", "task_url", "inbox_url", "base_url",
-           "DIGEST_KIND", "DIGEST_MODES", "delivery", "in_language_of"]
+           "DIGEST_KIND", "DIGEST_MODES", "delivery"]

@@ -108,14 +108,19 @@ def on_updated(task: Task, actor: User | None, changes: dict, event: dict, **_ig
         return
     old, new = changes["status"]
     who = actor.name if actor is not None else _l("Workdesk")
+    reason = event.get("payload", {}).get("reason") if isinstance(event, dict) else None
     # Lazy labels: each recipient reads the statuses in their own language, never as keys.
     old_label, new_label = STATUS_LABELS.get(old, old), STATUS_LABELS.get(new, new)
     for user in participants(task):
         if actor is not None and user.id == actor.id:
             continue
-        notify(user, STATUS_CHANGED, _l("%(task)s is now %(status)s", task=_label(task), status=new_label),
-               _l("%(who)s moved %(task)s from %(old)s to %(new)s.", who=who, task=_label(task),
-                  old=old_label, new=new_label),
+        if reason:  # a reopening's reason (services.tasks.reopen_task) travels with the move
+            body = _l("%(who)s moved %(task)s from %(old)s to %(new)s. Reason: %(reason)s", who=who,
+                      task=_label(task), old=old_label, new=new_label, reason=reason)
+        else:
+            body = _l("%(who)s moved %(task)s from %(old)s to %(new)s.", who=who, task=_label(task),
+                      old=old_label, new=new_label)
+        notify(user, STATUS_CHANGED, _l("%(task)s is now %(status)s", task=_label(task), status=new_label), body,
                task=task, dedupe_key=_key(event))
 
 

@@ -11,8 +11,8 @@ from ..api import api_blueprint, api_operation, keyset_page, load_json, load_que
 from ..web.forms import WorkdeskForm
 from ..auth import current_user, login_required
 from ..schemas import parse_id
-from . import (DIGEST_MODES, Notification, delivery_channels, get_preferences, inbox_query, mark_all_read, mark_read,
-               preference_kinds, set_preferences, task_path, unread_count)
+from . import (DIGEST_MODES, Notification, delivery_channels, get_preferences, inbox_lines, inbox_query, mark_all_read, mark_read,
+               mark_task_read, preference_kinds, set_preferences, task_path, unread_count)
 
 PAGE_SIZE = 50
 API_MAX_LIMIT = 200
@@ -51,14 +51,9 @@ def preferences_form(user, formdata=None) -> WorkdeskForm:
 def _render_inbox(prefs_form, status: int = 200):
     user = current_user()
     before = parse_id(request.args.get("before"))  # anything but an id shows the first page
-    query = inbox_query(user)
-    if before:
-        query = query.where(Notification.id < before)
-    items = list(query.limit(PAGE_SIZE + 1))
-    more = len(items) > PAGE_SIZE
-    items = items[:PAGE_SIZE]
-    return render_template("notifications/inbox.html", items=items, unread=unread_count(user),
-                           next_before=items[-1].id if more else None, action_form=ActionForm(),
+    lines, next_before = inbox_lines(user, before, PAGE_SIZE)  # one line per task, not one per step
+    return render_template("notifications/inbox.html", lines=lines, unread=unread_count(user),
+                           next_before=next_before, action_form=ActionForm(),
                            prefs_form=prefs_form, task_path=task_path), status
 
 
@@ -71,7 +66,10 @@ def inbox():
 @pages.route("/notifications/<int:notification_id>/read", methods=["POST"])
 @login_required
 def read(notification_id: int):
-    note = mark_read(current_user(), notification_id)
+    user = current_user()
+    note = mark_read(user, notification_id)
+    if note.task_id is not None:
+        mark_task_read(user, note.task_id)  # the line stands for every notification about its task
     if request.form.get("open") and note.task_id is not None:
         return redirect(task_path(note.task_id))
     return redirect(url_for("notifications.inbox"))

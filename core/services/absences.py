@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Any, Iterable
 
 from flask import has_app_context
-from flask_babel import format_datetime
+from ..dates import format_instant
 from flask_babel import gettext as _
 from peewee import JOIN
 
@@ -171,7 +171,7 @@ def get_manageable_absence(actor: User, absence_id: int) -> Absence:
 
 def _when(value: dt.datetime) -> str:
     # In the reader's language and zone; a worker without an app says it in UTC.
-    return format_datetime(value, "short") if has_app_context() else f"{value:%Y-%m-%d %H:%M} UTC"
+    return format_instant(value) if has_app_context() else f"{value:%Y-%m-%d %H:%M} UTC"
 
 
 def _validate(user: User, starts_at: Any, ends_at: Any, delegate_id: Any, note: Any,

@@ -86,6 +86,11 @@ class WorkingTime:
             candidate -= dt.timedelta(days=1)
         raise ValueError("the calendar has no working day")
 
+    def working_day_end(self, day: dt.date) -> dt.datetime:
+        """When the working hours of ``day`` end (UTC); midnight after it when it has none."""
+        ends = [end for _start, end in self._intervals(day)]
+        return max(ends) if ends else dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), self.zone).astimezone(UTC)
+
     # -- instants ------------------------------------------------------------------------------
 
     def _intervals(self, day: dt.date) -> Iterator[tuple[dt.datetime, dt.datetime]]:

@@ -533,6 +533,66 @@ def assign(actor: User, task_id: int, assignee_id: int | None, expected_version:
     return update_task(actor, task_id, {"assignee_id": assignee_id}, expected_version)
 
 
+# -- the requester's answer to a resolution ----------------------------------------------------------
+
+REOPEN_REASON_MAX = 2000
+
+
+def confirm_resolution(actor: User, task_id: int, expected_version: int | None = None) -> Task:
+    """The reporter (or anyone allowed to move tasks) confirms a resolved task is done: it is closed.
+
+    Through the workflow and the plugins' vetoes like any status change; recorded in the audit trail as
+    ``confirmed``, and told to the task's people as a status change.
+    """
+    return _requester_transition(actor, task_id, "closed", "confirmed", None, expected_version)
+
+
+def reopen_task(actor: User, task_id: int, reason: str, expected_version: int | None = None) -> Task:
+    """The reporter (or anyone allowed to move tasks) reopens a resolved or closed task, saying why.
+
+    The reason is required (at most 2000 characters); the audit trail records it with the change
+    (kind ``reopened``) and the task's people are told of the status change.
+    """
+    reason = (reason or "").strip() if isinstance(reason, (str, type(None))) else ""
+    if not reason:
+        raise ValidationFailed(_("Invalid value."), {"reason": [_("Say why the task is not done.")]})
+    if len(reason) > REOPEN_REASON_MAX:
+        raise ValidationFailed(_("Invalid value."), {"reason": [_("At most %(max)d characters.",
+                                                                  max=REOPEN_REASON_MAX)]})
+    return _requester_transition(actor, task_id, "open", "reopened", reason, expected_version)
+
+
+def can_answer_resolution(actor: User, task: Task) -> bool:
+    """Whether ``actor`` may confirm or reopen ``task``: its reporter, or someone who moves tasks."""
+    return actor.is_active and (task.reporter_id == actor.id or actor.has_permission("task.transition"))
+
+
+def _requester_transition(actor: User, task_id: int, new_status: str, kind: str, reason: str | None,
+                          expected_version: int | None) -> Task:
+    with write_transaction():
+        task = get_visible_task(actor, task_id)
+        if expected_version is not None and int(expected_version) != task.version:
+            raise Conflict(_stale_task_message(), current_version=task.version)
+        if not can_answer_resolution(actor, task):
+            require(actor, "task.transition")
+        allowed_from = ("resolved",) if kind == "confirmed" else ("resolved", "closed")
+        if task.status not in allowed_from:
+            raise InvalidTransition(
+                _("Only a resolved task can be confirmed; this one is %(status)s.", status=status_label(task.status))
+                if kind == "confirmed" else
+                _("Only a resolved or closed task can be reopened; this one is %(status)s.",
+                  status=status_label(task.status)), allowed=list(allowed_transitions(task.status)))
+        diff: dict[str, list] = {}
+        _apply_status(actor, task, new_status, diff)
+        _veto_change(task, diff, actor)
+        _save_versioned(task)
+        recorded = {**diff, "reason": [None, reason]} if reason else diff
+        _record(task, actor, kind, recorded)
+        outbox.emit("task.updated", {"task_id": task.id, "actor_id": actor.id, "reason": reason or "",
+                                     "changes": {k: [_jsonable(o), _jsonable(n)] for k, (o, n) in diff.items()}})
+    return task
+
+
 def system_transition(task_id: int, new_status: str, reason: str = "") -> Task:
     """Move a task as the system (a plugin job), through the workflow and the vetoes, recorded in the trail."""
     with write_transaction():

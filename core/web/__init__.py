@@ -1,8 +1,9 @@
 """The team web app: server-rendered pages for everyone who works on tasks (admins also have /admin).
 
 The blueprint lives here with logging in and out and the liveness check; the pages are in
-``account`` (own settings), ``lists`` (my work, queue, search), ``saved_views``, ``task_pages``
-(create, show, act) and ``content`` (comments' edits, internal notes, attachments).
+``account`` (own settings), ``lists`` (my work, queue, search), ``saved_views``, ``board`` (a column
+per status), ``bulk`` (bulk edit of a list's tasks), ``task_pages`` (create, show, act) and ``content``
+(comments' edits, internal notes, attachments).
 Every write goes through ``workdesk.services``; every form is a Flask-WTF form with a CSRF token.
 """
 from __future__ import annotations
@@ -92,4 +93,4 @@ def healthz():
 
 
 # The page modules add their routes to ``web`` when imported.
-from . import account, content, lists, saved_views, task_pages  # noqa: E402,F401
+from . import account, board, bulk, content, lists, saved_views, task_pages  # noqa: E402,F401

@@ -6,7 +6,9 @@ from flask_babel import gettext as _
 
 from ..access import department_ids
 from ..auth import check_current_password, current_user, login_required, login_user
-from ..errors import NotFound, WorkdeskError
+from ..db import utcnow
+from ..errors import WorkdeskError
+from ..models import Absence, Department, User
 from ..services import absences
 from ..services.users import update_user
 from ..throttle import PasswordThrottled
@@ -78,12 +80,24 @@ def account_password():
 
 # -- out of office -----------------------------------------------------------------------------
 
+def team_members(user: User) -> list[User]:
+    """The active members of the departments ``user`` heads, but not ``user``: whose absences a head records
+    here (``workdesk.absences.can_manage``; admins record anyone's in the admin panel)."""
+    headed = [d.id for d in Department.select(Department.id).where(Department.head == user)]
+    return [u for u in colleagues(headed, user) if u.id != user.id]
+
+
 def _absences(user, form: AbsenceForm | None) -> dict:
     form = form or AbsenceForm(formdata=None)
+    team = team_members(user)
+    form.user_id.choices = [("", _("Me"))] + [(str(u.id), person_label(u)) for u in team]
     form.delegate_id.choices = [("", _("Nobody"))] + [(str(u.id), person_label(u))
                                                       for u in colleagues(department_ids(user), user) if u.id != user.id]
-    return {"absence_form": form, "absences": list(absences.absences_of(user)),
-            "delete_form": DeleteForm(formdata=None)}
+    team_absences = list(Absence.select().where(Absence.user.in_([u.id for u in team])
+                                                & (Absence.ends_at > utcnow()))
+                         .order_by(Absence.starts_at, Absence.id)) if team else []
+    return {"absence_form": form, "absences": list(absences.absences_of(user)), "team_absences": team_absences,
+            "team": team, "delete_form": DeleteForm(formdata=None)}
 
 
 @web.route("/account/absences", methods=["POST"])
@@ -94,15 +108,19 @@ def account_absence_add():
     if not form.validate_on_submit():
         return _render(absence=form, status=400)
     delegate = form.delegate_id.data or ""
+    for_user = parse_id(form.user_id.data) if form.user_id.data else None
     try:
-        absences.create_absence(user, starts_at=local_to_utc(form.starts_at.data, user, "starts_at"),
+        absences.create_absence(user, user_id=for_user, starts_at=local_to_utc(form.starts_at.data, user, "starts_at"),
                                 ends_at=local_to_utc(form.ends_at.data, user, "ends_at"),
                                 delegate_id=parse_id(delegate),
                                 note=form.note.data or "")
     except WorkdeskError as exc:
         show_service_error(form, exc)
         return _render(absence=form, status=exc.status)
-    flash(_("Your absence is recorded."))
+    if for_user is None or for_user == user.id:
+        flash(_("Your absence is recorded."))
+    else:
+        flash(_("The absence of %(name)s is recorded.", name=User.get_by_id(for_user).name))
     return redirect(url_for("web.account") + "#absences")
 
 
@@ -110,9 +128,7 @@ def account_absence_add():
 @login_required
 def account_absence_delete(absence_id: int):
     user = current_user()
-    absence = absences.get_manageable_absence(user, absence_id)
-    if absence.user_id != user.id:
-        raise NotFound(_("No such absence."))  # others' absences are managed in the admin panel and the API
+    absences.get_manageable_absence(user, absence_id)  # one's own, or a team member's for a head; else 404
     if not DeleteForm().validate_on_submit():
         return _render(status=400)
     absences.delete_absence(user, absence_id)

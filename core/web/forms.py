@@ -10,6 +10,7 @@ from wtforms import (BooleanField, DateTimeLocalField, EmailField, HiddenField, 
                      TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
+from ..dates import preset_choices
 from ..extensions import LANGUAGES
 from ..labels import priority_choices
 from ..errors import WorkdeskError
@@ -87,6 +88,7 @@ class TaskForm(WorkdeskForm):
     # The choices are a convenience; who may be assigned is the service's decision.
     assignee_id = SelectField(_l("Assignee"), coerce=str, default="", validate_choice=False)
     due_at = DateTimeLocalField(_l("Due"), format=DATETIME_LOCAL_FORMATS, validators=[Optional()])
+    due_preset = SelectField(_l("Or due"), default="", description=_l("At the end of that working day."))
     watchers = StringField(_l("Watchers"), description=_l("Email addresses, separated by commas."),
                            validators=[Optional(), Length(max=2000)])
     parent = StringField(_l("Parent task"), description=_l("Its number, e.g. 12."),
@@ -95,6 +97,7 @@ class TaskForm(WorkdeskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.priority.choices = priority_choices()
+        self.due_preset.choices = preset_choices()
 
 
 class EditTaskForm(WorkdeskForm):
@@ -103,12 +106,14 @@ class EditTaskForm(WorkdeskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
     priority = SelectField(_l("Priority"))
     due_at = DateTimeLocalField(_l("Due"), format=DATETIME_LOCAL_FORMATS, validators=[Optional()])
+    due_preset = SelectField(_l("Or due"), default="", description=_l("At the end of that working day."))
     parent = StringField(_l("Parent task"), description=_l("Its number, e.g. 12; empty for none."),
                          validators=[Optional(), Length(max=20)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.priority.choices = priority_choices()
+        self.due_preset.choices = preset_choices()
 
 
 class TransitionForm(WorkdeskForm):
@@ -129,6 +134,38 @@ class TakeForm(WorkdeskForm):
 
 class WatchForm(WorkdeskForm):
     watching = HiddenField(validators=[InputRequired()])
+
+
+class ConfirmForm(WorkdeskForm):
+    """The reporter confirms a resolved task is done."""
+    version = HiddenField()
+
+
+class ReopenForm(WorkdeskForm):
+    """The reporter reopens a resolved or closed task, saying why."""
+    version = HiddenField()
+    reason = TextAreaField(_l("What is still wrong?"), validators=[DataRequired(), Length(max=2000)])
+
+
+class BoardMoveForm(WorkdeskForm):
+    """One card of the board: a button per status it may move to (the pressed button's value is sent)."""
+    version = HiddenField()
+    status = StringField(validators=[DataRequired()])
+
+
+class BulkEditForm(WorkdeskForm):
+    """Changes for the ticked tasks of a list; an empty choice leaves that field as it is. The tasks come
+    as ``task_ids`` checkboxes of the list itself."""
+    assignee_id = SelectField(_l("Assignee"), coerce=str, default="", validate_choice=False)
+    status = SelectField(_l("Status"), default="", validate_choice=False)
+    priority = SelectField(_l("Priority"), default="", validate_choice=False)
+    due_preset = SelectField(_l("Due"), default="")
+    due_at = DateTimeLocalField(_l("Due on"), format=DATETIME_LOCAL_FORMATS, validators=[Optional()])
+    clear_due = BooleanField(_l("Remove the due date"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.due_preset.choices = [("", _l("No change"))] + preset_choices()[1:]
 
 
 class CommentForm(WorkdeskForm):
@@ -167,6 +204,9 @@ class PasswordForm(WorkdeskForm):
 
 class AbsenceForm(WorkdeskForm):
     """An out-of-office period, in the person's own time zone."""
+    # Offered to department heads: whose absence it is (empty: one's own).
+    user_id = SelectField(_l("Who is away"), coerce=str, default="", validate_choice=False,
+                          description=_l("As the head of a department, you record your team's absences too."))
     starts_at = DateTimeLocalField(_l("Away from"), format=DATETIME_LOCAL_FORMATS, validators=[InputRequired()])
     ends_at = DateTimeLocalField(_l("Back on"), format=DATETIME_LOCAL_FORMATS, validators=[InputRequired()])
     delegate_id = SelectField(_l("Who stands in"), coerce=str, default="", validate_choice=False)
@@ -185,5 +225,6 @@ class SavedViewForm(WorkdeskForm):
 
 
 __all__ = ["WorkdeskForm", "LoginForm", "QuickCreateForm", "TaskForm", "EditTaskForm", "TransitionForm", "AssignForm", "TakeForm",
-           "WatchForm", "CommentForm", "CommentEditForm", "AttachmentForm", "PreferencesForm", "PasswordForm",
+           "WatchForm", "ConfirmForm", "ReopenForm", "BoardMoveForm", "BulkEditForm", "CommentForm", "CommentEditForm",
+           "AttachmentForm", "PreferencesForm", "PasswordForm",
            "AbsenceForm", "DeleteForm", "SavedViewForm", "LANGUAGE_NAMES", "timezone_choices"]

@@ -6,7 +6,7 @@ from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 from flask import Response, has_request_context, make_response, request
-from flask_babel import format_datetime
+from ..dates import format_instant
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
@@ -127,7 +127,7 @@ def person_label(user: User) -> str:
     absence = away(user)
     if absence is None:
         return user.name
-    return _("%(name)s (away until %(when)s)", name=user.name, when=format_datetime(absence.ends_at, "short"))
+    return _("%(name)s (away until %(when)s)", name=user.name, when=format_instant(absence.ends_at))
 
 
 # -- task lists --------------------------------------------------------------------------------

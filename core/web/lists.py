@@ -202,12 +202,24 @@ def my_work_views(user: User, assigned_open: int) -> list[str]:
     return ["reported", "watching"] + (["assigned"] if assigned_open else [])
 
 
+def default_view(user: User, views: list[str], open_counts: dict[str, int]) -> str:
+    """The tab "my work" opens on: the first one with open tasks, else the first holding any task at all,
+    so a requester whose reported tasks are all done, or who only watches, never lands on an empty tab."""
+    for view in views:
+        if open_counts.get(view):
+            return view
+    for view in views:
+        if my_work_query(user, view).exists():
+            return view
+    return views[0]
+
+
 def render_my_work():
     user = current_user()
     open_counts = {name: my_work_query(user, name).where(Task.status.in_(OPEN_STATUSES)).count()
                    for name in MY_WORK_VIEWS}
     views = my_work_views(user, open_counts["assigned"])
-    view = request.args.get("view", views[0])
+    view = request.args.get("view") or default_view(user, views, open_counts)
     view = view if view in MY_WORK_VIEWS else views[0]
     if view not in views:  # asked for by its address: shown, with its tab
         views.append(view)
@@ -224,7 +236,8 @@ def render_my_work():
     return render_template("core/home.html", page=tasks.page, tasks=tasks.tasks, task_list=tasks,
                            views={v: MY_WORK_VIEWS[v] for v in views},
                            view=view, status=status, counts=status_counts(counted), open_counts=open_counts,
-                           chip_args=others.params, quick_form=QuickCreateForm(formdata=None))
+                           chip_args=others.params, quick_form=QuickCreateForm(formdata=None),
+                           awaiting=my_work_query(user, "reported").where(Task.status == "resolved").count())
 
 
 @web.route("/")

@@ -6,7 +6,7 @@ import re
 from typing import Any, Callable
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
+from ..dates import format_instant
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
@@ -16,15 +16,17 @@ from ..errors import NotFound, ValidationFailed, WorkdeskError
 from ..models import Department, Task, TaskEvent, User
 from ..redirects import safe_redirect_target
 from ..registry import get_registry
-from ..services.tasks import add_comment, allowed_transitions, assign, create_task, plugin_data, set_watching, \
-    transition, update_task
+from ..dates import resolve_due
+from ..notifications import mark_task_read
+from ..services.tasks import add_comment, allowed_transitions, assign, can_answer_resolution, confirm_resolution, \
+    create_task, plugin_data, reopen_task, set_watching, transition, update_task
 from ..services.users import filing_department
 from ..schemas import parse_id
 from . import web
 from .content import (allow_large_upload, content_context, content_event_phrase, may_see_event,
                       uploads_from_request)
-from .forms import (AssignForm, CommentForm, EditTaskForm, QuickCreateForm, TakeForm, TaskForm, TransitionForm,
-                    WatchForm)
+from .forms import (AssignForm, CommentForm, ConfirmForm, EditTaskForm, QuickCreateForm, ReopenForm, TakeForm,
+                    TaskForm, TransitionForm, WatchForm)
 from ..labels import type_label
 from .helpers import (USUAL_NEXT, local_to_utc, person_label, priority_label, show_service_error,
                       status_label, task_panels, transition_label, utc_to_local)
@@ -129,7 +131,9 @@ def task_new():
                 user, title=form.title.data, department_id=form.department_id.data,
                 description=form.description.data or "", priority=form.priority.data,
                 assignee_id=_user_id(form.assignee_id.data),
-                due_at=local_to_utc(form.due_at.data, user), watcher_ids=_watcher_ids(user, form.watchers.data),
+                due_at=resolve_due(form.due_preset.data, local_to_utc(form.due_at.data, user),
+                                   Department.get_or_none(Department.id == form.department_id.data), user.zone),
+                watcher_ids=_watcher_ids(user, form.watchers.data),
                 parent_id=_parent_id(user, form.parent.data))
         except NotFound:
             raise
@@ -152,7 +156,7 @@ def _when(value: Any) -> str:
     if not value:
         return ""
     try:
-        return format_datetime(dt.datetime.fromisoformat(value), "short")
+        return format_instant(dt.datetime.fromisoformat(value))
     except (TypeError, ValueError):
         return str(value)
 
@@ -224,6 +228,11 @@ def timeline(task: Task, viewer: User) -> list[dict[str, Any]]:
             phrases = [_("added an internal note") if "internal" in event.changes else _("commented")]
         elif event.kind in ("attached", "detached", "comment_edited"):
             phrases = [content_event_phrase(event)]
+        elif event.kind == "confirmed":
+            phrases = [_("confirmed the resolution and closed the task")]
+        elif event.kind == "reopened":
+            reason = (event.changes.get("reason") or [None, ""])[1]
+            phrases = [_("reopened the task: “%(reason)s”", reason=reason)]
         elif event.kind == "watched":
             phrases = [_("started watching")]
         elif event.kind == "unwatched":
@@ -258,6 +267,8 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
         "take_form": TakeForm(formdata=None),
         "watch_form": WatchForm(formdata=None),
         "comment_form": CommentForm(formdata=None),
+        "confirm_form": ConfirmForm(formdata=None),
+        "reopen_form": ReopenForm(formdata=None),
         "edit_form": EditTaskForm(formdata=None, title=task.title, description=task.description,
                                   priority=task.priority, due_at=utc_to_local(task.due_at, user),
                                   parent=str(parent.number) if parent else ""),
@@ -277,6 +288,8 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
     return render_template(
         "core/task.html", task=task, parent=parent, subtasks=subtasks, watchers=watchers,
         watching=user.id in {w.id for w in watchers}, transitions=transitions, can=can,
+        answer_resolution=task.status in ("resolved", "closed") and task.reporter_id == user.id
+        and can_answer_resolution(user, task),
         timeline=timeline(task, user), panels=task_panels(task, user), plugin_data=plugin_data(task, user),
         **content, **defaults), status_code
 
@@ -284,6 +297,9 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
 @web.route("/tasks/<int:task_id>")
 @login_required
 def task_page(task_id: int):
+    user = current_user()
+    get_visible_task(user, task_id)  # 404 first: nothing is marked for a task one may not see
+    mark_task_read(user, task_id)  # opening the task is reading what it was about
     return render_task(task_id)
 
 
@@ -402,8 +418,10 @@ def task_edit(task_id: int):
 
     def action():
         changes = {"title": form.title.data, "description": form.description.data or "",
-                   "priority": form.priority.data, "due_at": local_to_utc(form.due_at.data, user)}
+                   "priority": form.priority.data}
         task = get_visible_task(user, task_id)
+        changes["due_at"] = resolve_due(form.due_preset.data, local_to_utc(form.due_at.data, user), task.department,
+                                        user.zone)
         # A parent this user may not see was shown as an empty field: empty then means "leave it".
         hidden_parent = task.parent_id is not None and not can_see(user, task.parent)
         if (form.parent.data or "").strip() or not hidden_parent:
@@ -411,3 +429,23 @@ def task_edit(task_id: int):
         return update_task(user, task_id, changes, _version(form))
     return _act(task_id, "edit_form", form, _change(user, task_id, action, done=lambda task: _("The task is saved.")),
                 aliases=FIELD_ALIASES)
+
+
+# -- the reporter's answer to a resolution ------------------------------------------------------------
+
+@web.route("/tasks/<int:task_id>/confirm", methods=["POST"])
+@login_required
+def task_confirm(task_id: int):
+    user = current_user()
+    form = ConfirmForm()
+    return _act(task_id, "confirm_form", form, lambda: confirm_resolution(user, task_id, _version(form)),
+                done=_("Thank you: the task is closed."))
+
+
+@web.route("/tasks/<int:task_id>/reopen", methods=["POST"])
+@login_required
+def task_reopen(task_id: int):
+    user = current_user()
+    form = ReopenForm()
+    return _act(task_id, "reopen_form", form, lambda: reopen_task(user, task_id, form.reason.data, _version(form)),
+                done=_("The task is open again; the people working on it are told why."))

@@ -44,7 +44,7 @@ class BrokenPanelPlugin(Plugin):
 class HoldVetoPlugin(Plugin):
     """Hold
 
-    Refuses to resolve tasks on hold (test plugin).
+    Refuses to resolve tasks on hold, and to close or reopen locked ones (test plugin).
     """
     name = "webveto"
 
@@ -52,6 +52,8 @@ class HoldVetoPlugin(Plugin):
     def veto_transition(self, task, old_status, new_status):
         if new_status == "resolved" and "[hold]" in task.title:
             return "the task is on hold"
+        if new_status in ("closed", "open") and old_status in ("resolved", "closed") and "[locked]" in task.title:
+            return "the task is locked"
         return None
 
 

@@ -69,8 +69,36 @@ def test_away_until_next_to_the_name_wherever_it_appears(client, login, cast, ma
     add_comment(cast.agent, task.id, "On it before I leave.")
     login(client, cast.admin)
     page = client.get(f"/tasks/{task.id}").text
-    marker = '<span class="away" title="Fred Facilities stands in.">away until 3/2/99, 3:30\u202fPM</span>'
+    marker = '<span class="away" title="Fred Facilities stands in.">away until 3/2/2099, 3:30\u202fPM</span>'
     assert page.count(marker) == 3  # assignee, watcher, comment author
     assert marker in client.get("/search?q=who").text
     assert marker in client.get("/search?q=who&layout=table").text
-    assert "Ana Agent (away until 3/2/99, 3:30\u202fPM)" in client.get(f"/tasks/{task.id}").text  # the reassign list
+    assert "Ana Agent (away until 3/2/2099, 3:30\u202fPM)" in client.get(f"/tasks/{task.id}").text  # the reassign list
+
+
+def test_a_department_head_records_and_deletes_a_members_absence_on_the_account_page(client, login, cast,
+                                                                                      make_user):
+    from workdesk.models import Absence, Department
+    head = make_user("manager", [cast.it], name="Hedda Head", email="hedda@example.com")
+    Department.update(head=head).where(Department.id == cast.it.id).execute()
+    login(client, head)
+    page = client.get("/account").text
+    assert "Who is away" in page and f'<option value="{cast.agent.id}">Ana Agent</option>' in page
+    response = client.post("/account/absences", data={"user_id": str(cast.agent.id), "starts_at": "2099-05-01T09:00",
+                                                      "ends_at": "2099-05-08T18:00",
+                                                      "delegate_id": str(cast.requester.id)},
+                           follow_redirects=True)
+    assert "The absence of Ana Agent is recorded." in response.text
+    absence = Absence.get(Absence.user == cast.agent)
+    assert absence.created_by_id == head.id
+    assert "Ana Agent" in response.text.split("Your team")[1]  # listed under the team's absences
+    # Someone who heads nothing cannot record another's absence: refused, nothing stored.
+    login(client, cast.other_agent)
+    assert "Who is away" not in client.get("/account").text
+    response = client.post("/account/absences", data={"user_id": str(cast.agent.id), "starts_at": "2099-06-01T09:00",
+                                                      "ends_at": "2099-06-02T09:00"})
+    assert response.status_code == 403 and "Only the person, a head of one of their departments" in response.text
+    assert client.post(f"/account/absences/{absence.id}/delete").status_code == 404  # nor delete it
+    login(client, head)
+    response = client.post(f"/account/absences/{absence.id}/delete", follow_redirects=True)
+    assert "The absence is deleted." in response.text and Absence.select().count() == 0
