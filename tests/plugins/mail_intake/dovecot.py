@@ -1,0 +1,126 @@
+"""A private Dovecot IMAP server for the tests: its own configuration, sockets, state and Maildirs in a
+temporary folder, listening on 127.0.0.1 without TLS (the plugin's TLS path is covered by its settings
+checks; the protocol is the real one)."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
+PASSWORD = "intake-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+CONFIG = """\
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+info_log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 100
+default_login_user = dovenull
+default_internal_user = dovecot
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid=dovecot gid=dovecot home={root}/mail/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    port = {port}
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+
+class Dovecot:
+    """One running server; ``append(user, raw_bytes)`` delivers a message by IMAP APPEND."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.port = free_port()
+        self.password = PASSWORD
+
+    def start(self) -> "Dovecot":
+        for sub in ("run", "state", "mail"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        # The dovecot user reads its configuration and writes the Maildirs under this folder.
+        for path in [self.root, *self.root.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o644)
+        parent = self.root
+        while parent != parent.parent:
+            parent.chmod(parent.stat().st_mode | 0o711) if parent.stat().st_uid == os.getuid() else None
+            parent = parent.parent
+        config = self.root / "dovecot.conf"
+        config.write_text(CONFIG.format(root=self.root, port=self.port, password=self.password))
+        subprocess.run([DOVECOT, "-c", str(config)], check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    if conn.recv(100).startswith(b"* OK"):
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("dovecot did not start: " + self.log())
+
+    def log(self) -> str:
+        path = self.root / "dovecot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        pid_file = self.root / "run" / "master.pid"
+        if pid_file.exists():
+            pid = int(pid_file.read_text().strip())
+            os.kill(pid, 15)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    return
+                time.sleep(0.05)
+
+    def append(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
+        """Deliver ``raw`` into ``user``'s ``folder`` with IMAP APPEND (creating the user's Maildir)."""
+        import imaplib
+        client = imaplib.IMAP4("127.0.0.1", self.port)
+        try:
+            client.login(user, self.password)
+            status, _ = client.append(folder, None, None, raw)
+            assert status == "OK", status
+        finally:
+            client.logout()
+
+    def uidvalidity(self, user: str, folder: str = "INBOX") -> int:
+        import imaplib
+        import re
+        client = imaplib.IMAP4("127.0.0.1", self.port)
+        try:
+            client.login(user, self.password)
+            _, data = client.status(folder, "(UIDVALIDITY)")
+            return int(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1))
+        finally:
+            client.logout()
