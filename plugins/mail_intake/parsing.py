@@ -116,10 +116,17 @@ class _MarkdownWriter(HTMLParser):
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+# Mail clients write <b>, <i> and <div> where the app's allow-list has <strong>, <em> and <p>: renamed
+# before sanitising so that their meaning survives (the sanitiser, not this, is what makes it safe).
+_SYNONYMS = re.compile(r"<(/?)(b|i|div)(?=[\s/>])", re.IGNORECASE)
+_SYNONYM_OF = {"b": "strong", "i": "em", "div": "p"}
+
+
 def html_to_markdown(html: str) -> str:
     """``html`` cleaned by the core's sanitiser (nh3, the app's allow-list), then written as Markdown."""
     writer = _MarkdownWriter()
-    writer.feed(sanitise_html(html))
+    renamed = _SYNONYMS.sub(lambda m: f"<{m.group(1)}{_SYNONYM_OF[m.group(2).lower()]}", html)
+    writer.feed(sanitise_html(renamed))
     writer.close()
     return writer.markdown()
 
