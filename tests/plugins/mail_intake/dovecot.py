@@ -109,8 +109,11 @@ class Dovecot:
         client = imaplib.IMAP4("127.0.0.1", self.port)
         try:
             client.login(user, self.password)
-            status, _ = client.append(folder, None, None, raw)
-            assert status == "OK", status
+            status, data = client.append(folder, None, None, raw)
+            if status != "OK":  # seen once under load ("NO" while the new Maildir was being created): retry once
+                time.sleep(0.2)
+                status, data = client.append(folder, None, None, raw)
+            assert status == "OK", (status, data, self.log()[-2000:])
         finally:
             client.logout()
 

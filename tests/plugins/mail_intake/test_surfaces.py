@@ -1,0 +1,60 @@
+"""The API under /api/v1/mail-intake, the admin views and the settings: permissions, the error format,
+and the password never read back."""
+from __future__ import annotations
+
+from workdesk.registry import set_plugin_enabled
+
+from .conftest import mail, requires_dovecot
+
+pytestmark = requires_dovecot
+
+
+def test_the_api_lists_the_log_and_the_mailboxes_for_admins_only(desk, api_client):
+    desk.deliver(mail(desk.requester.email, "Via the API"))
+    desk.deliver(mail(desk.requester.email, "Out of office", Auto_Submitted="auto-replied"))
+    desk.run()
+    admin = api_client(user=desk.admin)
+    log = admin.get("/api/v1/mail-intake/messages")
+    assert log.status_code == 200
+    assert [(m["subject"], m["status"]) for m in log.json["items"]] == [
+        ("Out of office", "ignored"), ("Via the API", "accepted")]
+    ignored = admin.get("/api/v1/mail-intake/messages?status=ignored&limit=1").json
+    assert [m["subject"] for m in ignored["items"]] == ["Out of office"] and ignored["next_cursor"] is None
+    page = admin.get("/api/v1/mail-intake/messages?limit=1").json
+    rest = admin.get(f"/api/v1/mail-intake/messages?limit=1&cursor={page['next_cursor']}").json
+    assert [m["subject"] for m in rest["items"]] == ["Via the API"]
+
+    boxes = admin.get("/api/v1/mail-intake/mailboxes")
+    (box,) = boxes.json["items"]
+    assert box["name"] == "support" and box["last_uid"] == 2 and box["counts"] == {"accepted": 1, "ignored": 1}
+    assert desk.server.password not in boxes.get_data(as_text=True)
+    assert admin.get("/api/v1/mail-intake/mailboxes/support").json["last_error"] is None
+
+    missing = admin.get("/api/v1/mail-intake/mailboxes/nope")
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+    wrong = admin.get("/api/v1/mail-intake/messages?status=lost&limit=0")
+    assert wrong.status_code == 422 and set(wrong.json["error"]["fields"]) == {"status", "limit"}
+    refused = api_client(user=desk.agent).get("/api/v1/mail-intake/messages")
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
+
+
+def test_the_password_is_write_only(desk, api_client):
+    admin = api_client(user=desk.admin)
+    shown = admin.get("/api/v1/plugins").get_data(as_text=True)
+    assert desk.server.password not in shown and "********" in shown
+    from workdesk import plugin_settings
+    assert plugin_settings("mail_intake")["mailboxes"][0]["password"] == desk.server.password
+
+
+def test_the_admin_views_show_the_log_and_vanish_when_disabled(desk, client, login):
+    desk.deliver(mail(desk.requester.email, "Seen in the admin panel"))
+    desk.run()
+    login(client, desk.admin)
+    page = client.get("/admin/mail-intake/log/")
+    assert page.status_code == 200 and "Seen in the admin panel" in page.get_data(as_text=True)
+    assert client.get("/admin/mail-intake/mailboxes/").status_code == 200
+    exported = client.get("/admin/mail-intake/log/export/csv/")
+    assert exported.status_code == 200 and "Seen in the admin panel" in exported.get_data(as_text=True)
+    set_plugin_enabled("mail_intake", False)
+    assert client.get("/admin/mail-intake/log/").status_code == 404
+    assert client.get("/api/v1/mail-intake/messages").status_code == 404
