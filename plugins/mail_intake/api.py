@@ -1,6 +1,7 @@
 """JSON API under /api/v1/mail-intake: the intake log and the state of each mailbox."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from marshmallow import Schema, validate
 from marshmallow import fields as mf
 
@@ -98,5 +99,36 @@ def show_mailbox(name: str):
     require(require_api_user(), PERMISSION)
     mailbox = services.mailbox_named(name)
     if mailbox is None:
-        raise NotFound("No such mailbox.")
+        raise NotFound(_("No such mailbox."))
     return mailbox_to_dict(mailbox, {c.mailbox: c for c in MailboxCursor.select().where(MailboxCursor.mailbox == name)})
+
+
+class CheckOutput(Schema):
+    ok = mf.Boolean()
+    problem = mf.String(metadata={"description": "Why the mailbox cannot be read (empty when it can)"})
+
+
+class RetryOutput(Schema):
+    retried = mf.Integer()
+
+
+@blueprint.post("/mailboxes/<name>/check")
+@api_operation("Test a mailbox's connection", tags=TAGS, response=CheckOutput)
+def check_mailbox(name: str):
+    """Log in and select the folder, now; the password is never part of the answer."""
+    require(require_api_user(), PERMISSION)
+    mailbox = services.mailbox_named(name)
+    if mailbox is None:
+        raise NotFound(_("No such mailbox."))
+    problem = services.check_connection(mailbox)
+    return {"ok": not problem, "problem": problem}
+
+
+@blueprint.post("/messages/<id:message_id>/retry")
+@api_operation("Retry a failed message", tags=TAGS, response=RetryOutput)
+def retry_message(message_id: int):
+    """A message that failed is taken in again by the next run; any other is a 404."""
+    require(require_api_user(), PERMISSION)
+    if not services.retry_failed([message_id]):
+        raise NotFound(_("No such failed message."))
+    return {"retried": 1}

@@ -6,7 +6,7 @@ from peewee import BigIntegerField, CharField, IntegerField, TextField
 from workdesk import BaseModel, UTCDateTimeField, utcnow
 
 # What became of a message (the intake log's status column).
-STATUSES = ("accepted", "threaded", "ignored", "refused", "throttled")
+STATUSES = ("accepted", "threaded", "ignored", "refused", "throttled", "failed")
 
 
 class MailboxCursor(BaseModel):

@@ -59,7 +59,8 @@ def take_in_all(now: dt.datetime) -> dict[str, int]:
     return handled
 
 
-def _cursor(name: str) -> MailboxCursor:
+def ensure_cursor(name: str) -> MailboxCursor:
+    """The cursor row of mailbox ``name``, created at UID 0 when missing."""
     with write_transaction():
         MailboxCursor.insert(mailbox=name).on_conflict_ignore().execute()
     return MailboxCursor.get(MailboxCursor.mailbox == name)
@@ -72,7 +73,7 @@ def _cursor_note(name: str, now: dt.datetime, error: str | None) -> None:
 
 def take_in_mailbox(mailbox: dict, current: dict, now: dt.datetime) -> int:
     """Take in the messages that arrived in ``mailbox`` since its cursor; returns how many."""
-    cursor = _cursor(mailbox["name"])
+    cursor = ensure_cursor(mailbox["name"])
     client = imap.connect(mailbox, current)
     count = 0
     try:
@@ -102,8 +103,41 @@ def take_in_uid(client, mailbox: dict, validity: int, uid: int, now: dt.datetime
     raw = imap.fetch(client, uid, header_only=too_large)
     if raw is None:
         return "gone"
-    message = parse(raw, {mailbox["address"].lower()}, fallback_id)
-    return take_in(mailbox, message, validity, uid, size, now, too_large=too_large)
+    message_id = fallback_id
+    try:
+        message = parse(raw, {mailbox["address"].lower()}, fallback_id)
+        message_id = message.message_id
+        return take_in(mailbox, message, validity, uid, size, now, too_large=too_large)
+    except (OSError, imaplib.IMAP4.error):
+        raise  # the connection failed: the whole mailbox is tried again next run
+    except Exception as exc:  # noqa: BLE001 - one unreadable message must not block the mailbox behind it
+        log.exception("mail_intake: mailbox %s, UID %s could not be taken in", mailbox["name"], uid)
+        return _record({"mailbox": mailbox["name"], "message_id": message_id, "uidvalidity": validity, "uid": uid,
+                        "sender": "", "size": size, "received_at": now}, "failed",
+                        f"{type(exc).__name__}: {exc}")
+
+
+def retry_failed(ids) -> int:
+    """Take the failed messages ``ids`` in again on the next run: their log rows go, and their
+    mailbox's position moves back to just before them (what follows is skipped by the log)."""
+    rows = list(IntakeMessage.select().where(IntakeMessage.id.in_(list(ids)), IntakeMessage.status == "failed"))
+    for row in rows:
+        with write_transaction():
+            IntakeMessage.delete().where(IntakeMessage.id == row.id).execute()
+            MailboxCursor.update(last_uid=row.uid - 1).where(
+                MailboxCursor.mailbox == row.mailbox, MailboxCursor.uidvalidity == row.uidvalidity,
+                MailboxCursor.last_uid >= row.uid).execute()
+    return len(rows)
+
+
+def check_connection(mailbox: dict) -> str:
+    """Log in to ``mailbox`` and select its folder: "" when that works, else why not (never the password)."""
+    try:
+        client = imap.connect(mailbox, settings())
+    except (OSError, imaplib.IMAP4.error, outbound.OutboundError) as exc:
+        return str(exc).replace(mailbox["password"], "********")[:1000] or type(exc).__name__
+    imap._close(client)
+    return ""
 
 
 # -- one message ----------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ requires_dovecot = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def imap_server(tmp_path_factory):
+def imap_server():
     if DOVECOT is None:
         pytest.skip("Dovecot is not installed (apt-get install -y dovecot-imapd)")
-    server = Dovecot(tmp_path_factory.mktemp("dovecot")).start()
+    server = Dovecot().start()
     yield server
     server.stop()
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -55,10 +56,13 @@ service anvil {{
 
 
 class Dovecot:
-    """One running server; ``append(user, raw_bytes)`` delivers a message by IMAP APPEND."""
+    """One running server; ``append(user, raw_bytes)`` delivers a message by IMAP APPEND.
 
-    def __init__(self, root: Path):
-        self.root = root
+    Its folder is made directly under the system's temporary folder, not pytest's: pytest sets its own
+    base folder to mode 700 whenever a session starts, which would lock the ``dovecot`` user out."""
+
+    def __init__(self, root: Path | None = None):
+        self.root = root or Path(tempfile.mkdtemp(prefix="workdesk-dovecot-"))
         self.port = free_port()
         self.password = PASSWORD
 
@@ -68,10 +72,6 @@ class Dovecot:
         # The dovecot user reads its configuration and writes the Maildirs under this folder.
         for path in [self.root, *self.root.rglob("*")]:
             path.chmod(0o777 if path.is_dir() else 0o644)
-        parent = self.root
-        while parent != parent.parent:
-            parent.chmod(parent.stat().st_mode | 0o711) if parent.stat().st_uid == os.getuid() else None
-            parent = parent.parent
         config = self.root / "dovecot.conf"
         config.write_text(CONFIG.format(root=self.root, port=self.port, password=self.password))
         subprocess.run([DOVECOT, "-c", str(config)], check=True, stdin=subprocess.DEVNULL,
@@ -92,16 +92,18 @@ class Dovecot:
 
     def stop(self) -> None:
         pid_file = self.root / "run" / "master.pid"
-        if pid_file.exists():
-            pid = int(pid_file.read_text().strip())
-            os.kill(pid, 15)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    return
-                time.sleep(0.05)
+        try:
+            if pid_file.exists():
+                pid = int(pid_file.read_text().strip())
+                os.kill(pid, 15)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    os.kill(pid, 0)  # ProcessLookupError once it is gone
+                    time.sleep(0.05)
+        except ProcessLookupError:
+            pass
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def append(self, user: str, raw: bytes, folder: str = "INBOX") -> None:
         """Deliver ``raw`` into ``user``'s ``folder`` with IMAP APPEND (creating the user's Maildir)."""

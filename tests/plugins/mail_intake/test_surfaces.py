@@ -58,3 +58,47 @@ def test_the_admin_views_show_the_log_and_vanish_when_disabled(desk, client, log
     set_plugin_enabled("mail_intake", False)
     assert client.get("/admin/mail-intake/log/").status_code == 404
     assert client.get("/api/v1/mail-intake/messages").status_code == 404
+
+
+def test_a_failing_message_is_a_dead_letter_that_does_not_block_the_mailbox_and_can_be_retried(
+        desk, api_client, monkeypatch):
+    from workdesk.plugins.mail_intake import services as intake
+    create = intake.services.tasks.create_task
+
+    def refuse_poison(actor, **values):
+        if values["title"] == "Poison":
+            raise RuntimeError("the database said no")
+        return create(actor, **values)
+    monkeypatch.setattr(intake.services.tasks, "create_task", refuse_poison)
+    desk.deliver(mail(desk.requester.email, "Poison"))
+    desk.deliver(mail(desk.requester.email, "Healthy"))
+    assert desk.run() == {"support": 2}
+    assert [(r.subject, r.status) for r in desk.ledger()] == [("", "failed"), ("Healthy", "accepted")]
+    assert desk.ledger()[0].reason == "RuntimeError: the database said no"
+
+    monkeypatch.setattr(intake.services.tasks, "create_task", create)
+    admin = api_client(user=desk.admin)
+    failed_id = desk.ledger()[0].id
+    assert admin.post("/api/v1/mail-intake/messages/999999/retry").status_code == 404
+    assert admin.post(f"/api/v1/mail-intake/messages/{failed_id}/retry").json == {"retried": 1}
+    assert admin.post(f"/api/v1/mail-intake/messages/{failed_id}/retry").status_code == 404
+    desk.run()
+    assert sorted((r.subject, r.status) for r in desk.ledger()) == [("Healthy", "accepted"), ("Poison", "accepted")]
+
+
+def test_test_connection_from_the_api_and_the_admin_panel(desk, api_client, client, login):
+    admin = api_client(user=desk.admin)
+    assert admin.post("/api/v1/mail-intake/mailboxes/support/check").json == {"ok": True, "problem": ""}
+    assert admin.post("/api/v1/mail-intake/mailboxes/nope/check").status_code == 404
+    login(client, desk.admin)
+    listing = client.get("/admin/mail-intake/mailboxes/").get_data(as_text=True)
+    assert "Test connection" in listing
+    import re
+    token = re.search(r'name="csrf_token" value="([^"]+)"', listing).group(1)
+    checked = client.post("/admin/mail-intake/mailboxes/check/support", data={"csrf_token": token},
+                          follow_redirects=True)
+    assert "The mailbox support can be read." in checked.get_data(as_text=True)
+    desk.configure(password="wrong-password")
+    answer = admin.post("/api/v1/mail-intake/mailboxes/support/check").json
+    assert answer["ok"] is False and answer["problem"] and "wrong-password" not in answer["problem"]
+    assert client.post("/admin/mail-intake/mailboxes/check/support").status_code == 400  # no CSRF token
