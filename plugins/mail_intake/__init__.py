@@ -51,3 +51,15 @@ class MailIntakePlugin(Plugin):
     def register_admin_views(self):
         from .admin import admin_views
         return admin_views()
+
+    @hookimpl
+    def task_page_panels(self, task, user):
+        from flask import render_template
+        from flask_babel import gettext as _
+        from markupsafe import Markup
+
+        from .services import mail_items
+        items = mail_items(task, user)
+        if not items:
+            return None
+        return [(_("By e-mail"), Markup(render_template("mail_intake/panel.html", task=task, items=items)))]

@@ -36,6 +36,7 @@ class IntakeMessage(BaseModel):
     verified = IntegerField(default=0)  # 1: filed or commented as the sender (the mailbox trusts its addresses)
     task_id = IntegerField(null=True, index=True)
     comment_id = IntegerField(null=True)
+    original_id = IntegerField(null=True)  # the attachment holding the message as received (.eml)
     size = IntegerField(default=0)
     received_at = UTCDateTimeField(default=utcnow, index=True)
 

@@ -28,6 +28,7 @@ class ParsedMessage:
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
     automatic: str = ""  # why a machine wrote it (no task, no acknowledgement), or ""
     bounce: bool = False
+    raw: bytes = b""
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -188,4 +189,4 @@ def parse(raw: bytes, own_addresses: set[str], fallback_id: str) -> ParsedMessag
     return ParsedMessage(
         message_id=found.group(0) if found else fallback_id, sender=_sender(message),
         subject=_header(message, "Subject")[:300], body=_body(message), references=references,
-        attachments=_attachments(message), automatic=automatic, bounce=bounce)
+        attachments=_attachments(message), automatic=automatic, bounce=bounce, raw=raw)

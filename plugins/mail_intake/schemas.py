@@ -35,7 +35,11 @@ class Mailbox(ma.Schema):
                        "the receiving mail server rejects forged senders (SPF/DKIM/DMARC enforced); off: such "
                        "mail is filed by the system and flagged 'sender not verified'"})
     max_message_kb = ma.fields.Integer(load_default=10240, validate=ma.validate.Range(1, 1024 * 1024))
-    max_attachments = ma.fields.Integer(load_default=10, validate=ma.validate.Range(0, 10))
+    max_attachments = ma.fields.Integer(load_default=9, validate=ma.validate.Range(0, 10), metadata={
+        "description": "Files taken per message (the core takes at most 10 per upload, the original message "
+                       "included when it is kept)"})
+    keep_original = ma.fields.Boolean(load_default=True, metadata={
+        "description": "Attach the message as received (original-message.eml) to its task or comment"})
     max_per_sender_per_hour = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 100000))
 
 

@@ -17,7 +17,7 @@ import logging
 from flask_babel import gettext as _
 from peewee import IntegrityError, fn
 
-from workdesk import (DONE_STATUSES, Notification, Role, Task, User, WorkdeskError, notify, outbound, plugin_settings,
+from workdesk import (DONE_STATUSES, Attachment, Notification, Role, Task, User, WorkdeskError, notify, outbound, plugin_settings,
                       services, write_transaction)
 
 from . import imap
@@ -223,16 +223,28 @@ def _reply_target(message: ParsedMessage, user: User | None) -> Task | None:
     return None
 
 
+ORIGINAL_NAME = "original-message.eml"
+
+
 def _uploads(mailbox: dict, message: ParsedMessage) -> tuple[list, str]:
-    """The message's files the core will take (count and size limits), and a note on the rest."""
+    """The message's files the core will take (count and size limits), the original message last when
+    the mailbox keeps it, and a note on what was left out."""
     largest, _quota = services.attachments.limits()
+    keep_original = mailbox["keep_original"] and message.raw and len(message.raw) <= largest
+    room = min(mailbox["max_attachments"], services.attachments.MAX_FILES_PER_UPLOAD - int(bool(keep_original)))
     taken, left = [], []
     for filename, data in message.attachments:
-        if len(taken) < mailbox["max_attachments"] and len(data) <= largest:
+        if len(taken) < room and len(data) <= largest:
             taken.append(services.attachments.Upload(filename, data))
         else:
             left.append(services.attachments.clean_filename(filename))
+    if keep_original:
+        taken.append(services.attachments.Upload(ORIGINAL_NAME, message.raw))
     return taken, (f"files left out: {', '.join(left)}"[:300] if left else "")
+
+
+def _original_id(mailbox: dict, files) -> int | None:
+    return files[-1].id if mailbox["keep_original"] and files and files[-1].filename == ORIGINAL_NAME else None
 
 
 def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task: Task) -> str | None:
@@ -244,6 +256,7 @@ def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task:
             ledger = IntakeMessage.create(**row, status="threaded", reason=note, verified=1, task_id=task.id)
             comment = services.tasks.add_comment(user, task.id, body, uploads=uploads)
             ledger.comment_id = comment.id
+            ledger.original_id = _original_id(mailbox, list(comment.attachments.order_by(Attachment.id)))
             ledger.save()
             if task.status in DONE_STATUSES and task.reporter_id == user.id:
                 # The requester answered a finished task: it is open again, as the workflow allows.
@@ -269,15 +282,29 @@ def _new_task(mailbox: dict, message: ParsedMessage, row: dict, actor: User | No
             task = services.tasks.create_task(actor, title=title, department_id=mailbox["department_id"],
                                               description=description, type=mailbox["type"],
                                               priority=mailbox["priority"])
-            if uploads:
-                services.attachments.store_uploads(actor, task, uploads)
+            files = services.attachments.store_uploads(actor, task, uploads) if uploads else []
             ledger.task_id = task.id
+            ledger.original_id = _original_id(mailbox, files)
             ledger.save()
     except IntegrityError:
         return "duplicate"
     except WorkdeskError as exc:
         return _record(row, "refused", f"the task was refused: {exc}")
     return "accepted"
+
+
+# -- the task page ----------------------------------------------------------------------------------
+
+def mail_items(task: Task, viewer: User) -> list[dict]:
+    """What of ``task`` came by mail and ``viewer`` may see: the task itself and comments (not internal
+    notes for people who do not work tasks), each with its sender and the original message's attachment."""
+    rows = list(IntakeMessage.select().where(IntakeMessage.task_id == task.id,
+                                             IntakeMessage.status.in_(COUNTED)).order_by(IntakeMessage.id))
+    visible_comments = {c.id for c in services.tasks.visible_comments(viewer, task)} if rows else set()
+    visible_files = {a.id for a in services.attachments.visible_attachments(viewer, task)} if rows else set()
+    return [{"comment_id": row.comment_id, "sender": row.sender, "received_at": row.received_at,
+             "verified": bool(row.verified), "original_id": row.original_id if row.original_id in visible_files else None}
+            for row in rows if row.comment_id is None or row.comment_id in visible_comments]
 
 
 # -- reading the log -------------------------------------------------------------------------------

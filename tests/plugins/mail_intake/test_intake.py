@@ -39,8 +39,9 @@ def test_a_new_message_becomes_one_task_with_its_files_and_is_taken_in_once(desk
     assert task.title == "Printer on floor 3 is jammed"
     assert "It shows error E-42." in task.description
     assert task.reporter_id == desk.requester.id and task.department_id == desk.dept.id
-    (attachment,) = services.attachments.visible_attachments(desk.requester, task)
+    attachment, original = services.attachments.visible_attachments(desk.requester, task)
     assert (attachment.filename, attachment.content_type) == ("report.pdf", "application/pdf")
+    assert original.filename == "original-message.eml" and original.id == row.original_id
     assert seen_flags(desk) == [True]  # marked only after the task was committed
 
     # The next run finds nothing new; a lost cursor (a crash after the commit) files nothing twice.

@@ -102,3 +102,36 @@ def test_test_connection_from_the_api_and_the_admin_panel(desk, api_client, clie
     answer = admin.post("/api/v1/mail-intake/mailboxes/support/check").json
     assert answer["ok"] is False and answer["problem"] and "wrong-password" not in answer["problem"]
     assert client.post("/admin/mail-intake/mailboxes/check/support").status_code == 400  # no CSRF token
+
+
+def test_the_task_page_shows_what_came_by_mail_with_the_original_message(desk, client, login):
+    from workdesk import Task, services
+    first = mail(desk.requester.email, "Keyboard missing keys", "The Q key is gone.")
+    desk.deliver(first)
+    desk.run()
+    task = Task.get_by_id(desk.ledger()[0].task_id)
+    desk.deliver(mail(desk.requester.email, f"Re: [#{task.number}]", "And the W key."))
+    desk.run()
+    rows = desk.ledger()
+    files = {a.id: a for a in services.attachments.visible_attachments(desk.requester, task)}
+    assert files[rows[0].original_id].filename == "original-message.eml"
+    assert files[rows[1].original_id].comment_id == rows[1].comment_id
+
+    login(client, desk.requester)
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "This task came by e-mail from" in page and f"Comment #{rows[1].comment_id} came by e-mail" in page
+    original = client.get(f"/tasks/{task.id}/attachments/{rows[0].original_id}")
+    assert original.status_code == 200 and b"The Q key is gone." in original.get_data()
+
+
+def test_keeping_the_original_can_be_switched_off(desk):
+    desk.configure(keep_original=False)
+    desk.deliver(mail(desk.requester.email, "No copy"))
+    desk.run()
+    (row,) = desk.ledger()
+    assert row.original_id is None and attachment_count(row.task_id) == 0
+
+
+def attachment_count(task_id: int) -> int:
+    from workdesk import Attachment
+    return Attachment.select().where(Attachment.task == task_id).count()
