@@ -93,13 +93,19 @@ def list_mailboxes():
     return {"items": [mailbox_to_dict(mailbox, cursors) for mailbox in services.settings()["mailboxes"]]}
 
 
-@blueprint.get("/mailboxes/<name>")
-@api_operation("Show one mailbox", tags=TAGS, response=MailboxOutput)
-def show_mailbox(name: str):
+def _managed_mailbox(name: str) -> dict:
+    """The configured mailbox ``name`` for a user allowed to manage mail intake, else 403/404."""
     require(require_api_user(), PERMISSION)
     mailbox = services.mailbox_named(name)
     if mailbox is None:
         raise NotFound(_("No such mailbox."))
+    return mailbox
+
+
+@blueprint.get("/mailboxes/<name>")
+@api_operation("Show one mailbox", tags=TAGS, response=MailboxOutput)
+def show_mailbox(name: str):
+    mailbox = _managed_mailbox(name)
     return mailbox_to_dict(mailbox, {c.mailbox: c for c in MailboxCursor.select().where(MailboxCursor.mailbox == name)})
 
 
@@ -116,11 +122,7 @@ class RetryOutput(Schema):
 @api_operation("Test a mailbox's connection", tags=TAGS, response=CheckOutput)
 def check_mailbox(name: str):
     """Log in and select the folder, now; the password is never part of the answer."""
-    require(require_api_user(), PERMISSION)
-    mailbox = services.mailbox_named(name)
-    if mailbox is None:
-        raise NotFound(_("No such mailbox."))
-    problem = services.check_connection(mailbox)
+    problem = services.check_connection(_managed_mailbox(name))
     return {"ok": not problem, "problem": problem}
 
 
