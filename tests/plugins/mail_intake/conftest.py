@@ -81,3 +81,13 @@ def mail(sender: str, subject: str, body: str = "Hello", to: str = "desk@desk.ex
         message[name.replace("_", "-")] = value
     message.set_content(body)
     return message
+
+
+@pytest.fixture(scope="module")
+def imaps_server():
+    """Dovecot with TLS: IMAPS and STARTTLS, its certificate signed by a CA made for the test."""
+    if DOVECOT is None:
+        pytest.skip("Dovecot is not installed (apt-get install -y dovecot-imapd)")
+    server = Dovecot(tls=True).start()
+    yield server
+    server.stop()

@@ -61,10 +61,29 @@ class Dovecot:
     Its folder is made directly under the system's temporary folder, not pytest's: pytest sets its own
     base folder to mode 700 whenever a session starts, which would lock the ``dovecot`` user out."""
 
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | None = None, tls: bool = False):
         self.root = root or Path(tempfile.mkdtemp(prefix="workdesk-dovecot-"))
         self.port = free_port()
         self.password = PASSWORD
+        self.tls = tls
+        self.tls_port = free_port() if tls else None
+        self.ca_file = self.root / "ca.pem" if tls else None
+
+    def _make_certificates(self) -> str:
+        """A throw-away CA and a certificate for localhost / 127.0.0.1 signed by it (openssl), and the
+        configuration lines that serve it: IMAPS on ``tls_port``, STARTTLS on ``port``."""
+        def run(*args):
+            subprocess.run(["openssl", *args], check=True, cwd=self.root, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=Workdesk test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+        (self.root / "server.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+        run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+        return (f"ssl = yes\nssl_cert = <{self.root}/server.pem\nssl_key = <{self.root}/server.key\n"
+                f"service imap-login {{\n  inet_listener imaps {{\n    port = {self.tls_port}\n    ssl = yes\n  }}\n}}\n")
 
     def start(self) -> "Dovecot":
         for sub in ("run", "state", "mail"):
@@ -73,7 +92,13 @@ class Dovecot:
         for path in [self.root, *self.root.rglob("*")]:
             path.chmod(0o777 if path.is_dir() else 0o644)
         config = self.root / "dovecot.conf"
-        config.write_text(CONFIG.format(root=self.root, port=self.port, password=self.password))
+        text = CONFIG.format(root=self.root, port=self.port, password=self.password)
+        if self.tls:
+            text = text.replace("ssl = no\n", "") + self._make_certificates()
+            for path in self.root.glob("*"):
+                if path.is_file():
+                    path.chmod(0o644)
+        config.write_text(text)
         subprocess.run([DOVECOT, "-c", str(config)], check=True, stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15

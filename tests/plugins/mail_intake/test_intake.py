@@ -93,6 +93,7 @@ def test_a_task_number_from_someone_outside_the_task_files_a_new_task(desk, make
     assert Comment.select().where(Comment.task == task).count() == 0
 
 
+@BOTH_DATABASES
 def test_a_spoofed_from_never_acts_as_the_user(desk):
     desk.configure(trust_sender_address=False)
     task = services.tasks.create_task(desk.requester, title="Payroll", department_id=desk.dept.id)
@@ -119,6 +120,7 @@ def test_unknown_senders_follow_the_mailbox_policy(desk):
     assert row.status == "accepted" and "other@elsewhere.example (sender not verified)" in task.description
 
 
+@BOTH_DATABASES
 def test_auto_replies_bounces_and_our_own_mail_create_nothing(desk):
     sender = desk.requester.email
     desk.deliver(mail(sender, "Out of office", Auto_Submitted="auto-replied"))
@@ -137,6 +139,7 @@ def test_auto_replies_bounces_and_our_own_mail_create_nothing(desk):
     assert Task.select().count() == 1
 
 
+@BOTH_DATABASES
 def test_a_flooding_sender_is_throttled_and_admins_are_told(desk):
     from workdesk import Notification
     desk.configure(max_per_sender_per_hour=3)
@@ -161,6 +164,7 @@ def test_an_oversized_message_is_refused_without_being_downloaded(desk):
     assert Task.select().count() == 0
 
 
+@BOTH_DATABASES
 def test_disabling_and_enabling_keeps_the_ledger(desk, enable_plugin):
     from workdesk.registry import set_plugin_enabled
     desk.deliver(mail(desk.requester.email, "Before"))
