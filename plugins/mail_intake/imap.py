@@ -98,3 +98,26 @@ def fetch(client: imaplib.IMAP4, uid: int, header_only: bool = False) -> bytes |
 
 def mark_seen(client: imaplib.IMAP4, uid: int) -> None:
     client.uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Seen)")
+
+
+def ensure_folder(client: imaplib.IMAP4, folder: str) -> None:
+    """Create ``folder`` unless it exists (a server answers NO to CREATE for an existing one)."""
+    status, data = client.list('""', _quoted(folder))
+    if status == "OK" and any(item for item in data if item):
+        return
+    status, data = client.create(_quoted(folder))
+    if status != "OK":
+        raise imaplib.IMAP4.error(f"cannot create folder {folder!r}: {data!r}")
+
+
+def move(client: imaplib.IMAP4, uid: int, folder: str) -> None:
+    """Move a handled message (RFC 6851 MOVE, else COPY, flag \\Deleted and expunge)."""
+    if "MOVE" in client.capabilities:
+        status, data = client.uid("MOVE", str(uid), _quoted(folder))
+    else:
+        status, data = client.uid("COPY", str(uid), _quoted(folder))
+        if status == "OK":
+            client.uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
+            client.expunge()
+    if status != "OK":
+        raise imaplib.IMAP4.error(f"cannot move UID {uid} to {folder!r}: {data!r}")

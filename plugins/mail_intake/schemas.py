@@ -22,6 +22,9 @@ class Mailbox(ma.Schema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(1, 254))
     password = ma.fields.String(required=True, validate=ma.validate.Length(1, 1024), metadata={"secret": True})
     folder = ma.fields.String(load_default="INBOX", validate=ma.validate.Length(1, 200))
+    processed_folder = ma.fields.String(load_default="", validate=ma.validate.Length(0, 200), metadata={
+        "description": "Move each message there once its task or comment is committed (created when missing); "
+                       "empty: leave it in the folder, flagged as read"})
     address = ma.fields.Email(required=True, metadata={
         "description": "The mailbox's own address: mail from it is ignored (no loops)"})
     department_id = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1))

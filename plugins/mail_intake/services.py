@@ -80,9 +80,15 @@ def take_in_mailbox(mailbox: dict, current: dict, now: dt.datetime) -> int:
         validity = imap.uidvalidity(client)
         # A new UIDVALIDITY renumbered the folder: read it all again; the ledger skips what was taken in.
         after = cursor.last_uid if cursor.uidvalidity == validity else 0
+        if mailbox["processed_folder"]:
+            imap.ensure_folder(client, mailbox["processed_folder"])
         for uid in imap.new_uids(client, after, current["batch_size"]):
             take_in_uid(client, mailbox, validity, uid, now)
+            # Only now, after the commit: a crash before this line reads the message again, and the
+            # ledger files nothing twice.
             imap.mark_seen(client, uid)
+            if mailbox["processed_folder"]:
+                imap.move(client, uid, mailbox["processed_folder"])
             with write_transaction():
                 MailboxCursor.update(uidvalidity=validity, last_uid=uid).where(
                     MailboxCursor.mailbox == mailbox["name"]).execute()

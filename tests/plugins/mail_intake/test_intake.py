@@ -183,3 +183,18 @@ def test_a_wrong_password_is_recorded_without_the_password(desk):
     from workdesk.plugins.mail_intake.models import MailboxCursor
     cursor = MailboxCursor.get()
     assert cursor.last_error and "not-the-password" not in cursor.last_error
+
+
+def test_handled_messages_can_be_moved_to_another_folder(desk):
+    desk.configure(processed_folder="Handled")
+    desk.deliver(mail(desk.requester.email, "Move me"))
+    desk.deliver(mail(desk.requester.email, "Out of office", Auto_Submitted="auto-replied"))
+    assert desk.run() == {"support": 2}
+    client = imaplib.IMAP4("127.0.0.1", desk.server.port)
+    try:
+        client.login(desk.user, desk.server.password)
+        assert client.select("INBOX", readonly=True)[1] == [b"0"]
+        assert client.select('"Handled"', readonly=True)[1] == [b"2"]
+    finally:
+        client.logout()
+    assert desk.run() == {"support": 0} and Task.select().count() == 1
