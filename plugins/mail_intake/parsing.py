@@ -31,10 +31,19 @@ class ParsedMessage:
     raw: bytes = b""
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` without what databases cannot store: NUL, and the lone surrogates that undecodable
+    bytes in a header or body become (surrogateescape) — each replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def _header(message: EmailMessage, name: str) -> str:
     try:
         value = message.get(name)
-        return " ".join(str(value).split()) if value is not None else ""
+        return storable(" ".join(str(value).split())) if value is not None else ""
     except (ValueError, TypeError, IndexError):  # a malformed header: treat it as absent
         return ""
 
@@ -160,6 +169,7 @@ def _body(message: EmailMessage) -> str:
         content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
     if not isinstance(content, str):
         return ""
+    content = storable(content)
     if part.get_content_type() == "text/html":
         return html_to_markdown(content)
     return content.replace("\r\n", "\n").strip()
@@ -175,7 +185,7 @@ def _attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
         except (ValueError, TypeError):
             continue
         if data:
-            files.append((part.get_filename() or "attachment", data))
+            files.append((storable(part.get_filename() or "attachment"), data))
     return files
 
 

@@ -28,6 +28,7 @@ log = logging.getLogger("workdesk.mail_intake")
 THROTTLE_WINDOW = dt.timedelta(hours=1)
 # Statuses that count towards a sender's hourly allowance (machine mail and refusals cost nothing).
 COUNTED = ("accepted", "threaded")
+COMMENT_LIMIT = 20000
 
 
 def settings() -> dict:
@@ -52,9 +53,9 @@ def take_in_all(now: dt.datetime) -> dict[str, int]:
             handled[mailbox["name"]] = take_in_mailbox(mailbox, current, now)
             _cursor_note(mailbox["name"], now, None)
         except (OSError, imaplib.IMAP4.error, outbound.OutboundError) as exc:
-            # The password is never part of these messages: imaplib reports the server's answer only.
-            log.warning("mail_intake: mailbox %s: %s", mailbox["name"], exc)
-            _cursor_note(mailbox["name"], now, str(exc)[:1000])
+            problem = _problem(mailbox, exc)
+            log.warning("mail_intake: mailbox %s: %s", mailbox["name"], problem)
+            _cursor_note(mailbox["name"], now, problem)
             handled[mailbox["name"]] = 0
     return handled
 
@@ -64,6 +65,12 @@ def ensure_cursor(name: str) -> MailboxCursor:
     with write_transaction():
         MailboxCursor.insert(mailbox=name).on_conflict_ignore().execute()
     return MailboxCursor.get(MailboxCursor.mailbox == name)
+
+
+def _problem(mailbox: dict, exc: BaseException) -> str:
+    """What went wrong, for the log and the admin: imaplib reports the server's answer, never the
+    password, but a server may echo what it was sent, so the password is masked all the same."""
+    return (str(exc).replace(mailbox["password"], "********") or type(exc).__name__)[:1000]
 
 
 def _cursor_note(name: str, now: dt.datetime, error: str | None) -> None:
@@ -141,7 +148,7 @@ def check_connection(mailbox: dict) -> str:
     try:
         client = imap.connect(mailbox, settings())
     except (OSError, imaplib.IMAP4.error, outbound.OutboundError) as exc:
-        return str(exc).replace(mailbox["password"], "********")[:1000] or type(exc).__name__
+        return _problem(mailbox, exc)
     imap._close(client)
     return ""
 
@@ -257,6 +264,8 @@ def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task:
     """Comment on ``task`` as ``user``; None when ``user`` may not (the message then becomes a task)."""
     uploads, note = _uploads(mailbox, message)
     body = trim_reply(message.body) or message.subject or "…"
+    if len(body) > COMMENT_LIMIT:  # the core's limit for a comment; the whole message is attached when kept
+        body = body[:COMMENT_LIMIT - 100].rstrip() + "\n\n" + _("(shortened)")
     try:
         with write_transaction():
             ledger = IntakeMessage.create(**row, status="threaded", reason=note, verified=1, task_id=task.id)

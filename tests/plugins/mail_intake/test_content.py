@@ -77,3 +77,20 @@ def test_a_reply_keeps_only_its_new_text(desk):
     desk.run()
     assert [c.body for c in Comment.select().order_by(Comment.id)] == [
         "Thanks, that worked.", "> only a quote\n> of the earlier message"]
+
+
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
+def test_unstorable_bytes_and_overlong_replies_are_still_taken_in(desk):
+    from workdesk import Comment, services
+    raw = (f"From: {desk.requester.email}\r\nTo: desk@desk.example.com\r\nSubject: Broken \xff\xfe bytes\r\n"
+           "Message-ID: <raw-bytes@client.example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+           "NUL \x00 here and \xff there\r\n").encode("latin-1")
+    desk.deliver(raw)
+    task = services.tasks.create_task(desk.requester, title="Long", department_id=desk.dept.id)
+    desk.deliver(mail(desk.requester.email, f"Re: [#{task.number}]", "word " * 5000))
+    desk.run()
+    first, second = desk.ledger()
+    assert first.status == "accepted" and "\x00" not in Task.get_by_id(first.task_id).description
+    assert second.status == "threaded"
+    body = Comment.get_by_id(second.comment_id).body
+    assert len(body) <= 20000 and body.endswith("(shortened)")
