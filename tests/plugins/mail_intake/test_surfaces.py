@@ -135,3 +135,17 @@ def test_keeping_the_original_can_be_switched_off(desk):
 def attachment_count(task_id: int) -> int:
     from workdesk import Attachment
     return Attachment.select().where(Attachment.task == task_id).count()
+
+
+def test_odd_input_never_makes_a_500(desk, api_client):
+    admin = api_client(user=desk.admin)
+    for url in ["/api/v1/mail-intake/messages?cursor=%00", "/api/v1/mail-intake/messages?cursor=not-a-cursor",
+                "/api/v1/mail-intake/messages?limit=99999999999999999999", "/api/v1/mail-intake/messages?mailbox=%00",
+                "/api/v1/mail-intake/messages?mailbox=" + "x" * 500, "/api/v1/mail-intake/messages?status=%ED%A0%80",
+                "/api/v1/mail-intake/mailboxes/%00", "/api/v1/mail-intake/mailboxes/%F0%9F%93%AC",
+                "/api/v1/mail-intake/messages/99999999999/retry"]:
+        method = admin.post if url.endswith("/retry") else admin.get
+        response = method(url)
+        assert response.status_code in (404, 422), (url, response.status_code)
+        assert set(response.json["error"]) >= {"code", "message"}, url
+    assert admin.post("/api/v1/mail-intake/mailboxes/%00/check").status_code == 404
