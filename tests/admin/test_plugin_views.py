@@ -17,6 +17,8 @@ REQUIRED_SETTINGS = {
     "email": {"host": "mail.example.com"},
     "webhooks": {"endpoints": [{"name": "ops", "url": "https://chat.example.com/hooks/1",
                                 "secret": "a-secret-of-16-chars"}]},
+    "mail_intake": {"mailboxes": [{"name": "support", "host": "imap.example.com", "username": "support",
+                                   "password": "a-password", "address": "support@example.com", "department_id": 1}]},
 }
 
 

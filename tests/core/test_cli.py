@@ -105,11 +105,11 @@ def test_init_demo_enables_plugins_that_need_no_configuration(tmp_path, cli_inst
     fresh = tmp_path / "demo-instance"
     out = cli_instance("--instance", str(fresh), "init", "--demo", timeout=300).stdout
     assert "Log in as admin@example.com / workdesk-demo" in out
-    assert "Left disabled until configured in the admin panel: email, webhooks." in out
+    assert "Left disabled until configured in the admin panel: email, mail_intake, webhooks." in out
     listing = cli_instance("--instance", str(fresh), "plugins", "list").stdout
     states = {line.split()[0]: line.split()[2] for line in listing.splitlines() if line and not line.startswith(" ")}
     assert states["recurring"] == "enabled" and states["hello"] == "enabled"
-    assert states["email"] == "disabled" and states["webhooks"] == "disabled"
+    assert states["email"] == "disabled" and states["webhooks"] == "disabled" and states["mail_intake"] == "disabled"
     # Requesters belong to no department: quick create files their tasks into the intake department.
     assert f'intake_department = "{INTAKE_DEPARTMENT}"' in (fresh / "workdesk.toml").read_text()
     with sqlite3.connect(fresh / "workdesk.db") as conn:

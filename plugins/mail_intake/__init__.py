@@ -1,0 +1,65 @@
+"""Mail intake
+
+Requests by e-mail become tasks, and replies become comments: IMAP mailboxes read by a periodic job,
+each message handled exactly once.
+"""
+from __future__ import annotations
+
+from workdesk import Plugin, hookimpl
+
+from .models import MODELS
+from .schemas import MailIntakeSettings
+
+
+class MailIntakePlugin(Plugin):
+    """Mail intake
+
+    Reads IMAP mailboxes: each new message becomes a task in the mailbox's department, each reply to a
+    Workdesk notification (or a message with [#number] in its subject) a comment on its task. Auto-replies,
+    bounces and loops create nothing; each sender is throttled; every message is logged once.
+    """
+
+    name = "mail_intake"
+    version = "0.1.0"
+    requires_workdesk = ">=1.0,<2"
+    settings_schema = MailIntakeSettings
+
+    @hookimpl
+    def register_models(self):
+        return list(MODELS)
+
+    @hookimpl
+    def register_permissions(self):
+        return [("mail_intake.manage", "See the mail intake log and check mailboxes")]
+
+    @hookimpl
+    def register_jobs(self):
+        from .jobs import JOBS
+        return list(JOBS)
+
+    @hookimpl
+    def register_notification_kinds(self):
+        from flask_babel import lazy_gettext as _l
+        return [("mail_intake.throttled", _l("A sender is flooding a mailbox and is being throttled"))]
+
+    @hookimpl
+    def register_blueprints(self, app):
+        from .api import blueprint
+        return [blueprint]
+
+    @hookimpl
+    def register_admin_views(self):
+        from .admin import admin_views
+        return admin_views()
+
+    @hookimpl
+    def task_page_panels(self, task, user):
+        from flask import render_template
+        from flask_babel import gettext as _
+        from markupsafe import Markup
+
+        from .services import mail_items
+        items = mail_items(task, user)
+        if not items:
+            return None
+        return [(_("By e-mail"), Markup(render_template("mail_intake/panel.html", task=task, items=items)))]

@@ -1,0 +1,66 @@
+"""The mail_intake plugin's settings: the mailboxes it reads, each with its own limits and policies."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+from workdesk import PRIORITIES
+
+SECURITY = ("tls", "starttls", "none")
+SENDER_POLICIES = ("users_only", "anyone")
+
+
+class Mailbox(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Regexp(
+        r"^[a-z0-9][a-z0-9_-]{0,63}$", error="Lower-case letters, digits, - and _ (at most 64)."),
+        metadata={"key": True})  # a saved mailbox keeps its password by name
+    enabled = ma.fields.Boolean(load_default=True)
+    host = ma.fields.String(required=True, validate=ma.validate.Length(1, 253))
+    port = ma.fields.Integer(load_default=993, validate=ma.validate.Range(1, 65535))
+    security = ma.fields.String(load_default="tls", validate=ma.validate.OneOf(SECURITY), metadata={
+        "description": "tls: IMAPS with the certificate verified; starttls: upgrade on the plain port; "
+                       "none: only for a server on this machine or a trusted network"})
+    username = ma.fields.String(required=True, validate=ma.validate.Length(1, 254))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(1, 1024), metadata={"secret": True})
+    folder = ma.fields.String(load_default="INBOX", validate=ma.validate.Length(1, 200))
+    processed_folder = ma.fields.String(load_default="", validate=ma.validate.Length(0, 200), metadata={
+        "description": "Move each message there once its task or comment is committed (created when missing); "
+                       "empty: leave it in the folder, flagged as read"})
+    address = ma.fields.Email(required=True, metadata={
+        "description": "The mailbox's own address: mail from it is ignored (no loops)"})
+    department_id = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 2**31 - 1))
+    type = ma.fields.String(load_default="task", validate=ma.validate.Length(1, 64))
+    priority = ma.fields.String(load_default="normal", validate=ma.validate.OneOf(PRIORITIES))
+    sender_policy = ma.fields.String(load_default="users_only", validate=ma.validate.OneOf(SENDER_POLICIES), metadata={
+        "description": "users_only: mail from addresses that are not active users is refused and logged; "
+                       "anyone: it becomes a task filed by the system, with the sender kept as the requester"})
+    trust_sender_address = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Act as the user whose address is in From (file as them, comment as them). Only when "
+                       "the receiving mail server rejects forged senders (SPF/DKIM/DMARC enforced); off: such "
+                       "mail is filed by the system and flagged 'sender not verified'"})
+    max_message_kb = ma.fields.Integer(load_default=10240, validate=ma.validate.Range(1, 1024 * 1024))
+    max_attachments = ma.fields.Integer(load_default=9, validate=ma.validate.Range(0, 10), metadata={
+        "description": "Files taken per message (the core takes at most 10 per upload, the original message "
+                       "included when it is kept)"})
+    keep_original = ma.fields.Boolean(load_default=True, metadata={
+        "description": "Attach the message as received (original-message.eml) to its task or comment"})
+    max_per_sender_per_hour = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 100000))
+
+
+class MailIntakeSettings(ma.Schema):
+    mailboxes = ma.fields.Nested(Mailbox, many=True, load_default=list, metadata={
+        "description": 'JSON list, e.g. [{"name": "support", "host": "imap.example.com", "username": '
+                       '"support@example.com", "password": "…", "address": "support@example.com", '
+                       '"department_id": 1}] (a password reads "********": leave it so to keep the stored one)',
+        "required_to_enable": True})
+    allow_private_destinations = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Allow IMAP servers whose addresses are not globally routable (loopback, private networks)"})
+    timeout_seconds = ma.fields.Float(load_default=30.0, validate=ma.validate.Range(1, 300))
+    batch_size = ma.fields.Integer(load_default=200, validate=ma.validate.Range(1, 5000), metadata={
+        "description": "At most this many messages per mailbox and run (the next run goes on)"})
+
+    @ma.validates_schema
+    def _unique_names(self, data, **kwargs):
+        names = [mailbox["name"] for mailbox in data.get("mailboxes") or []]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ma.ValidationError(f"Mailbox names must be unique: {', '.join(duplicates)}.", "mailboxes")

@@ -1,0 +1,93 @@
+"""Fixtures for the mail_intake tests: one private Dovecot per test module, a fresh IMAP account per
+test (the static passdb takes any user name), the plugin configured for it, and message builders."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+
+from .dovecot import DOVECOT, Dovecot
+
+UTC = dt.timezone.utc
+NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+_accounts = itertools.count(1)
+
+requires_dovecot = pytest.mark.skipif(
+    DOVECOT is None, reason="Dovecot is not installed (apt-get install -y dovecot-imapd): the IMAP tests need a real server")
+
+
+@pytest.fixture(scope="module")
+def imap_server():
+    if DOVECOT is None:
+        pytest.skip("Dovecot is not installed (apt-get install -y dovecot-imapd)")
+    server = Dovecot().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def desk(workdesk_app, imap_server, enable_plugin, make_department, make_user):
+    """The plugin enabled with one mailbox on a fresh account; returns a small namespace of helpers."""
+    department = make_department()
+    account = f"desk{next(_accounts)}"
+
+    class Desk:
+        server = imap_server
+        dept = department
+        user = account
+        address = f"{account}@desk.example.com"
+        admin = make_user("admin", departments=[department])
+        agent = make_user("agent", departments=[department])
+        requester = make_user("requester")
+
+        @staticmethod
+        def configure(**overrides):
+            mailbox = {"name": "support", "host": "127.0.0.1", "port": imap_server.port, "security": "none",
+                       "username": account, "password": imap_server.password, "address": Desk.address,
+                       "department_id": department.id, "trust_sender_address": True, **overrides}
+            enable_plugin("mail_intake", mailboxes=[mailbox], allow_private_destinations=True)
+
+        @staticmethod
+        def deliver(message) -> None:
+            imap_server.append(account, bytes(message) if not isinstance(message, bytes) else message)
+
+        @staticmethod
+        def run(now: dt.datetime = NOW) -> dict:
+            from workdesk.plugins.mail_intake.services import take_in_all
+            return take_in_all(now)
+
+        @staticmethod
+        def ledger():
+            from workdesk.plugins.mail_intake.models import IntakeMessage
+            return list(IntakeMessage.select().order_by(IntakeMessage.id))
+
+    Desk.configure()
+    return Desk
+
+
+def mail(sender: str, subject: str, body: str = "Hello", to: str = "desk@desk.example.com", **headers) -> EmailMessage:
+    """A plain-text message with a fresh Message-ID (``message_id=None`` leaves it out)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message_id = headers.pop("message_id", make_msgid(domain="client.example.org"))
+    if message_id:
+        message["Message-ID"] = message_id
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message
+
+
+@pytest.fixture(scope="module")
+def imaps_server():
+    """Dovecot with TLS: IMAPS and STARTTLS, its certificate signed by a CA made for the test."""
+    if DOVECOT is None:
+        pytest.skip("Dovecot is not installed (apt-get install -y dovecot-imapd)")
+    server = Dovecot(tls=True).start()
+    yield server
+    server.stop()
