@@ -161,7 +161,7 @@ def _fire_batch(cycle_ids: list[int], now: dt.datetime) -> int:
         for cycle, task, step, firing_id in ours:
             changes = plans[(cycle.id, step)][3]
             if changes:
-                _change_task(task, changes, firing_id, plans[(cycle.id, step)][0], now)
+                _change_task(task, changes, firing_id, plans[(cycle.id, step)][0])
     return len(ours)
 
 
@@ -244,15 +244,18 @@ def _plan(task: Task, cycle: Cycle, step: int, context: _Context) -> tuple[list[
     return recorded, "escalated", list(told.values()), changes
 
 
-def _change_task(task: Task, changes: list[dict], firing_id: int, recorded: list[dict], now: dt.datetime) -> None:
+def _change_task(task: Task, changes: list[dict], firing_id: int, recorded: list[dict]) -> None:
     """Do a level's actions that change the task, each in its own savepoint: one that fails is recorded on the
     firing, the others stand."""
+    notes = 0
     for action in changes:
         outcome: dict[str, Any] = {"type": action["type"]}
+        if action["type"] == "comment":
+            notes += 1
         try:
             with db.atomic():
                 task = Task.get_by_id(task.id)  # an earlier action may have changed it (assignee, priority)
-                outcome.update(_act(task, action, now))
+                outcome.update(_act(task, action, firing_id, notes))
         except WorkdeskError as exc:
             outcome["error"] = exc.message
         if not action.get("implicit"):
@@ -260,7 +263,9 @@ def _change_task(task: Task, changes: list[dict], firing_id: int, recorded: list
     Firing.update(actions=recorded).where(Firing.id == firing_id).execute()
 
 
-def _act(task: Task, action: dict, now: dt.datetime) -> dict:
+def _act(task: Task, action: dict, firing_id: int, note: int) -> dict:
+    """Do one action that changes the task; what it did, as recorded on the firing. ``note``: which of the
+    level's ``comment`` actions this is (1 for the first)."""
     kind = action["type"]
     if kind == "add_watchers":
         return {"user_ids": services.tasks.add_watchers(task.id, action.get("user_ids") or [])}
@@ -278,10 +283,27 @@ def _act(task: Task, action: dict, now: dt.datetime) -> dict:
             return {"error": "nobody to reassign to"}
         services.tasks.assign(_system_actor(task), task.id, target.id)
         return {"assignee_id": target.id}
-    # comment: an internal note on the task's audit trail, seen by whoever sees the task's history
-    TaskEvent.create(task_id=task.id, task_number=task.number, actor=None, at=now, kind="escalation.note",
-                     changes={"note": [None, action.get("body") or ""]})
-    return {}
+    return _post_note(task, action.get("body") or "", firing_id, note)
+
+
+def _post_note(task: Task, body: str, firing_id: int, note: int) -> dict:
+    """The ``comment`` action: a real internal note (people who work tasks read it, requesters never do),
+    written as the system actor that reassigns. Once per firing: when the firing already records its
+    ``note``-th note (the same firing run again), that note is returned and no other is posted."""
+    firing = Firing.get_or_none(Firing.id == firing_id)
+    recorded = list(firing.actions or []) if firing is not None else []
+    for outcome in recorded:
+        if outcome.get("type") == "comment" and outcome.get("note") == note and outcome.get("comment_id"):
+            return {"note": note, "comment_id": outcome["comment_id"]}
+    actor = _system_actor(task)
+    if actor is None:
+        return {"note": note, "error": "nobody to write the note as"}
+    comment = services.tasks.add_comment(actor, task.id, body, internal=True)
+    done = {"note": note, "comment_id": comment.id}
+    # Recorded at once, in the note's savepoint, not only when the level's last action is done: a run of
+    # this firing that follows finds it.
+    Firing.update(actions=recorded + [{"type": "comment", **done}]).where(Firing.id == firing_id).execute()
+    return done
 
 
 def _notice(firing_id: int | None, reminder_id: int | None, people: Iterable[User], task: Task, kind: str,

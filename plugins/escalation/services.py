@@ -17,7 +17,9 @@ UTC = dt.timezone.utc
 
 
 def trail_of(task: Task) -> list[Happening]:
-    """The entries of the task's audit trail that move clocks, oldest first."""
+    """The entries of the task's audit trail that move clocks, oldest first. An internal note is not among
+    them: it answers nobody, so it neither meets a first response nor counts as an update (a public comment
+    or a status change does)."""
     happenings: list[Happening] = []
     rows = (TaskEvent.select(TaskEvent.at, TaskEvent.kind, TaskEvent.changes, TaskEvent.actor)
             .where((TaskEvent.task_id == task.id) & TaskEvent.kind.in_(("created", "updated", "commented")))
@@ -25,6 +27,8 @@ def trail_of(task: Task) -> list[Happening]:
     for row in rows:
         changes = row.changes or {}
         if row.kind == "commented":
+            if changes.get("internal"):  # recorded as {"internal": [None, True]} by add_comment(internal=True)
+                continue
             happenings.append(Happening(row.at, row.actor_id, commented=True))
         elif row.kind == "created":
             status = (changes.get("status") or [None, "new"])[1]

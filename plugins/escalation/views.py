@@ -46,7 +46,7 @@ def describe(event) -> str | None:
     def value(key: str):
         pair = changes.get(key)
         return pair[1] if isinstance(pair, list) and len(pair) == 2 else None
-    if event.kind == "escalation.note":
+    if event.kind == "escalation.note":  # written by versions before the core had internal notes
         return _("escalation note: “%(note)s”", note=value("note") or "")
     if event.kind != "escalation.fired":
         return None

@@ -3,7 +3,7 @@
 recomputes running clocks, disabling keeps cycles."""
 from __future__ import annotations
 
-from workdesk import Notification, Task, TaskEvent, services
+from workdesk import Comment, Notification, Task, TaskEvent, services
 from workdesk.plugins.escalation.models import Cycle, Firing, Recompute
 
 from .conftest import BOTH_DATABASES, at
@@ -46,7 +46,7 @@ def test_a_warning_then_each_level_exactly_once(org, make_policy, file_task, act
     tick("2026-03-02T12:00Z")  # level 2: one step further up (IT's head), priority raised, an internal note
     assert len(notes(org.it_head, "escalation.escalated")) == 1
     assert Task.get_by_id(task.id).priority == "high"
-    assert TaskEvent.select().where((TaskEvent.task_id == task.id) & (TaskEvent.kind == "escalation.note")).count() == 1
+    assert Comment.select().where((Comment.task == task.id) & Comment.internal).count() == 1
     tick("2026-03-02T13:00Z")  # level 3: reassigned to the head of Helpdesk, the CEO watches
     task = Task.get_by_id(task.id)
     assert task.assignee_id == org.helpdesk_head.id and org.ceo.id in task.watcher_ids
