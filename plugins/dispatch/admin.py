@@ -185,7 +185,10 @@ class PreviewForm(WorkdeskForm):
 
 
 class BatchForm(WorkdeskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    # A task template's id, typed: dispatch does not import the templates plugin to list them.
+    template_id = IntegerField(_l("Task template id (templates plugin; empty: none)"),
+                               validators=[Optional(), NumberRange(min=1, max=2 ** 31 - 1)])
+    title = StringField(_l("Title (may stay empty with a task template)"), validators=[Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
     priority = SelectField(_l("Priority"), choices=[(p, p) for p in PRIORITIES], default="normal")
     due_in_hours = IntegerField(_l("Due in hours (empty: no due date)"),
@@ -229,13 +232,20 @@ class BatchView(_ManagedPage):
             try:
                 result = batch.run(current_user(), {
                     "template": {"title": form.title.data, "description": form.description.data or "",
-                                 "priority": form.priority.data, "due_in_hours": form.due_in_hours.data},
+                                 "priority": form.priority.data, "due_in_hours": form.due_in_hours.data,
+                                 "template_id": form.template_id.data},
                     "department_ids": [parse_id(d) or d for d in _words(form.department_ids.data)],
                     "per": form.per.data, "include_subdepartments": form.include_subdepartments.data})
                 flash(_("Tasks created: %(count)s.", count=len(result["created"])), "success")
             except WorkdeskError as exc:
+                # The page has no box for custom fields (a task template's required or typed ones): their
+                # messages, shown above the form, say which field they are about.
+                exc.fields = {name: [f"{name.removeprefix('template.fields.')}: {m}" for m in messages]
+                              if name.startswith("template.fields.") else messages
+                              for name, messages in (exc.fields or {}).items()}
                 show_service_error(exc, form, {"template.title": "title", "template.due_in_hours": "due_in_hours",
-                                               "template.priority": "priority"})
+                                               "template.priority": "priority",
+                                               "template.template_id": "template_id"})
         return self.render("dispatch/batch.html", form=form, result=result)
 
 

@@ -9,25 +9,36 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 
-from workdesk import (PRIORITIES, Department, User, WorkdeskError, absences, access, parse_id, record_error, require,
-                      services, utcnow, write_transaction)
+from workdesk import (PRIORITIES, Department, User, ValidationFailed, WorkdeskError, absences, access, parse_id,
+                      record_error, require, services, utcnow, write_transaction)
 
 from .models import Batch
 from .services import PERMISSION, _fail, subdepartment_ids
 
 PER = ("member", "team")
-TEMPLATE_FIELDS = ("title", "description", "priority", "type", "impact", "fields", "due_in_hours")
+TEMPLATE_FIELDS = ("title", "description", "priority", "type", "impact", "fields", "due_in_hours", "template_id")
+# The task fields a batch's template sets: a refusal of one of them names it under ``template``.
+TASK_TEMPLATE_FIELDS = ("title", "description", "priority", "type", "impact", "template_id")
 MAX_TASKS = 5000
 CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
 def clean_template(template: Any) -> dict[str, Any]:
     """The task template checked: a title, and optionally a description, priority, type, impact, custom
-    fields and a due time in hours after the batch runs."""
+    fields, a due time in hours after the batch runs and ``template_id``, a task template of the templates
+    plugin. That one travels as the custom field ``template_id`` (the templates plugin reads it through its
+    hooks; dispatch does not know templates): the template fills in what the batch leaves empty, so the
+    title may then be empty too (the template's title pattern makes it)."""
     if not isinstance(template, dict) or set(template) - set(TEMPLATE_FIELDS):
         _fail("template", _("A template has only: %(choices)s.", choices=", ".join(TEMPLATE_FIELDS)))
-    title = template.get("title")
-    if not isinstance(title, str) or not title.strip() or len(title.strip()) > 200:
+    custom = template.get("fields") or {}
+    if not isinstance(custom, dict):
+        _fail("template.fields", _("An object of custom fields."))
+    custom = dict(custom)
+    if template.get("template_id") is not None:
+        custom["template_id"] = template["template_id"]
+    title = template.get("title") or ""
+    if not isinstance(title, str) or len(title.strip()) > 200 or (not title.strip() and "template_id" not in custom):
         _fail("template.title", _("Between 1 and 200 characters."))
     priority = template.get("priority", "normal")
     if priority not in PRIORITIES:
@@ -35,16 +46,13 @@ def clean_template(template: Any) -> dict[str, Any]:
     due = template.get("due_in_hours")
     if due is not None and (isinstance(due, bool) or not isinstance(due, int) or not 1 <= due <= 8760):
         _fail("template.due_in_hours", _("A whole number of hours from 1 to 8760."))
-    custom = template.get("fields") or {}
-    if not isinstance(custom, dict):
-        _fail("template.fields", _("An object of custom fields."))
     texts = {}
     for name, limit in (("description", 20000), ("type", 64), ("impact", 64)):
         value = template.get(name) or ""
         if not isinstance(value, str) or len(value) > limit:
             _fail(f"template.{name}", _("At most %(count)s characters.", count=limit))
         texts[name] = value
-    return {"title": title.strip(), "priority": priority, "due_in_hours": due, "fields": dict(custom), **texts}
+    return {"title": title.strip(), "priority": priority, "due_in_hours": due, "fields": custom, **texts}
 
 
 def clean_departments(department_ids: Any) -> list[int]:
@@ -97,7 +105,14 @@ def run(actor: User | None, spec: dict[str, Any], now: dt.datetime | None = None
                            bool(spec.get("include_subdepartments")), now)
     if len(inputs) > MAX_TASKS:
         _fail("department_ids", _("A batch makes at most %(count)s tasks.", count=MAX_TASKS))
-    tasks = services.tasks.create_tasks(actor, inputs)
+    try:
+        tasks = services.tasks.create_tasks(actor, inputs)
+    except ValidationFailed as exc:
+        # What the batch's template set is named as the request gave it ("template.template_id", not the
+        # task's "template_id"); the rest (a member, a department) keeps the task's name.
+        exc.fields = {(f"template.{name}" if name.partition(".")[0] in (*TASK_TEMPLATE_FIELDS, "fields") else name):
+                      messages for name, messages in (exc.fields or {}).items()}
+        raise
     return {"created": [{"id": t.id, "number": t.number, "department_id": t.department_id,
                          "assignee_id": t.assignee_id} for t in tasks], "skipped": skipped}
 

@@ -87,13 +87,17 @@ class DispatchPreviewOutput(Schema):
 
 
 class DispatchTemplate(Schema):
-    title = Text(required=True, min_length=1, max_length=200)
+    """The task each batch files. With ``template_id`` the task template fills in what is left empty."""
+    title = Text(max_length=200, metadata={"description": "Required unless template_id is given (then the "
+                                                          "template's title pattern makes the title)"})
     description = Text(max_length=20000)
     priority = mf.String(validate=validate.OneOf(PRIORITIES))
     type = Text(max_length=64)
     impact = Text(max_length=64)
     fields = JsonObject()
     due_in_hours = mf.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=8760))
+    template_id = Id(allow_none=True, metadata={"description": "File from this task template (templates plugin): "
+                                                            "passed to the tasks as fields.template_id"})
 
 
 class DispatchBatchInput(Schema):

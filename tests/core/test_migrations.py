@@ -81,9 +81,11 @@ def test_core_0002_adds_saved_views_absences_and_view_share_to_an_older_database
     results = upgrade_all(get_registry())
     assert results["core"] == (1, LATEST)
     assert {"core_saved_view", "core_absence"} <= set(db.obj.get_tables())
-    assert Role.get(Role.name == "manager").permissions == ["task.create", "task.comment", "view.share"]
+    # 0002 adds view.share, 0006 task.bulk_edit: each to the seeded manager role, once
+    assert Role.get(Role.name == "manager").permissions == ["task.create", "task.comment", "view.share",
+                                                            "task.bulk_edit"]
     manager = make_user("manager")
-    assert manager.has_permission("view.share")
+    assert manager.has_permission("view.share") and manager.has_permission("task.bulk_edit")
     assert upgrade_all(get_registry())["core"] == (LATEST, LATEST)
 
 
