@@ -120,8 +120,8 @@ def test_a_worker_without_the_web_app_writes_in_the_readers_language(cast):
         seen["app"] = has_app_context()  # a new thread: no app context, as in `workdesk worker`
         with in_language_of(cast.requester):
             seen["status"] = status_label("in_progress")
-            seen["text"] = gettext("Reason: %(reason)s", reason="x")
+            seen["text"] = gettext("Is it done?")
     thread = threading.Thread(target=worker)
     thread.start()
     thread.join()
-    assert seen == {"app": False, "status": "In Bearbeitung", "text": "Grund: x"}
+    assert seen == {"app": False, "status": "In Bearbeitung", "text": "Ist es erledigt?"}
