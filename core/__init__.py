@@ -40,7 +40,9 @@ from .schemas import (Id, Instant, JsonObject, PageQuerySchema, StrictBoolean, T
                       parse_id, renderable_zones)
 from .search import matching_tasks
 from .rich_text import render_markdown, sanitise_html
-from .storage import AttachmentStorage, set_storage
+from .storage import AttachmentStorage, get_storage, set_storage
+from .sniff import sniff
+from .notifications.events import mentioned_users
 from .task_filters import FilterContext, TaskFilter, TaskSort
 from .services import absences, attachments, calendars, saved_views, tasks, users
 from .services.calendars import WorkingTime
@@ -103,6 +105,9 @@ __all__ = [
     # plugins' text; attachments: services.attachments (Upload, add_attachments, visible_attachments...) and
     # the storage interface a backend implements (AttachmentStorage, installed with set_storage)
     "render_markdown", "sanitise_html", "AttachmentStorage", "set_storage",
+    # files kept outside tasks (a plugin's own file rows): the installed storage and the type of some bytes
+    # (sniffed, never what a browser claimed); the people a text @mentions (as comments mention them)
+    "get_storage", "sniff", "mentioned_users",
     # the base of every form (Flask-WTF's CSRF token; storable text in every field)
     "WorkdeskForm", "show_service_error",
     "create_app",
