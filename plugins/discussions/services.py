@@ -324,7 +324,8 @@ def post_to_task(actor: User, post_id: Any, title: str | None = None, department
         raise ValidationFailed(message, {"department_id": [message]})
     title = (title or "").strip() or post.thread.title
     quoted = "\n".join("> " + line for line in post.body.splitlines())
-    description = f"{quoted}\n\n[{_('From the discussion')}]({post_url(post)})"
+    link_text = _("From the discussion")
+    description = f"{quoted}\n\n[{link_text}]({post_url(post)})"
     with write_transaction():
         task = services.tasks.create_task(actor, title=title[:200], department_id=target, description=description)
         post.task_id = task.id
