@@ -35,7 +35,7 @@ from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySe
 from .outbound import DestinationRefused, DestinationUnresolved, check_destination, guarded_connection
 from .outbox import emit, register_event_kind
 from .queue import plugin_task, queue
-from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
+from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error, save_plugin_settings
 from .schemas import (Id, Instant, JsonObject, PageQuerySchema, StrictBoolean, Text, Zone, is_renderable_zone, page_schema,
                       parse_id, renderable_zones)
 from .search import matching_tasks
@@ -64,6 +64,8 @@ class services:  # noqa: N801 - a namespace: ``services.tasks.create_task(...)``
 __all__ = [
     # plugins and hooks
     "Plugin", "hookimpl", "HOOK_API_VERSION", "__version__", "get_registry", "plugin_settings", "record_error",
+    # a plugin storing settings it generates itself (keys made on enable): validated by its schema, secrets kept
+    "save_plugin_settings",
     # data and transactions
     "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction", "for_each_in_transaction", "has_column",
     # bulk work: services.tasks.create_tasks(actor, inputs) files many tasks at once; insert_rows and update_rows write many rows
