@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, send_file
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 
-from workdesk import api_blueprint, api_operation, load_json, require_api_user
+from workdesk import (NotFound, WorkdeskForm, api_blueprint, api_operation, current_user, load_json, login_required,
+                      require_api_user)
 
 from . import services
 from .schemas import KeyOutput, SubscriptionInput, SubscriptionList, SubscriptionOutput
@@ -69,3 +70,26 @@ def manifest():
                    "purpose": "any maskable"}]})
     response.mimetype = "application/manifest+json"
     return response
+
+
+@files.get("/devices")
+@login_required
+def devices():
+    """The opt-in page: turn notifications on for this browser, see and revoke one's devices."""
+    user = current_user()
+    return render_template("webpush/devices.html", public_key=services.public_key(),
+                           devices=[services.subscription_to_dict(s) | {"created_at": s.created_at}
+                                    for s in services.my_subscriptions(user)])
+
+
+@files.post("/devices/<int:subscription_id>/revoke")
+@login_required
+def revoke(subscription_id: int):
+    if not WorkdeskForm().validate_on_submit():
+        abort(400)
+    try:
+        services.unsubscribe(current_user(), subscription_id)
+    except NotFound:
+        abort(404)
+    flash(_("The device no longer gets notifications."), "success")
+    return redirect(url_for(".devices"))
