@@ -75,18 +75,23 @@ def create_space(actor: User, name: str, description: str = "") -> Space:
         return Space.create(name=name[:200], description=description or "")
 
 
-def unread_counts(user: User, space_ids: Iterable[int]) -> dict[int, int]:
-    """Per space: visible posts by others newer than the reader's read mark of their thread (one SQL query)."""
-    space_ids = list(space_ids)
-    if not space_ids:
+def _unread(user: User, group, ids: Iterable[int]) -> dict[int, int]:
+    """Per ``group`` (Post.space or Post.thread) among ``ids``: visible posts by others newer than the
+    reader's read mark of their thread (one SQL query)."""
+    ids = list(ids)
+    if not ids:
         return {}
-    query = (Post.select(Post.space, fn.COUNT(Post.id).alias("n"))
+    query = (Post.select(group.alias("key"), fn.COUNT(Post.id).alias("n"))
              .join(ReadMark, JOIN.LEFT_OUTER, on=((ReadMark.thread == Post.thread) & (ReadMark.user == user.id)))
-             .where(Post.space.in_(space_ids), Post.hidden_at.is_null(),
-                    (Post.author.is_null()) | (Post.author != user.id),
+             .where(group.in_(ids), Post.hidden_at.is_null(), (Post.author.is_null()) | (Post.author != user.id),
                     Post.id > fn.COALESCE(ReadMark.last_post_id, 0))
-             .group_by(Post.space))
-    return {row.space_id: row.n for row in query}
+             .group_by(group))
+    return {row["key"]: row["n"] for row in query.dicts()}
+
+
+def unread_counts(user: User, space_ids: Iterable[int]) -> dict[int, int]:
+    """Unread posts per space."""
+    return _unread(user, Post.space, space_ids)
 
 
 def list_spaces(user: User) -> list[dict[str, Any]]:
@@ -103,15 +108,8 @@ def space_to_dict(space: Space) -> dict[str, Any]:
 # -- threads -------------------------------------------------------------------------------------
 
 def thread_unread(user: User, thread_ids: list[int]) -> dict[int, int]:
-    if not thread_ids:
-        return {}
-    query = (Post.select(Post.thread, fn.COUNT(Post.id).alias("n"))
-             .join(ReadMark, JOIN.LEFT_OUTER, on=((ReadMark.thread == Post.thread) & (ReadMark.user == user.id)))
-             .where(Post.thread.in_(thread_ids), Post.hidden_at.is_null(),
-                    (Post.author.is_null()) | (Post.author != user.id),
-                    Post.id > fn.COALESCE(ReadMark.last_post_id, 0))
-             .group_by(Post.thread))
-    return {row.thread_id: row.n for row in query}
+    """Unread posts per thread."""
+    return _unread(user, Post.thread, thread_ids)
 
 
 def list_threads(user: User, space_id: Any, limit: int = 100) -> tuple[Space, list[dict[str, Any]]]:
