@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Iterable
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from peewee import JOIN, fn
@@ -198,13 +199,18 @@ def add_post(actor: User, thread_id: Any, body: str, uploads: Iterable = ()) -> 
         return _write_post(actor, thread, body, uploads)
 
 
+def _language(user: User) -> str:
+    """The recipient's language (the instance's default when they chose none): notes are read by them."""
+    return user.locale or current_app.config["WORKDESK"]["default_locale"]
+
+
 def _notify_post(actor: User, thread: Thread, post: Post) -> None:
     """Mentions first (``discussions.mention``), then earlier authors of the thread (``discussions.reply``)."""
     space = thread.space
     excerpt = post.body if len(post.body) <= EXCERPT else post.body[:EXCERPT - 1] + "…"
     mentioned = {u.id: u for u in mentioned_users(post.body) if u.id != actor.id and can_see_space(u, space)}
     for user in mentioned.values():
-        with force_locale(user.locale or "en"):
+        with force_locale(_language(user)):
             subject = _("%(who)s mentioned you in “%(thread)s”", who=actor.name, thread=thread.title)
         notify(user, "discussions.mention", subject, excerpt, dedupe_key=f"discussions.post.{post.id}")
     authors = (User.select().join(Post, on=(Post.author == User.id))
@@ -212,7 +218,7 @@ def _notify_post(actor: User, thread: Thread, post: Post) -> None:
     for user in authors:
         if user.id in mentioned or not can_see_space(user, space):
             continue
-        with force_locale(user.locale or "en"):
+        with force_locale(_language(user)):
             subject = _("%(who)s replied in “%(thread)s”", who=actor.name, thread=thread.title)
         notify(user, "discussions.reply", subject, excerpt, dedupe_key=f"discussions.post.{post.id}")
 

@@ -46,9 +46,12 @@ def test_a_department_space_is_invisible_to_other_departments(api_client, team, 
 def test_mentions_replies_and_unread_counts(api_client, team, support_space):
     anna, boris = api_client(user=team["agents"][0]), api_client(user=team["agents"][1])
     olga = team["outsider"]
+    team["agents"][1].locale = "de"
+    team["agents"][1].save()
     thread = start(anna, support_space.id, body="@boris@example.com and @Olga Outsider, please look")
     mention = Notification.get(Notification.recipient == team["agents"][1].id)
-    assert mention.kind == "discussions.mention" and "Anna Agent mentioned you" in mention.subject
+    # In the reader's language, whoever wrote the post.
+    assert mention.kind == "discussions.mention" and mention.subject == "Anna Agent hat Sie in „Holiday rota“ erwähnt"
     # Olga cannot see the space: her mention is not delivered.
     assert Notification.select().where(Notification.recipient == olga.id).count() == 0
     unread = {s["id"]: s["unread"] for s in boris.get(f"{API}/spaces").json["items"]}
