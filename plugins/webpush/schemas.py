@@ -33,8 +33,8 @@ class WebPushSettings(RetrySettings):
 
 
 class KeysInput(Schema):
-    p256dh = Text(required=True, min_length=80, max_length=100)
-    auth = Text(required=True, min_length=16, max_length=30)
+    p256dh = Text(required=True, min_length=1, max_length=100, metadata={"description": "base64url P-256 point"})
+    auth = Text(required=True, min_length=1, max_length=30, metadata={"description": "base64url 16 bytes"})
 
 
 class SubscriptionInput(Schema):
