@@ -103,3 +103,20 @@ def test_admin_views(team, client, login, disc):
     assert client.get("/admin/discussions_moderation/").status_code == 200
     login(client, team["agents"][0])
     assert client.get("/admin/discussions_spaces/").status_code in (403, 404)
+
+
+def test_a_reply_with_a_file_from_the_page(team, support_space, client, login, disc):
+    import io
+    thread = disc.create_thread(team["agents"][0], support_space.id, "Manuals", "Where is the pump manual?")
+    login(client, team["agents"][1])
+    html = client.get(f"/discussions/threads/{thread.id}").get_data(as_text=True)
+    sent = client.post(f"/discussions/threads/{thread.id}", content_type="multipart/form-data",
+                       data={"csrf_token": csrf(html), "body": "Here it is.",
+                             "files": (io.BytesIO(b"%PDF-1.4 pump"), "pump.pdf")})
+    assert sent.status_code == 302
+    page = client.get(f"/discussions/threads/{thread.id}").get_data(as_text=True)
+    link = re.search(r'href="(/discussions/files/\d+)">pump.pdf<', page).group(1)
+    download = client.get(link)
+    assert download.data == b"%PDF-1.4 pump" and download.headers["X-Content-Type-Options"] == "nosniff"
+    login(client, team["outsider"])
+    assert client.get(link).status_code == 404

@@ -116,3 +116,15 @@ def test_someone_elses_device_cannot_be_revoked(webpush, api_client):
     assert theirs.delete(f"{API}/subscriptions/{made['id']}").status_code == 404
     assert mine.delete(f"{API}/subscriptions/{made['id']}").status_code == 204
     assert mine.get(f"{API}/subscriptions").json["items"] == []
+
+
+def test_disable_and_enable_keep_keys_and_devices(webpush, api_client):
+    from workdesk.registry import set_plugin_enabled
+    client = api_client()
+    subscribe(client, webpush, Device())
+    key = plugin_settings("webpush")["vapid_public_key"]
+    set_plugin_enabled("webpush", False)
+    assert client.get(f"{API}/subscriptions").status_code == 404
+    set_plugin_enabled("webpush", True)
+    assert plugin_settings("webpush")["vapid_public_key"] == key
+    assert [s["device"] for s in client.get(f"{API}/subscriptions").json["items"]] == ["Pixel"]
