@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from peewee import JOIN, fn
 
-from workdesk import (Department, Forbidden, NotFound, User, ValidationFailed, department_ids, get_storage,
+from workdesk import (Department, Forbidden, errors, NotFound, User, ValidationFailed, department_ids, get_storage,
                       mentioned_users, notify, parse_id, services, sniff, utcnow, write_transaction)
 
 from .models import ModerationEntry, Post, PostFile, ReadMark, Space, Thread
@@ -152,7 +152,7 @@ def create_thread(actor: User, space_id: Any, title: str, body: str,
     body = _clean_text(body, "body", _("A post cannot be empty."), 50000)
     uploads = list(uploads)
     if uploads:
-        services.attachments.check_uploads(uploads)
+        check_uploads(uploads)
     with write_transaction():
         thread = Thread.create(space=space, title=title, author=actor)
         _write_post(actor, thread, body, uploads)
@@ -160,6 +160,19 @@ def create_thread(actor: User, space_id: Any, title: str, body: str,
 
 
 # -- posts ---------------------------------------------------------------------------------------
+
+def check_uploads(uploads: list) -> None:
+    """The core's checks (count, empty files, size limit, quota of task files), and the instance's quota
+    counted with the files already on posts, which the core's sum does not see."""
+    attachments = services.attachments
+    attachments.check_uploads(uploads)
+    quota = attachments.limits()[1]
+    on_posts = int(PostFile.select(fn.COALESCE(fn.SUM(PostFile.size), 0)).scalar() or 0)
+    if quota and attachments.used_bytes() + on_posts + sum(len(u.data) for u in uploads) > quota:
+        message = _("The attachment space of this Workdesk (%(quota)s) is full: the files were not added. "
+                    "Ask an administrator to remove old files or raise the quota.", quota=attachments.human_size(quota))
+        raise errors.QuotaExceeded(message, {"files": [message]})
+
 
 def _store_files(post: Post, uploads: list) -> list[PostFile]:
     """Bytes to the core attachment storage, then the rows; written bytes go again when a row fails."""
@@ -194,7 +207,7 @@ def add_post(actor: User, thread_id: Any, body: str, uploads: Iterable = ()) -> 
     body = _clean_text(body, "body", _("A post cannot be empty."), 50000)
     uploads = list(uploads)
     if uploads:
-        services.attachments.check_uploads(uploads)
+        check_uploads(uploads)
     with write_transaction():
         return _write_post(actor, thread, body, uploads)
 
@@ -229,7 +242,7 @@ def attach_files(actor: User, post_id: Any, uploads: Iterable) -> Post:
     if post.author_id != actor.id or post.hidden_at is not None:
         raise Forbidden(_("Only the author can add files to a post."))
     uploads = list(uploads)
-    services.attachments.check_uploads(uploads)
+    check_uploads(uploads)
     with write_transaction():
         _store_files(post, uploads)
     return post

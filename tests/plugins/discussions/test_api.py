@@ -152,3 +152,21 @@ def test_openapi_and_disable_enable_keeps_data(api_client, team, support_space, 
     assert f"{API}/spaces" not in client.get("/api/v1/openapi.json").json["paths"]
     set_plugin_enabled("discussions", True)
     assert anna.get(f"{API}/threads/{thread['id']}").json["title"] == "Holiday rota"
+
+
+def test_files_on_posts_count_toward_the_instance_quota(api_client, team, support_space):
+    import io
+    from workdesk.site_settings import save_site_settings
+    save_site_settings(None, {"attachment_max_mb": 1, "attachment_quota_mb": 2})
+    anna = api_client(user=team["agents"][0])
+    thread = start(anna, support_space.id)
+    post_id = anna.get(f"{API}/threads/{thread['id']}").json["posts"][0]["id"]
+    megabyte = b"x" * (1024 * 1024 - 10)
+
+    def upload(name):
+        return anna.post(f"{API}/posts/{post_id}/files", data={"files": (io.BytesIO(megabyte), name)},
+                         content_type="multipart/form-data")
+    assert upload("a.bin").status_code == 201 and upload("b.bin").status_code == 201
+    full = upload("c.bin")
+    assert full.status_code == 413 and full.json["error"]["code"] == "quota_exceeded"
+    assert "is full" in full.json["error"]["message"]
