@@ -35,12 +35,14 @@ from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySe
 from .outbound import DestinationRefused, DestinationUnresolved, check_destination, guarded_connection
 from .outbox import emit, register_event_kind
 from .queue import plugin_task, queue
-from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error
+from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error, save_plugin_settings
 from .schemas import (Id, Instant, JsonObject, PageQuerySchema, StrictBoolean, Text, Zone, is_renderable_zone, page_schema,
                       parse_id, renderable_zones)
 from .search import matching_tasks
 from .rich_text import render_markdown, sanitise_html
-from .storage import AttachmentStorage, set_storage
+from .storage import AttachmentStorage, get_storage, set_storage
+from .sniff import sniff
+from .notifications.events import mentioned_users
 from .task_filters import FilterContext, TaskFilter, TaskSort
 from .services import absences, attachments, calendars, saved_views, tasks, users
 from .services.calendars import WorkingTime
@@ -64,6 +66,8 @@ __all__ = [
     "Plugin", "hookimpl", "HOOK_API_VERSION",
     # a propose_assignee answer: this plugin decided the task waits unassigned (later plugins are not asked)
     "UNASSIGNED", "__version__", "get_registry", "plugin_settings", "record_error",
+    # a plugin storing settings it generates itself (keys made on enable): validated by its schema, secrets kept
+    "save_plugin_settings",
     # data and transactions
     "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction", "for_each_in_transaction", "has_column",
     # bulk work: services.tasks.create_tasks(actor, inputs) files many tasks at once; insert_rows and update_rows write many rows
@@ -109,6 +113,9 @@ __all__ = [
     # plugins' text; attachments: services.attachments (Upload, add_attachments, visible_attachments...) and
     # the storage interface a backend implements (AttachmentStorage, installed with set_storage)
     "render_markdown", "sanitise_html", "AttachmentStorage", "set_storage",
+    # files kept outside tasks (a plugin's own file rows): the installed storage and the type of some bytes
+    # (sniffed, never what a browser claimed); the people a text @mentions (as comments mention them)
+    "get_storage", "sniff", "mentioned_users",
     # the base of every form (Flask-WTF's CSRF token; storable text in every field)
     "WorkdeskForm", "show_service_error",
     "create_app",

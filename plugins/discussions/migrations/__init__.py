@@ -1,0 +1,1 @@
+"""Numbered migrations of the discussions plugin (``NNNN_name.py`` with ``upgrade(migrator, database)``)."""
