@@ -18,8 +18,8 @@ from wtforms import (BooleanField, FloatField, IntegerField, SelectField, Select
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import (Department, PRIORITIES, Role, User, WorkdeskError, WorkdeskForm, current_user,
-                      parse_id, show_service_error)
+from workdesk import (Department, PRIORITIES, Role, ServiceModelView, User, WorkdeskError, WorkdeskForm,
+                      current_user, parse_id, show_service_error)
 
 from . import policies
 from .models import Policy, PolicyStage
@@ -114,7 +114,7 @@ def _name_cell(view, context, model, name):
     return escape(model.name)
 
 
-class PolicyView(ManagerOnly, ModelView):
+class PolicyView(ManagerOnly, ServiceModelView):
     """Review policies."""
 
     form_base_class = WorkdeskForm
@@ -160,28 +160,19 @@ class PolicyView(ManagerOnly, ModelView):
         form.match_impacts.data = ", ".join(policy.match_impacts or [])
         form.match_fields.data = "\n".join(f"{k} = {', '.join(map(str, v))}" for k, v in (policy.match_fields or {}).items())
 
-    def create_model(self, form):
-        try:
-            return policies.create_policy(current_user(), _policy_values(form))
-        except WorkdeskError as exc:
-            _show_error(exc, form)
-            return False
+    field_names = _FORM_FIELD_FOR
 
-    def update_model(self, form, model):
-        try:
-            policies.update_policy(current_user(), model.id, _policy_values(form))
-        except WorkdeskError as exc:
-            _show_error(exc, form)
-            return False
-        return True
+    def record_values(self, form):
+        return _policy_values(form)
 
-    def delete_model(self, model):
-        try:
-            policies.delete_policy(current_user(), model.id)
-        except WorkdeskError as exc:
-            flash(exc.message, "error")
-            return False
-        return True
+    def create_record(self, actor, values):
+        return policies.create_policy(actor, values)
+
+    def update_record(self, actor, record_id, values):
+        policies.update_policy(actor, record_id, values)
+
+    def delete_record(self, actor, record_id):
+        policies.delete_policy(actor, record_id)
 
     @expose("/install-change-request/", methods=("POST",))
     def install_change_request(self):

@@ -7,15 +7,14 @@ from typing import Any
 
 from flask import abort, flash, request
 from flask_admin import BaseView, expose
-from flask_admin.contrib.peewee import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import (PRIORITIES, Department, Role, WorkdeskError, WorkdeskForm, current_user, parse_id,
-                      show_service_error)
+from workdesk import (PRIORITIES, Department, Role, ServiceModelView, WorkdeskError, WorkdeskForm, current_user,
+                      parse_id, show_service_error)
 
 from . import batch, services
 from .models import Rule
@@ -86,7 +85,7 @@ class _ManagersOnly:
         abort(403 if current_user() is not None else 404)
 
 
-class _ManagedView(_ManagersOnly, ModelView):
+class _ManagedView(_ManagersOnly, ServiceModelView):
     form_base_class = WorkdeskForm
     can_view_details = False
 
@@ -152,28 +151,17 @@ class RuleView(_ManagedView):
         form.pool_user_ids.data = ", ".join(map(str, rule.pool_user_ids))
         form.fields.data = "\n".join(f"{k} = {v}" for k, v in (rule.fields or {}).items())
 
-    def create_model(self, form):
-        try:
-            return services.create_rule(current_user(), _rule_values(form))
-        except WorkdeskError as exc:
-            show_service_error(exc, form)
-            return False
+    def record_values(self, form):
+        return _rule_values(form)
 
-    def update_model(self, form, model):
-        try:
-            services.update_rule(current_user(), model.id, _rule_values(form))
-        except WorkdeskError as exc:
-            show_service_error(exc, form)
-            return False
-        return True
+    def create_record(self, actor, values):
+        return services.create_rule(actor, values)
 
-    def delete_model(self, model):
-        try:
-            services.delete_rule(current_user(), model.id)
-        except WorkdeskError as exc:
-            flash(exc.message, "error")
-            return False
-        return True
+    def update_record(self, actor, record_id, values):
+        services.update_rule(actor, record_id, values)
+
+    def delete_record(self, actor, record_id):
+        services.delete_rule(actor, record_id)
 
 
 class PreviewForm(WorkdeskForm):

@@ -9,7 +9,6 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, flash, request
-from flask_admin.contrib.peewee import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,7 +16,8 @@ from markupsafe import escape
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import Department, User, ValidationFailed, WorkdeskError, current_user, show_service_error
+from workdesk import (Department, ServiceModelView, User, ValidationFailed, WorkdeskError, current_user,
+                      show_service_error)
 
 from . import services
 from .models import Override, Rotation, Swap
@@ -88,7 +88,7 @@ def _form_values(form: RotationForm) -> dict[str, Any]:
             "restrictions": _restrictions(form.restrictions.data)}
 
 
-class _ManagedView(ModelView):
+class _ManagedView(ServiceModelView):
     form_base_class = FlaskForm
     can_view_details = False
 
@@ -157,28 +157,17 @@ class RotationView(_ManagedView):
         form.restrictions.data = "\n".join(f"{','.join(map(str, w['weekdays']))} {w['start']} {w['end']}"
                                            for w in rotation.restrictions)
 
-    def create_model(self, form):
-        try:
-            return services.create_rotation(current_user(), _form_values(form))
-        except WorkdeskError as exc:
-            show_service_error(exc, form)
-            return False
+    def record_values(self, form):
+        return _form_values(form)
 
-    def update_model(self, form, model):
-        try:
-            services.update_rotation(current_user(), model.id, _form_values(form))
-        except WorkdeskError as exc:
-            show_service_error(exc, form)
-            return False
-        return True
+    def create_record(self, actor, values):
+        return services.create_rotation(actor, values)
 
-    def delete_model(self, model):
-        try:
-            services.delete_rotation(current_user(), model.id)
-        except WorkdeskError as exc:
-            flash(exc.message, "error")
-            return False
-        return True
+    def update_record(self, actor, record_id, values):
+        services.update_rotation(actor, record_id, values)
+
+    def delete_record(self, actor, record_id):
+        services.delete_rotation(actor, record_id)
 
 
 class OverrideForm(FlaskForm):

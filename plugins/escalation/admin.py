@@ -8,7 +8,6 @@ import json
 
 from flask import abort, flash, redirect, request
 from flask_admin import BaseView, expose
-from flask_admin.contrib.peewee import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
@@ -17,8 +16,8 @@ from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import (PRIORITIES, STATUSES, Calendar, Department, Task, WorkdeskError, WorkdeskForm, can_see,
-                      current_user, show_service_error)
+from workdesk import (PRIORITIES, STATUSES, Calendar, Department, ServiceModelView, Task, WorkdeskError,
+                      WorkdeskForm, can_see, current_user, show_service_error)
 
 from . import policies, services
 from .models import Policy, Recompute
@@ -97,7 +96,7 @@ def _show_error(exc: WorkdeskError, form) -> None:
     show_service_error(exc, form, names)
 
 
-class PolicyView(ManagerOnly, ModelView):
+class PolicyView(ManagerOnly, ServiceModelView):
     """SLA policies."""
 
     form_base_class = WorkdeskForm
@@ -146,28 +145,20 @@ class PolicyView(ManagerOnly, ModelView):
         form.targets_json.data = json.dumps(data["targets"], indent=1)
         form.levels_json.data = json.dumps(data["levels"], indent=1, ensure_ascii=False)
 
-    def create_model(self, form):
-        try:
-            return policies.create_policy(current_user(), _policy_values(form))
-        except WorkdeskError as exc:
-            _show_error(exc, form)
-            return False
+    def show_service_error(self, exc, form):
+        _show_error(exc, form)  # a message about targets.0.hours belongs beside the targets box
 
-    def update_model(self, form, model):
-        try:
-            policies.update_policy(current_user(), model.id, _policy_values(form))
-        except WorkdeskError as exc:
-            _show_error(exc, form)
-            return False
-        return True
+    def record_values(self, form):
+        return _policy_values(form)
 
-    def delete_model(self, model):
-        try:
-            policies.delete_policy(current_user(), model.id)
-        except WorkdeskError as exc:
-            flash(exc.message, "error")
-            return False
-        return True
+    def create_record(self, actor, values):
+        return policies.create_policy(actor, values)
+
+    def update_record(self, actor, record_id, values):
+        policies.update_policy(actor, record_id, values)
+
+    def delete_record(self, actor, record_id):
+        policies.delete_policy(actor, record_id)
 
 
 class PreviewForm(WorkdeskForm):

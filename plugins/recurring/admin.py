@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import abort, flash, request
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.peewee import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -17,7 +16,7 @@ from markupsafe import escape
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import Department, User, WorkdeskError, WorkdeskForm, current_user, parse_id, show_service_error
+from workdesk import Department, ServiceModelView, User, WorkdeskError, WorkdeskForm, current_user, parse_id
 
 from . import services
 from .models import Rule
@@ -91,7 +90,7 @@ def _title_cell(view, context, model, name):
     return escape(model.title)
 
 
-class RuleView(ModelView):
+class RuleView(ServiceModelView):
     """Recurring rules."""
 
     form_base_class = WorkdeskForm
@@ -144,28 +143,17 @@ class RuleView(ModelView):
         form.watcher_ids.data = ", ".join(map(str, rule.watcher_ids))
         form.exdates.data = "\n".join(rule.exdates)
 
-    def create_model(self, form):
-        try:
-            return services.create_rule(current_user(), _form_values(form))
-        except WorkdeskError as exc:
-            show_service_error(exc, form)
-            return False
+    def record_values(self, form):
+        return _form_values(form)
 
-    def update_model(self, form, model):
-        try:
-            services.update_rule(current_user(), model.id, _form_values(form))
-        except WorkdeskError as exc:
-            show_service_error(exc, form)
-            return False
-        return True
+    def create_record(self, actor, values):
+        return services.create_rule(actor, values)
 
-    def delete_model(self, model):
-        try:
-            services.delete_rule(current_user(), model.id)
-        except WorkdeskError as exc:
-            flash(exc.message, "error")
-            return False
-        return True
+    def update_record(self, actor, record_id, values):
+        services.update_rule(actor, record_id, values)
+
+    def delete_record(self, actor, record_id):
+        services.delete_rule(actor, record_id)
 
     def _each(self, ids, change, done_message) -> None:
         done, refused = 0, []

@@ -37,8 +37,8 @@ def test_the_outgoing_person_submits_and_the_incoming_one_acknowledges(team, rec
     assert f"/duty/handovers/{record.id}" in listing
     url = f"/duty/handovers/{record.id}"
     page = client.get(url).get_data(as_text=True)
-    # The shift ended 07:00 UTC: 02:00 in New York, written the German way.
-    assert "Printer on fire" in page and "03.03.26, 02:00" in page
+    # The shift ended 07:00 UTC: 02:00 in New York, written the German way (a four-digit year).
+    assert "Printer on fire" in page and "03.03.2026, 02:00" in page
     assert client.post(url, data={"handover-notes": "x", "submit": "1"}).status_code == 400  # no CSRF token
     nul = client.post(url, data={"handover-csrf_token": token(page, "handover-"), "handover-notes": "a\x00b",
                                  "save": "1"})
