@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from flask import flash
+from flask import flash, request
 from flask_admin.contrib.peewee import ModelView
 
 from .auth import current_user
@@ -20,17 +20,46 @@ from .web.forms import show_service_error
 class ServiceModelView(ModelView):
     """A Flask-Admin model view whose saves and deletes go through a plugin's services.
 
-    A subclass defines what it supports, each taking the acting person first:
+    A subclass sets :attr:`record_form` and defines what it supports, the services taking the acting
+    person first:
 
     - ``record_values(form) -> dict``: the service's input, read from the submitted form;
     - ``create_record(actor, values)``: returns the new record;
     - ``update_record(actor, record_id, values)``;
-    - ``delete_record(actor, record_id)``.
+    - ``delete_record(actor, record_id)``;
+    - ``with_choices(form)``: fills the choices that come from the database (departments, people) on
+      every form shown;
+    - ``prefill(form, record)``: shows a stored record in the edit form where its fields differ from the
+      form's (lists typed as text, say).
 
     :attr:`field_names` maps a service's field name to the form field showing its message when they are
     spelled differently (``{"targets": "targets_json"}``).
     """
+    record_form: type | None = None  # the form creating and editing a record (else Flask-Admin's scaffold)
     field_names: Mapping[str, str] = {}
+
+    def get_create_form(self):
+        return self.record_form or super().get_create_form()
+
+    def get_edit_form(self):
+        return self.record_form or super().get_edit_form()
+
+    def with_choices(self, form):
+        return form
+
+    def create_form(self, obj=None):
+        return self.with_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self.with_choices(super().edit_form(obj))
+
+    def prefill(self, form, record) -> None:
+        pass
+
+    def on_form_prefill(self, form, id):
+        if request.method != "GET":  # keep what was typed when a save failed
+            return
+        self.prefill(form, self.model.get_by_id(id))
 
     def show_service_error(self, exc: WorkdeskError, form: Any) -> None:
         show_service_error(exc, form, self.field_names)

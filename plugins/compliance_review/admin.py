@@ -134,26 +134,13 @@ class PolicyView(ManagerOnly, ServiceModelView):
         kwargs.setdefault("url", "/admin/compliance_review/policies")
         super().__init__(Policy, *args, **kwargs)
 
-    def get_create_form(self):
-        return PolicyForm
+    record_form = PolicyForm
 
-    def get_edit_form(self):
-        return PolicyForm
-
-    def _with_choices(self, form):
+    def with_choices(self, form):
         form.match_departments.choices = [(d.id, d.name) for d in Department.select().order_by(Department.name)]
         return form
 
-    def create_form(self, obj=None):
-        return self._with_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
-
-    def on_form_prefill(self, form, id):
-        if request.method != "GET":  # keep what was typed when a save failed
-            return
-        policy = Policy.get_by_id(id)
+    def prefill(self, form, policy):
         form.match_types.data = ", ".join(policy.match_types or [])
         form.match_departments.data = list(policy.match_department_ids or [])
         form.match_priorities.data = list(policy.match_priorities or [])

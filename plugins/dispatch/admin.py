@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, request
+from flask import abort, flash
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -121,28 +121,15 @@ class RuleView(_ManagedView):
         kwargs.setdefault("url", "/admin/dispatch/rules")
         super().__init__(Rule, *args, **kwargs)
 
-    def get_create_form(self):
-        return RuleForm
+    record_form = RuleForm
 
-    def get_edit_form(self):
-        return RuleForm
-
-    def _with_choices(self, form):
+    def with_choices(self, form):
         form.department_id.choices = _department_choices(_("Any department"))
         form.pool_department_id.choices = _department_choices(_("The task's department"))
         form.pool_role_id.choices = [("", "—")] + [(str(r.id), r.name) for r in Role.select().order_by(Role.name)]
         return form
 
-    def create_form(self, obj=None):
-        return self._with_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
-
-    def on_form_prefill(self, form, id):
-        if request.method != "GET":  # keep what was typed when a save failed
-            return
-        rule = Rule.get_by_id(id)
+    def prefill(self, form, rule):
         form.department_id.data = str(rule.department_id or "")
         form.pool_department_id.data = str(rule.pool_department_id or "")
         form.pool_role_id.data = str(rule.pool_role_id or "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, flash, request
+from flask import abort, flash
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -129,26 +129,13 @@ class RotationView(_ManagedView):
         kwargs.setdefault("url", "/admin/duty_roster/rotations")
         super().__init__(Rotation, *args, **kwargs)
 
-    def get_create_form(self):
-        return RotationForm
+    record_form = RotationForm
 
-    def get_edit_form(self):
-        return RotationForm
-
-    def _with_choices(self, form):
+    def with_choices(self, form):
         form.department_id.choices = [(d.id, d.name) for d in Department.select().order_by(Department.name)]
         return form
 
-    def create_form(self, obj=None):
-        return self._with_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
-
-    def on_form_prefill(self, form, id):
-        if request.method != "GET":  # keep what was typed when a save failed
-            return
-        rotation = Rotation.get_by_id(id)
+    def prefill(self, form, rotation):
         form.department_id.data = rotation.department_id
         form.member_ids.data = ", ".join("nobody" if m is None else str(m) for m in rotation.member_ids)
         form.handoff_weekday.data = str(rotation.handoff_weekday or "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import abort, flash, redirect, request
+from flask import abort, flash, redirect
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -114,27 +114,15 @@ class PolicyView(ManagerOnly, ServiceModelView):
         kwargs.setdefault("url", "/admin/escalation/policies")
         super().__init__(Policy, *args, **kwargs)
 
-    def get_create_form(self):
-        return PolicyForm
+    record_form = PolicyForm
 
-    def get_edit_form(self):
-        return PolicyForm
-
-    def _with_choices(self, form):
+    def with_choices(self, form):
         form.match_departments.choices = [(d.id, d.name) for d in Department.select().order_by(Department.name)]
         form.calendar_id.choices = [("", "—")] + [(str(c.id), c.name) for c in Calendar.select().order_by(Calendar.name)]
         return form
 
-    def create_form(self, obj=None):
-        return self._with_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
-
-    def on_form_prefill(self, form, id):
-        if request.method != "GET":  # keep what was typed when a save failed
-            return
-        data = policies.policy_to_dict(Policy.get_by_id(id))
+    def prefill(self, form, policy):
+        data = policies.policy_to_dict(policy)
         match = data["match"]
         form.match_departments.data = list(match.get("department_ids") or [])
         form.include_subdepartments.data = bool(match.get("include_subdepartments"))

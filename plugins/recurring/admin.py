@@ -118,26 +118,13 @@ class RuleView(ServiceModelView):
     def inaccessible_callback(self, name, **kwargs):
         abort(403 if current_user() is not None else 404)
 
-    def get_create_form(self):
-        return RuleForm
+    record_form = RuleForm
 
-    def get_edit_form(self):
-        return RuleForm
-
-    def _with_choices(self, form):
+    def with_choices(self, form):
         form.department_id.choices = [(d.id, d.name) for d in Department.select().order_by(Department.name)]
         return form
 
-    def create_form(self, obj=None):
-        return self._with_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
-
-    def on_form_prefill(self, form, id):
-        if request.method != "GET":  # keep what was typed when a save failed
-            return
-        rule = Rule.get_by_id(id)
+    def prefill(self, form, rule):
         form.department_id.data = rule.department_id
         form.assignee_ids.data = ", ".join(map(str, rule.assignee_ids))
         form.watcher_ids.data = ", ".join(map(str, rule.watcher_ids))
