@@ -37,7 +37,7 @@ from .outbox import emit, register_event_kind
 from .queue import plugin_task, queue
 from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error, save_plugin_settings
 from .schemas import (Id, Instant, JsonObject, PageQuerySchema, StrictBoolean, Text, Zone, is_renderable_zone, page_schema,
-                      parse_id, renderable_zones)
+                      parse_id, renderable_zones, text_problem)
 from .search import matching_tasks
 from .rich_text import render_markdown, sanitise_html
 from .storage import AttachmentStorage, get_storage, set_storage
@@ -108,7 +108,7 @@ __all__ = [
     "visible_task_page", "page_schema", "PageQuerySchema",
     # input field types shared by every schema and form (bounded ids, storable text, renderable time zones,
     # instants UTC can hold, JSON objects) and the parsers forms and query strings use
-    "Id", "Text", "Zone", "Instant", "StrictBoolean", "JsonObject", "parse_id", "is_renderable_zone",
+    "Id", "Text", "Zone", "Instant", "StrictBoolean", "JsonObject", "parse_id", "is_renderable_zone", "text_problem",
     "renderable_zones",
     # rich text: the one Markdown renderer (markdown-it-py, sanitised by nh3) for descriptions, comments and
     # plugins' text; attachments: services.attachments (Upload, add_attachments, visible_attachments...) and

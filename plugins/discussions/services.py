@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from peewee import JOIN, fn
 
 from workdesk import (Department, Forbidden, errors, NotFound, User, ValidationFailed, department_ids, get_storage,
-                      mentioned_users, notify, parse_id, services, sniff, utcnow, write_transaction)
+                      mentioned_users, notify, parse_id, services, sniff, text_problem, utcnow, write_transaction)
 
 from .models import ModerationEntry, Post, PostFile, ReadMark, Space, Thread
 
@@ -138,6 +138,9 @@ def _clean_text(value: str | None, field: str, message: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:
         raise ValidationFailed(message, {field: [message]})
+    if text_problem(value):  # PostgreSQL cannot store (or search for) a NUL or a lone surrogate
+        problem = _("Must not contain NUL characters.") if "\x00" in value else _("Must be valid Unicode text.")
+        raise ValidationFailed(problem, {field: [problem]})
     if len(value) > limit:
         too_long = _("At most %(limit)d characters.", limit=limit)
         raise ValidationFailed(too_long, {field: [too_long]})
