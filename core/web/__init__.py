@@ -61,7 +61,7 @@ def login():
             user = authenticate(form.email.data, form.password.data)
         except PasswordThrottled as exc:
             form.form_errors.append(exc.message)
-            return throttled_page(render_template("core/login.html", form=form), exc)
+            return throttled_page(render_template("core/login.html", form=form, languages=LANGUAGE_NAMES), exc)
         if user is not None:
             login_user(user)
             return redirect(_next_page())

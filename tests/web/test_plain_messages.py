@@ -96,5 +96,5 @@ def test_the_timeline_words_every_field(client, login, cast, task):
     update_task(cast.agent, task.id, {"type": "incident", "impact": "whole floor", "fields": {"room": "4"}})
     login(client, cast.agent)
     text = html.unescape(client.get(f"/tasks/{task.id}").text)
-    assert "changed the type to incident" in text and "changed the impact to whole floor" in text
+    assert "changed the type to Incident" in text and "changed the impact to whole floor" in text
     assert "changed the custom fields" in text and "changed fields" not in text
