@@ -121,7 +121,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Huey storage: sqlite:///path, redis://host:port/db or postgresql://... Default: <instance>/queue.db."),
     Setting("base_url", _url(("http", "https")), "http://127.0.0.1:5000", "Public address, used in links sent out."),
     Setting("default_timezone", _timezone, "UTC", "IANA zone for new users and for the demo data."),
-    Setting("default_locale", _choice("en", "de", "fr", "es", "bg"), "en", "Language when a user has none."),
+    Setting("default_locale", _choice("en", "de", "fr", "es", "bg", "ru", "vi", "zh_Hans"), "en", "Language when a user has none."),
     Setting("intake_department", _department_ref, None,
             "Department (name or id) where someone who belongs to no department, such as a requester, files "
             "with quick create. Default: the oldest top-level department."),

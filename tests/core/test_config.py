@@ -68,3 +68,9 @@ def test_intake_department_is_a_name_or_an_id(tmp_path):
     assert load_settings(tmp_path, environ={**SECRET, "WORKDESK_INTAKE_DEPARTMENT": " 12 "})["intake_department"] == 12
     (tmp_path / "workdesk.toml").write_text('intake_department = "Front Desk"\n')
     assert load_settings(tmp_path, environ=SECRET)["intake_department"] == "Front Desk"
+
+
+def test_every_offered_language_may_be_the_default(tmp_path):
+    from workdesk.extensions import LANGUAGES
+    for language in LANGUAGES:
+        assert load_settings(tmp_path, environ={**SECRET, "WORKDESK_DEFAULT_LOCALE": language})["default_locale"] == language
