@@ -16,6 +16,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python $(LOCK) pyproject.toml setup.py $(wildcard examples/*/pyproject.toml)
+	# The build tools first: a package shipped only as source (http-ece) is built with the venv's
+	# setuptools, and the one ensurepip brings is too old to build a wheel.
+	awk '/^[a-z]/ {keep = ($$1 ~ /^(pip|setuptools|wheel)==/)} keep' $(LOCK) > $(VENV)/build-tools.txt
+	$(PIP_LOCKED) --require-hashes -r $(VENV)/build-tools.txt
 	$(PIP_LOCKED) --require-hashes -r $(LOCK)
 	$(PIP_LOCKED) -e .
 	rm -rf workdesk.egg-info  # the installed metadata is the truth; a copy here would shadow it on sys.path
