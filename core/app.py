@@ -100,6 +100,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # /tasks/99999999999999999999 is a 404 instead of an integer the database cannot take.
     from .api.framework import IdConverter
     app.url_map.converters.update(id=IdConverter, int=IdConverter)
+    # A doubled slash (a name holding an encoded "/", such as /api/v1/plugins/%2F0) is a 404, not a
+    # 308 redirect to some other resource that no API client expects.
+    app.url_map.merge_slashes = False
     app.extensions["workdesk_registry"] = registry
     from .web.content import raise_upload_limit
     app.before_request(raise_upload_limit)  # before the CSRF check reads an upload's form

@@ -100,3 +100,10 @@ def test_plugin_api_blueprint_gets_the_same_auth_csrf_and_errors(workdesk_app, a
     assert refused.status_code == 400 and error_of(refused)["code"] == "csrf_failed"
     token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/api/docs").get_data(as_text=True)).group(1)
     assert browser.post("/api/v1/apisample/echo", json={"text": "hi"}, headers={"X-CSRFToken": token}).status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/api/v1/plugins/%2F0", "/api/v1/plugins//apisample"])
+def test_an_encoded_slash_in_a_name_is_a_404_not_a_redirect(api_as, admin, path):
+    # Found by the API fuzz: werkzeug merged the doubled slash and answered an undocumented 308.
+    response = api_as(admin).patch(path, json={})
+    assert response.status_code == 404 and error_of(response)["code"] == "not_found"
