@@ -156,7 +156,7 @@ def insert_rows(model: type[peewee.Model], rows: list[dict[str, object]], return
     """Insert ``rows`` (dicts keyed by field name, all of one shape) with multi-row INSERTs chunked under
     the bound-parameter limit; returns the ``returning`` columns of every row when asked. ``conflict``
     is ``(unique columns, columns to overwrite)``: a row whose unique columns exist updates that row
-    instead (an upsert, on SQLite and PostgreSQL alike).
+    instead (an upsert, on SQLite and PostgreSQL alike), or is left alone when no column is to be overwritten.
 
     The SQL is written once per chunk by hand: peewee builds an expression object per value, which
     for thousands of rows costs several times what the database spends inserting them. Values still
@@ -173,9 +173,10 @@ def insert_rows(model: type[peewee.Model], rows: list[dict[str, object]], return
     suffix = ""
     if conflict is not None:
         target, overwrite = conflict
-        suffix = (" ON CONFLICT (" + ", ".join(f"{quote[0]}{f.column_name}{quote[1]}" for f in target)
-                  + ") DO UPDATE SET " + ", ".join(f"{quote[0]}{f.column_name}{quote[1]} = "
-                                                   f"excluded.{quote[0]}{f.column_name}{quote[1]}" for f in overwrite))
+        suffix = (" ON CONFLICT (" + ", ".join(f"{quote[0]}{f.column_name}{quote[1]}" for f in target) + ") "
+                  + ("DO UPDATE SET " + ", ".join(f"{quote[0]}{f.column_name}{quote[1]} = "
+                                                  f"excluded.{quote[0]}{f.column_name}{quote[1]}" for f in overwrite)
+                     if overwrite else "DO NOTHING"))
     if returning:
         suffix += " RETURNING " + ", ".join(f"{quote[0]}{field.column_name}{quote[1]}" for field in returning)
     converters = [_bound_value(field) for field in fields]

@@ -19,6 +19,7 @@ each answer or error is attributed to the plugin that gave it.
 """
 from __future__ import annotations
 
+import copy
 import difflib
 import importlib
 import importlib.metadata
@@ -195,6 +196,9 @@ class PluginRegistry:
     manager: pluggy.PluginManager = field(default_factory=lambda: pluggy.PluginManager("workdesk"))
     _enabled: set[str] = field(default_factory=set)
     _settings: dict[str, dict] = field(default_factory=dict)
+    # Settings loaded through each plugin's schema, kept until the next refresh: a worker asks for
+    # them several times per event, and marshmallow's load costs more than the event's own queries.
+    _loaded_settings: dict[str, dict] = field(default_factory=dict)
     _loaded_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _callers: dict[tuple[str, str], Any] = field(default_factory=dict)
@@ -293,6 +297,7 @@ class PluginRegistry:
             rows = list(PluginState.select())
             self._enabled = {r.name for r in rows if r.enabled}
             self._settings = {r.name: dict(r.settings or {}) for r in rows}
+            self._loaded_settings = {}
             self._loaded_at = now
 
     def is_enabled(self, name: str) -> bool:
@@ -472,15 +477,19 @@ def plugin_settings(name: str) -> dict[str, Any]:
     """Settings of plugin ``name`` as stored, loaded through its schema so defaults are filled in."""
     registry = get_registry()
     plugin = registry.get(name)
-    stored = registry.stored_settings(name)
+    stored = registry.stored_settings(name)  # refreshes, which empties the cache of loaded settings
     if plugin is None or plugin.settings_schema is None:
         return stored
-    schema = plugin.settings_schema()
-    try:
-        return schema.load(stored)
-    except marshmallow.ValidationError:
-        # Settings saved by an older plugin version: keep what still validates, defaults for the rest.
-        return schema.load({k: v for k, v in stored.items() if k in schema.fields}, partial=True)
+    loaded = registry._loaded_settings.get(name)
+    if loaded is None:
+        schema = plugin.settings_schema()
+        try:
+            loaded = schema.load(stored)
+        except marshmallow.ValidationError:
+            # Settings saved by an older plugin version: keep what still validates, defaults for the rest.
+            loaded = schema.load({k: v for k, v in stored.items() if k in schema.fields}, partial=True)
+        registry._loaded_settings[name] = loaded
+    return copy.deepcopy(loaded)  # a caller may change its copy
 
 
 def shown_plugin_settings(name: str) -> dict[str, Any]:

@@ -113,8 +113,8 @@ def send_message(message: EmailMessage, current: dict) -> None:
             client.close()
 
 
-def _send_row(row: EmailDelivery, current: dict) -> None:
-    note = Notification.get_or_none(Notification.id == row.notification_id)
+def _send_row(row: EmailDelivery, current: dict, note: Notification | None = None) -> None:
+    note = note or Notification.get_or_none(Notification.id == row.notification_id)
     if note is None:
         raise delivery.PermanentDeliveryError("the notification was deleted")
     send_message(build_message(note, row.destination, current, message_id(row, current)), current)
@@ -131,7 +131,7 @@ def deliver(note: Notification) -> str | None:
     (row,) = delivery.record(EmailDelivery, note.id, [note.recipient.email])
     if row.status != "pending":
         return row.status  # a redelivered event: this message was already handled
-    return delivery.attempt(row, lambda r: _send_row(r, current), policy(current))
+    return delivery.attempt(row, lambda r: _send_row(r, current, note), policy(current), fresh=True)
 
 
 def deliver_due(now: dt.datetime, since: dt.datetime | None = None) -> int:

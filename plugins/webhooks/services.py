@@ -169,11 +169,11 @@ def endpoints_for(note: Notification, current: dict) -> list[dict]:
     return [e for e in current["endpoints"] if not e["kinds"] or kinds & set(e["kinds"])]
 
 
-def _send_row(row: WebhookDelivery, current: dict) -> None:
+def _send_row(row: WebhookDelivery, current: dict, note: Notification | None = None) -> None:
     endpoint = next((e for e in current["endpoints"] if e["name"] == row.destination), None)
     if endpoint is None:
         raise delivery.PermanentDeliveryError(f"the endpoint {row.destination!r} is no longer configured")
-    note = Notification.get_or_none(Notification.id == row.notification_id)
+    note = note or Notification.get_or_none(Notification.id == row.notification_id)
     if note is None:
         raise delivery.PermanentDeliveryError("the notification was deleted")
     body = json.dumps(payload(note, endpoint), ensure_ascii=False, separators=(",", ":")).encode()
@@ -199,7 +199,7 @@ def deliver(note: Notification) -> list[str]:
         if row.status != "pending":
             outcomes.append(row.status)  # a redelivered event: this endpoint was already handled
             continue
-        outcomes.append(delivery.attempt(row, lambda r: _send_row(r, current), policy(current)))
+        outcomes.append(delivery.attempt(row, lambda r: _send_row(r, current, note), policy(current), fresh=True))
     return outcomes
 
 
