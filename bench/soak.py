@@ -7,7 +7,7 @@ unattended (email and webhooks pointed at the local servers). For ``--seconds`` 
 at ``--concurrency`` across both web processes (create, update, comment, transition through the API),
 with recurring rules falling due every minute and due dates passing, while it injects faults: SIGKILL
 of a random worker every ``--kill-every`` seconds (restarted), one SIGKILL of a web process (restarted),
-one restart of Redis and one fast restart of PostgreSQL. Then it lets the workers drain and verifies:
+one restart of Redis and one fast restart of PostgreSQL. Then it lets the workers drain the outbox (for as long as the backlog keeps shrinking) and verifies:
 
 - every write acknowledged to a client exists, and no task is half-written (each has its audit row);
 - every outbox event was handled, once per plugin by its ledger, none given up;
@@ -263,6 +263,7 @@ class Figures:
     created: dict[int, str] = field(default_factory=dict)  # acknowledged task id -> title
     comments: set[int] = field(default_factory=set)
     bad_503: int = 0  # a 503 without Retry-After
+    drain: dict = field(default_factory=dict)  # how the outbox emptied after the load (wait_for_drain)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -355,7 +356,7 @@ def api(port: int, method: str, path: str, token: str | None = None, body: dict 
     return data
 
 
-def soak(seconds: int, concurrency: int, kill_every: float, folder: Path) -> dict:
+def soak(seconds: int, concurrency: int, kill_every: float, folder: Path, drain_stall_seconds: float = 60.0) -> dict:
     import psycopg
     postgres, redis = PrivatePostgres(folder / "pg"), PrivateRedis(folder)
     mailbox, receiver = Mailbox(), WebhookReceiver()
@@ -449,8 +450,9 @@ def soak(seconds: int, concurrency: int, kill_every: float, folder: Path) -> dic
         log(f"load stopped after {time.monotonic() - started:.0f} s; draining")
 
         with psycopg.connect(postgres.url, autocommit=True) as conn:
-            drained = wait_for(lambda: conn.execute(
-                "SELECT count(*) FROM core_outbox WHERE done_at IS NULL").fetchone()[0] == 0, 180, 1.0)
+            drain = wait_for_drain(conn, stalled_after=drain_stall_seconds)
+            figures.drain = drain
+            drained = drain["left"] == 0
             # deliveries retried with backoff after a fault: give them their next attempt
             wait_for(lambda: conn.execute("SELECT (SELECT count(*) FROM email_delivery WHERE status <> 'sent') + "
                                           "(SELECT count(*) FROM webhooks_delivery WHERE status <> 'sent')"
@@ -466,6 +468,32 @@ def soak(seconds: int, concurrency: int, kill_every: float, folder: Path) -> dic
         mailbox.stop()
         redis.stop()
         postgres.stop()
+
+
+def wait_for_drain(conn, stalled_after: float) -> dict:
+    """Wait until the workers have handled every outbox event, for as long as they keep making progress.
+
+    On a small machine the load outruns the workers (the web processes, the workers, PostgreSQL and
+    the load itself share the cores), so a backlog at the end is capacity, not loss; the check is that
+    every event is handled once the load stops. Waiting ends when none is left, or when the backlog has
+    not shrunk for ``stalled_after`` seconds (a worker stuck or an event never finished: a failure).
+    """
+    pending = lambda: conn.execute("SELECT count(*) FROM core_outbox WHERE done_at IS NULL").fetchone()[0]  # noqa: E731
+    started = time.monotonic()
+    at_start = best = pending()
+    progress_at = started
+    while best and time.monotonic() - progress_at < stalled_after:
+        time.sleep(1.0)
+        with contextlib.suppress(Exception):
+            now_pending = pending()
+            if now_pending < best:
+                best, progress_at = now_pending, time.monotonic()
+    seconds = time.monotonic() - started
+    handled = at_start - best
+    log(f"outbox: {at_start} events waiting when the load stopped, {best} left after {seconds:.0f} s "
+        f"({handled / seconds if seconds else 0:.0f} events/s)")
+    return {"pending_when_load_stopped": at_start, "left": best, "seconds": round(seconds, 1),
+            "events_per_second": round(handled / seconds, 1) if seconds else None}
 
 
 def enable_plugins(port: int, admin: str, mailbox: Mailbox, receiver: WebhookReceiver) -> list[str]:
@@ -556,6 +584,7 @@ def report(figures: Figures, checks: dict, survived: collections.Counter, second
         "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1) if latencies else None,
         "faults_survived": dict(survived), "client_errors_by_phase": errors, "checks": checks,
+        "outbox_drain": figures.drain,
     }
     result["passed"] = all(not checks.get(name) for name in MUST_BE_ZERO) and checks.get("outbox drained", False)
     print("\n== Chaos soak ==")
@@ -563,6 +592,10 @@ def report(figures: Figures, checks: dict, survived: collections.Counter, second
           f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms")
     print("faults survived: " + ", ".join(f"{name} ×{count}" for name, count in survived.items()))
     print("client errors by phase: " + (", ".join(f"{k}: {v}" for k, v in errors.items()) or "none"))
+    if figures.drain:
+        print(f"outbox after the load: {figures.drain['pending_when_load_stopped']} events waiting, all but "
+              f"{figures.drain['left']} handled in {figures.drain['seconds']} s "
+              f"({figures.drain['events_per_second']} events/s)")
     for name, value in checks.items():
         flag = "FAIL" if name in MUST_BE_ZERO and value else "    "
         print(f"  {flag} {name}: {value}")
@@ -587,6 +620,8 @@ def main() -> int:
     parser.add_argument("--kill-every", type=float, default=None, help="seconds between worker SIGKILLs "
                         "(default 30; in runs under 120 s, a third of the run: one kill)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this file")
+    parser.add_argument("--drain-stall", type=float, default=60.0, help="after the load, wait for the outbox "
+                        "to empty for as long as it shrinks; fail when it has not shrunk for this many seconds")
     args = parser.parse_args()
     missing = missing_tools()
     if missing:
@@ -595,7 +630,7 @@ def main() -> int:
     kill_every = args.kill_every or (30.0 if args.seconds >= 120 else args.seconds / 3)
     with tempfile.TemporaryDirectory(prefix="workdesk-soak-") as folder:
         os.chmod(folder, 0o755)  # the postgres account reaches its data folder inside
-        result = soak(args.seconds, args.concurrency, kill_every, Path(folder))
+        result = soak(args.seconds, args.concurrency, kill_every, Path(folder), args.drain_stall)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, default=str))
     return 0 if result["passed"] else 1
