@@ -5,7 +5,16 @@
 (function () {
   "use strict";
   const script = document.currentScript;
-  if (!script || !("serviceWorker" in navigator)) { return; }
+  if (!script) { return; }
+  if (!("serviceWorker" in navigator)) {  // an old browser, or a page not served over https
+    document.addEventListener("DOMContentLoaded", function () {
+      const panel = document.getElementById("webpush-panel");
+      if (!panel) { return; }
+      document.getElementById("webpush-status").textContent = panel.dataset.unsupported;
+      document.getElementById("webpush-subscribe").disabled = true;
+    });
+    return;
+  }
   const ready = navigator.serviceWorker.register(script.dataset.worker, { scope: "/" })
     .then(function () { return navigator.serviceWorker.ready; });
   ready.then(function () { document.documentElement.dataset.serviceWorker = "ready"; },
