@@ -23,8 +23,8 @@ has one error policy, applied by the core for every plugin alike:
 - **Lifecycle** (``on_plugin_enabled``, ``on_plugin_disabled``): run synchronously on the one plugin
   being switched, in the process that switched it.
 - **Display** (``extra_*``, ``task_page_panels``, ``task_filing_panels``, ``account_page_panels``,
-  ``describe_task_event``, ``navigation_links``): run synchronously while a task, the form filing one, or a page is shown. A raising
-  plugin is recorded and left out; the page or the JSON still renders.
+  ``describe_task_event``, ``navigation_links``): run synchronously while a task, the form filing one,
+  or a page is shown. A raising plugin is recorded and left out; the page or the JSON still renders.
 
 One-answer hooks (``firstresult``) stop at the first plugin that answers something other than None.
 Implementations may accept fewer arguments than the specification names, so adding an argument
