@@ -22,9 +22,9 @@ has one error policy, applied by the core for every plugin alike:
   ``propose_assignee`` and ``veto_task_change`` once per task, as a single create does; one refusal refuses the whole batch.
 - **Lifecycle** (``on_plugin_enabled``, ``on_plugin_disabled``): run synchronously on the one plugin
   being switched, in the process that switched it.
-- **Display** (``extra_*``, ``task_page_panels``, ``task_filing_panels``, ``describe_task_event``,
-  ``navigation_links``): run synchronously while a task, the form filing one, or a page is shown. A raising
-  plugin is recorded and left out; the page or the JSON still renders.
+- **Display** (``extra_*``, ``task_page_panels``, ``task_filing_panels``, ``account_page_panels``,
+  ``describe_task_event``, ``navigation_links``): run synchronously while a task, the form filing one,
+  or a page is shown. A raising plugin is recorded and left out; the page or the JSON still renders.
 
 One-answer hooks (``firstresult``) stop at the first plugin that answers something other than None.
 Implementations may accept fewer arguments than the specification names, so adding an argument
@@ -587,4 +587,36 @@ def task_page_panels(task, user):
     :param task: the :class:`workdesk.Task` being shown.
     :param user: the :class:`workdesk.User` looking at it.
     :return: list of (str, markupsafe.Markup), or None.
+    """
+
+
+@hookspec
+def account_page_panels(user):
+    """Return sections this plugin adds to the signed-in person's own settings page, as ``(title, html)`` pairs.
+
+    Called synchronously each time ``/account`` is shown, for the person whose page it is (a page only
+    ever shows one's own settings); keep it cheap. Render ``html`` with the plugin's own template
+    (``flask.render_template``, which autoescapes) and return it as :class:`markupsafe.Markup`; a plain
+    string is shown as text, escaped. Forms in it post to the plugin's own routes with ``csrf_token()``
+    and may redirect back to ``/account#<plugin name>``, the section's anchor. A raising plugin, or an
+    item that is not a ``(title, html)`` pair, is recorded against the plugin; the page renders without it.
+
+    :param user: the :class:`workdesk.User` signed in, whose settings these are.
+    :return: list of (str, markupsafe.Markup), or None.
+    """
+
+
+@hookspec
+def extra_head(user):
+    """Return HTML this plugin adds to the ``<head>`` of every page of the team web app.
+
+    Called synchronously while any page of the team web app is rendered, the login page included
+    (``user`` is then None); keep it cheap and the same for every page. Meant for ``<link>``,
+    ``<meta>`` and ``<script src=... defer>`` elements pointing at the plugin's own files (a web app
+    manifest, a theme colour, a service worker's registration): the pages' Content-Security-Policy
+    runs no inline script or style. Return :class:`markupsafe.Markup`; a plain string is escaped
+    (shown as text). A raising plugin is recorded and left out; the page renders without it.
+
+    :param user: the :class:`workdesk.User` signed in, or None on pages shown to anyone.
+    :return: ``markupsafe.Markup``, or None.
     """

@@ -8,8 +8,8 @@ Each hook family has one error policy, applied here and nowhere else (``docs/hoo
 - **Decision hooks** (``veto_*``, ``adjust_*``, ``propose_*``): :meth:`PluginRegistry.decide`. A raising
   plugin is recorded and counts as having no opinion, unless the plugin declares that it fails closed
   for that hook (:attr:`Plugin.fails_closed`), in which case the change is refused.
-- **Display and registration hooks** (``extra_*``, ``task_page_panels``, ``describe_task_event``,
-  ``register_*``): :meth:`PluginRegistry.collect`, :meth:`PluginRegistry.gather` and
+- **Display and registration hooks** (``extra_*``, ``task_page_panels``, ``account_page_panels``,
+  ``describe_task_event``, ``register_*``): :meth:`PluginRegistry.collect`, :meth:`PluginRegistry.gather` and
   :meth:`PluginRegistry.ask`. A raising plugin is recorded and
   left out; the page, the list or the start-up goes on without it.
 

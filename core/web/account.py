@@ -15,7 +15,7 @@ from ..throttle import PasswordThrottled
 from ..schemas import parse_id
 from . import web
 from .forms import AbsenceForm, DeleteForm, PasswordForm, PreferencesForm
-from .helpers import colleagues, local_to_utc, person_label, show_service_error, throttled_page
+from .helpers import account_panels, colleagues, local_to_utc, person_label, show_service_error, throttled_page
 
 
 def _render(preferences: PreferencesForm | None = None, password: PasswordForm | None = None, status: int = 200,
@@ -25,7 +25,8 @@ def _render(preferences: PreferencesForm | None = None, password: PasswordForm |
         preferences = PreferencesForm(formdata=None, name=user.name, timezone=user.zone.key,
                                       locale=user.locale or "en")
     return render_template("core/account.html", preferences=preferences,
-                           password=password or PasswordForm(formdata=None), **_absences(user, absence)), status
+                           password=password or PasswordForm(formdata=None), plugin_panels=account_panels(user),
+                           **_absences(user, absence)), status
 
 
 @web.route("/account")

@@ -182,10 +182,27 @@ def filing_panels(form: str) -> list[Markup]:
 
 def task_panels(task: Task, user: User) -> list[dict[str, Any]]:
     """The panels enabled plugins add to the task page; a plugin that fails is recorded and left out."""
+    return _panels("task_page_panels", task=task, user=user)
+
+
+def account_panels(user: User) -> list[dict[str, Any]]:
+    """The sections enabled plugins add to ``user``'s own settings page (``account_page_panels``); a plugin
+    that fails is recorded and left out."""
+    return _panels("account_page_panels", user=user)
+
+
+def head_extras(user: User | None) -> Markup:
+    """What enabled plugins add to the ``<head>`` of every team page (``extra_head``); a plain string is
+    escaped, a plugin that fails is recorded and left out."""
+    return Markup("\n").join(html if isinstance(html, Markup) else escape(str(html))
+                             for _plugin, html in get_registry().gather("extra_head", user=user))
+
+
+def _panels(hook_name: str, **kwargs: Any) -> list[dict[str, Any]]:
     panels = []
-    for plugin_name, item in get_registry().collect("task_page_panels", task=task, user=user):
+    for plugin_name, item in get_registry().collect(hook_name, **kwargs):
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
-            record_error(plugin_name, f"task_page_panels returned {item!r}, not a (title, html) pair")
+            record_error(plugin_name, f"{hook_name} returned {item!r}, not a (title, html) pair")
             continue
         title, html = item
         # Only Markup is trusted as HTML: a plain string from a plugin is shown as text.

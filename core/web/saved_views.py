@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from ..auth import current_user, login_required
 from ..errors import NotFound, WorkdeskError
@@ -147,4 +148,8 @@ def _navigation():
         from .helpers import navigation_links
         user = current_user()
         return navigation_links(user) if user is not None else []
-    return {"saved_view_links": saved_view_links, "plugin_navigation_links": plugin_navigation_links}
+    def plugin_head() -> Markup:
+        from .helpers import head_extras
+        return head_extras(current_user())
+    return {"saved_view_links": saved_view_links, "plugin_navigation_links": plugin_navigation_links,
+            "plugin_head": plugin_head}

@@ -50,6 +50,18 @@ class WebPushPlugin(Plugin):
         ensure_vapid_keys()
 
     @hookimpl
+    def extra_head(self, user):
+        # Every page carries the manifest and registers the service worker: the app installs from anywhere.
+        from flask import render_template
+        from markupsafe import Markup
+        return Markup(render_template("webpush/head.html"))
+
+    @hookimpl
+    def account_page_panels(self, user):
+        from .api import account_panel
+        return [account_panel(user)]
+
+    @hookimpl
     def deliver_notification(self, notification):
         from .services import deliver
         deliver(notification)

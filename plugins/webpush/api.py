@@ -6,9 +6,10 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 
-from workdesk import (NotFound, WorkdeskForm, api_blueprint, api_operation, current_user, load_json, login_required,
-                      require_api_user)
+from workdesk import (NotFound, User, WorkdeskForm, api_blueprint, api_operation, current_user, load_json,
+                      login_required, require_api_user)
 
 from . import services
 from .schemas import KeyOutput, SubscriptionInput, SubscriptionList, SubscriptionOutput
@@ -72,14 +73,23 @@ def manifest():
     return response
 
 
+def account_panel(user: User) -> tuple[str, Markup]:
+    """The account page's section (``account_page_panels``): turn notifications on or off for this
+    browser, see and revoke one's devices."""
+    devices = [services.subscription_to_dict(s) | {"created_at": s.created_at, "endpoint_hash": s.endpoint_hash}
+               for s in services.my_subscriptions(user)]
+    return _("Notifications on your devices"), Markup(render_template(
+        "webpush/account_panel.html", public_key=services.public_key(), devices=devices))
+
+
+def _account_section() -> str:
+    return url_for("web.account", _anchor="webpush")
+
+
 @files.get("/devices")
-@login_required
 def devices():
-    """The opt-in page: turn notifications on for this browser, see and revoke one's devices."""
-    user = current_user()
-    return render_template("webpush/devices.html", public_key=services.public_key(),
-                           devices=[services.subscription_to_dict(s) | {"created_at": s.created_at}
-                                    for s in services.my_subscriptions(user)])
+    """The opt-in lives on the account page now; old links and bookmarks land on its section."""
+    return redirect(_account_section())
 
 
 @files.post("/devices/<int:subscription_id>/revoke")
@@ -92,4 +102,4 @@ def revoke(subscription_id: int):
     except NotFound:
         abort(404)
     flash(_("The device no longer gets notifications."), "success")
-    return redirect(url_for(".devices"))
+    return redirect(_account_section())

@@ -1,4 +1,5 @@
-"""Test plugins for the task page: a panel, a panel that raises, a veto."""
+"""Test plugins for the pages: task page panels, navigation links, account page sections and additions to
+every page's head, each also from a plugin that raises; a veto."""
 from __future__ import annotations
 
 from flask import render_template_string
@@ -67,6 +68,16 @@ class NavPlugin(Plugin):
             return []
         return [("Checklists", "/checklists"), ("Elsewhere", "https://evil.example/"), "not a pair"]
 
+    @hookimpl
+    def extra_head(self, user):
+        who = user.name if user is not None else "nobody"
+        return Markup(render_template_string('<meta name="checklists" content="{{ who }}">', who=who))
+
+    @hookimpl
+    def account_page_panels(self, user):
+        html = render_template_string('<p class="probe">Checklists of {{ name }}</p>', name=user.name)
+        return [("My checklists", Markup(html)), ("Plain text", "<b>not html</b>"), "not a pair"]
+
 
 class BrokenNavPlugin(Plugin):
     """Navigation that fails (test plugin)"""
@@ -75,3 +86,11 @@ class BrokenNavPlugin(Plugin):
     @hookimpl
     def navigation_links(self, user):
         raise RuntimeError("navigation exploded")
+
+    @hookimpl
+    def extra_head(self, user):
+        raise RuntimeError("head exploded")
+
+    @hookimpl
+    def account_page_panels(self, user):
+        raise RuntimeError("account panel exploded")

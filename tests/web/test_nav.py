@@ -1,4 +1,5 @@
-"""The top bar: links by role and the inbox count."""
+"""The top bar: links by role and the inbox count; what plugins add to every page's head and to the account
+page."""
 from __future__ import annotations
 
 import re
@@ -49,3 +50,23 @@ def test_plugins_add_navigation_links_for_who_may_open_them(client, login, cast,
     assert "navigation exploded" in PluginState.get(PluginState.name == "webnav_broken").last_error
     login(client, cast.requester)
     assert "/checklists" not in client.get("/").text
+
+
+def test_plugins_add_to_every_pages_head_and_to_the_account_page(client, login, cast, enable_plugin, caplog):
+    enable_plugin("webnav")
+    enable_plugin("webnav_broken")
+    head = client.get("/login").text.split("</head>")[0]
+    assert '<meta name="checklists" content="nobody">' in head  # pages shown to anyone too
+    login(client, cast.agent)
+    for path in ("/", "/search", "/account"):
+        assert f'<meta name="checklists" content="{cast.agent.name}">' in client.get(path).text.split("</head>")[0]
+    page = client.get("/account").text
+    assert '<section class="card plugin-panel" id="webnav" data-plugin="webnav">' in page
+    assert "<h2>My checklists</h2>" in page and f'<p class="probe">Checklists of {cast.agent.name}</p>' in page
+    assert "&lt;b&gt;not html&lt;/b&gt;" in page  # a plain string is text
+    # Each failure is recorded against its plugin (the last one also shows in the admin panel).
+    recorded = caplog.text
+    assert "webnav: account_page_panels returned 'not a pair', not a (title, html) pair" in recorded
+    assert "webnav_broken: extra_head raised RuntimeError('head exploded')" in recorded
+    assert "webnav_broken: account_page_panels raised RuntimeError('account panel exploded')" in recorded
+    assert "account panel exploded" not in page and "head exploded" not in page

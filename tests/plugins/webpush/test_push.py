@@ -1,13 +1,15 @@
 """The webpush plugin against a real push service on 127.0.0.1: VAPID keys made on enable (a secret
 setting), the subscription API and its refusals, the JWT verified and the payload decrypted by the
-service, 201, 429 with Retry-After, 410 (the subscription removed) and 500 (retried, then dead)."""
+service, 201, 429 with Retry-After, 410 (the subscription removed) and 500 (retried, then dead); a digest
+user's notifications arriving as one summary push when the digest job runs."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from workdesk.notifications import Notification, notify, set_preferences, task_url
+from workdesk.notifications import DIGEST_KIND, Notification, inbox_url, notify, set_preferences, task_url
+from workdesk.notifications.digest import send_digests
 from workdesk.registry import get_registry, plugin_settings
 from workdesk.secret_settings import SECRET_MASK
 from workdesk.plugins.webpush.models import PushDelivery, Subscription
@@ -61,6 +63,37 @@ def test_a_notification_arrives_encrypted_and_signed(webpush, api_client, make_d
     # Preferences apply as for e-mail: the channel switched off for the kind sends nothing.
     set_preferences(client.user, channels={"x.test": {"webpush": False}})
     notify(client.user, "x.test", "Quiet", "")
+    drain_events()
+    assert len(webpush.messages) == 1
+
+
+def test_a_digest_user_gets_one_summary_push(webpush, api_client, make_department, make_task, drain_events):
+    dept = make_department()
+    client = api_client(departments=[dept])
+    subscribe(client, webpush, Device())
+    user = client.user
+    set_preferences(user, digest="hourly", channels={"x.muted": {"webpush": False}})
+    task = make_task(user, dept, title="Fence")
+    first = notify(user, "task.assigned", "Fence assigned to you", "Yard", task=task)
+    notify(user, "task.commented", "Ann commented on Fence", "Soon")
+    notify(user, "x.muted", "Not wanted by push")
+    drain_events()
+    assert webpush.messages == [] and webpush.problems == []  # held for the digest
+    hour = first.created_at.replace(minute=0, second=0, microsecond=0)
+    assert send_digests(hour + dt.timedelta(minutes=59)) == 0  # not before the top of the next hour
+    assert send_digests(hour + dt.timedelta(hours=1)) == 1
+    drain_events()
+    digest = Notification.get(Notification.kind == DIGEST_KIND)
+    assert webpush.problems == []
+    assert webpush.messages == [("/push/d1", {
+        # The body lists the items wanted on this channel: the kind switched off for push is left out.
+        "title": digest.subject, "body": "Fence assigned to you\nAnn commented on Fence",
+        "url": inbox_url(), "tag": f"workdesk-{digest.id}"})]
+    assert digest.subject.startswith("3 notifications since")
+    row = PushDelivery.get(PushDelivery.notification_id == digest.id)
+    assert (row.status, row.attempts, row.response_status) == ("sent", 1, 201)
+    # The job runs again (another worker, the next minute): nothing is summarised or sent twice.
+    assert send_digests(hour + dt.timedelta(hours=1, minutes=1)) == 0
     drain_events()
     assert len(webpush.messages) == 1
 
