@@ -66,7 +66,7 @@ def test_every_page_carries_the_manifest_only_while_the_plugin_is_enabled(enable
         assert 'rel="manifest"' not in html and 'id="webpush"' not in html, path
 
 
-def wait_for(page, check, timeout=10.0):
+def wait_for(page, check, timeout=30.0):
     """Poll ``check`` while Playwright's event loop runs (a plain sleep would hold back its events)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -91,7 +91,7 @@ def test_installable_from_any_page_and_a_push_is_shown_and_opens_its_task(
                                    has_touch=True)
     context.grant_permissions(["notifications"], origin=live_server)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)
     violations = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     try:
