@@ -393,6 +393,13 @@ def soak(seconds: int, concurrency: int, kill_every: float, folder: Path, drain_
         enabled = enable_plugins(port, admin, mailbox, receiver)
         log(f"plugins enabled: {', '.join(enabled)}")
         time.sleep(2.5)  # every web process re-reads which plugins are on (plugin_refresh_seconds)
+        if "escalation" in enabled:
+            # Deadlines breaching under load: every task gets a two-minute resolution target (calendar
+            # time), a warning at half of it, and a notice to the department head at the breach.
+            api(port, "POST", "/api/v1/escalation/policies", admin, {
+                "name": "Soak resolution", "time_mode": "calendar", "warn_percent": 50,
+                "targets": [{"kind": "resolution", "hours": 2 / 60}],
+                "levels": [{"delay_minutes": 0, "actions": [{"type": "notify", "to": ["head"]}]}]})
         if "recurring" in enabled:
             for minute in range(5):
                 api(port, "POST", "/api/v1/recurring/rules", admin, {
@@ -539,6 +546,14 @@ def verify(conn, figures: Figures, mailbox: Mailbox, receiver: WebhookReceiver, 
             "SELECT count(*) FROM (SELECT rule_id, occurrence_at, member_id FROM recurring_occurrence "
             "GROUP BY rule_id, occurrence_at, member_id HAVING count(*) > 1) d")
         checks["recurring occurrences"] = one("SELECT count(*) FROM recurring_occurrence")
+    if "escalation" in enabled:
+        checks["escalation firings twice"] = one(
+            "SELECT count(*) FROM (SELECT cycle_id, step FROM escalation_firing GROUP BY cycle_id, step "
+            "HAVING count(*) > 1) d")
+        checks["escalation notices twice"] = one(
+            "SELECT count(*) FROM (SELECT firing_id, recipient_id FROM escalation_notice WHERE firing_id IS NOT NULL "
+            "GROUP BY firing_id, recipient_id HAVING count(*) > 1) d")
+        checks["escalation firings"] = one("SELECT count(*) FROM escalation_firing")
     checks["notifications twice"] = one(
         "SELECT count(*) FROM (SELECT recipient_id, dedupe_key FROM core_notification WHERE dedupe_key IS NOT NULL "
         "GROUP BY recipient_id, dedupe_key HAVING count(*) > 1) d")
@@ -566,7 +581,8 @@ def verify(conn, figures: Figures, mailbox: Mailbox, receiver: WebhookReceiver, 
 # Figures that must be zero for the soak to pass.
 MUST_BE_ZERO = ("acknowledged tasks lost", "acknowledged comments lost", "tasks without their audit row",
                 "events not handled", "event handlings given up", "event handled twice by a plugin",
-                "recurring occurrences twice", "notifications twice", "e-mails never received",
+                "recurring occurrences twice", "escalation firings twice", "escalation notices twice",
+                "notifications twice", "e-mails never received",
                 "e-mail ledger rows twice", "e-mails not sent", "webhooks never received", "webhook ledger rows twice",
                 "webhooks not sent", "500 answers", "503 without Retry-After")
 
@@ -613,6 +629,10 @@ def missing_tools() -> str | None:
     return None
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=600)
@@ -627,6 +647,8 @@ def main() -> int:
     if missing:
         print(f"The soak needs {missing}.", file=sys.stderr)
         return 2
+    # A SIGTERM (a CI timeout, an operator's kill) unwinds like Ctrl-C, so the servers the soak started stop too.
+    signal.signal(signal.SIGTERM, _interrupt)
     kill_every = args.kill_every or (30.0 if args.seconds >= 120 else args.seconds / 3)
     with tempfile.TemporaryDirectory(prefix="workdesk-soak-") as folder:
         os.chmod(folder, 0o755)  # the postgres account reaches its data folder inside
