@@ -47,7 +47,7 @@ from .task_filters import FilterContext, TaskFilter, TaskSort
 from .services import absences, attachments, calendars, saved_views, tasks, users
 from .services.calendars import WorkingTime
 from .web.forms import WorkdeskForm, show_service_error
-from .admin_views import ServiceModelView
+from .admin_views import PermissionRequired, ServiceModelView
 
 
 people_on_duty = users.people_on_duty
@@ -120,6 +120,6 @@ __all__ = [
     # the base of every form (Flask-WTF's CSRF token; storable text in every field)
     "WorkdeskForm", "show_service_error",
     # a plugin's admin view of its records, saved and deleted through its services
-    "ServiceModelView",
+    "ServiceModelView", "PermissionRequired",
     "create_app",
 ]

@@ -7,7 +7,7 @@ the message next to the field.
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.peewee import ModelView
 from flask_babel import gettext as _
@@ -18,8 +18,8 @@ from wtforms import (BooleanField, FloatField, IntegerField, SelectField, Select
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import (Department, PRIORITIES, Role, ServiceModelView, User, WorkdeskError, WorkdeskForm,
-                      current_user, parse_id, show_service_error)
+from workdesk import (PRIORITIES, Department, PermissionRequired, Role, ServiceModelView, User, WorkdeskError,
+                      WorkdeskForm, current_user, parse_id, show_service_error)
 
 from . import policies
 from .models import Policy, PolicyStage
@@ -66,13 +66,8 @@ def _show_error(exc: WorkdeskError, form) -> None:
     show_service_error(exc, form, _FORM_FIELD_FOR)
 
 
-class ManagerOnly:
-    def is_accessible(self) -> bool:
-        user = current_user()
-        return user is not None and user.is_active and user.has_permission(PERMISSION_MANAGE)
-
-    def inaccessible_callback(self, name, **kwargs):
-        abort(403 if current_user() is not None else 404)
+class ManagerOnly(PermissionRequired):
+    permission = PERMISSION_MANAGE
 
 
 # -- policies -------------------------------------------------------------------------------------

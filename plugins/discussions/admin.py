@@ -2,23 +2,17 @@
 Forms derive from ``WorkdeskForm`` so they carry the CSRF token."""
 from __future__ import annotations
 
-from flask import abort
 from flask_admin.contrib.peewee import ModelView
 from flask_babel import lazy_gettext as _l
 
-from workdesk import WorkdeskForm, current_user
+from workdesk import PermissionRequired, WorkdeskForm
 
 from .models import ModerationEntry, Space
 from .services import MODERATE
 
 
-class ModeratorsOnly:
-    def is_accessible(self) -> bool:
-        user = current_user()
-        return user is not None and user.is_active and user.has_permission(MODERATE)
-
-    def inaccessible_callback(self, name, **kwargs):
-        abort(403 if current_user() is not None else 404)
+class ModeratorsOnly(PermissionRequired):
+    permission = MODERATE
 
 
 class SpaceView(ModeratorsOnly, ModelView):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash
+from flask import flash
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,8 +13,8 @@ from markupsafe import escape
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import (PRIORITIES, Department, Role, ServiceModelView, WorkdeskError, WorkdeskForm, current_user,
-                      parse_id, show_service_error)
+from workdesk import (PRIORITIES, Department, PermissionRequired, Role, ServiceModelView, WorkdeskError, WorkdeskForm,
+                      current_user, parse_id, show_service_error)
 
 from . import batch, services
 from .models import Rule
@@ -74,15 +74,9 @@ def _rule_values(form: RuleForm) -> dict[str, Any]:
             "on_duty_only": form.on_duty_only.data, "hand_back": form.hand_back.data}
 
 
-class _ManagersOnly:
+class _ManagersOnly(PermissionRequired):
     """Only people with ``dispatch.manage`` (the panel already admits admins only)."""
-
-    def is_accessible(self) -> bool:
-        user = current_user()
-        return user is not None and user.is_active and user.has_permission(services.PERMISSION)
-
-    def inaccessible_callback(self, name, **kwargs):
-        abort(403 if current_user() is not None else 404)
+    permission = services.PERMISSION
 
 
 class _ManagedView(_ManagersOnly, ServiceModelView):

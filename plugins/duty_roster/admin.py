@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, flash
+from flask import flash
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,8 +16,8 @@ from markupsafe import escape
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import (Department, ServiceModelView, User, ValidationFailed, WorkdeskError, current_user,
-                      show_service_error)
+from workdesk import (Department, PermissionRequired, ServiceModelView, User, ValidationFailed, WorkdeskError,
+                      current_user, show_service_error)
 
 from . import services
 from .models import Override, Rotation, Swap
@@ -88,16 +88,10 @@ def _form_values(form: RotationForm) -> dict[str, Any]:
             "restrictions": _restrictions(form.restrictions.data)}
 
 
-class _ManagedView(ServiceModelView):
+class _ManagedView(PermissionRequired, ServiceModelView):
+    permission = services.PERMISSION
     form_base_class = FlaskForm
     can_view_details = False
-
-    def is_accessible(self) -> bool:
-        user = current_user()
-        return user is not None and user.is_active and user.has_permission(services.PERMISSION)
-
-    def inaccessible_callback(self, name, **kwargs):
-        abort(403 if current_user() is not None else 404)
 
 
 def _shift_cell(view, context, model, name):

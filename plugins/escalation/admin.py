@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import abort, flash, redirect
+from flask import flash, redirect
 from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,8 +16,8 @@ from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import (PRIORITIES, STATUSES, Calendar, Department, ServiceModelView, Task, WorkdeskError,
-                      WorkdeskForm, can_see, current_user, show_service_error)
+from workdesk import (PRIORITIES, STATUSES, Calendar, Department, PermissionRequired, ServiceModelView, Task,
+                      WorkdeskError, WorkdeskForm, can_see, current_user, show_service_error)
 
 from . import policies, services
 from .models import Policy, Recompute
@@ -28,13 +28,8 @@ UTC = dt.timezone.utc
 TIME_MODE_LABELS = {"working": _l("Working time on a calendar"), "calendar": _l("Calendar time (around the clock)")}
 
 
-class ManagerOnly:
-    def is_accessible(self) -> bool:
-        user = current_user()
-        return user is not None and user.is_active and user.has_permission(policies.PERMISSION_MANAGE)
-
-    def inaccessible_callback(self, name, **kwargs):
-        abort(403 if current_user() is not None else 404)
+class ManagerOnly(PermissionRequired):
+    permission = policies.PERMISSION_MANAGE
 
 
 class PolicyForm(WorkdeskForm):

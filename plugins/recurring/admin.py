@@ -6,7 +6,7 @@ Every change goes through :mod:`workdesk.plugins.recurring.services`, like the A
 """
 from __future__ import annotations
 
-from flask import abort, flash, request
+from flask import flash, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
@@ -16,7 +16,8 @@ from markupsafe import escape
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import Department, ServiceModelView, User, WorkdeskError, WorkdeskForm, current_user, parse_id
+from workdesk import (Department, PermissionRequired, ServiceModelView, User, WorkdeskError, WorkdeskForm, current_user,
+                      parse_id)
 
 from . import services
 from .models import Rule
@@ -90,8 +91,10 @@ def _title_cell(view, context, model, name):
     return escape(model.title)
 
 
-class RuleView(ServiceModelView):
+class RuleView(PermissionRequired, ServiceModelView):
     """Recurring rules."""
+
+    permission = services.PERMISSION
 
     form_base_class = WorkdeskForm
     can_view_details = False
@@ -110,13 +113,6 @@ class RuleView(ServiceModelView):
         kwargs.setdefault("endpoint", "recurring_rules")
         kwargs.setdefault("url", "/admin/recurring/rules")
         super().__init__(Rule, *args, **kwargs)
-
-    def is_accessible(self) -> bool:
-        user = current_user()
-        return user is not None and user.is_active and user.has_permission(services.PERMISSION)
-
-    def inaccessible_callback(self, name, **kwargs):
-        abort(403 if current_user() is not None else 404)
 
     record_form = RuleForm
 

@@ -3,7 +3,7 @@ matrix. Every save goes through :mod:`.services`, so the panel refuses what the 
 next to the field. Forms derive from ``workdesk.WorkdeskForm`` (the application's CSRF token)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.peewee import ModelView
 from flask_babel import gettext as _
@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import PRIORITIES, Department, WorkdeskError, WorkdeskForm, current_user, parse_id, show_service_error
+from workdesk import (PRIORITIES, Department, PermissionRequired, WorkdeskError, WorkdeskForm, current_user, parse_id,
+                      show_service_error)
 
 from . import services
 from .models import DUE_UNITS, FIELD_TYPES, LEVELS, DepartmentRoles, FieldDefinition, Template
@@ -40,13 +41,8 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class ManagerOnly:
-    def is_accessible(self) -> bool:
-        user = current_user()
-        return user is not None and user.is_active and user.has_permission(services.PERMISSION_MANAGE)
-
-    def inaccessible_callback(self, name, **kwargs):
-        abort(403 if current_user() is not None else 404)
+class ManagerOnly(PermissionRequired):
+    permission = services.PERMISSION_MANAGE
 
 
 class ServiceModelView(ManagerOnly, ModelView):
