@@ -38,6 +38,11 @@ class MailIntakePlugin(Plugin):
         return list(JOBS)
 
     @hookimpl
+    def register_commands(self):
+        from .cli import COMMANDS
+        return list(COMMANDS)
+
+    @hookimpl
     def register_notification_kinds(self):
         from flask_babel import lazy_gettext as _l
         return [("mail_intake.throttled", _l("A sender is flooding a mailbox and is being throttled"))]

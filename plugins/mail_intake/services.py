@@ -47,8 +47,8 @@ def take_in_all(now: dt.datetime) -> dict[str, int]:
     current = settings()
     handled = {}
     for mailbox in current["mailboxes"]:
-        if not mailbox["enabled"]:
-            continue
+        if not mailbox["enabled"] or mailbox["source"] != "imap":
+            continue  # a listener mailbox's mail is delivered to `workdesk mail_intake serve`
         try:
             handled[mailbox["name"]] = take_in_mailbox(mailbox, current, now)
             _cursor_note(mailbox["name"], now, None)
@@ -70,7 +70,10 @@ def ensure_cursor(name: str) -> MailboxCursor:
 def _problem(mailbox: dict, exc: BaseException) -> str:
     """What went wrong, for the log and the admin: imaplib reports the server's answer, never the
     password, but a server may echo what it was sent, so the password is masked all the same."""
-    return (str(exc).replace(mailbox["password"], "********") or type(exc).__name__)[:1000]
+    text = str(exc)
+    if mailbox["password"]:
+        text = text.replace(mailbox["password"], "********")
+    return (text or type(exc).__name__)[:1000]
 
 
 def _cursor_note(name: str, now: dt.datetime, error: str | None) -> None:
@@ -145,6 +148,8 @@ def retry_failed(ids) -> int:
 
 def check_connection(mailbox: dict) -> str:
     """Log in to ``mailbox`` and select its folder: "" when that works, else why not (never the password)."""
+    if mailbox["source"] != "imap":
+        return ""  # nothing to log in to: its mail is delivered to the listener
     try:
         client = imap.connect(mailbox, settings())
     except (OSError, imaplib.IMAP4.error, outbound.OutboundError) as exc:
