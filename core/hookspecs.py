@@ -526,6 +526,22 @@ def deliver_notification(notification, event):
     """
 
 
+@hookspec(firstresult=True)
+def reply_address(task, user):
+    """Say where a reply to a notification about ``task`` sent to ``user`` should go (``Reply-To``).
+
+    Called synchronously by ``workdesk.notifications.reply_address(task, user)``, which delivery plugins
+    use (the ``email`` plugin sets the answer as ``Reply-To`` on every message about a task), so that
+    they need not import the plugin that takes replies in (``mail_intake`` answers with a plus-address
+    carrying a signed reply token). Decision family: a raising plugin is recorded and counts as no
+    answer; the first non-None answer wins.
+
+    :param task: the :class:`workdesk.Task` the notification is about.
+    :param user: the recipient, a :class:`workdesk.User`.
+    :return: an e-mail address (str), or None when this plugin takes no replies.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Pages
 # ---------------------------------------------------------------------------------------------

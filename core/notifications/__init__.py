@@ -397,6 +397,16 @@ def configure(settings: dict) -> None:
     _base_url, _default_locale = settings["base_url"], settings["default_locale"]
 
 
+def reply_address(task: Task, user: User) -> str | None:
+    """Where replies to a notification about ``task`` for ``user`` go, as the first enabled plugin that
+    takes replies in says (``reply_address`` hook), or None."""
+    from ..registry import PluginFailed, get_registry
+    for _plugin, answer in get_registry().decide("reply_address", task=task, user=user):
+        if isinstance(answer, str) and answer and not isinstance(answer, PluginFailed):
+            return answer
+    return None
+
+
 def base_url() -> str:
     """The instance's public address (setting ``base_url``), without a trailing slash."""
     from flask import current_app, has_app_context

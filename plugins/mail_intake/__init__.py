@@ -58,6 +58,11 @@ class MailIntakePlugin(Plugin):
         return admin_views()
 
     @hookimpl
+    def reply_address(self, task, user):
+        from .services import reply_address
+        return reply_address(task, user)
+
+    @hookimpl
     def task_page_panels(self, task, user):
         from flask import render_template
         from flask_babel import gettext as _

@@ -84,7 +84,7 @@ def _receive_one(mailbox: dict, token: str, raw: bytes, now: dt.datetime) -> tup
         return 552, f"5.3.4 Message too big for this mailbox (at most {mailbox['max_message_kb']} KB)"
     try:
         message = parse(raw, {mailbox["address"].lower()}, fallback_message_id(mailbox, raw))
-        status = services.take_in(mailbox, message, 0, 0, len(raw), now)
+        status = services.take_in(mailbox, message, 0, 0, len(raw), now, token=token)
     except Exception:  # noqa: BLE001 - the sending server keeps the message and tries again
         log.exception("mail_intake: mailbox %s: a message delivered to the listener could not be taken in",
                       mailbox["name"])

@@ -14,6 +14,8 @@ from workdesk import sanitise_html
 
 # Message-IDs of the email plugin's notifications: <delivery-ROW.NOTIFICATION@domain>.
 WORKDESK_MESSAGE_ID = re.compile(r"<delivery-(\d{1,18})\.(\d{1,18})@[^>]+>")
+# The stable thread root of a task that the email plugin's messages answer: <workdesk-task-ID@domain>.
+WORKDESK_TASK_ROOT = re.compile(r"<workdesk-task-(\d{1,18})@[^>]+>")
 TASK_TAG = re.compile(r"\[#(\d{1,9})\]")
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 
@@ -29,6 +31,7 @@ class ParsedMessage:
     automatic: str = ""  # why a machine wrote it (no task, no acknowledgement), or ""
     bounce: bool = False
     raw: bytes = b""
+    recipients: list[str] = field(default_factory=list)  # To, Cc and the delivery headers' addresses
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -51,6 +54,20 @@ def _header(message: EmailMessage, name: str) -> str:
 def _sender(message: EmailMessage) -> str:
     addresses = [address for _, address in getaddresses([_header(message, "From")]) if "@" in address]
     return addresses[0].strip().lower()[:254] if addresses else ""
+
+
+RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    """Every address the message was sent to, as far as its headers say (where a reply token may be)."""
+    values = []
+    for name in RECIPIENT_HEADERS:
+        try:
+            values += [storable(str(value)) for value in message.get_all(name) or ()]
+        except (ValueError, TypeError, IndexError):
+            continue
+    return [address.strip().lower()[:254] for _, address in getaddresses(values) if "@" in address][:50]
 
 
 def automatic_reason(message: EmailMessage, own_addresses: set[str]) -> str:
@@ -199,4 +216,5 @@ def parse(raw: bytes, own_addresses: set[str], fallback_id: str) -> ParsedMessag
     return ParsedMessage(
         message_id=found.group(0) if found else fallback_id, sender=_sender(message),
         subject=_header(message, "Subject")[:300], body=_body(message), references=references,
-        attachments=_attachments(message), automatic=automatic, bounce=bounce, raw=raw)
+        attachments=_attachments(message), automatic=automatic, bounce=bounce, raw=raw,
+        recipients=_recipients(message))

@@ -69,6 +69,10 @@ class MailIntakeSettings(ma.Schema):
     allow_private_destinations = ma.fields.Boolean(load_default=False, metadata={
         "description": "Allow IMAP servers whose addresses are not globally routable (loopback, private networks)"})
     timeout_seconds = ma.fields.Float(load_default=30.0, validate=ma.validate.Range(1, 300))
+    reply_to_address = ma.fields.String(load_default="", validate=[ma.validate.Length(0, 200), ma.validate.Regexp(
+        r"^$|^[^@\s<>+]+@[^@\s<>]+$", error="An e-mail address without a +tag, or empty.")], metadata={
+        "description": "Where replies to Workdesk's notifications go (the email plugin's Reply-To, as "
+                       "address+token@domain): a mailbox's address; empty: the first enabled mailbox's"})
     listen_host = ma.fields.String(load_default="127.0.0.1", validate=ma.validate.Length(1, 253), metadata={
         "description": "Where `workdesk mail_intake serve` listens (an address of this machine; 0.0.0.0: all)"})
     listen_port = ma.fields.Integer(load_default=2525, validate=ma.validate.Range(1, 65535), metadata={

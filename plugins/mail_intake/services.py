@@ -20,9 +20,9 @@ from peewee import IntegrityError, fn
 from workdesk import (DONE_STATUSES, Attachment, Notification, Role, Task, User, WorkdeskError, notify, outbound, plugin_settings,
                       services, write_transaction)
 
-from . import imap
+from . import imap, tokens
 from .models import IntakeMessage, MailboxCursor
-from .parsing import TASK_TAG, WORKDESK_MESSAGE_ID, ParsedMessage, parse, trim_reply
+from .parsing import TASK_TAG, WORKDESK_MESSAGE_ID, WORKDESK_TASK_ROOT, ParsedMessage, parse, trim_reply
 
 log = logging.getLogger("workdesk.mail_intake")
 THROTTLE_WINDOW = dt.timedelta(hours=1)
@@ -161,8 +161,9 @@ def check_connection(mailbox: dict) -> str:
 # -- one message ----------------------------------------------------------------------------------
 
 def take_in(mailbox: dict, message: ParsedMessage, validity: int, uid: int, size: int, now: dt.datetime,
-            too_large: bool = False) -> str:
-    """Decide what ``message`` becomes and write it together with its ledger row."""
+            too_large: bool = False, token: str = "") -> str:
+    """Decide what ``message`` becomes and write it together with its ledger row. ``token`` is the
+    plus-address tag the message was delivered to (the listener's RCPT TO), if any."""
     name = mailbox["name"]
     if IntakeMessage.select().where(IntakeMessage.mailbox == name,
                                     IntakeMessage.message_id == message.message_id).exists():
@@ -178,6 +179,10 @@ def take_in(mailbox: dict, message: ParsedMessage, validity: int, uid: int, size
     if _recent_count(name, message.sender, now) >= mailbox["max_per_sender_per_hour"]:
         _tell_admins_of_flood(name, message.sender, now)
         return _record(row, "throttled", f"more than {mailbox['max_per_sender_per_hour']} messages in an hour")
+    # 1. A reply token (the plus-address of the Reply-To on our notifications) acts as the person it names.
+    by_token = _token_reply(mailbox, message, row, [token] + _address_tags(mailbox, message))
+    if by_token is not None:
+        return by_token
     user = User.get_or_none((fn.LOWER(User.email) == message.sender) & (User.is_active == True))  # noqa: E712
     verified = user is not None and mailbox["trust_sender_address"]
     target = _reply_target(message, user)
@@ -222,14 +227,67 @@ def _tell_admins_of_flood(mailbox: str, sender: str, now: dt.datetime) -> None:
                      mailbox=mailbox), dedupe_key=key)
 
 
+def _address_tags(mailbox: dict, message: ParsedMessage) -> list[str]:
+    """The plus-address tags of the mailbox's own address among the message's recipients (an IMAP
+    mailbox sees the token only there: To, Cc, Delivered-To, X-Original-To)."""
+    local, _, domain = mailbox["address"].lower().rpartition("@")
+    tags = []
+    for address in message.recipients:
+        their_local, _, their_domain = address.rpartition("@")
+        base, plus, tag = their_local.partition("+")
+        if plus and tag and base == local and their_domain == domain and tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def _token_reply(mailbox: dict, message: ParsedMessage, row: dict, candidates: list[str]) -> str | None:
+    """Comment as the person a valid reply token names; None when no candidate is a valid token for a
+    task they may still comment on (the message then goes through the other rules)."""
+    for candidate in candidates:
+        token = tokens.read(candidate) if candidate else None
+        if token is None or token.kind != "u":
+            continue
+        user = User.get_or_none((User.id == token.subject_id) & (User.is_active == True))  # noqa: E712
+        task = Task.get_or_none(Task.id == token.task_id)
+        if user is None or task is None:
+            continue
+        outcome = _comment(mailbox, message, row, user, task, reason="reply token")
+        if outcome is not None:
+            return outcome
+    return None
+
+
+def intake_address() -> str:
+    """Where replies to notifications go: the ``reply_to_address`` setting, else the first enabled
+    mailbox's address ("" when there is none)."""
+    current = settings()
+    if current["reply_to_address"]:
+        return current["reply_to_address"].lower()
+    return next((m["address"].lower() for m in current["mailboxes"] if m["enabled"]), "")
+
+
+def reply_address(task: Task, user: User) -> str | None:
+    """The ``reply_address`` hook: the intake address plus a reply token for ``task`` and ``user``."""
+    address = intake_address()
+    if not address or task is None or user is None or not user.is_active:
+        return None
+    return tokens.plus_address(address, tokens.make(task.id, "u", user.id))
+
+
 def _reply_target(message: ParsedMessage, user: User | None) -> Task | None:
-    """The task a reply answers: one of Workdesk's Message-IDs in In-Reply-To/References first, then a
-    ``[#number]`` in the subject when the sender is the task's reporter or a watcher."""
+    """The task a reply answers: one of Workdesk's Message-IDs (a notification's, or a task's thread
+    root) in In-Reply-To/References first, then a ``[#number]`` in the subject when the sender is the
+    task's reporter or a watcher."""
     for reference in reversed(message.references):
         found = WORKDESK_MESSAGE_ID.fullmatch(reference)
         if found:
             note = Notification.get_or_none(Notification.id == int(found.group(2)))
             task = Task.get_or_none(Task.id == note.task_id) if note and note.task_id else None
+            if task is not None:
+                return task
+        root = WORKDESK_TASK_ROOT.fullmatch(reference)
+        if root:
+            task = Task.get_or_none(Task.id == int(root.group(1)))
             if task is not None:
                 return task
     tag = TASK_TAG.search(message.subject)
@@ -265,7 +323,7 @@ def _original_id(mailbox: dict, files) -> int | None:
     return files[-1].id if mailbox["keep_original"] and files and files[-1].filename == ORIGINAL_NAME else None
 
 
-def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task: Task) -> str | None:
+def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task: Task, reason: str = "") -> str | None:
     """Comment on ``task`` as ``user``; None when ``user`` may not (the message then becomes a task)."""
     uploads, note = _uploads(mailbox, message)
     body = trim_reply(message.body) or message.subject or "…"
@@ -273,7 +331,8 @@ def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task:
         body = body[:COMMENT_LIMIT - 100].rstrip() + "\n\n" + _("(shortened)")
     try:
         with write_transaction():
-            ledger = IntakeMessage.create(**row, status="threaded", reason=note, verified=1, task_id=task.id)
+            ledger = IntakeMessage.create(**row, status="threaded", reason="; ".join(filter(None, (reason, note)))[:300],
+                                          verified=1, task_id=task.id)
             comment = services.tasks.add_comment(user, task.id, body, uploads=uploads)
             ledger.comment_id = comment.id
             ledger.original_id = _original_id(mailbox, list(comment.attachments.order_by(Attachment.id)))

@@ -5,67 +5,15 @@ from __future__ import annotations
 
 import re
 import smtplib
-import socket
 
 import pytest
 
 from workdesk import Comment, Task, notify, services
 
-from .conftest import mail
+from .conftest import ADDRESS, mail
 from .test_content import encoded
 
 BOTH_DATABASES = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
-ADDRESS = "help@desk.example.com"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def inbound(workdesk_app, enable_plugin, make_department, make_user):
-    """The plugin with one listener mailbox, and the listener running on a free port (SMTP and LMTP)."""
-    from workdesk.plugins.mail_intake import listener
-    department = make_department()
-
-    class Inbound:
-        dept = department
-        address = ADDRESS
-        admin = make_user("admin", departments=[department])
-        agent = make_user("agent", departments=[department])
-        requester = make_user("requester")
-
-        @staticmethod
-        def configure(**overrides):
-            mailbox = {"name": "inbound", "source": "listener", "address": ADDRESS, "department_id": department.id,
-                       "trust_sender_address": True, **overrides}
-            enable_plugin("mail_intake", mailboxes=[mailbox])
-
-        @staticmethod
-        def send(message, to: str = ADDRESS, lmtp: bool = False) -> dict:
-            raw = message if isinstance(message, bytes) else bytes(message)
-            raw = re.sub(rb"\r?\n", b"\r\n", raw)  # on the wire as mail servers send it (smtplib leaves bytes as they are)
-            client = smtplib.LMTP("127.0.0.1", Inbound.lmtp_port) if lmtp else smtplib.SMTP("127.0.0.1", Inbound.port)
-            try:
-                return client.sendmail("sender@client.example.org", [to], raw)
-            finally:
-                client.quit()
-
-        @staticmethod
-        def ledger():
-            from workdesk.plugins.mail_intake.models import IntakeMessage
-            return list(IntakeMessage.select().order_by(IntakeMessage.id))
-
-    Inbound.configure()
-    Inbound.port, Inbound.lmtp_port = free_port(), free_port()
-    smtp = listener.start(workdesk_app, "127.0.0.1", Inbound.port)
-    lmtp = listener.start(workdesk_app, "127.0.0.1", Inbound.lmtp_port, lmtp=True)
-    yield Inbound
-    for controller in (smtp, lmtp):
-        controller.stop()
-        controller.handler.executor.shutdown(wait=True)
 
 
 @BOTH_DATABASES
