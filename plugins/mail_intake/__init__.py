@@ -58,6 +58,16 @@ class MailIntakePlugin(Plugin):
         return admin_views()
 
     @hookimpl
+    def on_task_created(self, task):
+        from .outgoing import acknowledge
+        acknowledge(task)
+
+    @hookimpl
+    def on_task_commented(self, task, comment):
+        from .outgoing import comment_added
+        comment_added(task, comment)
+
+    @hookimpl
     def reply_address(self, task, user):
         from .services import reply_address
         return reply_address(task, user)

@@ -14,6 +14,8 @@ from workdesk import sanitise_html
 
 # Message-IDs of the email plugin's notifications: <delivery-ROW.NOTIFICATION@domain>.
 WORKDESK_MESSAGE_ID = re.compile(r"<delivery-(\d{1,18})\.(\d{1,18})@[^>]+>")
+# The mail_intake plugin's own messages to external requesters: <mail-intake-ROW@domain>.
+OWN_MESSAGE_ID = re.compile(r"<mail-intake-(\d{1,18})@[^>]+>")
 # The stable thread root of a task that the email plugin's messages answer: <workdesk-task-ID@domain>.
 WORKDESK_TASK_ROOT = re.compile(r"<workdesk-task-(\d{1,18})@[^>]+>")
 TASK_TAG = re.compile(r"\[#(\d{1,9})\]")
@@ -83,7 +85,8 @@ def automatic_reason(message: EmailMessage, own_addresses: set[str]) -> str:
             return f"{name} present"
     if _sender(message) in own_addresses:
         return "sent from this mailbox's own address"
-    if WORKDESK_MESSAGE_ID.fullmatch(_header(message, "Message-ID")):
+    own_id = _header(message, "Message-ID")
+    if WORKDESK_MESSAGE_ID.fullmatch(own_id) or OWN_MESSAGE_ID.fullmatch(own_id):
         return "one of Workdesk's own messages"
     return ""
 

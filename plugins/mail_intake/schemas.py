@@ -8,6 +8,7 @@ from workdesk import PRIORITIES
 SECURITY = ("tls", "starttls", "none")
 SENDER_POLICIES = ("users_only", "anyone")
 SOURCES = ("imap", "listener")
+LANGUAGES = ("", "en", "de", "fr", "es", "bg", "ru", "vi", "zh_Hans")
 
 
 class Mailbox(ma.Schema):
@@ -49,6 +50,11 @@ class Mailbox(ma.Schema):
     keep_original = ma.fields.Boolean(load_default=True, metadata={
         "description": "Attach the message as received (original-message.eml) to its task or comment"})
     max_per_sender_per_hour = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 100000))
+    acknowledge = ma.fields.Boolean(load_default=True, metadata={
+        "description": "Send external requesters (senders who are not users, sender policy 'anyone') an "
+                       "acknowledgement with their task's number; needs the email plugin for sending"})
+    language = ma.fields.String(load_default="", validate=ma.validate.OneOf(LANGUAGES), metadata={
+        "description": "Language of the mail to external requesters (empty: the site's default language)"})
 
     @ma.validates_schema
     def _imap_needs_a_server(self, data, **kwargs):

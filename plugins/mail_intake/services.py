@@ -21,7 +21,7 @@ from workdesk import (DONE_STATUSES, Attachment, Notification, Role, Task, User,
                       services, write_transaction)
 
 from . import imap, tokens
-from .models import IntakeMessage, MailboxCursor
+from .models import IntakeMessage, MailboxCursor, Requester
 from .parsing import TASK_TAG, WORKDESK_MESSAGE_ID, WORKDESK_TASK_ROOT, ParsedMessage, parse, trim_reply
 
 log = logging.getLogger("workdesk.mail_intake")
@@ -245,13 +245,22 @@ def _token_reply(mailbox: dict, message: ParsedMessage, row: dict, candidates: l
     task they may still comment on (the message then goes through the other rules)."""
     for candidate in candidates:
         token = tokens.read(candidate) if candidate else None
-        if token is None or token.kind != "u":
+        task = Task.get_or_none(Task.id == token.task_id) if token is not None else None
+        if task is None:
             continue
-        user = User.get_or_none((User.id == token.subject_id) & (User.is_active == True))  # noqa: E712
-        task = Task.get_or_none(Task.id == token.task_id)
-        if user is None or task is None:
-            continue
-        outcome = _comment(mailbox, message, row, user, task, reason="reply token")
+        if token.kind == "c":
+            # The task's external requester: the comment is written by whoever filed the task for them
+            # (the system's choice, who can see it), saying whom it is from.
+            requester = Requester.get_or_none((Requester.id == token.subject_id) & (Requester.task_id == task.id))
+            if requester is None or not task.reporter.is_active:
+                continue
+            outcome = _comment(mailbox, message, row, task.reporter, task, reason=EXTERNAL_REPLY,
+                               preface=_("From %(sender)s by e-mail:", sender=requester.email))
+        else:
+            user = User.get_or_none((User.id == token.subject_id) & (User.is_active == True))  # noqa: E712
+            if user is None:
+                continue
+            outcome = _comment(mailbox, message, row, user, task, reason="reply token")
         if outcome is not None:
             return outcome
     return None
@@ -323,10 +332,16 @@ def _original_id(mailbox: dict, files) -> int | None:
     return files[-1].id if mailbox["keep_original"] and files and files[-1].filename == ORIGINAL_NAME else None
 
 
-def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task: Task, reason: str = "") -> str | None:
+EXTERNAL_REPLY = "reply token (external requester)"
+
+
+def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task: Task, reason: str = "",
+             preface: str = "") -> str | None:
     """Comment on ``task`` as ``user``; None when ``user`` may not (the message then becomes a task)."""
     uploads, note = _uploads(mailbox, message)
     body = trim_reply(message.body) or message.subject or "…"
+    if preface:
+        body = f"{preface}\n\n{body}"
     if len(body) > COMMENT_LIMIT:  # the core's limit for a comment; the whole message is attached when kept
         body = body[:COMMENT_LIMIT - 100].rstrip() + "\n\n" + _("(shortened)")
     try:
@@ -362,6 +377,12 @@ def _new_task(mailbox: dict, message: ParsedMessage, row: dict, actor: User | No
                                               description=description, type=mailbox["type"],
                                               priority=mailbox["priority"])
             files = services.attachments.store_uploads(actor, task, uploads) if uploads else []
+            if actor is None and User.get_or_none((fn.LOWER(User.email) == message.sender) &
+                                                 (User.is_active == True)) is None:  # noqa: E712
+                # Not a user: kept as the task's external requester (acknowledged and told of public
+                # comments by e-mail, able to reply with the token in those messages).
+                Requester.create(task_id=task.id, email=message.sender, mailbox=mailbox["name"],
+                                 message_id=message.message_id[:255])
             ledger.task_id = task.id
             ledger.original_id = _original_id(mailbox, files)
             ledger.save()
