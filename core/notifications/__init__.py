@@ -407,6 +407,16 @@ def reply_address(task: Task, user: User) -> str | None:
     return None
 
 
+def report_bounce(message_id: str, reason: str) -> bool:
+    """Tell the plugin that sent ``message_id`` that it bounced (``delivery_bounced`` hook); returns
+    whether a plugin recognised it."""
+    from ..registry import PluginFailed, get_registry
+    for _plugin, answer in get_registry().decide("delivery_bounced", message_id=message_id, reason=reason):
+        if answer is True and not isinstance(answer, PluginFailed):
+            return True
+    return False
+
+
 def base_url() -> str:
     """The instance's public address (setting ``base_url``), without a trailing slash."""
     from flask import current_app, has_app_context

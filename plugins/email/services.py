@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -48,6 +49,17 @@ def thread_root(task_id: int, current: dict) -> str:
     stable id per task, so mail clients show all of a task's notifications as one conversation."""
     domain = current["from_address"].rsplit("@", 1)[-1]
     return f"<workdesk-task-{task_id}@{domain}>"
+
+
+_OWN_ID = re.compile(r"<delivery-(\d{1,18})\.(\d{1,18})@([^>]+)>")
+
+
+def mark_bounced(message_id: str, reason: str) -> bool | None:
+    """The ``delivery_bounced`` hook: mark the delivery row a bounced Message-ID of ours names."""
+    found = _OWN_ID.fullmatch(message_id.strip())
+    if not found or found.group(3).lower() != settings()["from_address"].rsplit("@", 1)[-1].lower():
+        return None
+    return delivery.mark_bounced(EmailDelivery, int(found.group(1)), int(found.group(2)), reason) or None
 
 
 def build_message(note: Notification, to: str, current: dict, message_id: str) -> EmailMessage:

@@ -34,6 +34,8 @@ class ParsedMessage:
     bounce: bool = False
     raw: bytes = b""
     recipients: list[str] = field(default_factory=list)  # To, Cc and the delivery headers' addresses
+    bounced_ids: list[str] = field(default_factory=list)  # a bounce: the Message-IDs of what bounced
+    bounce_status: str = ""  # a bounce: its Status and Diagnostic-Code
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -209,15 +211,43 @@ def _attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
     return files
 
 
+def bounce_details(message: EmailMessage) -> tuple[list[str], str]:
+    """What a bounce says: the Message-IDs of the returned message (its ``message/rfc822`` or
+    ``text/rfc822-headers`` part, RFC 3464) and of In-Reply-To/References, and the status of each
+    failed recipient (``Status`` and ``Diagnostic-Code`` of the ``message/delivery-status`` part)."""
+    ids: list[str] = []
+    statuses: list[str] = []
+    for part in message.walk():
+        kind = part.get_content_type()
+        try:
+            if kind == "message/delivery-status":
+                for block in part.get_payload() or ():
+                    status = " ".join(str(block.get("Status") or "").split())
+                    diagnostic = " ".join(str(block.get("Diagnostic-Code") or "").split())
+                    if status or diagnostic:
+                        statuses.append(" ".join(filter(None, (status, diagnostic))))
+            elif kind == "message/rfc822":
+                for returned in part.get_payload() or ():
+                    ids += MESSAGE_ID.findall(str(returned.get("Message-ID") or ""))
+            elif kind == "text/rfc822-headers":
+                returned = message_from_bytes((part.get_payload(decode=True) or b""), policy=policy.default)
+                ids += MESSAGE_ID.findall(_header(returned, "Message-ID"))
+        except (ValueError, TypeError, IndexError, AttributeError):  # a malformed report: use what was read
+            continue
+    ids += MESSAGE_ID.findall(_header(message, "In-Reply-To") + " " + _header(message, "References"))
+    return list(dict.fromkeys(storable(i) for i in ids))[:20], storable("; ".join(statuses))[:250]
+
+
 def parse(raw: bytes, own_addresses: set[str], fallback_id: str) -> ParsedMessage:
     """Read ``raw``; ``fallback_id`` stands in for a missing or malformed Message-ID."""
     message = message_from_bytes(raw, policy=policy.default)
     found = MESSAGE_ID.search(_header(message, "Message-ID"))
     references = MESSAGE_ID.findall(_header(message, "In-Reply-To") + " " + _header(message, "References"))
     bounce = is_bounce(message)
+    bounced_ids, bounce_status = bounce_details(message) if bounce else ([], "")
     automatic = "delivery status notification (bounce)" if bounce else automatic_reason(message, own_addresses)
     return ParsedMessage(
         message_id=found.group(0) if found else fallback_id, sender=_sender(message),
         subject=_header(message, "Subject")[:300], body=_body(message), references=references,
         attachments=_attachments(message), automatic=automatic, bounce=bounce, raw=raw,
-        recipients=_recipients(message))
+        recipients=_recipients(message), bounced_ids=bounced_ids, bounce_status=bounce_status)

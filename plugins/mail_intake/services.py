@@ -17,12 +17,13 @@ import logging
 from flask_babel import gettext as _
 from peewee import IntegrityError, fn
 
-from workdesk import (DONE_STATUSES, Attachment, Notification, Role, Task, User, WorkdeskError, notify, outbound, plugin_settings,
+from workdesk import (DONE_STATUSES, Attachment, Notification, Role, Task, User, WorkdeskError, notifications, notify, outbound,
+                      plugin_settings,
                       services, write_transaction)
 
 from . import imap, tokens
-from .models import IntakeMessage, MailboxCursor, Requester
-from .parsing import TASK_TAG, WORKDESK_MESSAGE_ID, WORKDESK_TASK_ROOT, ParsedMessage, parse, trim_reply
+from .models import IntakeMessage, MailboxCursor, OutgoingMail, Requester
+from .parsing import OWN_MESSAGE_ID, TASK_TAG, WORKDESK_MESSAGE_ID, WORKDESK_TASK_ROOT, ParsedMessage, parse, trim_reply
 
 log = logging.getLogger("workdesk.mail_intake")
 THROTTLE_WINDOW = dt.timedelta(hours=1)
@@ -202,7 +203,24 @@ def _record(row: dict, status: str, reason: str = "", **extra) -> str:
 
 
 def _bounce_reason(message: ParsedMessage) -> str:
-    for reference in message.references:
+    """Record the bounce against what bounced, and say what that was (the intake log's reason): the
+    delivery of the plugin that sent it (asked through the ``delivery_bounced`` hook: the email
+    plugin's delivery log), or one of this plugin's own messages to external requesters."""
+    why = message.bounce_status or "delivery status notification"
+    for reference in message.bounced_ids:
+        own = OWN_MESSAGE_ID.fullmatch(reference)
+        if own:
+            with write_transaction():
+                marked = OutgoingMail.update(status="bounced", reason=why[:300]).where(
+                    OutgoingMail.id == int(own.group(1))).execute()
+            if marked:
+                return f"bounce of mail to an external requester ({own.group(1)}): {why}"[:300]
+            continue
+        if notifications.report_bounce(reference, why):
+            found = WORKDESK_MESSAGE_ID.fullmatch(reference)
+            what = f"notification {found.group(2)} (email delivery {found.group(1)})" if found else reference
+            return f"bounce of {what}, recorded on its delivery: {why}"[:300]
+    for reference in message.bounced_ids:
         found = WORKDESK_MESSAGE_ID.fullmatch(reference)
         if found:
             return f"bounce of notification {found.group(2)} (email delivery {found.group(1)})"
