@@ -44,4 +44,34 @@ def serve_command(host: str | None, port: int | None, lmtp: bool | None) -> None
     click.echo("Stopped", err=True)
 
 
-COMMANDS = [serve_command]
+@click.command("watch")
+@click.option("--poll-seconds", type=click.FloatRange(1, 3600), default=60.0, show_default=True,
+              help="How long to wait between reads of a mailbox whose server does not offer IDLE (and after an error).")
+@click.option("--idle-seconds", type=click.FloatRange(5, 1740), default=600.0, show_default=True,
+              help="How long one IDLE lasts before it is renewed (servers end it after 30 minutes).")
+def watch_command(poll_seconds: float, idle_seconds: float) -> None:
+    """Read every enabled IMAP mailbox continuously: new mail is taken in as soon as the server reports
+    it (IMAP IDLE), or every --poll-seconds where it cannot; runs until interrupted (Ctrl-C or SIGTERM)."""
+    from flask import current_app
+
+    from . import watch
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    threads = watch.start(current_app._get_current_object(), stop, poll_seconds=poll_seconds,
+                          idle_seconds=idle_seconds)
+    if not threads:
+        error = click.ClickException("No enabled mailbox reads from IMAP: nothing to watch.")
+        error.exit_code = 2
+        raise error
+    click.echo(f"Watching {len(threads)} mailbox(es)", err=True)
+    while not stop.wait(1.0):
+        if not any(thread.is_alive() for thread in threads):
+            break
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=idle_seconds + 30)
+    click.echo("Stopped", err=True)
+
+
+COMMANDS = [serve_command, watch_command]

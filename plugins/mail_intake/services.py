@@ -82,10 +82,15 @@ def _cursor_note(name: str, now: dt.datetime, error: str | None) -> None:
         MailboxCursor.update(checked_at=now, last_error=error).where(MailboxCursor.mailbox == name).execute()
 
 
-def take_in_mailbox(mailbox: dict, current: dict, now: dt.datetime) -> int:
-    """Take in the messages that arrived in ``mailbox`` since its cursor; returns how many."""
+def take_in_mailbox(mailbox: dict, current: dict, now: dt.datetime, client=None) -> int:
+    """Take in the messages that arrived in ``mailbox`` since its cursor; returns how many. With
+    ``client`` (a connection kept open by the watch loop) that connection is used and left open."""
     cursor = ensure_cursor(mailbox["name"])
-    client = imap.connect(mailbox, current)
+    own_client = client is None
+    if own_client:
+        client = imap.connect(mailbox, current)
+    else:
+        client.noop()  # brings the folder's state up to date (new messages since the last run)
     count = 0
     try:
         validity = imap.uidvalidity(client)
@@ -105,7 +110,8 @@ def take_in_mailbox(mailbox: dict, current: dict, now: dt.datetime) -> int:
                     MailboxCursor.mailbox == mailbox["name"]).execute()
             count += 1
     finally:
-        imap._close(client)
+        if own_client:
+            imap._close(client)
     return count
 
 
