@@ -15,8 +15,6 @@ import click
 def serve_command(host: str | None, port: int | None, lmtp: bool | None) -> None:
     """Take mail in over SMTP (or LMTP) for the mailboxes whose source is "listener"; runs until
     interrupted (Ctrl-C or SIGTERM)."""
-    from flask import current_app
-
     from . import listener, services
     current = services.settings()
     host = host or current["listen_host"]
@@ -26,7 +24,7 @@ def serve_command(host: str | None, port: int | None, lmtp: bool | None) -> None
         click.echo("No enabled mailbox has the source \"listener\": every recipient will be refused "
                    "until one is configured.", err=True)
     try:
-        controller = listener.start(current_app._get_current_object(), host, port, lmtp=lmtp)
+        controller = listener.start(None, host, port, lmtp=lmtp)  # the runtime the command line set up
     except OSError as exc:
         error = click.ClickException(f"cannot listen on {host}:{port}: {exc}")
         error.exit_code = 2
@@ -52,13 +50,11 @@ def serve_command(host: str | None, port: int | None, lmtp: bool | None) -> None
 def watch_command(poll_seconds: float, idle_seconds: float) -> None:
     """Read every enabled IMAP mailbox continuously: new mail is taken in as soon as the server reports
     it (IMAP IDLE), or every --poll-seconds where it cannot; runs until interrupted (Ctrl-C or SIGTERM)."""
-    from flask import current_app
-
     from . import watch
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    threads = watch.start(current_app._get_current_object(), stop, poll_seconds=poll_seconds,
+    threads = watch.start(None, stop, poll_seconds=poll_seconds,
                           idle_seconds=idle_seconds)
     if not threads:
         error = click.ClickException("No enabled mailbox reads from IMAP: nothing to watch.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -96,17 +97,18 @@ def _receive_one(mailbox: dict, token: str, raw: bytes, now: dt.datetime) -> tup
 
 class IntakeHandler:
     """aiosmtpd handler: recipients checked at RCPT, the message filed at DATA. The database work runs on
-    one worker thread inside the app's context (the event loop stays free to talk to other clients,
-    and messages are filed one at a time, which SQLite needs)."""
+    one worker thread (the event loop stays free to talk to other clients, and messages are filed one
+    at a time, which SQLite needs), inside ``app``'s context when there is an app (the web process,
+    tests); the command line runs with the runtime alone, as a worker does."""
 
-    def __init__(self, app: Any, lmtp: bool = False, clock: Callable[[], dt.datetime] = utcnow):
+    def __init__(self, app: Any = None, lmtp: bool = False, clock: Callable[[], dt.datetime] = utcnow):
         self.app = app
         self.lmtp = lmtp
         self.clock = clock
         self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-intake")
 
     def _in_app(self, fn: Callable, args: tuple) -> Any:
-        with self.app.app_context():
+        with app_context(self.app):
             try:
                 return fn(*args)
             finally:
@@ -165,9 +167,15 @@ def size_limit(current: dict) -> int:
     return max(sizes or [1024 * 1024]) + 64 * 1024
 
 
+def app_context(app: Any):
+    """``app``'s context, or nothing when running with the runtime alone (``workdesk`` commands)."""
+    return app.app_context() if app is not None else contextlib.nullcontext()
+
+
 def start(app: Any, host: str, port: int, lmtp: bool = False) -> IntakeController:
-    """Start the listener on ``host``:``port`` in a background thread; stop it with ``.stop()``."""
-    with app.app_context():
+    """Start the listener on ``host``:``port`` in a background thread; stop it with ``.stop()``.
+    ``app``: the Flask app whose context the database work runs in, or None (the command line)."""
+    with app_context(app):
         limit = size_limit(services.settings())
     controller = IntakeController(IntakeHandler(app, lmtp=lmtp), host, port, limit)
     controller.start()

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from workdesk import db, outbound, utcnow
 
 from . import imap, services
+from .listener import app_context
 
 log = logging.getLogger("workdesk.mail_intake")
 
@@ -25,7 +26,7 @@ def watch_mailbox(app: Any, name: str, stop: threading.Event, poll_seconds: floa
                   on_run: Callable[[int], None] | None = None) -> None:
     """Read mailbox ``name`` until ``stop`` is set (the settings are read again after each failure, so
     a changed password or host is picked up). ``on_run`` is told how many messages each run took in."""
-    with app.app_context():
+    with app_context(app):
         while not stop.is_set():
             current = services.settings()
             mailbox = services.mailbox_named(name)
@@ -60,7 +61,7 @@ def watch_mailbox(app: Any, name: str, stop: threading.Event, poll_seconds: floa
 
 def start(app: Any, stop: threading.Event, **options) -> list[threading.Thread]:
     """A watching thread for each enabled IMAP mailbox; they end when ``stop`` is set."""
-    with app.app_context():
+    with app_context(app):
         names = [m["name"] for m in services.settings()["mailboxes"] if m["enabled"] and m["source"] == "imap"]
     threads = [threading.Thread(target=watch_mailbox, args=(app, name, stop), kwargs=options,
                                 name=f"mail-intake-watch-{name}", daemon=True) for name in names]

@@ -128,3 +128,75 @@ def test_the_serve_command_is_listed_under_the_plugin():
     out = subprocess.run([sys.executable, "-m", "workdesk.cli", "mail_intake", "--help"], capture_output=True,
                          text=True, env=env, cwd=str(root), timeout=60)
     assert out.returncode == 0 and "serve" in out.stdout
+
+
+def test_an_imap_mailbox_needs_its_server_and_a_listener_mailbox_does_not(inbound, api_client):
+    admin = api_client(user=inbound.admin)
+    base = {"name": "other", "address": "other@desk.example.com", "department_id": inbound.dept.id}
+    refused = admin.patch("/api/v1/plugins/mail_intake", json={"settings": {"mailboxes": [base]}})
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "validation_error"
+    assert {"host", "username", "password"} <= {key.rsplit(".", 1)[-1] for key in refused.json["error"]["fields"]}
+    taken = admin.patch("/api/v1/plugins/mail_intake",
+                        json={"settings": {"mailboxes": [{**base, "source": "listener"}]}})
+    assert taken.status_code == 200, taken.json
+
+
+CONFIGURE = """
+import sys
+from workdesk.app import init_runtime
+from workdesk.config import load_settings
+from workdesk.registry import save_plugin_settings, set_plugin_enabled
+from workdesk.services.users import create_department
+init_runtime(load_settings())
+department = create_department(None, name="Front desk")
+save_plugin_settings("mail_intake", {"mailboxes": [{"name": "inbound", "source": "listener",
+    "address": "help@desk.example.com", "department_id": department.id, "sender_policy": "anyone"}]})
+set_plugin_enabled("mail_intake", True)
+"""
+
+
+def test_the_serve_command_takes_mail_in_and_stops_on_sigterm(tmp_path):
+    """`workdesk mail_intake serve` as an operator runs it: a real instance folder, a real process."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from .conftest import free_port
+    root = Path(__file__).resolve().parents[3]
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKDESK_")}
+    env.update(WORKDESK_INSTANCE=str(instance), PYTHONPATH=str(root), WORKDESK_PLUGIN_REFRESH_SECONDS="0")
+    workdesk = [sys.executable, "-m", "workdesk.cli"]
+    subprocess.run([*workdesk, "init", "--admin-email", "boss@example.com", "--admin-password", "correct-horse-1"],
+                   env=env, cwd=str(root), check=True, capture_output=True, timeout=120)
+    subprocess.run([sys.executable, "-c", CONFIGURE], env=env, cwd=str(root), check=True, capture_output=True,
+                   timeout=60)
+    port = free_port()
+    server = subprocess.Popen([*workdesk, "mail_intake", "serve", "--port", str(port)], env=env, cwd=str(root),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client = smtplib.SMTP("127.0.0.1", port, timeout=10)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.communicate()[1]
+                time.sleep(0.2)
+        with client:
+            client.sendmail("someone@customer.example", [ADDRESS],
+                            bytes(mail("someone@customer.example", "Sent to the command", to=ADDRESS)))
+            with pytest.raises(smtplib.SMTPRecipientsRefused):
+                client.sendmail("someone@customer.example", ["stranger@desk.example.com"], b"Subject: x\r\n\r\nx\r\n")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _out, err = server.communicate(timeout=30)
+    assert server.returncode == 0, err
+    assert "Listening for SMTP on 127.0.0.1" in err and "Stopped" in err
+    with sqlite3.connect(instance / "workdesk.db") as database:
+        titles = [row[0] for row in database.execute("SELECT title FROM core_task")]
+    assert titles == ["Sent to the command"]
