@@ -69,3 +69,59 @@ def test_without_idle_the_loop_polls(desk, workdesk_app, monkeypatch):
 def desk_mailbox(desk) -> dict:
     from workdesk.plugins.mail_intake.services import mailbox_named
     return mailbox_named("support")
+
+
+CONFIGURE = """
+import json, sys
+from workdesk.app import init_runtime
+from workdesk.config import load_settings
+from workdesk.registry import save_plugin_settings, set_plugin_enabled
+from workdesk.services.users import create_department
+init_runtime(load_settings())
+department = create_department(None, name="Front desk")
+mailbox = json.loads(sys.argv[1])
+save_plugin_settings("mail_intake", {"mailboxes": [{**mailbox, "department_id": department.id}],
+                                     "allow_private_destinations": True})
+set_plugin_enabled("mail_intake", True)
+"""
+
+
+def test_the_watch_command_takes_mail_in_as_it_arrives_and_stops_on_sigterm(tmp_path, imap_server):
+    """`workdesk mail_intake watch` as an operator runs it: a real instance, a real process, Dovecot."""
+    import json
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[3]
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKDESK_")}
+    env.update(WORKDESK_INSTANCE=str(instance), PYTHONPATH=str(root), WORKDESK_PLUGIN_REFRESH_SECONDS="0")
+    workdesk = [sys.executable, "-m", "workdesk.cli"]
+    subprocess.run([*workdesk, "init", "--admin-email", "boss@example.com", "--admin-password", "correct-horse-1"],
+                   env=env, cwd=str(root), check=True, capture_output=True, timeout=120)
+    mailbox = {"name": "support", "host": "127.0.0.1", "port": imap_server.port, "security": "none",
+               "username": "watched", "password": imap_server.password, "address": "watched@desk.example.com",
+               "sender_policy": "anyone"}
+    subprocess.run([sys.executable, "-c", CONFIGURE, json.dumps(mailbox)], env=env, cwd=str(root), check=True,
+                   capture_output=True, timeout=60)
+
+    def titles() -> list[str]:
+        with sqlite3.connect(instance / "workdesk.db") as database:
+            return [row[0] for row in database.execute("SELECT title FROM core_task ORDER BY id")]
+
+    imap_server.append("watched", bytes(mail("someone@customer.example", "Waiting already")))
+    watcher = subprocess.Popen([*workdesk, "mail_intake", "watch", "--idle-seconds", "120", "--poll-seconds", "3600"],
+                               env=env, cwd=str(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: titles() == ["Waiting already"], 30), watcher.poll()
+        time.sleep(1.0)  # in IDLE now
+        imap_server.append("watched", bytes(mail("someone@customer.example", "Arrived during IDLE")))
+        assert wait_for(lambda: titles() == ["Waiting already", "Arrived during IDLE"], 30)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        _out, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert "Watching 1 mailbox(es)" in err and "Stopped" in err
