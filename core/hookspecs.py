@@ -526,6 +526,38 @@ def deliver_notification(notification, event):
     """
 
 
+@hookspec(firstresult=True)
+def delivery_bounced(message_id, reason):
+    """Record that a message this plugin sent bounced (a delivery status notification came back).
+
+    Called synchronously by ``workdesk.notifications.report_bounce(message_id, reason)``, which a plugin
+    reading mail (``mail_intake``) calls for each Message-ID a bounce refers to, so that it need not
+    import the plugin that sent it. The plugin whose Message-ID it is marks its delivery row (for the
+    delivery ledger: ``workdesk.notifications.delivery.mark_bounced``) and answers True; the others
+    answer None. Decision family: a raising plugin is recorded and counts as no answer.
+
+    :param message_id: the bounced message's ``Message-ID``, with its angle brackets.
+    :param reason: what the bounce says (status code and diagnostic), for the delivery log.
+    :return: True when the message was this plugin's and is now recorded as bounced, else None.
+    """
+
+
+@hookspec(firstresult=True)
+def reply_address(task, user):
+    """Say where a reply to a notification about ``task`` sent to ``user`` should go (``Reply-To``).
+
+    Called synchronously by ``workdesk.notifications.reply_address(task, user)``, which delivery plugins
+    use (the ``email`` plugin sets the answer as ``Reply-To`` on every message about a task), so that
+    they need not import the plugin that takes replies in (``mail_intake`` answers with a plus-address
+    carrying a signed reply token). Decision family: a raising plugin is recorded and counts as no
+    answer; the first non-None answer wins.
+
+    :param task: the :class:`workdesk.Task` the notification is about.
+    :param user: the recipient, a :class:`workdesk.User`.
+    :return: an e-mail address (str), or None when this plugin takes no replies.
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Pages
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ what was done with it, keyed by something inside it).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -52,4 +54,13 @@ def unsign(purpose: str, token: str, max_age_seconds: int) -> Any:
         raise LinkInvalid() from None
 
 
-__all__ = ["sign", "unsign", "LinkExpired", "LinkInvalid", "configure"]
+def digest(purpose: str, text: str) -> str:
+    """The hex HMAC-SHA256 of ``text`` for ``purpose`` with the instance's key: for short codes that must
+    survive where a token of :func:`sign` would not (e-mail addresses, whose case a mail server may
+    fold). Compare with ``hmac.compare_digest``."""
+    if _secret is None:
+        raise RuntimeError("workdesk.signing is not configured: init_runtime() sets the secret key")
+    return hmac.new(_secret.encode(), f"workdesk.{purpose}\0{text}".encode(), hashlib.sha256).hexdigest()
+
+
+__all__ = ["sign", "unsign", "digest", "LinkExpired", "LinkInvalid", "configure"]

@@ -401,6 +401,26 @@ def configure(settings: dict) -> None:
     _base_url, _default_locale = settings["base_url"], settings["default_locale"]
 
 
+def reply_address(task: Task, user: User) -> str | None:
+    """Where replies to a notification about ``task`` for ``user`` go, as the first enabled plugin that
+    takes replies in says (``reply_address`` hook), or None."""
+    from ..registry import PluginFailed, get_registry
+    for _plugin, answer in get_registry().decide("reply_address", task=task, user=user):
+        if isinstance(answer, str) and answer and not isinstance(answer, PluginFailed):
+            return answer
+    return None
+
+
+def report_bounce(message_id: str, reason: str) -> bool:
+    """Tell the plugin that sent ``message_id`` that it bounced (``delivery_bounced`` hook); returns
+    whether a plugin recognised it."""
+    from ..registry import PluginFailed, get_registry
+    for _plugin, answer in get_registry().decide("delivery_bounced", message_id=message_id, reason=reason):
+        if answer is True and not isinstance(answer, PluginFailed):
+            return True
+    return False
+
+
 def base_url() -> str:
     """The instance's public address (setting ``base_url``), without a trailing slash."""
     from flask import current_app, has_app_context

@@ -13,6 +13,8 @@ Who may attempt a row is decided by its status, so no two workers send the same 
 - ``retry`` (failed, waiting for its backoff) belongs to the plugin's periodic retry job, which the
   job lock runs once at a time.
 - ``sent`` and ``dead`` are final; an admin's retry puts a dead row back to ``retry``.
+- ``bounced``: sent, then reported undeliverable by the receiving side (a delivery status
+  notification that a plugin reading mail matched to the row, see :func:`mark_bounced`); final.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from ..db import BaseModel, UTCDateTimeField, insert_rows, utcnow, write_transac
 from ..schemas import parse_id
 
 log = logging.getLogger("workdesk.notifications.delivery")
-STATUSES = ("pending", "retry", "sent", "dead")
+STATUSES = ("pending", "retry", "sent", "dead", "bounced")
 
 
 class PermanentDeliveryError(Exception):
@@ -103,7 +105,7 @@ def attempt(row: DeliveryRecord, send: Callable[[DeliveryRecord], None], policy:
     """
     model = type(row)
     fresh = row if fresh else model.get_by_id(row.id)  # the ledger, not a caller's old copy, says if it was sent
-    if fresh.status in ("sent", "dead"):
+    if fresh.status in ("sent", "dead", "bounced"):
         return fresh.status
     now = now or utcnow()
     attempts = fresh.attempts + 1
@@ -146,3 +148,13 @@ def retry_dead(model: type[DeliveryRecord], ids: Iterable[int], now: dt.datetime
     with write_transaction():
         return (model.update(status="retry", attempts=0, next_attempt_at=now or utcnow())
                 .where(model.id.in_(ids) & (model.status == "dead")).execute())
+
+
+def mark_bounced(model: type[DeliveryRecord], row_id: int, notification_id: int, reason: str) -> bool:
+    """Record that the message of row ``row_id`` (of notification ``notification_id``: both must match,
+    so a made-up id marks nothing) bounced, and why. Returns whether such a row exists; marking it
+    again only updates the reason."""
+    with write_transaction():
+        changed = (model.update(status="bounced", last_error=(reason or "bounced")[:4000], next_attempt_at=None)
+                   .where((model.id == row_id) & (model.notification_id == notification_id)).execute())
+    return bool(changed)

@@ -40,6 +40,11 @@ class EmailPlugin(Plugin):
         return admin_views()
 
     @hookimpl
+    def delivery_bounced(self, message_id, reason):
+        from .services import mark_bounced
+        return mark_bounced(message_id, reason)
+
+    @hookimpl
     def deliver_notification(self, notification):
         from .services import deliver
         deliver(notification)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -10,7 +11,7 @@ from email.utils import formatdate
 from flask_babel import gettext, ngettext
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from workdesk import Notification, notifications, plugin_settings, utcnow
+from workdesk import Notification, Task, notifications, plugin_settings, utcnow
 
 from .models import EmailDelivery
 
@@ -43,6 +44,24 @@ def message_id(row: EmailDelivery, current: dict) -> str:
     return f"<delivery-{row.id}.{row.notification_id}@{domain}>"
 
 
+def thread_root(task_id: int, current: dict) -> str:
+    """The Message-ID every message about task ``task_id`` answers (``In-Reply-To``, ``References``): one
+    stable id per task, so mail clients show all of a task's notifications as one conversation."""
+    domain = current["from_address"].rsplit("@", 1)[-1]
+    return f"<workdesk-task-{task_id}@{domain}>"
+
+
+_OWN_ID = re.compile(r"<delivery-(\d{1,18})\.(\d{1,18})@([^>]+)>")
+
+
+def mark_bounced(message_id: str, reason: str) -> bool | None:
+    """The ``delivery_bounced`` hook: mark the delivery row a bounced Message-ID of ours names."""
+    found = _OWN_ID.fullmatch(message_id.strip())
+    if not found or found.group(3).lower() != settings()["from_address"].rsplit("@", 1)[-1].lower():
+        return None
+    return delivery.mark_bounced(EmailDelivery, int(found.group(1)), int(found.group(2)), reason) or None
+
+
 def build_message(note: Notification, to: str, current: dict, message_id: str) -> EmailMessage:
     """The plain-text and HTML message for ``note`` (a digest lists its items, each with its link)."""
     is_digest = note.kind == notifications.DIGEST_KIND
@@ -60,6 +79,16 @@ def build_message(note: Notification, to: str, current: dict, message_id: str) -
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"
     message["X-Workdesk-Notification"] = str(note.id)
+    if note.task_id is not None:
+        root = thread_root(note.task_id, current)
+        message["In-Reply-To"] = root
+        message["References"] = root
+        task = Task.get_or_none(Task.id == note.task_id)
+        # Replies go where a plugin that takes mail in says (mail_intake: a plus-address with a signed
+        # reply token naming the task and the recipient), asked through the hook: no import of it here.
+        reply_to = notifications.reply_address(task, note.recipient) if task is not None else None
+        if reply_to:
+            message["Reply-To"] = _one_line(reply_to)
     with notifications.in_language_of(note.recipient):  # the reader's language, whoever caused the note
         text = templates.get_template("email/notification.txt").render(context)
         html = templates.get_template("email/notification.html").render(context)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import imaplib
 import re
+import select
 import ssl
+import threading
+import time
 
 from workdesk import check_destination, outbound
 
@@ -121,3 +124,41 @@ def move(client: imaplib.IMAP4, uid: int, folder: str) -> None:
             client.expunge()
     if status != "OK":
         raise imaplib.IMAP4.error(f"cannot move UID {uid} to {folder!r}: {data!r}")
+
+
+def supports_idle(client: imaplib.IMAP4) -> bool:
+    return "IDLE" in client.capabilities
+
+
+def idle(client: imaplib.IMAP4, timeout: float, stop: threading.Event | None = None) -> bool:
+    """Wait with IMAP IDLE (RFC 2177) until the server reports new mail in the selected folder, at most
+    ``timeout`` seconds or until ``stop`` is set; returns whether new mail was reported. The socket is
+    watched with ``select`` in short slices (a blocking read that times out would spoil the connection's
+    file object, and ``stop`` must be noticed promptly)."""
+    tag = client._new_tag()
+    client.send(tag + b" IDLE\r\n")
+    answer = client.readline()
+    if not answer.startswith(b"+"):
+        raise imaplib.IMAP4.error(f"IDLE refused: {answer[:200]!r}")
+    sock = client.socket()
+    deadline = time.monotonic() + timeout
+    arrived = False
+    try:
+        while not arrived and time.monotonic() < deadline and not (stop is not None and stop.is_set()):
+            buffered = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+            ready = buffered or select.select([sock], [], [], min(0.5, max(0.0, deadline - time.monotonic())))[0]
+            if not ready:
+                continue
+            line = client.readline()
+            if not line:
+                raise imaplib.IMAP4.abort("the server closed the connection during IDLE")
+            arrived = line.startswith(b"* ") and line.rstrip().upper().endswith((b" EXISTS", b" RECENT"))
+    finally:
+        client.send(b"DONE\r\n")
+        while True:  # the untagged responses that came meanwhile, then the end of IDLE
+            line = client.readline()
+            if not line:
+                raise imaplib.IMAP4.abort("the server closed the connection after IDLE")
+            if line.startswith(tag):
+                break
+    return arrived

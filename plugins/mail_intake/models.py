@@ -45,4 +45,35 @@ class IntakeMessage(BaseModel):
         indexes = ((("mailbox", "message_id"), True), (("mailbox", "sender", "received_at"), False))
 
 
-MODELS = [MailboxCursor, IntakeMessage]
+class Requester(BaseModel):
+    """The external requester of a task filed from mail by someone who is not an active user: told by
+    e-mail that their request was received and of later public comments, and able to reply (by the
+    reply token in those messages, kind "c" with this row's id)."""
+    task_id = IntegerField(unique=True)
+    email = CharField(max_length=254, index=True)
+    name = CharField(max_length=200, default="")
+    mailbox = CharField(max_length=64)
+    message_id = CharField(max_length=255, default="")  # the request's own Message-ID (our answers refer to it)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "mail_intake_requester"
+
+
+class OutgoingMail(BaseModel):
+    """One message to an external requester, keyed by what it is about ("ack:<task id>",
+    "comment:<comment id>"): the event that sends it may be delivered more than once, the mail is sent
+    once it is "sent" here (at least once: a crash between sending and recording repeats it, with
+    the same Message-ID)."""
+    key = CharField(max_length=100, unique=True)
+    task_id = IntegerField(index=True)
+    recipient = CharField(max_length=254)
+    status = CharField(max_length=16, default="pending")  # pending, sent, bounced
+    reason = CharField(max_length=300, default="")
+    sent_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "mail_intake_outgoing"
+
+
+MODELS = [MailboxCursor, IntakeMessage, Requester, OutgoingMail]

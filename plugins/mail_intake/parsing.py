@@ -14,6 +14,10 @@ from workdesk import sanitise_html
 
 # Message-IDs of the email plugin's notifications: <delivery-ROW.NOTIFICATION@domain>.
 WORKDESK_MESSAGE_ID = re.compile(r"<delivery-(\d{1,18})\.(\d{1,18})@[^>]+>")
+# The mail_intake plugin's own messages to external requesters: <mail-intake-ROW@domain>.
+OWN_MESSAGE_ID = re.compile(r"<mail-intake-(\d{1,18})@[^>]+>")
+# The stable thread root of a task that the email plugin's messages answer: <workdesk-task-ID@domain>.
+WORKDESK_TASK_ROOT = re.compile(r"<workdesk-task-(\d{1,18})@[^>]+>")
 TASK_TAG = re.compile(r"\[#(\d{1,9})\]")
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 
@@ -29,6 +33,9 @@ class ParsedMessage:
     automatic: str = ""  # why a machine wrote it (no task, no acknowledgement), or ""
     bounce: bool = False
     raw: bytes = b""
+    recipients: list[str] = field(default_factory=list)  # To, Cc and the delivery headers' addresses
+    bounced_ids: list[str] = field(default_factory=list)  # a bounce: the Message-IDs of what bounced
+    bounce_status: str = ""  # a bounce: its Status and Diagnostic-Code
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -53,6 +60,20 @@ def _sender(message: EmailMessage) -> str:
     return addresses[0].strip().lower()[:254] if addresses else ""
 
 
+RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    """Every address the message was sent to, as far as its headers say (where a reply token may be)."""
+    values = []
+    for name in RECIPIENT_HEADERS:
+        try:
+            values += [storable(str(value)) for value in message.get_all(name) or ()]
+        except (ValueError, TypeError, IndexError):
+            continue
+    return [address.strip().lower()[:254] for _, address in getaddresses(values) if "@" in address][:50]
+
+
 def automatic_reason(message: EmailMessage, own_addresses: set[str]) -> str:
     """Why ``message`` must not become a task (a machine wrote it, or it is our own), or ""."""
     auto_submitted = _header(message, "Auto-Submitted").lower()
@@ -66,7 +87,8 @@ def automatic_reason(message: EmailMessage, own_addresses: set[str]) -> str:
             return f"{name} present"
     if _sender(message) in own_addresses:
         return "sent from this mailbox's own address"
-    if WORKDESK_MESSAGE_ID.fullmatch(_header(message, "Message-ID")):
+    own_id = _header(message, "Message-ID")
+    if WORKDESK_MESSAGE_ID.fullmatch(own_id) or OWN_MESSAGE_ID.fullmatch(own_id):
         return "one of Workdesk's own messages"
     return ""
 
@@ -189,14 +211,43 @@ def _attachments(message: EmailMessage) -> list[tuple[str, bytes]]:
     return files
 
 
+def bounce_details(message: EmailMessage) -> tuple[list[str], str]:
+    """What a bounce says: the Message-IDs of the returned message (its ``message/rfc822`` or
+    ``text/rfc822-headers`` part, RFC 3464) and of In-Reply-To/References, and the status of each
+    failed recipient (``Status`` and ``Diagnostic-Code`` of the ``message/delivery-status`` part)."""
+    ids: list[str] = []
+    statuses: list[str] = []
+    for part in message.walk():
+        kind = part.get_content_type()
+        try:
+            if kind == "message/delivery-status":
+                for block in part.get_payload() or ():
+                    status = " ".join(str(block.get("Status") or "").split())
+                    diagnostic = " ".join(str(block.get("Diagnostic-Code") or "").split())
+                    if status or diagnostic:
+                        statuses.append(" ".join(filter(None, (status, diagnostic))))
+            elif kind == "message/rfc822":
+                for returned in part.get_payload() or ():
+                    ids += MESSAGE_ID.findall(str(returned.get("Message-ID") or ""))
+            elif kind == "text/rfc822-headers":
+                returned = message_from_bytes((part.get_payload(decode=True) or b""), policy=policy.default)
+                ids += MESSAGE_ID.findall(_header(returned, "Message-ID"))
+        except (ValueError, TypeError, IndexError, AttributeError):  # a malformed report: use what was read
+            continue
+    ids += MESSAGE_ID.findall(_header(message, "In-Reply-To") + " " + _header(message, "References"))
+    return list(dict.fromkeys(storable(i) for i in ids))[:20], storable("; ".join(statuses))[:250]
+
+
 def parse(raw: bytes, own_addresses: set[str], fallback_id: str) -> ParsedMessage:
     """Read ``raw``; ``fallback_id`` stands in for a missing or malformed Message-ID."""
     message = message_from_bytes(raw, policy=policy.default)
     found = MESSAGE_ID.search(_header(message, "Message-ID"))
     references = MESSAGE_ID.findall(_header(message, "In-Reply-To") + " " + _header(message, "References"))
     bounce = is_bounce(message)
+    bounced_ids, bounce_status = bounce_details(message) if bounce else ([], "")
     automatic = "delivery status notification (bounce)" if bounce else automatic_reason(message, own_addresses)
     return ParsedMessage(
         message_id=found.group(0) if found else fallback_id, sender=_sender(message),
         subject=_header(message, "Subject")[:300], body=_body(message), references=references,
-        attachments=_attachments(message), automatic=automatic, bounce=bounce, raw=raw)
+        attachments=_attachments(message), automatic=automatic, bounce=bounce, raw=raw,
+        recipients=_recipients(message), bounced_ids=bounced_ids, bounce_status=bounce_status)

@@ -17,12 +17,13 @@ import logging
 from flask_babel import gettext as _
 from peewee import IntegrityError, fn
 
-from workdesk import (DONE_STATUSES, Attachment, Notification, Role, Task, User, WorkdeskError, notify, outbound, plugin_settings,
+from workdesk import (DONE_STATUSES, Attachment, Notification, Role, Task, User, WorkdeskError, notifications, notify, outbound,
+                      plugin_settings,
                       services, write_transaction)
 
-from . import imap
-from .models import IntakeMessage, MailboxCursor
-from .parsing import TASK_TAG, WORKDESK_MESSAGE_ID, ParsedMessage, parse, trim_reply
+from . import imap, tokens
+from .models import IntakeMessage, MailboxCursor, OutgoingMail, Requester
+from .parsing import OWN_MESSAGE_ID, TASK_TAG, WORKDESK_MESSAGE_ID, WORKDESK_TASK_ROOT, ParsedMessage, parse, trim_reply
 
 log = logging.getLogger("workdesk.mail_intake")
 THROTTLE_WINDOW = dt.timedelta(hours=1)
@@ -47,8 +48,8 @@ def take_in_all(now: dt.datetime) -> dict[str, int]:
     current = settings()
     handled = {}
     for mailbox in current["mailboxes"]:
-        if not mailbox["enabled"]:
-            continue
+        if not mailbox["enabled"] or mailbox["source"] != "imap":
+            continue  # a listener mailbox's mail is delivered to `workdesk mail_intake serve`
         try:
             handled[mailbox["name"]] = take_in_mailbox(mailbox, current, now)
             _cursor_note(mailbox["name"], now, None)
@@ -70,7 +71,10 @@ def ensure_cursor(name: str) -> MailboxCursor:
 def _problem(mailbox: dict, exc: BaseException) -> str:
     """What went wrong, for the log and the admin: imaplib reports the server's answer, never the
     password, but a server may echo what it was sent, so the password is masked all the same."""
-    return (str(exc).replace(mailbox["password"], "********") or type(exc).__name__)[:1000]
+    text = str(exc)
+    if mailbox["password"]:
+        text = text.replace(mailbox["password"], "********")
+    return (text or type(exc).__name__)[:1000]
 
 
 def _cursor_note(name: str, now: dt.datetime, error: str | None) -> None:
@@ -78,10 +82,15 @@ def _cursor_note(name: str, now: dt.datetime, error: str | None) -> None:
         MailboxCursor.update(checked_at=now, last_error=error).where(MailboxCursor.mailbox == name).execute()
 
 
-def take_in_mailbox(mailbox: dict, current: dict, now: dt.datetime) -> int:
-    """Take in the messages that arrived in ``mailbox`` since its cursor; returns how many."""
+def take_in_mailbox(mailbox: dict, current: dict, now: dt.datetime, client=None) -> int:
+    """Take in the messages that arrived in ``mailbox`` since its cursor; returns how many. With
+    ``client`` (a connection kept open by the watch loop) that connection is used and left open."""
     cursor = ensure_cursor(mailbox["name"])
-    client = imap.connect(mailbox, current)
+    own_client = client is None
+    if own_client:
+        client = imap.connect(mailbox, current)
+    else:
+        client.noop()  # brings the folder's state up to date (new messages since the last run)
     count = 0
     try:
         validity = imap.uidvalidity(client)
@@ -101,7 +110,8 @@ def take_in_mailbox(mailbox: dict, current: dict, now: dt.datetime) -> int:
                     MailboxCursor.mailbox == mailbox["name"]).execute()
             count += 1
     finally:
-        imap._close(client)
+        if own_client:
+            imap._close(client)
     return count
 
 
@@ -145,6 +155,8 @@ def retry_failed(ids) -> int:
 
 def check_connection(mailbox: dict) -> str:
     """Log in to ``mailbox`` and select its folder: "" when that works, else why not (never the password)."""
+    if mailbox["source"] != "imap":
+        return ""  # nothing to log in to: its mail is delivered to the listener
     try:
         client = imap.connect(mailbox, settings())
     except (OSError, imaplib.IMAP4.error, outbound.OutboundError) as exc:
@@ -156,8 +168,9 @@ def check_connection(mailbox: dict) -> str:
 # -- one message ----------------------------------------------------------------------------------
 
 def take_in(mailbox: dict, message: ParsedMessage, validity: int, uid: int, size: int, now: dt.datetime,
-            too_large: bool = False) -> str:
-    """Decide what ``message`` becomes and write it together with its ledger row."""
+            too_large: bool = False, token: str = "") -> str:
+    """Decide what ``message`` becomes and write it together with its ledger row. ``token`` is the
+    plus-address tag the message was delivered to (the listener's RCPT TO), if any."""
     name = mailbox["name"]
     if IntakeMessage.select().where(IntakeMessage.mailbox == name,
                                     IntakeMessage.message_id == message.message_id).exists():
@@ -173,6 +186,10 @@ def take_in(mailbox: dict, message: ParsedMessage, validity: int, uid: int, size
     if _recent_count(name, message.sender, now) >= mailbox["max_per_sender_per_hour"]:
         _tell_admins_of_flood(name, message.sender, now)
         return _record(row, "throttled", f"more than {mailbox['max_per_sender_per_hour']} messages in an hour")
+    # 1. A reply token (the plus-address of the Reply-To on our notifications) acts as the person it names.
+    by_token = _token_reply(mailbox, message, row, [token] + _address_tags(mailbox, message))
+    if by_token is not None:
+        return by_token
     user = User.get_or_none((fn.LOWER(User.email) == message.sender) & (User.is_active == True))  # noqa: E712
     verified = user is not None and mailbox["trust_sender_address"]
     target = _reply_target(message, user)
@@ -192,7 +209,24 @@ def _record(row: dict, status: str, reason: str = "", **extra) -> str:
 
 
 def _bounce_reason(message: ParsedMessage) -> str:
-    for reference in message.references:
+    """Record the bounce against what bounced, and say what that was (the intake log's reason): the
+    delivery of the plugin that sent it (asked through the ``delivery_bounced`` hook: the email
+    plugin's delivery log), or one of this plugin's own messages to external requesters."""
+    why = message.bounce_status or "delivery status notification"
+    for reference in message.bounced_ids:
+        own = OWN_MESSAGE_ID.fullmatch(reference)
+        if own:
+            with write_transaction():
+                marked = OutgoingMail.update(status="bounced", reason=why[:300]).where(
+                    OutgoingMail.id == int(own.group(1))).execute()
+            if marked:
+                return f"bounce of mail to an external requester ({own.group(1)}): {why}"[:300]
+            continue
+        if notifications.report_bounce(reference, why):
+            found = WORKDESK_MESSAGE_ID.fullmatch(reference)
+            what = f"notification {found.group(2)} (email delivery {found.group(1)})" if found else reference
+            return f"bounce of {what}, recorded on its delivery: {why}"[:300]
+    for reference in message.bounced_ids:
         found = WORKDESK_MESSAGE_ID.fullmatch(reference)
         if found:
             return f"bounce of notification {found.group(2)} (email delivery {found.group(1)})"
@@ -217,14 +251,76 @@ def _tell_admins_of_flood(mailbox: str, sender: str, now: dt.datetime) -> None:
                      mailbox=mailbox), dedupe_key=key)
 
 
+def _address_tags(mailbox: dict, message: ParsedMessage) -> list[str]:
+    """The plus-address tags of the mailbox's own address among the message's recipients (an IMAP
+    mailbox sees the token only there: To, Cc, Delivered-To, X-Original-To)."""
+    local, _, domain = mailbox["address"].lower().rpartition("@")
+    tags = []
+    for address in message.recipients:
+        their_local, _, their_domain = address.rpartition("@")
+        base, plus, tag = their_local.partition("+")
+        if plus and tag and base == local and their_domain == domain and tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def _token_reply(mailbox: dict, message: ParsedMessage, row: dict, candidates: list[str]) -> str | None:
+    """Comment as the person a valid reply token names; None when no candidate is a valid token for a
+    task they may still comment on (the message then goes through the other rules)."""
+    for candidate in candidates:
+        token = tokens.read(candidate) if candidate else None
+        task = Task.get_or_none(Task.id == token.task_id) if token is not None else None
+        if task is None:
+            continue
+        if token.kind == "c":
+            # The task's external requester: the comment is written by whoever filed the task for them
+            # (the system's choice, who can see it), saying whom it is from.
+            requester = Requester.get_or_none((Requester.id == token.subject_id) & (Requester.task_id == task.id))
+            if requester is None or not task.reporter.is_active:
+                continue
+            outcome = _comment(mailbox, message, row, task.reporter, task, reason=EXTERNAL_REPLY,
+                               preface=_("From %(sender)s by e-mail:", sender=requester.email))
+        else:
+            user = User.get_or_none((User.id == token.subject_id) & (User.is_active == True))  # noqa: E712
+            if user is None:
+                continue
+            outcome = _comment(mailbox, message, row, user, task, reason="reply token")
+        if outcome is not None:
+            return outcome
+    return None
+
+
+def intake_address() -> str:
+    """Where replies to notifications go: the ``reply_to_address`` setting, else the first enabled
+    mailbox's address ("" when there is none)."""
+    current = settings()
+    if current["reply_to_address"]:
+        return current["reply_to_address"].lower()
+    return next((m["address"].lower() for m in current["mailboxes"] if m["enabled"]), "")
+
+
+def reply_address(task: Task, user: User) -> str | None:
+    """The ``reply_address`` hook: the intake address plus a reply token for ``task`` and ``user``."""
+    address = intake_address()
+    if not address or task is None or user is None or not user.is_active:
+        return None
+    return tokens.plus_address(address, tokens.make(task.id, "u", user.id))
+
+
 def _reply_target(message: ParsedMessage, user: User | None) -> Task | None:
-    """The task a reply answers: one of Workdesk's Message-IDs in In-Reply-To/References first, then a
-    ``[#number]`` in the subject when the sender is the task's reporter or a watcher."""
+    """The task a reply answers: one of Workdesk's Message-IDs (a notification's, or a task's thread
+    root) in In-Reply-To/References first, then a ``[#number]`` in the subject when the sender is the
+    task's reporter or a watcher."""
     for reference in reversed(message.references):
         found = WORKDESK_MESSAGE_ID.fullmatch(reference)
         if found:
             note = Notification.get_or_none(Notification.id == int(found.group(2)))
             task = Task.get_or_none(Task.id == note.task_id) if note and note.task_id else None
+            if task is not None:
+                return task
+        root = WORKDESK_TASK_ROOT.fullmatch(reference)
+        if root:
+            task = Task.get_or_none(Task.id == int(root.group(1)))
             if task is not None:
                 return task
     tag = TASK_TAG.search(message.subject)
@@ -260,15 +356,22 @@ def _original_id(mailbox: dict, files) -> int | None:
     return files[-1].id if mailbox["keep_original"] and files and files[-1].filename == ORIGINAL_NAME else None
 
 
-def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task: Task) -> str | None:
+EXTERNAL_REPLY = "reply token (external requester)"
+
+
+def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task: Task, reason: str = "",
+             preface: str = "") -> str | None:
     """Comment on ``task`` as ``user``; None when ``user`` may not (the message then becomes a task)."""
     uploads, note = _uploads(mailbox, message)
     body = trim_reply(message.body) or message.subject or "…"
+    if preface:
+        body = f"{preface}\n\n{body}"
     if len(body) > COMMENT_LIMIT:  # the core's limit for a comment; the whole message is attached when kept
         body = body[:COMMENT_LIMIT - 100].rstrip() + "\n\n" + _("(shortened)")
     try:
         with write_transaction():
-            ledger = IntakeMessage.create(**row, status="threaded", reason=note, verified=1, task_id=task.id)
+            ledger = IntakeMessage.create(**row, status="threaded", reason="; ".join(filter(None, (reason, note)))[:300],
+                                          verified=1, task_id=task.id)
             comment = services.tasks.add_comment(user, task.id, body, uploads=uploads)
             ledger.comment_id = comment.id
             ledger.original_id = _original_id(mailbox, list(comment.attachments.order_by(Attachment.id)))
@@ -298,6 +401,12 @@ def _new_task(mailbox: dict, message: ParsedMessage, row: dict, actor: User | No
                                               description=description, type=mailbox["type"],
                                               priority=mailbox["priority"])
             files = services.attachments.store_uploads(actor, task, uploads) if uploads else []
+            if actor is None and User.get_or_none((fn.LOWER(User.email) == message.sender) &
+                                                 (User.is_active == True)) is None:  # noqa: E712
+                # Not a user: kept as the task's external requester (acknowledged and told of public
+                # comments by e-mail, able to reply with the token in those messages).
+                Requester.create(task_id=task.id, email=message.sender, mailbox=mailbox["name"],
+                                 message_id=message.message_id[:255])
             ledger.task_id = task.id
             ledger.original_id = _original_id(mailbox, files)
             ledger.save()

@@ -1,6 +1,6 @@
 """Create the mail_intake tables."""
-from ..models import MODELS
+from ..models import IntakeMessage, MailboxCursor
 
 
 def upgrade(migrator, database):
-    database.create_tables(MODELS, safe=True)
+    database.create_tables([MailboxCursor, IntakeMessage], safe=True)

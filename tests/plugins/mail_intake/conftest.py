@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
+import smtplib
+import socket
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -91,3 +94,88 @@ def imaps_server():
     server = Dovecot(tls=True).start()
     yield server
     server.stop()
+
+
+ADDRESS = "help@desk.example.com"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def inbound(workdesk_app, enable_plugin, make_department, make_user):
+    """The plugin with one listener mailbox, and the listener running on a free port (SMTP and LMTP)."""
+    from workdesk.plugins.mail_intake import listener
+    department = make_department()
+
+    class Inbound:
+        dept = department
+        address = ADDRESS
+        admin = make_user("admin", departments=[department])
+        agent = make_user("agent", departments=[department])
+        requester = make_user("requester")
+
+        @staticmethod
+        def configure(**overrides):
+            mailbox = {"name": "inbound", "source": "listener", "address": ADDRESS, "department_id": department.id,
+                       "trust_sender_address": True, **overrides}
+            enable_plugin("mail_intake", mailboxes=[mailbox])
+
+        @staticmethod
+        def send(message, to: str = ADDRESS, lmtp: bool = False) -> dict:
+            raw = message if isinstance(message, bytes) else bytes(message)
+            raw = re.sub(rb"\r?\n", b"\r\n", raw)  # on the wire as mail servers send it (smtplib leaves bytes as they are)
+            client = smtplib.LMTP("127.0.0.1", Inbound.lmtp_port) if lmtp else smtplib.SMTP("127.0.0.1", Inbound.port)
+            try:
+                return client.sendmail("sender@client.example.org", [to], raw)
+            finally:
+                client.quit()
+
+        @staticmethod
+        def ledger():
+            from workdesk.plugins.mail_intake.models import IntakeMessage
+            return list(IntakeMessage.select().order_by(IntakeMessage.id))
+
+    Inbound.configure()
+    Inbound.port, Inbound.lmtp_port = free_port(), free_port()
+    smtp = listener.start(workdesk_app, "127.0.0.1", Inbound.port)
+    lmtp = listener.start(workdesk_app, "127.0.0.1", Inbound.lmtp_port, lmtp=True)
+    yield Inbound
+    for controller in (smtp, lmtp):
+        controller.stop()
+        controller.handler.executor.shutdown(wait=True)
+
+
+class Sink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping what it is sent: the email plugin's outgoing mail."""
+
+    def __init__(self):
+        import email
+        import email.policy
+
+        from aiosmtpd.controller import Controller
+        self.messages: list = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+                sink.messages.append((list(envelope.rcpt_tos), message))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def settings(self) -> dict:
+        return {"host": "127.0.0.1", "port": self.port, "from_address": "desk@desk.example.com", "timeout_seconds": 5}
+
+
+@pytest.fixture
+def sink():
+    server = Sink()
+    server.controller.start()
+    yield server
+    server.controller.stop()
