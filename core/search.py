@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Callable, Iterable, TypeVar
 
 import peewee
 from peewee import SQL, ModelSelect, NodeList, Value, fn
 
 from .models import Task
+
+T = TypeVar("T")
 
 # "#123" or "123" also finds task number 123 (ASCII digits only: "²" is a digit to str.isdigit but
 # not a number; 18 digits stay below the 64-bit column limit of either database).
@@ -44,6 +47,32 @@ def fold(text: str | None) -> str:
     decomposed = unicodedata.normalize("NFD", text.translate(_STROKES))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", stripped).casefold()
+
+
+_CYRILLIC_I = {"\u0438", "\u0418"}  # и, И: with a breve (U+0306) they are й, Й, a letter of their own
+_BREVE = "\u0306"
+
+
+def name_sort_key(name: str | None) -> tuple[str, str, str]:
+    """How lists of people are ordered (there is no ICU here, so no CLDR collation): by the name with case
+    and accents ignored, so "élodie" sits with "Elodie", "Đặng" with "Dang" and "Ёлкин" with "Елкин",
+    then case-insensitively with accents, then as written (a stable order for names that fold alike).
+    Cyrillic "й" keeps its breve: in Russian and Bulgarian it is a letter of its own, sorted after "и".
+    Scripts follow each other in Unicode order (Latin, Cyrillic, then Chinese by code point, not pinyin)."""
+    if not name:
+        return ("", "", "")
+    decomposed = unicodedata.normalize("NFD", name.translate(_STROKES))
+    kept, previous = [], ""
+    for c in decomposed:
+        if not unicodedata.combining(c) or (c == _BREVE and previous in _CYRILLIC_I):
+            kept.append(c)
+        previous = c
+    return (unicodedata.normalize("NFC", "".join(kept)).casefold(), name.casefold(), name)
+
+
+def sorted_by_name(people: Iterable[T], name: Callable[[T], str | None] = lambda person: person.name) -> list[T]:
+    """``people`` (users, or rows with a ``name``) in the order of :func:`name_sort_key`."""
+    return sorted(people, key=lambda person: name_sort_key(name(person)))
 
 
 def register_fold(database: peewee.Database) -> None:
