@@ -85,10 +85,11 @@ class Notification(BaseModel):
         if not self.message:
             return stored
         from .messages import thaw_part
-        recipient = self.recipient
-        if has_request_context() and _request_user_id() == recipient.id:
-            text = thaw_part(self.message, part, recipient.zone)
+        reader = _request_user()
+        if reader is not None and reader.id == self.recipient_id:  # no query per note for the inbox's own reader
+            text = thaw_part(self.message, part, reader.zone)
         else:
+            recipient = self.recipient
             with in_language_of(recipient):
                 text = thaw_part(self.message, part, recipient.zone)
         if text is None:
@@ -192,10 +193,12 @@ def _store(recipient: User, kind: str, subject: str, body: str, task: Task | Non
     return note
 
 
-def _request_user_id() -> int | None:
+def _request_user() -> User | None:
+    """The user of the current request, if any (their page's language is the one to render in)."""
+    if not has_request_context():
+        return None
     from ..auth import current_user
-    user = current_user()
-    return user.id if user is not None else None
+    return current_user()
 
 
 _messages_app = None
