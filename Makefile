@@ -45,11 +45,11 @@ translations: $(STAMP)
 # After changing user-facing strings: re-extract each component's strings (the core with the admin
 # panel; each plugin, example and test plugin from its own folder) and merge them into its catalogs.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project=Workdesk --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --project=Workdesk --sort-by-file \
 		-o core/translations/messages.pot core admin
 	$(BIN)/pybabel update -i core/translations/messages.pot -d core/translations --ignore-obsolete
 	for d in $(filter-out core/translations,$(CATALOGS)); do \
-		$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file -o $$d/messages.pot $$(dirname $$d) \
+		$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --sort-by-file -o $$d/messages.pot $$(dirname $$d) \
 		&& $(BIN)/pybabel update -i $$d/messages.pot -d $$d --ignore-obsolete || exit 1; done
 	$(BIN)/python -m workdesk.i18n plurals $(CATALOGS)
 

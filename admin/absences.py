@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from workdesk.errors import WorkdeskError
 from workdesk.models import Absence, User
 from workdesk.schemas import parse_id
+from workdesk.search import sorted_by_name
 from workdesk.services import absences
 from workdesk.web.helpers import local_to_utc
 
@@ -20,7 +21,7 @@ LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 def _people() -> list[tuple[str, str]]:
-    return [(str(u.id), u.name) for u in User.select().where(User.is_active == True).order_by(User.name)]  # noqa: E712
+    return [(str(u.id), u.name) for u in sorted_by_name(User.select().where(User.is_active == True))]  # noqa: E712
 
 
 class AbsenceForm(AdminForm):

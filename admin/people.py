@@ -18,6 +18,7 @@ from workdesk.models import Department, Membership, Role, User
 from workdesk.registry import get_registry
 from workdesk.schema import all_permissions
 from workdesk.schemas import parse_id
+from workdesk.search import sorted_by_name
 from workdesk.services import users as user_service
 from workdesk.web.forms import timezone_choices
 
@@ -59,7 +60,7 @@ def _department_options() -> list[tuple[int, str]]:
 
 
 def _user_options() -> list[tuple[str, str]]:
-    return [(str(u.id), f"{u.name} <{u.email}>") for u in User.select().order_by(User.name)]
+    return [(str(u.id), f"{u.name} <{u.email}>") for u in sorted_by_name(User.select())]
 
 
 # -- users -------------------------------------------------------------------------------------

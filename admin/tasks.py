@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from workdesk import keyset, task_filters
 from workdesk.access import can_see, visible_tasks, working_role_ids
-from workdesk.search import matching_tasks
+from workdesk.search import matching_tasks, sorted_by_name
 from workdesk.errors import ValidationFailed, WorkdeskError
 from workdesk.labels import (PRIORITY_LABELS, STATUS_LABELS, priority_choices, priority_label, status_choices,
                              status_label)
@@ -34,7 +34,7 @@ NOBODY = "none"
 
 
 def _user_options() -> list[tuple[str, str]]:
-    return [(str(u.id), u.name) for u in User.select().where(User.is_active == True).order_by(User.name)]  # noqa: E712
+    return [(str(u.id), u.name) for u in sorted_by_name(User.select().where(User.is_active == True))]  # noqa: E712
 
 
 def _assignee_options() -> list[tuple[str, str]]:
@@ -48,7 +48,8 @@ def _assignee_options() -> list[tuple[str, str]]:
     people: dict[int, tuple[str, list[str]]] = {}
     for user_id, name, department in rows:
         people.setdefault(user_id, (name, []))[1].append(department)
-    return [(str(user_id), f"{name} ({', '.join(departments)})") for user_id, (name, departments) in people.items()]
+    return [(str(user_id), f"{name} ({', '.join(departments)})")
+            for user_id, (name, departments) in sorted_by_name(people.items(), lambda item: item[1][0])]
 
 
 def _department_options() -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ surface is widened, so that third parties can do what first-party plugins do.
 """
 from __future__ import annotations
 
-from . import access, csv_export, errors, labels, notifications, outbound, signing, task_filters, throttle
+from . import access, csv_export, dates, errors, labels, notifications, outbound, signing, task_filters, throttle
 from .access import can_see, department_ids, get_visible_task, require, visible_tasks
 from .api import (api_blueprint, api_operation, keyset_page, load_json, load_query, require_api_user, task_to_dict,
                   visible_task_page)
@@ -30,6 +30,7 @@ from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLO
                      Comment, CommentRevision, Department, Holiday, Membership, Role, SavedView, Task, TaskEvent, User,
                      overdue_condition)
 from .notifications import Notification, notify
+from .notifications.messages import LocalInstant
 from .notifications.admin import delivery_admin_views
 from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySettings
 from .outbound import DestinationRefused, DestinationUnresolved, check_destination, guarded_connection
@@ -38,7 +39,7 @@ from .queue import plugin_task, queue
 from .registry import Plugin, __version__, get_registry, hookimpl, plugin_settings, record_error, save_plugin_settings
 from .schemas import (Id, Instant, JsonObject, PageQuerySchema, StrictBoolean, Text, Zone, is_renderable_zone, page_schema,
                       parse_id, renderable_zones, text_problem)
-from .search import matching_tasks
+from .search import matching_tasks, name_sort_key, sorted_by_name
 from .rich_text import render_markdown, sanitise_html
 from .storage import AttachmentStorage, get_storage, set_storage
 from .sniff import sniff
@@ -76,6 +77,8 @@ __all__ = [
     "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Holiday", "Absence",
     "SavedView", "Attachment", "CommentRevision",
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
+    # lists of people in a readable order (case and accents ignored): sorted_by_name(users), name_sort_key(name)
+    "sorted_by_name", "name_sort_key",
     # the words people read for statuses and priorities: labels.status_label(key), labels.priority_label(key)
     "labels",
     # task lists: filters and sorts (the register_task_filters hook)
@@ -85,6 +88,8 @@ __all__ = [
     # services, access, time
     "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
     "current_user", "login_required", "WorkingTime", "people_on_duty",
+    # dates as the reader reads them: dates.format_instant, dates.first_week_day, dates.week_start, dates.week_days
+    "dates",
     # passwords: every check goes through one throttle (workdesk.throttle.check / record_failure)
     "authenticate", "check_current_password", "throttle",
     # the one check of a redirect target taken from a request (?next=); the one CSV writer (escapes every cell)
@@ -99,7 +104,8 @@ __all__ = [
     # background work and events
     "PeriodicJob", "plugin_task", "queue", "emit", "register_event_kind",
     # notifications and delivery channels
-    "notify", "Notification", "notifications", "RetrySettings", "RetryPolicy", "PermanentDeliveryError",
+    # (notify() takes lazy strings and LocalInstant values: rendered when read, in the reader's language and zone)
+    "notify", "Notification", "notifications", "LocalInstant", "RetrySettings", "RetryPolicy", "PermanentDeliveryError",
     "delivery_admin_views",
     # requests going out: the one SSRF guard (workdesk.outbound.check_destination, guarded_connection)
     "outbound", "check_destination", "guarded_connection", "DestinationRefused", "DestinationUnresolved",

@@ -110,3 +110,38 @@ def register_template_helpers(app) -> None:
 
 __all__ = ["DUE_PRESETS", "due_presets", "format_instant", "format_relative", "instant_pattern", "preset_choices",
            "resolve_due", "time_tag"]
+
+
+# -- the week as the reader's language counts it --------------------------------------------------------
+
+def first_week_day(locale: str | None = None) -> int:
+    """The first day of the week in ``locale`` (default: the reader's), 0 = Monday ... 6 = Sunday, from
+    CLDR through Babel. A locale without a territory ("en", "zh_Hans") takes the territory its language is
+    most likely used in (CLDR's likely subtags: en -> US, so Sunday; de -> DE, zh_Hans -> CN, so Monday)."""
+    return _first_week_day(str(locale or get_locale() or "en"))
+
+
+@lru_cache(maxsize=64)
+def _first_week_day(locale: str) -> int:
+    from babel.core import get_global
+    parsed = Locale.parse(locale)
+    if parsed.territory is None:
+        likely = get_global("likely_subtags")
+        for key in (str(parsed), f"{parsed.language}_{parsed.script}" if parsed.script else None, parsed.language):
+            if key and key in likely:
+                parsed = Locale.parse(likely[key])
+                break
+    return parsed.first_week_day
+
+
+def week_start(day: dt.date, locale: str | None = None) -> dt.date:
+    """The first day of the week that holds ``day``, as ``locale`` (default: the reader's) counts weeks."""
+    return day - dt.timedelta(days=(day.weekday() - first_week_day(locale)) % 7)
+
+
+def week_days(locale: str | None = None, width: str = "abbreviated") -> list[tuple[int, str]]:
+    """``(ISO weekday, name)`` for the seven days in the order ``locale`` (default: the reader's) puts them
+    in a calendar's header: Sunday first in American English, Monday first in German."""
+    name = str(locale or get_locale() or "en")
+    first, names = first_week_day(name), Locale.parse(name).days["format"][width]
+    return [((first + i) % 7 + 1, names[(first + i) % 7]) for i in range(7)]

@@ -33,7 +33,7 @@ from .keyset import SortKey
 from .labels import PRIORITY_LABELS, STATUS_LABELS
 from .models import DONE_STATUSES, OPEN_STATUSES, PRIORITIES, Department, Membership, Task, User, overdue_condition
 from .schemas import MAX_ID, Text, _aware
-from .search import matching_tasks
+from .search import matching_tasks, sorted_by_name
 
 FILTER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # Query parameters of lists that are not filters: no filter or sort may take these names.
@@ -50,10 +50,13 @@ class FilterContext:
     :param viewer: the person the list is for.
     :param now: the instant the list is built for (aware UTC).
     :param zone: the viewer's time zone ("today" and "this week" are theirs).
+    :param locale: the viewer's language (default: the one the list is shown in): "this week" starts on
+        its first day of the week (Sunday in American English, Monday in German).
     """
     viewer: User
     now: dt.datetime
     zone: ZoneInfo
+    locale: str | None = None
 
     @classmethod
     def of(cls, viewer: User, now: dt.datetime | None = None) -> FilterContext:
@@ -200,8 +203,8 @@ def _colleagues(viewer: User) -> list[tuple[str, str]]:
     people = (User.select(User.id, User.name).join(Membership, on=(Membership.user == User.id))
               .where(Membership.department.in_(ids) & (User.is_active == True) & (User.id != viewer.id)  # noqa: E712
                      & User.id.in_(visible_users(viewer).select(User.id)))
-              .group_by(User.id, User.name).order_by(User.name, User.id))
-    return [(str(u.id), u.name) for u in people]
+              .group_by(User.id, User.name).order_by(User.id))
+    return [(str(u.id), u.name) for u in sorted_by_name(people)]
 
 
 def _assignee_choices(viewer: User) -> list[tuple[str, Any]]:
@@ -249,10 +252,12 @@ def _due(query, value, context: FilterContext):
         return query.where(Task.due_at.is_null())
     if value == "today":
         start, end = local_day_start(context.now, context.zone), local_day_start(context.now, context.zone, 1)
-    else:  # this week: Monday to Sunday (ISO 8601) in the viewer's zone
-        weekday = context.now.astimezone(context.zone).weekday()
-        start = local_day_start(context.now, context.zone, -weekday)
-        end = local_day_start(context.now, context.zone, 7 - weekday)
+    else:  # this week, from the first day of the viewer's language's week, in the viewer's zone
+        from .dates import week_start
+        today = context.now.astimezone(context.zone).date()
+        since = (today - week_start(today, context.locale)).days
+        start = local_day_start(context.now, context.zone, -since)
+        end = local_day_start(context.now, context.zone, 7 - since)
     return query.where((Task.due_at >= start) & (Task.due_at < end))
 
 
@@ -284,7 +289,8 @@ CORE_FILTERS: tuple[TaskFilter, ...] = (
                description=_l("The impact, exactly.")),
     TaskFilter("due", _l("Due"), _due, DUE_CHOICES,
                description=_l("overdue (due before now, not resolved or closed), today or week (in your time "
-                              "zone, Monday to Sunday), none (no due date).")),
+                              "zone; the week starts on your language's first day of the week), none (no due "
+                              "date).")),
     TaskFilter("reporter", _l("Reporter"), _person(Task.reporter), _reporter_choices,
                field=lambda: PersonValue(allow_nobody=False), description=_l("me or a user id.")),
     TaskFilter("q", _l("Text"), lambda query, value, context: matching_tasks(query, value),

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -32,11 +32,32 @@ DIGEST_MODES = ("off", "hourly", "daily")
 KINDS: dict[str, object] = {}
 
 
+class _ShownText:
+    """``note.subject`` / ``note.body``: the words rendered now for whoever reads them (see
+    :mod:`.messages`); on the class, the stored column, so queries filter the text as stored."""
+
+    def __init__(self, part: str, stored: str) -> None:
+        self.part, self.stored = part, stored
+
+    def __get__(self, note, owner=None):
+        if note is None:
+            return getattr(owner, self.stored)
+        return note.rendered(self.part)
+
+    def __set__(self, note, value) -> None:
+        setattr(note, self.stored, value)
+
+
 class Notification(BaseModel):
     recipient = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
     kind = CharField(max_length=64)
-    subject = CharField(max_length=300)
-    body = TextField(default="")
+    # The text as it read when stored, in the recipient's language then: what a row written before
+    # ``message`` existed shows, and what a query filters on.
+    stored_subject = CharField(max_length=300, column_name="subject")
+    stored_body = TextField(default="", column_name="body")
+    # The subject and body as message ids with their values (JSON, see .messages), rendered each time
+    # the note is shown or sent, in the reader's current language and time zone. None: plain text only.
+    message = TextField(null=True)
     task_id = IntegerField(null=True, index=True)  # plain column: the note outlives a deleted task
     created_at = UTCDateTimeField(default=utcnow, index=True)
     read_at = UTCDateTimeField(null=True)
@@ -51,6 +72,29 @@ class Notification(BaseModel):
     class Meta:
         table_name = "core_notification"
         indexes = ((("recipient", "dedupe_key"), True),)
+
+    subject = _ShownText("subject", "stored_subject")
+    body = _ShownText("body", "stored_body")
+
+    def rendered(self, part: str) -> str:
+        """``part`` (subject or body) in its reader's words now: the language of the request when its user
+        is the recipient (what the page around it is in), else the recipient's; their time zone."""
+        stored = self.stored_subject if part == "subject" else self.stored_body
+        if self.kind == DIGEST_KIND and part == "body" and self.message:
+            return "\n".join(f"- {item.subject}" for item in digest_items(self))
+        if not self.message:
+            return stored
+        from .messages import thaw_part
+        reader = _request_user()
+        if reader is not None and reader.id == self.recipient_id:  # no query per note for the inbox's own reader
+            text = thaw_part(self.message, part, reader.zone)
+        else:
+            recipient = self.recipient
+            with in_language_of(recipient):
+                text = thaw_part(self.message, part, recipient.zone)
+        if text is None:
+            return stored
+        return text[:300] if part == "subject" else text
 
     def to_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "subject": self.subject, "body": self.body,
@@ -128,8 +172,10 @@ def _store(recipient: User, kind: str, subject: str, body: str, task: Task | Non
            inform_delegate: bool) -> Notification | None:
     if recipient is None or not recipient.is_active:
         return None
+    from .messages import freeze_parts
     with in_language_of(recipient):
         text_subject, text_body = str(subject), str(body or "")
+    message = freeze_parts(subject=subject, body=body or "")
     with write_transaction():
         if dedupe_key is not None:
             existing = next(iter(hot_query(Notification, "notification_by_dedupe_key", lambda: Notification.select()
@@ -138,12 +184,21 @@ def _store(recipient: User, kind: str, subject: str, body: str, task: Task | Non
             if existing is not None:
                 return existing
         note = Notification.create(recipient=recipient, kind=kind, subject=text_subject[:300], body=text_body,
+                                   message=message,
                                    task_id=task.id if task is not None else None, dedupe_key=dedupe_key,
                                    held_for_digest=digest_mode(recipient) != "off")
         outbox.emit("notification.created", {"notification_id": note.id})
         if inform_delegate and kind != DIGEST_KIND:
             _inform_delegate(recipient, kind, subject, body, task, dedupe_key)
     return note
+
+
+def _request_user() -> User | None:
+    """The user of the current request, if any (their page's language is the one to render in)."""
+    if not has_request_context():
+        return None
+    from ..auth import current_user
+    return current_user()
 
 
 _messages_app = None
@@ -423,7 +478,7 @@ def report_bounce(message_id: str, reason: str) -> bool:
 
 def base_url() -> str:
     """The instance's public address (setting ``base_url``), without a trailing slash."""
-    from flask import current_app, has_app_context
+    from flask import current_app, has_app_context, has_request_context
     url = current_app.config["WORKDESK"]["base_url"] if has_app_context() else _base_url
     return url.rstrip("/")
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime
-from flask_babel import get_locale, ngettext
+from flask_babel import lazy_ngettext
 
 from .. import outbox
 from ..db import write_transaction
 from ..jobs import PeriodicJob, register_core_job
 from ..models import User
 from . import DIGEST_KIND, Notification, digest_mode, in_language_of
+from .messages import LocalInstant, freeze, freeze_parts, thaw
 
 DAILY_DIGEST_HOUR = 8
 
@@ -70,13 +70,14 @@ def send_digests(now: dt.datetime, since: dt.datetime | None = None) -> int:
             items = list(_pending(user.id, now))
             if not items or items[0].created_at > last_boundary(now, mode, user) or not user.is_active:
                 continue
-            with in_language_of(user):  # the reader's language, date format and time zone
-                subject = ngettext("%(num)d notification since %(start)s", "%(num)d notifications since %(start)s",
-                                   len(items), start=format_datetime(items[0].created_at, "short",
-                                                                     tzinfo=_zone(user), locale=get_locale()))
+            # Rendered whenever it is shown or sent: the reader's language, date format and time zone then.
+            subject = lazy_ngettext("%(num)d notification since %(start)s", "%(num)d notifications since %(start)s",
+                                    len(items), start=LocalInstant(items[0].created_at))
+            with in_language_of(user):
+                stored_subject = thaw(freeze(subject), _zone(user))
             digest = Notification.create(
-                recipient=user, kind=DIGEST_KIND, is_read=True, read_at=now, created_at=now, subject=subject,
-                body="\n".join(f"- {item.subject}" for item in items))
+                recipient=user, kind=DIGEST_KIND, is_read=True, read_at=now, created_at=now, subject=stored_subject,
+                body="\n".join(f"- {item.subject}" for item in items), message=freeze_parts(subject=subject))
             (Notification.update(digest_id=digest.id)
              .where(Notification.id.in_([item.id for item in items])).execute())
             outbox.emit("notification.created", {"notification_id": digest.id})

@@ -18,7 +18,7 @@ from ..access import department_ids, visible_tasks, visible_users
 from ..errors import TooManyRequests, ValidationFailed, WorkdeskError
 from ..labels import PRIORITY_LABELS, STATUS_LABELS, priority_label, status_label  # noqa: F401 (used by the pages)
 from ..models import DONE_STATUSES, OPEN_STATUSES, Absence, Department, Membership, Task, User
-from ..search import matching_tasks
+from ..search import matching_tasks, sorted_by_name
 from ..registry import get_registry, record_error
 from ..services.absences import current_absences
 
@@ -105,10 +105,10 @@ def colleagues(department_ids_: Iterable[int], viewer: User) -> list[User]:
     ids = list(department_ids_)
     if not ids:
         return []
-    return list(User.select().join(Membership, on=(Membership.user == User.id))
-                .where(Membership.department.in_(ids) & (User.is_active == True)  # noqa: E712
-                       & User.id.in_(visible_users(viewer).select(User.id)))
-                .group_by(User.id).order_by(User.name, User.id))
+    return sorted_by_name(User.select().join(Membership, on=(Membership.user == User.id))
+                          .where(Membership.department.in_(ids) & (User.is_active == True)  # noqa: E712
+                                 & User.id.in_(visible_users(viewer).select(User.id)))
+                          .group_by(User.id).order_by(User.id))
 
 
 def away(user: User | None) -> Absence | None:

@@ -22,6 +22,7 @@ from ..services.tasks import add_comment, allowed_transitions, assign, can_answe
     create_task, plugin_data, reopen_task, set_watching, transition, update_task
 from ..services.users import filing_department
 from ..schemas import parse_id
+from ..search import sorted_by_name
 from . import web
 from .content import (allow_large_upload, content_context, content_event_phrase, may_see_event,
                       uploads_from_request)
@@ -73,7 +74,8 @@ def _assignee_choices(user: User, department: Department | None) -> list[tuple[s
     if works_tasks(user):
         choices.append((str(user.id), _("Me")))
     if user.has_permission("task.assign") and department is not None:
-        choices += [(str(u.id), person_label(u)) for u in eligible_assignees(department.id) if u.id != user.id]
+        choices += [(str(u.id), person_label(u)) for u in sorted_by_name(eligible_assignees(department.id))
+                    if u.id != user.id]
     return choices
 
 
@@ -257,8 +259,8 @@ def render_task(task_id: int, status_code: int = 200, **forms: FlaskForm):
         if name in forms:
             content[name] = forms.pop(name)
     parent = task.parent if task.parent_id and can_see(user, task.parent) else None
-    watchers = list(User.select(User.id, User.name).where(User.id.in_(task.watcher_ids)).order_by(User.name))
-    assignable = list(eligible_assignees(task.department_id))
+    watchers = sorted_by_name(User.select(User.id, User.name).where(User.id.in_(task.watcher_ids)))
+    assignable = sorted_by_name(eligible_assignees(task.department_id))
     if task.assignee_id and task.assignee_id not in {u.id for u in assignable}:  # assigned before the rule held
         assignable.append(task.assignee)
     defaults = {

@@ -19,7 +19,7 @@ from wtforms import (BooleanField, FloatField, IntegerField, SelectField, Select
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from workdesk import (PRIORITIES, Department, PermissionRequired, Role, ServiceModelView, User, WorkdeskError,
-                      WorkdeskForm, current_user, parse_id, show_service_error)
+                      WorkdeskForm, current_user, parse_id, show_service_error, sorted_by_name)
 
 from . import policies
 from .models import Policy, PolicyStage
@@ -269,7 +269,7 @@ class StageView(ManagerOnly, ModelView):
     def _with_choices(self, form):
         form.policy_id.choices = [(p.id, p.name) for p in Policy.select().order_by(Policy.position, Policy.id)]
         form.approver_user_ids.choices = [(u.id, f"{u.name} <{u.email}>") for u in
-                                          User.select().where(User.is_active == True).order_by(User.name)]  # noqa: E712
+                                          sorted_by_name(User.select().where(User.is_active == True))]  # noqa: E712
         form.approver_role.choices = [("", "—")] + [(r.name, r.name) for r in Role.select().order_by(Role.name)
                                                     if grants(r, PERMISSION_REVIEW)]
         form.approver_department_id.choices = [("", "—")] + [(str(d.id), d.name) for d in

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from flask import has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from workdesk import (Conflict, Forbidden, NotFound, Task, TaskEvent, User, ValidationFailed, WorkdeskError,
                       WorkingTime, absences, get_visible_task, notify, plugin_settings, require, services, utcnow,
@@ -56,7 +57,8 @@ def _in_language_of(user: User):
 
 
 def _tell(user: User, kind: str, task: Task, key: str, subject, body) -> None:
-    """Notify ``user``; ``subject`` and ``body`` are callables so they are rendered in the reader's language."""
+    """Notify ``user``; ``subject`` and ``body`` are callables returning lazy strings: stored as messages with
+    their values, so each reader reads them in their language of the moment."""
     with _in_language_of(user):
         notify(user, kind, subject(), body(), task=task, dedupe_key=f"{PLUGIN}:{key}"[:100])
 
@@ -240,14 +242,14 @@ def _reach(review: Review, stage: ReviewStage, task: Task, own: Approver, now: d
 def _ask_to_decide(review: Review, stage: ReviewStage, task: Task, person: User, key: str,
                    for_whom: User | None = None) -> None:
     """Tell ``person`` the stage waits for their decision (as the delegate of ``for_whom``, who is away)."""
-    def body() -> str:
+    def body():
         if for_whom is None:
-            return _("The stage “%(stage)s” of the review “%(policy)s” waits for your decision.",
-                     stage=stage.name, policy=review.policy_name)
-        return _("The stage “%(stage)s” of the review “%(policy)s” waits for your decision on behalf of %(name)s, "
-                 "who is away and named you their delegate.",
-                 stage=stage.name, policy=review.policy_name, name=for_whom.name)
-    _tell(person, KIND_REQUESTED, task, key, lambda: _("Review requested: %(task)s", task=_label(task)), body)
+            return _l("The stage “%(stage)s” of the review “%(policy)s” waits for your decision.",
+                      stage=stage.name, policy=review.policy_name)
+        return _l("The stage “%(stage)s” of the review “%(policy)s” waits for your decision on behalf of %(name)s, "
+                  "who is away and named you their delegate.",
+                  stage=stage.name, policy=review.policy_name, name=for_whom.name)
+    _tell(person, KIND_REQUESTED, task, key, lambda: _l("Review requested: %(task)s", task=_label(task)), body)
 
 
 # -- absences: a delegate decides in an absent approver's place ------------------------------------
@@ -391,9 +393,9 @@ def _complete(review: Review, task: Task, now: dt.datetime) -> None:
     _log(review, task, "completed", now, automatic=True)
     for person in {u.id: u for u in (task.reporter, task.assignee) if u is not None}.values():
         _tell(person, KIND_APPROVED, task, f"approved:{review.id}:{review.round}",
-              lambda: _("Review complete: %(task)s", task=_label(task)),
-              lambda: _("Every stage of the review “%(policy)s” is approved; the work can go on.",
-                        policy=review.policy_name))
+              lambda: _l("Review complete: %(task)s", task=_label(task)),
+              lambda: _l("Every stage of the review “%(policy)s” is approved; the work can go on.",
+                         policy=review.policy_name))
 
 
 # -- deciding -------------------------------------------------------------------------------------
@@ -576,9 +578,9 @@ def _reject(review: Review, stage: ReviewStage, task: Task, now: dt.datetime, co
     except WorkdeskError as exc:  # the workflow or another plugin keeps the task where it is: say so
         _log(review, task, "not_sent_back", now, stage=stage, automatic=True, comment=exc.message)
     _tell(task.reporter, KIND_REJECTED, task, f"rejected:{review.id}:{review.round}",
-          lambda: _("Review rejected: %(task)s", task=_label(task)),
-          lambda: _("The stage “%(stage)s” of the review “%(policy)s” was rejected: %(reason)s Address it and "
-                    "resubmit the task.", stage=stage.name, policy=review.policy_name, reason=comment))
+          lambda: _l("Review rejected: %(task)s", task=_label(task)),
+          lambda: _l("The stage “%(stage)s” of the review “%(policy)s” was rejected: %(reason)s Address it and "
+                     "resubmit the task.", stage=stage.name, policy=review.policy_name, reason=comment))
 
 
 # -- resubmitting and expediting ------------------------------------------------------------------
@@ -645,9 +647,9 @@ def expedite(actor: User, task_id: Any, reason: str, now: dt.datetime | None = N
             _end_stage_skipped(review, stage, task, now, actor, reason)
             for person in asked:
                 _tell(person, KIND_SKIPPED, task, f"skipped:{stage.id}:{review.round}",
-                      lambda: _("Review stage skipped: %(task)s", task=_label(task)),
-                      lambda: _("%(who)s expedited the urgent task, so the stage “%(stage)s” no longer needs your "
-                                "decision. Reason: %(reason)s", who=actor.name, stage=stage.name, reason=reason))
+                      lambda: _l("Review stage skipped: %(task)s", task=_label(task)),
+                      lambda: _l("%(who)s expedited the urgent task, so the stage “%(stage)s” no longer needs your "
+                                 "decision. Reason: %(reason)s", who=actor.name, stage=stage.name, reason=reason))
         _advance(review, task, now)
     return review
 
@@ -737,13 +739,13 @@ def _hand_up(review: Review, stage: ReviewStage, task: Task, slot: Approver, now
         _log(review, task, "escalated", now, stage=stage, automatic=True, on_behalf_of=holder,
              comment=f"{note} → {head.name}")
         _tell(head, KIND_ESCALATED, task, f"escalated:{slot.id}",
-              lambda: _("Review overdue: %(task)s", task=_label(task)),
-              lambda: _("%(who)s has not decided the stage “%(stage)s” of the review “%(policy)s” in time. You may "
-                        "decide it in their place.", who=holder.name, stage=stage.name, policy=review.policy_name))
+              lambda: _l("Review overdue: %(task)s", task=_label(task)),
+              lambda: _l("%(who)s has not decided the stage “%(stage)s” of the review “%(policy)s” in time. You may "
+                         "decide it in their place.", who=holder.name, stage=stage.name, policy=review.policy_name))
         _tell(holder, KIND_ESCALATED, task, f"overdue:{slot.id}",
-              lambda: _("Review overdue: %(task)s", task=_label(task)),
-              lambda: _("The deadline of the stage “%(stage)s” passed; %(head)s was asked too.",
-                        stage=stage.name, head=head.name))
+              lambda: _l("Review overdue: %(task)s", task=_label(task)),
+              lambda: _l("The deadline of the stage “%(stage)s” passed; %(head)s was asked too.",
+                         stage=stage.name, head=head.name))
     services.tasks.add_watchers(task.id, list({head.id, asked.id}))
 
 

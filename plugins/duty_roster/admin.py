@@ -17,7 +17,7 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from workdesk import (Department, PermissionRequired, ServiceModelView, User, ValidationFailed, WorkdeskError,
-                      current_user, show_service_error)
+                      current_user, dates, show_service_error)
 
 from . import services
 from .models import Override, Rotation, Swap
@@ -26,6 +26,12 @@ UNIT_LABELS = {"hours": _l("Hours"), "days": _l("Days"), "weeks": _l("Weeks")}
 WEEKDAY_CHOICES = [("", _l("Any (the start date's)")), ("1", _l("Monday")), ("2", _l("Tuesday")),
                    ("3", _l("Wednesday")), ("4", _l("Thursday")), ("5", _l("Friday")), ("6", _l("Saturday")),
                    ("7", _l("Sunday"))]
+
+
+def weekday_choices() -> list[tuple[str, object]]:
+    """The weekdays in the order the reader's language lists them (Sunday first in English, Monday in German)."""
+    names = dict(WEEKDAY_CHOICES)
+    return [WEEKDAY_CHOICES[0]] + [(str(iso), names[str(iso)]) for iso, _name in dates.week_days()]
 
 
 class RotationForm(FlaskForm):
@@ -38,7 +44,7 @@ class RotationForm(FlaskForm):
     shift_length = IntegerField(_l("Shift length"), default=1, validators=[NumberRange(min=1, max=744)])
     shift_unit = SelectField(_l("Unit"), choices=[(k, v) for k, v in UNIT_LABELS.items()], default="weeks")
     handoff_time = StringField(_l("Hand-off time (local, HH:MM)"), default="09:00", validators=[DataRequired()])
-    handoff_weekday = SelectField(_l("Hand-off weekday"), choices=WEEKDAY_CHOICES, default="")
+    handoff_weekday = SelectField(_l("Hand-off weekday"), choices=weekday_choices, default="")
     timezone = StringField(_l("Time zone (IANA, e.g. Europe/Sofia)"), default="UTC", validators=[DataRequired()])
     start_date = StringField(_l("Start date (e.g. 2026-01-05)"), validators=[DataRequired()])
     restrictions = TextAreaField(_l("Only within (one window per line: weekdays 1-7, start, end; e.g. "

@@ -12,8 +12,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
-from workdesk import (Department, NotFound, Task, WorkdeskError, current_user, department_ids, login_required, utcnow,
-                      visible_tasks)
+from workdesk import (Department, NotFound, Task, WorkdeskError, current_user, dates, department_ids, login_required,
+                      utcnow, visible_tasks)
 
 from . import handover, services
 from .forms import AcknowledgeForm, HandoverForm, LogEntryForm
@@ -50,13 +50,15 @@ def _days(pieces: list[dict[str, Any]], zone, first_day: dt.date, count: int) ->
 
 
 def _week_start(raw: str | None, zone) -> dt.date:
+    """The first day of the week holding ``raw`` (default today), as the reader's language counts weeks
+    (Sunday in American English, Monday in German: CLDR through ``workdesk.dates``)."""
     today = to_local(utcnow(), zone).date()
     if raw:
         try:
             today = dt.date.fromisoformat(raw)
         except ValueError:
             flash(_("Not a date: %(value)s. Showing this week.", value=raw), "error")
-    return today - dt.timedelta(days=today.weekday())
+    return dates.week_start(today)
 
 
 @pages.get("/")
@@ -76,18 +78,18 @@ def week():
         except NotFound:
             abort(404)
     zone = user.zone
-    monday = _week_start(request.args.get("week"), zone)
-    start = to_instant(dt.datetime.combine(monday, dt.time()), zone)
-    end = to_instant(dt.datetime.combine(monday + dt.timedelta(days=7), dt.time()), zone)
+    first = _week_start(request.args.get("week"), zone)
+    start = to_instant(dt.datetime.combine(first, dt.time()), zone)
+    end = to_instant(dt.datetime.combine(first + dt.timedelta(days=7), dt.time()), zone)
     pieces, gaps = services.department_roster(department.id, start, end)
     slots = services.pieces_to_dicts(pieces) + [
         {"kind": "gap", "covered": False, "user_id": None, "user_name": None, "rotation_name": None, "layer": None,
          "start": a.isoformat(), "end": b.isoformat()} for a, b in gaps]
     slots.sort(key=lambda s: s["start"])
     return render_template("duty_roster/week.html", department=department, departments=visible,
-                           days=_days(slots, zone, monday, 7), monday=monday, zone=zone.key,
-                           previous=(monday - dt.timedelta(days=7)).isoformat(),
-                           next=(monday + dt.timedelta(days=7)).isoformat(),
+                           days=_days(slots, zone, first, 7), first_day=first, zone=zone.key,
+                           previous=(first - dt.timedelta(days=7)).isoformat(),
+                           next=(first + dt.timedelta(days=7)).isoformat(),
                            keeps_roster=services.keeps_roster(department.id), today=to_local(utcnow(), zone).date())
 
 

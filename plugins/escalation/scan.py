@@ -13,7 +13,8 @@ from flask import has_app_context
 from babel.dates import format_datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from workdesk import (OPEN_STATUSES, PRIORITIES, Department, Role, Task, TaskEvent, User, WorkdeskError, access, can_see,
                       db, insert_rows, notify, plugin_settings, services, update_rows, write_transaction)
@@ -320,21 +321,22 @@ def _in_language_of(user: User):
     return force_locale(user.locale) if has_app_context() and user.locale else nullcontext()
 
 
-def _subject(kind: str, tasks: list[Task]) -> str:
-    """One task is named; several are counted (a separate message, so that every plural form counts)."""
+def _subject(kind: str, tasks: list[Task]):
+    """One task is named; several are counted (a separate message, so that every plural form counts). Lazy:
+    the notification keeps the message and renders it in its reader's language whenever it is read."""
     if len(tasks) == 1:
         number = tasks[0].number
         if kind == "warning":
-            return _("Task #%(number)s is close to its SLA deadline", number=number)
+            return _l("Task #%(number)s is close to its SLA deadline", number=number)
         if kind == "reminder":
-            return _("Task #%(number)s is due soon", number=number)
-        return _("Task #%(number)s was escalated to you", number=number)
+            return _l("Task #%(number)s is due soon", number=number)
+        return _l("Task #%(number)s was escalated to you", number=number)
     if kind == "warning":
-        return ngettext("%(num)d task is close to its SLA deadline", "%(num)d tasks are close to their SLA deadline",
-                        len(tasks))
+        return lazy_ngettext("%(num)d task is close to its SLA deadline",
+                             "%(num)d tasks are close to their SLA deadline", len(tasks))
     if kind == "reminder":
-        return ngettext("%(num)d task is due soon", "%(num)d tasks are due soon", len(tasks))
-    return ngettext("%(num)d task was escalated to you", "%(num)d tasks were escalated to you", len(tasks))
+        return lazy_ngettext("%(num)d task is due soon", "%(num)d tasks are due soon", len(tasks))
+    return lazy_ngettext("%(num)d task was escalated to you", "%(num)d tasks were escalated to you", len(tasks))
 
 
 KINDS = {"warning": "escalation.warning", "escalated": "escalation.escalated", "reminder": "escalation.reminder"}

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from wtforms import SelectField
 
-from workdesk import Department, User, WorkdeskError, WorkdeskForm, current_user, show_service_error
+from workdesk import Department, User, WorkdeskError, WorkdeskForm, current_user, show_service_error, sorted_by_name
 
 from . import services
 from .models import Schedule
@@ -48,8 +48,9 @@ class ScheduleView(ModelView):
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
-        form.recipient_id.choices = [(u.id, u.name) for u in User.select().where(User.is_active == True)  # noqa: E712
-                                     .order_by(User.name) if may_view(u)]
+        form.recipient_id.choices = [(u.id, u.name) for u in sorted_by_name(User.select()
+                                                                            .where(User.is_active == True))  # noqa: E712
+                                     if may_view(u)]
         form.department_id.choices = [(0, _l("All their departments"))] + [
             (d.id, d.name) for d in Department.select().order_by(Department.name)]
         return form

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from workdesk import (Conflict, Membership, User, WorkdeskError, WorkdeskForm, csv_export,
+from workdesk import (sorted_by_name, Conflict, Membership, User, WorkdeskError, WorkdeskForm, csv_export,
                       current_user, login_required, signing, task_filters)
 
 from . import charts, metrics, ratings
@@ -43,7 +43,7 @@ def _people(viewer: User) -> list[User]:
     if allowed is not None:
         query = query.where(User.id.in_(Membership.select(Membership.user)
                                         .where(Membership.department.in_(sorted(allowed) or [0]))))
-    return list(query)
+    return sorted_by_name(query)
 
 
 @pages.get("")

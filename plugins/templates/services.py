@@ -11,10 +11,11 @@ from typing import Any, Iterable
 from flask import has_app_context, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from workdesk import (PRIORITIES, Conflict, Department, Forbidden, NotFound, Task, TaskEvent, User,
                       ValidationFailed, WorkingTime, can_see, get_visible_task, notify, plugin_settings, services,
-                      utcnow, write_transaction)
+                      labels, utcnow, write_transaction)
 
 from . import fields as typed
 from .models import (DUE_UNITS, LEVELS, ChecklistItem, DepartmentRoles, FieldDefinition, MatrixCell, TaskRole,
@@ -779,7 +780,7 @@ def task_commented(task: Task, comment, actor: User | None, event: dict) -> None
     raci = raci_of(task)
     skip = {actor.id} if actor is not None else set()
     _tell(raci["consulted_ids"], skip, "templates.consulted", task, f"c{event['id']}",
-          lambda: _("Your input may be needed on %(task)s: a new comment", task=_label(task)),
+          lambda: _l("Your input may be needed on %(task)s: a new comment", task=_label(task)),
           lambda: comment.body[:500])
 
 
@@ -793,22 +794,21 @@ def task_updated(task: Task, actor: User | None, changes: dict, event: dict) -> 
     raci = raci_of(task)
     skip = {actor.id} if actor is not None else set()
     _tell(raci["informed_ids"], skip, "templates.informed", task, f"s{event['id']}",
-          lambda: _("%(task)s is now %(status)s", task=_label(task), status=_status(new)))
+          lambda: _l("%(task)s is now %(status)s", task=_label(task), status=_status(new)))
     if new == "resolved" and raci["accountable_id"]:
         _tell([raci["accountable_id"]], set(), "templates.acceptance", task, f"a{event['id']}",
-              lambda: _("Please accept or return the result of %(task)s", task=_label(task)))
+              lambda: _l("Please accept or return the result of %(task)s", task=_label(task)))
     if new == "open" and old == "resolved" and event.get("payload", {}).get("reason") == "templates.returned":
         last = TaskEvent.select().where((TaskEvent.task_id == task.id) & (TaskEvent.kind == "templates.returned")) \
             .order_by(TaskEvent.id.desc()).first()
         reason = (last.changes.get("reason") or [None, ""])[1] if last is not None else ""
         _tell([task.assignee_id or task.reporter_id], set(), "templates.returned", task, f"r{event['id']}",
-              lambda: _("The result of %(task)s was returned", task=_label(task)), lambda: reason)
+              lambda: _l("The result of %(task)s was returned", task=_label(task)), lambda: reason)
 
 
-def _status(status: str) -> str:
-    labels = {"new": _("New"), "open": _("Open"), "in_progress": _("In progress"), "waiting": _("Waiting"),
-              "resolved": _("Resolved"), "closed": _("Closed")}
-    return labels.get(status, status)
+def _status(status: str):
+    """The status's label, lazy: a notification stores it as a message and renders it for each reader."""
+    return labels.STATUS_LABELS.get(status, status)
 
 
 def task_deleted(task_id: int) -> None:

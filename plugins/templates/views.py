@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
-from workdesk import (NotFound, Task, User, WorkdeskError, WorkdeskForm, access, current_user,
+from workdesk import (sorted_by_name, NotFound, Task, User, WorkdeskError, WorkdeskForm, access, current_user,
                       get_visible_task, login_required, parse_id, services as core, show_service_error)
 
 from . import fields as typed
@@ -118,8 +118,8 @@ INPUT_TYPES = {"number": {"inputmode": "decimal"}, "date": {"type": "date"}, "ur
 
 
 def _form_class(definitions: list[FieldDefinition], user: User, with_task: bool = True):
-    people = [(str(u.id), u.name) for u in access.visible_users(user).where(User.is_active == True)  # noqa: E712
-              .order_by(User.name)]
+    people = [(str(u.id), u.name) for u in sorted_by_name(access.visible_users(user)
+                                                           .where(User.is_active == True))]  # noqa: E712
     attrs: dict[str, Any] = {}
     if with_task:
         attrs["title"] = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])

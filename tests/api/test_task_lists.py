@@ -95,7 +95,7 @@ def test_every_core_filter(api, api_as, agent, dept, make_user, make_department,
 @BOTH_DATABASES
 def test_due_ranges_are_the_viewers_days_and_overdue_is_the_one_predicate(workdesk_app, make_user, dept,
                                                                          make_task):
-    viewer = make_user("agent", departments=[dept], timezone="Pacific/Auckland")
+    viewer = make_user("agent", departments=[dept], timezone="Pacific/Auckland", locale="de")  # weeks from Monday
     zone = viewer.zone
     # Wednesday 2026-03-04 08:00 in Auckland (2026-03-03 19:00 UTC).
     now = dt.datetime(2026, 3, 4, 8, 0, tzinfo=zone).astimezone(dt.timezone.utc)
@@ -110,13 +110,15 @@ def test_due_ranges_are_the_viewers_days_and_overdue_is_the_one_predicate(workde
     for status in ("open", "in_progress", "resolved"):
         transition(viewer, done.id, status)
 
-    def names(value: str) -> set[str]:
+    def names(value: str, locale: str = "de") -> set[str]:
         listing, errors = task_filters.parse({"due": value})
         assert errors == {}
-        query = listing.apply(Task.select(), task_filters.FilterContext(viewer, now, zone))
+        query = listing.apply(Task.select(), task_filters.FilterContext(viewer, now, zone, locale))
         return {t.title for t in query}
     assert names("today") == {"earlier today", "later today"}
     assert names("week") == {"monday", "earlier today", "later today", "tomorrow", "sunday"}
+    # An American English week runs from Sunday 1 to Saturday 7 March.
+    assert names("week", "en") == {"last sunday", "monday", "earlier today", "later today", "tomorrow"}
     assert names("overdue") == {"monday", "earlier today"}  # the resolved one is not overdue
     assert names("none") == {"undated"}
     assert {t.title for t in Task.select() if t.is_overdue(now)} == names("overdue")

@@ -112,3 +112,56 @@ def test_0005_indexes_the_tasks_an_older_database_holds(workdesk_app, make_user,
     SchemaVersion.update(version=4).where(SchemaVersion.owner == "core").execute()
     upgrade_all(get_registry())
     assert _found("sua dieu hoa") == {task.id}
+
+
+def _insert_tasks(department, user, texts: list[str]) -> None:
+    import datetime as dt
+
+    from workdesk.db import utcnow, write_transaction
+    from workdesk.models import Sequence, Task
+    now = utcnow()
+    start = (Task.select(Task.number).order_by(Task.number.desc()).scalar() or 0) + 1
+    rows = [{"number": start + i, "title": text, "description": "", "status": "open", "priority": "normal",
+             "type": "task", "impact": "", "department": department.id, "reporter": user.id, "fields": {},
+             "created_at": now, "updated_at": now, "version": 1,
+             "due_at": None if i % 3 == 0 else now + dt.timedelta(hours=(i * 37) % 500)}
+            for i, text in enumerate(texts)]
+    with write_transaction():
+        for chunk in range(0, len(rows), 500):
+            Task.insert_many(rows[chunk:chunk + 500]).execute()
+        Sequence.update(value=start + len(rows)).where(Sequence.name == "task").execute()
+
+
+@BOTH_DATABASES
+def test_a_common_word_walks_the_lists_order_and_finds_what_gathering_finds(workdesk_app, make_user,
+                                                                            make_department):
+    """A common word is tested task by task along the list's order (the due-date index), a rare one taken
+    from the trigram index: both plans give the same pages, in every order and for LIKE's own characters."""
+    from workdesk.db import db, is_sqlite
+    from workdesk.models import Task
+    from workdesk.search import _text_condition, fold, is_common, matching_tasks
+    department = make_department()
+    user = make_user("agent", departments=[department])
+    texts = [f"Projector {i} in room 10%_b" if i % 4 else f"Kẹt giấy máy in {i}" for i in range(400)]
+    _insert_tasks(department, user, texts)
+    orders = [(Task.due_at.asc(nulls="LAST"), Task.id), (Task.due_at.desc(nulls="LAST"), Task.id.desc()),
+              (Task.id.desc(),)]
+    titles = {t.id: t.title for t in Task.select(Task.id, Task.title)}
+    for text in ("projector", "PROJECTOR 3", "10%_b", "ket giay", "máy in 12", "nothing like it"):
+        expected = {task_id for task_id, title in titles.items() if fold(text) in fold(title)}
+        assert {t.id for t in matching_tasks(Task.select(Task.id), text)} == expected, text
+        for order in orders:
+            chosen = [t.id for t in matching_tasks(Task.select(Task.id), text).order_by(*order).limit(50)]
+            if is_sqlite():
+                walked = [t.id for t in Task.select(Task.id).where(_text_condition(text, walk=True))
+                          .order_by(*order).limit(50)]
+                gathered = [t.id for t in Task.select(Task.id).where(_text_condition(text, walk=False))
+                            .order_by(*order).limit(50)]
+                assert walked == gathered == chosen, (text, order)
+            assert len(chosen) == min(50, len(expected)) and set(chosen) <= expected, (text, order)
+    if is_sqlite():
+        assert is_common("projector") and not is_common("ket giay") and not is_common("nothing like it")
+        sql, params = (Task.select(Task.id).where(_text_condition("projector"))
+                       .order_by(Task.due_at.asc(nulls="LAST"), Task.id).limit(50).sql())
+        plan = " ".join(row[3] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+        assert "core_task_due_at" in plan and "TEMP B-TREE" not in plan, plan

@@ -80,3 +80,16 @@ def test_overrides_and_swaps_views(admin_client, team, make_rotation):
 def test_only_roster_managers_reach_the_views(client, team, login):
     login(client, team["agents"][0])
     assert client.get(ROTATIONS).status_code in (403, 404)
+
+
+def test_the_hand_off_weekdays_are_offered_in_the_readers_week(workdesk_app):
+    from flask_babel import force_locale
+
+    from workdesk.plugins.duty_roster.admin import weekday_choices
+    with workdesk_app.test_request_context():
+        with force_locale("en"):
+            assert [value for value, _label in weekday_choices()] == ["", "7", "1", "2", "3", "4", "5", "6"]
+        with force_locale("de"):
+            choices = weekday_choices()
+            assert [value for value, _label in choices] == ["", "1", "2", "3", "4", "5", "6", "7"]
+            assert str(choices[1][1]) == "Montag"

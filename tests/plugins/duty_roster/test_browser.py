@@ -26,8 +26,10 @@ def test_the_week_grid_reads_on_a_phone(chromium, live_server, team, make_rotati
         phone.goto(f"/duty/?department_id={team['department'].id}&week=2026-03-30")
         days = phone.locator(".duty-day")
         assert days.count() == 7
+        # An English reader's week starts on Sunday 29 March (CLDR: en -> en_US).
+        assert days.nth(0).get_attribute("data-date") == "2026-03-29"
         # Monday 30 March is day 28 since 2 March: agent 0's; Tuesday the reader's.
-        monday, tuesday = days.nth(0), days.nth(1)
+        monday, tuesday = days.nth(1), days.nth(2)
         assert monday.locator(".duty-who").all_inner_texts() == ["Nobody scheduled", agents[0].name, "Nobody scheduled"]
         assert "09:00–18:00" in tuesday.inner_text() and "Vera Viewer" in tuesday.inner_text()
         # One column on a phone: the days are stacked, each as wide as the screen allows.
@@ -38,8 +40,8 @@ def test_the_week_grid_reads_on_a_phone(chromium, live_server, team, make_rotati
         phone.screenshot(path=str(artifacts_dir / "week-phone.png"), full_page=True)
 
         phone.click("text=Next week")
-        phone.wait_for_url("**week=2026-04-06")
-        assert phone.locator(".duty-day").first.get_attribute("data-date") == "2026-04-06"
+        phone.wait_for_url("**week=2026-04-05")
+        assert phone.locator(".duty-day").first.get_attribute("data-date") == "2026-04-05"
         phone.click("text=My shifts")
         phone.wait_for_url("**/duty/mine")
         assert phone.locator("h1").inner_text() == "My shifts"

@@ -20,13 +20,28 @@ def test_the_week_grid_shows_each_day_in_the_readers_zone(team, make_rotation, c
     page = client.get(f"/duty/?department_id={team['department'].id}&week=2026-04-01")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Week of 2026-03-30" in html and "Europe/Sofia" in html
+    # English (the site's language here) starts the week on Sunday, as CLDR says for en (-> en_US).
+    assert "Week of 2026-03-29" in html and "Europe/Sofia" in html
+    assert html.index('data-date="2026-03-29"') < html.index('data-date="2026-03-30"')
     # The week of 30 March is agent 0's; on Wednesday agent 1 covers; nights and the weekend are gaps.
     assert html.count(f"{agents[0].name}</span>") == 4 and html.count(f"{agents[1].name}</span>") == 1
     assert "09:00–18:00" in html and "Nobody scheduled" in html and "covering" in html
-    assert "week=2026-03-23" in html and "week=2026-04-06" in html
+    assert "week=2026-03-22" in html and "week=2026-04-05" in html
     bad = client.get(f"/duty/?department_id={team['department'].id}&week=someday")
     assert bad.status_code == 200 and "Not a date: someday" in bad.get_data(as_text=True)
+
+
+def test_the_week_starts_on_the_first_day_of_the_readers_language(team, make_rotation, client, login):
+    make_rotation()
+    reader = team["agents"][2]
+    for locale, first, previous in (("de", "2026-03-30", "2026-03-23"), ("en", "2026-03-29", "2026-03-22"),
+                                    ("zh_Hans", "2026-03-30", "2026-03-23"), ("vi", "2026-03-30", "2026-03-23")):
+        users.update_user(reader, reader.id, {"locale": locale})
+        login(client, reader)
+        html = client.get(f"/duty/?department_id={team['department'].id}&week=2026-04-01").get_data(as_text=True)
+        days = [part.split('"', 1)[0] for part in html.split('data-date="')[1:]]
+        assert days[0] == first and len(days) == 7, (locale, days)
+        assert f"week={previous}" in html and f'name="week" value="{first}"' in html
 
 
 def test_my_shifts_and_who_may_see_what(team, make_rotation, client, login, workdesk_app):
