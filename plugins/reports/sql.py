@@ -85,3 +85,10 @@ def case_map(column: str, mapping: dict[int, int]) -> str:
     if not mapping:
         return "NULL"
     return f"CASE {column} " + " ".join(f"WHEN {int(k)} THEN {int(v)}" for k, v in mapping.items()) + " END"
+
+
+def execute(text: str, params: Sequence[Any] = ()) -> None:
+    """Run a statement that returns no rows (INSERT, DELETE, DDL), written with ``?`` placeholders."""
+    if is_postgres():
+        text = text.replace("%", "%%").replace("?", "%s")
+    db.execute_sql(text, [stored(p) if isinstance(p, dt.datetime) else p for p in params])
