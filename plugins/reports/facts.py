@@ -80,7 +80,7 @@ def _write(ev: str, where_task: str, params: list) -> None:
     # Segments of a task's life: the status and department in force are carried forward from the rows
     # that set them by numbering those rows (a running COUNT) and taking the one value of each group.
     execute(f"INSERT INTO reports_status_interval (task_id, event_id, status, department_id, from_status, "
-        f"status_changed, moved, started_at, ended_at, seconds) "
+        f"status_changed, moved, started_at, ended_at, start_s, end_s, seconds) "
         f"WITH ev AS MATERIALIZED ({ev}), "
         f"b AS (SELECT ev.id, ev.task_id, ev.at, ev.kind, ev.hs, ev.hd, ev.st_old, "
         f"CASE WHEN ev.hs = 1 THEN ev.st_new END AS st, CASE WHEN ev.hd = 1 THEN ev.dp_new END AS dp FROM ev "
@@ -90,7 +90,7 @@ def _write(ev: str, where_task: str, params: list) -> None:
         f"FROM b WINDOW w AS (PARTITION BY task_id ORDER BY at, id)) "
         f"SELECT task_id, id, MAX(st) OVER (PARTITION BY task_id, gs), MAX(dp) OVER (PARTITION BY task_id, gd), "
         f"CASE WHEN hs = 1 THEN st_old END, hs, CASE WHEN kind = 'updated' AND hd = 1 THEN 1 ELSE 0 END, "
-        f"at, next_at, {epoch('next_at')} - {epoch('at')} FROM g", params)
+        f"at, next_at, {epoch('at')}, {epoch('next_at')}, {epoch('next_at')} - {epoch('at')} FROM g", params)
     execute(f"INSERT INTO reports_assignment (task_id, event_id, at, assignee_id) "
         f"WITH ev AS MATERIALIZED ({ev}) "
         f"SELECT ev.task_id, ev.id, ev.at, ev.as_new FROM ev WHERE ev.ha = 1 AND ev.as_new IS NOT NULL "

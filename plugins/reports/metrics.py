@@ -23,7 +23,7 @@ from workdesk import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, Department, Repo
 from . import worktime
 from .models import Rating
 from .scope import Period
-from .sql import bucket_case, epoch, run, subquery
+from .sql import bucket_case, epoch, run, subquery, unindexed
 
 PRIORITY_WEIGHTS = {"low": 1, "normal": 2, "high": 3, "urgent": 5}
 PERSON_SERIES = 6  # the workload trend charts the busiest people; the table lists them all
@@ -42,6 +42,20 @@ def _period(scope: ReportScope) -> Period:
     return Period(first, last, scope.zone)
 
 
+def _scoped(scope: ReportScope) -> tuple[str | None, list[Any]]:
+    """The ids of the tasks in scope as SQL and its parameters; None when the scope takes every task (an
+    admin's report on all departments, no filter): each metric then reads its table without the
+    semi-join to ``core_task``, which costs as much as the grouped read itself at a year's size."""
+    if getattr(scope.task_query, "_where", None) is None:
+        return None, []
+    return subquery(scope.task_ids())
+
+
+def _inside(column: str, scope_sql: str | None) -> str:
+    """The condition ``column`` is the id of a task in scope (always true for every task)."""
+    return "1 = 1" if scope_sql is None else f"{column} IN ({scope_sql})"
+
+
 def _iso(instant: dt.datetime) -> str:
     return instant.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -58,11 +72,11 @@ def volume(scope: ReportScope) -> ReportTable:
     period = _period(scope)
     buckets = period.buckets()
     edges = [b[1] for b in buckets] + [buckets[-1][2]]
-    scope_sql, scope_params = subquery(scope.task_ids())
+    scope_sql, scope_params = _scoped(scope)
     # Bucket -1 holds everything before the period: the backlog at its start.
     created_case, created_params = bucket_case("t.created_at", edges)
     created = dict(run(f"SELECT CASE WHEN t.created_at < ? THEN -1 ELSE {created_case} END AS b, COUNT(*) "
-                       f"FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at < ? GROUP BY b",
+                       f"FROM core_task t WHERE {_inside('t.id', scope_sql)} AND t.created_at < ? GROUP BY b",
                        [scope.start, *created_params, *scope_params, scope.end]))
     event_case, event_params = bucket_case("i.started_at", edges)
     moves = {row[0]: row[1:] for row in run(
@@ -70,12 +84,12 @@ def volume(scope: ReportScope) -> ReportTable:
         f"COUNT(DISTINCT CASE WHEN i.status = 'resolved' THEN i.task_id END), "
         f"COUNT(DISTINCT CASE WHEN i.status = 'closed' THEN i.task_id END), "
         f"SUM(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END), SUM(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) "
-        f"FROM reports_status_interval i WHERE i.task_id IN ({scope_sql}) AND i.status_changed = 1 "
+        f"FROM reports_status_interval i WHERE {_inside('i.task_id', scope_sql)} AND i.status_changed = 1 "
         f"AND i.started_at >= ? AND i.started_at < ? GROUP BY b",
         [*event_params, *scope_params, scope.start, scope.end])}
     # Created before the start minus entries into done plus reopens before it: the tasks whose status in
     # force just before the start (the interval holding that instant) is an open one.
-    backlog = int(run(f"SELECT COUNT(*) FROM reports_status_interval i WHERE i.task_id IN ({scope_sql}) "
+    backlog = int(run(f"SELECT COUNT(*) FROM reports_status_interval i WHERE {_inside('i.task_id', scope_sql)} "
                       f"AND i.started_at < ? AND (i.ended_at IS NULL OR i.ended_at >= ?) AND i.status IN {OPEN_SQL}",
                       [*scope_params, scope.start, scope.start])[0][0] or 0)
     rows, links = [], []
@@ -121,21 +135,19 @@ def _working(scope: ReportScope, first_instant_sql: str, params: list[Any]) -> d
 
 def response_times(scope: ReportScope) -> ReportTable:
     """Median and 90th percentile time to first response and to resolution, in calendar and working hours."""
-    scope_sql, scope_params = subquery(scope.task_ids())
-    created_in = (f"SELECT c.id FROM core_task c WHERE c.id IN ({scope_sql}) AND c.created_at >= ? "
-                  f"AND c.created_at < ?")
+    scope_sql, scope_params = _scoped(scope)
     responders = (f"SELECT f.task_id, f.first_response_at AS at FROM reports_task_fact f "
-                  f"WHERE f.task_id IN ({scope_sql}) AND f.created_at >= ? AND f.created_at < ? "
+                  f"WHERE {_inside('f.task_id', scope_sql)} AND f.created_at >= ? AND f.created_at < ? "
                   f"AND f.first_response_at < ?")
     responder_params = [*scope_params, scope.start, scope.end, scope.end]
     resolutions = (f"SELECT i.task_id, MAX(i.started_at) AS at FROM reports_status_interval i "
-                   f"WHERE i.task_id IN ({scope_sql}) AND i.status_changed = 1 AND i.started_at >= ? "
+                   f"WHERE {_inside('i.task_id', scope_sql)} AND i.status_changed = 1 AND i.started_at >= ? "
                    f"AND i.started_at < ? AND {ENTERS_DONE} GROUP BY i.task_id")
     resolution_params = [*scope_params, scope.start, scope.end]
-    calendars = _working(scope, f"SELECT MIN(t.created_at) FROM core_task t WHERE t.id IN ({scope_sql})",
+    calendars = _working(scope, f"SELECT MIN(t.created_at) FROM core_task t WHERE {_inside('t.id', scope_sql)}",
                          list(scope_params))
     rows, links = [], []
-    created_count = run(f"SELECT COUNT(*) FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at >= ? "
+    created_count = run(f"SELECT COUNT(*) FROM core_task t WHERE {_inside('t.id', scope_sql)} AND t.created_at >= ? "
                         f"AND t.created_at < ?", [*scope_params, scope.start, scope.end])[0][0]
     for key, label, source, params, link in (
             ("first_response", _l("First response"), responders, responder_params,
@@ -169,8 +181,8 @@ def response_times(scope: ReportScope) -> ReportTable:
 
 def rates(scope: ReportScope) -> ReportTable:
     """Resolution, reopen, transfer and reassignment rates, each with what it counts."""
-    scope_sql, scope_params = subquery(scope.task_ids())
-    created_in = (f"SELECT t.id FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at >= ? "
+    scope_sql, scope_params = _scoped(scope)
+    created_in = (f"SELECT t.id FROM core_task t WHERE {_inside('t.id', scope_sql)} AND t.created_at >= ? "
                   f"AND t.created_at < ?")
     created_params = [*scope_params, scope.start, scope.end]
     created, done_at_end, resolved, reopened, transferred, reassigned = (int(v or 0) for v in run(
@@ -178,7 +190,7 @@ def rates(scope: ReportScope) -> ReportTable:
         # per task, its entries into done and its reopens within the period: one pass, no join
         f"p AS MATERIALIZED (SELECT i.task_id, SUM(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END) AS entered, "
         f"SUM(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) AS reopened FROM reports_status_interval i "
-        f"WHERE i.task_id IN ({scope_sql}) AND i.status_changed = 1 AND i.started_at >= ? AND i.started_at < ? "
+        f"WHERE {_inside('i.task_id', scope_sql)} AND i.status_changed = 1 AND i.started_at >= ? AND i.started_at < ? "
         f"GROUP BY i.task_id) "
         f"SELECT (SELECT COUNT(*) FROM c), "
         f"(SELECT COUNT(*) FROM (SELECT i.task_id FROM reports_status_interval i WHERE i.task_id IN "
@@ -263,10 +275,10 @@ def workload_trend(scope: ReportScope) -> ReportTable:
     period = _period(scope)
     buckets = period.buckets("week")
     edges = [b[1] for b in buckets] + [buckets[-1][2]]
-    scope_sql, scope_params = subquery(scope.task_ids())
+    scope_sql, scope_params = _scoped(scope)
     case, case_params = bucket_case("a.at", edges)
     counts = run(f"SELECT {case} AS b, a.assignee_id AS who, COUNT(*) FROM reports_assignment a "
-                 f"WHERE a.task_id IN ({scope_sql}) AND a.at >= ? AND a.at < ? GROUP BY b, who",
+                 f"WHERE {_inside('a.task_id', scope_sql)} AND a.at >= ? AND a.at < ? GROUP BY b, who",
                  [*case_params, *scope_params, scope.start, scope.end])
     totals: dict[int, int] = {}
     for _b, who, n in counts:
@@ -284,15 +296,17 @@ def workload_trend(scope: ReportScope) -> ReportTable:
 
 def time_in_status(scope: ReportScope) -> ReportTable:
     """Hours tasks spent in each open status during the period, per department they were in at the time."""
-    scope_sql, scope_params = subquery(scope.task_ids())
+    scope_sql, scope_params = _scoped(scope)
     start_s, end_s = scope.start.timestamp(), scope.end.timestamp()
-    s0, s1 = epoch("i.started_at"), epoch("i.ended_at")
-    clipped = (f"(CASE WHEN COALESCE({s1}, {end_s}) > {end_s} THEN {end_s} ELSE COALESCE({s1}, {end_s}) END) - "
-               f"(CASE WHEN {s0} < {start_s} THEN {start_s} ELSE {s0} END)")
+    clipped = (f"(CASE WHEN COALESCE(i.end_s, {end_s}) > {end_s} THEN {end_s} ELSE COALESCE(i.end_s, {end_s}) END) - "
+               f"(CASE WHEN i.start_s < {start_s} THEN {start_s} ELSE i.start_s END)")
+    # Every stretch that overlaps the period: no index bounds "started before the end" usefully (for a
+    # year it is nearly the whole table, read faster in order than through the index), so SQLite is told
+    # to read the table, or the tasks in scope through the task index.
     data = run(f"SELECT i.department_id, i.status, SUM({clipped}) FROM reports_status_interval i "
-               f"WHERE i.task_id IN ({scope_sql}) AND i.status IN {OPEN_SQL} AND i.started_at < ? "
-               f"AND (i.ended_at IS NULL OR i.ended_at > ?) GROUP BY i.department_id, i.status",
-               [*scope_params, scope.end, scope.start])
+               f"WHERE {_inside('i.task_id', scope_sql)} AND i.status IN {OPEN_SQL} AND {unindexed('i.start_s')} < ? "
+               f"AND (i.end_s IS NULL OR i.end_s > ?) GROUP BY i.department_id, i.status",
+               [*scope_params, end_s, start_s])
     names = {d.id: d.name for d in Department.select(Department.id, Department.name)}
     table: dict[int, dict[str, Any]] = {}
     for dept, state, seconds in data:

@@ -110,8 +110,12 @@ class StatusInterval(BaseModel):
     from_status = CharField(max_length=32, null=True)
     status_changed = IntegerField(default=0)
     moved = IntegerField(default=0)
-    started_at = UTCDateTimeField(index=True)
-    ended_at = UTCDateTimeField(null=True, index=True)
+    started_at = UTCDateTimeField()  # indexed with the status changes only: see migration 0002
+    ended_at = UTCDateTimeField(null=True)
+    # The same instants as epoch seconds: time in status adds up clipped stretches without converting
+    # two timestamps per row (SQLite's julianday parses text).
+    start_s = DoubleField()
+    end_s = DoubleField(null=True)
     seconds = DoubleField(null=True)  # calendar seconds; NULL while running
 
     class Meta:
@@ -123,12 +127,13 @@ class Assignment(BaseModel):
     """A row of the trail that gave a task to a person (at creation or later)."""
     task_id = IntegerField()
     event_id = IntegerField()
-    at = UTCDateTimeField(index=True)
+    at = UTCDateTimeField()
     assignee_id = IntegerField()
 
     class Meta:
         table_name = "reports_assignment"
-        indexes = ((("task_id", "event_id"), True),)
+        # (at, assignee_id, task_id) covers the week-by-week read: no row is looked up.
+        indexes = ((("task_id", "event_id"), True), (("at", "assignee_id", "task_id"), False))
 
 
 MODELS = [Rating, Schedule, WorkInterval, CalendarCover, TaskFact, StatusInterval, Assignment]
