@@ -287,9 +287,11 @@ def workload_trend(scope: ReportScope) -> ReportTable:
     people = sorted(totals, key=lambda p: (-totals[p], names.get(p, ""), p))[:PERSON_SERIES]
     by_cell = {(int(b), int(who)): int(n) for b, who, n in counts if b is not None}
     rows = [{"week": day, **{f"p{p}": by_cell.get((i, p), 0) for p in people}} for i, (day, _s, _e) in enumerate(buckets)]
+    links = [scope.task_list_url(assigned_between=f"{_iso(start)}/{_iso(end)}") for _d, start, end in buckets]
     columns = [("week", _l("Week from")), *[(f"p{p}", names.get(p, str(p))) for p in people]]
-    return ReportTable(columns=columns, rows=rows, chart="line",
-                       note=_l("Tasks assigned to each person in each week (the six who received most)."))
+    return ReportTable(columns=columns, rows=rows, chart="line", links=links,
+                       note=_l("Tasks assigned to each person in each week (the six who received most). Each week "
+                               "links to the tasks assigned in it."))
 
 
 # -- where work waits ----------------------------------------------------------------------------------
