@@ -84,9 +84,9 @@ class TaskFact(BaseModel):
     status = CharField(max_length=32)
     assignee_id = IntegerField(null=True, index=True)
     reporter_id = IntegerField()
-    created_at = UTCDateTimeField(index=True)
+    created_at = UTCDateTimeField()
     first_response_at = UTCDateTimeField(null=True)
-    resolved_at = UTCDateTimeField(null=True, index=True)  # the last entry into done (kept after a reopen)
+    resolved_at = UTCDateTimeField(null=True)  # the last entry into done (kept after a reopen)
     closed_at = UTCDateTimeField(null=True)
     reopen_count = IntegerField(default=0)
     transfer_count = IntegerField(default=0)
@@ -96,6 +96,9 @@ class TaskFact(BaseModel):
 
     class Meta:
         table_name = "reports_task_fact"
+        # By creation, with what tells the tasks still alive at an instant (see metrics._alive) read
+        # from the index itself.
+        indexes = ((("created_at", "status", "resolved_at"), False),)
 
 
 class StatusInterval(BaseModel):
