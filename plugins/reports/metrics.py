@@ -202,24 +202,29 @@ def rates(scope: ReportScope) -> ReportTable:
     created_in = (f"SELECT t.id FROM core_task t WHERE {_inside('t.id', scope_sql)} AND t.created_at >= ? "
                   f"AND t.created_at < ?")
     created_params = [*scope_params, scope.start, scope.end]
-    created, done_at_end, resolved, reopened, transferred, reassigned = (int(v or 0) for v in run(
-        f"WITH c AS MATERIALIZED ({created_in}), "
-        # per task, its entries into done and its reopens within the period: one pass, no join
-        f"p AS MATERIALIZED (SELECT i.task_id, SUM(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END) AS entered, "
-        f"SUM(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) AS reopened FROM reports_status_interval i "
-        f"WHERE {_inside('i.task_id', scope_sql)} AND i.status_changed = 1 AND i.started_at >= ? AND i.started_at < ? "
-        f"GROUP BY i.task_id) "
-        f"SELECT (SELECT COUNT(*) FROM c), "
-        f"(SELECT COUNT(*) FROM (SELECT i.task_id FROM reports_status_interval i WHERE i.task_id IN "
-        f"(SELECT id FROM c) AND i.status_changed = 1 AND i.started_at < ? GROUP BY i.task_id "
-        f"HAVING SUM(CASE WHEN {ENTERS_DONE} THEN 1 WHEN {REOPENS} THEN -1 ELSE 0 END) > 0) x), "
-        f"(SELECT COUNT(*) FROM p WHERE entered > 0), "
-        f"(SELECT COUNT(*) FROM p WHERE entered > 0 AND reopened > 0), "
-        f"(SELECT COUNT(*) FROM reports_task_fact f WHERE f.task_id IN (SELECT id FROM c) "
-        f"AND f.first_transfer_at < ?), "
-        f"(SELECT COUNT(*) FROM reports_task_fact f WHERE f.task_id IN (SELECT id FROM c) "
-        f"AND f.first_reassignment_at < ?)",
-        [*created_params, *scope_params, scope.start, scope.end, scope.end, scope.end, scope.end])[0])
+    created = int(run(f"SELECT COUNT(*) FROM ({created_in}) c", created_params)[0][0] or 0)
+    # Done at the end: created in the period and not open then. The open ones are among the few tasks
+    # alive at the end; their stretch holding the end tells.
+    alive_sql, alive_params = _alive(scope_sql, scope_params, scope.end, scope.end)
+    open_at_end = int(run(
+        f"SELECT COUNT(*) FROM reports_status_interval i WHERE i.task_id IN ({alive_sql} AND f.created_at >= ?) "
+        f"AND i.started_at < ? AND (i.ended_at IS NULL OR i.ended_at >= ?) AND i.status IN {OPEN_SQL}",
+        [*alive_params, scope.start, scope.end, scope.end])[0][0] or 0)
+    done_at_end = created - open_at_end
+    # Per task, whether it entered done and whether it was reopened within the period: only the rows
+    # doing either are grouped.
+    resolved, reopened = (int(v or 0) for v in run(
+        f"SELECT COUNT(*), SUM(reopened) FROM (SELECT i.task_id, "
+        f"MAX(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END) AS entered, "
+        f"MAX(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) AS reopened FROM reports_status_interval i "
+        f"WHERE {_inside('i.task_id', scope_sql)} AND i.status_changed = 1 AND i.started_at >= ? "
+        f"AND i.started_at < ? AND ({ENTERS_DONE} OR {REOPENS}) GROUP BY i.task_id) p WHERE entered = 1",
+        [*scope_params, scope.start, scope.end])[0])
+    transferred, reassigned = (int(v or 0) for v in run(
+        f"SELECT SUM(CASE WHEN f.first_transfer_at < ? THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN f.first_reassignment_at < ? THEN 1 ELSE 0 END) FROM reports_task_fact f "
+        f"WHERE {_inside('f.task_id', scope_sql)} AND f.created_at >= ? AND f.created_at < ?",
+        [scope.end, scope.end, *scope_params, scope.start, scope.end])[0])
     period = {"created_between": f"{_iso(scope.start)}/{_iso(scope.end)}"}
     resolved_link = scope.task_list_url(resolved_between=f"{_iso(scope.start)}/{_iso(scope.end)}")
     rows = [
