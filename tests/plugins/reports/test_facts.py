@@ -111,3 +111,26 @@ def test_the_rebuild_command(workdesk_app, enable_plugin, make_department, make_
     result = CliRunner().invoke(rebuild_command, [])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("facts of 1 tasks rebuilt")
+
+
+def test_tasks_written_without_the_services_get_their_facts_when_a_report_is_read(
+        workdesk_app, enable_plugin, make_department, make_user):
+    """The demo company and imports write the trail directly: no handler runs for them."""
+    import datetime as dt
+
+    from workdesk.plugins.reports import facts
+    from workdesk.plugins.reports.scope import Period, build_scope
+    from workdesk.plugins.reports.sql import run
+
+    from .conftest import SOFIA, History
+    enable_plugin("reports")
+    desk = make_department("Desk")
+    admin = make_user("admin", [], name="Admin", timezone="Europe/Sofia")
+    h = History()
+    task = h.task("2026-01-05T07:00Z", desk, admin)
+    h.change(task, "2026-01-05T08:00Z", admin, status="open")
+    assert run("SELECT COUNT(*) FROM reports_task_fact")[0][0] == 0
+    build_scope(admin, Period(dt.date(2026, 1, 5), dt.date(2026, 1, 11), SOFIA))
+    assert run("SELECT task_id, status FROM reports_task_fact") == [(task.id, "open")]
+    assert run("SELECT COUNT(*) FROM reports_status_interval")[0][0] == 2
+    assert facts.catch_up() == 0  # nothing left to do
