@@ -75,9 +75,33 @@ class ReportsPlugin(Plugin):
         return [(_("Reports"), "/reports")] if may_view(user) else []
 
     @hookimpl
+    def register_commands(self):
+        from .cli import COMMANDS
+        return list(COMMANDS)
+
+    # The facts of a task are derived again from its trail on every change the trail records (see
+    # facts.py: recomputing makes a redelivered or late event harmless).
+    @hookimpl
+    def on_task_created(self, task):
+        from .facts import refresh
+        refresh([task.id])
+
+    @hookimpl
     def on_task_updated(self, task, changes):
+        from .facts import refresh
         from .ratings import ask_for_rating
+        refresh([task.id])
         ask_for_rating(task, changes)
+
+    @hookimpl
+    def on_task_commented(self, task):
+        from .facts import refresh
+        refresh([task.id])
+
+    @hookimpl
+    def on_task_deleted(self, task_id):
+        from .facts import refresh
+        refresh([task_id])
 
     @hookimpl
     def task_page_panels(self, task, user):
@@ -93,5 +117,8 @@ class ReportsPlugin(Plugin):
 
     @hookimpl
     def on_plugin_enabled(self):
+        from .facts import rebuild
         from .services import grant_default_permissions
         grant_default_permissions()
+        # Its handlers did not run while it was off: derive the facts again from the whole trail.
+        rebuild()

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields
-from peewee import SQL
 
-from workdesk import Id, Instant, Task, TaskEvent, TaskFilter
+from workdesk import DONE_STATUSES, OPEN_STATUSES, Id, Instant, Task, TaskFilter
 
-from .sql import has_key, json_value
+from .models import Assignment, StatusInterval
 
 
 class Interval(fields.String):
@@ -33,13 +32,17 @@ def _created_between(query, value, context):
 
 
 def _resolved_between(query, value, context):
-    # The JSON spelling differs between the databases (see sql.py): SQL text on an aliased table.
-    event = TaskEvent.alias("reports_resolution")
-    resolution = SQL(f"{has_key('reports_resolution.changes', 'status')} AND "
-                     f"{json_value('reports_resolution.changes', 'status', 0)} IN ('new', 'open', 'in_progress', "
-                     f"'waiting') AND {json_value('reports_resolution.changes', 'status', 1)} IN ('resolved', 'closed')")
-    return query.where(Task.id.in_(event.select(event.task_id).where(
-        (event.at >= value[0]) & (event.at < value[1]) & resolution)))
+    # An entry into done is a status interval starting with one (the facts the resolution metric reads).
+    return query.where(Task.id.in_(
+        StatusInterval.select(StatusInterval.task_id).where(
+            (StatusInterval.status_changed == 1) & (StatusInterval.started_at >= value[0])
+            & (StatusInterval.started_at < value[1]) & StatusInterval.from_status.in_(OPEN_STATUSES)
+            & StatusInterval.status.in_(DONE_STATUSES))))
+
+
+def _assigned_between(query, value, context):
+    return query.where(Task.id.in_(Assignment.select(Assignment.task_id).where(
+        (Assignment.at >= value[0]) & (Assignment.at < value[1]))))
 
 
 def _department_tree(query, value, context):
@@ -52,6 +55,8 @@ FILTERS = [
                description=_l("Created within start/end, two ISO 8601 instants (start included, end not).")),
     TaskFilter("resolved_between", _l("Resolved between"), _resolved_between, field=Interval, hidden=True,
                description=_l("Resolved or closed from an open status within start/end, two ISO 8601 instants.")),
+    TaskFilter("assigned_between", _l("Assigned between"), _assigned_between, field=Interval, hidden=True,
+               description=_l("Given to a person (at creation or later) within start/end, two ISO 8601 instants.")),
     TaskFilter("department_tree", _l("Department and below"), _department_tree,
                field=lambda: Id(strict=False), hidden=True,
                description=_l("A department id; its sub-departments are included.")),

@@ -23,7 +23,7 @@ from workdesk import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, Department, Repo
 from . import worktime
 from .models import Rating
 from .scope import Period
-from .sql import bucket_case, epoch, has_key, json_value, run, subquery, unindexed
+from .sql import bucket_case, epoch, run, subquery, unindexed
 
 PRIORITY_WEIGHTS = {"low": 1, "normal": 2, "high": 3, "urgent": 5}
 PERSON_SERIES = 6  # the workload trend charts the busiest people; the table lists them all
@@ -42,16 +42,34 @@ def _period(scope: ReportScope) -> Period:
     return Period(first, last, scope.zone)
 
 
-def _status_old(alias: str = "e") -> str:
-    return json_value(f"{alias}.changes", "status", 0)
+def _scoped(scope: ReportScope) -> tuple[str | None, list[Any]]:
+    """The ids of the tasks in scope as SQL and its parameters; None when the scope takes every task (an
+    admin's report on all departments, no filter): each metric then reads its table without the
+    semi-join to ``core_task``, which costs as much as the grouped read itself at a year's size."""
+    if getattr(scope.task_query, "_where", None) is None:
+        return None, []
+    return subquery(scope.task_ids())
 
 
-def _status_new(alias: str = "e") -> str:
-    return json_value(f"{alias}.changes", "status", 1)
+def _inside(column: str, scope_sql: str | None) -> str:
+    """The condition ``column`` is the id of a task in scope (always true for every task)."""
+    return "1 = 1" if scope_sql is None else f"{column} IN ({scope_sql})"
 
 
-def _enters_done(alias: str = "e") -> str:
-    return f"({_status_old(alias)} IN {OPEN_SQL} AND {_status_new(alias)} IN {DONE_SQL})"
+SHORT = dt.timedelta(days=92)  # up to a quarter, the tasks alive in a period are a small share of all
+
+
+def _alive(scope_sql: str | None, scope_params: list[Any], before: dt.datetime,
+           not_done_before: dt.datetime) -> tuple[str, list[Any]]:
+    """The tasks in scope that can have been open at some instant of ``[not_done_before, before)``: created
+    before ``before`` and not resolved or closed before ``not_done_before`` and still so. A task done now
+    whose last entry into done came before that instant stayed done since (it would need another entry
+    into done to be done again), so its stretches there are done ones. At any instant few tasks are
+    alive: the backlog at a period's start, or a month's time in status, then reads the stretches of
+    those few tasks (a composite index on the facts finds them) instead of every task's."""
+    return (f"SELECT f.task_id FROM reports_task_fact f WHERE f.created_at < ? AND NOT (f.status IN {DONE_SQL} "
+            f"AND f.resolved_at IS NOT NULL AND f.resolved_at < ?) AND {_inside('f.task_id', scope_sql)}",
+            [before, not_done_before, *scope_params])
 
 
 def _iso(instant: dt.datetime) -> str:
@@ -60,25 +78,9 @@ def _iso(instant: dt.datetime) -> str:
 
 # -- volume and backlog ------------------------------------------------------------------------------
 
-def active_ids(scope: ReportScope) -> tuple[str, list[Any]]:
-    """The tasks in scope whose trail can matter to the period, as SQL: created before its end, and not
-    resolved or closed before its start and still so (``resolved_at`` is the last resolution; a reopen
-    clears it). Such a task has no status change in the period and adds nothing to the backlog at its
-    start, so a month's report reads the trail of the month's work, not of every task ever closed."""
-    done_before = (Task.status.in_(DONE_STATUSES) & Task.resolved_at.is_null(False)
-                   & (Task.resolved_at < scope.start))
-    return subquery(scope.task_query.where((Task.created_at < scope.end) & ~done_before).select(Task.id))
-
-
-def status_changes(scope_sql: str) -> str:
-    """SQL of a CTE body: the status changes of the tasks in scope before ``?`` (the period's end), each
-    with its old and new status read once (``task_id, at, id, old, new``)."""
-    return (f"SELECT e.task_id, e.at, e.id, {_status_old()} AS old, {_status_new()} AS new FROM core_task_event e "
-            f"WHERE e.task_id IN ({scope_sql}) AND {unindexed('e.at')} < ? AND {has_key('e.changes', 'status')}")
-
-
-ENTERS_DONE = f"(old IN {OPEN_SQL} AND new IN {DONE_SQL})"
-REOPENS = f"(old IN {DONE_SQL} AND new IN {OPEN_SQL})"
+# The rows of reports_status_interval (alias ``i``) that start with an entry into done or a reopen.
+ENTERS_DONE = f"(i.from_status IN {OPEN_SQL} AND i.status IN {DONE_SQL})"
+REOPENS = f"(i.from_status IN {DONE_SQL} AND i.status IN {OPEN_SQL})"
 
 
 def volume(scope: ReportScope) -> ReportTable:
@@ -86,23 +88,30 @@ def volume(scope: ReportScope) -> ReportTable:
     period = _period(scope)
     buckets = period.buckets()
     edges = [b[1] for b in buckets] + [buckets[-1][2]]
-    scope_sql, scope_params = subquery(scope.task_ids())
+    scope_sql, scope_params = _scoped(scope)
     # Bucket -1 holds everything before the period: the backlog at its start.
     created_case, created_params = bucket_case("t.created_at", edges)
     created = dict(run(f"SELECT CASE WHEN t.created_at < ? THEN -1 ELSE {created_case} END AS b, COUNT(*) "
-                       f"FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at < ? GROUP BY b",
+                       f"FROM core_task t WHERE {_inside('t.id', scope_sql)} AND t.created_at < ? GROUP BY b",
                        [scope.start, *created_params, *scope_params, scope.end]))
-    event_case, event_params = bucket_case("sc.at", edges)
-    active_sql, active_params = active_ids(scope)
+    event_case, event_params = bucket_case("i.started_at", edges)
     moves = {row[0]: row[1:] for row in run(
-        f"WITH sc AS MATERIALIZED ({status_changes(active_sql)}) "
-        f"SELECT CASE WHEN sc.at < ? THEN -1 ELSE {event_case} END AS b, "
-        f"COUNT(DISTINCT CASE WHEN new = 'resolved' THEN sc.task_id END), "
-        f"COUNT(DISTINCT CASE WHEN new = 'closed' THEN sc.task_id END), "
+        f"SELECT {event_case} AS b, "
+        f"COUNT(DISTINCT CASE WHEN i.status = 'resolved' THEN i.task_id END), "
+        f"COUNT(DISTINCT CASE WHEN i.status = 'closed' THEN i.task_id END), "
         f"SUM(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END), SUM(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) "
-        f"FROM sc GROUP BY b", [*active_params, scope.end, scope.start, *event_params])}
-    _r, _c, entered, reopened = moves.get(-1, (0, 0, 0, 0))
-    backlog = int(created.get(-1, 0)) - int(entered or 0) + int(reopened or 0)
+        f"FROM reports_status_interval i WHERE {_inside('i.task_id', scope_sql)} AND i.status_changed = 1 "
+        # only moves into or out of a done status count here; the index holds both columns, so the
+        # others (new -> open -> in progress -> waiting...) are skipped before they are bucketed
+        f"AND i.started_at >= ? AND i.started_at < ? AND (i.status IN {DONE_SQL} OR i.from_status IN {DONE_SQL}) "
+        f"GROUP BY b",
+        [*event_params, *scope_params, scope.start, scope.end])}
+    # Created before the start minus entries into done plus reopens before it: the tasks whose status in
+    # force just before the start (the interval holding that instant) is an open one.
+    alive_sql, alive_params = _alive(scope_sql, scope_params, scope.start, scope.start)
+    backlog = int(run(f"SELECT COUNT(*) FROM reports_status_interval i WHERE i.task_id IN ({alive_sql}) "
+                      f"AND i.started_at < ? AND (i.ended_at IS NULL OR i.ended_at >= ?) AND i.status IN {OPEN_SQL}",
+                      [*alive_params, scope.start, scope.start])[0][0] or 0)
     rows, links = [], []
     for index, (day, start, end) in enumerate(buckets):
         resolved, closed, entered, reopened = (int(v or 0) for v in moves.get(index, (0, 0, 0, 0)))
@@ -146,25 +155,19 @@ def _working(scope: ReportScope, first_instant_sql: str, params: list[Any]) -> d
 
 def response_times(scope: ReportScope) -> ReportTable:
     """Median and 90th percentile time to first response and to resolution, in calendar and working hours."""
-    scope_sql, scope_params = subquery(scope.task_ids())
-    created_in = (f"SELECT c.id FROM core_task c WHERE c.id IN ({scope_sql}) AND c.created_at >= ? "
-                  f"AND c.created_at < ?")
-    responders = (f"SELECT e.task_id, MIN(e.at) AS at FROM core_task_event e JOIN core_task t ON t.id = e.task_id "
-                  f"WHERE e.task_id IN ({created_in}) AND e.at < ? "
-                  f"AND e.actor_id IS NOT NULL AND e.actor_id <> t.reporter_id "
-                  f"AND (e.kind = 'commented' OR (e.kind = 'updated' AND {has_key('e.changes', 'status')})) "
-                  f"GROUP BY e.task_id")
+    scope_sql, scope_params = _scoped(scope)
+    responders = (f"SELECT f.task_id, f.first_response_at AS at FROM reports_task_fact f "
+                  f"WHERE {_inside('f.task_id', scope_sql)} AND f.created_at >= ? AND f.created_at < ? "
+                  f"AND f.first_response_at < ?")
     responder_params = [*scope_params, scope.start, scope.end, scope.end]
-    # A task resolved in the period is one of the active ones (its last resolution is not before it).
-    active_sql, active_params = active_ids(scope)
-    resolutions = (f"SELECT e.task_id, MAX(e.at) AS at FROM core_task_event e WHERE e.task_id IN ({active_sql}) "
-                   f"AND e.at >= ? AND e.at < ? AND {has_key('e.changes', 'status')} AND {_enters_done()} "
-                   f"GROUP BY e.task_id")
-    resolution_params = [*active_params, scope.start, scope.end]
-    calendars = _working(scope, f"SELECT MIN(t.created_at) FROM core_task t WHERE t.id IN ({scope_sql})",
+    resolutions = (f"SELECT i.task_id, MAX(i.started_at) AS at FROM reports_status_interval i "
+                   f"WHERE {_inside('i.task_id', scope_sql)} AND i.status_changed = 1 AND i.started_at >= ? "
+                   f"AND i.started_at < ? AND {ENTERS_DONE} GROUP BY i.task_id")
+    resolution_params = [*scope_params, scope.start, scope.end]
+    calendars = _working(scope, f"SELECT MIN(t.created_at) FROM core_task t WHERE {_inside('t.id', scope_sql)}",
                          list(scope_params))
     rows, links = [], []
-    created_count = run(f"SELECT COUNT(*) FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at >= ? "
+    created_count = run(f"SELECT COUNT(*) FROM core_task t WHERE {_inside('t.id', scope_sql)} AND t.created_at >= ? "
                         f"AND t.created_at < ?", [*scope_params, scope.start, scope.end])[0][0]
     for key, label, source, params, link in (
             ("first_response", _l("First response"), responders, responder_params,
@@ -174,7 +177,7 @@ def response_times(scope: ReportScope) -> ReportTable:
         start_s, end_s = epoch("t.created_at"), epoch("x.at")
         durations = (f"SELECT {end_s} - {start_s} AS cal, "
                      f"{worktime.working_seconds('t.department_id', start_s, end_s, calendars)} AS work "
-                     f"FROM ({source}) x JOIN core_task t ON t.id = x.task_id")
+                     f"FROM ({source}) x JOIN reports_task_fact t ON t.task_id = x.task_id")
         count, (cal50, cal90, work50, work90) = _percentiles(durations, list(params))
         row = {"measure": str(label), "tasks": count, "median_hours": cal50, "p90_hours": cal90,
                "median_working_hours": work50, "p90_working_hours": work90}
@@ -198,35 +201,33 @@ def response_times(scope: ReportScope) -> ReportTable:
 
 def rates(scope: ReportScope) -> ReportTable:
     """Resolution, reopen, transfer and reassignment rates, each with what it counts."""
-    scope_sql, scope_params = subquery(scope.task_ids())
-    created_in = (f"SELECT t.id FROM core_task t WHERE t.id IN ({scope_sql}) AND t.created_at >= ? "
+    scope_sql, scope_params = _scoped(scope)
+    created_in = (f"SELECT t.id FROM core_task t WHERE {_inside('t.id', scope_sql)} AND t.created_at >= ? "
                   f"AND t.created_at < ?")
     created_params = [*scope_params, scope.start, scope.end]
-
-    def count(text: str, params: list[Any]) -> int:
-        return int(run(text, params)[0][0] or 0)
-
-    active_sql, active_params = active_ids(scope)
-    created, done_at_end, resolved, reopened = (int(v or 0) for v in run(
-        f"WITH sc AS MATERIALIZED ({status_changes(active_sql)}), c AS MATERIALIZED ({created_in}), "
-        # per task, its entries into done and its reopens within the period: one pass, no join
-        f"p AS MATERIALIZED (SELECT task_id, SUM(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END) AS entered, "
-        f"SUM(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) AS reopened FROM sc WHERE at >= ? GROUP BY task_id) "
-        f"SELECT (SELECT COUNT(*) FROM c), "
-        f"(SELECT COUNT(*) FROM (SELECT task_id FROM sc WHERE task_id IN (SELECT id FROM c) GROUP BY task_id "
-        f"HAVING SUM(CASE WHEN {ENTERS_DONE} THEN 1 WHEN {REOPENS} THEN -1 ELSE 0 END) > 0) x), "
-        f"(SELECT COUNT(*) FROM p WHERE entered > 0), "
-        f"(SELECT COUNT(*) FROM p WHERE entered > 0 AND reopened > 0)",
-        [*active_params, scope.end, *created_params, scope.start])[0])
-    transferred = count(
-        f"SELECT COUNT(DISTINCT e.task_id) FROM core_task_event e WHERE e.task_id IN ({created_in}) "
-        f"AND e.kind = 'updated' AND e.at < ? AND {has_key('e.changes', 'department_id')}",
-        [*created_params, scope.end])
-    old, new = json_value("e.changes", "assignee_id", 0, True), json_value("e.changes", "assignee_id", 1, True)
-    reassigned = count(
-        f"SELECT COUNT(DISTINCT e.task_id) FROM core_task_event e WHERE e.task_id IN ({created_in}) "
-        f"AND e.kind = 'updated' AND e.at < ? AND {has_key('e.changes', 'assignee_id')} "
-        f"AND {old} IS NOT NULL AND {new} IS NOT NULL AND {old} <> {new}", [*created_params, scope.end])
+    created = int(run(f"SELECT COUNT(*) FROM ({created_in}) c", created_params)[0][0] or 0)
+    # Done at the end: created in the period and not open then. The open ones are among the few tasks
+    # alive at the end; their stretch holding the end tells.
+    alive_sql, alive_params = _alive(scope_sql, scope_params, scope.end, scope.end)
+    open_at_end = int(run(
+        f"SELECT COUNT(*) FROM reports_status_interval i WHERE i.task_id IN ({alive_sql} AND f.created_at >= ?) "
+        f"AND i.started_at < ? AND (i.ended_at IS NULL OR i.ended_at >= ?) AND i.status IN {OPEN_SQL}",
+        [*alive_params, scope.start, scope.end, scope.end])[0][0] or 0)
+    done_at_end = created - open_at_end
+    # Per task, whether it entered done and whether it was reopened within the period: only the rows
+    # doing either are grouped.
+    resolved, reopened = (int(v or 0) for v in run(
+        f"SELECT COUNT(*), SUM(reopened) FROM (SELECT i.task_id, "
+        f"MAX(CASE WHEN {ENTERS_DONE} THEN 1 ELSE 0 END) AS entered, "
+        f"MAX(CASE WHEN {REOPENS} THEN 1 ELSE 0 END) AS reopened FROM reports_status_interval i "
+        f"WHERE {_inside('i.task_id', scope_sql)} AND i.status_changed = 1 AND i.started_at >= ? "
+        f"AND i.started_at < ? AND ({ENTERS_DONE} OR {REOPENS}) GROUP BY i.task_id) p WHERE entered = 1",
+        [*scope_params, scope.start, scope.end])[0])
+    transferred, reassigned = (int(v or 0) for v in run(
+        f"SELECT SUM(CASE WHEN f.first_transfer_at < ? THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN f.first_reassignment_at < ? THEN 1 ELSE 0 END) FROM reports_task_fact f "
+        f"WHERE {_inside('f.task_id', scope_sql)} AND f.created_at >= ? AND f.created_at < ?",
+        [scope.end, scope.end, *scope_params, scope.start, scope.end])[0])
     period = {"created_between": f"{_iso(scope.start)}/{_iso(scope.end)}"}
     resolved_link = scope.task_list_url(resolved_between=f"{_iso(scope.start)}/{_iso(scope.end)}")
     rows = [
@@ -299,12 +300,11 @@ def workload_trend(scope: ReportScope) -> ReportTable:
     period = _period(scope)
     buckets = period.buckets("week")
     edges = [b[1] for b in buckets] + [buckets[-1][2]]
-    scope_sql, scope_params = subquery(scope.task_ids())
-    case, case_params = bucket_case("e.at", edges)
-    new = json_value("e.changes", "assignee_id", 1, True)
-    counts = run(f"SELECT {case} AS b, {new} AS who, COUNT(*) FROM core_task_event e WHERE e.task_id IN ({scope_sql}) "
-                 f"AND e.at >= ? AND e.at < ? AND {has_key('e.changes', 'assignee_id')} AND {new} IS NOT NULL "
-                 f"GROUP BY b, who", [*case_params, *scope_params, scope.start, scope.end])
+    scope_sql, scope_params = _scoped(scope)
+    case, case_params = bucket_case("a.at", edges)
+    counts = run(f"SELECT {case} AS b, a.assignee_id AS who, COUNT(*) FROM reports_assignment a "
+                 f"WHERE {_inside('a.task_id', scope_sql)} AND a.at >= ? AND a.at < ? GROUP BY b, who",
+                 [*case_params, *scope_params, scope.start, scope.end])
     totals: dict[int, int] = {}
     for _b, who, n in counts:
         totals[int(who)] = totals.get(int(who), 0) + int(n)
@@ -312,41 +312,35 @@ def workload_trend(scope: ReportScope) -> ReportTable:
     people = sorted(totals, key=lambda p: (-totals[p], names.get(p, ""), p))[:PERSON_SERIES]
     by_cell = {(int(b), int(who)): int(n) for b, who, n in counts if b is not None}
     rows = [{"week": day, **{f"p{p}": by_cell.get((i, p), 0) for p in people}} for i, (day, _s, _e) in enumerate(buckets)]
+    links = [scope.task_list_url(assigned_between=f"{_iso(start)}/{_iso(end)}") for _d, start, end in buckets]
     columns = [("week", _l("Week from")), *[(f"p{p}", names.get(p, str(p))) for p in people]]
-    return ReportTable(columns=columns, rows=rows, chart="line",
-                       note=_l("Tasks assigned to each person in each week (the six who received most)."))
+    return ReportTable(columns=columns, rows=rows, chart="line", links=links,
+                       note=_l("Tasks assigned to each person in each week (the six who received most). Each week "
+                               "links to the tasks assigned in it."))
 
 
 # -- where work waits ----------------------------------------------------------------------------------
 
 def time_in_status(scope: ReportScope) -> ReportTable:
     """Hours tasks spent in each open status during the period, per department they were in at the time."""
-    scope_sql, scope_params = active_ids(scope)
-    # The rows that start a segment (creation, a status or department change), each with the new status
-    # and department it sets (NULL when it sets only the other); the values in force are carried forward
-    # by numbering the rows that set one (a running COUNT) and taking the one value of each group.
-    boundaries = (f"SELECT e.id, e.task_id, e.at, "
-                  f"CASE WHEN {has_key('e.changes', 'status')} THEN {json_value('e.changes', 'status', 1)} END AS st, "
-                  f"CASE WHEN {has_key('e.changes', 'department_id')} "
-                  f"THEN {json_value('e.changes', 'department_id', 1, True)} END AS dp "
-                  f"FROM core_task_event e WHERE e.task_id IN ({scope_sql}) AND {unindexed('e.at')} < ? "
-                  f"AND (e.kind = 'created' OR {has_key('e.changes', 'status')} "
-                  f"OR {has_key('e.changes', 'department_id')})")
-    grouped = ("SELECT task_id, at, st, dp, LEAD(at) OVER w AS next_at, COUNT(st) OVER w AS gs, "
-               "COUNT(dp) OVER w AS gd FROM b WINDOW w AS (PARTITION BY task_id ORDER BY at, id)")
-    segments = (f"SELECT task_id, {epoch('at')} AS s0, {epoch('next_at')} AS s1, "
-                "MAX(st) OVER (PARTITION BY task_id, gs) AS status, MAX(dp) OVER (PARTITION BY task_id, gd) AS dept "
-                "FROM g")
+    scope_sql, scope_params = _scoped(scope)
     start_s, end_s = scope.start.timestamp(), scope.end.timestamp()
-    clipped = (f"(CASE WHEN COALESCE(s1, {end_s}) > {end_s} THEN {end_s} ELSE COALESCE(s1, {end_s}) END) - "
-               f"(CASE WHEN s0 < {start_s} THEN {start_s} ELSE s0 END)")
-    data = run(f"WITH b AS MATERIALIZED ({boundaries}), g AS ({grouped}), s AS ({segments}) "
-               f"SELECT dept, status, SUM({clipped}), COUNT(DISTINCT task_id) FROM s WHERE status IN {OPEN_SQL} "
-               f"AND COALESCE(s1, {end_s}) > {start_s} AND s0 < {end_s} GROUP BY dept, status",
-               [*scope_params, scope.end])
+    clipped = (f"(CASE WHEN COALESCE(i.end_s, {end_s}) > {end_s} THEN {end_s} ELSE COALESCE(i.end_s, {end_s}) END) - "
+               f"(CASE WHEN i.start_s < {start_s} THEN {start_s} ELSE i.start_s END)")
+    # Every stretch that overlaps the period: no index bounds "started before the end" usefully (for a
+    # year it is nearly the whole table, read faster in order than through the index), so SQLite is told
+    # to read the table, or the tasks in scope through the task index.
+    tasks, task_params = _inside('i.task_id', scope_sql), list(scope_params)
+    if scope.end - scope.start <= SHORT:
+        alive_sql, task_params = _alive(scope_sql, scope_params, scope.end, scope.start)
+        tasks = f"i.task_id IN ({alive_sql})"
+    data = run(f"SELECT i.department_id, i.status, SUM({clipped}) FROM reports_status_interval i "
+               f"WHERE {tasks} AND i.status IN {OPEN_SQL} AND {unindexed('i.start_s')} < ? "
+               f"AND (i.end_s IS NULL OR i.end_s > ?) GROUP BY i.department_id, i.status",
+               [*task_params, end_s, start_s])
     names = {d.id: d.name for d in Department.select(Department.id, Department.name)}
     table: dict[int, dict[str, Any]] = {}
-    for dept, state, seconds, _tasks in data:
+    for dept, state, seconds in data:
         row = table.setdefault(int(dept), {"department": names.get(int(dept), str(dept)),
                                            **{s: 0.0 for s in OPEN_STATUSES}})
         row[state] = round(float(seconds or 0) / 3600, 2)

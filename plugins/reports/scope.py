@@ -141,6 +141,10 @@ def build_scope(viewer: User, period: Period, department_id: int | None = None, 
         params["department_tree"] = str(department_id)
     if user_id is not None:
         params["assignee"] = str(user_id)
+    # Every report (page, CSV, API, scheduled) starts here: tasks written without the services have
+    # no facts yet, derive them first (see facts.catch_up).
+    from .facts import catch_up
+    catch_up()
     return ReportScope(start=period.start, end=period.end, viewer=viewer, zone=period.zone,
                        department_ids=None if departments is None else tuple(sorted(departments)),
                        task_query=query, user_id=user_id, filters=dict(listing.values), list_params=params)

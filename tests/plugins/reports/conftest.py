@@ -121,6 +121,10 @@ def history(workdesk_app, enable_plugin, make_department, make_user):
     t4 = h.task("2026-01-11T21:30Z", it, reporter, priority="urgent")
     h.comment(t4, "2026-01-11T21:40Z", reporter)
     t5 = h.task("2026-01-11T22:30Z", it, reporter)
+    # The trail above is written directly, as it would have been recorded, so no event handler ran:
+    # derive the metrics' facts from it as an existing install's upgrade does.
+    from workdesk.plugins.reports.facts import rebuild
+    rebuild()
     return SimpleNamespace(it=it, network=network, facilities=facilities, manager=manager, agent_a=agent_a,
                            agent_b=agent_b, reporter=reporter, admin=admin, facilities_head=facilities_head,
                            office=office, tasks=[t0, t1, t2, t3, t4, t5])

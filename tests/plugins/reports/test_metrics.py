@@ -98,3 +98,15 @@ def test_satisfaction_average_distribution_and_comments(history, week):
     assert rows[5]["ratings"] == 2 and rows[5]["percent"] == 4.0
     comments = metrics.satisfaction_comments(scope).rows
     assert [(c["score"], c["comment"]) for c in comments] == [(5, "Fast and friendly")]
+
+
+def test_the_backlog_at_a_later_start_leaves_out_tasks_resolved_before_it(history):
+    from workdesk.plugins.reports import metrics
+    from workdesk.plugins.reports.scope import Period
+    from .conftest import SOFIA
+    later = Period(dt.date(2026, 1, 12), dt.date(2026, 1, 18), SOFIA)
+    rows = metrics.volume(scope_for(history.admin, later)).rows
+    # open at Monday 12 January 00:00 Sofia: T0, T3 and T4 (T1 and T2 resolved before it); T5 created at 00:30
+    assert (rows[0]["created"], rows[0]["backlog"]) == (1, 4)
+    hours = {r["department"]: r["open"] for r in metrics.time_in_status(scope_for(history.admin, later)).rows}
+    assert hours["Facilities"] == 168.0  # T3 open there the whole week; T1 and T2 add nothing

@@ -91,3 +91,16 @@ def test_the_api_lists_metrics_and_is_in_the_openapi_document(client, login, his
     requester = api_client(user=history.reporter)
     refused = requester.get("/api/v1/reports")
     assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
+
+
+def test_the_week_by_week_trend_and_the_resolutions_link_to_the_tasks_they_count(client, login, history):
+    login(client, history.admin)
+    api = client.get(f"/api/v1/reports/reports.workload_trend?{WEEK}").get_json()
+    week = "2026-01-04T22%3A00%3A00Z%2F2026-01-11T22%3A00%3A00Z"
+    assert api["links"] == [f"/search?assigned_between={week}"]
+    # assigned in the week: T1 and T2 when created, T3 later (T1 again, to Boris); T0 was assigned before it
+    listed = client.get(api["links"][0]).text
+    assert sorted(re.findall(r'<span class="num">#(\d+)</span>', listed)) == ["1002", "1003", "1004"]
+    assert f'href="/search?assigned_between={week}"' in client.get(f"/reports?{WEEK}").text
+    resolved = client.get(f"/search?resolved_between={week}").text  # T1, and T2 (twice)
+    assert sorted(re.findall(r'<span class="num">#(\d+)</span>', resolved)) == ["1002", "1003"]
