@@ -228,12 +228,19 @@ def in_language_of(user: User | None) -> Iterator[None]:
     once, in its reader's words, never in the actor's. Works in the web app and in a worker alike."""
     from ..extensions import LANGUAGES
     chosen = user.locale if user is not None and user.locale in LANGUAGES else None
-    if has_app_context():
-        with force_locale(chosen or current_app.config["WORKDESK"]["default_locale"]):
+    if has_app_context():  # the web app, or the worker's messages app when calls nest
+        with force_locale(chosen or _site_setting("default_locale")):
             yield
         return
     with _worker_messages_app().app_context(), force_locale(chosen or _default_locale):
         yield
+
+
+def _site_setting(name: str) -> str:
+    """``base_url`` or ``default_locale``: the web app's settings, or in a worker (whose messages app has
+    none) what :func:`configure` was given."""
+    settings = current_app.config.get("WORKDESK") if has_app_context() else None
+    return settings[name] if settings else {"base_url": _base_url, "default_locale": _default_locale}[name]
 
 
 def _inform_delegate(recipient: User, kind: str, subject: str, body: str, task: Task | None,
@@ -478,9 +485,7 @@ def report_bounce(message_id: str, reason: str) -> bool:
 
 def base_url() -> str:
     """The instance's public address (setting ``base_url``), without a trailing slash."""
-    from flask import current_app, has_app_context, has_request_context
-    url = current_app.config["WORKDESK"]["base_url"] if has_app_context() else _base_url
-    return url.rstrip("/")
+    return _site_setting("base_url").rstrip("/")
 
 
 def task_path(task_id: int) -> str:
