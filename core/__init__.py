@@ -30,7 +30,7 @@ from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLO
                      Comment, CommentRevision, Department, Holiday, Membership, Role, SavedView, Task, TaskEvent, User,
                      overdue_condition)
 from .notifications import Notification, notify
-from .notifications.messages import LocalInstant
+from .notifications.messages import LocalInstant, MessageLines
 from .notifications.admin import delivery_admin_views
 from .notifications.delivery import PermanentDeliveryError, RetryPolicy, RetrySettings
 from .outbound import DestinationRefused, DestinationUnresolved, check_destination, guarded_connection
@@ -105,7 +105,7 @@ __all__ = [
     "PeriodicJob", "plugin_task", "queue", "emit", "register_event_kind",
     # notifications and delivery channels
     # (notify() takes lazy strings and LocalInstant values: rendered when read, in the reader's language and zone)
-    "notify", "Notification", "notifications", "LocalInstant", "RetrySettings", "RetryPolicy", "PermanentDeliveryError",
+    "notify", "Notification", "notifications", "LocalInstant", "MessageLines", "RetrySettings", "RetryPolicy", "PermanentDeliveryError",
     "delivery_admin_views",
     # requests going out: the one SSRF guard (workdesk.outbound.check_destination, guarded_connection)
     "outbound", "check_destination", "guarded_connection", "DestinationRefused", "DestinationUnresolved",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Iterable
 
 from babel.dates import format_datetime
 from flask_babel import get_locale, gettext, ngettext, npgettext, pgettext
@@ -45,6 +45,18 @@ class LocalInstant:
         return self.render(zone)
 
 
+class MessageLines:
+    """Several messages shown one per line (a notice listing several tasks), each rendered when read, in its
+    reader's language and zone. Pass it as a notification's ``body``; its items are lazy strings, plain
+    text or :class:`LocalInstant` values."""
+
+    def __init__(self, lines: Iterable[Any], separator: str = "\n") -> None:
+        self.lines, self.separator = list(lines), separator
+
+    def __str__(self) -> str:  # when rendered outside a notification (in the caller's own context)
+        return self.separator.join(str(line) for line in self.lines)
+
+
 class Unfreezable(Exception):
     """The value holds something that cannot be rendered again later (stored as text instead)."""
 
@@ -57,6 +69,8 @@ def freeze(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, LocalInstant):
         return {"$instant": value.value.isoformat(), "format": value.format}
+    if isinstance(value, MessageLines):
+        return {"$lines": [freeze(line, depth + 1) for line in value.lines], "separator": value.separator}
     if isinstance(value, LazyString):
         name = getattr(value._func, "__name__", "")
         if _FUNCTIONS.get(name) is not value._func and not _default_domain_method(value._func, name):
@@ -82,6 +96,8 @@ def thaw(frozen: Any, zone: dt.tzinfo | None, depth: int = 0) -> Any:
     if isinstance(frozen, dict) and depth <= _MAX_DEPTH:
         if "$instant" in frozen:
             return LocalInstant(dt.datetime.fromisoformat(frozen["$instant"]), frozen.get("format", "short")).render(zone)
+        if "$lines" in frozen:
+            return str(frozen.get("separator", "\n")).join(str(thaw(line, zone, depth + 1)) for line in frozen["$lines"])
         function = _FUNCTIONS.get(frozen.get("$call"))
         if function is not None:
             args = [thaw(a, zone, depth + 1) for a in frozen.get("args", [])]
@@ -120,4 +136,4 @@ def thaw_part(message: str | None, name: str, zone: dt.tzinfo | None) -> str | N
     return None if text is None else str(text)
 
 
-__all__ = ["LocalInstant", "freeze", "thaw", "freeze_parts", "thaw_part"]
+__all__ = ["LocalInstant", "MessageLines", "freeze", "thaw", "freeze_parts", "thaw_part"]

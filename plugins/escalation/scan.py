@@ -10,14 +10,13 @@ from contextlib import nullcontext
 from typing import Any, Iterable
 
 from flask import has_app_context
-from babel.dates import format_datetime
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
-from workdesk import (OPEN_STATUSES, PRIORITIES, Department, Role, Task, TaskEvent, User, WorkdeskError, access, can_see,
-                      db, insert_rows, notify, plugin_settings, services, update_rows, write_transaction)
+from workdesk import (OPEN_STATUSES, PRIORITIES, Department, LocalInstant, MessageLines, Role, Task, TaskEvent, User,
+                      WorkdeskError, access, can_see, db, insert_rows, notify, plugin_settings, services, update_rows,
+                      write_transaction)
 
 from . import policies
 from .models import Cycle, Firing, Level, Notice, Policy, Reminder, TaskClock
@@ -342,26 +341,27 @@ def _subject(kind: str, tasks: list[Task]):
 KINDS = {"warning": "escalation.warning", "escalated": "escalation.escalated", "reminder": "escalation.reminder"}
 
 
-def _when(value: dt.datetime | None, reader: User) -> str:
-    """An instant in the reader's zone and language (messages are read away from any page)."""
-    if value is None:
-        return "–"
-    return format_datetime(value, "short", tzinfo=reader.zone, locale=reader.locale or "en")
+def _when(value: dt.datetime | None) -> Any:
+    """An instant shown in its reader's zone and language whenever the notice is read."""
+    return "–" if value is None else LocalInstant(value)
 
 
-def _line(task: Task, notice: Notice, cycles: dict[int, Cycle], firings: dict[int, Firing], reader: User) -> str:
+TARGET_NAMES = {"first_response": _l("first response"), "update": _l("update"), "resolution": _l("resolution"),
+                "status_time": _l("time in status")}
+
+
+def _line(task: Task, notice: Notice, cycles: dict[int, Cycle], firings: dict[int, Firing]) -> Any:
+    """One task of a notice, as a lazy message: the body is rendered when read, in its reader's words."""
     firing = firings.get(notice.firing_id)
     cycle = cycles.get(firing.cycle_id) if firing else None
     if cycle is None:
-        return _("#%(number)s %(title)s: due %(due)s", number=task.number, title=task.title,
-                 due=_when(task.due_at, reader))
-    target = {"first_response": _("first response"), "update": _("update"), "resolution": _("resolution"),
-              "status_time": _("time in status")}.get(cycle.kind, cycle.kind)
+        return _l("#%(number)s %(title)s: due %(due)s", number=task.number, title=task.title, due=_when(task.due_at))
+    target = TARGET_NAMES.get(cycle.kind, cycle.kind)
     if notice.kind == "warning":
-        return _("#%(number)s %(title)s: %(target)s due %(due)s", number=task.number, title=task.title,
-                 target=target, due=_when(cycle.due_at, reader))
-    return _("#%(number)s %(title)s: %(target)s target breached (level %(level)s)", number=task.number,
-             title=task.title, target=target, level=max(firing.step - 1, 1))
+        return _l("#%(number)s %(title)s: %(target)s due %(due)s", number=task.number, title=task.title,
+                  target=target, due=_when(cycle.due_at))
+    return _l("#%(number)s %(title)s: %(target)s target breached (level %(level)s)", number=task.number,
+              title=task.title, target=target, level=max(firing.step - 1, 1))
 
 
 def send_notices(now: dt.datetime) -> int:
@@ -391,7 +391,7 @@ def send_notices(now: dt.datetime) -> int:
                 with _in_language_of(recipient):
                     first = tasks[mine[0].task_id]
                     subject = _subject(kind, [tasks[n.task_id] for n in mine])
-                    body = "\n".join(_line(tasks[n.task_id], n, cycles, firings, recipient) for n in mine)
+                    body = MessageLines(_line(tasks[n.task_id], n, cycles, firings) for n in mine)
                 notify(recipient, KINDS[kind], subject, body, first if len(mine) == 1 else None,
                        dedupe_key=f"escalation:{batch}:{kind}")
                 sent += 1

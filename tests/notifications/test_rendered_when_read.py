@@ -98,3 +98,21 @@ def test_freezing_keeps_nested_messages_and_refuses_foreign_callables():
         assert type(exc).__name__ == "Unfreezable"
     else:
         raise AssertionError("a lambda was frozen")
+
+
+def test_a_body_of_several_lines_reads_each_line_in_the_readers_current_language_and_zone(make_user):
+    # escalation's notices list several tasks, one message per line (workdesk.MessageLines)
+    from flask_babel import force_locale, lazy_gettext
+    from workdesk import LocalInstant, MessageLines
+    user = make_user(locale="de", timezone="Europe/Berlin")
+    at = dt.datetime(2026, 3, 2, 8, 25, tzinfo=dt.timezone.utc)
+    line = lazy_gettext("Assigned to you: %(task)s", task="#1 Drucker")
+    note = notify(user, "x.test", "Betreff", MessageLines([line, LocalInstant(at), "plain text"]))
+    with force_locale("de"):
+        german = str(line)
+    assert note.body.splitlines() == [german, "02.03.26, 09:25", "plain text"]
+    switch_language(user, "zh_Hans", "Asia/Shanghai")
+    with force_locale("zh_Hans"):
+        chinese = str(line)
+    assert chinese != german
+    assert Notification.get_by_id(note.id).body.splitlines() == [chinese, "2026/3/2 16:25", "plain text"]
