@@ -366,7 +366,8 @@ def measure(server: subprocess.Popen, port: int, mix: list[dict], total: int, co
 
 
 def bench_size(size: int, total: int, concurrency: int, workers: int, folder: Path) -> dict[str, dict]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # WORKDESK_* in the caller's environment would override the instance's settings (another database, say).
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("WORKDESK_")}, "PYTHONPATH": str(ROOT)}
     instance = folder / "instance"
     # The instance as a user makes it: `workdesk init` writes workdesk.toml (random secret key, SQLite in
     # the folder, the queue in queue.db) and creates the schema and the admin.
