@@ -476,6 +476,11 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if min(sizes) < 1 or args.workers < 1 or args.concurrency < 1:
+        parser.error("--sizes, --workers and --concurrency take numbers from 1 up")
+    if args.requests < 2 * max(args.concurrency, MIXED_CONCURRENCY):
+        parser.error(f"--requests must be at least {2 * max(args.concurrency, MIXED_CONCURRENCY)}: two per "
+                     "connection, for the percentiles")
     # SIGTERM (and SIGHUP) unwind like Ctrl-C, through the `finally` that stops every process started here.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda number, _frame: sys.exit(128 + number))
