@@ -13,8 +13,8 @@ there are two or more, and sends its figures back over a pipe as JSON. For each 
 requests/s, p50/p95/p99 latency, the server's CPU per request (utime + stime of the server's whole
 process tree from /proc, before and after, divided by requests; Workdesk's tree includes its
 background worker, which handles the outbox events that creates write, and "bg ms" is that worker's
-part) and the client's own CPU share (near 100 % means the client, not the server, was the limit). Then the ratios Workdesk/floor
-against issue 12's targets: get >= 90 %, list >= 60 %, create >= 50 %.
+part) and the client's own CPU share (near 100 % means the client, not the server, was the limit).
+Then the ratios Workdesk/floor against issue 12's targets: get >= 90 %, list >= 60 %, create >= 50 %.
 
     .venv/bin/python bench/bench_server.py [--sizes 1000,100000] [--requests 1000] [--concurrency 8] \\
         [--workers 2] [--json results.json]
