@@ -16,12 +16,11 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from workdesk import (OPEN_STATUSES, Conflict, Department, Forbidden, NotFound, Task, User, ValidationFailed, can_see,
-                      notify, utcnow, write_transaction)
+from workdesk import (OPEN_STATUSES, Conflict, Department, Forbidden, LocalInstant, NotFound, Task, User,
+                      ValidationFailed, can_see, notify, utcnow, write_transaction)
 
 from . import services
 from .models import Handover, LogEntry, Rotation
-from .schedule import to_local
 
 # Shifts that ended longer ago than this get no hand-over record when the job first sees them.
 LOOKBACK = dt.timedelta(days=1)
@@ -88,8 +87,7 @@ def flag_late_handovers(now: dt.datetime, ack_minutes: int) -> int:
     for handover, field in [(h, "missing_flagged_at") for h in missing] + [(h, "unacknowledged_flagged_at")
                                                                           for h in late_ack]:
         department = Department.get_by_id(handover.department_id)
-        zone = services.zone_of(handover.rotation.timezone)
-        when = f"{to_local(handover.shift_end, zone):%Y-%m-%d %H:%M} {zone.key}"
+        when = LocalInstant(handover.shift_end)  # in each reader's zone and language, when read
         if field == "missing_flagged_at":
             subject = _l("%(person)s has not handed over the shift that ended %(when)s in %(department)s",
                         person=handover.outgoing.name, when=when, department=department.name)
@@ -246,10 +244,9 @@ def send_reminders(now: dt.datetime, lead_minutes: int) -> int:
                 continue
             person = User.get_or_none(User.id == piece.user_id)
             rotation = rotations[piece.rotation_id]
-            zone = services.zone_of(rotation.timezone)
             notify(person, "duty_roster.reminder",
                    _l("Your duty (%(rotation)s) begins at %(when)s", rotation=rotation.name,
-                     when=f"{to_local(piece.start, zone):%Y-%m-%d %H:%M} {zone.key}"),
+                     when=LocalInstant(piece.start)),
                    dedupe_key=f"duty_roster.reminder:{rotation.id}:{piece.user_id}:{piece.start.isoformat()}")
             sent += 1
     return sent

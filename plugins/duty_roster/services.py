@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from workdesk import (Department, Membership, NotFound, Role, User, ValidationFailed, absences, department_ids,
-                      notify, parse_id, require, utcnow, write_transaction)
+from workdesk import (Department, LocalInstant, Membership, MessageLines, NotFound, Role, User, ValidationFailed,
+                      absences, department_ids, notify, parse_id, require, utcnow, write_transaction)
 
 from . import schedule
 from .models import DepartmentSettings, Override, Rotation
@@ -495,13 +495,12 @@ def report_coverage(now: dt.datetime, horizon_days: int) -> int:
             continue
         rotations = _department_rotations(department_id)
         pieces, gaps = department_roster(department_id, start, end, rotations)
-        zone = zone_of(rotations[0].timezone)  # times in the words of the department's base rotation
         names = {}
         for item in _uncovered(pieces, gaps):
             if item["end"] <= now:
                 continue
-            when = (f"{schedule.to_local(item['start'], zone):%Y-%m-%d %H:%M} – "
-                    f"{schedule.to_local(item['end'], zone):%Y-%m-%d %H:%M} {zone.key}")
+            # in each reader's zone and language, when read
+            when = MessageLines([LocalInstant(item["start"]), LocalInstant(item["end"])], separator=" – ")
             if item["kind"] == "gap":
                 subject = _l("Nobody is on duty in %(department)s from %(when)s", department=department.name, when=when)
                 body = _l("No rotation covers this time. Add a rotation or an override, or make it a deliberate "
