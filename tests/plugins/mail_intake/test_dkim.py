@@ -4,6 +4,7 @@ server that the test starts on 127.0.0.1 and looked up with dnspython; messages 
 and taken in from a real Dovecot (IMAP) and through the listener with smtplib, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import dkim
 import pytest
 
 from workdesk import Comment, Task, notify, plugin_settings, services
@@ -66,7 +67,7 @@ def test_a_body_altered_after_signing_is_not_trusted(desk, dkim_key):
     raw = dkim_key.sign(bytes(reply_to(desk, task, "Please reopen.", to=desk.address)), USER_DOMAIN)
     desk.deliver(raw.replace(b"Please reopen.", b"Please delete everything."), sign=False)
     desk.run()
-    assert_not_verified(desk, task, f"{USER_DOMAIN}: the signature does not verify")
+    assert_not_verified(desk, task, f"{USER_DOMAIN}: body hash mismatch (the body was changed after signing)")
 
 
 @requires_dovecot
@@ -140,7 +141,8 @@ def test_over_smtp_a_signed_reply_reopens_and_an_altered_one_does_not(inbound, d
     (comment,) = Comment.select().where(Comment.task == task)
     assert comment.author_id == inbound.requester.id and Task.get_by_id(task.id).status == "open"
 
-    services.tasks.transition(inbound.agent, task.id, "resolved")
+    for status in ("in_progress", "resolved"):
+        services.tasks.transition(inbound.agent, task.id, status)
     raw = dkim_key.sign(bytes(reply_to(inbound, task, "Fine now.")).replace(b"\n", b"\r\n"), USER_DOMAIN)
     assert inbound.send(raw.replace(b"Fine now.", b"Close all my tasks."), sign=False) == {}
     row = inbound.ledger()[-1]
@@ -182,3 +184,19 @@ def test_settings_check_dns_servers_and_drop_the_retired_trust_sender_address(in
     with pytest.raises(ValidationError):
         MailIntakeSettings().load({"mailboxes": [{**mailbox, "trust_dkim_domains": ["not a domain"]}]})
     assert plugin_settings("mail_intake")["mailboxes"][0]["trust_dkim_domains"] == [USER_DOMAIN]
+
+
+def test_garbled_or_unsigned_headers_are_a_no_never_an_error(dns_server, dkim_key):
+    from workdesk.plugins.mail_intake.dkim_check import check
+    servers, plain = [dns_server.address], bytes(mail("ana@example.com", "Hi"))
+    garbled = b"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=wd2026; this is not a tag list\r\n" + plain
+    assert check(garbled, "ana@example.com", [USER_DOMAIN], servers, 1.0).verified is False
+    assert check(b"\x00\xff not a message", "ana@example.com", [USER_DOMAIN], servers, 1.0).verified is False
+    # A signature with a body length limit: anything could follow the signed part.
+    good = dkim_key.sign(plain, USER_DOMAIN)
+    result = check(good, "ana@example.com", [USER_DOMAIN], servers, 1.0)
+    assert (result.verified, result.domain) == (True, USER_DOMAIN)
+    limited = dkim.sign(plain, b"wd2026", USER_DOMAIN.encode(), dkim_key.pem, length=True) + plain
+    result = check(limited, "ana@example.com", [USER_DOMAIN], servers, 1.0)
+    assert not result.verified and "a body length limit (l=)" in result.reason
+    assert not check(good, "ana@example.com", [], servers, 1.0).verified
