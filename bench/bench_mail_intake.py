@@ -90,7 +90,7 @@ def main() -> None:
                 save_plugin_settings("mail_intake", {"mailboxes": [{
                     "name": "bench", "host": "127.0.0.1", "port": server.port, "security": "none",
                     "username": "bench", "password": server.password, "address": "desk@bench.example",
-                    "department_id": department.id, "trust_sender_address": True,
+                    "department_id": department.id,
                     "max_per_sender_per_hour": count + 1}], "allow_private_destinations": True,
                     "batch_size": count})
                 set_plugin_enabled("mail_intake", True)

@@ -33,7 +33,7 @@ class IntakeMessage(BaseModel):
     subject = CharField(max_length=300, default="")
     status = CharField(max_length=16, index=True)
     reason = CharField(max_length=300, default="")
-    verified = IntegerField(default=0)  # 1: filed or commented as the sender (the mailbox trusts its addresses)
+    verified = IntegerField(default=0)  # 1: filed or commented as the sender (a reply token, or DKIM of a trusted domain)
     task_id = IntegerField(null=True, index=True)
     comment_id = IntegerField(null=True)
     original_id = IntegerField(null=True)  # the attachment holding the message as received (.eml)

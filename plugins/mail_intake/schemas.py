@@ -1,6 +1,8 @@
 """The mail_intake plugin's settings: the mailboxes it reads, each with its own limits and policies."""
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 
 from workdesk import PRIORITIES
@@ -8,6 +10,16 @@ from workdesk import PRIORITIES
 SECURITY = ("tls", "starttls", "none")
 SENDER_POLICIES = ("users_only", "anyone")
 SOURCES = ("imap", "listener")
+
+
+def _dns_server(value: str) -> None:
+    from .dkim_check import parse_server
+    try:
+        parse_server(value)
+    except ValueError as exc:
+        raise ma.ValidationError("An IP address with an optional port (host, host:port or [IPv6]:port).") from exc
+
+
 LANGUAGES = ("", "en", "de", "fr", "es", "bg", "ru", "vi", "zh_Hans")
 
 
@@ -39,10 +51,13 @@ class Mailbox(ma.Schema):
     sender_policy = ma.fields.String(load_default="users_only", validate=ma.validate.OneOf(SENDER_POLICIES), metadata={
         "description": "users_only: mail from addresses that are not active users is refused and logged; "
                        "anyone: it becomes a task filed by the system, with the sender kept as the requester"})
-    trust_sender_address = ma.fields.Boolean(load_default=False, metadata={
-        "description": "Act as the user whose address is in From (file as them, comment as them). Only when "
-                       "the receiving mail server rejects forged senders (SPF/DKIM/DMARC enforced); off: such "
-                       "mail is filed by the system and flagged 'sender not verified'"})
+    trust_dkim_domains = ma.fields.List(ma.fields.String(validate=[ma.validate.Length(1, 253), ma.validate.Regexp(
+        r"^(?=.*\.)[a-z0-9.-]+$", flags=re.IGNORECASE, error="A domain name, e.g. example.com.")]),
+        load_default=list, validate=ma.validate.Length(0, 100), metadata={
+        "description": "Domains whose DKIM signature identifies the sender: a message from a user's address "
+                       "in one of them (or under one) acts as that user (comment, reopen, file as them) only "
+                       "when it carries a valid DKIM signature of that domain or a parent of it (relaxed "
+                       "alignment). Empty: only reply tokens identify; the From header alone never does"})
     max_message_kb = ma.fields.Integer(load_default=10240, validate=ma.validate.Range(1, 1024 * 1024))
     max_attachments = ma.fields.Integer(load_default=9, validate=ma.validate.Range(0, 10), metadata={
         "description": "Files taken per message (the core takes at most 10 per upload, the original message "
@@ -55,6 +70,13 @@ class Mailbox(ma.Schema):
                        "acknowledgement with their task's number; needs the email plugin for sending"})
     language = ma.fields.String(load_default="", validate=ma.validate.OneOf(LANGUAGES), metadata={
         "description": "Language of the mail to external requesters (empty: the site's default language)"})
+
+    @ma.pre_load
+    def _drop_retired(self, data, **kwargs):
+        # trust_sender_address (the From alone granting identity) is gone; settings saved with it still load.
+        if isinstance(data, dict) and "trust_sender_address" in data:
+            data = {k: v for k, v in data.items() if k != "trust_sender_address"}
+        return data
 
     @ma.validates_schema
     def _imap_needs_a_server(self, data, **kwargs):
@@ -85,6 +107,13 @@ class MailIntakeSettings(ma.Schema):
         "description": "The listener's port (25 needs privileges: put it behind the mail server, or map the port)"})
     listen_lmtp = ma.fields.Boolean(load_default=False, metadata={
         "description": "Speak LMTP instead of SMTP (for a local mail server such as Postfix or Dovecot's LDA)"})
+    dns_servers = ma.fields.List(ma.fields.String(validate=_dns_server), load_default=list,
+                                 validate=ma.validate.Length(0, 10), metadata={
+        "description": "DNS resolvers asked for DKIM public keys, as IP addresses with an optional port "
+                       "(host or host:port, [IPv6]:port); empty: the system's resolver"})
+    dns_timeout_seconds = ma.fields.Float(load_default=5.0, validate=ma.validate.Range(0.1, 60), metadata={
+        "description": "How long a DKIM key lookup may take; a resolver that does not answer leaves the "
+                       "sender unverified"})
     batch_size = ma.fields.Integer(load_default=200, validate=ma.validate.Range(1, 5000), metadata={
         "description": "At most this many messages per mailbox and run (the next run goes on)"})
 

@@ -21,7 +21,7 @@ from workdesk import (DONE_STATUSES, Attachment, Notification, Role, Task, User,
                       plugin_settings,
                       services, write_transaction)
 
-from . import imap, tokens
+from . import dkim_check, imap, tokens
 from .models import IntakeMessage, MailboxCursor, OutgoingMail, Requester
 from .parsing import OWN_MESSAGE_ID, TASK_TAG, WORKDESK_MESSAGE_ID, WORKDESK_TASK_ROOT, ParsedMessage, parse, trim_reply
 
@@ -190,16 +190,31 @@ def take_in(mailbox: dict, message: ParsedMessage, validity: int, uid: int, size
     by_token = _token_reply(mailbox, message, row, [token] + _address_tags(mailbox, message))
     if by_token is not None:
         return by_token
+    # 2. The From names a user: it acts as them only with a valid DKIM signature of a domain the
+    # mailbox trusts (the From alone never grants an identity).
     user = User.get_or_none((fn.LOWER(User.email) == message.sender) & (User.is_active == True))  # noqa: E712
-    verified = user is not None and mailbox["trust_sender_address"]
+    signed = _dkim(mailbox, message) if user is not None else None
+    verified = signed is not None and signed.verified
+    note = signed.note() if signed is not None else ""
     target = _reply_target(message, user)
     if target is not None and verified:
-        outcome = _comment(mailbox, message, row, user, target)
+        outcome = _comment(mailbox, message, row, user, target, reason=note)
         if outcome is not None:
             return outcome
     if user is None and mailbox["sender_policy"] == "users_only":
         return _record(row, "refused", "sender is not an active user (sender policy: users only)")
-    return _new_task(mailbox, message, row, user if verified else None, verified)
+    # 3. Otherwise a new task: filed as the user when DKIM vouched for them, else by the system and
+    # flagged "sender not verified".
+    return _new_task(mailbox, message, row, user if verified else None, verified, reason=note)
+
+
+def _dkim(mailbox: dict, message: ParsedMessage) -> dkim_check.Result:
+    """The DKIM verdict on ``message`` for ``mailbox`` (asked only when the mailbox trusts a domain)."""
+    if not mailbox["trust_dkim_domains"]:
+        return dkim_check.Result(False, reason="the mailbox trusts no DKIM domain")
+    current = settings()
+    return dkim_check.check(message.raw, message.sender, mailbox["trust_dkim_domains"], current["dns_servers"],
+                            current["dns_timeout_seconds"])
 
 
 def _record(row: dict, status: str, reason: str = "", **extra) -> str:
@@ -387,8 +402,10 @@ def _comment(mailbox: dict, message: ParsedMessage, row: dict, user: User, task:
     return "threaded"
 
 
-def _new_task(mailbox: dict, message: ParsedMessage, row: dict, actor: User | None, verified: bool) -> str:
+def _new_task(mailbox: dict, message: ParsedMessage, row: dict, actor: User | None, verified: bool,
+              reason: str = "") -> str:
     uploads, note = _uploads(mailbox, message)
+    note = "; ".join(filter(None, (reason, note)))
     title = " ".join(message.subject.split())[:200] or _("(no subject)")
     description = message.body[:50000]
     if not verified:
@@ -396,7 +413,7 @@ def _new_task(mailbox: dict, message: ParsedMessage, row: dict, actor: User | No
             "\n\n" + description
     try:
         with write_transaction():
-            ledger = IntakeMessage.create(**row, status="accepted", reason=note, verified=int(verified))
+            ledger = IntakeMessage.create(**row, status="accepted", reason=note[:300], verified=int(verified))
             task = services.tasks.create_task(actor, title=title, department_id=mailbox["department_id"],
                                               description=description, type=mailbox["type"],
                                               priority=mailbox["priority"])

@@ -12,6 +12,7 @@ from email.utils import make_msgid
 
 import pytest
 
+from .dnsserver import DnsServer, SigningKey
 from .dovecot import DOVECOT, Dovecot
 
 UTC = dt.timezone.utc
@@ -31,8 +32,41 @@ def imap_server():
     server.stop()
 
 
+# The test users' domain (core.testing's make_user): the mailboxes trust its DKIM signatures, and
+# deliver()/send() sign mail from it, so a user's mail acts as them as it would from a real provider.
+USER_DOMAIN = "example.com"
+
+
+@pytest.fixture(scope="session")
+def dkim_key() -> SigningKey:
+    return SigningKey()
+
+
+@pytest.fixture(scope="module")
+def dns_server(dkim_key):
+    """A real DNS server on 127.0.0.1 publishing the DKIM key of the users' domain."""
+    server = DnsServer().start()
+    server.publish(USER_DOMAIN, dkim_key)
+    yield server
+    server.stop()
+
+
+def signed(message, key: SigningKey) -> bytes:
+    """``message`` as bytes, DKIM-signed by the users' domain when its From is there (else unchanged)."""
+    from email.utils import parseaddr
+    raw = message if isinstance(message, bytes) else bytes(message)
+    match = re.search(rb"^From:(.*)$", raw, re.MULTILINE | re.IGNORECASE)
+    sender = parseaddr(match.group(1).decode("utf-8", "replace"))[1].lower() if match else ""
+    return key.sign(raw, USER_DOMAIN) if sender.endswith("@" + USER_DOMAIN) else raw
+
+
+def dns_settings(server: DnsServer, servers: list[str] | None = None) -> dict:
+    """The resolver settings: the test's DNS server unless ``servers`` says otherwise."""
+    return {"dns_servers": [server.address] if servers is None else servers, "dns_timeout_seconds": 1.0}
+
+
 @pytest.fixture
-def desk(workdesk_app, imap_server, enable_plugin, make_department, make_user):
+def desk(workdesk_app, imap_server, enable_plugin, make_department, make_user, dns_server, dkim_key):
     """The plugin enabled with one mailbox on a fresh account; returns a small namespace of helpers."""
     department = make_department()
     account = f"desk{next(_accounts)}"
@@ -47,15 +81,18 @@ def desk(workdesk_app, imap_server, enable_plugin, make_department, make_user):
         requester = make_user("requester")
 
         @staticmethod
-        def configure(**overrides):
+        def configure(dns_servers: list[str] | None = None, **overrides):
             mailbox = {"name": "support", "host": "127.0.0.1", "port": imap_server.port, "security": "none",
                        "username": account, "password": imap_server.password, "address": Desk.address,
-                       "department_id": department.id, "trust_sender_address": True, **overrides}
-            enable_plugin("mail_intake", mailboxes=[mailbox], allow_private_destinations=True)
+                       "department_id": department.id, "trust_dkim_domains": [USER_DOMAIN], **overrides}
+            enable_plugin("mail_intake", mailboxes=[mailbox], allow_private_destinations=True,
+                          **dns_settings(dns_server, dns_servers))
 
         @staticmethod
-        def deliver(message) -> None:
-            imap_server.append(account, bytes(message) if not isinstance(message, bytes) else message)
+        def deliver(message, sign: bool = True) -> None:
+            """Put ``message`` in the mailbox, DKIM-signed when from the users' domain (``sign=False``: as is)."""
+            raw = bytes(message) if not isinstance(message, bytes) else message
+            imap_server.append(account, signed(raw, dkim_key) if sign else raw)
 
         @staticmethod
         def run(now: dt.datetime = NOW) -> dict:
@@ -106,7 +143,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def inbound(workdesk_app, enable_plugin, make_department, make_user):
+def inbound(workdesk_app, enable_plugin, make_department, make_user, dns_server, dkim_key):
     """The plugin with one listener mailbox, and the listener running on a free port (SMTP and LMTP)."""
     from workdesk.plugins.mail_intake import listener
     department = make_department()
@@ -119,15 +156,17 @@ def inbound(workdesk_app, enable_plugin, make_department, make_user):
         requester = make_user("requester")
 
         @staticmethod
-        def configure(**overrides):
+        def configure(dns_servers: list[str] | None = None, **overrides):
             mailbox = {"name": "inbound", "source": "listener", "address": ADDRESS, "department_id": department.id,
-                       "trust_sender_address": True, **overrides}
-            enable_plugin("mail_intake", mailboxes=[mailbox])
+                       "trust_dkim_domains": [USER_DOMAIN], **overrides}
+            enable_plugin("mail_intake", mailboxes=[mailbox], **dns_settings(dns_server, dns_servers))
 
         @staticmethod
-        def send(message, to: str = ADDRESS, lmtp: bool = False) -> dict:
+        def send(message, to: str = ADDRESS, lmtp: bool = False, sign: bool = True) -> dict:
+            """Send ``message`` with smtplib, DKIM-signed when from the users' domain (``sign=False``: as is)."""
             raw = message if isinstance(message, bytes) else bytes(message)
             raw = re.sub(rb"\r?\n", b"\r\n", raw)  # on the wire as mail servers send it (smtplib leaves bytes as they are)
+            raw = signed(raw, dkim_key) if sign else raw
             client = smtplib.LMTP("127.0.0.1", Inbound.lmtp_port) if lmtp else smtplib.SMTP("127.0.0.1", Inbound.port)
             try:
                 return client.sendmail("sender@client.example.org", [to], raw)

@@ -95,9 +95,9 @@ def test_a_task_number_from_someone_outside_the_task_files_a_new_task(desk, make
 
 @BOTH_DATABASES
 def test_a_spoofed_from_never_acts_as_the_user(desk):
-    desk.configure(trust_sender_address=False)
+    # The mailbox trusts the users' domain's DKIM, but this message carries no signature: only its From.
     task = services.tasks.create_task(desk.requester, title="Payroll", department_id=desk.dept.id)
-    desk.deliver(mail(desk.requester.email, f"Re: [#{task.number}] Payroll", "Close it please"))
+    desk.deliver(mail(desk.requester.email, f"Re: [#{task.number}] Payroll", "Close it please"), sign=False)
     desk.run()
     (row,) = desk.ledger()
     filed = Task.get_by_id(row.task_id)

@@ -22,7 +22,7 @@ def notification_mail(inbound, sink, drain_events, user, task):
 @BOTH_DATABASES
 def test_notifications_carry_a_reply_token_and_a_reply_to_it_comments_as_that_person(inbound, sink, enable_plugin,
                                                                                      drain_events):
-    inbound.configure(trust_sender_address=False)  # the From is not trusted: only the token identifies
+    inbound.configure(trust_dkim_domains=[])  # the From is not trusted: only the token identifies
     enable_plugin("email", **sink.settings())
     task = services.tasks.create_task(inbound.requester, title="Laptop fan noise", department_id=inbound.dept.id)
     first = notification_mail(inbound, sink, drain_events, inbound.requester, task)
@@ -52,7 +52,7 @@ def test_notifications_carry_a_reply_token_and_a_reply_to_it_comments_as_that_pe
 @BOTH_DATABASES
 def test_a_forged_token_or_one_for_a_task_no_longer_visible_does_not_comment(inbound, make_user):
     from workdesk.plugins.mail_intake import tokens
-    inbound.configure(trust_sender_address=False, sender_policy="anyone")
+    inbound.configure(trust_dkim_domains=[], sender_policy="anyone")
     own = services.tasks.create_task(inbound.requester, title="Mine", department_id=inbound.dept.id)
     hidden = services.tasks.create_task(inbound.agent, title="Internal", department_id=inbound.dept.id)
     good = tokens.make(own.id, "u", inbound.requester.id)
@@ -71,7 +71,7 @@ def test_a_forged_token_or_one_for_a_task_no_longer_visible_does_not_comment(inb
 
 @BOTH_DATABASES
 def test_the_from_alone_never_comments_even_in_reply_to_a_notification(inbound):
-    inbound.configure(trust_sender_address=False)
+    inbound.configure(trust_dkim_domains=[])
     task = services.tasks.create_task(inbound.requester, title="Payroll", department_id=inbound.dept.id)
     note = notify(inbound.requester, "core.task_commented", "Re: Payroll", task=task)
     inbound.send(mail(inbound.requester.email, "Re: Payroll", "Close it", to=ADDRESS,
@@ -95,7 +95,7 @@ def test_a_reply_threads_by_the_task_root_of_the_references(inbound):
 @requires_dovecot
 def test_a_token_in_the_to_header_threads_mail_read_from_imap(desk):
     from workdesk.plugins.mail_intake import tokens
-    desk.configure(trust_sender_address=False)
+    desk.configure(trust_dkim_domains=[])
     task = services.tasks.create_task(desk.requester, title="Badge", department_id=desk.dept.id)
     local, domain = desk.address.split("@")
     to = f"{local}+{tokens.make(task.id, 'u', desk.requester.id)}@{domain}"
