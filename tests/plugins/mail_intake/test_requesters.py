@@ -77,3 +77,27 @@ def test_a_user_sender_is_no_external_requester(inbound, sink, enable_plugin, dr
     inbound.send(mail(inbound.requester.email, "From a user", to=ADDRESS))
     drain_events()
     assert Requester.select().count() == 0 and to_customer(sink) == []
+
+
+def test_an_external_requester_known_to_the_crm_is_linked_to_their_contact(inbound, enable_plugin, drain_events):
+    # crm_sync on: the sender's address (named in the new task) links the task to the pulled contact
+    from tests.plugins.crm_sync.fake_crm import TOKEN, start_generic
+    from workdesk.plugins.crm_sync import sync
+    from workdesk.plugins.crm_sync.models import Customer, TaskCustomer
+    from workdesk import utcnow
+    crm = start_generic()
+    try:
+        crm.put("companies", "k1", name="Customer Ltd")
+        crm.put("contacts", "c1", name="Olga", emails=[CUSTOMER], company_id="k1")
+        enable_plugin("crm_sync", connector="generic", generic_base_url=crm.url, generic_token=TOKEN,
+                      allow_private_destinations=True, timeout_seconds=2)
+        sync.pull(utcnow())
+        inbound.configure(sender_policy="anyone")
+        inbound.send(mail(CUSTOMER, "Где счёт?", "Пришлите, пожалуйста.", to=ADDRESS))
+        (row,) = inbound.ledger()
+        drain_events()
+        link = TaskCustomer.get(TaskCustomer.task_id == row.task_id)
+        contact = Customer.get_by_id(link.contact_id)
+        assert contact.name == "Olga" and link.linked_by == "auto"
+    finally:
+        crm.stop()
