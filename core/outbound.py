@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -213,5 +216,43 @@ def guarded_connection(url: str, timeout: float, allow_private: bool = False,
     return connection_class(destination, timeout)
 
 
+def smtp_tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """The client context for STARTTLS and SMTPS: the server's certificate chain and host name are verified
+    against ``ca_file`` when it is set (a private CA), otherwise against the system's store."""
+    try:
+        return ssl.create_default_context(cafile=ca_file or None)
+    except OSError as exc:  # a missing or unreadable file, or one without a PEM certificate (ssl.SSLError)
+        # Said plainly in the delivery log; the message is retried, so fixing the file is enough.
+        raise OSError(f"cannot load the CA file {ca_file!r} (setting ca_file): {exc}") from None
+
+
+def send_mail(message: EmailMessage, server: Mapping[str, Any]) -> None:
+    """Hand ``message`` to an SMTP server, over one connection closed at the end.
+
+    ``server`` is the ``email`` plugin's settings (``host``, ``port``, ``security``: ``none``, ``starttls``
+    or ``ssl``, ``username``, ``password``, ``ca_file``, ``timeout_seconds``), which a plugin that sends
+    mail of its own reads with ``workdesk.plugin_settings("email")``. SMTP errors propagate: the caller
+    decides what is permanent.
+    """
+    security = server["security"]
+    context = smtp_tls_context(server["ca_file"]) if security in ("starttls", "ssl") else None
+    timeout = server["timeout_seconds"]
+    if security == "ssl":
+        client = smtplib.SMTP_SSL(server["host"], server["port"], timeout=timeout, context=context)
+    else:
+        client = smtplib.SMTP(server["host"], server["port"], timeout=timeout)
+    try:
+        if security == "starttls":
+            client.starttls(context=context)
+        if server["username"]:
+            client.login(server["username"], server["password"])
+        client.send_message(message)
+    finally:
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+
+
 __all__ = ["Destination", "DestinationRefused", "DestinationUnresolved", "OutboundError", "check_destination",
-           "embedded_ipv4", "forbidden_reason", "guarded_connection", "open_socket"]
+           "embedded_ipv4", "forbidden_reason", "guarded_connection", "open_socket", "send_mail", "smtp_tls_context"]

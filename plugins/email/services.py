@@ -4,14 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
 
 from flask_babel import gettext, ngettext
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from workdesk import Notification, Task, notifications, plugin_settings, utcnow
+from workdesk import Notification, Task, notifications, outbound, plugin_settings, utcnow
 
 from .models import EmailDelivery
 
@@ -100,31 +99,10 @@ def build_message(note: Notification, to: str, current: dict, message_id: str) -
 PERMANENT_CODES = range(500, 600)
 
 
-def tls_context(current: dict) -> ssl.SSLContext:
-    """The client context for starttls and ssl: the server's certificate chain and host name are verified
-    against ``ca_file`` when it is set (a private CA), otherwise against the system's store."""
-    ca_file = current["ca_file"] or None
-    try:
-        return ssl.create_default_context(cafile=ca_file)
-    except OSError as exc:  # a missing or unreadable file, or one without a PEM certificate (ssl.SSLError)
-        # Said plainly in the delivery log; the message is retried, so fixing the file is enough.
-        raise OSError(f"cannot load the CA file {ca_file!r} (setting ca_file): {exc}") from None
-
-
 def send_message(message: EmailMessage, current: dict) -> None:
     """Hand ``message`` to the configured SMTP server; a 5xx refusal of the message is permanent."""
-    context = tls_context(current) if current["security"] in ("starttls", "ssl") else None
-    timeout = current["timeout_seconds"]
-    if current["security"] == "ssl":
-        client = smtplib.SMTP_SSL(current["host"], current["port"], timeout=timeout, context=context)
-    else:
-        client = smtplib.SMTP(current["host"], current["port"], timeout=timeout)
     try:
-        if current["security"] == "starttls":
-            client.starttls(context=context)
-        if current["username"]:
-            client.login(current["username"], current["password"])
-        client.send_message(message)
+        outbound.send_mail(message, current)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _reason in exc.recipients.values()]
         if all(code in PERMANENT_CODES for code in codes):
@@ -135,11 +113,6 @@ def send_message(message: EmailMessage, current: dict) -> None:
             raise delivery.PermanentDeliveryError(
                 f"the server refused the message: {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}") from None
         raise
-    finally:
-        try:
-            client.quit()
-        except (smtplib.SMTPException, OSError):
-            client.close()
 
 
 def _send_row(row: EmailDelivery, current: dict, note: Notification | None = None) -> None:

@@ -10,14 +10,12 @@ so a redelivered event does not send again.
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from flask_babel import gettext as _
 
-from workdesk import Comment, Task, get_registry, notifications, plugin_settings, utcnow, write_transaction
+from workdesk import Comment, Task, get_registry, notifications, outbound, plugin_settings, utcnow, write_transaction
 
 from . import tokens
 from .models import IntakeMessage, OutgoingMail, Requester
@@ -119,22 +117,4 @@ def _send(key: str, task: Task, requester: Requester, mailbox: dict, subject: st
 
 def send(message: EmailMessage, current: dict) -> None:
     """Hand ``message`` to the SMTP server of the email plugin's settings (certificates verified)."""
-    context = None
-    if current["security"] in ("starttls", "ssl"):
-        context = ssl.create_default_context(cafile=current["ca_file"] or None)
-    timeout = current["timeout_seconds"]
-    if current["security"] == "ssl":
-        client = smtplib.SMTP_SSL(current["host"], current["port"], timeout=timeout, context=context)
-    else:
-        client = smtplib.SMTP(current["host"], current["port"], timeout=timeout)
-    try:
-        if current["security"] == "starttls":
-            client.starttls(context=context)
-        if current["username"]:
-            client.login(current["username"], current["password"])
-        client.send_message(message)
-    finally:
-        try:
-            client.quit()
-        except (smtplib.SMTPException, OSError):
-            client.close()
+    outbound.send_mail(message, current)
