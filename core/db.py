@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, TypeVar
 from urllib.parse import urlparse
@@ -144,6 +145,16 @@ def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Q
     if sql is None:
         sql = _SQL_CACHE[key] = build().sql()[0]
     return model.raw(sql, *params)
+
+
+def in_ids(column: str, ids: Iterable[int]) -> tuple[str, object]:
+    """``column`` among ``ids`` as one bound parameter, whatever their number: the SQL condition (the same
+    text for every call, so a caller can keep its statement) and the value to bind. SQLite reads a JSON
+    array with ``json_each``, PostgreSQL an array with ``ANY``."""
+    numbers = [int(i) for i in ids]
+    if is_sqlite():
+        return f"{column} IN (SELECT value FROM json_each({db.obj.param}))", json.dumps(numbers)
+    return f"{column} = ANY({db.obj.param})", numbers
 
 
 # Bound parameters one statement may carry: SQLite's SQLITE_MAX_VARIABLE_NUMBER (32766 since 3.32);

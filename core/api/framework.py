@@ -328,7 +328,7 @@ def visible_task_page(user: User, query: peewee.ModelSelect, limit: int, cursor:
     conditions = visibility_conditions(user, per_department=True)
     branches = [query] if conditions is None else [query.where(condition) for condition in conditions]
     keyed = merge(keys, *(keyed_ids(branch, keys, limit + 1, position) for branch in branches))[:limit + 1]
-    rows = rows_in_order(Task.select(), [task_id for task_id, _values in keyed[:limit]])
+    rows = rows_in_order(None, [task_id for task_id, _values in keyed[:limit]])
     if len(keyed) <= limit:
         return rows, None
     last = keyed[limit - 1][1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable
 
+from ..db import db, in_ids
 from ..models import (Absence, Attachment, Comment, Department, Membership, SavedView, Task, TaskEvent, TaskWatcher,
                       User,
                       as_utc)
@@ -22,8 +23,9 @@ def watcher_ids_of(task_ids: Iterable[int]) -> dict[int, list[int]]:
     ids = list(task_ids)
     found: dict[int, list[int]] = {task_id: [] for task_id in ids}
     if ids:
-        rows = (TaskWatcher.select(TaskWatcher.task, TaskWatcher.user).where(TaskWatcher.task.in_(ids))
-                .order_by(TaskWatcher.user).tuples())
+        condition, bound = in_ids("task_id", ids)  # one parameter: the statement's text never changes
+        rows = db.execute_sql(f"SELECT task_id, user_id FROM {TaskWatcher._meta.table_name} WHERE {condition} "
+                              "ORDER BY user_id", (bound,)).fetchall()
         for task_id, user_id in rows:
             found[task_id].append(user_id)
     return found
