@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.contrib.peewee import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -230,7 +229,7 @@ def _deadline_cell(view, context, model, name):
              action=TIMEOUT_LABELS.get(model.timeout_action or "", model.timeout_action))
 
 
-class StageView(ManagerOnly, ModelView):
+class StageView(ManagerOnly, ServiceModelView):
     """The stages of review policies."""
 
     form_base_class = WorkdeskForm
@@ -260,13 +259,10 @@ class StageView(ManagerOnly, ModelView):
     def get_count_query(self):
         return self._policy_filter(super().get_count_query())
 
-    def get_create_form(self):
-        return StageForm
+    record_form = StageForm
+    field_names = _FORM_FIELD_FOR
 
-    def get_edit_form(self):
-        return StageForm
-
-    def _with_choices(self, form):
+    def with_choices(self, form):
         form.policy_id.choices = [(p.id, p.name) for p in Policy.select().order_by(Policy.position, Policy.id)]
         form.approver_user_ids.choices = [(u.id, f"{u.name} <{u.email}>") for u in
                                           sorted_by_name(User.select().where(User.is_active == True))]  # noqa: E712
@@ -277,50 +273,33 @@ class StageView(ManagerOnly, ModelView):
         return form
 
     def create_form(self, obj=None):
-        form = self._with_choices(super().create_form(obj))
+        form = super().create_form(obj)
         policy_id = parse_id(request.args.get("policy_id"))
         if request.method == "GET" and policy_id is not None:
             form.policy_id.data = policy_id
         return form
 
-    def edit_form(self, obj=None):
-        return self._with_choices(super().edit_form(obj))
-
-    def on_form_prefill(self, form, id):
-        if request.method != "GET":
-            return
-        stage = PolicyStage.get_by_id(id)
+    def prefill(self, form, stage):
         form.policy_id.data = stage.policy_id
         form.approver_user_ids.data = list(stage.approver_user_ids or [])
         form.approver_role.data = stage.approver_role or ""
         form.approver_department_id.data = str(stage.approver_department_id or "")
         form.timeout_action.data = stage.timeout_action or ""
 
-    def create_model(self, form):
-        try:
-            return policies.add_stage(current_user(), form.policy_id.data, _stage_values(form))
-        except WorkdeskError as exc:
-            _show_error(exc, form)
-            return False
+    def record_values(self, form):
+        return {"policy_id": form.policy_id.data, "stage": _stage_values(form)}
 
-    def update_model(self, form, model):
-        try:
-            if form.policy_id.data != model.policy_id:
-                raise WorkdeskError(_("Invalid value."), {"policy_id": [
-                    _("A stage stays in its policy; add a new stage to the other policy instead.")]})
-            policies.update_stage(current_user(), model.id, _stage_values(form))
-        except WorkdeskError as exc:
-            _show_error(exc, form)
-            return False
-        return True
+    def create_record(self, actor, values):
+        return policies.add_stage(actor, values["policy_id"], values["stage"])
 
-    def delete_model(self, model):
-        try:
-            policies.delete_stage(current_user(), model.id)
-        except WorkdeskError as exc:
-            flash(exc.message, "error")
-            return False
-        return True
+    def update_record(self, actor, record_id, values):
+        if values["policy_id"] != PolicyStage.get_by_id(record_id).policy_id:
+            raise WorkdeskError(_("Invalid value."), {"policy_id": [
+                _("A stage stays in its policy; add a new stage to the other policy instead.")]})
+        policies.update_stage(actor, record_id, values["stage"])
+
+    def delete_record(self, actor, record_id):
+        policies.delete_stage(actor, record_id)
 
 
 def admin_views() -> list:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import flash
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,8 +15,7 @@ from markupsafe import escape
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from workdesk import (Department, PermissionRequired, ServiceModelView, User, ValidationFailed, WorkdeskError,
-                      current_user, dates, show_service_error)
+from workdesk import Department, PermissionRequired, ServiceModelView, User, ValidationFailed, dates
 
 from . import services
 from .models import Override, Rotation, Swap
@@ -192,33 +190,24 @@ class OverrideView(_ManagedView):
         kwargs.setdefault("url", "/admin/duty_roster/overrides")
         super().__init__(Override, *args, **kwargs)
 
-    def get_create_form(self):
-        return OverrideForm
+    record_form = OverrideForm
 
-    def create_form(self, obj=None):
-        form = super().create_form(obj)
+    def with_choices(self, form):
         form.rotation_id.choices = [(r.id, f"{r.department.name}: {r.name}")
                                     for r in Rotation.select().order_by(Rotation.department, Rotation.name)]
         return form
 
-    def create_model(self, form):
-        try:
-            return services.create_override(current_user(), {
-                "rotation_id": form.rotation_id.data, "user_id": form.user_id.data,
+    def record_values(self, form):
+        return {"rotation_id": form.rotation_id.data, "user_id": form.user_id.data,
                 "starts_at": _instant(form.starts_at.data, "starts_at"),
                 "ends_at": _instant(form.ends_at.data, "ends_at"),
-                "note": form.note.data})
-        except WorkdeskError as exc:
-            show_service_error(exc, form)
-            return False
+                "note": form.note.data}
 
-    def delete_model(self, model):
-        try:
-            services.delete_override(current_user(), model.id)
-        except WorkdeskError as exc:
-            flash(exc.message, "error")
-            return False
-        return True
+    def create_record(self, actor, values):
+        return services.create_override(actor, values)
+
+    def delete_record(self, actor, record_id):
+        services.delete_override(actor, record_id)
 
 
 class SwapView(_ManagedView):
