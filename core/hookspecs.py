@@ -35,13 +35,20 @@ supported Workdesk versions, settings schema, ``fails_closed``) is declared on t
 :class:`workdesk.Plugin` class, not through a hook.
 
 HOOK_API_VERSION names this contract; a plugin states which Workdesk versions it supports with
-``Plugin.requires_workdesk``.
+``Plugin.requires_workdesk``. A hook's description says in which version it was added when that is after
+1.1; a plugin implementing such a hook should require at least that version (``">=1.2,<2"``), since an
+older Workdesk refuses a plugin whose hook it does not know.
+
+Version 1.2 added ``validate_task_change``, ``register_task_inputs``, ``register_report_metrics``,
+``register_crm_connectors``, ``delivery_bounced``, ``reply_address``, ``navigation_links``,
+``task_filing_panels``, ``account_page_panels`` and ``extra_head``. Nothing was removed or changed
+incompatibly.
 """
 from __future__ import annotations
 
 import pluggy
 
-HOOK_API_VERSION = "1.1"
+HOOK_API_VERSION = "1.2"
 
 hookspec = pluggy.HookspecMarker("workdesk")
 
@@ -184,6 +191,7 @@ def register_task_filters():
 @hookspec
 def register_task_inputs():
     """Return extra inputs that filing a task accepts, as ``(name, marshmallow field)`` pairs.
+    *Added in 1.2.*
 
     Called whenever a task is filed (``services.tasks.create_task`` / ``create_tasks``) and when the
     API's ``POST /api/v1/tasks`` body schema (and its OpenAPI document) is built, for enabled plugins.
@@ -202,6 +210,7 @@ def register_task_inputs():
 @hookspec
 def register_report_metrics():
     """Return the metrics this plugin contributes to the ``reports`` plugin's dashboard.
+    *Added in 1.2.*
 
     Called by the reports plugin whenever it builds its catalogue of metrics (each dashboard, CSV
     export, API call and scheduled report), on enabled plugins only, so a metric is shown only while
@@ -221,6 +230,7 @@ def register_report_metrics():
 @hookspec
 def register_crm_connectors():
     """Return connector classes for the ``crm_sync`` plugin: how it talks to one CRM.
+    *Added in 1.2.*
 
     Called by the ``crm_sync`` plugin whenever it needs a connector (a pull, a push, a webhook, the
     settings form), on enabled plugins only. Each item is a subclass of
@@ -421,6 +431,7 @@ def adjust_task_change(task, changes, actor):
 @hookspec
 def validate_task_change(task, changes, actor):
     """Check the values of a task change and name what is wrong, field by field.
+    *Added in 1.2.*
 
     Called when a task is created (``task`` None) and when one is updated, after the
     ``adjust_task_change`` answers were applied and before the change is saved, inside its
@@ -529,6 +540,7 @@ def deliver_notification(notification, event):
 @hookspec(firstresult=True)
 def delivery_bounced(message_id, reason):
     """Record that a message this plugin sent bounced (a delivery status notification came back).
+    *Added in 1.2.*
 
     Called synchronously by ``workdesk.notifications.report_bounce(message_id, reason)``, which a plugin
     reading mail (``mail_intake``) calls for each Message-ID a bounce refers to, so that it need not
@@ -545,6 +557,7 @@ def delivery_bounced(message_id, reason):
 @hookspec(firstresult=True)
 def reply_address(task, user):
     """Say where a reply to a notification about ``task`` sent to ``user`` should go (``Reply-To``).
+    *Added in 1.2.*
 
     Called synchronously by ``workdesk.notifications.reply_address(task, user)``, which delivery plugins
     use (the ``email`` plugin sets the answer as ``Reply-To`` on every message about a task), so that
@@ -581,6 +594,7 @@ def describe_task_event(event):
 @hookspec
 def navigation_links(user):
     """Return links this plugin adds to the team web app's main navigation, as ``(label, url)`` pairs.
+    *Added in 1.2.*
 
     Called synchronously on every page of the team web app for the signed-in person; keep it cheap
     (a permission check, no queries over tasks) and return a link only to people who may open the
@@ -595,6 +609,7 @@ def navigation_links(user):
 @hookspec
 def task_filing_panels(user, form):
     """Return HTML this plugin adds where people file tasks (a picker of ready-made kinds of task).
+    *Added in 1.2.*
 
     Called synchronously each time the quick-create box of *my work* (``form`` is ``"quick"``) or the
     full new-task form (``"full"``) is shown to a signed-in person. Render with the plugin's own
@@ -625,6 +640,7 @@ def task_page_panels(task, user):
 @hookspec
 def account_page_panels(user):
     """Return sections this plugin adds to the signed-in person's own settings page, as ``(title, html)`` pairs.
+    *Added in 1.2.*
 
     Called synchronously each time ``/account`` is shown, for the person whose page it is (a page only
     ever shows one's own settings); keep it cheap. Render ``html`` with the plugin's own template
@@ -641,6 +657,7 @@ def account_page_panels(user):
 @hookspec
 def extra_head(user):
     """Return HTML this plugin adds to the ``<head>`` of every page of the team web app.
+    *Added in 1.2.*
 
     Called synchronously while any page of the team web app is rendered, the login page included
     (``user`` is then None); keep it cheap and the same for every page. Meant for ``<link>``,

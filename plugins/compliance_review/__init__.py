@@ -21,7 +21,7 @@ class ComplianceReviewPlugin(Plugin):
 
     name = "compliance_review"
     version = "1.0.0"
-    requires_workdesk = ">=1.1,<2"
+    requires_workdesk = ">=1.2,<2"
     settings_schema = ComplianceSettings
     # An erroring review plugin must not let work through unreviewed: if the veto itself fails, the move
     # into resolved/closed is refused (with a message naming the plugin) until the plugin works again.

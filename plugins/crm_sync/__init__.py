@@ -23,7 +23,7 @@ class CrmSyncPlugin(Plugin):
 
     name = "crm_sync"
     version = "0.1.0"
-    requires_workdesk = ">=1.1,<2"
+    requires_workdesk = ">=1.2,<2"
     settings_schema = CrmSyncSettings
 
     @hookimpl

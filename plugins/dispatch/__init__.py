@@ -24,7 +24,7 @@ class DispatchPlugin(Plugin):
 
     name = "dispatch"
     version = "0.1.0"
-    requires_workdesk = ">=1.1,<2"
+    requires_workdesk = ">=1.2,<2"
     assignment_rank = 10  # rules come before whoever is on duty (duty_roster, 90); see workdesk.Plugin
 
     @hookimpl

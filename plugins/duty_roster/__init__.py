@@ -21,7 +21,7 @@ class DutyRosterPlugin(Plugin):
 
     name = "duty_roster"
     version = "0.1.0"
-    requires_workdesk = ">=1.1,<2"
+    requires_workdesk = ">=1.2,<2"
     assignment_rank = 90  # whoever is on duty comes after dispatch rules (see workdesk.Plugin)
     settings_schema = DutyRosterSettings
 

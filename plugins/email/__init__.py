@@ -21,7 +21,7 @@ class EmailPlugin(Plugin):
 
     name = "email"
     version = "1.0.0"
-    requires_workdesk = ">=1.0,<2"
+    requires_workdesk = ">=1.2,<2"
     settings_schema = EmailSettings
 
     @hookimpl

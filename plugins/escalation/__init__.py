@@ -22,7 +22,7 @@ class EscalationPlugin(Plugin):
 
     name = "escalation"
     version = "1.0.0"
-    requires_workdesk = ">=1.1,<2"
+    requires_workdesk = ">=1.2,<2"
     settings_schema = EscalationSettings
 
     @hookimpl

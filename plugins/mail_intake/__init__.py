@@ -25,7 +25,7 @@ class MailIntakePlugin(Plugin):
 
     name = "mail_intake"
     version = "0.1.0"
-    requires_workdesk = ">=1.0,<2"
+    requires_workdesk = ">=1.2,<2"
     settings_schema = MailIntakeSettings
 
     @hookimpl

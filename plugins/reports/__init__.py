@@ -24,7 +24,7 @@ class ReportsPlugin(Plugin):
 
     name = "reports"
     version = "0.1.0"
-    requires_workdesk = ">=1.1,<2"
+    requires_workdesk = ">=1.2,<2"
     settings_schema = ReportsSettings
 
     @hookimpl

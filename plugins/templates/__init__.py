@@ -22,7 +22,7 @@ class TemplatesPlugin(Plugin):
 
     name = "templates"
     version = "1.0.0"
-    requires_workdesk = ">=1.1,<2"
+    requires_workdesk = ">=1.2,<2"
     settings_schema = TemplatesSettings
     # Fails open (the default): a broken checklist check must not stop every resolution in the company;
     # the error is recorded and shown in the health panel.

@@ -21,7 +21,7 @@ class WebPushPlugin(Plugin):
 
     name = "webpush"
     version = "0.1.0"
-    requires_workdesk = ">=1.1,<2"
+    requires_workdesk = ">=1.2,<2"
     settings_schema = WebPushSettings
 
     @hookimpl
