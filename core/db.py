@@ -31,13 +31,26 @@ def utcnow() -> dt.datetime:
 class UTCDateTimeField(peewee.DateTimeField):
     """Stores naive UTC, hands out aware UTC datetimes."""
 
+    # Both directions run once per column of every row read or written, so the common cases take the
+    # shortest path: peewee's own conversion tries strptime with one format after another.
+
     def db_value(self, value):
-        if isinstance(value, dt.datetime) and value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        if type(value) is dt.datetime:
+            if value.tzinfo is dt.timezone.utc:
+                return value.replace(tzinfo=None)
+            if value.tzinfo is None:
+                return value
+            return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
         return super().db_value(value)
 
     def python_value(self, value):
-        value = super().python_value(value)
+        if type(value) is str:
+            try:
+                value = dt.datetime.fromisoformat(value)
+            except ValueError:
+                value = super().python_value(value)
+        elif value is not None and type(value) is not dt.datetime:
+            value = super().python_value(value)
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
         return value
