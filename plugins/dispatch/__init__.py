@@ -88,7 +88,9 @@ class DispatchPlugin(Plugin):
         from workdesk import utcnow
 
         from .services import hand_back
-        hand_back(user, utcnow(), "absent")  # the tasks go to whoever fits now
+        # The tasks go to whoever fits from the moment the absence began: now, or its start when the core's
+        # job announced it ahead of the clock (``workdesk tick --at``), so people away by then are left out.
+        hand_back(user, max(utcnow(), absence.starts_at), "absent")
 
     @hookimpl
     def on_task_deleted(self, task_id):

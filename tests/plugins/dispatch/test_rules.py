@@ -240,3 +240,22 @@ def test_loads_follow_every_change_of_a_task(team, make_task, dispatch, run_jobs
     assert run_jobs(utcnow(), force=True)["dispatch.check_loads"] == "ran"
     assert load._present(db.obj) and loads() == {**before, agents[3].id: (1, 2)}
     assert load.ensure() is False
+
+
+def test_an_absence_starting_mid_day_hands_the_work_on_when_it_begins(team, make_rule, make_task, run_jobs):
+    department, head, agents = team["department"], team["head"], team["agents"]
+    make_rule(hand_back=True, pool_user_ids=[agents[0].id, agents[1].id, agents[2].id])
+    mine = [make_task(head, department, assignee_id=agents[0].id) for _ in range(2)]
+    noon = utcnow().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=3)
+    for agent in agents[:2]:  # both go away at noon; agents[1] would be the lightest before it
+        absences.create_absence(team["admin"], user_id=agent.id, starts_at=noon, ends_at=noon + dt.timedelta(hours=4))
+    run_jobs(noon - dt.timedelta(minutes=1), force=True)
+    assert {Task.get_by_id(t.id).assignee_id for t in mine} == {agents[0].id}  # not away yet
+    run_jobs(noon + dt.timedelta(minutes=1), force=True)  # the core announces the start; dispatch decides as of noon
+    assert {Task.get_by_id(t.id).assignee_id for t in mine} == {agents[2].id}
+    details = [e.changes["dispatch"][1] for e in TaskEvent.select().where(TaskEvent.kind == "dispatch.handed_back")]
+    assert len(details) == 2 and all(d["why"] == "absent" and d["from"] == agents[0].id for d in details)
+    assert all(d["filtered"] == {str(agents[0].id): "handing_back", str(agents[1].id): "absent"} for d in details)
+    for person in (agents[0], head):
+        assert Notification.select().where((Notification.recipient == person.id)
+                                           & (Notification.kind == "dispatch.handed_back")).count() == 1
