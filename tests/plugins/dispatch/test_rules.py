@@ -168,6 +168,15 @@ def test_hand_back_on_deactivation_and_on_an_absence(team, make_rule, make_task,
     assert {Task.get_by_id(t.id).assignee_id for t in mine} == {None}
     assert Notification.select().where((Notification.recipient == agents[1].id)
                                        & (Notification.kind == "dispatch.handed_back")).count() == 1
+    # the head is told which tasks nobody could take, in the language they read it in
+    to_head = (Notification.select().where((Notification.recipient == head.id)
+                                           & (Notification.kind == "dispatch.handed_back"))
+               .order_by(Notification.id.desc()).get())
+    numbers = ", ".join(f"#{t.number}" for t in mine)
+    assert to_head.subject == f"{agents[1].name} is away: their open tasks were handed on ({numbers})"
+    assert to_head.body == f"Nobody could take {numbers}: they wait unassigned in the queue."
+    services.users.update_user(head, head.id, {"locale": "de"})
+    assert "warten nicht zugewiesen in der Warteschlange" in Notification.get_by_id(to_head.id).body
     drain_events()
     run_jobs(utcnow() + dt.timedelta(minutes=10), force=True)  # a repeat hands nothing twice
     assert TaskEvent.select().where(TaskEvent.kind == "dispatch.handed_back").count() == 4
