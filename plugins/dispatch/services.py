@@ -521,7 +521,8 @@ def _tell_about_hand_back(user: User, moved: list[tuple[Task, int | None]], why:
 
 
 def hand_back_deactivated(now: dt.datetime, since: dt.datetime | None = None) -> int:
-    """The periodic job: open tasks still assigned to deactivated people go back to dispatch."""
+    """The periodic job, behind ``on_user_deactivated``: open tasks still assigned to deactivated people go back
+    to dispatch (someone deactivated while the plugin was off, a task a hand-back rule matches only now)."""
     people = list(User.select().join(Task, on=(Task.assignee == User.id))
                   .where((User.is_active == False) & Task.status.in_(OPEN_STATUSES)).distinct())  # noqa: E712
     return sum(hand_back(person, now, "deactivated") for person in people)

@@ -155,7 +155,7 @@ def test_hand_back_on_deactivation_and_on_an_absence(team, make_rule, make_task,
     make_rule(hand_back=True, pool_user_ids=[agents[0].id, agents[1].id])
     mine = [make_task(head, department, assignee_id=agents[0].id) for _ in range(2)]
     services.users.update_user(team["admin"], agents[0].id, {"is_active": False})
-    run_jobs(utcnow(), force=True)
+    drain_events()  # on_user_deactivated: at once, no job needed
     assert {Task.get_by_id(t.id).assignee_id for t in mine} == {agents[1].id}
     handed = TaskEvent.select().where(TaskEvent.kind == "dispatch.handed_back")
     assert handed.count() == 2 and handed[0].changes["dispatch"][1]["why"] == "deactivated"
@@ -268,3 +268,18 @@ def test_an_absence_starting_mid_day_hands_the_work_on_when_it_begins(team, make
     for person in (agents[0], head):
         assert Notification.select().where((Notification.recipient == person.id)
                                            & (Notification.kind == "dispatch.handed_back")).count() == 1
+
+
+def test_the_job_hands_back_the_work_of_someone_deactivated_while_dispatch_was_off(team, make_rule, make_task,
+                                                                                     run_jobs, drain_events):
+    from workdesk.registry import set_plugin_enabled
+    department, head, agents = team["department"], team["head"], team["agents"]
+    make_rule(hand_back=True, pool_user_ids=[agents[0].id, agents[1].id])
+    task = make_task(head, department, assignee_id=agents[0].id)
+    set_plugin_enabled("dispatch", False)
+    services.users.update_user(team["admin"], agents[0].id, {"is_active": False})
+    drain_events()
+    assert Task.get_by_id(task.id).assignee_id == agents[0].id  # dispatch was off: nobody handed it on
+    set_plugin_enabled("dispatch", True)
+    run_jobs(utcnow(), force=True)
+    assert Task.get_by_id(task.id).assignee_id == agents[1].id
