@@ -146,8 +146,8 @@ def run(actor: User | None, spec: dict[str, Any], now: dt.datetime | None = None
 
 # -- saved batches, run by hand or every day ----------------------------------------------------------
 
-BATCH_FIELDS = ("name", "template", "department_ids", "per", "include_subdepartments", "daily_at", "timezone",
-                "enabled")
+BATCH_FIELDS = ("name", "template", "department_ids", "per", "include_subdepartments", "daily_at", "weekdays",
+                "timezone", "enabled")
 
 
 def clean_batch(values: dict[str, Any]) -> dict[str, Any]:
@@ -159,6 +159,10 @@ def clean_batch(values: dict[str, Any]) -> dict[str, Any]:
     daily_at = values.get("daily_at") or None
     if daily_at is not None and not (isinstance(daily_at, str) and CLOCK.fullmatch(daily_at)):
         _fail("daily_at", _("Use a local time like 07:30 (24-hour HH:MM), or leave it empty."))
+    weekdays = values.get("weekdays") or []
+    if not isinstance(weekdays, list) or not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7
+                                                 for d in weekdays):
+        _fail("weekdays", _("Days of the week as numbers from 1 (Monday) to 7 (Sunday); empty: every day."))
     zone = values.get("timezone") or "UTC"
     try:
         ZoneInfo(str(zone))
@@ -167,7 +171,7 @@ def clean_batch(values: dict[str, Any]) -> dict[str, Any]:
     return {"name": name.strip(), "template": clean_template(values.get("template")),
             "department_ids": clean_departments(values.get("department_ids")), "per": values.get("per", "member"),
             "include_subdepartments": bool(values.get("include_subdepartments")), "daily_at": daily_at,
-            "timezone": str(zone), "enabled": bool(values.get("enabled", True))}
+            "weekdays": sorted(set(weekdays)), "timezone": str(zone), "enabled": bool(values.get("enabled", True))}
 
 
 def save_batch(actor: User | None, values: dict[str, Any], batch: Batch | None = None) -> Batch:
@@ -185,7 +189,7 @@ def save_batch(actor: User | None, values: dict[str, Any], batch: Batch | None =
 def batch_to_dict(batch: Batch) -> dict[str, Any]:
     return {"id": batch.id, "name": batch.name, "template": batch.template, "department_ids": batch.department_ids,
             "per": batch.per, "include_subdepartments": batch.include_subdepartments, "daily_at": batch.daily_at,
-            "timezone": batch.timezone, "enabled": batch.enabled, "last_run_on": batch.last_run_on}
+            "weekdays": batch.weekdays, "timezone": batch.timezone, "enabled": batch.enabled, "last_run_on": batch.last_run_on}
 
 
 def run_saved(actor: User | None, batch: Batch, now: dt.datetime) -> dict[str, Any]:
@@ -194,13 +198,15 @@ def run_saved(actor: User | None, batch: Batch, now: dt.datetime) -> dict[str, A
 
 
 def run_daily(now: dt.datetime, since: dt.datetime | None = None) -> int:
-    """The periodic job: each enabled batch with a daily time runs once per local day, at or after that time.
+    """The periodic job: each enabled batch with a daily time runs once per local day (on its weekdays, when it
+    names some), at or after that time.
     The day is marked in the same transaction as its tasks, so a repeat of the job creates nothing twice."""
     ran = 0
     for batch in list(Batch.select().where((Batch.enabled == True) & Batch.daily_at.is_null(False))):  # noqa: E712
         local = now.astimezone(ZoneInfo(batch.timezone))
         today = local.date().isoformat()
-        if batch.last_run_on == today or local.strftime("%H:%M") < batch.daily_at:
+        if batch.last_run_on == today or local.strftime("%H:%M") < batch.daily_at or (
+                batch.weekdays and local.isoweekday() not in batch.weekdays):
             continue
         def mark_today() -> bool:
             return Batch.update(last_run_on=today).where((Batch.id == batch.id) & (

@@ -125,6 +125,9 @@ class DispatchSavedBatchInput(Schema):
     include_subdepartments = StrictBoolean()
     daily_at = Text(allow_none=True, max_length=5, metadata={"description": "Local HH:MM to run every day (null: "
                                                                              "by hand only)"})
+    weekdays = mf.List(mf.Integer(strict=True, validate=validate.Range(min=1, max=7)), validate=validate.Length(max=7),
+                       metadata={"description": "ISO days of the week it runs on, 1 Monday to 7 Sunday (empty: "
+                                                "every day)"})
     timezone = Text(max_length=64)
     enabled = StrictBoolean()
 

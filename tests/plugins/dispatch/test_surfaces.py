@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from workdesk import ReportScope, Task, contributed_metrics, utcnow, write_transaction
+from workdesk import ReportScope, Task, ValidationFailed, contributed_metrics, utcnow, write_transaction
 from workdesk.registry import PluginState
 from workdesk.plugins.dispatch.models import Batch, Rule
 from workdesk.services import absences
@@ -131,6 +131,22 @@ def test_saved_batch_runs_once_a_day_at_its_local_time(team, api_client, run_job
     bad = admin.post("/api/v1/dispatch/batches", json={"name": "X", "template": {"title": "T"},
                                                       "department_ids": [team["warehouse"].id], "daily_at": "7am"})
     assert bad.status_code == 422 and "daily_at" in bad.json["error"]["fields"]
+    # on working days only: the Saturday (local) passes, the Monday runs
+    changed = admin.patch(f"/api/v1/dispatch/batches/{saved.json['id']}", json={"weekdays": [5, 1, 2, 3, 4, 1]})
+    assert changed.status_code == 200 and changed.json["weekdays"] == [1, 2, 3, 4, 5]
+    run_jobs("2026-03-07T05:35:00+00:00")  # Saturday 07:35 in Sofia
+    assert inspections.count() == 4
+    run_jobs("2026-03-09T05:35:00+00:00")  # Monday
+    assert inspections.count() == 5
+    for weekdays in ([0], [8], ["1"], [True], "1-5"):
+        bad = admin.patch(f"/api/v1/dispatch/batches/{saved.json['id']}", json={"weekdays": weekdays})
+        assert bad.status_code == 422, weekdays
+        assert [f.partition(".")[0] for f in bad.json["error"]["fields"]] == ["weekdays"], weekdays
+    from workdesk.plugins.dispatch import batch as batches
+    with pytest.raises(ValidationFailed) as refused:  # the service refuses what the API's schema would
+        batches.save_batch(team["admin"], {"weekdays": [9]}, Batch.get_by_id(saved.json["id"]))
+    assert refused.value.fields["weekdays"] == ["Days of the week as numbers from 1 (Monday) to 7 (Sunday); "
+                                                "empty: every day."]
 
 
 def test_admin_rules_preview_and_batch(team, client, login, make_rule):
