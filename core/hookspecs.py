@@ -7,7 +7,7 @@ has one error policy, applied by the core for every plugin alike:
   Called when a process starts (models, blueprints, admin views, jobs, commands) or when a catalogue
   is built (permissions, notification kinds, task-list filters). A raising plugin is recorded against it and its
   registrations are left out; the process starts without them.
-- **Events** (``on_task_*``, ``on_absence_*``, ``deliver_notification``): run on a worker, after the change has
+- **Events** (``on_task_*``, ``on_absence_*``, ``on_user_deactivated``, ``deliver_notification``): run on a worker, after the change has
   committed, once per event per plugin, at least once (write handlers so that a repeat does no
   harm: the ``event["id"]`` is stable across redeliveries). A raising handler is recorded against its
   plugin and retried with backoff for that plugin alone (five attempts); it never undoes the change
@@ -403,6 +403,20 @@ def on_absence_ended(absence, user, event):
 
     :param absence: the :class:`workdesk.Absence` (an unsaved copy when it was deleted).
     :param user: the :class:`workdesk.User` who is back.
+    """
+
+
+@hookspec
+def on_user_deactivated(user, actor, event):
+    """A person was deactivated: they can no longer sign in, and nobody may give them work.
+
+    Called on a worker after commit, at least once per plugin, once each time an active person is
+    deactivated (``services.users.update_user`` with ``is_active`` false, which the API, the admin
+    panel and the command line use). Hand their open work on here (a dispatcher), or tell their team.
+
+    :param user: the :class:`workdesk.User` as they are when the event is handled (inactive, unless
+        reactivated since).
+    :param actor: who deactivated them, or None for the system.
     """
 
 

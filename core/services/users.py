@@ -8,6 +8,7 @@ from typing import Iterable
 
 from flask_babel import gettext as _
 
+from .. import outbox
 from ..access import require
 from ..auth import MIN_PASSWORD_LENGTH, end_all_sessions, hash_password, normalise_email
 from ..db import write_transaction
@@ -85,7 +86,7 @@ def update_user(actor: User, user_id: int, changes: dict) -> User:
     own_fields = {"name", "timezone", "locale", "password"}
     if user.id != actor.id or set(changes) - own_fields:
         require(actor, "user.manage")
-    revoke = False
+    revoke = deactivated = False
     with write_transaction():
         if "email" in changes:
             email = normalise_email(changes["email"])
@@ -117,7 +118,7 @@ def update_user(actor: User, user_id: int, changes: dict) -> User:
             revoke = True
         if "is_active" in changes:
             if not changes["is_active"] and user.is_active:
-                revoke = True
+                revoke = deactivated = True
             user.is_active = bool(changes["is_active"])
         if "department_ids" in changes:
             depts = _departments(changes["department_ids"])
@@ -125,6 +126,8 @@ def update_user(actor: User, user_id: int, changes: dict) -> User:
             for dept in depts:
                 Membership.create(user=user, department=dept)
         user.save()
+        if deactivated:  # on_user_deactivated, after commit
+            outbox.emit("user.deactivated", {"user_id": user.id, "actor_id": actor.id if actor else None})
     if revoke:
         end_all_sessions(user)
     return user
@@ -272,3 +275,14 @@ def people_on_duty(department_id: int, at: dt.datetime) -> list[User] | None:
         if answer is not None and not isinstance(answer, PluginFailed):
             return [person for person in answer if isinstance(person, User)]
     return None
+
+
+def _deactivated_kwargs(event) -> dict | None:
+    user = User.get_or_none(User.id == event.payload["user_id"])
+    if user is None:  # deleted since: nothing left to hand on
+        return None
+    actor_id = event.payload.get("actor_id")
+    return {"user": user, "actor": User.get_or_none(User.id == actor_id) if actor_id else None}
+
+
+outbox.register_event_kind("user.deactivated", "on_user_deactivated", _deactivated_kwargs)

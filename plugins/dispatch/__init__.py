@@ -47,7 +47,7 @@ class DispatchPlugin(Plugin):
         return [PeriodicJob("check_loads", load.ensure, every=dt.timedelta(minutes=5),
                             description="The triggers that keep each person's load are in place"),
                 PeriodicJob("hand_back_deactivated", services.hand_back_deactivated, every=dt.timedelta(minutes=5),
-                            description="Open tasks of deactivated people go back to dispatch"),
+                            description="Open tasks still held by deactivated people go back to dispatch"),
                 PeriodicJob("daily_batches", batch.run_daily, every=dt.timedelta(minutes=1),
                             description="Saved batches run at their daily local time")]
 
@@ -88,7 +88,17 @@ class DispatchPlugin(Plugin):
         from workdesk import utcnow
 
         from .services import hand_back
-        hand_back(user, utcnow(), "absent")  # the tasks go to whoever fits now
+        # The tasks go to whoever fits from the moment the absence began: now, or its start when the core's
+        # job announced it ahead of the clock (``workdesk tick --at``), so people away by then are left out.
+        hand_back(user, max(utcnow(), absence.starts_at), "absent")
+
+    @hookimpl
+    def on_user_deactivated(self, user, actor):
+        from workdesk import utcnow
+
+        from .services import hand_back
+        if not user.is_active:  # not reactivated since
+            hand_back(user, utcnow(), "deactivated")
 
     @hookimpl
     def on_task_deleted(self, task_id):

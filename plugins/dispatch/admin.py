@@ -163,7 +163,8 @@ class BatchForm(WorkdeskForm):
     due_in_hours = IntegerField(_l("Due in hours (empty: no due date)"),
                                 validators=[Optional(), NumberRange(min=1, max=8760)])
     department_ids = StringField(_l("Departments (ids separated by commas)"), validators=[DataRequired()])
-    per = SelectField(_l("One task"), choices=[("member", _l("per member")), ("team", _l("per team"))])
+    per = SelectField(_l("One task"), choices=[("member", _l("per member")), ("team", _l("per team")),
+                                              ("shift", _l("per shift group on duty"))])
     include_subdepartments = BooleanField(_l("With sub-departments"))
 
 

@@ -74,7 +74,8 @@ def preview():
 @api_operation("Dispatch a batch", tags=TAGS, request=DispatchBatchInput, response=DispatchBatchOutput, status=201)
 def run_batch():
     """Creates the tasks at once, all or nothing: one per member who may work each department's tasks and is
-    not away (assigned to them), or one per department (``per: team``, assigned by the rules or the duty)."""
+    not away (assigned to them), one per department (``per: team``, assigned by the rules or the duty), or one
+    per shift group on duty in each department (``per: shift``, assigned to whoever covers it)."""
     return batch.run(_manager(), load_json(DispatchBatchInput)), 201
 
 

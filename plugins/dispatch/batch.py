@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import gettext as _
 
 from workdesk import (PRIORITIES, Department, User, ValidationFailed, WorkdeskError, absences, access, parse_id,
-                      record_error, require, services, utcnow, write_transaction)
+                      people_on_duty, record_error, require, services, utcnow, write_transaction)
 
 from .models import Batch
 from .services import PERMISSION, _fail, subdepartment_ids
 
-PER = ("member", "team")
+PER = ("member", "team", "shift")
 TEMPLATE_FIELDS = ("title", "description", "priority", "type", "impact", "fields", "due_in_hours", "template_id")
 # The task fields a batch's template sets: a refusal of one of them names it under ``template``.
 TASK_TEMPLATE_FIELDS = ("title", "description", "priority", "type", "impact", "template_id")
@@ -69,7 +69,8 @@ def clean_departments(department_ids: Any) -> list[int]:
 def plan(template: dict[str, Any], department_ids: list[int], per: str, include_subdepartments: bool,
          now: dt.datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The task inputs of a batch, and who was skipped and why (people away get no task: the batch never
-    gives work to someone absent)."""
+    gives work to someone absent; per shift, a department without a roster or with nobody on duty gets none
+    and says so)."""
     if include_subdepartments:
         department_ids = list(dict.fromkeys(d for top in department_ids for d in subdepartment_ids(top)))
     due_at = now + dt.timedelta(hours=template["due_in_hours"]) if template["due_in_hours"] else None
@@ -79,6 +80,8 @@ def plan(template: dict[str, Any], department_ids: list[int], per: str, include_
     inputs, skipped = [], []
     if per == "team":
         return [{**base, "department_id": d} for d in department_ids], skipped
+    if per == "shift":
+        return _per_shift(base, department_ids, now)
     members = {d: list(access.eligible_assignees(d)) for d in department_ids}
     away = absences.absent_user_ids(now, {u.id for people in members.values() for u in people})
     for department_id, people in members.items():
@@ -90,10 +93,34 @@ def plan(template: dict[str, Any], department_ids: list[int], per: str, include_
     return inputs, skipped
 
 
+def _per_shift(base: dict[str, Any], department_ids: list[int],
+               now: dt.datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One task for each shift group on duty in each department at ``now``: the rota plugin
+    (``workdesk.people_on_duty``, answered by ``duty_roster``) names one person per rotation covering the
+    department, and each of them gets the task. Someone away or who may not work the department is skipped."""
+    inputs, skipped = [], []
+    on_duty = {d: people_on_duty(d, now) for d in department_ids}
+    away = absences.absent_user_ids(now, {u.id for people in on_duty.values() for u in people or []})
+    for department_id, people in on_duty.items():
+        if not people:
+            skipped.append({"department_id": department_id, "user_id": None,
+                            "reason": "no_roster" if people is None else "nobody_on_duty"})
+            continue
+        allowed = {u.id for u in access.eligible_assignees(department_id)}
+        for person in people:
+            reason = "absent" if person.id in away else None if person.id in allowed else "not_allowed"
+            if reason:
+                skipped.append({"department_id": department_id, "user_id": person.id, "reason": reason})
+            else:
+                inputs.append({**base, "department_id": department_id, "assignee_id": person.id})
+    return inputs, skipped
+
+
 def run(actor: User | None, spec: dict[str, Any], now: dt.datetime | None = None) -> dict[str, Any]:
     """Create a batch's tasks, all or nothing. ``spec``: ``template``, ``department_ids``, ``per``
     (``member``: one task for each member who may work the department's tasks and is not away, assigned to
-    them; ``team``: one task per department, assigned by the rules or the duty like any new task) and
+    them; ``team``: one task per department, assigned by the rules or the duty like any new task; ``shift``:
+    one task per shift group on duty in each department, assigned to whoever covers it) and
     ``include_subdepartments``."""
     if actor is not None:
         require(actor, PERMISSION)
@@ -119,8 +146,8 @@ def run(actor: User | None, spec: dict[str, Any], now: dt.datetime | None = None
 
 # -- saved batches, run by hand or every day ----------------------------------------------------------
 
-BATCH_FIELDS = ("name", "template", "department_ids", "per", "include_subdepartments", "daily_at", "timezone",
-                "enabled")
+BATCH_FIELDS = ("name", "template", "department_ids", "per", "include_subdepartments", "daily_at", "weekdays",
+                "timezone", "enabled")
 
 
 def clean_batch(values: dict[str, Any]) -> dict[str, Any]:
@@ -132,6 +159,10 @@ def clean_batch(values: dict[str, Any]) -> dict[str, Any]:
     daily_at = values.get("daily_at") or None
     if daily_at is not None and not (isinstance(daily_at, str) and CLOCK.fullmatch(daily_at)):
         _fail("daily_at", _("Use a local time like 07:30 (24-hour HH:MM), or leave it empty."))
+    weekdays = values.get("weekdays") or []
+    if not isinstance(weekdays, list) or not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7
+                                                 for d in weekdays):
+        _fail("weekdays", _("Days of the week as numbers from 1 (Monday) to 7 (Sunday); empty: every day."))
     zone = values.get("timezone") or "UTC"
     try:
         ZoneInfo(str(zone))
@@ -140,7 +171,7 @@ def clean_batch(values: dict[str, Any]) -> dict[str, Any]:
     return {"name": name.strip(), "template": clean_template(values.get("template")),
             "department_ids": clean_departments(values.get("department_ids")), "per": values.get("per", "member"),
             "include_subdepartments": bool(values.get("include_subdepartments")), "daily_at": daily_at,
-            "timezone": str(zone), "enabled": bool(values.get("enabled", True))}
+            "weekdays": sorted(set(weekdays)), "timezone": str(zone), "enabled": bool(values.get("enabled", True))}
 
 
 def save_batch(actor: User | None, values: dict[str, Any], batch: Batch | None = None) -> Batch:
@@ -158,7 +189,7 @@ def save_batch(actor: User | None, values: dict[str, Any], batch: Batch | None =
 def batch_to_dict(batch: Batch) -> dict[str, Any]:
     return {"id": batch.id, "name": batch.name, "template": batch.template, "department_ids": batch.department_ids,
             "per": batch.per, "include_subdepartments": batch.include_subdepartments, "daily_at": batch.daily_at,
-            "timezone": batch.timezone, "enabled": batch.enabled, "last_run_on": batch.last_run_on}
+            "weekdays": batch.weekdays, "timezone": batch.timezone, "enabled": batch.enabled, "last_run_on": batch.last_run_on}
 
 
 def run_saved(actor: User | None, batch: Batch, now: dt.datetime) -> dict[str, Any]:
@@ -167,13 +198,15 @@ def run_saved(actor: User | None, batch: Batch, now: dt.datetime) -> dict[str, A
 
 
 def run_daily(now: dt.datetime, since: dt.datetime | None = None) -> int:
-    """The periodic job: each enabled batch with a daily time runs once per local day, at or after that time.
+    """The periodic job: each enabled batch with a daily time runs once per local day (on its weekdays, when it
+    names some), at or after that time.
     The day is marked in the same transaction as its tasks, so a repeat of the job creates nothing twice."""
     ran = 0
     for batch in list(Batch.select().where((Batch.enabled == True) & Batch.daily_at.is_null(False))):  # noqa: E712
         local = now.astimezone(ZoneInfo(batch.timezone))
         today = local.date().isoformat()
-        if batch.last_run_on == today or local.strftime("%H:%M") < batch.daily_at:
+        if batch.last_run_on == today or local.strftime("%H:%M") < batch.daily_at or (
+                batch.weekdays and local.isoweekday() not in batch.weekdays):
             continue
         def mark_today() -> bool:
             return Batch.update(last_run_on=today).where((Batch.id == batch.id) & (

@@ -110,6 +110,7 @@ class Batch(BaseModel):
     per = CharField(max_length=16, default="member")  # member | team
     include_subdepartments = BooleanField(default=False)
     daily_at = CharField(max_length=5, null=True)  # local "HH:MM"; None: only when run by hand
+    weekdays = JSONField(default=list)  # ISO weekdays (1 Monday .. 7 Sunday) a daily batch runs on; empty: every day
     timezone = CharField(max_length=64, default="UTC")
     enabled = BooleanField(default=True)
     last_run_on = CharField(max_length=10, null=True)  # the local date of the last daily run

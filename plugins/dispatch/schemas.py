@@ -101,16 +101,20 @@ class DispatchTemplate(Schema):
 
 
 class DispatchBatchInput(Schema):
-    """One task per member (assigned to them; people away are skipped) or per team (assigned by the rules)."""
+    """One task per member (assigned to them; people away are skipped), per team (assigned by the rules) or
+    per shift group on duty (assigned to whoever covers it)."""
     template = mf.Nested(DispatchTemplate, required=True)
     department_ids = mf.List(Id(), required=True, validate=validate.Length(min=1, max=500))
-    per = mf.String(validate=validate.OneOf(PER), load_default="member")
+    per = mf.String(validate=validate.OneOf(PER), load_default="member",
+                    metadata={"description": "member: each member; team: each department; shift: each shift group "
+                                             "on duty (duty_roster)"})
     include_subdepartments = StrictBoolean(load_default=False)
 
 
 class DispatchBatchOutput(Schema):
     created = mf.List(mf.Dict())
-    skipped = mf.List(mf.Dict())
+    skipped = mf.List(mf.Dict(), metadata={"description": "department_id, user_id and reason: absent, not_allowed, "
+                                                          "no_roster or nobody_on_duty"})
 
 
 class DispatchSavedBatchInput(Schema):
@@ -121,6 +125,9 @@ class DispatchSavedBatchInput(Schema):
     include_subdepartments = StrictBoolean()
     daily_at = Text(allow_none=True, max_length=5, metadata={"description": "Local HH:MM to run every day (null: "
                                                                              "by hand only)"})
+    weekdays = mf.List(mf.Integer(strict=True, validate=validate.Range(min=1, max=7)), validate=validate.Length(max=7),
+                       metadata={"description": "ISO days of the week it runs on, 1 Monday to 7 Sunday (empty: "
+                                                "every day)"})
     timezone = Text(max_length=64)
     enabled = StrictBoolean()
 

@@ -8,12 +8,9 @@ choice among them. Figures come from one grouped query over the open tasks, neve
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from flask import has_app_context
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import SqliteDatabase
@@ -51,11 +48,6 @@ KEPT_FIGURES = 10
 
 def _fail(field_name: str, message: str) -> None:
     raise ValidationFailed(_("Invalid value."), {field_name: [message]})
-
-
-def in_language_of(user: User):
-    """Messages for ``user`` in their language."""
-    return force_locale(user.locale) if has_app_context() and user.locale else nullcontext()
 
 
 # -- rules ------------------------------------------------------------------------------------------
@@ -446,13 +438,12 @@ def record_decision(task: Task) -> bool:
                          changes={"dispatch": [None, decision.details]})
         Decision.update(task_id=task.id, recorded_at=utcnow()).where(Decision.id == decision.id).execute()
         if decision.assignee_id is None:
-            for head in department_heads(task.department_id):
-                with in_language_of(head):
-                    notify(head, "dispatch.unplaced",
-                           _("Nobody could be given #%(number)s %(title)s", number=task.number, title=task.title),
-                           _("%(reason)s (rule “%(rule)s”). It waits unassigned in the queue.",
-                             reason=REASONS.get(decision.reason, decision.reason), rule=decision.rule_name),
-                           task=task, dedupe_key=f"dispatch.unplaced:{task.id}")
+            for head in department_heads(task.department_id):  # lazy words: each reader's language when read
+                notify(head, "dispatch.unplaced",
+                       _l("Nobody could be given #%(number)s %(title)s", number=task.number, title=task.title),
+                       _l("%(reason)s (rule “%(rule)s”). It waits unassigned in the queue.",
+                          reason=REASONS.get(decision.reason, decision.reason), rule=decision.rule_name),
+                       task=task, dedupe_key=f"dispatch.unplaced:{task.id}")
     return True
 
 
@@ -463,7 +454,7 @@ def hand_back(user: User, now: dt.datetime, why: str) -> int:
     longer theirs. Returns how many tasks were handed back."""
     tasks = list(Task.select().where((Task.assignee == user.id) & Task.status.in_(OPEN_STATUSES))
                  .order_by(Task.id))
-    moved = []
+    moved: list[tuple[Task, int | None]] = []
     for task in tasks:
         rule = matching_rule(task, hand_back_only=True)
         if rule is None:
@@ -480,8 +471,9 @@ def hand_back(user: User, now: dt.datetime, why: str) -> int:
     return len(moved)
 
 
-def _hand_back_one(task: Task, rule: Rule, user: User, now: dt.datetime, why: str) -> Task | None:
-    """One task handed back in its own transaction, or None when it is no longer the person's open task."""
+def _hand_back_one(task: Task, rule: Rule, user: User, now: dt.datetime, why: str) -> tuple[Task, int | None] | None:
+    """One task handed back in its own transaction: the task and whom it went to (None: the queue), or None
+    when it is no longer the person's open task."""
     with write_transaction():
         _lock()
         current = Task.get_or_none(Task.id == task.id)
@@ -500,29 +492,37 @@ def _hand_back_one(task: Task, rule: Rule, user: User, now: dt.datetime, why: st
                         reason=outcome.reason, details=details, decided_at=now, recorded_at=now)
         if chosen is not None:
             _note_assignment(chosen, now)
-        return current
+        return current, chosen
 
 
-def _tell_about_hand_back(user: User, moved: list[Task], why: str, now: dt.datetime) -> None:
-    numbers = ", ".join(f"#{t.number}" for t in moved[:20]) + (" …" if len(moved) > 20 else "")
-    key = f"dispatch.handed_back:{user.id}:{why}:{min(t.id for t in moved)}:{len(moved)}:{now:%Y%m%d%H%M}"
+def _numbers(tasks: list[Task]) -> str:
+    return ", ".join(f"#{t.number}" for t in tasks[:20]) + (" …" if len(tasks) > 20 else "")
+
+
+def _tell_about_hand_back(user: User, moved: list[tuple[Task, int | None]], why: str, now: dt.datetime) -> None:
+    """One notice to the person and one to each head of theirs; the heads' says which tasks nobody could take
+    (they wait unassigned in the queue). Lazy words: each reader's language when read."""
+    tasks = [t for t, _chosen in moved]
+    queued = [t for t, chosen in moved if chosen is None]
+    numbers = _numbers(tasks)
+    key = f"dispatch.handed_back:{user.id}:{why}:{min(t.id for t in tasks)}:{len(tasks)}:{now:%Y%m%d%H%M}"
     with write_transaction():
-        with in_language_of(user):
-            notify(user, "dispatch.handed_back",
-                   _("Your open tasks were handed on while you are away: %(tasks)s", tasks=numbers),
-                   dedupe_key=key)
+        notify(user, "dispatch.handed_back",
+               _l("Your open tasks were handed on while you are away: %(tasks)s", tasks=numbers), dedupe_key=key)
         heads = {h.id: h for h in absences.heads_of(user) if h.is_active}
+        subject = (_l("%(person)s is away: their open tasks were handed on (%(tasks)s)", person=user.name,
+                      tasks=numbers) if why == "absent" else
+                   _l("%(person)s was deactivated: their open tasks were handed on (%(tasks)s)",
+                      person=user.name, tasks=numbers))
+        body = (_l("Nobody could take %(tasks)s: they wait unassigned in the queue.", tasks=_numbers(queued))
+                if queued else "")
         for head in heads.values():
-            with in_language_of(head):
-                subject = (_("%(person)s is away: their open tasks were handed on (%(tasks)s)", person=user.name,
-                             tasks=numbers) if why == "absent" else
-                           _("%(person)s was deactivated: their open tasks were handed on (%(tasks)s)",
-                             person=user.name, tasks=numbers))
-                notify(head, "dispatch.handed_back", subject, dedupe_key=key)
+            notify(head, "dispatch.handed_back", subject, body, dedupe_key=key)
 
 
 def hand_back_deactivated(now: dt.datetime, since: dt.datetime | None = None) -> int:
-    """The periodic job: open tasks still assigned to deactivated people go back to dispatch."""
+    """The periodic job, behind ``on_user_deactivated``: open tasks still assigned to deactivated people go back
+    to dispatch (someone deactivated while the plugin was off, a task a hand-back rule matches only now)."""
     people = list(User.select().join(Task, on=(Task.assignee == User.id))
                   .where((User.is_active == False) & Task.status.in_(OPEN_STATUSES)).distinct())  # noqa: E712
     return sum(hand_back(person, now, "deactivated") for person in people)

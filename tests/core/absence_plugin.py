@@ -1,4 +1,5 @@
-"""A plugin recording the absence events it receives, as a dispatcher handing work back would."""
+"""A plugin recording the absence and deactivation events it receives, as a dispatcher handing work back
+would."""
 from __future__ import annotations
 
 from workdesk import Plugin, hookimpl
@@ -21,3 +22,7 @@ class AbsenceRecorderPlugin(Plugin):
     @hookimpl
     def on_absence_ended(self, absence, user, event):
         RECEIVED.append(("ended", absence.id, user.id, absence.ends_at, event["id"]))
+
+    @hookimpl
+    def on_user_deactivated(self, user, actor, event):
+        RECEIVED.append(("deactivated", user.id, actor.id if actor else None, user.is_active))

@@ -226,3 +226,24 @@ def test_announced_absence_follows_the_announcements_not_the_clock(team, run_job
     assert absences.announced_absence(ana) == absence and absences.announced_absence(bob.id) is None
     run_jobs(start + dt.timedelta(hours=8), force=True)
     assert absences.announced_absence(ana.id) is None
+
+
+@BOTH_DATABASES
+def test_deactivating_someone_is_announced_once_after_commit(team, enable_plugin, drain_events):
+    """``on_user_deactivated``: once per deactivation of an active person, whoever saves the user again."""
+    dept, ana, bob, head, admin, outsider = team
+    enable_plugin("absencerecorder")
+    drain_events()
+    RECEIVED.clear()
+    update_user(admin, ana.id, {"is_active": False})
+    update_user(admin, ana.id, {"is_active": False, "name": "Ana (left)"})  # already inactive: no second event
+    drain_events()
+    assert RECEIVED == [("deactivated", ana.id, admin.id, False)]
+    RECEIVED.clear()
+    update_user(admin, ana.id, {"is_active": True})
+    update_user(admin, bob.id, {"name": "Bob B."})
+    drain_events()
+    assert RECEIVED == []
+    update_user(admin, ana.id, {"is_active": False})
+    drain_events()
+    assert RECEIVED == [("deactivated", ana.id, admin.id, False)]

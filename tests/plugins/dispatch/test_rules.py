@@ -155,7 +155,7 @@ def test_hand_back_on_deactivation_and_on_an_absence(team, make_rule, make_task,
     make_rule(hand_back=True, pool_user_ids=[agents[0].id, agents[1].id])
     mine = [make_task(head, department, assignee_id=agents[0].id) for _ in range(2)]
     services.users.update_user(team["admin"], agents[0].id, {"is_active": False})
-    run_jobs(utcnow(), force=True)
+    drain_events()  # on_user_deactivated: at once, no job needed
     assert {Task.get_by_id(t.id).assignee_id for t in mine} == {agents[1].id}
     handed = TaskEvent.select().where(TaskEvent.kind == "dispatch.handed_back")
     assert handed.count() == 2 and handed[0].changes["dispatch"][1]["why"] == "deactivated"
@@ -168,6 +168,15 @@ def test_hand_back_on_deactivation_and_on_an_absence(team, make_rule, make_task,
     assert {Task.get_by_id(t.id).assignee_id for t in mine} == {None}
     assert Notification.select().where((Notification.recipient == agents[1].id)
                                        & (Notification.kind == "dispatch.handed_back")).count() == 1
+    # the head is told which tasks nobody could take, in the language they read it in
+    to_head = (Notification.select().where((Notification.recipient == head.id)
+                                           & (Notification.kind == "dispatch.handed_back"))
+               .order_by(Notification.id.desc()).get())
+    numbers = ", ".join(f"#{t.number}" for t in mine)
+    assert to_head.subject == f"{agents[1].name} is away: their open tasks were handed on ({numbers})"
+    assert to_head.body == f"Nobody could take {numbers}: they wait unassigned in the queue."
+    services.users.update_user(head, head.id, {"locale": "de"})
+    assert "warten nicht zugewiesen in der Warteschlange" in Notification.get_by_id(to_head.id).body
     drain_events()
     run_jobs(utcnow() + dt.timedelta(minutes=10), force=True)  # a repeat hands nothing twice
     assert TaskEvent.select().where(TaskEvent.kind == "dispatch.handed_back").count() == 4
@@ -240,3 +249,37 @@ def test_loads_follow_every_change_of_a_task(team, make_task, dispatch, run_jobs
     assert run_jobs(utcnow(), force=True)["dispatch.check_loads"] == "ran"
     assert load._present(db.obj) and loads() == {**before, agents[3].id: (1, 2)}
     assert load.ensure() is False
+
+
+def test_an_absence_starting_mid_day_hands_the_work_on_when_it_begins(team, make_rule, make_task, run_jobs):
+    department, head, agents = team["department"], team["head"], team["agents"]
+    make_rule(hand_back=True, pool_user_ids=[agents[0].id, agents[1].id, agents[2].id])
+    mine = [make_task(head, department, assignee_id=agents[0].id) for _ in range(2)]
+    noon = utcnow().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=3)
+    for agent in agents[:2]:  # both go away at noon; agents[1] would be the lightest before it
+        absences.create_absence(team["admin"], user_id=agent.id, starts_at=noon, ends_at=noon + dt.timedelta(hours=4))
+    run_jobs(noon - dt.timedelta(minutes=1), force=True)
+    assert {Task.get_by_id(t.id).assignee_id for t in mine} == {agents[0].id}  # not away yet
+    run_jobs(noon + dt.timedelta(minutes=1), force=True)  # the core announces the start; dispatch decides as of noon
+    assert {Task.get_by_id(t.id).assignee_id for t in mine} == {agents[2].id}
+    details = [e.changes["dispatch"][1] for e in TaskEvent.select().where(TaskEvent.kind == "dispatch.handed_back")]
+    assert len(details) == 2 and all(d["why"] == "absent" and d["from"] == agents[0].id for d in details)
+    assert all(d["filtered"] == {str(agents[0].id): "handing_back", str(agents[1].id): "absent"} for d in details)
+    for person in (agents[0], head):
+        assert Notification.select().where((Notification.recipient == person.id)
+                                           & (Notification.kind == "dispatch.handed_back")).count() == 1
+
+
+def test_the_job_hands_back_the_work_of_someone_deactivated_while_dispatch_was_off(team, make_rule, make_task,
+                                                                                     run_jobs, drain_events):
+    from workdesk.registry import set_plugin_enabled
+    department, head, agents = team["department"], team["head"], team["agents"]
+    make_rule(hand_back=True, pool_user_ids=[agents[0].id, agents[1].id])
+    task = make_task(head, department, assignee_id=agents[0].id)
+    set_plugin_enabled("dispatch", False)
+    services.users.update_user(team["admin"], agents[0].id, {"is_active": False})
+    drain_events()
+    assert Task.get_by_id(task.id).assignee_id == agents[0].id  # dispatch was off: nobody handed it on
+    set_plugin_enabled("dispatch", True)
+    run_jobs(utcnow(), force=True)
+    assert Task.get_by_id(task.id).assignee_id == agents[1].id

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from workdesk import ReportScope, Task, contributed_metrics, utcnow, write_transaction
+from workdesk import ReportScope, Task, ValidationFailed, contributed_metrics, utcnow, write_transaction
 from workdesk.registry import PluginState
 from workdesk.plugins.dispatch.models import Batch, Rule
 from workdesk.services import absences
@@ -131,6 +131,22 @@ def test_saved_batch_runs_once_a_day_at_its_local_time(team, api_client, run_job
     bad = admin.post("/api/v1/dispatch/batches", json={"name": "X", "template": {"title": "T"},
                                                       "department_ids": [team["warehouse"].id], "daily_at": "7am"})
     assert bad.status_code == 422 and "daily_at" in bad.json["error"]["fields"]
+    # on working days only: the Saturday (local) passes, the Monday runs
+    changed = admin.patch(f"/api/v1/dispatch/batches/{saved.json['id']}", json={"weekdays": [5, 1, 2, 3, 4, 1]})
+    assert changed.status_code == 200 and changed.json["weekdays"] == [1, 2, 3, 4, 5]
+    run_jobs("2026-03-07T05:35:00+00:00")  # Saturday 07:35 in Sofia
+    assert inspections.count() == 4
+    run_jobs("2026-03-09T05:35:00+00:00")  # Monday
+    assert inspections.count() == 5
+    for weekdays in ([0], [8], ["1"], [True], "1-5"):
+        bad = admin.patch(f"/api/v1/dispatch/batches/{saved.json['id']}", json={"weekdays": weekdays})
+        assert bad.status_code == 422, weekdays
+        assert [f.partition(".")[0] for f in bad.json["error"]["fields"]] == ["weekdays"], weekdays
+    from workdesk.plugins.dispatch import batch as batches
+    with pytest.raises(ValidationFailed) as refused:  # the service refuses what the API's schema would
+        batches.save_batch(team["admin"], {"weekdays": [9]}, Batch.get_by_id(saved.json["id"]))
+    assert refused.value.fields["weekdays"] == ["Days of the week as numbers from 1 (Monday) to 7 (Sunday); "
+                                                "empty: every day."]
 
 
 def test_admin_rules_preview_and_batch(team, client, login, make_rule):
@@ -212,3 +228,36 @@ def test_hostile_values_on_the_rule_form_and_the_pages_never_answer_500(team, cl
                 body = urlencode({**form, field: value, "csrf_token": token}, encoding="utf-8", errors="surrogatepass")
                 answer = client.post(url, data=body.encode("ascii"), content_type="application/x-www-form-urlencoded")
                 assert answer.status_code < 500, (url, field, value[:20])
+
+
+@BOTH_DATABASES
+def test_batch_dispatch_per_shift_group_on_duty(team, api_client, enable_plugin, make_department, make_user):
+    enable_plugin("duty_roster")
+    from workdesk.plugins.duty_roster import services as duty
+    agents, support, warehouse = team["agents"], team["department"], team["warehouse"]
+    yesterday = (utcnow().date() - dt.timedelta(days=1)).isoformat()
+
+    def rotation(department, name, members):
+        duty.create_rotation(team["admin"], {"department_id": department.id, "name": name, "member_ids": members,
+                                             "shift_length": 1, "shift_unit": "weeks", "timezone": "UTC",
+                                             "start_date": yesterday})
+    rotation(support, "Line 1", [agents[0].id, agents[3].id])
+    rotation(support, "Line 2", [agents[1].id])
+    depot = make_department("Depot")
+    keeper = make_user("agent", departments=[depot], name="Kim Keeper")
+    rotation(depot, "Depot", [keeper.id])
+    absences.create_absence(team["admin"], user_id=keeper.id, starts_at=utcnow() - dt.timedelta(hours=1),
+                            ends_at=utcnow() + dt.timedelta(hours=1))
+    answer = api_client(user=team["admin"]).post("/api/v1/dispatch/batch", json={
+        "template": {"title": "Shift inspection"}, "per": "shift",
+        "department_ids": [support.id, warehouse.id, depot.id]})
+    assert answer.status_code == 201, answer.json
+    # one task per shift group covering Support now, to whoever covers it; nobody else in Support gets one
+    assert sorted((t["department_id"], t["assignee_id"]) for t in answer.json["created"]) == sorted(
+        [(support.id, agents[0].id), (support.id, agents[1].id)])
+    # the Warehouse keeps no roster; the Depot's only person on its rota is away, so nobody covers it (the
+    # roster leaves absent people out): no task, and each says why
+    assert sorted(answer.json["skipped"], key=lambda s: s["department_id"]) == sorted([
+        {"department_id": warehouse.id, "user_id": None, "reason": "no_roster"},
+        {"department_id": depot.id, "user_id": None, "reason": "nobody_on_duty"}], key=lambda s: s["department_id"])
+    assert Task.select().where(Task.title == "Shift inspection").count() == 2
