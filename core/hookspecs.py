@@ -39,7 +39,7 @@ HOOK_API_VERSION names this contract; a plugin states which Workdesk versions it
 1.1; a plugin implementing such a hook should require at least that version (``">=1.2,<2"``), since an
 older Workdesk refuses a plugin whose hook it does not know.
 
-Version 1.2 added ``validate_task_change``, ``register_task_inputs``, ``register_report_metrics``,
+Version 1.2 added ``on_user_deactivated``, ``validate_task_change``, ``register_task_inputs``, ``register_report_metrics``,
 ``register_crm_connectors``, ``delivery_bounced``, ``reply_address``, ``navigation_links``,
 ``task_filing_panels``, ``account_page_panels`` and ``extra_head``. Nothing was removed or changed
 incompatibly.
@@ -409,6 +409,7 @@ def on_absence_ended(absence, user, event):
 @hookspec
 def on_user_deactivated(user, actor, event):
     """A person was deactivated: they can no longer sign in, and nobody may give them work.
+    *Added in 1.2.*
 
     Called on a worker after commit, at least once per plugin, once each time an active person is
     deactivated (``services.users.update_user`` with ``is_active`` false, which the API, the admin
