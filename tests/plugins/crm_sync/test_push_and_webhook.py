@@ -35,12 +35,14 @@ def test_a_task_by_a_contact_is_linked_and_created_resolved_commented_reach_the_
     drain_events()
     assert TaskCustomer.get(TaskCustomer.task_id == task.id).contact_id == linked["contact"].id
     tasks.add_comment(linked["agent"], task.id, "We sent a technician")
+    tasks.add_comment(linked["agent"], task.id, "Internal: the customer owes us money", internal=True)
     for status in ("open", "in_progress", "resolved"):
         tasks.transition(linked["agent"], task.id, status)
     drain_events()
     kinds = [a["kind"] for a in crm_generic.activities.values()]
     assert kinds == ["created", "commented", "resolved"]
     assert all(a["contact_id"] == "c1" for a in crm_generic.activities.values())
+    assert not any("owes us money" in a["body"] for a in crm_generic.activities.values())  # a note stays here
     assert all(key.startswith("workdesk-") for key in crm_generic.activities)
     assert CrmPush.select().where(CrmPush.status == "sent").count() == 3
     drain_events()
