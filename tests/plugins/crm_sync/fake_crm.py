@@ -320,6 +320,13 @@ class BitrixHandler(_Handler):
             return self.answer(401, {"error": "INVALID_CREDENTIALS", "error_description": "Invalid request credentials"})
         method = self.path[len(prefix):-5]
         fake.calls.append(method)
+        lists = sum(1 for m in fake.calls if m in ("crm.contact.list", "crm.company.list"))
+        if fake.gate is not None and fake.hold_pages_after is not None and \
+                method in ("crm.contact.list", "crm.company.list") and lists > fake.hold_pages_after:
+            fake.gate_reached.set()
+            fake.gate.wait(30)  # the puller is killed meanwhile; this page is never answered
+            self.close_connection = True
+            return
         with fake.lock:  # a "drop" waits for the next crm.timeline.comment.add
             fault = None if fake.faults[:1] == ["drop"] and method != "crm.timeline.comment.add" else fake.next_fault()
         if self.fault(fault):
@@ -368,7 +375,7 @@ class BitrixHandler(_Handler):
         if fault == "drop":
             self.close_connection = True  # Bitrix24 added it; the answer never arrives
             return
-        if fake.gate is not None and method == "crm.timeline.comment.add":
+        if fake.gate is not None and fake.hold_pages_after is None and method == "crm.timeline.comment.add":
             fake.gate_reached.set()
             fake.gate.wait(30)
             self.close_connection = True
