@@ -39,9 +39,36 @@ def _url_or_empty(value: str) -> None:
         _URL(value)
 
 
+class RegisteredConnector(ma.validate.OneOf):
+    """One of the connectors plugins register (the built-in ones first), read whenever the settings are
+    checked or their form is drawn: a third party's connector is chosen by its name like ours."""
+
+    def __init__(self):
+        super().__init__(CONNECTORS, error="Must be one of the registered connectors: {choices}.")
+
+    @staticmethod
+    def _choices() -> dict[str, str]:
+        from .connectors import connector_choices
+        return connector_choices()
+
+    # OneOf stores these once; here they are read each time (the setters keep OneOf.__init__ working)
+    choices = property(lambda self: tuple(self._choices()), lambda self, value: None)
+    labels = property(lambda self: tuple(self._choices().values()), lambda self, value: None)
+    choices_text = property(lambda self: ", ".join(self.choices), lambda self, value: None)
+    labels_text = property(lambda self: ", ".join(self.labels), lambda self, value: None)
+
+
+def _check_field_map(value: dict) -> None:
+    for field, name in value.items():
+        if field not in DEFAULT_FIELD_MAP or not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise ma.ValidationError(
+                f"{field!r}: map each of {', '.join(DEFAULT_FIELD_MAP)} to the name (text) the CRM gives it.")
+
+
 class CrmSyncSettings(RetrySettings):
-    connector = ma.fields.String(load_default="csv", validate=ma.validate.OneOf(CONNECTORS), metadata={
-        "description": "Which CRM to sync with: generic (REST/JSON), bitrix24, or csv (files only: 1C, spreadsheets)"})
+    connector = ma.fields.String(load_default="csv", validate=RegisteredConnector(), metadata={
+        "description": "Which CRM to sync with: generic (REST/JSON), bitrix24, csv (files only: 1C, "
+                       "spreadsheets), or a connector another plugin registers"})
     # -- generic REST/JSON
     generic_base_url = ma.fields.String(load_default="", validate=_url_or_empty, metadata={"description": "Generic REST: the CRM's API address, "
                                                               "e.g. https://crm.example.com/api"})
@@ -50,7 +77,7 @@ class CrmSyncSettings(RetrySettings):
     generic_contacts_path = ma.fields.String(load_default="/contacts", validate=ma.validate.Length(1, 200))
     generic_companies_path = ma.fields.String(load_default="/companies", validate=ma.validate.Length(1, 200))
     generic_activities_path = ma.fields.String(load_default="/activities", validate=ma.validate.Length(1, 200))
-    generic_field_map = JsonObject(load_default=lambda: dict(DEFAULT_FIELD_MAP), metadata={
+    generic_field_map = JsonObject(load_default=lambda: dict(DEFAULT_FIELD_MAP), validate=_check_field_map, metadata={
         "description": "Generic REST: the CRM's name for each of our fields, e.g. {\"name\": \"full_name\"}"})
     generic_webhook_secret = ma.fields.String(load_default="", validate=ma.validate.Length(max=256), metadata={
         "description": "Generic REST: HMAC-SHA256 key the CRM signs its webhooks with (16+ characters)",

@@ -125,13 +125,26 @@ class Connector:
         raise InboundRefused(f"the {self.name} connector takes no webhooks")
 
 
-def connector_classes() -> dict[str, type[Connector]]:
-    """Every registered connector class by name (those of enabled plugins)."""
+def connector_classes(enabled_only: bool = True) -> dict[str, type[Connector]]:
+    """Every registered connector class by name (those of enabled plugins, or of every installed one)."""
     found: dict[str, type[Connector]] = {}
-    for _plugin, item in get_registry().collect("register_crm_connectors"):
+    for _plugin, item in get_registry().collect("register_crm_connectors", enabled_only):
         if isinstance(item, type) and issubclass(item, Connector) and item.name and item.name not in found:
             found[item.name] = item
     return found
+
+
+def connector_choices() -> dict[str, str]:
+    """What the ``connector`` setting may name, with labels: the built-in connectors, then those every
+    installed plugin registers (a disabled plugin's too, so its stored choice stays readable)."""
+    choices = {cls.name: cls.label for cls in BUILTIN_CONNECTORS}
+    try:
+        registered = connector_classes(enabled_only=False)
+    except RuntimeError:  # no registry yet (the schema read at import time): the built-in ones
+        registered = {}
+    for name, cls in registered.items():
+        choices.setdefault(name, cls.label or name)
+    return choices
 
 
 def active_connector(settings: Mapping[str, Any]) -> Connector:
@@ -139,6 +152,9 @@ def active_connector(settings: Mapping[str, Any]) -> Connector:
     classes = connector_classes()
     cls = classes.get(settings["connector"])
     if cls is None:
+        if settings["connector"] in connector_classes(enabled_only=False):
+            raise PermanentCrmError(f"the connector {settings['connector']!r} belongs to a disabled plugin: "
+                                    f"enable that plugin, or choose another connector in the crm_sync settings")
         raise PermanentCrmError(f"no connector named {settings['connector']!r} is registered "
                                 f"(known: {', '.join(sorted(classes)) or 'none'})")
     return cls(settings)
