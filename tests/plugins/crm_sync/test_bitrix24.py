@@ -159,3 +159,30 @@ def test_the_event_handler_is_verified_by_application_token(crm_bitrix, sync, cl
     gone = {**form, "event": "ONCRMCONTACTDELETE", "ts": "1764403300"}
     assert client.post("/api/v1/crm/webhook", data=gone).json == {"status": "applied"}
     assert customer(ids["c1"]).deleted_at is not None
+
+
+@BOTH_DATABASES
+def test_a_merge_whose_deletion_event_comes_first_still_merges(crm_bitrix, sync, client, make_department, make_user,
+                                                               make_task):
+    ids = seed(crm_bitrix, contacts=2)
+    sync.pull(NOW)
+    dept = make_department()
+    agent = make_user("agent", [dept])
+    first, second = make_task(agent, dept), make_task(agent, dept)
+    TaskCustomer.create(task_id=first.id, contact=customer(ids["c1"]))
+    TaskCustomer.create(task_id=second.id, contact=customer(ids["c2"]))
+    loser_id = customer(ids["c2"]).id
+    crm_bitrix.merge(ids["c2"], ids["c1"])  # the duplicate finder keeps c1; the handler's events in any order
+    form = {"ts": "1764403200", "auth[application_token]": APPLICATION_TOKEN}
+    deleted = client.post("/api/v1/crm/webhook", data={**form, "event": "ONCRMCONTACTDELETE",
+                                                       "data[FIELDS][ID]": str(ids["c2"])})
+    assert deleted.json == {"status": "applied"} and Customer.get_by_id(loser_id).deleted_at is not None
+    assert Customer.get_by_id(loser_id).merged_into_id is None  # not yet known as a merge
+    updated = client.post("/api/v1/crm/webhook", data={**form, "event": "ONCRMCONTACTUPDATE",
+                                                       "data[FIELDS][ID]": str(ids["c1"])})
+    assert updated.json == {"status": "applied"}
+    survivor = customer(ids["c1"])
+    assert {row.contact_id for row in TaskCustomer.select()} == {survivor.id}
+    assert Customer.get_by_id(loser_id).merged_into_id == survivor.id
+    assert CrmLink.get(CrmLink.remote_id == str(ids["c2"])).merged_into_remote_id == str(ids["c1"])
+    assert sync.pull(NOW, full=True)["merged"] == 0  # the reconcile finds nothing left to merge
