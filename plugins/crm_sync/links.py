@@ -80,21 +80,29 @@ def describe(event: TaskEvent) -> str | None:
     return None
 
 
-def _looked_up(email: str) -> Customer | None:
-    """Ask the CRM for a contact with the reporter's email (a contact the last pull did not bring yet);
+def look_up_in_crm(email: str | None = None, phone: str | None = None) -> list[Customer]:
+    """Ask the CRM for the contacts with this email or phone (contacts the last pull did not bring yet);
     what it finds is applied like a pulled record. A CRM that fails is no answer."""
     from .connectors import CrmError, active_connector
     from .sync import apply_records
     try:
         connector = active_connector(settings())
-        records = connector.lookup(email=email)
+        records = connector.lookup(email=email, phone=phone)
     except CrmError as exc:
-        log.info("CRM lookup of a reporter's email failed: %s", exc)
-        return None
+        log.info("CRM lookup failed: %s", exc)
+        return []
     if not records:
-        return None
+        return []
     apply_records(connector, records, utcnow())
-    return _contact_by_email([email])
+    found = CrmLink.select(CrmLink.customer).where(
+        (CrmLink.connector == connector.name)
+        & CrmLink.remote_id.in_([r.remote_id for r in records]) & (CrmLink.remote_type == "contact"))
+    return list(Customer.select().where(Customer.id.in_(found) & Customer.deleted_at.is_null()).order_by(Customer.id))
+
+
+def _looked_up(email: str) -> Customer | None:
+    """A reporter unknown here, looked up in the CRM by email."""
+    return _contact_by_email([email]) if look_up_in_crm(email=email) else None
 
 
 def auto_link(task: Task) -> TaskCustomer | None:

@@ -89,6 +89,8 @@ def _upsert(connector: Connector, record: RemoteRecord, link: CrmLink | None, cu
     values = {"name": record.name, "emails": record.emails, "phones": record.phones,
               "company": _company_id(connector.name, record.company_remote_id), "owner": record.owner,
               "custom": record.custom}
+    if record.company_remote_id and values["company"] is None:
+        digest = ""  # its company is not here yet: the same version seen again is applied again
     if link is None:
         customer = Customer.create(kind=record.remote_type, created_at=now, updated_at=now, **values)
         CrmLink.create(customer=customer, connector=connector.name, remote_type=record.remote_type,
@@ -248,7 +250,9 @@ def _create_many(connector: Connector, records: list[RemoteRecord], now: dt.date
     # one statement's rows take ascending ids in row order (SQLite's rowid, PostgreSQL's sequence)
     ids = sorted(row[0] for row in insert_rows(Customer, rows, returning=(Customer.id,)))
     insert_rows(CrmLink, [{"customer": customer_id, "connector": connector.name, "remote_type": r.remote_type,
-                           "remote_id": r.remote_id, "remote_version": r.version, "remote_hash": _content_hash(r)}
+                           "remote_id": r.remote_id, "remote_version": r.version,
+                           "remote_hash": "" if r.company_remote_id and r.company_remote_id not in companies
+                           else _content_hash(r)}
                           for customer_id, r in zip(ids, records)])
     emails = {(customer_id, normal_email(e)) for customer_id, r in zip(ids, records) for e in r.emails if "@" in e}
     insert_rows(CustomerEmail, [{"customer": customer_id, "email": email} for customer_id, email in sorted(emails)])

@@ -1,6 +1,8 @@
 """The customer panel of the task page, and its link and unlink forms."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +16,7 @@ from . import links
 from .models import Customer, TaskCustomer
 
 pages = Blueprint("crm_sync_pages", __name__, url_prefix="/crm")
+PHONE = re.compile(r"\+?[\d\s().\-]{5,40}")
 
 
 class LinkForm(WorkdeskForm):
@@ -41,12 +44,16 @@ def panel(task: Task, user: User) -> list | None:
 
 
 def _find(user: User, who: str) -> Customer | None:
-    """The one customer ``who`` names: its number, an email, or a name or phone only one customer has."""
+    """The one customer ``who`` names: its number, an email, or a name or phone only one customer has. An
+    email or phone nobody here has is looked up in the CRM (for people who may link)."""
     who = who.strip()
     if who.isascii() and who.isdigit():  # "²" is a digit to Python, not a number
         number = parse_id(who)
         return Customer.get_or_none(Customer.id == number) if number is not None else None
     found = list(links.list_customers(user, who).order_by(Customer.kind.desc(), Customer.id).limit(2))
+    if not found and user.has_permission("crm.manage") and ("@" in who or PHONE.fullmatch(who)):
+        # not pulled yet: the CRM is asked (the connector's lookup by email or phone)
+        found = (links.look_up_in_crm(email=who) if "@" in who else links.look_up_in_crm(phone=who))[:2]
     if "@" in who:
         exact = [c for c in found if who.lower() in (e.lower() for e in c.emails)]
         return exact[0] if exact else None

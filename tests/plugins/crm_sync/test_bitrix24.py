@@ -186,3 +186,15 @@ def test_a_merge_whose_deletion_event_comes_first_still_merges(crm_bitrix, sync,
     assert Customer.get_by_id(loser_id).merged_into_id == survivor.id
     assert CrmLink.get(CrmLink.remote_id == str(ids["c2"])).merged_into_remote_id == str(ids["c1"])
     assert sync.pull(NOW, full=True)["merged"] == 0  # the reconcile finds nothing left to merge
+
+
+def test_a_contact_is_looked_up_by_phone_and_by_email(crm_bitrix, sync):
+    from workdesk.plugins.crm_sync.links import look_up_in_crm
+    ids = seed(crm_bitrix, contacts=2)
+    found = look_up_in_crm(phone="+7 495 000-00-02")
+    assert [c.name for c in found] == ["Иван2 Петров"] and customer(ids["c2"]).id == found[0].id
+    assert [c.name for c in look_up_in_crm(email="ivan1@vector.example")] == ["Иван1 Петров"]
+    assert look_up_in_crm(phone="+7 000") == [] and crm_bitrix.calls.count("crm.contact.list") == 3
+    assert sync.pull(NOW)["created"] == 1  # the company; the contacts looked up are known by their ids
+    assert customer(ids["c2"]).company_id == customer(ids["co"]).id  # and find it once it is here
+    assert sync.pull(NOW, full=True)["updated"] == 0
