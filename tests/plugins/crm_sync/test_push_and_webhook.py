@@ -30,7 +30,7 @@ def linked(crm_generic, sync, make_department, make_user):
 
 @BOTH_DATABASES
 def test_a_task_by_a_contact_is_linked_and_created_resolved_commented_reach_the_crm(linked, crm_generic,
-                                                                                    drain_events):
+                                                                                    drain_events, api_client):
     task = tasks.create_task(linked["reporter"], title="Printer jams", department_id=linked["dept"].id)
     drain_events()
     assert TaskCustomer.get(TaskCustomer.task_id == task.id).contact_id == linked["contact"].id
@@ -47,6 +47,10 @@ def test_a_task_by_a_contact_is_linked_and_created_resolved_commented_reach_the_
     assert CrmPush.select().where(CrmPush.status == "sent").count() == 3
     drain_events()
     assert crm_generic.activity_posts == 3  # nothing sent twice
+    detail = api_client(user=linked["agent"]).get(f"/api/v1/crm/customers/{linked['contact'].id}").json
+    assert [t["id"] for t in detail["tasks"]] == [task.id]
+    assert [(c["kind"], c["status"], c["task_id"]) for c in detail["last_contacts"]] == [
+        ("resolved", "sent", task.id), ("commented", "sent", task.id), ("created", "sent", task.id)]
 
 
 def test_a_lost_answer_is_retried_with_the_same_idempotency_key(linked, crm_generic, drain_events):
