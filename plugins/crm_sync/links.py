@@ -200,6 +200,18 @@ def customer_detail(user: User, customer: Customer) -> dict[str, Any]:
             "last_contacts": last_contacts(customer, task_ids)}
 
 
+def task_history(user: User, task: Task, limit: int = 10) -> dict[str, Any] | None:
+    """The history of a task's customer as the task page shows it: the customer's other tasks ``user`` may
+    see and the last contacts sent to the CRM about them and this task."""
+    row = TaskCustomer.get_or_none(TaskCustomer.task_id == task.id)
+    if row is None or (row.customer is None and row.contact is None):
+        return None
+    others = [t for t in customer_tasks(user, row.customer or row.contact, limit=limit + 1) if t.id != task.id][:limit]
+    return {"tasks": [{"id": t.id, "number": t.number, "title": t.title, "status": t.status,
+                       "created_at": t.created_at.isoformat()} for t in others],
+            "last_contacts": last_contacts(row.contact or row.customer, [t.id for t in others] + [task.id], limit)}
+
+
 def update_customer(user: User, customer_id: int, changes: dict[str, Any]) -> Customer:
     """Change fields Workdesk owns (or shares); a field the CRM owns is refused, naming where to change it."""
     require(user, "crm.manage")

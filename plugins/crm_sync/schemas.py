@@ -179,11 +179,18 @@ class TaskCustomerInput(ma.Schema):
     contact_id = Id(allow_none=True)
 
 
+class TaskHistory(ma.Schema):
+    tasks = ma.fields.List(ma.fields.Nested(HistoryTask), metadata={"description": "The customer's other tasks"})
+    last_contacts = ma.fields.List(ma.fields.Nested(HistoryContact))
+
+
 class TaskCustomerOutput(ma.Schema):
     task_id = ma.fields.Integer()
     customer = ma.fields.Nested(CustomerOutput, allow_none=True)
     contact = ma.fields.Nested(CustomerOutput, allow_none=True)
     linked_by = ma.fields.String(allow_none=True)
+    history = ma.fields.Nested(TaskHistory, allow_none=True, metadata={
+        "description": "Only in GET: the customer's other tasks you may see and the last contacts"})
 
 
 class WebhookAnswer(ma.Schema):

@@ -33,11 +33,8 @@ def panel(task: Task, user: User) -> list | None:
     can_manage = user.has_permission("crm.manage")
     if (row is None or (row.customer is None and row.contact is None)) and not can_manage:
         return None
-    others, contacts = [], []
-    if row is not None and (row.customer or row.contact):
-        main = row.contact or row.customer
-        others = [t for t in links.customer_tasks(user, row.customer or main, limit=6) if t.id != task.id][:5]
-        contacts = links.last_contacts(main, [t.id for t in others] + [task.id], limit=5)
+    history = links.task_history(user, task, limit=5) or {"tasks": [], "last_contacts": []}
+    others, contacts = history["tasks"], history["last_contacts"]
     html = render_template("crm_sync/panel.html", task=task, row=row, others=others, contacts=contacts,
                            form=LinkForm() if can_manage else None)
     return [(_("Customer"), Markup(html))]

@@ -91,6 +91,10 @@ def test_linking_a_task_and_the_customer_filter(people, api_client):
     assert [t["id"] for t in by_company] == [t["id"] for t in by_contact] == [task.id]
     shown = client.get(f"/api/v1/tasks/{task.id}").json
     assert shown["plugins"]["crm_sync"]["contact"]["name"] == "Мария Иванова"
+    TaskCustomer.create(task_id=people["other"].id, customer=people["company"])
+    history = client.get(f"/api/v1/crm/tasks/{task.id}/customer").json["history"]
+    assert [t["id"] for t in history["tasks"]] == [people["other"].id] and history["last_contacts"] == []
+    TaskCustomer.delete().where(TaskCustomer.task_id == people["other"].id).execute()
     assert client.get(f"/api/v1/tasks?customer={people['wang'].id}").json["items"] == []
     assert client.put(f"/api/v1/crm/tasks/{task.id}/customer", json={"contact_id": 99999}).status_code == 422
     assert client.delete(f"/api/v1/crm/tasks/{task.id}/customer").status_code == 204
