@@ -143,3 +143,21 @@ def test_a_webhook_deletion_marks_the_customer(crm_generic, client):
     assert client.post("/api/v1/crm/webhook", data=gone, headers=_signed(gone, delivery="d-2")).json == \
         {"status": "applied"}
     assert Customer.get().deleted_at is not None and CrmLink.get().deleted
+
+
+def test_a_merge_sent_by_webhook_moves_the_task_links(crm_generic, client, make_department, make_user, make_task):
+    for n, (record, email) in enumerate((("c7", "anna@client.example"), ("c8", "anna.s@client.example")), start=1):
+        body = json.dumps({"event": "contact.updated", "data": {"id": record, "version": 100, "name": "Anna",
+                                                                 "emails": [email]}}).encode()
+        assert client.post("/api/v1/crm/webhook", data=body, headers=_signed(body, delivery=f"d-{n}")).status_code == 200
+    dept = make_department()
+    agent = make_user("agent", [dept])
+    first, second = make_task(agent, dept), make_task(agent, dept)
+    survivor, loser = (Customer.get_by_id(CrmLink.get(CrmLink.remote_id == r).customer_id) for r in ("c7", "c8"))
+    TaskCustomer.create(task_id=first.id, contact=survivor)
+    TaskCustomer.create(task_id=second.id, contact=loser)
+    merged = json.dumps({"event": "contact.merged", "data": {"id": "c8", "version": 101, "merged_into": "c7"}}).encode()
+    assert client.post("/api/v1/crm/webhook", data=merged, headers=_signed(merged, delivery="d-3")).json == \
+        {"status": "applied"}
+    assert {row.contact_id for row in TaskCustomer.select()} == {survivor.id}
+    assert Customer.get_by_id(loser.id).merged_into_id == survivor.id
