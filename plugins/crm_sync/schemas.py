@@ -53,7 +53,7 @@ class RegisteredConnector(ma.validate.OneOf):
 
     # OneOf stores these once; here they are read each time (the setters keep OneOf.__init__ working)
     choices = property(lambda self: tuple(self._choices()), lambda self, value: None)
-    labels = property(lambda self: tuple(self._choices().values()), lambda self, value: None)
+    labels = property(lambda self: tuple(str(label) for label in self._choices().values()), lambda self, value: None)
     choices_text = property(lambda self: ", ".join(self.choices), lambda self, value: None)
     labels_text = property(lambda self: ", ".join(self.labels), lambda self, value: None)
 

@@ -92,7 +92,7 @@ class Connector:
     """The interface of a CRM connector; subclass it and return the class from ``register_crm_connectors``.
 
     :cvar name: short unique name, the value of the ``connector`` setting (``bitrix24``).
-    :cvar label: shown in the admin panel.
+    :cvar label: shown in the admin panel (a lazy gettext text, or plain text).
     :cvar resources: the resources pulled, in order (companies before contacts, so contacts find theirs).
     :cvar can_push: whether :meth:`push_activity` sends anything.
     :cvar merges_by_shared_contacts: the CRM reports a merge only as the loser's deletion (Bitrix24): a

@@ -16,6 +16,8 @@ import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
+from flask_babel import lazy_gettext as _l
+
 from . import (Activity, Connector, CrmHttp, InboundEvent, InboundRefused, Page, PermanentCrmError, RemoteRecord)
 
 SIGNATURE_HEADER = "X-CRM-Signature"
@@ -48,7 +50,7 @@ def _strings(value: Any) -> list[str]:
 class GenericConnector(Connector):
     """Generic REST/JSON"""
     name = "generic"
-    label = "Generic REST/JSON"
+    label = _l("Generic REST/JSON")
 
     def __init__(self, settings: Mapping[str, Any]):
         super().__init__(settings)

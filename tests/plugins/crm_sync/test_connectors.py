@@ -36,6 +36,9 @@ def test_a_third_party_connector_is_chosen_by_name_and_pulls(workdesk_app, enabl
     form = client.get("/admin/plugins/crm_sync/settings").get_data(as_text=True)
     assert re.search(r'<option selected value="acme">Acme CRM</option>', form), form
     assert '<option value="bitrix24">Bitrix24</option>' in form
+    login(client, make_user("admin", locale="ru"))  # the built-in connectors' labels in the reader's language
+    form = client.get("/admin/plugins/crm_sync/settings").get_data(as_text=True)
+    assert '<option value="generic">Универсальный REST/JSON</option>' in form
 
     set_plugin_enabled("acme_crm", False)  # the choice stays readable; the sync names the fix
     with pytest.raises(PermanentCrmError, match="belongs to a disabled plugin"):
