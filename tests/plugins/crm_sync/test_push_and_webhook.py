@@ -161,3 +161,21 @@ def test_a_merge_sent_by_webhook_moves_the_task_links(crm_generic, client, make_
         {"status": "applied"}
     assert {row.contact_id for row in TaskCustomer.select()} == {survivor.id}
     assert Customer.get_by_id(loser.id).merged_into_id == survivor.id
+
+
+@BOTH_DATABASES
+def test_copies_of_one_delivery_arriving_together_are_applied_once(crm_generic, live_server):
+    import concurrent.futures
+    import urllib.request
+    body = _event()
+    headers = _signed(body, delivery="d-concurrent")
+
+    def post(_n):
+        request = urllib.request.Request(f"{live_server}/api/v1/crm/webhook", data=body, headers=headers,
+                                         method="POST")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())["status"]
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = sorted(pool.map(post, range(6)))
+    assert answers == [(200, "applied")] + [(200, "duplicate")] * 5
+    assert Customer.select().count() == 1 and InboundDelivery.select().count() == 1
