@@ -89,6 +89,11 @@ def test_the_cli_pulls_with_a_progress_bar_and_imports(crm_generic, workdesk_app
         result = CliRunner().invoke(pull_command, ["--full"])
     assert result.exit_code == 0, result.output
     assert "created 5" in result.output and "Pulling" in result.output
+    crm_generic.faults[:] = [500] * 10
+    with workdesk_app.app_context():
+        failed = CliRunner().invoke(pull_command, [])
+    assert failed.exit_code == 2 and "answered 500" in failed.output and "run again to resume" in failed.output
+    crm_generic.faults.clear()
     path = tmp_path / "people.csv"
     path.write_bytes("external_id,name\nz1,Zoë\n".encode("utf-8-sig"))
     with workdesk_app.app_context():
