@@ -24,6 +24,7 @@ log = logging.getLogger("workdesk.plugins.crm_sync")
 MAX_RESPONSE_BYTES = 20 * 1024 * 1024
 BACKOFF_SECONDS = 0.5  # the first retry's wait inside one run; doubled after each failure
 MAX_RETRY_AFTER_SECONDS = 120.0  # a longer wait ends the run; the next run resumes from the cursor
+LOOKUP_ATTEMPTS = 1  # a lookup runs as a task is filed: a CRM that fails is no answer, not minutes of retries
 
 
 class CrmError(Exception):
@@ -116,7 +117,8 @@ class Connector:
         raise PermanentCrmError(f"the {self.name} connector cannot push activities")
 
     def lookup(self, email: str | None = None, phone: str | None = None) -> list[RemoteRecord]:
-        """The contacts with this email or phone."""
+        """The contacts with this email or phone. Called while a task is filed or linked: one attempt
+        (``LOOKUP_ATTEMPTS``), no retries; raise :class:`CrmError` when the CRM fails."""
         return []
 
     def verify_inbound(self, headers: Mapping[str, str], body: bytes, form: Mapping[str, str],

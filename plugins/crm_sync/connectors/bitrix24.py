@@ -27,8 +27,8 @@ import hmac
 import json
 from typing import Any, Mapping
 
-from . import (Activity, Connector, CrmError, CrmHttp, InboundEvent, InboundRefused, Page, PermanentCrmError,
-               RemoteRecord)
+from . import (LOOKUP_ATTEMPTS, Activity, Connector, CrmError, CrmHttp, InboundEvent, InboundRefused, Page,
+               PermanentCrmError, RemoteRecord)
 
 ENTITIES = {"contacts": ("contact", "crm.contact"), "companies": ("company", "crm.company")}
 COMMENT_PAGES_SEARCHED = 4  # newest first, 50 a page: a resend follows its first attempt closely
@@ -140,7 +140,7 @@ class Bitrix24Connector(Connector):
 
     def lookup(self, email: str | None = None, phone: str | None = None) -> list[RemoteRecord]:
         data = self.call("crm.contact.list", {"filter": {"EMAIL": email} if email else {"PHONE": phone},
-                                              "select": SELECT["contact"]})
+                                              "select": SELECT["contact"]}, attempts=LOOKUP_ATTEMPTS)
         return [record_of("contact", item) for item in data.get("result") or [] if isinstance(item, dict)]
 
     def _comment_with(self, entity: Mapping[str, Any], marker: str) -> str | None:

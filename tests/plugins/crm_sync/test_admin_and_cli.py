@@ -130,6 +130,14 @@ def test_a_reporter_unknown_here_is_looked_up_in_the_crm(crm_generic, make_depar
     assert TaskCustomer.get(TaskCustomer.task_id == task.id).contact.name == "Late Arrival"
     assert any("email=late%40client.example" in path for _t, _m, path in crm_generic.requests)
 
+    crm_generic.faults[:] = [500] * 5  # the CRM down: one try, no link, the task is filed all the same
+    asked = len(crm_generic.requests)
+    task = tasks.create_task(make_user("agent", [dept], email="later@client.example"), title="Hello again",
+                             department_id=dept.id)
+    drain_events()
+    assert not TaskCustomer.select().where(TaskCustomer.task_id == task.id).exists()
+    assert len(crm_generic.requests) == asked + 1
+
 
 def test_secrets_are_masked_and_never_logged(workdesk_app, enable_plugin, bitrix, api_client, caplog, sync, login,
                                             make_user):
