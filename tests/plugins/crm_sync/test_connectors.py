@@ -36,6 +36,9 @@ def test_a_third_party_connector_is_chosen_by_name_and_pulls(workdesk_app, enabl
     form = client.get("/admin/plugins/crm_sync/settings").get_data(as_text=True)
     assert re.search(r'<option selected value="acme">Acme CRM</option>', form), form
     assert '<option value="bitrix24">Bitrix24</option>' in form
+    headings = re.findall(r'<h6 class="mt-4 wd-settings-group">([^<]+)</h6>', form)
+    assert headings == ["Generic REST/JSON", "Bitrix24", "Every connector", "Customer fields", "Sync and activities"]
+    assert form.index("Bitrix24</h6>") < form.index('name="bitrix_webhook_url"') < form.index("Every connector</h6>")
     login(client, make_user("admin", locale="ru"))  # the built-in connectors' labels in the reader's language
     form = client.get("/admin/plugins/crm_sync/settings").get_data(as_text=True)
     assert '<option value="generic">Универсальный REST/JSON</option>' in form
