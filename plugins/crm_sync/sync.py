@@ -23,7 +23,7 @@ from .schemas import DEFAULT_OWNERS
 
 Progress = Callable[[int, int | None], None]
 STANDING_LIMIT = 5
-MERGE_WINDOW = dt.timedelta(days=1)  # a deletion that late followed by a record taking its email: a merge
+MERGE_WINDOW = dt.timedelta(days=1)  # how recent a deletion is for a record then taking its email to be its merge
 COUNT_KEYS = ("created", "updated", "unchanged", "deleted", "merged")
 
 
