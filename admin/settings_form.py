@@ -74,11 +74,17 @@ def settings_fields(schema_class: type[marshmallow.Schema]) -> dict[str, mm.Fiel
 
 
 def settings_form_class(schema_class: type[marshmallow.Schema]) -> type[AdminForm]:
-    attrs = {}
+    attrs: dict[str, Any] = {}
+    groups: dict[str, Any] = {}  # input name -> the heading of its section (``metadata={"group": ...}``)
     for name, field in settings_fields(schema_class).items():
         attrs[name] = _input_for(name, field)
+        if field.metadata.get("group"):
+            groups[name] = field.metadata["group"]
         if is_secret(field):
             attrs[clear_input_name(name)] = BooleanField(_l("Clear the stored %(setting)s", setting=_label(name, field)))
+            if name in groups:
+                groups[clear_input_name(name)] = groups[name]
+    attrs["setting_groups"] = groups
     return type(f"{schema_class.__name__}Form", (AdminForm,), attrs)
 
 

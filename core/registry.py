@@ -485,9 +485,14 @@ def plugin_settings(name: str) -> dict[str, Any]:
         schema = plugin.settings_schema()
         try:
             loaded = schema.load(stored)
-        except marshmallow.ValidationError:
-            # Settings saved by an older plugin version: keep what still validates, defaults for the rest.
-            loaded = schema.load({k: v for k, v in stored.items() if k in schema.fields}, partial=True)
+        except marshmallow.ValidationError as exc:
+            # Settings saved by an older plugin version (or naming what is gone, a connector of an
+            # uninstalled plugin): keep what still validates, defaults for the rest.
+            kept = {k: v for k, v in stored.items() if k in schema.fields and k not in exc.messages}
+            try:
+                loaded = schema.load(kept)
+            except marshmallow.ValidationError:  # a required setting is missing: leave it out
+                loaded = schema.load(kept, partial=True)
         registry._loaded_settings[name] = loaded
     return copy.deepcopy(loaded)  # a caller may change its copy
 

@@ -87,6 +87,8 @@ class CrmSyncPlugin(Plugin):
     @hookimpl
     def on_task_commented(self, task, comment, event):
         from .push import push_for_event
+        if comment.internal:
+            return  # a note for the people who work tasks: it never leaves Workdesk
         push_for_event(task, "commented", event, comment=comment)
 
     @hookimpl

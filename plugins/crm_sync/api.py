@@ -59,12 +59,14 @@ def change_customer(customer_id: int):
 @blueprint.get("/tasks/<id:task_id>/customer")
 @api_operation("A task's customer", tags=TAGS, response=TaskCustomerOutput)
 def show_task_customer(task_id: int):
+    """The task's customer and contact with the CRM's data, and their history: their other tasks you may see
+    (newest first) and the last contacts sent to the CRM."""
     user = require_api_user()
     require(user, "crm.view")
     from workdesk import get_visible_task
     task = get_visible_task(user, task_id)
     data = links.task_customer_data(task, None) or {"customer": None, "contact": None, "linked_by": None}
-    return {"task_id": task.id, **data}
+    return {"task_id": task.id, **data, "history": links.task_history(user, task)}
 
 
 @blueprint.put("/tasks/<id:task_id>/customer")

@@ -10,6 +10,12 @@ from workdesk import utcnow
 from .connectors import CrmError, PermanentCrmError
 
 
+def _failure(message: str) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = 2  # the house rule for a command that could not do its work
+    return error
+
+
 @click.command("pull")
 @click.option("--full", is_flag=True, help="A full reconcile: read everything, and follow what the CRM deleted.")
 def pull_command(full: bool) -> None:
@@ -23,11 +29,9 @@ def pull_command(full: bool) -> None:
         try:
             counts = pull(utcnow(), full=full, progress=progress)
         except PermanentCrmError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = 2
-            raise error from None
+            raise _failure(str(exc)) from None
         except CrmError as exc:
-            raise click.ClickException(f"the CRM failed: {exc}; run again to resume from the last cursor") from None
+            raise _failure(f"the CRM failed: {exc}; run again to resume from the last cursor") from None
     click.echo(", ".join(f"{key} {value}" for key, value in counts.items()))
 
 

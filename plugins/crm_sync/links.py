@@ -80,21 +80,29 @@ def describe(event: TaskEvent) -> str | None:
     return None
 
 
-def _looked_up(email: str) -> Customer | None:
-    """Ask the CRM for a contact with the reporter's email (a contact the last pull did not bring yet);
+def look_up_in_crm(email: str | None = None, phone: str | None = None) -> list[Customer]:
+    """Ask the CRM for the contacts with this email or phone (contacts the last pull did not bring yet);
     what it finds is applied like a pulled record. A CRM that fails is no answer."""
     from .connectors import CrmError, active_connector
     from .sync import apply_records
     try:
         connector = active_connector(settings())
-        records = connector.lookup(email=email)
+        records = connector.lookup(email=email, phone=phone)
     except CrmError as exc:
-        log.info("CRM lookup of a reporter's email failed: %s", exc)
-        return None
+        log.info("CRM lookup failed: %s", exc)
+        return []
     if not records:
-        return None
+        return []
     apply_records(connector, records, utcnow())
-    return _contact_by_email([email])
+    found = CrmLink.select(CrmLink.customer).where(
+        (CrmLink.connector == connector.name)
+        & CrmLink.remote_id.in_([r.remote_id for r in records]) & (CrmLink.remote_type == "contact"))
+    return list(Customer.select().where(Customer.id.in_(found) & Customer.deleted_at.is_null()).order_by(Customer.id))
+
+
+def _looked_up(email: str) -> Customer | None:
+    """A reporter unknown here, looked up in the CRM by email."""
+    return _contact_by_email([email]) if look_up_in_crm(email=email) else None
 
 
 def auto_link(task: Task) -> TaskCustomer | None:
@@ -190,6 +198,18 @@ def customer_detail(user: User, customer: Customer) -> dict[str, Any]:
             "tasks": [{"id": t.id, "number": t.number, "title": t.title, "status": t.status,
                        "created_at": t.created_at.isoformat()} for t in tasks],
             "last_contacts": last_contacts(customer, task_ids)}
+
+
+def task_history(user: User, task: Task, limit: int = 10) -> dict[str, Any] | None:
+    """The history of a task's customer as the task page shows it: the customer's other tasks ``user`` may
+    see and the last contacts sent to the CRM about them and this task."""
+    row = TaskCustomer.get_or_none(TaskCustomer.task_id == task.id)
+    if row is None or (row.customer is None and row.contact is None):
+        return None
+    others = [t for t in customer_tasks(user, row.customer or row.contact, limit=limit + 1) if t.id != task.id][:limit]
+    return {"tasks": [{"id": t.id, "number": t.number, "title": t.title, "status": t.status,
+                       "created_at": t.created_at.isoformat()} for t in others],
+            "last_contacts": last_contacts(row.contact or row.customer, [t.id for t in others] + [task.id], limit)}
 
 
 def update_customer(user: User, customer_id: int, changes: dict[str, Any]) -> Customer:

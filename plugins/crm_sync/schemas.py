@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_babel import lazy_gettext as _l
 
 from workdesk import Id, JsonObject, PageQuerySchema, RetrySettings, Text, page_schema
 
@@ -39,42 +40,81 @@ def _url_or_empty(value: str) -> None:
         _URL(value)
 
 
+class RegisteredConnector(ma.validate.OneOf):
+    """One of the connectors plugins register (the built-in ones first), read whenever the settings are
+    checked or their form is drawn: a third party's connector is chosen by its name like ours."""
+
+    def __init__(self):
+        super().__init__(CONNECTORS, error="Must be one of the registered connectors: {choices}.")
+
+    @staticmethod
+    def _choices() -> dict[str, str]:
+        from .connectors import connector_choices
+        return connector_choices()
+
+    # OneOf stores these once; here they are read each time (the setters keep OneOf.__init__ working)
+    choices = property(lambda self: tuple(self._choices()), lambda self, value: None)
+    labels = property(lambda self: tuple(str(label) for label in self._choices().values()), lambda self, value: None)
+    choices_text = property(lambda self: ", ".join(self.choices), lambda self, value: None)
+    labels_text = property(lambda self: ", ".join(self.labels), lambda self, value: None)
+
+
+def _check_field_map(value: dict) -> None:
+    for field, name in value.items():
+        if field not in DEFAULT_FIELD_MAP or not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise ma.ValidationError(
+                f"{field!r}: map each of {', '.join(DEFAULT_FIELD_MAP)} to the name (text) the CRM gives it.")
+
+
+# the sections of the settings form, one per connector and the shared ones
+GENERIC, BITRIX, EVERY = _l("Generic REST/JSON"), "Bitrix24", _l("Every connector")
+FIELDS, SYNC = _l("Customer fields"), _l("Sync and activities")
+
+
 class CrmSyncSettings(RetrySettings):
-    connector = ma.fields.String(load_default="csv", validate=ma.validate.OneOf(CONNECTORS), metadata={
-        "description": "Which CRM to sync with: generic (REST/JSON), bitrix24, or csv (files only: 1C, spreadsheets)"})
+    connector = ma.fields.String(load_default="csv", validate=RegisteredConnector(), metadata={
+        "description": "Which CRM to sync with: generic (REST/JSON), bitrix24, csv (files only: 1C, "
+                       "spreadsheets), or a connector another plugin registers"})
     # -- generic REST/JSON
-    generic_base_url = ma.fields.String(load_default="", validate=_url_or_empty, metadata={"description": "Generic REST: the CRM's API address, "
-                                                              "e.g. https://crm.example.com/api"})
+    generic_base_url = ma.fields.String(load_default="", validate=_url_or_empty, metadata={
+        "group": GENERIC, "description": "Generic REST: the CRM's API address, e.g. https://crm.example.com/api"})
     generic_token = ma.fields.String(load_default="", validate=ma.validate.Length(max=500), metadata={
-        "description": "Generic REST: bearer token sent to the CRM", "secret": True})
-    generic_contacts_path = ma.fields.String(load_default="/contacts", validate=ma.validate.Length(1, 200))
-    generic_companies_path = ma.fields.String(load_default="/companies", validate=ma.validate.Length(1, 200))
-    generic_activities_path = ma.fields.String(load_default="/activities", validate=ma.validate.Length(1, 200))
-    generic_field_map = JsonObject(load_default=lambda: dict(DEFAULT_FIELD_MAP), metadata={
+        "group": GENERIC, "description": "Generic REST: bearer token sent to the CRM", "secret": True})
+    generic_contacts_path = ma.fields.String(load_default="/contacts", validate=ma.validate.Length(1, 200),
+                                             metadata={"group": GENERIC})
+    generic_companies_path = ma.fields.String(load_default="/companies", validate=ma.validate.Length(1, 200),
+                                              metadata={"group": GENERIC})
+    generic_activities_path = ma.fields.String(load_default="/activities", validate=ma.validate.Length(1, 200),
+                                               metadata={"group": GENERIC})
+    generic_field_map = JsonObject(load_default=lambda: dict(DEFAULT_FIELD_MAP), validate=_check_field_map, metadata={
+        "group": GENERIC,
         "description": "Generic REST: the CRM's name for each of our fields, e.g. {\"name\": \"full_name\"}"})
     generic_webhook_secret = ma.fields.String(load_default="", validate=ma.validate.Length(max=256), metadata={
-        "description": "Generic REST: HMAC-SHA256 key the CRM signs its webhooks with (16+ characters)",
-        "secret": True})
+        "group": GENERIC, "secret": True,
+        "description": "Generic REST: HMAC-SHA256 key the CRM signs its webhooks with (16+ characters)"})
     # -- Bitrix24
     bitrix_webhook_url = ma.fields.String(load_default="", validate=_url_or_empty, metadata={
-        "description": "Bitrix24: the inbound webhook address, https://<portal>/rest/<user>/<code>/", "secret": True})
+        "group": BITRIX, "secret": True,
+        "description": "Bitrix24: the inbound webhook address, https://<portal>/rest/<user>/<code>/"})
     bitrix_application_token = ma.fields.String(load_default="", validate=ma.validate.Length(max=200), metadata={
-        "description": "Bitrix24: the application_token of the outbound event handler", "secret": True})
+        "group": BITRIX, "secret": True, "description": "Bitrix24: the application_token of the outbound event handler"})
     # -- every connector
-    page_size = ma.fields.Integer(load_default=50, validate=ma.validate.Range(1, 500))
+    page_size = ma.fields.Integer(load_default=50, validate=ma.validate.Range(1, 500), metadata={"group": EVERY})
     rate_limit_per_second = ma.fields.Float(load_default=2.0, validate=ma.validate.Range(0.1, 1000), metadata={
-        "description": "Requests per second at most (Bitrix24 allows 2)"})
-    timeout_seconds = ma.fields.Float(load_default=15.0, validate=ma.validate.Range(0.1, 120))
+        "group": EVERY, "description": "Requests per second at most (Bitrix24 allows 2)"})
+    timeout_seconds = ma.fields.Float(load_default=15.0, validate=ma.validate.Range(0.1, 120), metadata={"group": EVERY})
     allow_private_destinations = ma.fields.Boolean(load_default=False, metadata={
-        "description": "Allow a CRM address on loopback, link-local or private networks (off: refused)"})
+        "group": EVERY, "description": "Allow a CRM address on loopback, link-local or private networks (off: refused)"})
     field_owners = JsonObject(load_default=lambda: dict(DEFAULT_OWNERS), validate=_check_owners, metadata={
+        "group": FIELDS,
         "description": "Who owns each field: crm (changing it here is refused), workdesk (the sync leaves it), "
                        "or both (see conflict_rules)"})
     conflict_rules = JsonObject(load_default=dict, validate=_check_rules, metadata={
-        "description": "For fields both sides change: crm_wins (default) or workdesk_wins"})
-    full_reconcile_hours = ma.fields.Integer(load_default=24, validate=ma.validate.Range(1, 24 * 30))
+        "group": FIELDS, "description": "For fields both sides change: crm_wins (default) or workdesk_wins"})
+    full_reconcile_hours = ma.fields.Integer(load_default=24, validate=ma.validate.Range(1, 24 * 30),
+                                             metadata={"group": SYNC})
     push_activities = ma.fields.Boolean(load_default=True, metadata={
-        "description": "Send created, resolved and commented tasks to the CRM as activities"})
+        "group": SYNC, "description": "Send created, resolved and commented tasks to the CRM as activities"})
 
     @ma.validates_schema
     def _connector_needs(self, data, **kwargs):
@@ -152,11 +192,18 @@ class TaskCustomerInput(ma.Schema):
     contact_id = Id(allow_none=True)
 
 
+class TaskHistory(ma.Schema):
+    tasks = ma.fields.List(ma.fields.Nested(HistoryTask), metadata={"description": "The customer's other tasks"})
+    last_contacts = ma.fields.List(ma.fields.Nested(HistoryContact))
+
+
 class TaskCustomerOutput(ma.Schema):
     task_id = ma.fields.Integer()
     customer = ma.fields.Nested(CustomerOutput, allow_none=True)
     contact = ma.fields.Nested(CustomerOutput, allow_none=True)
     linked_by = ma.fields.String(allow_none=True)
+    history = ma.fields.Nested(TaskHistory, allow_none=True, metadata={
+        "description": "Only in GET: the customer's other tasks you may see and the last contacts"})
 
 
 class WebhookAnswer(ma.Schema):

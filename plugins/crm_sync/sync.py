@@ -23,6 +23,7 @@ from .schemas import DEFAULT_OWNERS
 
 Progress = Callable[[int, int | None], None]
 STANDING_LIMIT = 5
+MERGE_WINDOW = dt.timedelta(days=1)  # how recent a deletion is for a record then taking its email to be its merge
 COUNT_KEYS = ("created", "updated", "unchanged", "deleted", "merged")
 
 
@@ -88,6 +89,8 @@ def _upsert(connector: Connector, record: RemoteRecord, link: CrmLink | None, cu
     values = {"name": record.name, "emails": record.emails, "phones": record.phones,
               "company": _company_id(connector.name, record.company_remote_id), "owner": record.owner,
               "custom": record.custom}
+    if record.company_remote_id and values["company"] is None:
+        digest = ""  # its company is not here yet: the same version seen again is applied again
     if link is None:
         customer = Customer.create(kind=record.remote_type, created_at=now, updated_at=now, **values)
         CrmLink.create(customer=customer, connector=connector.name, remote_type=record.remote_type,
@@ -95,6 +98,8 @@ def _upsert(connector: Connector, record: RemoteRecord, link: CrmLink | None, cu
         counts["created"] += 1
     else:
         customer = Customer.get_by_id(link.customer_id)
+        gained_emails = {normal_email(e) for e in record.emails} - {normal_email(e) for e in customer.emails}
+        gained_phones = {_digits(p) for p in record.phones} - {_digits(p) for p in customer.phones} - {""}
         local_changes = dict(customer.local_changes or {})
         for field, value in values.items():
             owner = field_owner(current, field)
@@ -113,6 +118,31 @@ def _upsert(connector: Connector, record: RemoteRecord, link: CrmLink | None, cu
     customer.search_text = search_text(customer.name, customer.emails, customer.phones)
     customer.save()
     refresh_emails(customer)
+    if link is not None and connector.merges_by_shared_contacts and (gained_emails or gained_phones):
+        _absorb_merged_deletions(connector, customer, record.remote_id, gained_emails, gained_phones, now, counts)
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+def _absorb_merged_deletions(connector: Connector, survivor: Customer, survivor_remote_id: str,
+                             emails: set[str], phones: set[str], now: dt.datetime, counts: Counter) -> None:
+    """For a CRM that reports a merge only as the loser's deletion, when the deletion came first (event
+    handlers keep no order): a record that has just gained the email or phone of a record deleted in the
+    last day took it over in a merge, so the deleted customer's task links follow it."""
+    deleted = (Customer.select().join(CrmLink, on=(CrmLink.customer == Customer.id)).where(
+        (CrmLink.connector == connector.name) & (CrmLink.deleted == True)  # noqa: E712
+        & CrmLink.merged_into_remote_id.is_null() & (Customer.kind == survivor.kind) & (Customer.id != survivor.id)
+        & Customer.merged_into.is_null() & (Customer.deleted_at >= now - MERGE_WINDOW)).distinct())
+    for loser in deleted.order_by(Customer.id):
+        if not (emails & {normal_email(e) for e in loser.emails} or phones & {_digits(p) for p in loser.phones}):
+            continue
+        merge_customers(loser, survivor, now)
+        CrmLink.update(merged_into_remote_id=survivor_remote_id).where(
+            (CrmLink.customer == survivor.id) & (CrmLink.connector == connector.name)
+            & (CrmLink.deleted == True) & CrmLink.merged_into_remote_id.is_null()).execute()  # noqa: E712
+        counts["merged"] += 1
 
 
 def merge_customers(loser: Customer, survivor: Customer, now: dt.datetime) -> None:
@@ -220,7 +250,9 @@ def _create_many(connector: Connector, records: list[RemoteRecord], now: dt.date
     # one statement's rows take ascending ids in row order (SQLite's rowid, PostgreSQL's sequence)
     ids = sorted(row[0] for row in insert_rows(Customer, rows, returning=(Customer.id,)))
     insert_rows(CrmLink, [{"customer": customer_id, "connector": connector.name, "remote_type": r.remote_type,
-                           "remote_id": r.remote_id, "remote_version": r.version, "remote_hash": _content_hash(r)}
+                           "remote_id": r.remote_id, "remote_version": r.version,
+                           "remote_hash": "" if r.company_remote_id and r.company_remote_id not in companies
+                           else _content_hash(r)}
                           for customer_id, r in zip(ids, records)])
     emails = {(customer_id, normal_email(e)) for customer_id, r in zip(ids, records) for e in r.emails if "@" in e}
     insert_rows(CustomerEmail, [{"customer": customer_id, "email": email} for customer_id, email in sorted(emails)])

@@ -1,6 +1,8 @@
 """The customer panel of the task page, and its link and unlink forms."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +16,7 @@ from . import links
 from .models import Customer, TaskCustomer
 
 pages = Blueprint("crm_sync_pages", __name__, url_prefix="/crm")
+PHONE = re.compile(r"\+?[\d\s().\-]{5,40}")
 
 
 class LinkForm(WorkdeskForm):
@@ -30,23 +33,24 @@ def panel(task: Task, user: User) -> list | None:
     can_manage = user.has_permission("crm.manage")
     if (row is None or (row.customer is None and row.contact is None)) and not can_manage:
         return None
-    others, contacts = [], []
-    if row is not None and (row.customer or row.contact):
-        main = row.contact or row.customer
-        others = [t for t in links.customer_tasks(user, row.customer or main, limit=6) if t.id != task.id][:5]
-        contacts = links.last_contacts(main, [t.id for t in others] + [task.id], limit=5)
+    history = links.task_history(user, task, limit=5) or {"tasks": [], "last_contacts": []}
+    others, contacts = history["tasks"], history["last_contacts"]
     html = render_template("crm_sync/panel.html", task=task, row=row, others=others, contacts=contacts,
                            form=LinkForm() if can_manage else None)
     return [(_("Customer"), Markup(html))]
 
 
 def _find(user: User, who: str) -> Customer | None:
-    """The one customer ``who`` names: its number, an email, or a name or phone only one customer has."""
+    """The one customer ``who`` names: its number, an email, or a name or phone only one customer has. An
+    email or phone nobody here has is looked up in the CRM (for people who may link)."""
     who = who.strip()
     if who.isascii() and who.isdigit():  # "²" is a digit to Python, not a number
         number = parse_id(who)
         return Customer.get_or_none(Customer.id == number) if number is not None else None
     found = list(links.list_customers(user, who).order_by(Customer.kind.desc(), Customer.id).limit(2))
+    if not found and user.has_permission("crm.manage") and ("@" in who or PHONE.fullmatch(who)):
+        # not pulled yet: the CRM is asked (the connector's lookup by email or phone)
+        found = (links.look_up_in_crm(email=who) if "@" in who else links.look_up_in_crm(phone=who))[:2]
     if "@" in who:
         exact = [c for c in found if who.lower() in (e.lower() for e in c.emails)]
         return exact[0] if exact else None

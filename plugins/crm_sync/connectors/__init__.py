@@ -24,6 +24,7 @@ log = logging.getLogger("workdesk.plugins.crm_sync")
 MAX_RESPONSE_BYTES = 20 * 1024 * 1024
 BACKOFF_SECONDS = 0.5  # the first retry's wait inside one run; doubled after each failure
 MAX_RETRY_AFTER_SECONDS = 120.0  # a longer wait ends the run; the next run resumes from the cursor
+LOOKUP_ATTEMPTS = 1  # a lookup runs as a task is filed: a CRM that fails is no answer, not minutes of retries
 
 
 class CrmError(Exception):
@@ -92,7 +93,7 @@ class Connector:
     """The interface of a CRM connector; subclass it and return the class from ``register_crm_connectors``.
 
     :cvar name: short unique name, the value of the ``connector`` setting (``bitrix24``).
-    :cvar label: shown in the admin panel.
+    :cvar label: shown in the admin panel (a lazy gettext text, or plain text).
     :cvar resources: the resources pulled, in order (companies before contacts, so contacts find theirs).
     :cvar can_push: whether :meth:`push_activity` sends anything.
     :cvar merges_by_shared_contacts: the CRM reports a merge only as the loser's deletion (Bitrix24): a
@@ -116,7 +117,8 @@ class Connector:
         raise PermanentCrmError(f"the {self.name} connector cannot push activities")
 
     def lookup(self, email: str | None = None, phone: str | None = None) -> list[RemoteRecord]:
-        """The contacts with this email or phone."""
+        """The contacts with this email or phone. Called while a task is filed or linked: one attempt
+        (``LOOKUP_ATTEMPTS``), no retries; raise :class:`CrmError` when the CRM fails."""
         return []
 
     def verify_inbound(self, headers: Mapping[str, str], body: bytes, form: Mapping[str, str],
@@ -125,13 +127,26 @@ class Connector:
         raise InboundRefused(f"the {self.name} connector takes no webhooks")
 
 
-def connector_classes() -> dict[str, type[Connector]]:
-    """Every registered connector class by name (those of enabled plugins)."""
+def connector_classes(enabled_only: bool = True) -> dict[str, type[Connector]]:
+    """Every registered connector class by name (those of enabled plugins, or of every installed one)."""
     found: dict[str, type[Connector]] = {}
-    for _plugin, item in get_registry().collect("register_crm_connectors"):
+    for _plugin, item in get_registry().collect("register_crm_connectors", enabled_only):
         if isinstance(item, type) and issubclass(item, Connector) and item.name and item.name not in found:
             found[item.name] = item
     return found
+
+
+def connector_choices() -> dict[str, str]:
+    """What the ``connector`` setting may name, with labels: the built-in connectors, then those every
+    installed plugin registers (a disabled plugin's too, so its stored choice stays readable)."""
+    choices = {cls.name: cls.label for cls in BUILTIN_CONNECTORS}
+    try:
+        registered = connector_classes(enabled_only=False)
+    except RuntimeError:  # no registry yet (the schema read at import time): the built-in ones
+        registered = {}
+    for name, cls in registered.items():
+        choices.setdefault(name, cls.label or name)
+    return choices
 
 
 def active_connector(settings: Mapping[str, Any]) -> Connector:
@@ -139,6 +154,9 @@ def active_connector(settings: Mapping[str, Any]) -> Connector:
     classes = connector_classes()
     cls = classes.get(settings["connector"])
     if cls is None:
+        if settings["connector"] in connector_classes(enabled_only=False):
+            raise PermanentCrmError(f"the connector {settings['connector']!r} belongs to a disabled plugin: "
+                                    f"enable that plugin, or choose another connector in the crm_sync settings")
         raise PermanentCrmError(f"no connector named {settings['connector']!r} is registered "
                                 f"(known: {', '.join(sorted(classes)) or 'none'})")
     return cls(settings)

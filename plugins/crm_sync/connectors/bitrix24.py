@@ -5,8 +5,11 @@
   ``>=DATE_MODIFY`` filter from the cursor and ``start`` paging inside a run of equal modification
   times. The cursor is the last record seen (its ``DATE_MODIFY`` and ``ID``), not an offset into the
   whole list, so records changed during a sync (which move to the end) never shift a page.
-- Push: ``crm.activity.add`` with ``ORIGIN_ID`` set to the idempotency key; before adding,
-  ``crm.activity.list`` filtered on that ``ORIGIN_ID`` finds an activity a killed worker already sent.
+- Push: ``crm.timeline.comment.add`` on the contact's or company's timeline, the comment's last line
+  carrying the idempotency key; before adding, ``crm.timeline.comment.list`` (newest first) finds a
+  comment a killed worker already sent. (``crm.activity.add`` of a custom type needs the
+  ``REST_APP`` provider, which Bitrix24 accepts only from an installed application: through an
+  inbound webhook it answers "Application context required".)
 - Lookup: ``crm.contact.list`` filtered on ``EMAIL`` or ``PHONE``.
 - Inbound: the outbound event handler's ``ONCRM{CONTACT,COMPANY}{ADD,UPDATE,DELETE}`` calls, verified by
   ``auth[application_token]``; the record is then read with ``crm.contact.get`` / ``crm.company.get``.
@@ -24,11 +27,11 @@ import hmac
 import json
 from typing import Any, Mapping
 
-from . import (Activity, Connector, CrmError, CrmHttp, InboundEvent, InboundRefused, Page, PermanentCrmError,
-               RemoteRecord)
+from . import (LOOKUP_ATTEMPTS, Activity, Connector, CrmError, CrmHttp, InboundEvent, InboundRefused, Page,
+               PermanentCrmError, RemoteRecord)
 
 ENTITIES = {"contacts": ("contact", "crm.contact"), "companies": ("company", "crm.company")}
-OWNER_TYPE_IDS = {"contact": 3, "company": 4}  # CCrmOwnerType
+COMMENT_PAGES_SEARCHED = 4  # newest first, 50 a page: a resend follows its first attempt closely
 EVENTS = {"ONCRMCONTACTADD": ("contact", False), "ONCRMCONTACTUPDATE": ("contact", False),
           "ONCRMCONTACTDELETE": ("contact", True), "ONCRMCOMPANYADD": ("company", False),
           "ONCRMCOMPANYUPDATE": ("company", False), "ONCRMCOMPANYDELETE": ("company", True)}
@@ -137,20 +140,34 @@ class Bitrix24Connector(Connector):
 
     def lookup(self, email: str | None = None, phone: str | None = None) -> list[RemoteRecord]:
         data = self.call("crm.contact.list", {"filter": {"EMAIL": email} if email else {"PHONE": phone},
-                                              "select": SELECT["contact"]})
+                                              "select": SELECT["contact"]}, attempts=LOOKUP_ATTEMPTS)
         return [record_of("contact", item) for item in data.get("result") or [] if isinstance(item, dict)]
 
+    def _comment_with(self, entity: Mapping[str, Any], marker: str) -> str | None:
+        """The id of the comment on ``entity``'s timeline whose text carries ``marker``, among the newest."""
+        start = 0
+        for _page in range(COMMENT_PAGES_SEARCHED):
+            data = self.call("crm.timeline.comment.list", {"filter": dict(entity), "select": ["ID", "COMMENT"],
+                                                           "order": {"ID": "DESC"}, "start": start})
+            for item in data.get("result") or []:
+                if isinstance(item, dict) and marker in str(item.get("COMMENT") or ""):
+                    return str(item.get("ID", ""))
+            if "next" not in data:
+                return None
+            start = int(data["next"])
+        return None
+
     def push_activity(self, activity: Activity, idempotency_key: str) -> str:
-        found = self.call("crm.activity.list", {"filter": {"ORIGIN_ID": idempotency_key}, "select": ["ID"]})
-        if found.get("result"):
-            return str(found["result"][0].get("ID", ""))  # sent before the worker died: not again
-        description = activity.body + (f"\n{activity.task_url}" if activity.task_url else "")
-        # one attempt: Bitrix24 has no idempotency key, so a retry must look for ORIGIN_ID first (the
+        entity = {"ENTITY_ID": int(activity.remote_id), "ENTITY_TYPE": activity.remote_type}
+        marker = f"[{idempotency_key}]"
+        found = self._comment_with(entity, marker)
+        if found is not None:
+            return found  # sent before the worker died: not again
+        text = "\n".join(part for part in (activity.subject, activity.body, activity.task_url) if part)
+        # one attempt: Bitrix24 has no idempotency key, so a retry must look for the marker first (the
         # delivery ledger retries this whole method)
-        data = self.call("crm.activity.add", attempts=1, params={"fields": {
-            "OWNER_TYPE_ID": OWNER_TYPE_IDS[activity.remote_type], "OWNER_ID": int(activity.remote_id),
-            "TYPE_ID": 6, "PROVIDER_ID": "REST_APP", "PROVIDER_TYPE_ID": "WORKDESK", "SUBJECT": activity.subject,
-            "DESCRIPTION": description, "DESCRIPTION_TYPE": 1, "COMPLETED": "Y", "ORIGIN_ID": idempotency_key}})
+        data = self.call("crm.timeline.comment.add", attempts=1,
+                         params={"fields": {**entity, "COMMENT": f"{text}\n{marker}"}})
         return str(data.get("result", ""))
 
     def verify_inbound(self, headers: Mapping[str, str], body: bytes, form: Mapping[str, str],

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from flask_babel import lazy_gettext as _l
+
 from . import Connector, Page
 
 
 class CsvConnector(Connector):
     """CSV files"""
     name = "csv"
-    label = "CSV import/export"
+    label = _l("CSV import/export")
     can_push = False
 
     def pull(self, resource: str, cursor: str | None) -> Page:

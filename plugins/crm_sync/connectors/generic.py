@@ -16,7 +16,10 @@ import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from . import (Activity, Connector, CrmHttp, InboundEvent, InboundRefused, Page, PermanentCrmError, RemoteRecord)
+from flask_babel import lazy_gettext as _l
+
+from . import (LOOKUP_ATTEMPTS, Activity, Connector, CrmHttp, InboundEvent, InboundRefused, Page, PermanentCrmError,
+               RemoteRecord)
 
 SIGNATURE_HEADER = "X-CRM-Signature"
 TIMESTAMP_HEADER = "X-CRM-Timestamp"
@@ -48,7 +51,7 @@ def _strings(value: Any) -> list[str]:
 class GenericConnector(Connector):
     """Generic REST/JSON"""
     name = "generic"
-    label = "Generic REST/JSON"
+    label = _l("Generic REST/JSON")
 
     def __init__(self, settings: Mapping[str, Any]):
         super().__init__(settings)
@@ -65,8 +68,9 @@ class GenericConnector(Connector):
             headers["Authorization"] = f"Bearer {self.settings['generic_token']}"
         return headers
 
-    def _get(self, path: str, params: dict) -> dict:
-        response = self.http.request("GET", f"{self.base}{path}?{urlencode(params)}", headers=self._headers())
+    def _get(self, path: str, params: dict, attempts: int | None = None) -> dict:
+        response = self.http.request("GET", f"{self.base}{path}?{urlencode(params)}", headers=self._headers(),
+                                     attempts=attempts)
         if response.status != 200:
             raise PermanentCrmError(f"the CRM answered {response.status} to GET {path}")
         try:
@@ -106,8 +110,8 @@ class GenericConnector(Connector):
 
     def lookup(self, email: str | None = None, phone: str | None = None) -> list[RemoteRecord]:
         params = {"email": email} if email else {"phone": phone}
-        return [self.record("contact", item) for item in self._get(self._path("contacts"), params)["items"]
-                if isinstance(item, dict)]
+        found = self._get(self._path("contacts"), params, attempts=LOOKUP_ATTEMPTS)["items"]
+        return [self.record("contact", item) for item in found if isinstance(item, dict)]
 
     def push_activity(self, activity: Activity, idempotency_key: str) -> str:
         body = json.dumps({f"{activity.remote_type}_id": activity.remote_id, "kind": activity.kind,

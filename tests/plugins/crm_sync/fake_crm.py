@@ -3,7 +3,8 @@
 ``GenericCrm`` speaks the generic REST/JSON protocol of docs/plugins/crm_sync.md; ``FakeBitrix24``
 speaks the Bitrix24 REST methods the connector uses (``crm.contact.list`` with ``order``, ``filter``
 ``>=DATE_MODIFY``/``>DATE_MODIFY``/``EMAIL``/``PHONE`` and ``start``, 50 a page by default;
-``crm.*.get``; ``crm.activity.add``/``list`` with ``ORIGIN_ID``) and its limit error
+``crm.*.get``; ``crm.timeline.comment.add``/``list``; ``crm.activity.add`` refusing the ``REST_APP``
+provider without an application context, as Bitrix24 does for an inbound webhook) and its limit error
 ``QUERY_LIMIT_EXCEEDED``. Both are written from the protocols, not from the plugin's code.
 
 Faults are queued per request: ``faults.append(429)`` answers the next request 429 with
@@ -228,6 +229,7 @@ class GenericHandler(_Handler):
 # -- Bitrix24 -------------------------------------------------------------------------------------
 
 CODE = "k7s9webhookcode"
+TIMELINE_TYPES = ("lead", "deal", "contact", "company", "order")
 PORTAL_ZONE = dt.timezone(dt.timedelta(hours=3))  # the portal's times carry its offset (Moscow)
 
 
@@ -238,7 +240,7 @@ class FakeBitrix24(_Server):
         self.ids = itertools.count(1)
         self.clock = dt.datetime(2026, 11, 1, 9, 0, tzinfo=PORTAL_ZONE)
         self.entities: dict[str, dict[int, dict]] = {"contact": {}, "company": {}}
-        self.activities: list[dict] = []
+        self.comments: list[dict] = []  # crm.timeline.comment.add, in order
         self.calls: list[str] = []
         self.history: list[dict] = []  # earlier versions of changed records (for "stale" pages)
         self.last_list: dict[str, dict] = {}  # the last answer per list method (for "duplicate" pages)
@@ -318,8 +320,15 @@ class BitrixHandler(_Handler):
             return self.answer(401, {"error": "INVALID_CREDENTIALS", "error_description": "Invalid request credentials"})
         method = self.path[len(prefix):-5]
         fake.calls.append(method)
-        with fake.lock:  # a "drop" waits for the next crm.activity.add
-            fault = None if fake.faults[:1] == ["drop"] and method != "crm.activity.add" else fake.next_fault()
+        lists = sum(1 for m in fake.calls if m in ("crm.contact.list", "crm.company.list"))
+        if fake.gate is not None and fake.hold_pages_after is not None and \
+                method in ("crm.contact.list", "crm.company.list") and lists > fake.hold_pages_after:
+            fake.gate_reached.set()
+            fake.gate.wait(30)  # the puller is killed meanwhile; this page is never answered
+            self.close_connection = True
+            return
+        with fake.lock:  # a "drop" waits for the next crm.timeline.comment.add
+            fault = None if fake.faults[:1] == ["drop"] and method != "crm.timeline.comment.add" else fake.next_fault()
         if self.fault(fault):
             return
         params = json.loads(body or b"{}")
@@ -337,23 +346,36 @@ class BitrixHandler(_Handler):
                 if item is None:
                     return self.answer(400, {"error": "", "error_description": "Not found"})
                 answer = {"result": copy.deepcopy(item)}
-            elif method == "crm.activity.list":
-                origin = (params.get("filter") or {}).get("ORIGIN_ID")
-                answer = {"result": [{"ID": a["ID"]} for a in fake.activities if a.get("ORIGIN_ID") == origin],
-                          "total": 0}
+            elif method == "crm.timeline.comment.list":
+                wanted = params.get("filter") or {}
+                if not wanted.get("ENTITY_ID") or wanted.get("ENTITY_TYPE") not in TIMELINE_TYPES:
+                    return self.answer(400, {"error": "", "error_description": "ENTITY_ID and ENTITY_TYPE are required"})
+                rows = [c for c in fake.comments if str(c["ENTITY_ID"]) == str(wanted["ENTITY_ID"])
+                        and c["ENTITY_TYPE"] == wanted["ENTITY_TYPE"]]
+                rows.sort(key=lambda c: int(c["ID"]), reverse=(params.get("order") or {}).get("ID") == "DESC")
+                start = int(params.get("start") or 0)
+                answer = {"result": [{k: c[k] for k in params.get("select") or c} for c in rows[start:start + 50]],
+                          "total": len(rows)}
+                if start + 50 < len(rows):
+                    answer["next"] = start + 50
+            elif method == "crm.timeline.comment.add":
+                fields = params.get("fields")  # only "fields", lower case, since crm 23.100.0
+                if not isinstance(fields, dict) or not fields.get("ENTITY_ID") or \
+                        fields.get("ENTITY_TYPE") not in TIMELINE_TYPES or not fields.get("COMMENT"):
+                    return self.answer(400, {"error": "", "error_description": "Required fields"})
+                comment = {"ID": str(len(fake.comments) + 1), **fields}
+                fake.comments.append(comment)
+                answer = {"result": int(comment["ID"])}
             elif method == "crm.activity.add":
-                fields = params.get("fields") or {}
-                if not fields.get("OWNER_ID") or not fields.get("SUBJECT"):
-                    return self.answer(400, {"error": "ERROR_CORE", "error_description": "Required fields"})
-                activity = {"ID": str(len(fake.activities) + 1), **fields}
-                fake.activities.append(activity)
-                answer = {"result": int(activity["ID"])}
+                if ((params.get("fields") or {}).get("PROVIDER_ID")) == "REST_APP":  # an inbound webhook is no app
+                    return self.answer(400, {"error": "", "error_description": "Application context required."})
+                return self.answer(400, {"error": "ERROR_CORE", "error_description": "COMMUNICATIONS required"})
             else:
                 return self.answer(404, {"error": "ERROR_METHOD_NOT_FOUND", "error_description": "Method not found"})
         if fault == "drop":
             self.close_connection = True  # Bitrix24 added it; the answer never arrives
             return
-        if fake.gate is not None and method == "crm.activity.add":
+        if fake.gate is not None and fake.hold_pages_after is None and method == "crm.timeline.comment.add":
             fake.gate_reached.set()
             fake.gate.wait(30)
             self.close_connection = True

@@ -42,6 +42,7 @@ def test_sync_status_shows_runs_and_sync_now_pulls(crm_generic, sync, client, lo
     assert Customer.get().name == "Nadia"
     page = client.get(STATUS).get_data(as_text=True)
     assert "created: 1" in page and "contacts" in page
+    assert '<progress max="1" value="1"></progress> 1 / 1' in page  # the last run's progress
     refused = client.post(STATUS + "sync", data={}, follow_redirects=True)
     assert "The form expired" in refused.get_data(as_text=True) and Customer.select().count() == 1
 
@@ -88,6 +89,11 @@ def test_the_cli_pulls_with_a_progress_bar_and_imports(crm_generic, workdesk_app
         result = CliRunner().invoke(pull_command, ["--full"])
     assert result.exit_code == 0, result.output
     assert "created 5" in result.output and "Pulling" in result.output
+    crm_generic.faults[:] = [500] * 10
+    with workdesk_app.app_context():
+        failed = CliRunner().invoke(pull_command, [])
+    assert failed.exit_code == 2 and "answered 500" in failed.output and "run again to resume" in failed.output
+    crm_generic.faults.clear()
     path = tmp_path / "people.csv"
     path.write_bytes("external_id,name\nz1,Zoë\n".encode("utf-8-sig"))
     with workdesk_app.app_context():
@@ -124,12 +130,27 @@ def test_a_reporter_unknown_here_is_looked_up_in_the_crm(crm_generic, make_depar
     assert TaskCustomer.get(TaskCustomer.task_id == task.id).contact.name == "Late Arrival"
     assert any("email=late%40client.example" in path for _t, _m, path in crm_generic.requests)
 
+    crm_generic.faults[:] = [500] * 5  # the CRM down: one try, no link, the task is filed all the same
+    asked = len(crm_generic.requests)
+    task = tasks.create_task(make_user("agent", [dept], email="later@client.example"), title="Hello again",
+                             department_id=dept.id)
+    drain_events()
+    assert not TaskCustomer.select().where(TaskCustomer.task_id == task.id).exists()
+    assert len(crm_generic.requests) == asked + 1
 
-def test_secrets_are_masked_and_never_logged(workdesk_app, enable_plugin, bitrix, api_client, caplog, sync):
+
+def test_secrets_are_masked_and_never_logged(workdesk_app, enable_plugin, bitrix, api_client, caplog, sync, login,
+                                            make_user):
     enable_plugin("crm_sync", **bitrix_settings(bitrix))
     shown = api_client(role="admin").get("/api/v1/plugins").json
     settings = next(p for p in shown["items"] if p["name"] == "crm_sync")["settings"]
     assert settings["bitrix_webhook_url"] == settings["bitrix_application_token"] == "********"
+    from conftest import APPLICATION_TOKEN
+    client = workdesk_app.test_client()
+    login(client, make_user("admin"))
+    form = client.get("/admin/plugins/crm_sync/settings").get_data(as_text=True)
+    assert 'name="bitrix_application_token"' in form and 'type="password"' in form
+    assert CODE not in form and APPLICATION_TOKEN not in form  # the admin panel never holds a secret
     bitrix.faults[:] = [500] * 10
     caplog.set_level(logging.DEBUG)
     try:

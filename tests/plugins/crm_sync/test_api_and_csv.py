@@ -91,6 +91,10 @@ def test_linking_a_task_and_the_customer_filter(people, api_client):
     assert [t["id"] for t in by_company] == [t["id"] for t in by_contact] == [task.id]
     shown = client.get(f"/api/v1/tasks/{task.id}").json
     assert shown["plugins"]["crm_sync"]["contact"]["name"] == "Мария Иванова"
+    TaskCustomer.create(task_id=people["other"].id, customer=people["company"])
+    history = client.get(f"/api/v1/crm/tasks/{task.id}/customer").json["history"]
+    assert [t["id"] for t in history["tasks"]] == [people["other"].id] and history["last_contacts"] == []
+    TaskCustomer.delete().where(TaskCustomer.task_id == people["other"].id).execute()
     assert client.get(f"/api/v1/tasks?customer={people['wang'].id}").json["items"] == []
     assert client.put(f"/api/v1/crm/tasks/{task.id}/customer", json={"contact_id": 99999}).status_code == 422
     assert client.delete(f"/api/v1/crm/tasks/{task.id}/customer").status_code == 204
@@ -200,3 +204,26 @@ def test_the_task_page_links_and_unlinks_a_customer(people, client, login):
     refused = client.post(f"/crm/tasks/{task.id}/customer", data={"csrf_token": token, "who": str(people["wang"].id)},
                           follow_redirects=True)
     assert "Your role does not allow this" in refused.get_data(as_text=True) and not TaskCustomer.select().exists()
+
+
+def test_the_link_form_looks_an_unknown_phone_or_email_up_in_the_crm(people, crm_generic, client, login):
+    import re
+    crm_generic.put("contacts", "c5", name="Ольга Новая", emails=["olga@client.example"], phones=["+7 812 000-11-22"])
+    task, other = people["task"], people["other"]
+    login(client, people["manager"])
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(f"/tasks/{task.id}").get_data(as_text=True)).group(1)
+    done = client.post(f"/crm/tasks/{task.id}/customer", data={"csrf_token": token, "who": "+7 812 000-11-22"},
+                       follow_redirects=True)
+    assert "The task is linked to Ольга Новая." in done.get_data(as_text=True)
+    assert any("phone=%2B7+812+000-11-22" in path for _t, _m, path in crm_generic.requests)
+    olga = Customer.get(Customer.name == "Ольга Новая")
+    assert TaskCustomer.get(TaskCustomer.task_id == task.id).contact_id == olga.id
+    assert CrmLink.get(CrmLink.customer == olga.id).remote_id == "c5"  # matched by remote id from now on
+    crm_generic.put("contacts", "c6", name="Late Email", emails=["late@client.example"])
+    done = client.post(f"/crm/tasks/{other.id}/customer", data={"csrf_token": token, "who": "late@client.example"},
+                       follow_redirects=True)
+    assert "The task is linked to Late Email." in done.get_data(as_text=True)
+    asked = len(crm_generic.requests)
+    missing = client.post(f"/crm/tasks/{other.id}/customer", data={"csrf_token": token, "who": "+1 555 0000"},
+                          follow_redirects=True)
+    assert "No single customer matches" in missing.get_data(as_text=True) and len(crm_generic.requests) == asked + 1

@@ -1,7 +1,7 @@
 """The Bitrix24 connector against a local server speaking Bitrix24's REST methods: ``start`` paging with
 the ``DATE_MODIFY`` filter, changes during a sync, ``QUERY_LIMIT_EXCEEDED`` and 429 with Retry-After,
 500s and timeouts, duplicated pages, a merge (reported by Bitrix24 as a deletion), an email change, a
-deletion, activities with ``ORIGIN_ID`` and the outbound event handler's ``application_token``."""
+deletion, activities as timeline comments carrying the idempotency key, and the outbound event handler's ``application_token``."""
 from __future__ import annotations
 
 import pytest
@@ -122,22 +122,27 @@ def test_an_email_change_and_a_deletion(crm_bitrix, sync):
     assert sync.pull(NOW, full=True)["deleted"] == 1 and customer(ids["c2"]).deleted_at is not None
 
 
-def test_activities_carry_origin_id_and_are_never_added_twice(crm_bitrix, sync, make_department, make_user,
-                                                              drain_events):
+@BOTH_DATABASES
+def test_activities_go_to_the_timeline_and_are_never_added_twice(crm_bitrix, sync, make_department, make_user,
+                                                                 drain_events):
     ids = seed(crm_bitrix, contacts=1)
     sync.pull(NOW)
     dept = make_department()
     reporter = make_user("agent", [dept], email="ivan1@vector.example")
-    crm_bitrix.faults[:] = ["drop"] * 5  # Bitrix24 adds it, the answer is lost
-    tasks.create_task(reporter, title="Счёт не пришёл", department_id=dept.id)
+    crm_bitrix.faults[:] = ["drop"] * 5  # Bitrix24 adds the comment, the answer is lost
+    task = tasks.create_task(reporter, title="Счёт не пришёл", department_id=dept.id)
     drain_events()
     row = CrmPush.get()
-    assert row.status == "retry" and len(crm_bitrix.activities) == 1
+    assert row.status == "retry" and len(crm_bitrix.comments) == 1
     push_due(row.next_attempt_at)
-    assert len(crm_bitrix.activities) == 1 and CrmPush.get().status == "sent"
-    activity = crm_bitrix.activities[0]
-    assert activity["ORIGIN_ID"] == row.idempotency_key and activity["OWNER_ID"] == ids["c1"]
-    assert activity["OWNER_TYPE_ID"] == 3 and "Счёт не пришёл" in activity["SUBJECT"]
+    assert len(crm_bitrix.comments) == 1 and CrmPush.get().status == "sent" and CrmPush.get().remote_id == "1"
+    comment = crm_bitrix.comments[0]
+    assert comment["ENTITY_ID"] == ids["c1"] and comment["ENTITY_TYPE"] == "contact"
+    assert "Счёт не пришёл" in comment["COMMENT"] and comment["COMMENT"].endswith(f"[{row.idempotency_key}]")
+    tasks.add_comment(make_user("agent", [dept]), task.id, "Отправили счёт повторно")
+    drain_events()
+    assert [c["COMMENT"].splitlines()[1] for c in crm_bitrix.comments[1:]] == ["Отправили счёт повторно"]
+    assert "crm.activity.add" not in crm_bitrix.calls  # Bitrix24 refuses its REST_APP provider to a webhook
 
 
 @BOTH_DATABASES
@@ -154,3 +159,42 @@ def test_the_event_handler_is_verified_by_application_token(crm_bitrix, sync, cl
     gone = {**form, "event": "ONCRMCONTACTDELETE", "ts": "1764403300"}
     assert client.post("/api/v1/crm/webhook", data=gone).json == {"status": "applied"}
     assert customer(ids["c1"]).deleted_at is not None
+
+
+@BOTH_DATABASES
+def test_a_merge_whose_deletion_event_comes_first_still_merges(crm_bitrix, sync, client, make_department, make_user,
+                                                               make_task):
+    ids = seed(crm_bitrix, contacts=2)
+    sync.pull(NOW)
+    dept = make_department()
+    agent = make_user("agent", [dept])
+    first, second = make_task(agent, dept), make_task(agent, dept)
+    TaskCustomer.create(task_id=first.id, contact=customer(ids["c1"]))
+    TaskCustomer.create(task_id=second.id, contact=customer(ids["c2"]))
+    loser_id = customer(ids["c2"]).id
+    crm_bitrix.merge(ids["c2"], ids["c1"])  # the duplicate finder keeps c1; the handler's events in any order
+    form = {"ts": "1764403200", "auth[application_token]": APPLICATION_TOKEN}
+    deleted = client.post("/api/v1/crm/webhook", data={**form, "event": "ONCRMCONTACTDELETE",
+                                                       "data[FIELDS][ID]": str(ids["c2"])})
+    assert deleted.json == {"status": "applied"} and Customer.get_by_id(loser_id).deleted_at is not None
+    assert Customer.get_by_id(loser_id).merged_into_id is None  # not yet known as a merge
+    updated = client.post("/api/v1/crm/webhook", data={**form, "event": "ONCRMCONTACTUPDATE",
+                                                       "data[FIELDS][ID]": str(ids["c1"])})
+    assert updated.json == {"status": "applied"}
+    survivor = customer(ids["c1"])
+    assert {row.contact_id for row in TaskCustomer.select()} == {survivor.id}
+    assert Customer.get_by_id(loser_id).merged_into_id == survivor.id
+    assert CrmLink.get(CrmLink.remote_id == str(ids["c2"])).merged_into_remote_id == str(ids["c1"])
+    assert sync.pull(NOW, full=True)["merged"] == 0  # the reconcile finds nothing left to merge
+
+
+def test_a_contact_is_looked_up_by_phone_and_by_email(crm_bitrix, sync):
+    from workdesk.plugins.crm_sync.links import look_up_in_crm
+    ids = seed(crm_bitrix, contacts=2)
+    found = look_up_in_crm(phone="+7 495 000-00-02")
+    assert [c.name for c in found] == ["Иван2 Петров"] and customer(ids["c2"]).id == found[0].id
+    assert [c.name for c in look_up_in_crm(email="ivan1@vector.example")] == ["Иван1 Петров"]
+    assert look_up_in_crm(phone="+7 000") == [] and crm_bitrix.calls.count("crm.contact.list") == 3
+    assert sync.pull(NOW)["created"] == 1  # the company; the contacts looked up are known by their ids
+    assert customer(ids["c2"]).company_id == customer(ids["co"]).id  # and find it once it is here
+    assert sync.pull(NOW, full=True)["updated"] == 0

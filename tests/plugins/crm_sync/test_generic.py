@@ -171,3 +171,13 @@ def test_a_crm_that_keeps_answering_the_same_page_stops_the_run(crm_generic, syn
     with pytest.raises(CrmError, match="same page"):
         sync.pull(NOW)
     assert "same page" in SyncState.get(SyncState.resource == "companies").last_error
+
+
+@pytest.mark.parametrize("address", ["169.254.169.254", "10.0.0.5", "192.168.1.20"])
+def test_link_local_and_private_crm_addresses_are_refused(workdesk_app, enable_plugin, generic_crm, sync, address):
+    from conftest import generic_settings
+    enable_plugin("crm_sync", **generic_settings(generic_crm, allow_private_destinations=False,
+                                                 generic_base_url=f"http://{address}/api"))
+    with pytest.raises(CrmError, match="allow_private_destinations"):
+        sync.pull(NOW)
+    assert "allow_private_destinations" in SyncState.get(SyncState.resource == "companies").last_error

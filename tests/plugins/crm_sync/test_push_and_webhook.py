@@ -30,21 +30,27 @@ def linked(crm_generic, sync, make_department, make_user):
 
 @BOTH_DATABASES
 def test_a_task_by_a_contact_is_linked_and_created_resolved_commented_reach_the_crm(linked, crm_generic,
-                                                                                    drain_events):
+                                                                                    drain_events, api_client):
     task = tasks.create_task(linked["reporter"], title="Printer jams", department_id=linked["dept"].id)
     drain_events()
     assert TaskCustomer.get(TaskCustomer.task_id == task.id).contact_id == linked["contact"].id
     tasks.add_comment(linked["agent"], task.id, "We sent a technician")
+    tasks.add_comment(linked["agent"], task.id, "Internal: the customer owes us money", internal=True)
     for status in ("open", "in_progress", "resolved"):
         tasks.transition(linked["agent"], task.id, status)
     drain_events()
     kinds = [a["kind"] for a in crm_generic.activities.values()]
     assert kinds == ["created", "commented", "resolved"]
     assert all(a["contact_id"] == "c1" for a in crm_generic.activities.values())
+    assert not any("owes us money" in a["body"] for a in crm_generic.activities.values())  # a note stays here
     assert all(key.startswith("workdesk-") for key in crm_generic.activities)
     assert CrmPush.select().where(CrmPush.status == "sent").count() == 3
     drain_events()
     assert crm_generic.activity_posts == 3  # nothing sent twice
+    detail = api_client(user=linked["agent"]).get(f"/api/v1/crm/customers/{linked['contact'].id}").json
+    assert [t["id"] for t in detail["tasks"]] == [task.id]
+    assert [(c["kind"], c["status"], c["task_id"]) for c in detail["last_contacts"]] == [
+        ("resolved", "sent", task.id), ("commented", "sent", task.id), ("created", "sent", task.id)]
 
 
 def test_a_lost_answer_is_retried_with_the_same_idempotency_key(linked, crm_generic, drain_events):
@@ -137,3 +143,39 @@ def test_a_webhook_deletion_marks_the_customer(crm_generic, client):
     assert client.post("/api/v1/crm/webhook", data=gone, headers=_signed(gone, delivery="d-2")).json == \
         {"status": "applied"}
     assert Customer.get().deleted_at is not None and CrmLink.get().deleted
+
+
+def test_a_merge_sent_by_webhook_moves_the_task_links(crm_generic, client, make_department, make_user, make_task):
+    for n, (record, email) in enumerate((("c7", "anna@client.example"), ("c8", "anna.s@client.example")), start=1):
+        body = json.dumps({"event": "contact.updated", "data": {"id": record, "version": 100, "name": "Anna",
+                                                                 "emails": [email]}}).encode()
+        assert client.post("/api/v1/crm/webhook", data=body, headers=_signed(body, delivery=f"d-{n}")).status_code == 200
+    dept = make_department()
+    agent = make_user("agent", [dept])
+    first, second = make_task(agent, dept), make_task(agent, dept)
+    survivor, loser = (Customer.get_by_id(CrmLink.get(CrmLink.remote_id == r).customer_id) for r in ("c7", "c8"))
+    TaskCustomer.create(task_id=first.id, contact=survivor)
+    TaskCustomer.create(task_id=second.id, contact=loser)
+    merged = json.dumps({"event": "contact.merged", "data": {"id": "c8", "version": 101, "merged_into": "c7"}}).encode()
+    assert client.post("/api/v1/crm/webhook", data=merged, headers=_signed(merged, delivery="d-3")).json == \
+        {"status": "applied"}
+    assert {row.contact_id for row in TaskCustomer.select()} == {survivor.id}
+    assert Customer.get_by_id(loser.id).merged_into_id == survivor.id
+
+
+@BOTH_DATABASES
+def test_copies_of_one_delivery_arriving_together_are_applied_once(crm_generic, live_server):
+    import concurrent.futures
+    import urllib.request
+    body = _event()
+    headers = _signed(body, delivery="d-concurrent")
+
+    def post(_n):
+        request = urllib.request.Request(f"{live_server}/api/v1/crm/webhook", data=body, headers=headers,
+                                         method="POST")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())["status"]
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = sorted(pool.map(post, range(6)))
+    assert answers == [(200, "applied")] + [(200, "duplicate")] * 5
+    assert Customer.select().count() == 1 and InboundDelivery.select().count() == 1
