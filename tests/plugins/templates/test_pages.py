@@ -54,6 +54,9 @@ def test_quick_picker_files_at_once_or_opens_the_form(client, login, org, templa
     ("f_category", "furniture", "Must be one of: hardware, software."),
     ("f_manager", "abc", "Must be the id of an active person."),
     ("f_category", "", "This field is required."),
+    ("f_summary", "x" * 501, "Must be text of at most 500 characters."),
+    ("f_details", "y" * 20001, "Must be text of at most 20000 characters."),
+    ("f_systems", ["mail", "fax"], "Must be a list of different values from: mail, vpn, erp."),
 ])
 def test_filing_form_shows_each_check_next_to_its_field(client, login, org, onboarding, name, value, message):
     login(client, org.agent)
