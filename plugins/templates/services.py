@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workdesk import (PRIORITIES, Conflict, Department, Forbidden, NotFound, Task, TaskEvent, User,
-                      ValidationFailed, WorkingTime, can_see, get_visible_task, notify, plugin_settings, services,
-                      labels, utcnow, write_transaction)
+                      ValidationFailed, WorkingTime, access, can_see, get_visible_task, labels, notify,
+                      plugin_settings, services, utcnow, write_transaction)
 
 from . import fields as typed
 from .models import (DUE_UNITS, LEVELS, ChecklistItem, DepartmentRoles, FieldDefinition, MatrixCell, TaskRole,
@@ -511,6 +511,7 @@ def ensure_state(task: Task) -> TaskState | None:
                     if user_id in active:
                         TaskRole.insert(task_id=task.id, user=user_id, role=role).on_conflict_ignore().execute()
             _make_visible(task, [accountable, *consulted, *informed])
+            ask_for_input(task, [c for c in consulted if c in active], f"i{task.id}", {task.reporter_id})
     return state_of(task)
 
 
@@ -592,8 +593,8 @@ def task_summary(task: Task) -> dict[str, Any] | None:
             "priority_override": bool((task.fields or {}).get("priority_override"))}
 
 
-def _record(task: Task, actor: User | None, kind: str, changes: dict[str, list]) -> None:
-    TaskEvent.create(task_id=task.id, task_number=task.number, actor=actor, at=utcnow(), kind=f"templates.{kind}",
+def _record(task: Task, actor: User | None, kind: str, changes: dict[str, list]) -> TaskEvent:
+    return TaskEvent.create(task_id=task.id, task_number=task.number, actor=actor, at=utcnow(), kind=f"templates.{kind}",
                      changes=changes)
 
 
@@ -669,8 +670,10 @@ def set_roles(user: User, task_id: int, values: dict[str, Any]) -> dict[str, Any
         diff = {k: [before[k], after[k]] for k in ("accountable_id", "consulted_ids", "informed_ids")
                 if before[k] != after[k]}
         if diff:
-            _record(task, user, "roles", diff)
+            event = _record(task, user, "roles", diff)
             _make_visible(task, [after["accountable_id"], *after["consulted_ids"], *after["informed_ids"]])
+            added = [i for i in after["consulted_ids"] if i not in before["consulted_ids"]]
+            ask_for_input(task, added, f"i{task.id}e{event.id}", {user.id})
         return after
 
 
@@ -775,10 +778,27 @@ def _label(task: Task) -> str:
     return f"#{task.number} {task.title}"
 
 
+def ask_for_input(task: Task, user_ids: Iterable[int], key: str, skip: set[int] = frozenset()) -> None:
+    """People made consulted on a task are asked for their input (once per cause: ``key``)."""
+    _tell(user_ids, set(skip), "templates.input_asked", task, key,
+          lambda: _l("Your input is asked on %(task)s", task=_label(task)),
+          lambda: _l("You are consulted on this task: comments on it will reach you."))
+
+
+def _participants(task: Task) -> set[int]:
+    """Reporter, assignee and watchers: the core already tells them of comments and status changes, so a role
+    does not tell them a second time."""
+    return {i for i in (task.reporter_id, task.assignee_id, *task.watcher_ids) if i}
+
+
 def task_commented(task: Task, comment, actor: User | None, event: dict) -> None:
-    """Consulted people hear about comments (not the author)."""
+    """Consulted people hear about comments (not the author, not those the core tells already); an internal
+    note only reaches those who work tasks, as the core's own comment notices."""
     raci = raci_of(task)
     skip = {actor.id} if actor is not None else set()
+    skip |= _participants(task)
+    if getattr(comment, "internal", False):
+        skip |= {i for i in raci["consulted_ids"] if not access.works_tasks(User.get_by_id(i))}
     _tell(raci["consulted_ids"], skip, "templates.consulted", task, f"c{event['id']}",
           lambda: _l("Your input may be needed on %(task)s: a new comment", task=_label(task)),
           lambda: comment.body[:500])
@@ -793,7 +813,7 @@ def task_updated(task: Task, actor: User | None, changes: dict, event: dict) -> 
     ensure_state(task)
     raci = raci_of(task)
     skip = {actor.id} if actor is not None else set()
-    _tell(raci["informed_ids"], skip, "templates.informed", task, f"s{event['id']}",
+    _tell(raci["informed_ids"], skip | _participants(task), "templates.informed", task, f"s{event['id']}",
           lambda: _l("%(task)s is now %(status)s", task=_label(task), status=_status(new)))
     if new == "resolved" and raci["accountable_id"]:
         _tell([raci["accountable_id"]], set(), "templates.acceptance", task, f"a{event['id']}",

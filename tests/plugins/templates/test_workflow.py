@@ -190,22 +190,36 @@ def test_accountable_accepts_or_returns_the_result(api_client, org, onboarding, 
 
 
 @BOTH_DATABASES
-def test_raci_notifications(api_client, org, onboarding, drain_events):
+def test_raci_notifications(api_client, org, onboarding, templates, drain_events):
+    # other_agent and admin see the task through their department; auditor and requester cannot, so they are
+    # made watchers, and as watchers the core tells them itself.
+    templates.update_template(None, onboarding.id, {"consulted_ids": [org.other_agent.id, org.auditor.id],
+                                                    "informed_ids": [org.admin.id, org.requester.id]})
     task = file(org.agent, onboarding)
     drain_events()
+    # Consulted people are asked for their input once.
+    for person in (org.other_agent, org.auditor):
+        asked = _notes(person, "templates.input_asked")
+        assert len(asked) == 1 and asked[0].subject == f"Your input is asked on #{task.number} {task.title}"
+    assert _notes(org.admin, "templates.input_asked") == []
     services.tasks.add_comment(org.agent, task.id, "Which model?")
     services.tasks.transition(org.agent, task.id, "open")
     drain_events()
     # Consulted: comments, not status changes. Informed: status changes, not comments.
-    assert [n.body for n in _notes(org.auditor, "templates.consulted")] == ["Which model?"]
-    assert _notes(org.auditor, "templates.informed") == []
-    informed = _notes(org.requester, "templates.informed")
+    assert [n.body for n in _notes(org.other_agent, "templates.consulted")] == ["Which model?"]
+    assert _notes(org.other_agent, "templates.informed") == [] and _notes(org.other_agent, "task.status_changed") == []
+    informed = _notes(org.admin, "templates.informed")
     assert len(informed) == 1 and informed[0].subject.endswith("is now Open")
-    assert _notes(org.requester, "templates.consulted") == []
+    assert _notes(org.admin, "templates.consulted") == [] and _notes(org.admin, "task.commented") == []
+    # A watcher hears once, from the core, not a second time from the role.
+    assert len(_notes(org.auditor, "task.commented")) == 1 and _notes(org.auditor, "templates.consulted") == []
+    assert len(_notes(org.requester, "task.status_changed")) == 1 and _notes(org.requester, "templates.informed") == []
     drain_events()  # a redelivery tells nobody twice
-    assert len(_notes(org.requester, "templates.informed")) == 1
+    assert len(_notes(org.admin, "templates.informed")) == 1
+    assert len(_notes(org.other_agent, "templates.input_asked")) == 1
     # People given a role could not see the task before: they watch it now.
-    assert {org.auditor.id, org.requester.id, org.boss.id} <= set(Task.get_by_id(task.id).watcher_ids)
+    watchers = set(Task.get_by_id(task.id).watcher_ids)
+    assert {org.auditor.id, org.requester.id, org.boss.id} <= watchers and org.other_agent.id not in watchers
 
 
 def test_department_default_roles_and_setting_roles(api_client, org, templates, drain_events):
@@ -220,6 +234,12 @@ def test_department_default_roles_and_setting_roles(api_client, org, templates, 
     changed = api_client(user=org.agent).put(f"/api/v1/templates/tasks/{task.id}/roles",
                                              json={"consulted_ids": [org.auditor.id]})
     assert changed.status_code == 200 and changed.json["consulted_ids"] == [org.auditor.id]
+    assert len(_notes(org.auditor, "templates.input_asked")) == 1
+    again = api_client(user=org.agent).put(f"/api/v1/templates/tasks/{task.id}/roles",
+                                           json={"consulted_ids": [org.auditor.id, org.other_agent.id]})
+    assert again.status_code == 200
+    assert len(_notes(org.auditor, "templates.input_asked")) == 1  # asked once, not again for someone else
+    assert len(_notes(org.other_agent, "templates.input_asked")) == 1
     unknown = api_client(user=org.agent).put(f"/api/v1/templates/tasks/{task.id}/roles",
                                              json={"accountable_id": 999999})
     assert unknown.status_code == 422 and unknown.json["error"]["fields"] == {
