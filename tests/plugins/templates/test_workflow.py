@@ -214,6 +214,10 @@ def test_raci_notifications(api_client, org, onboarding, templates, drain_events
     # A watcher hears once, from the core, not a second time from the role.
     assert len(_notes(org.auditor, "task.commented")) == 1 and _notes(org.auditor, "templates.consulted") == []
     assert len(_notes(org.requester, "task.status_changed")) == 1 and _notes(org.requester, "templates.informed") == []
+    # An internal note reaches consulted people who work tasks.
+    services.tasks.add_comment(org.agent, task.id, "Budget is tight", internal=True)
+    drain_events()
+    assert sorted(n.body for n in _notes(org.other_agent, "templates.consulted")) == ["Budget is tight", "Which model?"]
     drain_events()  # a redelivery tells nobody twice
     assert len(_notes(org.admin, "templates.informed")) == 1
     assert len(_notes(org.other_agent, "templates.input_asked")) == 1
