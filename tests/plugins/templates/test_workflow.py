@@ -297,3 +297,42 @@ def test_disable_and_enable_keep_the_data(api_client, org, onboarding, drain_eve
     assert data["template_id"] == onboarding.id and data["checklist"][0]["done"] is True
     assert data["raci"]["accountable_id"] == org.boss.id
     assert client.get("/api/v1/templates").json["items"][0]["name"] == "New laptop"
+
+
+def test_recurring_rule_admin_page_takes_a_template(client, login, org, templates, every_field, enable_plugin,
+                                                    drain_events):
+    """The recurring rule form's template box becomes the rule's fields.template_id; its occurrences are filed
+    from the template; clearing the box keeps the rule's other fields."""
+    enable_plugin("recurring")
+    import re
+    from workdesk.jobs import run_due_jobs
+    from workdesk.plugins.recurring import services as recurring
+    from workdesk.plugins.recurring.models import Rule
+    weekly = templates.create_template(None, {
+        "name": "Weekly check", "department_id": org.it.id, "title_pattern": "{title} of {department}",
+        "priority": "low", "checklist": ["Printers", "Badges"], "field_keys": ["cost"]})
+    login(client, org.admin)
+    url = "/admin/recurring/rules/new/"
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+    data = {"csrf_token": token, "title": "Weekly check", "description": "", "department_id": str(org.it.id),
+            "template_id": str(weekly.id), "priority": "normal", "type": "task", "due_after_minutes": "",
+            "assign_mode": "proposal", "assignee_ids": "", "watcher_ids": "", "timezone": "Europe/Sofia",
+            "dtstart": "2027-01-04T09:00", "rrule": "FREQ=WEEKLY;BYDAY=MO", "exdates": "", "anchor": "schedule",
+            "non_working_day": "create", "catch_up": "latest", "catch_up_limit": "10"}
+    created = client.post(url, data=data)
+    assert created.status_code == 302, created.get_data(as_text=True)[:2000]
+    rule = Rule.get(Rule.title == "Weekly check")
+    assert rule.fields == {"template_id": weekly.id}
+    edit = f"/admin/recurring/rules/edit/?id={rule.id}"
+    box = re.search(r'<input[^>]*name="template_id"[^>]*>', client.get(edit).get_data(as_text=True)).group(0)
+    assert f'value="{weekly.id}"' in box  # prefilled from the rule's fields
+    run_due_jobs(at("2027-01-04T07:00Z"), force=True)
+    drain_events()
+    task = Task.get(Task.title == "Weekly check of IT Support")
+    assert task.priority == "low" and task.fields == {"template_id": weekly.id}
+    assert [i["text"] for i in services.tasks.plugin_data(task, org.admin)["templates"]["checklist"]] == [
+        "Printers", "Badges"]
+    recurring.update_rule(org.admin, rule.id, {"fields": {"template_id": weekly.id, "cost": 3}})
+    cleared = client.post(edit, data={**data, "template_id": ""})
+    assert cleared.status_code == 302
+    assert Rule.get_by_id(rule.id).fields == {"cost": 3}
