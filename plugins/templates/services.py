@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from workdesk import (PRIORITIES, Conflict, Department, Forbidden, NotFound, Task, TaskEvent, User,
+from workdesk import (PRIORITIES, Conflict, Department, Forbidden, NotFound, Task, TaskEvent, TaskWatcher, User,
                       ValidationFailed, WorkingTime, access, can_see, get_visible_task, labels, notify,
                       plugin_settings, services, utcnow, write_transaction)
 
@@ -510,7 +510,8 @@ def ensure_state(task: Task) -> TaskState | None:
                 for user_id in ids:
                     if user_id in active:
                         TaskRole.insert(task_id=task.id, user=user_id, role=role).on_conflict_ignore().execute()
-            _make_visible(task, [accountable, *consulted, *informed])
+            _make_visible(task, [accountable, *consulted])
+            _make_visible(task, informed, quiet=True)
             ask_for_input(task, [c for c in consulted if c in active], f"i{task.id}", {task.reporter_id})
     return state_of(task)
 
@@ -520,13 +521,14 @@ def _active_only(ids: Iterable[int]) -> list[int]:
     return [u.id for u in User.select(User.id).where(User.id.in_(ids) & (User.is_active == True))] if ids else []  # noqa: E712
 
 
-def _make_visible(task: Task, user_ids: Iterable[int | None]) -> None:
-    """People given a role on a task must be able to open it: those who cannot see it yet watch it."""
+def _make_visible(task: Task, user_ids: Iterable[int | None], quiet: bool = False) -> None:
+    """People given a role on a task must be able to open it: those who cannot see it yet watch it. Informed
+    people watch quietly: the core does not tell them of comments, this plugin tells them of status changes."""
     ids = [i for i in user_ids if i]
     people = User.select().where(User.id.in_(ids)) if ids else []
     hidden = [u.id for u in people if not can_see(u, task)]
     if hidden:
-        services.tasks.add_watchers(task.id, hidden)
+        services.tasks.add_watchers(task.id, hidden, quiet=quiet)
 
 
 def checklist_of(task: Task) -> list[dict[str, Any]]:
@@ -671,7 +673,8 @@ def set_roles(user: User, task_id: int, values: dict[str, Any]) -> dict[str, Any
                 if before[k] != after[k]}
         if diff:
             event = _record(task, user, "roles", diff)
-            _make_visible(task, [after["accountable_id"], *after["consulted_ids"], *after["informed_ids"]])
+            _make_visible(task, [after["accountable_id"], *after["consulted_ids"]])
+            _make_visible(task, after["informed_ids"], quiet=True)
             added = [i for i in after["consulted_ids"] if i not in before["consulted_ids"]]
             ask_for_input(task, added, f"i{task.id}e{event.id}", {user.id})
         return after
@@ -786,9 +789,10 @@ def ask_for_input(task: Task, user_ids: Iterable[int], key: str, skip: set[int] 
 
 
 def _participants(task: Task) -> set[int]:
-    """Reporter, assignee and watchers: the core already tells them of comments and status changes, so a role
-    does not tell them a second time."""
-    return {i for i in (task.reporter_id, task.assignee_id, *task.watcher_ids) if i}
+    """Reporter, assignee and watchers (not quiet ones): the core already tells them of comments and status
+    changes, so a role does not tell them a second time."""
+    loud = TaskWatcher.select(TaskWatcher.user).where((TaskWatcher.task == task.id) & (TaskWatcher.quiet == False))  # noqa: E712
+    return {i for i in (task.reporter_id, task.assignee_id, *(w.user_id for w in loud)) if i}
 
 
 def task_commented(task: Task, comment, actor: User | None, event: dict) -> None:

@@ -192,7 +192,8 @@ def test_accountable_accepts_or_returns_the_result(api_client, org, onboarding, 
 @BOTH_DATABASES
 def test_raci_notifications(api_client, org, onboarding, templates, drain_events):
     # other_agent and admin see the task through their department; auditor and requester cannot, so they are
-    # made watchers, and as watchers the core tells them itself.
+    # made watchers: the consulted auditor an ordinary one (the core tells them itself), the informed requester
+    # a quiet one (the core tells them nothing; the plugin tells them of status changes only).
     templates.update_template(None, onboarding.id, {"consulted_ids": [org.other_agent.id, org.auditor.id],
                                                     "informed_ids": [org.admin.id, org.requester.id]})
     task = file(org.agent, onboarding)
@@ -213,7 +214,10 @@ def test_raci_notifications(api_client, org, onboarding, templates, drain_events
     assert _notes(org.admin, "templates.consulted") == [] and _notes(org.admin, "task.commented") == []
     # A watcher hears once, from the core, not a second time from the role.
     assert len(_notes(org.auditor, "task.commented")) == 1 and _notes(org.auditor, "templates.consulted") == []
-    assert len(_notes(org.requester, "task.status_changed")) == 1 and _notes(org.requester, "templates.informed") == []
+    # The informed outsider hears of the status change only, once, and never of comments.
+    informed = _notes(org.requester, "templates.informed")
+    assert len(informed) == 1 and informed[0].subject.endswith("is now Open")
+    assert _notes(org.requester, "task.status_changed") == [] and _notes(org.requester, "task.commented") == []
     # An internal note reaches consulted people who work tasks.
     services.tasks.add_comment(org.agent, task.id, "Budget is tight", internal=True)
     drain_events()
@@ -221,9 +225,12 @@ def test_raci_notifications(api_client, org, onboarding, templates, drain_events
     drain_events()  # a redelivery tells nobody twice
     assert len(_notes(org.admin, "templates.informed")) == 1
     assert len(_notes(org.other_agent, "templates.input_asked")) == 1
-    # People given a role could not see the task before: they watch it now.
-    watchers = set(Task.get_by_id(task.id).watcher_ids)
-    assert {org.auditor.id, org.requester.id, org.boss.id} <= watchers and org.other_agent.id not in watchers
+    assert len(_notes(org.requester, "templates.informed")) == 1 and _notes(org.requester, "task.commented") == []
+    # People given a role could not see the task before: they watch it now (the informed one quietly).
+    from workdesk import TaskWatcher
+    watchers = {w.user_id: w.quiet for w in TaskWatcher.select().where(TaskWatcher.task == task.id)}
+    assert watchers == {org.auditor.id: False, org.requester.id: True, org.boss.id: False}
+    assert api_client(user=org.requester).get(f"/api/v1/tasks/{task.id}").status_code == 200
 
 
 def test_department_default_roles_and_setting_roles(api_client, org, templates, drain_events):
