@@ -596,8 +596,8 @@ def task_summary(task: Task) -> dict[str, Any] | None:
 
 
 def _record(task: Task, actor: User | None, kind: str, changes: dict[str, list]) -> TaskEvent:
-    return TaskEvent.create(task_id=task.id, task_number=task.number, actor=actor, at=utcnow(), kind=f"templates.{kind}",
-                     changes=changes)
+    return TaskEvent.create(task_id=task.id, task_number=task.number, actor=actor, at=utcnow(),
+                            kind=f"templates.{kind}", changes=changes)
 
 
 def _editable_task(user: User, task_id: int) -> Task:
@@ -791,7 +791,7 @@ def ask_for_input(task: Task, user_ids: Iterable[int], key: str, skip: set[int] 
 def _participants(task: Task) -> set[int]:
     """Reporter, assignee and watchers (not quiet ones): the core already tells them of comments and status
     changes, so a role does not tell them a second time."""
-    loud = TaskWatcher.select(TaskWatcher.user).where((TaskWatcher.task == task.id) & (TaskWatcher.quiet == False))  # noqa: E712
+    loud = TaskWatcher.select(TaskWatcher.user).where((TaskWatcher.task == task.id) & ~TaskWatcher.quiet)
     return {i for i in (task.reporter_id, task.assignee_id, *(w.user_id for w in loud)) if i}
 
 
