@@ -1,6 +1,8 @@
 """The core's own notifications: assignment, comments, status changes and mentions."""
 from __future__ import annotations
 
+import pytest
+
 from workdesk.models import OutboxEvent
 from workdesk.notifications import Notification, mark_read, notify
 from workdesk.notifications.events import mentioned_users
@@ -51,6 +53,7 @@ def test_a_comment_notifies_reporter_assignee_and_watchers_except_its_author(mak
     assert kinds(author) == [] and kinds(bystander) == []
 
 
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 def test_a_quiet_watcher_sees_the_task_but_the_core_tells_them_nothing(make_user, make_department, make_task,
                                                                       drain_events):
     """A plugin makes someone watch only so they can see the task (add_watchers(..., quiet=True)): comments
