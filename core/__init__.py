@@ -27,8 +27,8 @@ from .hookspecs import HOOK_API_VERSION, UNASSIGNED
 from .jobs import PeriodicJob
 from .migrate import has_column
 from .models import (DONE_STATUSES, OPEN_STATUSES, PRIORITIES, STATUSES, WORKFLOW, Absence, Attachment, Calendar,
-                     Comment, CommentRevision, Department, Holiday, Membership, Role, SavedView, Task, TaskEvent, User,
-                     overdue_condition)
+                     Comment, CommentRevision, Department, Holiday, Membership, Role, SavedView, Task, TaskEvent,
+                     TaskWatcher, User, overdue_condition)
 from .notifications import Notification, notify
 from .notifications.messages import LocalInstant, MessageLines
 from .notifications.admin import delivery_admin_views
@@ -75,7 +75,7 @@ __all__ = [
     # bulk work: services.tasks.create_tasks(actor, inputs) files many tasks at once; insert_rows and update_rows write many rows
     "insert_rows", "update_rows",
     "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Holiday", "Absence",
-    "SavedView", "Attachment", "CommentRevision",
+    "SavedView", "Attachment", "CommentRevision", "TaskWatcher",
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",
     # lists of people in a readable order (case and accents ignored): sorted_by_name(users), name_sort_key(name)
     "sorted_by_name", "name_sort_key",

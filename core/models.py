@@ -164,6 +164,9 @@ def overdue_condition(now: dt.datetime) -> peewee.Expression:
 class TaskWatcher(BaseModel):
     task = ForeignKeyField(Task, backref="watchers", on_delete="CASCADE")
     user = ForeignKeyField(User, backref="watching", on_delete="CASCADE")
+    # Watching only to see the task: the core does not tell a quiet watcher of its comments and status
+    # changes (a plugin that brought them in says what they hear, e.g. the templates plugin's "informed").
+    quiet = BooleanField(default=False)
 
     class Meta:
         table_name = "core_task_watcher"

@@ -237,8 +237,10 @@ def create_task():
     actor = require_api_user()
     data = load_json(task_create_schema())
     task = task_service.create_task(actor, **data)
-    # The service stored exactly these watchers (or refused): no need to read them back.
-    watcher_ids = sorted(set(data.get("watcher_ids") or ()))
+    # The service stored exactly these watchers (or refused), unless a plugin's adjust_task_change added some
+    # (a task template's watchers): only then are they read back.
+    adjusted = bool(get_registry().implementers("adjust_task_change"))
+    watcher_ids = None if adjusted else sorted(set(data.get("watcher_ids") or ()))
     return _created(task_to_dict(task, actor, watcher_ids), url_for("api.get_task", task_id=task.id))
 
 

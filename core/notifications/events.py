@@ -31,9 +31,10 @@ WORD = re.compile(r"[^\s@]+")
 
 
 def participants(task: Task) -> list[User]:
-    """Reporter, assignee and watchers of ``task`` who are active, each once, by id."""
+    """Reporter, assignee and watchers (not quiet ones) of ``task`` who are active, each once, by id."""
     ids = {task.reporter_id, task.assignee_id}
-    ids.update(w.user_id for w in TaskWatcher.select(TaskWatcher.user).where(TaskWatcher.task == task))
+    told = TaskWatcher.select(TaskWatcher.user).where((TaskWatcher.task == task) & ~TaskWatcher.quiet)
+    ids.update(w.user_id for w in told)
     ids.discard(None)
     return list(User.select().where(User.id.in_(ids) & (User.is_active == True)).order_by(User.id))  # noqa: E712
 

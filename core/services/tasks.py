@@ -463,9 +463,11 @@ def update_task(actor: User, task_id: int, changes: dict[str, Any], expected_ver
             new_ids = sorted({_user(w, "watcher_ids").id for w in (changes["watcher_ids"] or [])})
             old_ids = task.watcher_ids
             if new_ids != old_ids:
+                quiet = {w.user_id for w in TaskWatcher.select(TaskWatcher.user).where(
+                    (TaskWatcher.task == task) & (TaskWatcher.quiet == True))}  # noqa: E712 - kept quiet
                 TaskWatcher.delete().where(TaskWatcher.task == task).execute()
                 for uid in new_ids:
-                    TaskWatcher.create(task=task, user=uid)
+                    TaskWatcher.create(task=task, user=uid, quiet=uid in quiet)
                 diff["watcher_ids"] = [old_ids, new_ids]
         if not diff:
             return task
@@ -636,12 +638,15 @@ def system_assign(task_id: int, assignee_id: int | None, reason: str = "") -> Ta
     return task
 
 
-def add_watchers(task_id: int, user_ids: Iterable[int], actor: User | None = None) -> list[int]:
+def add_watchers(task_id: int, user_ids: Iterable[int], actor: User | None = None, quiet: bool = False) -> list[int]:
     """Make people watch a task on the system's (or ``actor``'s) authority, recorded in the audit trail.
 
     For plugins that bring people into a task they could not see before (a review asking someone from
     another department to decide): watching makes the task visible to them and keeps them told. People
     already watching and deactivated people are skipped; returns the ids that were added.
+
+    :param quiet: they watch only to see the task: the core does not tell them of its comments and status
+        changes, and the plugin says what they hear (the templates plugin's *informed* people).
     """
     with write_transaction():
         task = Task.get_or_none(Task.id == task_id)
@@ -654,7 +659,7 @@ def add_watchers(task_id: int, user_ids: Iterable[int], actor: User | None = Non
         if not added:
             return []
         for uid in added:
-            TaskWatcher.create(task=task, user=uid)
+            TaskWatcher.create(task=task, user=uid, quiet=quiet)
         diff = {"watcher_ids": [current, sorted([*current, *added])]}
         Task.update(updated_at=utcnow()).where(Task.id == task.id).execute()
         _record(task, actor, "updated", diff)

@@ -36,6 +36,10 @@ class RuleForm(WorkdeskForm):
     title = StringField(_l("Task title ({date} is replaced by the occurrence's date)"),
                         validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Task description"))
+    # A task template's id, typed: recurring does not import the templates plugin to list them. It travels as
+    # the rule's fields.template_id, which the templates plugin reads when each occurrence is filed.
+    template_id = IntegerField(_l("Task template id (templates plugin; empty: none)"),
+                               validators=[Optional(), NumberRange(min=1, max=2 ** 31 - 1)])
     department_id = SelectField(_l("Department"), coerce=int, choices=[])
     priority = SelectField(_l("Priority"), choices=[("low", "low"), ("normal", "normal"), ("high", "high"),
                                                    ("urgent", "urgent")], default="normal")
@@ -77,7 +81,17 @@ def _form_values(form: RuleForm) -> dict:
             "exdates": [line.strip() for line in (form.exdates.data or "").splitlines() if line.strip()],
             "anchor": form.anchor.data, "non_working_day": form.non_working_day.data,
             "catch_up": form.catch_up.data, "catch_up_limit": form.catch_up_limit.data,
-            "skip_if_open": bool(form.skip_if_open.data)}
+            "skip_if_open": bool(form.skip_if_open.data), "template_id": form.template_id.data}
+
+
+def _with_template(values: dict, fields: dict) -> dict:
+    """The form's values with the template box folded into the rule's fields (their other keys kept)."""
+    values = dict(values)
+    template_id = values.pop("template_id", None)
+    fields = {k: v for k, v in (fields or {}).items() if k != "template_id"}
+    if template_id is not None:
+        fields["template_id"] = template_id
+    return {**values, "fields": fields}
 
 
 def _sentence_cell(view, context, model, name):
@@ -125,15 +139,17 @@ class RuleView(PermissionRequired, ServiceModelView):
         form.assignee_ids.data = ", ".join(map(str, rule.assignee_ids))
         form.watcher_ids.data = ", ".join(map(str, rule.watcher_ids))
         form.exdates.data = "\n".join(rule.exdates)
+        form.template_id.data = (rule.fields or {}).get("template_id")
 
     def record_values(self, form):
         return _form_values(form)
 
     def create_record(self, actor, values):
-        return services.create_rule(actor, values)
+        return services.create_rule(actor, _with_template(values, {}))
 
     def update_record(self, actor, record_id, values):
-        services.update_rule(actor, record_id, values)
+        rule = services.get_rule(actor, record_id)
+        services.update_rule(actor, record_id, _with_template(values, rule.fields))
 
     def delete_record(self, actor, record_id):
         services.delete_rule(actor, record_id)

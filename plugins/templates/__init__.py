@@ -42,7 +42,8 @@ class TemplatesPlugin(Plugin):
         return [("templates.consulted", _l("A comment on a task I am consulted on")),
                 ("templates.informed", _l("The status of a task I am informed about changed")),
                 ("templates.acceptance", _l("A result waits for my acceptance")),
-                ("templates.returned", _l("The result of my task was returned"))]
+                ("templates.returned", _l("The result of my task was returned")),
+                ("templates.input_asked", _l("I am made consulted on a task"))]
 
     @hookimpl
     def register_task_inputs(self):

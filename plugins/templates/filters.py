@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import SQL, NodeList
 
-from workdesk import Task, TaskFilter, Text, db, parse_id
+from workdesk import Department, Task, TaskFilter, Text, User, db, parse_id
 
-from .models import LEVELS
+from .models import LEVELS, FieldDefinition, Template
 
 CHOICE = re.compile(r"^([a-z][a-z0-9_]{0,39}):(.{1,100})$", re.S)
 
@@ -63,12 +63,26 @@ class ChoiceValue(Text):
         return match.group(1), match.group(2)
 
 
+def _template_choices(viewer: User) -> list[tuple[str, str]]:
+    """Every template, inactive ones too (their tasks stay), as the list pages offer them."""
+    return [(str(t.id), f"{t.name} · {t.department.name}")
+            for t in Template.select(Template, Department).join(Department).order_by(Template.name)]
+
+
+def _choice_choices(viewer: User) -> list[tuple[str, str]]:
+    """Each option of each choice field, ``key:option`` labelled "Label: option", so a list page offers a
+    select instead of a box where one must know the key."""
+    return [(f"{d.key}:{option}", f"{d.label}: {option}")
+            for d in FieldDefinition.select().where(FieldDefinition.type == "choice").order_by(FieldDefinition.label)
+            for option in d.options]
+
+
 def task_filters() -> list[TaskFilter]:
     return [
-        TaskFilter("template", _l("Template"), _by_template, field=TemplateValue,
+        TaskFilter("template", _l("Template"), _by_template, _template_choices, field=TemplateValue,
                    description=_l("Tasks filed from this template (its id).")),
         TaskFilter("urgency", _l("Urgency"), _by_urgency,
                    choices=[(level, label) for level, label in zip(LEVELS, (_l("Low"), _l("Medium"), _l("High")))]),
-        TaskFilter("choice", _l("Custom field"), _by_choice, field=ChoiceValue,
+        TaskFilter("choice", _l("Custom field"), _by_choice, _choice_choices, field=ChoiceValue,
                    description=_l("A choice field's key and value, e.g. category:hardware.")),
     ]

@@ -13,9 +13,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from workdesk import (PRIORITIES, Conflict, Department, Forbidden, NotFound, Task, TaskEvent, User,
-                      ValidationFailed, WorkingTime, can_see, get_visible_task, notify, plugin_settings, services,
-                      labels, utcnow, write_transaction)
+from workdesk import (PRIORITIES, Conflict, Department, Forbidden, NotFound, Task, TaskEvent, TaskWatcher, User,
+                      ValidationFailed, WorkingTime, access, can_see, get_visible_task, labels, notify,
+                      plugin_settings, services, utcnow, write_transaction)
 
 from . import fields as typed
 from .models import (DUE_UNITS, LEVELS, ChecklistItem, DepartmentRoles, FieldDefinition, MatrixCell, TaskRole,
@@ -510,7 +510,9 @@ def ensure_state(task: Task) -> TaskState | None:
                 for user_id in ids:
                     if user_id in active:
                         TaskRole.insert(task_id=task.id, user=user_id, role=role).on_conflict_ignore().execute()
-            _make_visible(task, [accountable, *consulted, *informed])
+            _make_visible(task, [accountable, *consulted])
+            _make_visible(task, informed, quiet=True)
+            ask_for_input(task, [c for c in consulted if c in active], f"i{task.id}", {task.reporter_id})
     return state_of(task)
 
 
@@ -519,13 +521,14 @@ def _active_only(ids: Iterable[int]) -> list[int]:
     return [u.id for u in User.select(User.id).where(User.id.in_(ids) & (User.is_active == True))] if ids else []  # noqa: E712
 
 
-def _make_visible(task: Task, user_ids: Iterable[int | None]) -> None:
-    """People given a role on a task must be able to open it: those who cannot see it yet watch it."""
+def _make_visible(task: Task, user_ids: Iterable[int | None], quiet: bool = False) -> None:
+    """People given a role on a task must be able to open it: those who cannot see it yet watch it. Informed
+    people watch quietly: the core does not tell them of comments, this plugin tells them of status changes."""
     ids = [i for i in user_ids if i]
     people = User.select().where(User.id.in_(ids)) if ids else []
     hidden = [u.id for u in people if not can_see(u, task)]
     if hidden:
-        services.tasks.add_watchers(task.id, hidden)
+        services.tasks.add_watchers(task.id, hidden, quiet=quiet)
 
 
 def checklist_of(task: Task) -> list[dict[str, Any]]:
@@ -592,9 +595,9 @@ def task_summary(task: Task) -> dict[str, Any] | None:
             "priority_override": bool((task.fields or {}).get("priority_override"))}
 
 
-def _record(task: Task, actor: User | None, kind: str, changes: dict[str, list]) -> None:
-    TaskEvent.create(task_id=task.id, task_number=task.number, actor=actor, at=utcnow(), kind=f"templates.{kind}",
-                     changes=changes)
+def _record(task: Task, actor: User | None, kind: str, changes: dict[str, list]) -> TaskEvent:
+    return TaskEvent.create(task_id=task.id, task_number=task.number, actor=actor, at=utcnow(),
+                            kind=f"templates.{kind}", changes=changes)
 
 
 def _editable_task(user: User, task_id: int) -> Task:
@@ -669,8 +672,11 @@ def set_roles(user: User, task_id: int, values: dict[str, Any]) -> dict[str, Any
         diff = {k: [before[k], after[k]] for k in ("accountable_id", "consulted_ids", "informed_ids")
                 if before[k] != after[k]}
         if diff:
-            _record(task, user, "roles", diff)
-            _make_visible(task, [after["accountable_id"], *after["consulted_ids"], *after["informed_ids"]])
+            event = _record(task, user, "roles", diff)
+            _make_visible(task, [after["accountable_id"], *after["consulted_ids"]])
+            _make_visible(task, after["informed_ids"], quiet=True)
+            added = [i for i in after["consulted_ids"] if i not in before["consulted_ids"]]
+            ask_for_input(task, added, f"i{task.id}e{event.id}", {user.id})
         return after
 
 
@@ -775,10 +781,28 @@ def _label(task: Task) -> str:
     return f"#{task.number} {task.title}"
 
 
+def ask_for_input(task: Task, user_ids: Iterable[int], key: str, skip: set[int] = frozenset()) -> None:
+    """People made consulted on a task are asked for their input (once per cause: ``key``)."""
+    _tell(user_ids, set(skip), "templates.input_asked", task, key,
+          lambda: _l("Your input is asked on %(task)s", task=_label(task)),
+          lambda: _l("You are consulted on this task: comments on it will reach you."))
+
+
+def _participants(task: Task) -> set[int]:
+    """Reporter, assignee and watchers (not quiet ones): the core already tells them of comments and status
+    changes, so a role does not tell them a second time."""
+    loud = TaskWatcher.select(TaskWatcher.user).where((TaskWatcher.task == task.id) & ~TaskWatcher.quiet)
+    return {i for i in (task.reporter_id, task.assignee_id, *(w.user_id for w in loud)) if i}
+
+
 def task_commented(task: Task, comment, actor: User | None, event: dict) -> None:
-    """Consulted people hear about comments (not the author)."""
+    """Consulted people hear about comments (not the author, not those the core tells already); an internal
+    note only reaches those who work tasks, as the core's own comment notices."""
     raci = raci_of(task)
     skip = {actor.id} if actor is not None else set()
+    skip |= _participants(task)
+    if getattr(comment, "internal", False):
+        skip |= {i for i in raci["consulted_ids"] if not access.works_tasks(User.get_by_id(i))}
     _tell(raci["consulted_ids"], skip, "templates.consulted", task, f"c{event['id']}",
           lambda: _l("Your input may be needed on %(task)s: a new comment", task=_label(task)),
           lambda: comment.body[:500])
@@ -793,7 +817,7 @@ def task_updated(task: Task, actor: User | None, changes: dict, event: dict) -> 
     ensure_state(task)
     raci = raci_of(task)
     skip = {actor.id} if actor is not None else set()
-    _tell(raci["informed_ids"], skip, "templates.informed", task, f"s{event['id']}",
+    _tell(raci["informed_ids"], skip | _participants(task), "templates.informed", task, f"s{event['id']}",
           lambda: _l("%(task)s is now %(status)s", task=_label(task), status=_status(new)))
     if new == "resolved" and raci["accountable_id"]:
         _tell([raci["accountable_id"]], set(), "templates.acceptance", task, f"a{event['id']}",

@@ -103,6 +103,21 @@ def test_core_0003_adds_the_replay_column_to_an_older_database(workdesk_app):
     assert upgrade_all(get_registry())["core"] == (LATEST, LATEST)
 
 
+def test_core_0008_adds_quiet_watchers_to_an_older_database(workdesk_app, make_department, make_user, make_task):
+    from playhouse.migrate import migrate as apply
+
+    from workdesk.models import TaskWatcher
+    dept = make_department()
+    user, watcher = make_user("agent", [dept]), make_user("agent", [dept])
+    task = make_task(user, dept, watcher_ids=[watcher.id])
+    apply(migrate.migrator().drop_column("core_task_watcher", "quiet"))  # a database the 0007 core made
+    SchemaVersion.update(version=7).where(SchemaVersion.owner == "core").execute()
+    assert upgrade_all(get_registry())["core"] == (7, LATEST)
+    assert migrate.has_column(db.obj, "core_task_watcher", "quiet")
+    assert TaskWatcher.get((TaskWatcher.task == task.id) & (TaskWatcher.user == watcher.id)).quiet is False
+    assert upgrade_all(get_registry())["core"] == (LATEST, LATEST)
+
+
 def test_core_0004_adds_attachments_and_comment_history_to_an_older_database(workdesk_app, make_department,
                                                                             make_user):
     from playhouse.migrate import migrate as apply

@@ -1,6 +1,8 @@
 """The core's own notifications: assignment, comments, status changes and mentions."""
 from __future__ import annotations
 
+import pytest
+
 from workdesk.models import OutboxEvent
 from workdesk.notifications import Notification, mark_read, notify
 from workdesk.notifications.events import mentioned_users
@@ -49,6 +51,32 @@ def test_a_comment_notifies_reporter_assignee_and_watchers_except_its_author(mak
         note = Notification.get(Notification.recipient == person)
         assert note.body == "Parts arrive on Monday." and author.name in note.subject
     assert kinds(author) == [] and kinds(bystander) == []
+
+
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
+def test_a_quiet_watcher_sees_the_task_but_the_core_tells_them_nothing(make_user, make_department, make_task,
+                                                                      drain_events):
+    """A plugin makes someone watch only so they can see the task (add_watchers(..., quiet=True)): comments
+    and status changes reach the others, not them; replacing the watchers keeps them quiet."""
+    from workdesk.access import can_see
+    from workdesk.models import TaskWatcher
+    dept, elsewhere = make_department(), make_department()
+    reporter, loud = make_user("agent", [dept]), make_user("agent", [elsewhere])
+    quiet = make_user("requester", [elsewhere])
+    task = make_task(reporter, dept)
+    assert tasks.add_watchers(task.id, [quiet.id], quiet=True) == [quiet.id]
+    tasks.add_watchers(task.id, [loud.id])
+    assert can_see(quiet, task)
+    drain_events()
+    Notification.delete().execute()
+    tasks.add_comment(reporter, task.id, "Parts arrive on Monday.")
+    tasks.transition(reporter, task.id, "open")
+    drain_events()
+    assert kinds(loud) == ["task.commented", "task.status_changed"] and kinds(quiet) == []
+    other = make_user("agent", [dept])
+    tasks.update_task(reporter, task.id, {"watcher_ids": [quiet.id, loud.id, other.id]})
+    assert {w.user_id: w.quiet for w in TaskWatcher.select().where(TaskWatcher.task == task.id)} == {
+        quiet.id: True, loud.id: False, other.id: False}
 
 
 def test_a_status_change_notifies_participants_except_the_actor(make_user, make_department, make_task,

@@ -160,3 +160,21 @@ def test_choice_filter_and_template_filter(api_client, org, onboarding):
     assert plain["id"] not in ids(f"template={onboarding.id}")
     bad = client.get("/api/v1/tasks?choice=category")
     assert bad.status_code == 422 and "choice" in bad.json["error"]["fields"]
+
+
+@BOTH_DATABASES
+def test_default_assignee_and_watchers(api_client, org, templates):
+    """The template's assignee unless the request names one; its watchers added to the request's own."""
+    desk = templates.create_template(None, {"name": "Desk", "department_id": org.it.id,
+                                            "assignee_id": org.other_agent.id, "watcher_ids": [org.admin.id]})
+    client = api_client(user=org.agent)
+    filed = client.post("/api/v1/tasks", json={"title": "Chair", "department_id": org.it.id, "template_id": desk.id,
+                                               "watcher_ids": [org.boss.id]})
+    assert filed.status_code == 201, filed.json
+    assert filed.json["assignee_id"] == org.other_agent.id
+    assert {org.admin.id, org.boss.id} <= set(filed.json["watcher_ids"])
+    own = client.post("/api/v1/tasks", json={"title": "Lamp", "department_id": org.it.id, "template_id": desk.id,
+                                             "assignee_id": org.agent.id})
+    assert own.status_code == 201 and own.json["assignee_id"] == org.agent.id
+    assert org.admin.id in own.json["watcher_ids"]
+    assert filed.json["plugins"]["templates"]["raci"]["responsible_id"] == org.other_agent.id

@@ -54,6 +54,9 @@ def test_quick_picker_files_at_once_or_opens_the_form(client, login, org, templa
     ("f_category", "furniture", "Must be one of: hardware, software."),
     ("f_manager", "abc", "Must be the id of an active person."),
     ("f_category", "", "This field is required."),
+    ("f_summary", "x" * 501, "Must be text of at most 500 characters."),
+    ("f_details", "y" * 20001, "Must be text of at most 20000 characters."),
+    ("f_systems", ["mail", "fax"], "Must be a list of different values from: mail, vpn, erp."),
 ])
 def test_filing_form_shows_each_check_next_to_its_field(client, login, org, onboarding, name, value, message):
     login(client, org.agent)
@@ -199,3 +202,30 @@ def test_admin_task_form_checks_custom_fields(client, login, org, onboarding):
     good = client.post(url, data={**base, "fields": '{"template_id": %d, "category": "software", "cost": 5}'
                                   % onboarding.id})
     assert good.status_code == 302 and Task.get_by_id(task.id).fields["cost"] == 5
+
+
+@BOTH_DATABASES
+def test_list_pages_offer_choice_and_template_filters(client, login, org, onboarding):
+    """The search page offers each choice field's options and the templates as selects, and filters by them."""
+    hardware = services.tasks.create_task(org.agent, title="Ana", department_id=org.it.id, template_id=onboarding.id,
+                                          fields={"category": "hardware", "systems": ["vpn"]})
+    software = services.tasks.create_task(org.agent, title="Bo", department_id=org.it.id, template_id=onboarding.id,
+                                          fields={"category": "software", "systems": ["mail", "erp"]})
+    plain = services.tasks.create_task(org.agent, title="Plain one", department_id=org.it.id)
+    login(client, org.agent)
+    page = html.unescape(client.get("/search").get_data(as_text=True))
+    form = page[page.index('<select name="choice">'):]
+    form = form[:form.index("</select>")]
+    assert '<option value="category:hardware">Category: hardware</option>' in form
+    assert '<option value="systems:erp">Systems: erp</option>' in form
+    templates_select = page[page.index('<select name="template">'):]
+    assert f'<option value="{onboarding.id}">New laptop · IT Support</option>' in templates_select
+
+    def found(query):
+        body = client.get(f"/search?{query}").get_data(as_text=True)
+        return {task.id for task in (hardware, software, plain) if f'href="/tasks/{task.id}"' in body}
+    assert found("choice=category:hardware") == {hardware.id}
+    assert found("choice=systems:mail") == {software.id}
+    assert found(f"template={onboarding.id}") == {hardware.id, software.id}
+    chosen = client.get("/search?choice=category:software").get_data(as_text=True)
+    assert '<option value="category:software" selected>' in chosen

@@ -190,22 +190,47 @@ def test_accountable_accepts_or_returns_the_result(api_client, org, onboarding, 
 
 
 @BOTH_DATABASES
-def test_raci_notifications(api_client, org, onboarding, drain_events):
+def test_raci_notifications(api_client, org, onboarding, templates, drain_events):
+    # other_agent and admin see the task through their department; auditor and requester cannot, so they are
+    # made watchers: the consulted auditor an ordinary one (the core tells them itself), the informed requester
+    # a quiet one (the core tells them nothing; the plugin tells them of status changes only).
+    templates.update_template(None, onboarding.id, {"consulted_ids": [org.other_agent.id, org.auditor.id],
+                                                    "informed_ids": [org.admin.id, org.requester.id]})
     task = file(org.agent, onboarding)
     drain_events()
+    # Consulted people are asked for their input once.
+    for person in (org.other_agent, org.auditor):
+        asked = _notes(person, "templates.input_asked")
+        assert len(asked) == 1 and asked[0].subject == f"Your input is asked on #{task.number} {task.title}"
+    assert _notes(org.admin, "templates.input_asked") == []
     services.tasks.add_comment(org.agent, task.id, "Which model?")
     services.tasks.transition(org.agent, task.id, "open")
     drain_events()
     # Consulted: comments, not status changes. Informed: status changes, not comments.
-    assert [n.body for n in _notes(org.auditor, "templates.consulted")] == ["Which model?"]
-    assert _notes(org.auditor, "templates.informed") == []
+    assert [n.body for n in _notes(org.other_agent, "templates.consulted")] == ["Which model?"]
+    assert _notes(org.other_agent, "templates.informed") == [] and _notes(org.other_agent, "task.status_changed") == []
+    informed = _notes(org.admin, "templates.informed")
+    assert len(informed) == 1 and informed[0].subject.endswith("is now Open")
+    assert _notes(org.admin, "templates.consulted") == [] and _notes(org.admin, "task.commented") == []
+    # A watcher hears once, from the core, not a second time from the role.
+    assert len(_notes(org.auditor, "task.commented")) == 1 and _notes(org.auditor, "templates.consulted") == []
+    # The informed outsider hears of the status change only, once, and never of comments.
     informed = _notes(org.requester, "templates.informed")
     assert len(informed) == 1 and informed[0].subject.endswith("is now Open")
-    assert _notes(org.requester, "templates.consulted") == []
+    assert _notes(org.requester, "task.status_changed") == [] and _notes(org.requester, "task.commented") == []
+    # An internal note reaches consulted people who work tasks.
+    services.tasks.add_comment(org.agent, task.id, "Budget is tight", internal=True)
+    drain_events()
+    assert sorted(n.body for n in _notes(org.other_agent, "templates.consulted")) == ["Budget is tight", "Which model?"]
     drain_events()  # a redelivery tells nobody twice
-    assert len(_notes(org.requester, "templates.informed")) == 1
-    # People given a role could not see the task before: they watch it now.
-    assert {org.auditor.id, org.requester.id, org.boss.id} <= set(Task.get_by_id(task.id).watcher_ids)
+    assert len(_notes(org.admin, "templates.informed")) == 1
+    assert len(_notes(org.other_agent, "templates.input_asked")) == 1
+    assert len(_notes(org.requester, "templates.informed")) == 1 and _notes(org.requester, "task.commented") == []
+    # People given a role could not see the task before: they watch it now (the informed one quietly).
+    from workdesk import TaskWatcher
+    watchers = {w.user_id: w.quiet for w in TaskWatcher.select().where(TaskWatcher.task == task.id)}
+    assert watchers == {org.auditor.id: False, org.requester.id: True, org.boss.id: False}
+    assert api_client(user=org.requester).get(f"/api/v1/tasks/{task.id}").status_code == 200
 
 
 def test_department_default_roles_and_setting_roles(api_client, org, templates, drain_events):
@@ -220,6 +245,12 @@ def test_department_default_roles_and_setting_roles(api_client, org, templates, 
     changed = api_client(user=org.agent).put(f"/api/v1/templates/tasks/{task.id}/roles",
                                              json={"consulted_ids": [org.auditor.id]})
     assert changed.status_code == 200 and changed.json["consulted_ids"] == [org.auditor.id]
+    assert len(_notes(org.auditor, "templates.input_asked")) == 1
+    again = api_client(user=org.agent).put(f"/api/v1/templates/tasks/{task.id}/roles",
+                                           json={"consulted_ids": [org.auditor.id, org.other_agent.id]})
+    assert again.status_code == 200
+    assert len(_notes(org.auditor, "templates.input_asked")) == 1  # asked once, not again for someone else
+    assert len(_notes(org.other_agent, "templates.input_asked")) == 1
     unknown = api_client(user=org.agent).put(f"/api/v1/templates/tasks/{task.id}/roles",
                                              json={"accountable_id": 999999})
     assert unknown.status_code == 422 and unknown.json["error"]["fields"] == {
@@ -273,3 +304,42 @@ def test_disable_and_enable_keep_the_data(api_client, org, onboarding, drain_eve
     assert data["template_id"] == onboarding.id and data["checklist"][0]["done"] is True
     assert data["raci"]["accountable_id"] == org.boss.id
     assert client.get("/api/v1/templates").json["items"][0]["name"] == "New laptop"
+
+
+def test_recurring_rule_admin_page_takes_a_template(client, login, org, templates, every_field, enable_plugin,
+                                                    drain_events):
+    """The recurring rule form's template box becomes the rule's fields.template_id; its occurrences are filed
+    from the template; clearing the box keeps the rule's other fields."""
+    enable_plugin("recurring")
+    import re
+    from workdesk.jobs import run_due_jobs
+    from workdesk.plugins.recurring import services as recurring
+    from workdesk.plugins.recurring.models import Rule
+    weekly = templates.create_template(None, {
+        "name": "Weekly check", "department_id": org.it.id, "title_pattern": "{title} of {department}",
+        "priority": "low", "checklist": ["Printers", "Badges"], "field_keys": ["cost"]})
+    login(client, org.admin)
+    url = "/admin/recurring/rules/new/"
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+    data = {"csrf_token": token, "title": "Weekly check", "description": "", "department_id": str(org.it.id),
+            "template_id": str(weekly.id), "priority": "normal", "type": "task", "due_after_minutes": "",
+            "assign_mode": "proposal", "assignee_ids": "", "watcher_ids": "", "timezone": "Europe/Sofia",
+            "dtstart": "2027-01-04T09:00", "rrule": "FREQ=WEEKLY;BYDAY=MO", "exdates": "", "anchor": "schedule",
+            "non_working_day": "create", "catch_up": "latest", "catch_up_limit": "10"}
+    created = client.post(url, data=data)
+    assert created.status_code == 302, created.get_data(as_text=True)[:2000]
+    rule = Rule.get(Rule.title == "Weekly check")
+    assert rule.fields == {"template_id": weekly.id}
+    edit = f"/admin/recurring/rules/edit/?id={rule.id}"
+    box = re.search(r'<input[^>]*name="template_id"[^>]*>', client.get(edit).get_data(as_text=True)).group(0)
+    assert f'value="{weekly.id}"' in box  # prefilled from the rule's fields
+    run_due_jobs(at("2027-01-04T07:00Z"), force=True)
+    drain_events()
+    task = Task.get(Task.title == "Weekly check of IT Support")
+    assert task.priority == "low" and task.fields == {"template_id": weekly.id}
+    assert [i["text"] for i in services.tasks.plugin_data(task, org.admin)["templates"]["checklist"]] == [
+        "Printers", "Badges"]
+    recurring.update_rule(org.admin, rule.id, {"fields": {"template_id": weekly.id, "cost": 3}})
+    cleared = client.post(edit, data={**data, "template_id": ""})
+    assert cleared.status_code == 302
+    assert Rule.get_by_id(rule.id).fields == {"cost": 3}
