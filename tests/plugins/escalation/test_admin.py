@@ -84,6 +84,7 @@ def test_only_managers_of_policies_reach_the_admin_views(org, client, login, mak
     assert client.get("/admin/escalation/preview/").status_code in (403, 404)
 
 
+@BOTH_DATABASES
 def test_a_scan_interrupted_mid_way_fires_nothing_twice(org, make_policy, file_task, tick, monkeypatch):
     make_policy([{"kind": "resolution", "hours": 1}], warn_percent=0,
                 levels=[{"delay_minutes": 0, "actions": [{"type": "notify", "to": ["head"]}]}])
