@@ -73,6 +73,15 @@ def _json_list(form_field, schema, name: str) -> list:
         raise WorkdeskError(_("Invalid policy."), {name: [json.dumps(exc.messages, ensure_ascii=False)]}) from None
 
 
+def _leaves(messages) -> list[str]:
+    """The messages of a nested marshmallow error, without the indexes around them."""
+    if isinstance(messages, dict):
+        return [text for value in messages.values() for text in _leaves(value)]
+    if isinstance(messages, list):
+        return [text for value in messages for text in _leaves(value)]
+    return [str(messages)]
+
+
 def _json_object(form_field, name: str, message=_l("Invalid policy.")) -> dict:
     try:
         raw = json.loads(form_field.data or "{}")
@@ -91,8 +100,10 @@ def _policy_values(form: PolicyForm) -> dict:
                                     "priorities": list(form.match_priorities.data or []),
                                     "impacts": _split(form.match_impacts.data),
                                     "fields": _json_object(form.match_fields_json, "match_fields_json")})
-    except ValidationError as exc:
-        raise WorkdeskError(_("Invalid policy."), {"match_fields_json": [json.dumps(exc.messages, ensure_ascii=False)]}) from None
+    except ValidationError as exc:  # each message beside the box it is about (a type of 65 characters, say)
+        boxes = {"types": "match_types", "impacts": "match_impacts", "fields": "match_fields_json"}
+        raise WorkdeskError(_("Invalid policy."), {
+            boxes.get(key, "match_departments"): _leaves(problem) for key, problem in exc.messages.items()}) from None
     calendar = form.calendar_id.data
     return {"name": form.name.data, "active": bool(form.active.data), "position": form.position.data or 0,
             "match": match, "time_mode": form.time_mode.data, "calendar_id": int(calendar) if calendar else None,

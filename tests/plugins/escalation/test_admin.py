@@ -37,6 +37,8 @@ def test_admin_policy_form_preview_and_recompute(org, client, login, file_task):
     chain = [{"delay_minutes": 30, "actions": [{"type": "notify", "to": ["head"]}]}]
     not_an_object = client.post(new, data={**data, "match_fields_json": "[]"}).get_data(as_text=True)
     assert "Write a JSON object." in not_an_object
+    too_long = client.post(new, data={**data, "match_types": "x" * 65}).get_data(as_text=True)
+    assert too_long.count("Length must be between 1 and 64.") == 1 and Policy.select().count() == 0
     created = client.post(new, data={**data, "targets_json": json.dumps([{"kind": "resolution", "hours": 8}]),
                                      "levels_json": json.dumps(chain), "match_fields_json": '{"vip": ["yes"]}'})
     assert created.status_code == 302, created.get_data(as_text=True)
