@@ -29,10 +29,12 @@ def _check(values: dict[str, Any], calendar_id: int | None) -> None:
     if not is_renderable_zone(values.get("timezone")):
         raise _invalid("timezone", _("Not an IANA time zone (e.g. Europe/Sofia)."))
     try:
-        services.calendars.parse_hours(values.get("weekly_hours"))
+        hours = services.calendars.parse_hours(values.get("weekly_hours"))
     except ValidationFailed:
         raise _invalid("weekly_hours", _('Give days mon to sun, each a list of ["HH:MM", "HH:MM"] pairs with the '
                                          'start before the end.')) from None
+    if not any(hours.values()):  # working time would never pass: no deadline could be computed
+        raise _invalid("weekly_hours", _("Give working hours on at least one day."))
     seen: set[dt.date] = set()
     for index, holiday in enumerate(values.get("holidays") or []):
         if text_problem(holiday.get("name") or "") or len(holiday.get("name") or "") > 200:
