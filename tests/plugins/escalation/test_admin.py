@@ -59,7 +59,8 @@ def test_admin_policy_form_preview_and_recompute(org, client, login, file_task):
                                       "created_at": "2026-03-02T09:00"}).get_data(as_text=True)
     assert "No policy matches" in page  # the policy wants the custom field vip=yes
     page = client.post(preview, data={"csrf_token": csrf(client, preview), "department_id": str(org.helpdesk.id),
-                                      "type": "task", "priority": "normal", "impact": "", "fields_json": '{"vip": "yes"}',
+                                      "type": "task", "priority": "normal", "impact": "",
+                                      "fields_json": '{"vip": "yes"}',
                                       "created_at": "2026-03-02T09:00"}).get_data(as_text=True)
     assert "Helpdesk SLA" in page and "level 1" in page and "breach" in page
     broken = client.post(preview, data={"csrf_token": csrf(client, preview), "priority": "normal",
