@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from workdesk.access import department_ids
 from workdesk.errors import NotFound, WorkdeskError
-from workdesk.models import Department, Membership, Role, User
+from workdesk.models import Calendar, Department, Membership, Role, User
 from workdesk.registry import get_registry
 from workdesk.schema import all_permissions
 from workdesk.schemas import parse_id
@@ -211,6 +211,8 @@ class DepartmentForm(AdminForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     parent = SelectField(_l("Inside department"), choices=[])
     head = SelectField(_l("Head"), choices=[])
+    # Not checked against the choices: a form posted without it keeps the calendar (the service checks ids).
+    calendar = SelectField(_l("Working calendar"), choices=[], default="", validate_choice=False)
 
 
 def department_tree() -> list[dict]:
@@ -256,6 +258,8 @@ class DepartmentView(WorkdeskModelView):
         form.parent.choices = [("", _("(top level)"))] + [
             (str(i), n) for i, n in _department_options() if i != exclude]
         form.head.choices = [("", _("(no head)"))] + _user_options()
+        form.calendar.choices = [("", _("(the parent department's)"))] + [
+            (str(c.id), c.name) for c in Calendar.select().order_by(Calendar.name)]
         return form
 
     def create_form(self, obj=None):
@@ -270,20 +274,25 @@ class DepartmentView(WorkdeskModelView):
         dept = Department.get_by_id(id)
         form.parent.data = str(dept.parent_id) if dept.parent_id else ""
         form.head.data = str(dept.head_id) if dept.head_id else ""
+        form.calendar.data = str(dept.calendar_id) if dept.calendar_id else ""
 
     def create_model(self, form):
         try:
             return user_service.create_department(admin_user(), name=form.name.data,
                                                   parent_id=parse_id(form.parent.data),
-                                                  head_id=parse_id(form.head.data))
+                                                  head_id=parse_id(form.head.data),
+                                                  calendar_id=parse_id(form.calendar.data))
         except WorkdeskError as exc:
             flash_service_error(exc, form)
             return False
 
     def update_model(self, form, model):
         try:
-            user_service.update_department(admin_user(), model.id, {
-                "name": form.name.data, "parent_id": parse_id(form.parent.data), "head_id": parse_id(form.head.data)})
+            changes = {"name": form.name.data, "parent_id": parse_id(form.parent.data),
+                       "head_id": parse_id(form.head.data)}
+            if form.calendar.raw_data:
+                changes["calendar_id"] = parse_id(form.calendar.data)
+            user_service.update_department(admin_user(), model.id, changes)
         except WorkdeskError as exc:
             flash_service_error(exc, form)
             return False

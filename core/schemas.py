@@ -261,12 +261,15 @@ class DepartmentSchema(Schema):
     name = fields.String(required=True)
     parent_id = fields.Integer(required=True, allow_none=True)
     head_id = fields.Integer(required=True, allow_none=True)
+    calendar_id = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The working calendar; null: its parent's (the nearest ancestor's that has one)"})
 
 
 class DepartmentCreateSchema(Schema):
     name = Text(required=True, max_length=200)
     parent_id = Id(allow_none=True)
     head_id = Id(allow_none=True)
+    calendar_id = Id(allow_none=True)
 
 
 class DepartmentUpdateSchema(DepartmentCreateSchema):

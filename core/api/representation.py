@@ -132,7 +132,7 @@ def saved_view_to_dict(view: SavedView, user: User, count: int | None = None) ->
 
 def department_to_dict(department: Department) -> dict[str, Any]:
     return {"id": department.id, "name": department.name, "parent_id": department.parent_id,
-            "head_id": department.head_id}
+            "head_id": department.head_id, "calendar_id": department.calendar_id}
 
 
 def comment_to_dict(comment: Comment, attachment_ids: list[int] | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from ..access import require
 from ..auth import MIN_PASSWORD_LENGTH, end_all_sessions, hash_password, normalise_email
 from ..db import write_transaction
 from ..errors import NotFound, ValidationFailed
-from ..models import Department, Membership, Role, User
+from ..models import Calendar, Department, Membership, Role, User
 from ..schemas import is_renderable_zone
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -173,7 +173,7 @@ def create_department(actor: User | None, *, name: str, parent_id: int | None = 
         head = User.get_or_none(User.id == head_id) if head_id is not None else None
         if head_id is not None and head is None:
             raise ValidationFailed(_("Invalid reference."), {"head_id": [_("No user with id %(id)s.", id=head_id)]})
-        return Department.create(name=name, parent=parent, head=head, calendar=calendar_id)
+        return Department.create(name=name, parent=parent, head=head, calendar=_calendar(calendar_id))
 
 
 def update_department(actor: User, department_id: int, changes: dict) -> Department:
@@ -204,8 +204,20 @@ def update_department(actor: User, department_id: int, changes: dict) -> Departm
             if head_id is not None and head is None:
                 raise ValidationFailed(_("Invalid reference."), {"head_id": [_("No user with id %(id)s.", id=head_id)]})
             dept.head = head
+        if "calendar_id" in changes:  # None: counts on its parent's calendar
+            dept.calendar = _calendar(changes["calendar_id"])
         dept.save()
     return dept
+
+
+def _calendar(calendar_id: int | None) -> Calendar | None:
+    """The working calendar a department counts on, or a 422 naming ``calendar_id``."""
+    if calendar_id is None:
+        return None
+    calendar = Calendar.get_or_none(Calendar.id == calendar_id)
+    if calendar is None:
+        raise ValidationFailed(_("Invalid reference."), {"calendar_id": [_("No such calendar.")]})
+    return calendar
 
 
 # -- roles ------------------------------------------------------------------------------------

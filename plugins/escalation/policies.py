@@ -13,6 +13,7 @@ from .clocks import CalendarTime, Measure, TargetSpec, WorkingHours
 from .models import Level, Policy, Target
 
 PERMISSION_MANAGE = "escalation.manage"
+MATCHING = {"match", "active", "position"}  # what decides which tasks a policy applies to
 DEFAULTS: dict[str, Any] = {"position": 0, "active": True, "match": {}, "time_mode": "working", "calendar_id": None,
                             "pausing_statuses": ["waiting"], "warn_percent": 80}
 
@@ -98,7 +99,7 @@ def create_policy(actor: User | None, values: dict[str, Any]) -> Policy:
         fields = {**DEFAULTS, **{k: v for k, v in values.items() if k in DEFAULTS or k == "name"}}
         policy = Policy.create(**fields)
         _write_parts(policy, values)
-        _policy_changed(policy, _("created"))
+        _policy_changed(policy, _("created"), scope="open")
     return policy
 
 
@@ -116,7 +117,8 @@ def update_policy(actor: User | None, policy_id: int, values: dict[str, Any]) ->
         policy.updated_at = utcnow()
         policy.save()
         _write_parts(policy, values)
-        _policy_changed(policy, _("changed"))
+        # Which tasks it applies to may have changed: open tasks without a running clock may gain one.
+        _policy_changed(policy, _("changed"), scope="open" if MATCHING & set(values) else "running")
     return policy
 
 
@@ -129,9 +131,12 @@ def delete_policy(actor: User | None, policy_id: int) -> None:
         _policy_changed(policy, _("deleted"))
 
 
-def _policy_changed(policy: Policy, what: str) -> None:
+def _policy_changed(policy: Policy, what: str, scope: str = "running") -> None:
+    """Queue the recompute: ``running`` (tasks with a running clock) when only the counting changed,
+    ``open`` (every open task) when the policy may now apply to tasks that have no clock yet. Either way
+    stopped cycles keep their outcome."""
     from .recompute import request_recompute
-    request_recompute(f"{policy.name}: {what}")
+    request_recompute(f"{policy.name}: {what}", scope=scope)
 
 
 def policy_to_dict(policy: Policy) -> dict[str, Any]:

@@ -117,3 +117,20 @@ def test_least_privileged_role_counts_permissions_and_star_as_all(workdesk_app):
     assert least_privileged_role().name == "requester"
     Role.update(permissions=["*"]).where(Role.name == "requester").execute()
     assert least_privileged_role().name == "reviewer"
+
+
+def test_a_department_counts_on_a_working_calendar(client, admin, csrf_token, make_department, api_client):
+    from workdesk import Calendar
+    office = Calendar.create(name="Sofia office", timezone="Europe/Sofia", weekly_hours={"mon": [["09:00", "17:00"]]})
+    company = make_department("Company")
+    edit = f"/admin/departments/edit/?id={company.id}"
+    assert "Sofia office" in client.get(edit).get_data(as_text=True)
+    response = client.post(edit, data={"csrf_token": csrf_token(client, edit), "name": "Company", "parent": "",
+                                       "head": "", "calendar": str(office.id)})
+    assert response.status_code == 302
+    assert Department.get_by_id(company.id).calendar_id == office.id
+    api = api_client(user=admin)
+    assert api.get(f"/api/v1/departments/{company.id}").json["calendar_id"] == office.id
+    refused = api.patch(f"/api/v1/departments/{company.id}", json={"calendar_id": 999999})
+    assert refused.status_code == 422 and refused.json["error"]["fields"]["calendar_id"] == ["No such calendar."]
+    assert api.patch(f"/api/v1/departments/{company.id}", json={"calendar_id": None}).json["calendar_id"] is None

@@ -179,7 +179,8 @@ def test_departments_crud(api_as, admin, make_user):
     response = api.post("/api/v1/departments", json={"name": "Facilities", "head_id": head.id})
     assert response.status_code == 201
     parent = response.get_json()
-    assert parent == {"id": parent["id"], "name": "Facilities", "parent_id": None, "head_id": head.id}
+    assert parent == {"id": parent["id"], "name": "Facilities", "parent_id": None, "head_id": head.id,
+                      "calendar_id": None}
     assert response.headers["Location"] == f"/api/v1/departments/{parent['id']}"
     child = api.post("/api/v1/departments", json={"name": "Cleaning", "parent_id": parent["id"]}).get_json()
     assert child["parent_id"] == parent["id"]

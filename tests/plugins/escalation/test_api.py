@@ -54,7 +54,9 @@ def test_policies_crud_and_validation(org, manager_client, api_client):
 
 
 @BOTH_DATABASES
-def test_task_clocks_filters_and_sort(org, manager_client, api_client, make_task, drain_events, make_user):
+def test_task_clocks_filters_and_sort(org, manager_client, api_client, make_task, drain_events, make_user, login,
+                                      workdesk_app):
+    workdesk_app_client = workdesk_app.test_client
     policy = {**POLICY, "targets": [{"kind": "resolution", "hours": 8}, {"kind": "first_response", "hours": 100}]}
     assert manager_client.post("/api/v1/escalation/policies", json=policy).status_code == 201
     now = utcnow()
@@ -79,6 +81,28 @@ def test_task_clocks_filters_and_sort(org, manager_client, api_client, make_task
     assert listed("sort=sla_deadline") == ["Breached", "At risk", "Fresh"]
     assert listed("sort=-sla_deadline") == ["Fresh", "At risk", "Breached"]
     assert agent.get("/api/v1/tasks?sla=late").status_code == 422
+
+    # The admin panel's task list and the team pages offer the same filter and sort, on the same clocks.
+    import html
+    import re
+
+    from flask import current_app
+    view = next(v for v in current_app.extensions["admin"][0]._views if getattr(v, "endpoint", "") == "admin_tasks")
+    sla = next(i for i, flt in enumerate(view._filters) if getattr(flt, "parameter", None) == "sla")
+    admin_client = workdesk_app_client()
+    login(admin_client, org.admin)
+
+    def admin_listed(query: str) -> list[str]:
+        text = admin_client.get(f"/admin/tasks/?{query}").get_data(as_text=True)
+        return [html.unescape(t) for t in re.findall(r'<a href="/admin/tasks/details/\?id=\d+[^"]*">([^<]+)</a>', text)]
+    assert admin_listed(f"flt0_{sla}=breached") == ["Breached"]
+    assert admin_listed(f"flt0_{sla}=at_risk") == ["At risk"]
+    assert admin_listed("order=sla_deadline") == ["Breached", "At risk", "Fresh"]
+    login(admin_client, org.agent)
+    row = re.compile(r'<span class="num">#\d+</span> ([^<]+)</a>')
+    assert row.findall(admin_client.get("/search?sla=breached").get_data(as_text=True)) == ["Breached"]
+    assert row.findall(admin_client.get("/search?sort=sla_deadline").get_data(as_text=True)) == [
+        "Breached", "At risk", "Fresh"]
 
     task = titles["At risk"]
     clocks = agent.get(f"/api/v1/escalation/tasks/{task.id}")

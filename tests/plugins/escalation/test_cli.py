@@ -10,6 +10,8 @@ from pathlib import Path
 from workdesk import Notification, db
 from workdesk.plugins.escalation.models import Firing
 
+from .conftest import BOTH_DATABASES
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -25,6 +27,7 @@ def tick_at(database_url: str, instance: Path, instant: str) -> subprocess.Compl
                           text=True, env=env, cwd=str(ROOT), timeout=120)
 
 
+@BOTH_DATABASES
 def test_tick_at_fires_each_step_once(org, make_policy, file_task, workdesk_database, tmp_path):
     make_policy([{"kind": "resolution", "hours": 2}], warn_percent=50,
                 levels=[{"delay_minutes": 0, "actions": [{"type": "notify", "to": ["head"]}]}])

@@ -84,3 +84,21 @@ def test_reopen_continues_or_starts_a_new_cycle(org, make_policy, file_task, esc
     assert (clock["number"], clock["state"], clock["due_at"]) == (number, "running", due)
     from workdesk.plugins.escalation.models import Cycle
     assert Cycle.select().where(Cycle.task_id == task.id, Cycle.kind == "resolution").count() == number
+
+
+def test_the_documented_worked_example(org, make_policy, file_task, escalation, act, tick):
+    """docs/plugins/escalation.md, "Worked example", step by step."""
+    from workdesk import Notification
+    make_policy([{"kind": "resolution", "hours": 8}], warn_percent=80)
+    task = file_task("2026-03-27T13:00Z", assignee_id=org.agent.id)  # Friday 15:00 Sofia
+    clock = clocks(escalation, task, "2026-03-27T13:00Z")[("resolution", "")]
+    assert (clock["warn_at"], clock["due_at"]) == ("2026-03-30T10:24:00+00:00", "2026-03-30T12:00:00+00:00")
+    act("2026-03-30T06:30Z", services.tasks.transition, org.agent, task.id, "open")
+    act("2026-03-30T06:45Z", services.tasks.transition, org.agent, task.id, "in_progress")
+    act("2026-03-30T07:00Z", services.tasks.transition, org.agent, task.id, "waiting")  # Monday 10:00: 3 h counted
+    paused = clocks(escalation, task, "2026-03-31T07:00Z")[("resolution", "")]
+    assert paused["state"] == "paused" and paused["remaining_seconds"] == 5 * 3600
+    tick("2026-03-31T12:00Z")  # waiting: no warning, no breach
+    assert Notification.select().where(Notification.kind.startswith("escalation.")).count() == 0
+    act("2026-04-01T06:00Z", services.tasks.transition, org.agent, task.id, "in_progress")  # Wednesday 09:00
+    assert clocks(escalation, task, "2026-04-01T06:00Z")[("resolution", "")]["due_at"] == "2026-04-01T11:00:00+00:00"
