@@ -220,7 +220,8 @@ def rotation_to_dict(rotation: Rotation) -> dict[str, Any]:
             "shift_unit": rotation.shift_unit, "handoff_time": rotation.handoff_time,
             "handoff_weekday": rotation.handoff_weekday, "timezone": rotation.timezone,
             "start_date": start_date if isinstance(start_date, str) else start_date.isoformat(),
-            "restrictions": list(rotation.restrictions), "advance": rotation.advance, "created_at": as_utc(rotation.created_at).isoformat(),
+            "restrictions": list(rotation.restrictions), "advance": rotation.advance,
+            "created_at": as_utc(rotation.created_at).isoformat(),
             "updated_at": as_utc(rotation.updated_at).isoformat()}
 
 
