@@ -47,6 +47,9 @@ class RotationForm(FlaskForm):
     start_date = StringField(_l("Start date (e.g. 2026-01-05)"), validators=[DataRequired()])
     restrictions = TextAreaField(_l("Only within (one window per line: weekdays 1-7, start, end; e.g. "
                                     "\"1,2,3,4,5 09:00 18:00\"); empty: all the time"))
+    advance = SelectField(_l("With restrictions, the turn passes"), default="windows", choices=[
+        ("windows", _l("at hand-offs that open time within them (no turn is lost outside them)")),
+        ("calendar", _l("at every hand-off"))])
 
 
 def _members(text: str) -> list[int | None]:
@@ -89,7 +92,7 @@ def _form_values(form: RotationForm) -> dict[str, Any]:
             "shift_unit": form.shift_unit.data, "handoff_time": (form.handoff_time.data or "").strip(),
             "handoff_weekday": int(form.handoff_weekday.data) if form.handoff_weekday.data else None,
             "timezone": (form.timezone.data or "").strip(), "start_date": (form.start_date.data or "").strip(),
-            "restrictions": _restrictions(form.restrictions.data)}
+            "restrictions": _restrictions(form.restrictions.data), "advance": form.advance.data}
 
 
 class _ManagedView(PermissionRequired, ServiceModelView):

@@ -24,6 +24,7 @@ from .models import Handover, LogEntry, Rotation
 
 # Shifts that ended longer ago than this get no hand-over record when the job first sees them.
 LOOKBACK = dt.timedelta(days=1)
+LOOKAHEAD = dt.timedelta(days=31)  # how far a hand-over looks for the next person on duty
 
 
 # -- hand-overs -------------------------------------------------------------------------------------
@@ -38,14 +39,22 @@ def shift_tasks(department_id: int, outgoing_id: int, start: dt.datetime, end: d
     return [task.id for task in query]
 
 
-def _people_at_handoff(rotation: Rotation, start: dt.datetime, end: dt.datetime,
-                       next_end: dt.datetime) -> tuple[int | None, int | None]:
-    """Who held the rotation's last slot of the shift, and who holds its first slot of the next one."""
-    pieces, _gaps = services.department_roster(rotation.department_id, start, next_end)
-    mine = [p for p in pieces if p.rotation_id == rotation.id and p.user_id is not None]
-    outgoing = next((p.user_id for p in reversed(mine) if p.start < end), None)
-    incoming = next((p.user_id for p in mine if p.start >= end), None)
-    return outgoing, incoming
+def _people_at_handoff(rotation: Rotation, spec, index: int) -> tuple[int | None, int | None]:
+    """Who held the rotation's last slot of the ``index``-th shift, and who holds its first slot after it.
+    A next shift nobody holds (outside every window with the calendar advance, or a deliberate nobody) is
+    passed over to the person after it: up to as many shifts as the rotation has members, within 31 days."""
+    shift = spec.shift(index)
+    limit = shift.end + LOOKAHEAD
+    ahead = index + 1
+    while True:
+        until = min(spec.shift(ahead).end, limit)
+        pieces, _gaps = services.department_roster(rotation.department_id, shift.start, until)
+        mine = [p for p in pieces if p.rotation_id == rotation.id and p.user_id is not None]
+        outgoing = next((p.user_id for p in reversed(mine) if p.start < shift.end), None)
+        incoming = next((p.user_id for p in mine if p.start >= shift.end), None)
+        if incoming is not None or until >= limit or ahead > index + len(spec.members):
+            return outgoing, incoming
+        ahead += 1
 
 
 def open_handovers(now: dt.datetime, due_minutes: int) -> int:
@@ -63,7 +72,7 @@ def open_handovers(now: dt.datetime, due_minutes: int) -> int:
             if Handover.select().where((Handover.rotation == rotation)
                                        & (Handover.shift_start == shift.start)).exists():
                 continue
-            outgoing, incoming = _people_at_handoff(rotation, shift.start, shift.end, spec.shift(index + 1).end)
+            outgoing, incoming = _people_at_handoff(rotation, spec, index)
             if outgoing is None or outgoing == incoming:
                 continue  # nobody to hand over, or the same person goes on
             with write_transaction():

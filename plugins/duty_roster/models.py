@@ -21,6 +21,9 @@ class Rotation(BaseModel):
     start_date = DateField()
     # [{"weekdays": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}]: covered only inside these.
     restrictions = JSONField(default=list)
+    # With restrictions: "windows" passes the turn only at hand-offs that open restricted time,
+    # "calendar" at every hand-off (schedule.py). 0005 keeps the rotations made before it on "calendar".
+    advance = CharField(max_length=8, default="windows")
     created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)

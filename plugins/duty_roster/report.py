@@ -35,6 +35,7 @@ def report(department_id: int, start: dt.datetime, end: dt.datetime, user_id: in
                                            & (TaskEvent.at < end)).order_by(TaskEvent.at, TaskEvent.id))
     names = {u.id: u.name for u in User.select(User.id, User.name).where(User.id.in_(people or [0]))}
     rows = []
+    every_response: list[float] = []
     for person in people:
         received: dict[int, dt.datetime] = {}
         resolved, responses = set(), []
@@ -52,6 +53,7 @@ def report(department_id: int, start: dt.datetime, end: dt.datetime, user_id: in
                            and (e.kind == "commented" or "status" in (e.changes or {}))), None)
             if answer is not None:
                 responses.append((answer - received_at).total_seconds() / 60)
+        every_response += responses
         handovers = list(Handover.select().where((Handover.department == department_id) & (Handover.outgoing == person)
                                                  & (Handover.shift_end >= start) & (Handover.shift_end < end)))
         rows.append({
@@ -71,6 +73,8 @@ def report(department_id: int, start: dt.datetime, end: dt.datetime, user_id: in
     counted = ("hours_on_duty", "shifts", "tasks_received", "tasks_resolved", "responses", "handovers_due",
                "handovers_submitted", "handovers_on_time", "handovers_acknowledged", "log_entries")
     totals = {key: round(sum(row[key] for row in rows), 2) for key in counted}
+    totals["first_response_minutes_median"] = round(statistics.median(every_response), 1) if every_response else None
+    totals["first_response_minutes_average"] = round(statistics.fmean(every_response), 1) if every_response else None
     return {"department_id": department_id, "from": start.isoformat(), "to": end.isoformat(),
             "people": sorted(rows, key=lambda r: (r["user_name"] or "", r["user_id"])), "totals": totals}
 

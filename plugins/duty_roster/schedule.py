@@ -8,9 +8,18 @@ wall time that does not exist (inside the hour skipped in spring) is read with t
 before the change (PEP 495, fold=0), so it happens as much later as the gap is long (03:30 becomes
 04:30); one that happens twice (autumn) happens at its first instant.
 
-Time restrictions only clip a shift to its windows: they never move hand-offs, so the rotation
-advances exactly as without them, and the Friday person's shift ends at its hand-off even when the
-next window is on Monday.
+Time restrictions clip a shift to its windows; they never move a hand-off. How a restricted rotation
+advances is the rotation's ``advance``:
+
+- ``windows`` (the default): only a hand-off that opens time inside the windows passes the turn. The
+  calendar slots (hand-off to hand-off, wall-clock as above) without any restricted time belong to the
+  shift before them, so a daily rotation restricted to weekdays goes Monday to Friday through its
+  members and the Friday person hands over to the next member at Monday's hand-off: nobody's turn is
+  lost over the weekend and the Friday person never shows on Monday.
+- ``calendar``: every hand-off passes the turn, also those of slots outside every window (whose members
+  simply have no time then).
+
+Without restrictions both are the same.
 
 Layering: every rotation yields pieces (who covers what, when); at any instant the highest layer
 with a piece wins; pieces of one layer add up (two people on duty at once). A piece with nobody
@@ -20,12 +29,16 @@ no piece covers is a gap.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 UTC = dt.timezone.utc
 UNITS = ("hours", "days", "weeks")
+# How a restricted rotation passes the turn (see above).
+ADVANCES = ("windows", "calendar")
 # What covers a piece of time: a rotation's member, an override's person, deliberately nobody, or a
 # person who is away (their time is uncovered until someone takes it).
 KINDS = ("shift", "override", "nobody", "absent")
@@ -95,7 +108,8 @@ class Piece:
 class Rotation:
     """A rotation's schedule: ``members`` in order (None: a deliberate nobody slot), each on duty for
     ``length`` ``unit`` from the first hand-off, which is at ``handoff`` local time on ``start_date``
-    (or the first ``weekday`` on or after it, ISO 1 = Monday)."""
+    (or the first ``weekday`` on or after it, ISO 1 = Monday). With ``restrictions``, ``advance`` says
+    which hand-offs pass the turn: ``windows`` those opening restricted time, ``calendar`` all."""
     id: int
     members: tuple[int | None, ...]
     length: int
@@ -106,6 +120,7 @@ class Rotation:
     weekday: int | None = None
     layer: int = 0
     restrictions: tuple[Window, ...] = ()
+    advance: str = "windows"
 
     @property
     def step(self) -> dt.timedelta:
@@ -120,23 +135,62 @@ class Rotation:
             day += dt.timedelta(days=(self.weekday - day.isoweekday()) % 7)
         return dt.datetime.combine(day, self.handoff)
 
+    def slot_at(self, slot: int) -> dt.datetime:
+        """The instant of the ``slot``-th calendar hand-off (0: the rotation's start)."""
+        return to_instant(self.first_local + slot * self.step, self.zone)
+
+    def slot_index_at(self, instant: dt.datetime) -> int | None:
+        """The calendar slot running at ``instant``, or None before the rotation starts."""
+        slot = (to_local(instant, self.zone) - self.first_local) // self.step
+        # The wall-clock estimate can be one off next to a daylight-saving change: settle on instants.
+        while slot >= 0 and self.slot_at(slot) > instant:
+            slot -= 1
+        if slot < 0:
+            slot = 0
+            if self.slot_at(0) > instant:
+                return None
+        while self.slot_at(slot + 1) <= instant:
+            slot += 1
+        return slot
+
+    @property
+    def _by_calendar(self) -> bool:
+        return self.advance == "calendar" or not self.restrictions
+
     def handoff_at(self, index: int) -> dt.datetime:
-        """The instant of the ``index``-th hand-off (0: the rotation's start)."""
-        return to_instant(self.first_local + index * self.step, self.zone)
+        """The instant of the ``index``-th hand-off that passes the turn (0: the first shift's start)."""
+        if self._by_calendar:
+            return self.slot_at(index)
+        return self.slot_at(_turns(self).slot_of(index))
 
     def index_at(self, instant: dt.datetime) -> int | None:
-        """The index of the shift running at ``instant``, or None before the rotation starts."""
-        index = (to_local(instant, self.zone) - self.first_local) // self.step
-        # The wall-clock estimate can be one off next to a daylight-saving change: settle on instants.
-        while index >= 0 and self.handoff_at(index) > instant:
-            index -= 1
-        if index < 0:
-            index = 0
-            if self.handoff_at(0) > instant:
-                return None
-        while self.handoff_at(index + 1) <= instant:
-            index += 1
-        return index
+        """The index of the shift running at ``instant``, or None before the first one starts."""
+        slot = self.slot_index_at(instant)
+        if slot is None or self._by_calendar:
+            return slot
+        index = _turns(self).turns_through(slot) - 1
+        return index if index >= 0 else None
+
+    def opens_window(self, slot: int) -> bool:
+        """Whether the ``slot``-th calendar slot has time inside the restrictions."""
+        start, end = self.first_local + slot * self.step, self.first_local + (slot + 1) * self.step
+        before, after = start - dt.timedelta(days=1), end + dt.timedelta(days=1)
+        if self.step > dt.timedelta(days=1) or self.zone.utcoffset(before) != self.zone.utcoffset(after):
+            # A daylight-saving change nearby (or room for two in a long slot): compare instants, where a
+            # skipped hour has no time.
+            return bool(self.covered_spans(Shift(slot, self.slot_at(slot), self.slot_at(slot + 1), None)))
+        # One offset throughout (the common case, and much quicker): compare wall times.
+        day = start.date() - dt.timedelta(days=1)
+        while day <= end.date():
+            for window in self.restrictions:
+                if day.isoweekday() in window.weekdays:
+                    opens = dt.datetime.combine(day, window.start)
+                    closes = dt.datetime.combine(day if window.end > window.start else day + dt.timedelta(days=1),
+                                                 window.end)
+                    if max(start, opens) < min(end, closes):
+                        return True
+            day += dt.timedelta(days=1)
+        return False
 
     def shift(self, index: int) -> Shift:
         member = self.members[index % len(self.members)] if self.members else None
@@ -189,6 +243,53 @@ class Rotation:
                                         "shift" if shift.member is not None else "nobody",
                                         self.id, self.layer, shift.start, shift.end))
         return pieces
+
+
+class _Turns:
+    """The calendar slots of a ``windows`` rotation that pass the turn, found by walking the slots from
+    the start once and remembered (a slot's time inside the windows is computed on instants, so the
+    skipped hour of a spring change counts as what it is: no time)."""
+
+    def __init__(self, rotation: Rotation):
+        self.rotation = rotation
+        self.slots: list[int] = []  # ascending calendar indices of the slots that open window time
+        self.walked = 0  # slots 0 .. walked - 1 have been looked at
+        self.lock = threading.Lock()  # requests of several threads share the walk
+
+    def _walk(self) -> None:
+        if self.rotation.opens_window(self.walked):
+            self.slots.append(self.walked)
+        self.walked += 1
+
+    def slot_of(self, index: int) -> int:
+        """The calendar slot where the ``index``-th turn begins. Every week holds a window, and every
+        window of a week but one at most (in a spring change's skipped hour) has time, so this ends."""
+        with self.lock:
+            while len(self.slots) <= index:
+                self._walk()
+            return self.slots[index]
+
+    def turns_through(self, slot: int) -> int:
+        """How many turns begin at or before the calendar slot ``slot``."""
+        with self.lock:
+            while self.walked <= slot:
+                self._walk()
+            return bisect_right(self.slots, slot)
+
+
+_TURNS: dict[tuple, _Turns] = {}
+_TURNS_KEPT = 256
+
+
+def _turns(rotation: Rotation) -> _Turns:
+    """The remembered walk of ``rotation``'s slots (shared by equal schedules, whatever their members)."""
+    key = (rotation.first_local, rotation.step, rotation.zone.key, rotation.restrictions)
+    turns = _TURNS.get(key)
+    if turns is None:
+        if len(_TURNS) >= _TURNS_KEPT:
+            _TURNS.pop(next(iter(_TURNS)))
+        turns = _TURNS[key] = _Turns(replace(rotation, members=(), id=0, layer=0))
+    return turns
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from marshmallow import fields as mf
 
 from workdesk import Id, Instant, StrictBoolean, Text
 
-from .schedule import UNITS
+from .schedule import ADVANCES, UNITS
 
 UTC_HELP = "An instant with its UTC offset (without one, UTC)."
 
@@ -50,6 +50,9 @@ class RotationInput(Schema):
     timezone = Text(max_length=64, metadata={"description": "IANA zone the hand-offs are kept in"})
     start_date = mf.Date(required=True)
     restrictions = mf.List(mf.Nested(WindowSchema), metadata={"description": "Covered only inside these windows"})
+    advance = mf.String(validate=validate.OneOf(ADVANCES), metadata={
+        "description": "With restrictions, which hand-offs pass the turn: 'windows' (default) only those opening "
+                       "restricted time, so no member's turn is lost outside the windows; 'calendar' every one"})
 
 
 class RotationOutput(RotationInput):

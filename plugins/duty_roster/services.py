@@ -21,9 +21,10 @@ PERMISSION = "duty.manage"
 MAX_PERIOD = dt.timedelta(days=92)
 MAX_LENGTH = {"hours": 744, "days": 366, "weeks": 52}
 ROTATION_FIELDS = ("department_id", "name", "layer", "member_ids", "shift_length", "shift_unit", "handoff_time",
-                   "handoff_weekday", "timezone", "start_date", "restrictions")
+                   "handoff_weekday", "timezone", "start_date", "restrictions", "advance")
 DEFAULTS: dict[str, Any] = {"layer": 0, "shift_length": 1, "shift_unit": "weeks", "handoff_time": "09:00",
-                            "handoff_weekday": None, "timezone": "UTC", "restrictions": []}
+                            "handoff_weekday": None, "timezone": "UTC", "restrictions": [],
+                            "advance": "windows"}
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -152,6 +153,8 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if values.get("handoff_weekday") is not None:
         _check_weekday(values["handoff_weekday"], "handoff_weekday")
     zone_of(values.get("timezone"))
+    if values.get("advance") not in schedule.ADVANCES:
+        _fail("advance", _("Must be one of: %(choices)s.", choices=", ".join(schedule.ADVANCES)))
     start_date = values.get("start_date")
     if isinstance(start_date, str):
         try:
@@ -206,7 +209,8 @@ def spec_of(rotation: Rotation) -> schedule.Rotation:
     return schedule.Rotation(id=rotation.id, members=tuple(rotation.member_ids), length=rotation.shift_length,
                              unit=rotation.shift_unit, handoff=parse_clock(rotation.handoff_time, "handoff_time"),
                              zone=zone_of(rotation.timezone), start_date=start_date,
-                             weekday=rotation.handoff_weekday, layer=rotation.layer, restrictions=windows)
+                             weekday=rotation.handoff_weekday, layer=rotation.layer, restrictions=windows,
+                             advance=rotation.advance)
 
 
 def rotation_to_dict(rotation: Rotation) -> dict[str, Any]:
@@ -216,7 +220,8 @@ def rotation_to_dict(rotation: Rotation) -> dict[str, Any]:
             "shift_unit": rotation.shift_unit, "handoff_time": rotation.handoff_time,
             "handoff_weekday": rotation.handoff_weekday, "timezone": rotation.timezone,
             "start_date": start_date if isinstance(start_date, str) else start_date.isoformat(),
-            "restrictions": list(rotation.restrictions), "created_at": as_utc(rotation.created_at).isoformat(),
+            "restrictions": list(rotation.restrictions), "advance": rotation.advance,
+            "created_at": as_utc(rotation.created_at).isoformat(),
             "updated_at": as_utc(rotation.updated_at).isoformat()}
 
 

@@ -39,13 +39,19 @@ def test_create_list_and_edit_a_rotation(admin_client, team):
     rotation = Rotation.get(Rotation.name == "Weekend")
     assert rotation.member_ids == [team["agents"][0].id, None, team["agents"][1].id]
     assert rotation.restrictions == [{"weekdays": [6, 7], "start": "00:00", "end": "00:00"}]
+    assert rotation.advance == "windows"  # the default: weekdays outside the windows pass no turn
     listing = admin_client.get(ROTATIONS).get_data(as_text=True)
     assert f"{team['agents'][0].name}, nobody, {team['agents'][1].name}" in listing
     edit_url = ROTATIONS + f"edit/?id={rotation.id}"
     page = admin_client.get(edit_url).get_data(as_text=True)
     assert "6,7 00:00 00:00" in page and f"{team['agents'][0].id}, nobody" in page
-    edited = admin_client.post(edit_url, data={**form(team, layer="2"), "csrf_token": csrf(admin_client, edit_url)})
+    assert 'value="calendar"' in page and "at every hand-off" in page
+    edited = admin_client.post(edit_url, data={**form(team, layer="2", advance="calendar"),
+                                               "csrf_token": csrf(admin_client, edit_url)})
     assert edited.status_code == 302 and Rotation.get_by_id(rotation.id).layer == 2
+    assert Rotation.get_by_id(rotation.id).advance == "calendar"
+    page = admin_client.get(edit_url).get_data(as_text=True)
+    assert re.search(r'<option selected value="calendar"|<option value="calendar" selected', page), "kept on edit"
 
 
 @pytest.mark.parametrize("change, message", [

@@ -25,6 +25,7 @@ def test_rotation_crud_and_who_is_on_duty(api_client, team, body):
     assert created.status_code == 201, created.json
     rotation = created.json
     assert rotation["member_ids"] == body["member_ids"] and rotation["restrictions"] == []
+    assert rotation["advance"] == "windows"
     # The week of Monday 30 March (after the spring change) is shift 12: agents[0]'s, 06:00 UTC to 06:00 UTC.
     now = admin.get("/api/v1/duty/now", query_string={"department_id": team["department"].id,
                                                       "at": "2026-04-01T12:00:00Z"})
@@ -34,6 +35,7 @@ def test_rotation_crud_and_who_is_on_duty(api_client, team, body):
         team["agents"][0].id, "2026-03-30T06:00:00+00:00", "2026-04-06T06:00:00+00:00")
     changed = admin.patch(f"{ROTATIONS}/{rotation['id']}", json={"handoff_time": "10:30", "name": "First line"})
     assert changed.status_code == 200 and changed.json["handoff_time"] == "10:30"
+    assert admin.patch(f"{ROTATIONS}/{rotation['id']}", json={"advance": "calendar"}).json["advance"] == "calendar"
     assert [r["name"] for r in admin.get(ROTATIONS).json["items"]] == ["First line"]
     assert admin.delete(f"{ROTATIONS}/{rotation['id']}").status_code == 204
     assert admin.get(f"{ROTATIONS}/{rotation['id']}").status_code == 404
@@ -78,6 +80,7 @@ def test_shifts_and_my_shifts(api_client, team, body):
     ({"restrictions": [{"weekdays": [], "start": "09:00", "end": "18:00"}]}, "restrictions", "at least one weekday"),
     ({"restrictions": [{"weekdays": [1], "start": "9", "end": "18:00"}]}, "restrictions", "HH:MM"),
     ({"layer": -1}, "layer", "greater than or equal"),
+    ({"advance": "weekly"}, "advance", "Must be one of"),
 ])
 def test_invalid_rotations_are_422_naming_the_field(api_client, team, body, change, field, message):
     response = api_client(user=team["admin"]).post(ROTATIONS, json={**body, **change})

@@ -82,6 +82,51 @@ def test_the_hand_over_flow_and_its_flags(team, daily, run_jobs, api_client, dut
         "The hand-over of the shift that ended 3/5/26, 7:00 AM in Support is not acknowledged"]
 
 
+def test_on_weekdays_only_the_friday_person_hands_over_to_mondays(team, make_rotation, run_jobs, api_client):
+    # Daily at 09:00 Sofia, covered 09:00-18:00 on weekdays, from Monday 2 March: agents 0, 1, 2, 0, 1
+    # Monday to Friday, and agent 2 on Monday 9 March (weekends pass no turn: the default advance).
+    agents, department = team["agents"], team["department"]
+    make_rotation(shift_unit="days", handoff_weekday=None, start_date="2026-03-02",
+                  restrictions=[{"weekdays": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}])
+    admin = api_client(user=team["admin"])
+
+    def records():
+        items = admin.get("/api/v1/duty/handovers", query_string={"department_id": department.id}).json["items"]
+        return sorted((h["shift_start"], h["shift_end"], h["outgoing_id"], h["incoming_id"]) for h in items)
+
+    for day in range(3, 9):  # 09:05 each morning, Tuesday to Sunday: the Friday shift goes on until Monday
+        run_jobs(f"2026-03-{day:02}T07:05Z", force=True)
+    assert records() == [(f"2026-03-0{day}T07:00:00+00:00", f"2026-03-0{day + 1}T07:00:00+00:00",
+                          agents[(day - 2) % 3].id, agents[(day - 1) % 3].id) for day in range(2, 6)]
+    run_jobs("2026-03-09T07:05Z", force=True)  # Monday 09:05
+    assert records()[-1] == ("2026-03-06T07:00:00+00:00", "2026-03-09T07:00:00+00:00", agents[1].id, agents[2].id)
+    monday = admin.get("/api/v1/duty/now", query_string={"department_id": department.id,
+                                                         "at": "2026-03-09T07:00:00Z"}).json["people"]
+    assert [p["user_id"] for p in monday] == [agents[2].id]
+
+
+def test_with_the_calendar_advance_friday_hands_over_to_the_next_person_with_time(team, make_rotation, run_jobs,
+                                                                                 api_client):
+    # Every hand-off passes the turn: agents 0, 1, 2 and the head from Monday 2 March, so Friday 6 March is
+    # agent 0's, Saturday agent 1's and Sunday agent 2's (no time: weekdays only), Monday the head's. The
+    # Friday hand-over goes to the head, the next person who holds any time, not to nobody.
+    agents, head, department = team["agents"], team["head"], team["department"]
+    make_rotation(shift_unit="days", handoff_weekday=None, start_date="2026-03-02", advance="calendar",
+                  member_ids=[agents[0].id, agents[1].id, agents[2].id, head.id],
+                  restrictions=[{"weekdays": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}])
+    run_jobs("2026-03-07T07:05Z", force=True)
+    items = api_client(user=head).get("/api/v1/duty/handovers", query_string={"department_id": department.id,
+                                                                              "status": "open"}).json["items"]
+    friday = [h for h in items if h["shift_start"] == "2026-03-06T07:00:00+00:00"]
+    assert [(h["outgoing_id"], h["incoming_id"], h["shift_end"]) for h in friday] == [
+        (agents[0].id, head.id, "2026-03-07T07:00:00+00:00")]
+    run_jobs("2026-03-08T07:05Z", force=True)
+    run_jobs("2026-03-09T07:05Z", force=True)  # the weekend shifts held nothing: no hand-over of theirs
+    starts = {h["shift_start"] for h in api_client(user=head).get(
+        "/api/v1/duty/handovers", query_string={"department_id": department.id}).json["items"]}
+    assert {"2026-03-07T07:00:00+00:00", "2026-03-08T07:00:00+00:00"} & starts == set()
+
+
 def test_reminders_before_a_shift(team, daily, run_jobs):
     agents = team["agents"]
     run_jobs("2026-03-03T05:59Z", force=True)

@@ -47,6 +47,7 @@ def test_the_report_counts_what_happened_during_duty(team, make_rotation, api_cl
     assert row["log_entries"] == 1
     assert row["shifts"] in (8, 9)  # daily shifts over 7 days and an hour: 9 when a hand-off falls in that hour
     assert answer.json["totals"]["tasks_received"] == 2
+    assert answer.json["totals"]["first_response_minutes_median"] == row["first_response_minutes_median"]
     one = member.get("/api/v1/duty/report", query_string={**period, "user_id": agents[1].id}).json
     assert one["people"] == [] and one["totals"]["tasks_received"] == 0
     assert api_client(user=team["outsider"]).get("/api/v1/duty/report", query_string=period).status_code == 404

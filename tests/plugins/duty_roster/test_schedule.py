@@ -3,6 +3,7 @@ overrides, deliberate nobody, gaps and absences."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -109,9 +110,10 @@ OFFICE_HOURS = (Window(frozenset({1, 2, 3, 4, 5}), dt.time(9), dt.time(18)),)
 
 
 def test_restrictions_clip_shifts_without_moving_the_rotation():
-    # Daily hand-offs at 09:00, covered only 09:00-18:00 on weekdays (Sofia). 2026-03-06 is a Friday.
+    # Daily hand-offs at 09:00, covered only 09:00-18:00 on weekdays (Sofia), every hand-off passing the
+    # turn ("calendar"). 2026-03-06 is a Friday.
     daily = rotation(unit="days", weekday=None, start_date=dt.date(2026, 3, 2), members=(1, 2, 3, 4, 5, 6, 7),
-                     restrictions=OFFICE_HOURS)
+                     restrictions=OFFICE_HOURS, advance="calendar")
     friday_person = daily.shift(daily.index_at(at("2026-03-06T10:00Z"))).member
     assert [p.user_id for p in on_duty([daily], [], [], at("2026-03-06T10:00Z"))] == [friday_person]
     for weekend_or_night in ("2026-03-06T16:30Z", "2026-03-07T10:00Z", "2026-03-09T06:59Z"):
@@ -121,6 +123,54 @@ def test_restrictions_clip_shifts_without_moving_the_rotation():
     # The week's covered time is exactly 5 × 9 hours, whatever the hand-offs.
     pieces, gaps = roster([daily], [], [], at("2026-03-08T22:00Z"), at("2026-03-15T22:00Z"))
     assert sum(p.hours for p in pieces) == 45
+
+
+def test_a_weekday_rotation_passes_the_turn_on_working_days_only_all_year():
+    # The default advance ("windows"): five people, daily at 09:00, 09:00-18:00 on weekdays, from Monday
+    # 5 January 2026 in Sofia. Each keeps their weekday all year; the Friday person's shift runs to
+    # Monday's hand-off, so they hand over to the Monday person, and is never on duty on Monday; both
+    # daylight-saving changes (29 March, 25 October) fall inside a Friday shift that absorbs them.
+    daily = rotation(unit="days", weekday=None, members=(1, 2, 3, 4, 5), restrictions=OFFICE_HOURS)
+    shifts = daily.shifts(at("2026-01-05T07:00Z"), at("2027-01-04T07:00Z"))
+    assert len(shifts) == 52 * 5 and all(a.end == b.start for a, b in zip(shifts, shifts[1:]))
+    for shift in shifts:
+        start = to_local(shift.start, SOFIA)
+        assert start.strftime("%H:%M") == "09:00" and shift.member == start.isoweekday()
+        assert to_local(shift.end, SOFIA).isoweekday() == (1 if start.isoweekday() == 5 else start.isoweekday() + 1)
+    spring = daily.shift(daily.index_at(at("2026-03-28T12:00Z")))  # Saturday: still Friday's shift
+    assert (spring.member, spring.start, spring.end) == (5, at("2026-03-27T07:00Z"), at("2026-03-30T06:00Z"))
+    assert spring.end - spring.start == dt.timedelta(hours=71)  # 72 hours less the skipped one
+    autumn = daily.shift(daily.index_at(at("2026-10-24T12:00Z")))
+    assert (autumn.member, autumn.end - autumn.start) == (5, dt.timedelta(hours=73))
+    for friday, monday in (("2026-03-27T07:00Z", "2026-03-30T06:00Z"), ("2026-10-23T06:00Z", "2026-10-26T07:00Z")):
+        assert [p.user_id for p in on_duty([daily], [], [], at(friday))] == [5]
+        assert [p.user_id for p in on_duty([daily], [], [], at(monday))] == [1]  # 09:00 local, the new offset
+        assert on_duty([daily], [], [], at(monday) - dt.timedelta(minutes=1)) == []
+    # Every person holds exactly 9 hours a week, local 09:00-18:00 on their day, on both sides of a change.
+    pieces, _gaps = roster([daily], [], [], at("2026-03-22T22:00Z"), at("2026-04-05T21:00Z"))
+    assert {(p.user_id, local(p.start, SOFIA)[-5:], local(p.end, SOFIA)[-5:], p.hours) for p in pieces} == {
+        (n, "09:00", "18:00", 9) for n in range(1, 6)} and len(pieces) == 10
+    # The calendar advance of the same rotation loses the weekend turns: Monday's person changes weekly.
+    calendar = replace(daily, advance="calendar")
+    mondays = [on_duty([calendar], [], [], at(f"2026-01-{d:02}T08:00Z"))[0].user_id for d in (5, 12, 19)]
+    assert mondays == [1, 3, 5]
+
+
+def test_a_window_in_the_skipped_hour_passes_no_turn():
+    # Hourly shifts, covered only Sundays 03:00-04:00 in Sofia. On 29 March 2026 03:00 jumps to 04:00: that
+    # Sunday has no such hour, so no turn passes, and the next Sunday's person is the next one in order.
+    hourly = rotation(unit="hours", weekday=None, handoff=dt.time(0), start_date=dt.date(2026, 3, 1),
+                      restrictions=(Window(frozenset({7}), dt.time(3), dt.time(4)),))
+    pieces, gaps = roster([hourly], [], [], at("2026-03-01T00:00Z"), at("2026-04-13T00:00Z"))
+    assert [(p.user_id, local(p.start, SOFIA)) for p in pieces] == [
+        (1, "2026-03-01 03:00"), (2, "2026-03-08 03:00"), (3, "2026-03-15 03:00"), (1, "2026-03-22 03:00"),
+        (2, "2026-04-05 03:00"), (3, "2026-04-12 03:00")]
+    # The 22 March person's shift runs until the next turn, two weeks on: nobody else holds 29 March.
+    held = hourly.shift(hourly.index_at(at("2026-03-29T01:30Z")))
+    assert (held.member, held.start, held.end) == (1, at("2026-03-22T01:00Z"), at("2026-04-05T00:00Z"))
+    # Before the first window opens, no turn has begun.
+    assert hourly.index_at(at("2026-03-01T00:30Z")) is None and hourly.shifts(at("2026-03-01T00:00Z"),
+                                                                              at("2026-03-01T01:00Z")) == []
 
 
 def test_a_window_past_midnight_and_a_whole_day():

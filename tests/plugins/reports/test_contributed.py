@@ -43,7 +43,16 @@ def test_duty_figures_per_department(history, week, enable_plugin, client, login
     swap("declined", "2026-01-07T12:00Z")
     swap("expired", "2026-01-08T12:00Z")
     swap("pending", "2026-01-12T12:00Z")  # after the period
+    from workdesk.plugins.duty_roster.models import LogEntry
+    LogEntry.create(department=history.it, user=a, at=at("2026-01-05T09:00Z"), text="Printer jam", on_duty=True)
+    LogEntry.create(department=history.it, user=b, at=at("2026-01-03T09:00Z"), text="Before the period")
     [row] = duty_figures(scope_for(history.admin, week)).rows
+    # Ana is on duty from Monday 07:00Z (09:00 Sofia) when T1 reaches her and answers it at 08:00Z (60 min);
+    # Boris gets it at 08:30Z and resolves it at 13:00Z, both off duty: neither counts for him.
+    assert (row["tasks_received"], row["tasks_resolved"], row["first_response_minutes"], row["log_entries"]) == \
+        (1, 0, 60.0, 1)
+    [boris] = duty_figures(scope_for(history.admin, week, user_id=b.id)).rows
+    assert (boris["tasks_received"], boris["first_response_minutes"], boris["log_entries"]) == (0, None, 0)
     assert row["department"] == "IT"
     # a daily rotation from 1 January covers the whole week (168 h): the shift begun Sunday 09:00 and seven more
     assert (row["covered_hours"], row["uncovered_hours"], row["shifts_covered"], row["shifts_with_absence"]) == \
