@@ -130,13 +130,16 @@ CREATE_DEFAULTS: TaskInput = {"description": "", "priority": "normal", "type": "
                               "fields": None}
 
 
-def create_task(actor: User | None, *, title: str, department_id: int, description: str = "",
+def create_task(actor: User | None, *, title: str | None = None, department_id: int | None = None,
+                description: str = "",
                 priority: str = "normal", type: str = "task", impact: str = "", assignee_id: int | None = None,
                 due_at: dt.datetime | None = None, watcher_ids: Iterable[int] = (), parent_id: int | None = None,
                 fields: dict | None = None, **plugin_inputs: Any) -> Task:
     """File a new task. ``actor`` None means the system (a plugin's job) files it as the department head
     or first admin; permissions are only checked for people. ``plugin_inputs`` are the extra inputs enabled
-    plugins declare (``register_task_inputs``, e.g. the templates plugin's ``template_id``)."""
+    plugins declare (``register_task_inputs``, e.g. the templates plugin's ``template_id``). ``title`` and
+    ``department_id`` may be left out only when a plugin's ``adjust_task_change`` supplies them (a task
+    template); otherwise the 422 names them."""
     return create_tasks(actor, [{"title": title, "department_id": department_id, "description": description,
                                  "priority": priority, "type": type, "impact": impact, "assignee_id": assignee_id,
                                  "due_at": due_at, "watcher_ids": watcher_ids, "parent_id": parent_id,
@@ -167,7 +170,8 @@ def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
     """File many tasks at once, all or nothing: one transaction, multi-row inserts of the tasks, their
     watchers, audit rows and outbox events (``task.created``, and ``task.assigned`` when assigned).
 
-    Each input holds :func:`create_task`'s keyword arguments (``title`` and ``department_id`` required).
+    Each input holds :func:`create_task`'s keyword arguments (``title`` and ``department_id`` required, unless
+    a plugin's ``adjust_task_change`` supplies them, as a task template does).
     Every task gets the checks of a single create: the actor's permissions, the plugins'
     ``adjust_task_change``, validation, ``propose_assignee`` and ``veto_task_change``. Those decision
     hooks answer about one task, so they are asked once per task; a hook no enabled plugin implements
@@ -299,7 +303,12 @@ class _CreateLookups:
 
 def _prepared_task(actor: User | None, values: dict[str, Any], lookups: _CreateLookups) -> tuple[Task, list[User]]:
     """The validated, unsaved and unnumbered task of one create request, and its watchers."""
-    title = (values["title"] or "").strip() if isinstance(values["title"], (str, type(None))) else ""
+    # Left out and not supplied by a plugin (a task template): required, as the API's schema says without one.
+    missing = {name: [_("Missing data for required field.")] for name in ("title", "department_id")
+               if values[name] is None}
+    if missing:
+        raise ValidationFailed(_("Some fields are not valid."), missing)
+    title = values["title"].strip() if isinstance(values["title"], str) else ""
     if not title or len(title) > 200:
         raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
     _check_choice("priority", values["priority"], PRIORITIES)
