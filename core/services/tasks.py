@@ -179,16 +179,8 @@ def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
     When one input is refused, nothing is created and the error (``ValidationFailed``, ``ChangeBlocked``,
     ``Forbidden``) carries ``index``, the position of the refused input. Returns the tasks in input order.
     """
-    requests = []
     extra_inputs = set(plugin_task_inputs())
-    for index, data in enumerate(inputs):
-        unknown = sorted(set(data) - set(CREATE_DEFAULTS) - {"title", "department_id"} - extra_inputs)
-        if unknown:
-            raise _at(index, ValidationFailed(_("Unknown fields."), {k: [_("Unknown field.")] for k in unknown}))
-        requested = {**CREATE_DEFAULTS, "title": None, "department_id": None, **data}
-        requested["watcher_ids"] = list(requested["watcher_ids"] or ())
-        requested["fields"] = requested["fields"] or {}
-        requests.append(requested)
+    requests = [_requested(index, data, extra_inputs) for index, data in enumerate(inputs)]
     if actor is not None:
         require(actor, "task.create")
         for index, requested in enumerate(requests):
@@ -246,6 +238,42 @@ def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
                                             "assignee_id": t.assignee_id, "previous_assignee_id": None}
                                            for t in tasks if t.assignee_id is not None])
     return tasks
+
+
+def _requested(index: int, data: TaskInput, extra_inputs: set[str]) -> dict[str, Any]:
+    """One create input with the defaults filled in; an unknown input is refused."""
+    unknown = sorted(set(data) - set(CREATE_DEFAULTS) - {"title", "department_id"} - extra_inputs)
+    if unknown:
+        raise _at(index, ValidationFailed(_("Unknown fields."), {k: [_("Unknown field.")] for k in unknown}))
+    requested = {**CREATE_DEFAULTS, "title": None, "department_id": None, **data}
+    requested["watcher_ids"] = list(requested["watcher_ids"] or ())
+    requested["fields"] = requested["fields"] or {}
+    return requested
+
+
+class _Checked(Exception):
+    """Rolls back what the hooks of a :func:`check_new_task` may have written."""
+
+
+def check_new_task(actor: User | None, data: TaskInput) -> None:
+    """The checks :func:`create_task` makes of ``data`` — unknown inputs, every enabled plugin's
+    ``adjust_task_change`` and ``validate_task_change`` (a task template's id and required fields), then the
+    title, department, assignee, parent and watchers — without filing anything: whatever a hook wrote is
+    rolled back. For a plugin that keeps a task's inputs to file it later (a recurring rule), so a wrong input
+    is refused when it is saved, not at each occurrence: ``ValidationFailed`` names the field. Permissions and
+    ``veto_task_change`` (which judge a task at the moment it is filed) are not asked."""
+    extra_inputs = set(plugin_task_inputs())
+    requested = _requested(0, data, extra_inputs)
+    try:
+        with write_transaction():
+            values = _adjusted(None, requested, actor)
+            for name in extra_inputs:
+                values.pop(name, None)
+            _validate_change(None, values, actor)
+            _prepared_task(actor, values, _CreateLookups(actor))
+            raise _Checked
+    except _Checked:
+        return
 
 
 def _at(index: int, error: WorkdeskError) -> WorkdeskError:
