@@ -72,6 +72,7 @@ __all__ = [
     "save_plugin_settings",
     # data and transactions
     "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction", "for_each_in_transaction", "has_column",
+    # services.tasks.check_new_task(actor, input) makes create_task's checks without filing (a rule saved to file later);
     # bulk work: services.tasks.create_tasks(actor, inputs) files many tasks at once; insert_rows and update_rows write many rows
     "insert_rows", "update_rows",
     "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Holiday", "Absence",

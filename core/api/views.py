@@ -16,7 +16,7 @@ from .. import task_filters
 from ..models import Absence, Attachment, Comment, Department, SavedView, Task, TaskEvent, User
 from ..registry import (PluginError, PluginNotConfigured, get_registry, save_plugin_settings, set_plugin_enabled,
                        shown_plugin_settings, validate_settings)
-from ..schemas import (MAX_ID, AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema,
+from ..schemas import (MAX_ID, Id, Text, AbsenceCreateSchema, AbsencePageSchema, AbsenceQuerySchema, AbsenceSchema,
                        AbsenceUpdateSchema,
                        AttachmentListSchema, AttachmentSchema, CommentCreateSchema, CommentPageSchema,
                        CommentRevisionListSchema, CommentSchema, CommentUpdateSchema, ConfirmResolutionSchema,
@@ -225,6 +225,12 @@ def task_create_schema() -> type[marshmallow.Schema]:
     if not extra:
         return TaskCreateSchema
     declared = {n: f for n, f in TaskCreateSchema._declared_fields.items() if n != "fields"}
+    # A plugin input may supply the title and the department (a task template's title pattern and department),
+    # so the body may leave them out; the service still refuses a task that ends up without them (422).
+    declared["title"] = Text(max_length=200, metadata={
+        "description": "Required unless a plugin input supplies it (a task template's title pattern)."})
+    declared["department_id"] = Id(metadata={
+        "description": "Required unless a plugin input supplies it (a task template's department)."})
     return marshmallow.Schema.from_dict({**declared, **extra, "fields": TaskCreateSchema._declared_fields["fields"]},
                                         name="TaskCreate")
 

@@ -130,13 +130,16 @@ CREATE_DEFAULTS: TaskInput = {"description": "", "priority": "normal", "type": "
                               "fields": None}
 
 
-def create_task(actor: User | None, *, title: str, department_id: int, description: str = "",
+def create_task(actor: User | None, *, title: str | None = None, department_id: int | None = None,
+                description: str = "",
                 priority: str = "normal", type: str = "task", impact: str = "", assignee_id: int | None = None,
                 due_at: dt.datetime | None = None, watcher_ids: Iterable[int] = (), parent_id: int | None = None,
                 fields: dict | None = None, **plugin_inputs: Any) -> Task:
     """File a new task. ``actor`` None means the system (a plugin's job) files it as the department head
     or first admin; permissions are only checked for people. ``plugin_inputs`` are the extra inputs enabled
-    plugins declare (``register_task_inputs``, e.g. the templates plugin's ``template_id``)."""
+    plugins declare (``register_task_inputs``, e.g. the templates plugin's ``template_id``). ``title`` and
+    ``department_id`` may be left out only when a plugin's ``adjust_task_change`` supplies them (a task
+    template); otherwise the 422 names them."""
     return create_tasks(actor, [{"title": title, "department_id": department_id, "description": description,
                                  "priority": priority, "type": type, "impact": impact, "assignee_id": assignee_id,
                                  "due_at": due_at, "watcher_ids": watcher_ids, "parent_id": parent_id,
@@ -167,7 +170,8 @@ def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
     """File many tasks at once, all or nothing: one transaction, multi-row inserts of the tasks, their
     watchers, audit rows and outbox events (``task.created``, and ``task.assigned`` when assigned).
 
-    Each input holds :func:`create_task`'s keyword arguments (``title`` and ``department_id`` required).
+    Each input holds :func:`create_task`'s keyword arguments (``title`` and ``department_id`` required, unless
+    a plugin's ``adjust_task_change`` supplies them, as a task template does).
     Every task gets the checks of a single create: the actor's permissions, the plugins'
     ``adjust_task_change``, validation, ``propose_assignee`` and ``veto_task_change``. Those decision
     hooks answer about one task, so they are asked once per task; a hook no enabled plugin implements
@@ -175,16 +179,8 @@ def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
     When one input is refused, nothing is created and the error (``ValidationFailed``, ``ChangeBlocked``,
     ``Forbidden``) carries ``index``, the position of the refused input. Returns the tasks in input order.
     """
-    requests = []
     extra_inputs = set(plugin_task_inputs())
-    for index, data in enumerate(inputs):
-        unknown = sorted(set(data) - set(CREATE_DEFAULTS) - {"title", "department_id"} - extra_inputs)
-        if unknown:
-            raise _at(index, ValidationFailed(_("Unknown fields."), {k: [_("Unknown field.")] for k in unknown}))
-        requested = {**CREATE_DEFAULTS, "title": None, "department_id": None, **data}
-        requested["watcher_ids"] = list(requested["watcher_ids"] or ())
-        requested["fields"] = requested["fields"] or {}
-        requests.append(requested)
+    requests = [_requested(index, data, extra_inputs) for index, data in enumerate(inputs)]
     if actor is not None:
         require(actor, "task.create")
         for index, requested in enumerate(requests):
@@ -244,6 +240,42 @@ def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
     return tasks
 
 
+def _requested(index: int, data: TaskInput, extra_inputs: set[str]) -> dict[str, Any]:
+    """One create input with the defaults filled in; an unknown input is refused."""
+    unknown = sorted(set(data) - set(CREATE_DEFAULTS) - {"title", "department_id"} - extra_inputs)
+    if unknown:
+        raise _at(index, ValidationFailed(_("Unknown fields."), {k: [_("Unknown field.")] for k in unknown}))
+    requested = {**CREATE_DEFAULTS, "title": None, "department_id": None, **data}
+    requested["watcher_ids"] = list(requested["watcher_ids"] or ())
+    requested["fields"] = requested["fields"] or {}
+    return requested
+
+
+class _Checked(Exception):
+    """Rolls back what the hooks of a :func:`check_new_task` may have written."""
+
+
+def check_new_task(actor: User | None, data: TaskInput) -> None:
+    """The checks :func:`create_task` makes of ``data`` — unknown inputs, every enabled plugin's
+    ``adjust_task_change`` and ``validate_task_change`` (a task template's id and required fields), then the
+    title, department, assignee, parent and watchers — without filing anything: whatever a hook wrote is
+    rolled back. For a plugin that keeps a task's inputs to file it later (a recurring rule), so a wrong input
+    is refused when it is saved, not at each occurrence: ``ValidationFailed`` names the field. Permissions and
+    ``veto_task_change`` (which judge a task at the moment it is filed) are not asked."""
+    extra_inputs = set(plugin_task_inputs())
+    requested = _requested(0, data, extra_inputs)
+    try:
+        with write_transaction():
+            values = _adjusted(None, requested, actor)
+            for name in extra_inputs:
+                values.pop(name, None)
+            _validate_change(None, values, actor)
+            _prepared_task(actor, values, _CreateLookups(actor))
+            raise _Checked
+    except _Checked:
+        return
+
+
 def _at(index: int, error: WorkdeskError) -> WorkdeskError:
     """Mark which input of a batch was refused (kept out of the API's JSON)."""
     error.index = index
@@ -299,7 +331,12 @@ class _CreateLookups:
 
 def _prepared_task(actor: User | None, values: dict[str, Any], lookups: _CreateLookups) -> tuple[Task, list[User]]:
     """The validated, unsaved and unnumbered task of one create request, and its watchers."""
-    title = (values["title"] or "").strip() if isinstance(values["title"], (str, type(None))) else ""
+    # Left out and not supplied by a plugin (a task template): required, as the API's schema says without one.
+    missing = {name: [_("Missing data for required field.")] for name in ("title", "department_id")
+               if values[name] is None}
+    if missing:
+        raise ValidationFailed(_("Some fields are not valid."), missing)
+    title = values["title"].strip() if isinstance(values["title"], str) else ""
     if not title or len(title) > 200:
         raise ValidationFailed(_("Invalid value."), {"title": [_("Between 1 and 200 characters.")]})
     _check_choice("priority", values["priority"], PRIORITIES)

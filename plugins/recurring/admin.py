@@ -144,6 +144,14 @@ class RuleView(PermissionRequired, ServiceModelView):
     def record_values(self, form):
         return _form_values(form)
 
+    def show_service_error(self, exc, form):
+        # The form has no box for custom fields (a task template's required or typed ones, checked when the rule
+        # is saved): their messages say which field; fields.template_id goes beside the template box.
+        exc.fields = {name: ([f"{name.removeprefix('fields.')}: {m}" for m in messages]
+                             if name.startswith("fields.") and name != "fields.template_id" else messages)
+                      for name, messages in (exc.fields or {}).items()}
+        super().show_service_error(exc, form)
+
     def create_record(self, actor, values):
         return services.create_rule(actor, _with_template(values, {}))
 

@@ -151,6 +151,23 @@ def _check_template(values: dict[str, Any]) -> None:
         _fail("assignee_ids", _("Round-robin needs at least one user id."))
     if mode in ("proposal", "each_member") and values["assignee_ids"]:
         _fail("assignee_ids", _("Leave empty: this assignment mode chooses people itself."))
+    _check_task_input(values)
+
+
+def _check_task_input(values: dict[str, Any]) -> None:
+    """The checks each occurrence's filing will make, asked now through the core (``check_new_task``): the
+    enabled plugins' adjustments and validation (a task template in ``fields.template_id``: unknown or
+    inactive, or a required field of it missing), so such a rule is refused when saved instead of failing at
+    every occurrence. Filed as the system, as occurrences are; the people are checked above."""
+    try:
+        services.tasks.check_new_task(None, {name: values[name] for name in
+                                             ("title", "description", "department_id", "priority", "type",
+                                              "fields")})
+    except ValidationFailed as exc:
+        # The rule keeps the template's id among its fields: name it as the rule's field.
+        exc.fields = {("fields.template_id" if name == "template_id" else name): messages
+                      for name, messages in (exc.fields or {}).items()}
+        raise
 
 
 def _check_policies(values: dict[str, Any]) -> None:

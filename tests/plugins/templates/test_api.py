@@ -178,3 +178,45 @@ def test_default_assignee_and_watchers(api_client, org, templates):
     assert own.status_code == 201 and own.json["assignee_id"] == org.agent.id
     assert org.admin.id in own.json["watcher_ids"]
     assert filed.json["plugins"]["templates"]["raci"]["responsible_id"] == org.other_agent.id
+
+
+@BOTH_DATABASES
+def test_a_template_alone_supplies_the_department_and_the_title(api_client, org, templates, make_department):
+    """``{"template_id": n}`` files a task: the template's department and its rendered title pattern. An
+    explicit department or title still wins (a dispatch batch sends one template to many teams)."""
+    client = api_client(user=org.admin)
+    jam = templates.create_template(None, {"name": "Printer jam", "department_id": org.it.id,
+                                           "title_pattern": "Printer jam in {department} {title}"})
+    response = client.post("/api/v1/tasks", json={"template_id": jam.id})
+    assert response.status_code == 201, response.json
+    assert response.json["department_id"] == org.it.id and response.json["title"] == "Printer jam in IT Support"
+    assert client.post("/api/v1/tasks", json={"template_id": jam.id, "title": ""}).json["title"] == \
+        "Printer jam in IT Support"
+    typed = client.post("/api/v1/tasks", json={"template_id": jam.id, "title": "(2nd floor)"})
+    assert typed.status_code == 201 and typed.json["title"] == "Printer jam in IT Support (2nd floor)"
+    hr = make_department("Human Resources")
+    elsewhere = client.post("/api/v1/tasks", json={"template_id": jam.id, "department_id": hr.id})
+    assert elsewhere.status_code == 201, elsewhere.json
+    assert elsewhere.json["department_id"] == hr.id and elsewhere.json["title"] == "Printer jam in Human Resources"
+
+
+@BOTH_DATABASES
+def test_without_a_template_the_department_and_the_title_are_still_required(api_client, org, templates):
+    client = api_client(user=org.admin)
+    neither = client.post("/api/v1/tasks", json={})
+    assert neither.status_code == 422 and neither.json["error"]["fields"] == {
+        "title": ["Missing data for required field."], "department_id": ["Missing data for required field."]}
+    no_title = client.post("/api/v1/tasks", json={"department_id": org.it.id, "title": " "})
+    assert no_title.status_code == 422 and list(no_title.json["error"]["fields"]) == ["title"]
+    # A template whose pattern is only what the person types gives no title of its own.
+    plain = templates.create_template(None, {"name": "Plain", "department_id": org.it.id, "title_pattern": "{title}"})
+    untitled = client.post("/api/v1/tasks", json={"template_id": plain.id})
+    assert untitled.status_code == 422 and list(untitled.json["error"]["fields"]) == ["title"]
+    # An unknown template supplies nothing: the template is named, not a missing department.
+    unknown = client.post("/api/v1/tasks", json={"template_id": 4242})
+    assert unknown.status_code == 422 and unknown.json["error"]["fields"] == {
+        "template_id": ["No active template with id 4242."]}
+    openapi = client.get("/api/v1/openapi.json").json
+    create = openapi["paths"]["/api/v1/tasks"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    schema = openapi["components"]["schemas"][create["$ref"].rpartition("/")[2]] if "$ref" in create else create
+    assert "title" not in schema.get("required", []) and "department_id" not in schema.get("required", [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from workdesk import Notification, Task, TaskEvent, services
+from workdesk import Notification, Task, TaskEvent, ValidationFailed, services
 
 from .conftest import BOTH_DATABASES, at
 
@@ -343,3 +343,59 @@ def test_recurring_rule_admin_page_takes_a_template(client, login, org, template
     cleared = client.post(edit, data={**data, "template_id": ""})
     assert cleared.status_code == 302
     assert Rule.get_by_id(rule.id).fields == {"cost": 3}
+
+
+@BOTH_DATABASES
+def test_a_recurring_rule_with_a_wrong_template_is_refused_when_saved(api_client, org, onboarding, templates,
+                                                                      enable_plugin):
+    """An unknown or inactive template, or a required field of it left out, is a 422 naming the rule's field
+    when the rule is saved (API and service), not a failure at each occurrence."""
+    enable_plugin("recurring")
+    from workdesk.plugins.recurring import services as recurring
+    from workdesk.plugins.recurring.models import Rule
+    client = api_client(user=org.admin)
+    rule = {"title": "Monthly starter", "department_id": org.it.id, "dtstart": "2027-01-04T09:00",
+            "rrule": "FREQ=MONTHLY;BYMONTHDAY=4", "timezone": "Europe/Sofia"}
+    unknown = client.post("/api/v1/recurring/rules", json={**rule, "fields": {"template_id": 4242}})
+    assert unknown.status_code == 422 and unknown.json["error"]["fields"] == {
+        "fields.template_id": ["No active template with id 4242."]}
+    missing = client.post("/api/v1/recurring/rules", json={**rule, "fields": {"template_id": onboarding.id}})
+    assert missing.status_code == 422 and list(missing.json["error"]["fields"]) == ["fields.category"]
+    wrong_type = client.post("/api/v1/recurring/rules", json={**rule, "fields": {"template_id": onboarding.id,
+                                                                                  "category": "sofa"}})
+    assert wrong_type.status_code == 422 and list(wrong_type.json["error"]["fields"]) == ["fields.category"]
+    assert Rule.select().count() == 0
+    good = client.post("/api/v1/recurring/rules", json={**rule, "fields": {"template_id": onboarding.id,
+                                                                           "category": "software"}})
+    assert good.status_code == 201, good.json
+    # A change is checked the same way, and a template switched off since refuses the next edit.
+    changed = client.patch(f"/api/v1/recurring/rules/{good.json['id']}", json={"fields": {"template_id": 4242}})
+    assert changed.status_code == 422 and list(changed.json["error"]["fields"]) == ["fields.template_id"]
+    templates.update_template(None, onboarding.id, {"active": False})
+    with pytest.raises(ValidationFailed) as refused:
+        recurring.update_rule(org.admin, good.json["id"], {"title": "Starter"})
+    assert list(refused.value.fields) == ["fields.template_id"]
+    # Nothing was filed by the checks.
+    assert Task.select().count() == 0
+
+
+def test_the_recurring_admin_form_refuses_a_wrong_template(client, login, org, onboarding, enable_plugin):
+    enable_plugin("recurring")
+    import re
+    from workdesk.plugins.recurring.models import Rule
+    login(client, org.admin)
+    url = "/admin/recurring/rules/new/"
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+    data = {"csrf_token": token, "title": "Weekly check", "description": "", "department_id": str(org.it.id),
+            "template_id": "4242", "priority": "normal", "type": "task", "due_after_minutes": "",
+            "assign_mode": "proposal", "assignee_ids": "", "watcher_ids": "", "timezone": "Europe/Sofia",
+            "dtstart": "2027-01-04T09:00", "rrule": "FREQ=WEEKLY;BYDAY=MO", "exdates": "", "anchor": "schedule",
+            "non_working_day": "create", "catch_up": "latest", "catch_up_limit": "10"}
+    unknown = client.post(url, data=data)
+    page = unknown.get_data(as_text=True)
+    assert unknown.status_code == 200 and "No active template with id 4242." in page
+    box = page.index('name="template_id"')
+    assert "No active template with id 4242." in page[box - 2000:box + 2000]  # beside the template box
+    missing = client.post(url, data={**data, "template_id": str(onboarding.id)})
+    assert missing.status_code == 200 and "category: This field is required." in missing.get_data(as_text=True)
+    assert Rule.select().count() == 0
