@@ -181,3 +181,18 @@ def test_filing_a_task_with_files_on_phone_and_desktop(chromium, live_server, pa
     assert page.locator(".files-card li.file").count() == 2
     page.screenshot(path=artifacts_dir / "13-desktop-filed-with-files.png", full_page=True)
     assert_fits(page)
+
+    # An agent edits the description: its box suggests people to mention, as the comment box does.
+    page.context.clear_cookies()
+    log_in(page, "ana@example.com")
+    page.goto(f"/tasks/{filed.id}")
+    page.locator(".desc-card details.edit summary").click()
+    box = page.locator(".desc-card textarea[name=description]")
+    box.click()
+    box.type("Please send the order, @Ri")
+    page.locator(".desc-card .mention-list button", has_text="Rita Requester").click()
+    assert box.input_value() == "Please send the order, @Rita Requester "
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector(".flash")
+    assert page.locator(".desc-card .mention", has_text="@Rita Requester").is_visible()
+    assert Task.get_by_id(filed.id).description.rstrip() == "Please send the order, @Rita Requester"
