@@ -21,7 +21,7 @@ ASSIGNED, COMMENTED, STATUS_CHANGED, MENTIONED = "task.assigned", "task.commente
 register_kind(ASSIGNED, _l("A task is assigned to me"))
 register_kind(COMMENTED, _l("Comments on tasks I report, work on or watch"))
 register_kind(STATUS_CHANGED, _l("Status changes of tasks I report, work on or watch"))
-register_kind(MENTIONED, _l("I am mentioned in a comment"))
+register_kind(MENTIONED, _l("I am mentioned in a comment or a description"))
 
 # "@" at the start of the text or after a space or opening punctuation; an address like a@b.c
 # inside a word is not a mention.
@@ -93,7 +93,7 @@ def on_commented(task: Task, comment: Comment, actor: User | None, event: dict, 
     def may_read(user: User) -> bool:  # an internal note reaches only people who work tasks
         return can_see(user, task) and (not comment.internal or works_tasks(user))
     mentioned = {u.id: u for u in mentioned_users(comment.body) if u.id != author.id and may_read(u)}
-    excerpt = comment.body if len(comment.body) <= 500 else comment.body[:499] + "…"
+    excerpt = _excerpt(comment.body)
     for user in mentioned.values():
         notify(user, MENTIONED, _l("%(who)s mentioned you on %(task)s", who=author.name, task=_label(task)),
                excerpt, task=task, dedupe_key=_key(event))
@@ -104,7 +104,32 @@ def on_commented(task: Task, comment: Comment, actor: User | None, event: dict, 
                excerpt, task=task, dedupe_key=_key(event))
 
 
+def _excerpt(text: str) -> str:
+    return text if len(text) <= 500 else text[:499] + "…"
+
+
+def notify_description_mentions(task: Task, actor: User | None, text: str, event: dict, before: str = "") -> None:
+    """Tell the people ``text`` (a task's description) mentions who may see the task, except its author and
+    whoever ``before`` (the description it replaced) already mentioned: an edit does not ping them again."""
+    if "@" not in (text or ""):
+        return
+    already = {u.id for u in mentioned_users(before)} if "@" in (before or "") else set()
+    who = actor.name if actor is not None else _l("Workdesk")
+    for user in mentioned_users(text):
+        if user.id in already or (actor is not None and user.id == actor.id) or not can_see(user, task):
+            continue
+        notify(user, MENTIONED, _l("%(who)s mentioned you on %(task)s", who=who, task=_label(task)),
+               _excerpt(text), task=task, dedupe_key=_key(event))
+
+
+def on_created(task: Task, actor: User | None, event: dict, **_ignored) -> None:
+    notify_description_mentions(task, actor, task.description, event)
+
+
 def on_updated(task: Task, actor: User | None, changes: dict, event: dict, **_ignored) -> None:
+    if "description" in changes:
+        old, new = changes["description"]
+        notify_description_mentions(task, actor, new or "", event, before=old or "")
     if "status" not in changes:
         return
     old, new = changes["status"]
@@ -125,6 +150,7 @@ def on_updated(task: Task, actor: User | None, changes: dict, event: dict, **_ig
                task=task, dedupe_key=_key(event))
 
 
+outbox.subscribe("task.created", "core.notifications", on_created)
 outbox.subscribe("task.assigned", "core.notifications", on_assigned)
 outbox.subscribe("task.commented", "core.notifications", on_commented)
 outbox.subscribe("task.updated", "core.notifications", on_updated)

@@ -27,14 +27,20 @@ _MAX_DEPTH = 8  # a message nested in a message nested in ... (the delegate's "F
 
 class LocalInstant:
     """A moment shown in its reader's language and time zone (``format`` is a Babel datetime format
-    name: short, medium, long). Pass it as a value of a lazy message given to ``notify()``."""
+    name: short, medium, long). Pass it as a value of a lazy message given to ``notify()``. "short" is
+    the pages' one format (``workdesk.dates.instant_pattern``: the short date with a four-digit year)."""
 
     def __init__(self, value: dt.datetime, format: str = "short") -> None:
         self.value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
         self.format = format if format in ("short", "medium", "long", "full") else "short"
 
     def render(self, zone: dt.tzinfo | None) -> str:
-        return format_datetime(self.value, self.format, tzinfo=zone or dt.timezone.utc, locale=get_locale() or "en")
+        locale = get_locale() or "en"
+        pattern = self.format
+        if pattern == "short":
+            from ..dates import instant_pattern
+            pattern = instant_pattern(str(locale))
+        return format_datetime(self.value, pattern, tzinfo=zone or dt.timezone.utc, locale=locale)
 
     def __str__(self) -> str:  # when rendered outside a notification (in the caller's own context)
         from flask_babel import get_timezone

@@ -134,16 +134,36 @@ def create_task(actor: User | None, *, title: str | None = None, department_id: 
                 description: str = "",
                 priority: str = "normal", type: str = "task", impact: str = "", assignee_id: int | None = None,
                 due_at: dt.datetime | None = None, watcher_ids: Iterable[int] = (), parent_id: int | None = None,
-                fields: dict | None = None, **plugin_inputs: Any) -> Task:
+                fields: dict | None = None, uploads: Iterable[Any] = (), **plugin_inputs: Any) -> Task:
     """File a new task. ``actor`` None means the system (a plugin's job) files it as the department head
     or first admin; permissions are only checked for people. ``plugin_inputs`` are the extra inputs enabled
     plugins declare (``register_task_inputs``, e.g. the templates plugin's ``template_id``). ``title`` and
     ``department_id`` may be left out only when a plugin's ``adjust_task_change`` supplies them (a task
-    template); otherwise the 422 names them."""
-    return create_tasks(actor, [{"title": title, "department_id": department_id, "description": description,
-                                 "priority": priority, "type": type, "impact": impact, "assignee_id": assignee_id,
-                                 "due_at": due_at, "watcher_ids": watcher_ids, "parent_id": parent_id,
-                                 "fields": fields, **plugin_inputs}])[0]
+    template); otherwise the 422 names them.
+
+    ``uploads`` (``workdesk.services.attachments.Upload``) are attached to the new task in the same
+    transaction, under the attachment limits, by someone who may also comment: the task is filed with
+    all its files or not at all."""
+    data = {"title": title, "department_id": department_id, "description": description, "priority": priority,
+            "type": type, "impact": impact, "assignee_id": assignee_id, "due_at": due_at,
+            "watcher_ids": watcher_ids, "parent_id": parent_id, "fields": fields, **plugin_inputs}
+    uploads = list(uploads)
+    if not uploads:
+        return create_tasks(actor, [data])[0]
+    from . import attachments
+    if actor is not None:
+        require(actor, "task.create")
+        require(actor, "task.comment")  # who may comment may attach, also when filing
+    attachments.check_uploads(uploads)
+    files: list = []
+    try:
+        with write_transaction():
+            task = create_tasks(actor, [data])[0]
+            files = attachments.store_uploads(actor, task, uploads)
+    except BaseException:
+        delete_quietly(attachments.keys_of(files))  # nothing was committed: neither are the files kept
+        raise
+    return task
 
 
 TASK_INPUT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -152,7 +172,7 @@ TASK_INPUT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 def plugin_task_inputs() -> dict[str, Any]:
     """The extra inputs enabled plugins let filing a task accept (``register_task_inputs``): name ->
     marshmallow field. A bad item or a name that is taken is recorded against its plugin and left out."""
-    taken = set(CREATE_DEFAULTS) | {"title", "department_id", "status", "version"}
+    taken = set(CREATE_DEFAULTS) | {"title", "department_id", "status", "version", "uploads"}
     inputs: dict[str, Any] = {}
     for plugin, item in get_registry().collect("register_task_inputs"):
         name, field = item if isinstance(item, (tuple, list)) and len(item) == 2 else (None, None)

@@ -16,7 +16,7 @@ from peewee import Case
 from ..access import require, visible_tasks
 from ..auth import current_user, login_required
 from ..errors import NotFound, WorkdeskError
-from ..models import PRIORITIES, STATUSES, Department, Task, User
+from ..models import DONE_STATUSES, PRIORITIES, STATUSES, Department, Task, User
 from ..redirects import safe_redirect_target
 from ..schemas import parse_id
 from ..services import saved_views
@@ -27,8 +27,10 @@ from .forms import BoardMoveForm
 from .helpers import USUAL_NEXT, my_departments, status_counts, status_label, transition_label, with_people
 from .lists import left_out_notices
 
-# Cards shown per column; the column's count always covers all of its tasks.
+# Cards shown per column; the column's count always covers all of its tasks, and the rest is a link away.
 COLUMN_SIZE = 40
+# Finished work only needs its latest cards on a board (a department's closed column grows for ever).
+DONE_COLUMN_SIZE = 10
 
 
 @dataclass
@@ -37,19 +39,28 @@ class Column:
     label: str
     count: int
     tasks: list[Task]
+    more_url: str | None = None  # the list of all of the column's tasks, when the board shows only some
 
 
-def board_columns(query, user: User) -> list[Column]:
-    """One column per status of ``query``'s tasks: the most urgent first, then the soonest due, then the oldest.
-    Counted in one grouped query; each column's cards in one query."""
+def board_columns(query, user: User, list_params: dict | None = None) -> list[Column]:
+    """One column per status of ``query``'s tasks. Open work: the most urgent first, then the soonest due, then
+    the oldest. Finished work (resolved, closed): the most recently changed first, fewer cards. Counted in one
+    grouped query; each column's cards in one query. ``list_params``: the list filters that select ``query``'s
+    tasks, for the link from a column to all of its tasks."""
     counts = status_counts(query)
     urgency = Case(Task.priority, [(p, i) for i, p in enumerate(reversed(PRIORITIES))], len(PRIORITIES))
     columns = []
     for status in STATUSES:
-        cards = list(with_people(query.where(Task.status == status))
-                     .order_by(urgency, Task.due_at.is_null(), Task.due_at, Task.created_at, Task.id)
-                     .limit(COLUMN_SIZE)) if counts[status] else []
-        columns.append(Column(status, status_label(status), counts[status], cards))
+        done = status in DONE_STATUSES
+        order = (Task.updated_at.desc(), Task.id.desc()) if done else \
+            (urgency, Task.due_at.is_null(), Task.due_at, Task.created_at, Task.id)
+        cards = list(with_people(query.where(Task.status == status)).order_by(*order)
+                     .limit(DONE_COLUMN_SIZE if done else COLUMN_SIZE)) if counts[status] else []
+        more_url = None
+        if counts[status] > len(cards) and list_params is not None:
+            more_url = url_for("web.search", **{**list_params, "status": status,
+                                                "sort": "-updated" if done else "-priority"})
+        columns.append(Column(status, status_label(status), counts[status], cards, more_url))
     return columns
 
 
@@ -62,10 +73,12 @@ def card_moves(task: Task, user: User) -> list[tuple[str, str, bool]]:
             for s in sorted(allowed_transitions(task.status), key=lambda s: s != usual)]
 
 
-def _render(query, *, title: str, department: Department | None = None, view=None, notices=None):
+def _render(query, *, title: str, list_params: dict, department: Department | None = None, view=None,
+            notices=None):
     """The board page; ``query`` None is a board with nothing to show (a user of no department)."""
     user = current_user()
-    return render_template("core/board.html", columns=board_columns(query, user) if query is not None else [],
+    columns = board_columns(query, user, list_params) if query is not None else []
+    return render_template("core/board.html", columns=columns,
                            moves=card_moves,
                            move_form=BoardMoveForm(formdata=None), board_title=title, department=department,
                            departments=my_departments(user) if user.has_permission("task.view_department") else [],
@@ -87,9 +100,10 @@ def board():
         raise NotFound(_("No such department."))
     department = department or (departments[0] if departments else None)
     if department is None:
-        return _render(None, title=_("Board"))
+        return _render(None, title=_("Board"), list_params={})
     query = visible_tasks(user).where(Task.department == department)
-    return _render(query, title=_("Board of %(department)s", department=department.name), department=department)
+    return _render(query, title=_("Board of %(department)s", department=department.name),
+                   list_params={"department": department.id}, department=department)
 
 
 @web.route("/views/<int:view_id>/board")
@@ -100,7 +114,8 @@ def saved_view_board(view_id: int):
     view = saved_views.get_visible_view(user, view_id)
     listing = saved_views.listing_of(view)
     query = listing.apply(visible_tasks(user), FilterContext.of(user))
-    return _render(query, title=view.name, view=view, notices=left_out_notices(listing))
+    params = {name: value for name, value in listing.params.items() if name != "sort"}
+    return _render(query, title=view.name, list_params=params, view=view, notices=left_out_notices(listing))
 
 
 @web.route("/board/tasks/<int:task_id>/move", methods=["POST"])

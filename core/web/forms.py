@@ -79,10 +79,16 @@ class QuickCreateForm(WorkdeskForm):
     title = StringField(_l("New task"), validators=[DataRequired(), Length(max=200)])
 
 
+# Under every box whose text is Markdown (descriptions and comments).
+MARKDOWN_HINT = _l("Markdown: **bold**, *italic*, `code`, lists, links; @name mentions someone.")
+
+
 class TaskForm(WorkdeskForm):
-    """The expanded create form; the edit form on the task page is its subset."""
+    """The expanded create form; the edit form on the task page is its subset. Files come in
+    ``request.files`` as ``files``, several at once."""
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    description = TextAreaField(_l("Description"), description=MARKDOWN_HINT,
+                                validators=[Optional(), Length(max=20000)])
     department_id = SelectField(_l("Department"), coerce=int)
     priority = SelectField(_l("Priority"), default="normal")
     # The choices are a convenience; who may be assigned is the service's decision.
@@ -103,7 +109,8 @@ class TaskForm(WorkdeskForm):
 class EditTaskForm(WorkdeskForm):
     version = HiddenField()
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    description = TextAreaField(_l("Description"), description=MARKDOWN_HINT,
+                                validators=[Optional(), Length(max=20000)])
     priority = SelectField(_l("Priority"))
     due_at = DateTimeLocalField(_l("Due"), format=DATETIME_LOCAL_FORMATS, validators=[Optional()])
     due_preset = SelectField(_l("Or due"), default="", description=_l("At the end of that working day."))
@@ -170,9 +177,7 @@ class BulkEditForm(WorkdeskForm):
 
 class CommentForm(WorkdeskForm):
     # Empty is fine when files come with it: the service decides (a comment needs text or files).
-    body = TextAreaField(_l("Comment"), description=_l("Markdown: **bold**, *italic*, `code`, lists, links; "
-                                                       "@name mentions someone."),
-                         validators=[Optional(), Length(max=20000)])
+    body = TextAreaField(_l("Comment"), description=MARKDOWN_HINT, validators=[Optional(), Length(max=20000)])
     internal = BooleanField(_l("Internal note (not shown to requesters)"))
 
 

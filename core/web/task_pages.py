@@ -20,6 +20,8 @@ from ..dates import resolve_due
 from ..notifications import mark_task_read
 from ..services.tasks import add_comment, allowed_transitions, assign, can_answer_resolution, confirm_resolution, \
     create_task, plugin_data, reopen_task, set_watching, transition, update_task
+from ..services.attachments import MAX_FILES_PER_UPLOAD, human_size
+from ..services.attachments import limits as attachment_limits
 from ..services.users import filing_department
 from ..schemas import parse_id
 from ..search import sorted_by_name
@@ -113,7 +115,9 @@ def _parent_id(user: User, text: str | None) -> int | None:
 
 @web.route("/tasks/new", methods=["GET", "POST"])
 @login_required
+@allow_large_upload
 def task_new():
+    """The full form for filing a task, files included (several at once, or dropped onto the form)."""
     user = current_user()
     form = TaskForm()
     departments = list(Department.select().order_by(Department.name))
@@ -136,15 +140,21 @@ def task_new():
                 due_at=resolve_due(form.due_preset.data, local_to_utc(form.due_at.data, user),
                                    Department.get_or_none(Department.id == form.department_id.data), user.zone),
                 watcher_ids=_watcher_ids(user, form.watchers.data),
-                parent_id=_parent_id(user, form.parent.data))
+                parent_id=_parent_id(user, form.parent.data), uploads=uploads_from_request())
         except NotFound:
             raise
         except WorkdeskError as exc:
             show_service_error(form, exc, FIELD_ALIASES)
-            return render_template("core/task_new.html", form=form), exc.status
+            return _new_task_page(form), exc.status
         flash(_("Task #%(number)s is filed.", number=task.number))
         return redirect(url_for("web.task_page", task_id=task.id))
-    return render_template("core/task_new.html", form=form), 200 if request.method == "GET" else 400
+    return _new_task_page(form), 200 if request.method == "GET" else 400
+
+
+def _new_task_page(form: TaskForm) -> str:
+    largest, _quota = attachment_limits()
+    return render_template("core/task_new.html", form=form, max_files=MAX_FILES_PER_UPLOAD,
+                           largest_file=human_size(largest))
 
 
 # -- the task page -----------------------------------------------------------------------------

@@ -5,13 +5,12 @@ import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from workdesk import Forbidden, NotFound, WorkdeskError, current_user, login_required, parse_id, WorkdeskForm
+from workdesk import Forbidden, NotFound, WorkdeskError, WorkdeskForm, current_user, dates, login_required, parse_id
 
 from . import export, services
 
@@ -209,7 +208,7 @@ def localtime(value: str | None) -> str:
     if not value:
         return ""
     try:
-        return format_datetime(dt.datetime.fromisoformat(value), "short")
+        return dates.format_instant(dt.datetime.fromisoformat(value))
     except (TypeError, ValueError):
         return value
 

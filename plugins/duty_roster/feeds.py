@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from workdesk import NotFound, User, utcnow, write_transaction
+from workdesk import NotFound, User, dates, utcnow, write_transaction
 
 from . import services
 from .models import Feed
@@ -85,12 +85,13 @@ def _summary(slot: dict[str, Any]) -> str:
 
 
 def _owner_time(instant: dt.datetime, owner: User) -> str:
-    """An instant in the feed owner's zone and language's short format (a feed is read without a session)."""
+    """An instant in the feed owner's zone and language's one format, the pages' (``workdesk.dates.instant_pattern``:
+    a four-digit year); a feed is read without a session."""
     try:
         locale = Locale.parse(owner.locale) if owner.locale else get_locale()
     except (ValueError, UnknownLocaleError):
         locale = get_locale()
-    return babel_format_datetime(instant, "short", tzinfo=owner.zone, locale=locale)
+    return babel_format_datetime(instant, dates.instant_pattern(str(locale)), tzinfo=owner.zone, locale=locale)
 
 
 def calendar(feed: Feed, now: dt.datetime | None = None) -> bytes:

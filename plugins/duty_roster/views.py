@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from workdesk import (Department, NotFound, Task, WorkdeskError, current_user, dates, department_ids, login_required,
@@ -94,8 +94,8 @@ def week():
 
 
 def _short(instant: str) -> str:
-    """An ISO instant in the reader's zone and their language's short date and time format."""
-    return format_datetime(dt.datetime.fromisoformat(instant), "short")
+    """An ISO instant in the reader's zone and their language's one date and time format (four-digit year)."""
+    return dates.format_instant(dt.datetime.fromisoformat(instant))
 
 
 @pages.get("/mine")

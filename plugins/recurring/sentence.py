@@ -15,6 +15,8 @@ from babel.dates import format_datetime, format_skeleton, format_time, get_month
 from babel.lists import format_list
 from flask_babel import get_locale, gettext as _, ngettext, pgettext
 
+from workdesk import dates as workdesk_dates
+
 from .schedule import Schedule
 
 _DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -204,8 +206,8 @@ def describe(schedule: Schedule, anchor: str = "schedule") -> str:
         text = ngettext("%(text)s, %(num)d time", "%(text)s, %(num)d times", schedule.count, text=text)
     if schedule.until is not None:
         text = _("%(text)s, until %(date)s", text=text,
-                 date=format_datetime(schedule.local(schedule.until).replace(tzinfo=None), "short",
-                                      locale=_locale()))
+                 date=format_datetime(schedule.local(schedule.until).replace(tzinfo=None),
+                                      workdesk_dates.instant_pattern(str(_locale())), locale=_locale()))
     if schedule.exdates:
         text = ngettext("%(text)s, except %(num)d date", "%(text)s, except %(num)d dates", len(schedule.exdates),
                         text=text)

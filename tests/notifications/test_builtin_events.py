@@ -135,6 +135,30 @@ def test_mentions_by_email_and_by_name_reach_people_who_can_see_the_task(make_us
     assert f"{author.name} mentioned you" in Notification.get(Notification.recipient == by_email).subject
 
 
+def test_mentions_in_a_description_reach_people_once_when_filed_and_when_newly_added(make_user, make_department,
+                                                                                      make_task, drain_events):
+    dept, other_dept = make_department(), make_department()
+    author = make_user("agent", [dept], name="Dora Author")
+    ann = make_user("agent", [dept], name="Ann Lee")
+    bob = make_user("agent", [dept], name="Bob Builder")
+    outsider = make_user("requester", [other_dept], name="Olga Outside")
+    task = make_task(author, dept, description="@Ann Lee please look; @Olga Outside cannot see it; @Dora Author")
+    drain_events()
+    assert inbox(ann) == [("task.mentioned", f"Dora Author mentioned you on #{task.number} {task.title}")]
+    assert kinds(outsider) == [] and kinds(author) == [] and kinds(bob) == []
+    assert "please look" in Notification.get(Notification.recipient == ann).body
+
+    # An edit tells only who is newly mentioned; an edit without new mentions tells nobody.
+    tasks.update_task(author, task.id, {"description": "@Ann Lee please look, with @bob builder"})
+    tasks.update_task(author, task.id, {"description": "@Ann Lee and @Bob Builder: thanks"})
+    drain_events()
+    assert kinds(ann) == ["task.mentioned"] and kinds(bob) == ["task.mentioned"]
+    # Someone else editing mentions its author, who is told like anyone.
+    tasks.update_task(bob, task.id, {"description": "Over to @Dora Author"})
+    drain_events()
+    assert kinds(author) == ["task.mentioned"] and "Bob Builder mentioned you" in inbox(author)[0][1]
+
+
 def test_mention_parsing_prefers_the_longest_name_and_ignores_addresses_in_words(make_user):
     ann = make_user(name="Ann Lee")
     annway = make_user(name="Ann Leeway")

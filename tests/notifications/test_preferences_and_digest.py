@@ -66,7 +66,7 @@ def test_hourly_digest_waits_for_the_top_of_the_hour_and_summarises_once(make_us
 
     digest = Notification.get(Notification.kind == DIGEST_KIND)
     assert digest.recipient_id == user.id and digest.is_read
-    assert digest.subject == "2 notifications since 3/2/26, 10:25\u202fAM"
+    assert digest.subject == "2 notifications since 3/2/2026, 10:25\u202fAM"
     assert digest.body == "- Assigned: #1 Boiler\n- Ann commented on #1 Boiler"
     assert [n.id for n in digest_items(digest)] == [first.id, second.id]
     assert should_deliver(digest, "email")

@@ -78,11 +78,11 @@ def test_the_digest_says_its_time_in_the_readers_current_zone_and_language(make_
         Notification.update(created_at=at).where(Notification.id == note.id).execute()
     assert send_digests(at + dt.timedelta(hours=1)) == 1
     digest = Notification.get((Notification.recipient == user) & (Notification.kind == "notifications.digest"))
-    assert digest.subject == "2 notifications since 3/2/26, 10:25\u202fAM"
+    assert digest.subject == "2 notifications since 3/2/2026, 10:25\u202fAM"
     assert digest.body == "- Assigned to you: #0 Drucker\n- Assigned to you: #1 Drucker"
     switch_language(user, "de", "Asia/Tokyo")
     digest = Notification.get_by_id(digest.id)
-    assert digest.subject == "2 Benachrichtigungen seit 02.03.26, 17:25"
+    assert digest.subject == "2 Benachrichtigungen seit 02.03.2026, 17:25"
     assert digest.body.startswith("- Ihnen zugewiesen: #0 Drucker")
 
 
@@ -110,7 +110,7 @@ def test_a_body_of_several_lines_reads_each_line_in_the_readers_current_language
     note = notify(user, "x.test", "Betreff", MessageLines([line, LocalInstant(at), "plain text"]))
     with force_locale("de"):
         german = str(line)
-    assert note.body.splitlines() == [german, "02.03.26, 09:25", "plain text"]
+    assert note.body.splitlines() == [german, "02.03.2026, 09:25", "plain text"]
     switch_language(user, "zh_Hans", "Asia/Shanghai")
     with force_locale("zh_Hans"):
         chinese = str(line)

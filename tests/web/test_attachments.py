@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from workdesk.models import Attachment, TaskEvent
+from workdesk.models import Attachment, Task, TaskEvent
 from workdesk.services.tasks import add_comment, delete_task
 from workdesk.site_settings import save_site_settings
 
@@ -222,6 +222,79 @@ def test_comment_with_files_from_the_page(client, login, cast, make_task):
     assert client.post(f"/tasks/{task.id}/comments", data={"body": " "}).status_code == 422
 
 
+def file_a_task(client, department, *files, title="Screen flickers", **fields):
+    data = {"title": title, "department_id": str(department.id), "priority": "normal", "assignee_id": "",
+            **fields, "files": [(io.BytesIO(content), name) for name, content in files]}
+    return client.post("/tasks/new", data=data, content_type="multipart/form-data")
+
+
+@BOTH_DATABASES
+def test_files_attached_when_filing_a_task(client, login, cast, workdesk_app):
+    login(client, cast.requester)
+    form = client.get("/tasks/new").text
+    assert 'enctype="multipart/form-data"' in form and 'name="files" multiple' in form and "data-dropzone" in form
+    assert "You can also drop files here." in form and "Markdown: **bold**" in form
+
+    response = file_a_task(client, cast.it, ("screenshot.png", png_bytes()), ("error.png", HTML),
+                           description="It flickers after **lunch**.")
+    assert response.status_code == 302, response.text
+    task = Task.get(Task.title == "Screen flickers")
+    assert response.headers["Location"].endswith(f"/tasks/{task.id}")
+    files = {a.filename: a for a in Attachment.select().where(Attachment.task == task)}
+    assert files["screenshot.png"].content_type == "image/png" and files["screenshot.png"].thumbnail_key
+    assert files["error.png"].content_type == "text/html"  # sniffed, whatever the name says
+    assert all(a.comment_id is None and a.uploader_id == cast.requester.id for a in files.values())
+    trail = [(e.kind, e.actor_id) for e in TaskEvent.select().where(TaskEvent.task_id == task.id)
+             .order_by(TaskEvent.id)]
+    assert trail == [("created", cast.requester.id), ("attached", cast.requester.id)]
+    page = client.get(f"/tasks/{task.id}").text
+    assert "attached screenshot.png, error.png" in page
+    assert f"/attachments/{files['screenshot.png'].id}/thumbnail" in page
+    served = client.get(f"/tasks/{task.id}/attachments/{files['error.png'].id}")
+    assert served.headers["Content-Type"] == "application/octet-stream"
+    assert served.headers["Content-Disposition"].startswith("attachment;")
+    login(client, cast.other_agent)  # of another department: the task and its files are not there for them
+    assert client.get(f"/tasks/{task.id}/attachments/{files['screenshot.png'].id}").status_code == 404
+
+    # A file over the limit, or beyond the quota: nothing is filed, nothing is stored, the form says why.
+    login(client, cast.requester)
+    stored = stored_files(Path(workdesk_app.instance_path))
+    save_site_settings(None, {"attachment_max_mb": 1, "attachment_quota_mb": 2})
+    response = file_a_task(client, cast.it, ("small.txt", b"fine"), ("dump.log", b"x" * (1024 * 1024 + 1)),
+                           title="Too big")
+    assert response.status_code == 413
+    assert "dump.log is 1.0 MB; files may be at most 1.0 MB." in response.text
+    assert 'value="Too big"' in response.text  # the rest of the form is kept
+    near = b"y" * (1024 * 1024 - 10)
+    response = file_a_task(client, cast.it, ("a.log", near), ("b.log", near), title="Too much")
+    assert response.status_code == 413 and "is full" in response.text
+    assert Task.select().where(Task.title.in_(["Too big", "Too much"])).count() == 0
+    assert stored_files(Path(workdesk_app.instance_path)) == stored
+
+    # A refusal of the task itself keeps the files out too.
+    response = file_a_task(client, cast.it, ("note.txt", b"words"), title="Watched", watchers="nobody@example.com")
+    assert response.status_code == 422 and "No user with the email nobody@example.com." in response.text
+    assert Task.select().where(Task.title == "Watched").count() == 0
+    assert stored_files(Path(workdesk_app.instance_path)) == stored
+
+    # Without files the form files as before.
+    assert file_a_task(client, cast.it, title="Just words").status_code == 302
+    assert Attachment.select().join(Task).where(Task.title == "Just words").count() == 0
+
+
+def test_filing_a_task_with_files_through_the_service(cast):
+    from workdesk.services.attachments import Upload
+    from workdesk.services.tasks import create_task
+    task = create_task(cast.requester, title="Scanned form", department_id=cast.it.id,
+                       uploads=[Upload("scan.pdf", b"%PDF-1.7 form"), Upload("../../etc/notes.txt", b"text")])
+    assert [(a.filename, a.content_type) for a in Attachment.select().where(Attachment.task == task)
+            .order_by(Attachment.id)] == [("scan.pdf", "application/pdf"), ("notes.txt", "text/plain")]
+    with pytest.raises(Exception) as refused:
+        create_task(cast.requester, title="Empty file", department_id=cast.it.id, uploads=[Upload("e.txt", b"")])
+    assert refused.value.fields == {"files": ["e.txt is empty."]}
+    assert Task.select().where(Task.title == "Empty file").count() == 0
+
+
 def test_upload_needs_csrf(workdesk_app, cast, make_task, login):
     workdesk_app.config["WTF_CSRF_ENABLED"] = True
     client = workdesk_app.test_client()
@@ -238,3 +311,11 @@ def test_upload_needs_csrf(workdesk_app, cast, make_task, login):
             "csrf_token": token, "files": [(io.BytesIO(b"z" * (2 * 1024 * 1024)), "big.txt")]})
         assert response.status_code == 302, response.text
     assert Attachment.select().count() == 2
+    # the new-task form too; without its token nothing is filed
+    token = csrf_token_from(client.get("/tasks/new").text)
+    assert file_a_task(client, cast.it, ("big.txt", b"z" * (2 * 1024 * 1024)), title="No token").status_code == 400
+    response = file_a_task(client, cast.it, ("big.txt", b"z" * (2 * 1024 * 1024)), title="With token",
+                           csrf_token=token)
+    assert response.status_code == 302, response.text
+    assert Task.select().where(Task.title == "No token").count() == 0
+    assert Attachment.select().count() == 3

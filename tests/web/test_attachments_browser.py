@@ -120,3 +120,79 @@ def test_upload_and_open_attachments_on_desktop_and_phone(chromium, live_server,
         phone.screenshot(path=artifacts_dir / "05-phone-picture-opened.png")
     finally:
         context.close()
+
+
+def test_filing_a_task_with_files_on_phone_and_desktop(chromium, live_server, page, artifacts_dir, cast, csrf_on):
+    from workdesk.models import Task
+
+    # A phone: the requester files a request with a photo taken of the problem.
+    context = chromium.new_context(base_url=live_server, viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.set_default_timeout(15000)
+    csp_problems = violations_of(phone)
+    try:
+        log_in(phone, "rita@example.com")
+        phone.goto("/tasks/new")
+        assert phone.locator("#new-task-files").is_visible()
+        phone.fill("input[name=title]", "Water on the floor by the lift")
+        phone.fill("textarea[name=description]", "Near the **2nd floor** lift, since this morning.")
+        phone.set_input_files("#new-task-files", [
+            {"name": "IMG_0412.png", "mimeType": "image/png", "buffer": png_bytes((20, 120, 220))}])
+        assert_fits(phone)
+        phone.screenshot(path=artifacts_dir / "10-phone-new-task-with-photo.png", full_page=True)
+        phone.get_by_role("button", name="File the task").click()
+        phone.wait_for_url("**/tasks/*")
+        assert "is filed" in phone.locator(".flash").inner_text()
+        task = Task.get(Task.title == "Water on the floor by the lift")
+        assert phone.locator(".files-card li.file").count() == 1
+        thumb = phone.locator(".files-card li.file .thumb img")
+        thumb.scroll_into_view_if_needed()  # thumbnails load lazily, as they come into view
+        phone.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+        assert phone.locator(".desc-card strong", has_text="2nd floor").is_visible()
+        assert_fits(phone)
+        phone.screenshot(path=artifacts_dir / "11-phone-filed-with-photo.png", full_page=True)
+        phone.locator(".files-card .thumb").click()
+        phone.wait_for_url("**/view")
+        assert phone.evaluate("document.contentType") == "image/png"
+    finally:
+        context.close()
+    assert not csp_problems, csp_problems
+    assert [a.filename for a in Attachment.select().where(Attachment.task == task)] == ["IMG_0412.png"]
+
+    # A desktop: two files dropped onto the form, filed together with the task.
+    log_in(page, "rita@example.com")
+    page.goto("/tasks/new")
+    page.fill("input[name=title]", "Invoice totals do not match the order")
+    data_transfer = page.evaluate_handle("""() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(["%PDF-1.7\\n% invoice 2026-118\\n"], "invoice.pdf", {type: "application/pdf"}));
+        dt.items.add(new File(["line;amount\\n1;120.00\\n"], "order.csv", {type: "text/csv"}));
+        return dt; }""")
+    page.dispatch_event("form[data-dropzone]", "dragenter", {"dataTransfer": data_transfer})
+    assert "dragover" in page.locator("form[data-dropzone]").get_attribute("class")
+    page.dispatch_event("form[data-dropzone]", "drop", {"dataTransfer": data_transfer})
+    assert page.evaluate("document.querySelector('#new-task-files').files.length") == 2
+    page.screenshot(path=artifacts_dir / "12-desktop-new-task-dropped-files.png", full_page=True)
+    page.get_by_role("button", name="File the task").click()
+    page.wait_for_url("**/tasks/*")
+    filed = Task.get(Task.title == "Invoice totals do not match the order")
+    assert sorted((a.filename, a.content_type) for a in Attachment.select().where(Attachment.task == filed)) == [
+        ("invoice.pdf", "application/pdf"), ("order.csv", "text/plain")]
+    assert page.locator(".files-card li.file").count() == 2
+    page.screenshot(path=artifacts_dir / "13-desktop-filed-with-files.png", full_page=True)
+    assert_fits(page)
+
+    # An agent edits the description: its box suggests people to mention, as the comment box does.
+    page.context.clear_cookies()
+    log_in(page, "ana@example.com")
+    page.goto(f"/tasks/{filed.id}")
+    page.locator(".desc-card details.edit summary").click()
+    box = page.locator(".desc-card textarea[name=description]")
+    box.click()
+    box.type("Please send the order, @Ri")
+    page.locator(".desc-card .mention-list button", has_text="Rita Requester").click()
+    assert box.input_value() == "Please send the order, @Rita Requester "
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector(".flash")
+    assert page.locator(".desc-card .mention", has_text="@Rita Requester").is_visible()
+    assert Task.get_by_id(filed.id).description.rstrip() == "Please send the order, @Rita Requester"

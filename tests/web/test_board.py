@@ -9,6 +9,7 @@ import pytest
 from workdesk.models import Task, TaskEvent
 from workdesk.services import saved_views
 from workdesk.services.tasks import transition
+import workdesk.web.board as board
 
 BOTH_DATABASES = pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 
@@ -94,3 +95,36 @@ def test_a_saved_view_as_a_board(client, login, cast, make_task):
     assert "Show as a board" in client.get(f"/views/{view.id}").text
     login(client, cast.other_agent)
     assert client.get(f"/views/{view.id}/board").status_code == 404
+
+
+@BOTH_DATABASES
+def test_finished_columns_show_the_latest_and_link_to_the_rest(client, login, cast, make_task, monkeypatch):
+    closed = []
+    for i in range(12):
+        task = make_task(cast.requester, cast.it, title=f"Done job {i:02}", priority="urgent" if i % 2 else "low")
+        for status in ("open", "in_progress", "resolved", "closed"):
+            transition(cast.agent, task.id, status)
+        closed.append(task)
+    transition(cast.agent, closed[3].id, "open")  # reopened, then finished again: the latest change of all
+    for status in ("in_progress", "resolved", "closed"):
+        transition(cast.agent, closed[3].id, status)
+    login(client, cast.agent)
+    column = _column(client.get("/board").text, "closed")
+    shown = re.findall(r"Done job (\d\d)", column)
+    assert shown == ["03", "11", "10", "09", "08", "07", "06", "05", "04", "02"]  # most recently changed first
+    assert '<span class="count">12</span>' in column
+    link = re.search(r'<a href="([^"]+)">and 2 more</a>', column).group(1)
+    assert link.startswith("/search?") and "status=closed" in link and f"department={cast.it.id}" in link
+    assert "sort=-updated" in link
+    listed = client.get(link.replace("&amp;", "&")).text
+    assert len(set(re.findall(r"Done job (\d\d)", listed))) == 12
+
+    # A saved view's board links to the view's filters (its own sort aside).
+    monkeypatch.setattr(board, "DONE_COLUMN_SIZE", 4)
+    view = saved_views.create_view(cast.agent, name="Urgent", params={"priority": "urgent", "sort": "due"})
+    column = _column(client.get(f"/views/{view.id}/board").text, "closed")
+    assert re.findall(r"Done job (\d\d)", column) == ["03", "11", "09", "07"]
+    assert '<span class="count">6</span>' in column
+    link = re.search(r'<a href="([^"]+)">and 2 more</a>', column).group(1).replace("&amp;", "&")
+    assert "priority=urgent" in link and "status=closed" in link and "sort=-updated" in link and "due" not in link
+    assert sorted(re.findall(r"Done job (\d\d)", client.get(link).text)) == ["01", "03", "05", "07", "09", "11"]

@@ -35,6 +35,18 @@ def test_relative_times_with_the_exact_time_on_hover(workdesk_app):
             assert format_relative(now + dt.timedelta(hours=2), now) == "in 2 Stunden"
 
 
+def test_lists_say_due_dates_relatively_with_the_exact_time_on_hover(client, login, cast, make_task):
+    due = (dt.datetime.now(UTC) + dt.timedelta(hours=50)).replace(microsecond=0)
+    make_task(cast.agent, cast.it, title="Renew the certificate", assignee_id=cast.agent.id, due_at=due)
+    login(client, cast.agent)
+    with client.application.test_request_context():
+        exact = format_instant(due)
+    for address in ("/", "/?layout=table", "/search?assignee=me&layout=cards", "/search?assignee=me&layout=table",
+                    "/board"):
+        page = client.get(address).text
+        assert f'<time datetime="{due.isoformat()}" title="{exact}">in 2 days</time>' in page, address
+
+
 def test_due_presets_follow_the_working_calendar(workdesk_app, make_department):
     calendar = Calendar.create(name="Sofia office", timezone="Europe/Sofia",
                                weekly_hours={d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")})

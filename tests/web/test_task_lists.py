@@ -241,3 +241,41 @@ def test_saving_a_view_needs_the_csrf_token(client, login, cast):
     login(client, cast.agent)
     assert client.post("/views", data={"name": "x", "params": "q=x"}).status_code == 400
     assert SavedView.select().count() == 0
+
+
+def _zone_at_noon(now: dt.datetime) -> str:
+    """An IANA zone whose clock reads about noon at ``now``: "today" and "this week" then hold a task due in
+    an hour, whatever hour the test runs at."""
+    offset = max(-12, min(14, 12 - now.hour))
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"  # the sign is POSIX's
+
+
+@BOTH_DATABASES
+def test_department_reporter_and_due_range_filters_in_the_pages(client, login, cast, make_user, make_task):
+    now = utcnow()
+    both = make_user("agent", [cast.it, cast.facilities], name="Bea Both", email="bea@example.com",
+                     timezone=_zone_at_noon(now))
+    make_task(cast.requester, cast.it, title="IT soon", due_at=now + dt.timedelta(hours=1))
+    make_task(cast.requester, cast.it, title="IT next month", due_at=now + dt.timedelta(days=30))
+    make_task(both, cast.facilities, title="Facilities undated")
+    make_task(cast.other_requester, cast.facilities, title="Facilities late", due_at=now - dt.timedelta(days=9))
+    login(client, both)
+
+    search = client.get("/search").text
+    assert options(search, "department") == ["Any", "Facilities", "IT"]
+    assert sorted(titles(client.get(f"/search?department={cast.facilities.id}").text)) == [
+        "Facilities late", "Facilities undated"]
+    assert sorted(titles(client.get(f"/search?department={cast.it.id}").text)) == ["IT next month", "IT soon"]
+    assert sorted(titles(client.get(f"/search?reporter={cast.requester.id}").text)) == ["IT next month", "IT soon"]
+    assert titles(client.get("/search?reporter=me").text) == ["Facilities undated"]
+    assert titles(client.get("/search?due=today").text) == ["IT soon"]
+    assert titles(client.get("/search?due=week").text) == ["IT soon"]
+    assert titles(client.get("/search?due=none").text) == ["Facilities undated"]
+    assert titles(client.get("/search?due=overdue").text) == ["Facilities late"]
+    # The same filters on the queue and my work, combined with the others.
+    assert titles(client.get(f"/queue?department={cast.it.id}&due=today").text) == ["IT soon"]
+    assert titles(client.get("/?view=reported&due=none").text) == ["Facilities undated"]
+    # A department one does not belong to is no filter the page offers: left out, not an error.
+    login(client, cast.agent)
+    response = client.get(f"/search?department={cast.facilities.id}")
+    assert response.status_code == 200 and "Facilities" not in " ".join(titles(response.text))

@@ -83,7 +83,7 @@ def test_tick_at_drives_reminders_and_hand_overs_across_daylight_saving(instance
     reminded = workdesk(instance, "tick", "--at", "2026-03-30T05:05:00Z")
     assert reminded.returncode == 0, reminded.stderr
     assert "duty_roster.reminders: ran" in reminded.stdout
-    assert subjects(ana, "duty_roster.reminder") == ["Your duty (Desk) begins at 3/30/26, 6:00 AM"]
+    assert subjects(ana, "duty_roster.reminder") == ["Your duty (Desk) begins at 3/30/2026, 6:00 AM"]
     workdesk(instance, "tick", "--at", "2026-03-30T05:59:00Z")
     assert read(lambda: Handover.select().where(Handover.shift_end > "2026-03-29")) == []
     workdesk(instance, "tick", "--at", "2026-03-30T06:05:00Z")
@@ -93,7 +93,7 @@ def test_tick_at_drives_reminders_and_hand_overs_across_daylight_saving(instance
         "2026-03-30T06:00:00+00:00", dt.timedelta(hours=167))  # an hour shorter
     workdesk(instance, "tick", "--at", "2026-03-30T07:00:00Z")  # an hour later, not handed over: flagged
     assert subjects(head, "duty_roster.handover_late") == [
-        "Boris has not handed over the shift that ended 3/30/26, 6:00 AM in Night desk"]  # the reader's zone: UTC
+        "Boris has not handed over the shift that ended 3/30/2026, 6:00 AM in Night desk"]  # the reader's zone: UTC
 
     # 26 October, after the autumn change: 09:00 in Sofia is 07:00 UTC again; the shift was 169 hours.
     workdesk(instance, "tick", "--at", "2026-10-26T07:05:00Z")

@@ -60,8 +60,8 @@ def test_the_head_is_told_once_about_each_uncovered_stretch(team, make_rotation,
                 & (Notification.kind == "duty_roster.uncovered")).order_by(Notification.id)]
 
     assert run_jobs("2026-03-06T06:00Z")["duty_roster.coverage"] == "ran"  # Friday 08:00 in Sofia
-    assert told() == ["Nobody is on duty in Support from 3/5/26, 4:00 PM – 3/6/26, 7:00 AM",
-                      "Nobody is on duty in Support from 3/6/26, 4:00 PM – 3/7/26, 6:00 AM"]  # in the reader's zone: UTC
+    assert told() == ["Nobody is on duty in Support from 3/5/2026, 4:00 PM – 3/6/2026, 7:00 AM",  # reader's zone: UTC
+                      "Nobody is on duty in Support from 3/6/2026, 4:00 PM – 3/7/2026, 6:00 AM"]
     run_jobs("2026-03-06T07:00Z")
     run_jobs("2026-03-07T06:00Z")  # the weekend gap has grown in the window, but it is the same gap
     assert len(told()) == 2
@@ -70,7 +70,7 @@ def test_the_head_is_told_once_about_each_uncovered_stretch(team, make_rotation,
     absences.create_absence(head, user_id=monday_person.id, starts_at=at("2026-03-09T00:00Z"),
                             ends_at=at("2026-03-10T00:00Z"))
     run_jobs("2026-03-08T12:00Z")
-    assert told()[2:] == [f"{monday_person.name} is away during their duty in Support from 3/9/26, 7:00 AM – "
-                          "3/9/26, 12:00 PM"]
+    assert told()[2:] == [f"{monday_person.name} is away during their duty in Support from 3/9/2026, 7:00 AM – "
+                          "3/9/2026, 12:00 PM"]
     run_jobs("2026-03-08T13:00Z")
     assert len(told()) == 3

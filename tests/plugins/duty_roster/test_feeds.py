@@ -93,4 +93,4 @@ def test_a_feed_describes_each_shift_in_its_owners_zone_and_language(team, make_
     url = api_client(user=agents[1]).post("/api/v1/duty/feeds", json={}).json["url"]
     found = events(client.get(path_of(url)).data)
     # 16 March 07:00 UTC is 03:00 in New York (on daylight time since 8 March), written the German way.
-    assert str(found[1].get("description")) == "16.03.26, 03:00 – 23.03.26, 03:00 (America/New_York)"
+    assert str(found[1].get("description")) == "16.03.2026, 03:00 – 23.03.2026, 03:00 (America/New_York)"

@@ -64,7 +64,7 @@ def test_the_hand_over_flow_and_its_flags(team, daily, run_jobs, api_client, dut
     run_jobs("2026-03-04T08:00Z", force=True)
     run_jobs("2026-03-04T08:30Z", force=True)
     assert notes_of(head, "duty_roster.handover_late") == [
-        f"{agents[1].name} has not handed over the shift that ended 3/4/26, 7:00 AM in Support"]
+        f"{agents[1].name} has not handed over the shift that ended 3/4/2026, 7:00 AM in Support"]
     missing = outgoing.get("/api/v1/duty/handovers", query_string={"department_id": department.id,
                                                                    "status": "open"}).json["items"]
     assert [(h["outgoing_id"], h["missing"]) for h in missing] == [(agents[1].id, True)]
@@ -79,7 +79,7 @@ def test_the_hand_over_flow_and_its_flags(team, daily, run_jobs, api_client, dut
     run_jobs("2026-03-05T09:30Z", force=True)
     run_jobs("2026-03-05T09:45Z", force=True)
     assert notes_of(head, "duty_roster.handover_late")[1:] == [
-        "The hand-over of the shift that ended 3/5/26, 7:00 AM in Support is not acknowledged"]
+        "The hand-over of the shift that ended 3/5/2026, 7:00 AM in Support is not acknowledged"]
 
 
 def test_on_weekdays_only_the_friday_person_hands_over_to_mondays(team, make_rotation, run_jobs, api_client):
@@ -133,7 +133,7 @@ def test_reminders_before_a_shift(team, daily, run_jobs):
     assert notes_of(agents[1], "duty_roster.reminder") == []
     run_jobs("2026-03-03T06:10Z", force=True)  # agent 1's shift begins at 07:00 UTC, 09:00 in Sofia
     run_jobs("2026-03-03T06:20Z", force=True)
-    assert notes_of(agents[1], "duty_roster.reminder") == ["Your duty (Primary) begins at 3/3/26, 7:00 AM"]
+    assert notes_of(agents[1], "duty_roster.reminder") == ["Your duty (Primary) begins at 3/3/2026, 7:00 AM"]
     assert notes_of(agents[0], "duty_roster.reminder") == []
 
 

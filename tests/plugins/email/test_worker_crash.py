@@ -66,6 +66,6 @@ result = True
     output = worker_instance.workdesk("tick", "--at", "2026-03-02T11:00:00Z")
     assert "core.notification_digest: ran" in output
     (to, message), = server.messages
-    assert to == "admin@example.com" and message["Subject"] == "2 notifications since 3/2/26, 10:15 AM"
+    assert to == "admin@example.com" and message["Subject"] == "2 notifications since 3/2/2026, 10:15 AM"
     text = message.get_body(("plain",)).get_content()
     assert "- Held one" in text and "- Held two" in text

@@ -123,6 +123,15 @@ def test_sentence_for_completion_anchor_and_exceptions():
         "7 days after the previous one is done at 9:00\u202fAM, Europe/Sofia, except 1 date")
 
 
+def test_an_end_reads_in_the_one_date_format_with_a_four_digit_year(workdesk_app):
+    import flask_babel
+    schedule = Schedule(timezone="Europe/Sofia", dtstart="2026-01-05T09:00",
+                        rrule="FREQ=WEEKLY;BYDAY=MO;UNTIL=20260330T070000Z")
+    assert describe(schedule) == "every Monday at 9:00\u202fAM, Europe/Sofia, until 3/30/2026, 10:00\u202fAM"
+    with workdesk_app.test_request_context(), flask_babel.force_locale("de"):
+        assert describe(schedule).endswith("30.03.2026, 10:00")
+
+
 @pytest.mark.parametrize("locale, rrule, dtstart, expected", [
     ("ru", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU", "2026-01-06T09:00", "каждые 2 недели по вторникам в 09:00, Europe/Sofia"),
     ("ru", "FREQ=MONTHLY;BYDAY=-1FR", "2026-01-30T16:00", "каждый месяц в последнюю пятницу в 16:00, Europe/Sofia"),
