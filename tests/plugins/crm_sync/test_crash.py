@@ -46,20 +46,25 @@ def test_a_pull_killed_mid_sync_resumes_from_the_committed_cursor(worker_instanc
     assert worker_instance.query("SELECT count(*) FROM crm_sync_link") == [(10,)]
 
 
+def file_task_as_olga(worker_instance, name: str, title: str) -> None:
+    """Olga (olga@client.example, a contact the CRM knows) files a task in the worker's instance."""
+    worker_instance.python(f"""
+from workdesk.models import Department
+from workdesk.services.users import create_user
+from workdesk.services.tasks import create_task
+dept = Department.create(name="Support")
+olga = create_user(None, email="olga@client.example", name={name!r}, password="password123", role="agent",
+                   department_ids=[dept.id])
+result = create_task(olga, title={title!r}, department_id=dept.id).id
+""")
+
+
 def test_a_worker_killed_mid_push_sends_the_same_idempotency_key_again(worker_instance, generic_crm):
     from tests.notifications.worker_instance import wait_for
     generic_crm.put("contacts", "c1", name="Olga", emails=["olga@client.example"])
     configure(worker_instance, generic_crm)
     worker_instance.workdesk("crm_sync", "pull")
-    worker_instance.python("""
-from workdesk.models import Department
-from workdesk.services.users import create_user
-from workdesk.services.tasks import create_task
-dept = Department.create(name="Support")
-olga = create_user(None, email="olga@client.example", name="Olga", password="password123", role="agent",
-                   department_ids=[dept.id])
-result = create_task(olga, title="Broken invoice", department_id=dept.id).id
-""")
+    file_task_as_olga(worker_instance, "Olga", "Broken invoice")
     generic_crm.gate = threading.Event()
     first = worker_instance.start_worker("first")
     wait_for(generic_crm.gate_reached.is_set, message="the worker to reach the held activity", timeout=60)
@@ -114,15 +119,7 @@ def test_a_worker_killed_mid_push_to_bitrix24_adds_one_comment(worker_instance, 
     bitrix.add("contact", NAME="Ольга", EMAIL=[{"VALUE": "olga@client.example", "VALUE_TYPE": "WORK"}])
     configure(worker_instance, bitrix, bitrix_settings)
     worker_instance.workdesk("crm_sync", "pull")
-    worker_instance.python("""
-from workdesk.models import Department
-from workdesk.services.users import create_user
-from workdesk.services.tasks import create_task
-dept = Department.create(name="Support")
-olga = create_user(None, email="olga@client.example", name="Ольга", password="password123", role="agent",
-                   department_ids=[dept.id])
-result = create_task(olga, title="Счёт не пришёл", department_id=dept.id).id
-""")
+    file_task_as_olga(worker_instance, "Ольга", "Счёт не пришёл")
     bitrix.gate = threading.Event()
     first = worker_instance.start_worker("first")
     wait_for(bitrix.gate_reached.is_set, message="the worker to reach the held comment", timeout=60)
