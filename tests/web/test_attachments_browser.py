@@ -35,6 +35,17 @@ def violations_of(page) -> list[str]:
     return found
 
 
+def drop_files(page, form: str, files: list[tuple[str, str, str]]) -> None:
+    """Drag ``(content, name, type)`` files onto ``form`` and drop them, as a person would."""
+    data_transfer = page.evaluate_handle("""files => {
+        const dt = new DataTransfer();
+        for (const [content, name, type] of files) dt.items.add(new File([content], name, {type}));
+        return dt; }""", [list(f) for f in files])
+    page.dispatch_event(form, "dragenter", {"dataTransfer": data_transfer})
+    assert "dragover" in page.locator(form).get_attribute("class")
+    page.dispatch_event(form, "drop", {"dataTransfer": data_transfer})
+
+
 def test_upload_and_open_attachments_on_desktop_and_phone(chromium, live_server, page, artifacts_dir, cast,
                                                            make_task, csrf_on):
     task = make_task(cast.requester, cast.it, title="Projector in room 4 shows stripes",
@@ -63,13 +74,7 @@ def test_upload_and_open_attachments_on_desktop_and_phone(chromium, live_server,
     assert_fits(page)
 
     # Drag and drop onto the comment box, and an @mention picked from the suggestions.
-    data_transfer = page.evaluate_handle("""() => {
-        const dt = new DataTransfer();
-        dt.items.add(new File(["serial: PJ-4471"], "serial.txt", {type: "text/plain"}));
-        return dt; }""")
-    page.dispatch_event("form.comment-form", "dragenter", {"dataTransfer": data_transfer})
-    assert "dragover" in page.locator("form.comment-form").get_attribute("class")
-    page.dispatch_event("form.comment-form", "drop", {"dataTransfer": data_transfer})
+    drop_files(page, "form.comment-form", [("serial: PJ-4471", "serial.txt", "text/plain")])
     assert page.evaluate("document.querySelector('#comment-files').files.length") == 1
     box = page.locator("form.comment-form textarea")
     box.click()
@@ -163,14 +168,8 @@ def test_filing_a_task_with_files_on_phone_and_desktop(chromium, live_server, pa
     log_in(page, "rita@example.com")
     page.goto("/tasks/new")
     page.fill("input[name=title]", "Invoice totals do not match the order")
-    data_transfer = page.evaluate_handle("""() => {
-        const dt = new DataTransfer();
-        dt.items.add(new File(["%PDF-1.7\\n% invoice 2026-118\\n"], "invoice.pdf", {type: "application/pdf"}));
-        dt.items.add(new File(["line;amount\\n1;120.00\\n"], "order.csv", {type: "text/csv"}));
-        return dt; }""")
-    page.dispatch_event("form[data-dropzone]", "dragenter", {"dataTransfer": data_transfer})
-    assert "dragover" in page.locator("form[data-dropzone]").get_attribute("class")
-    page.dispatch_event("form[data-dropzone]", "drop", {"dataTransfer": data_transfer})
+    drop_files(page, "form[data-dropzone]", [("%PDF-1.7\n% invoice 2026-118\n", "invoice.pdf", "application/pdf"),
+                                            ("line;amount\n1;120.00\n", "order.csv", "text/csv")])
     assert page.evaluate("document.querySelector('#new-task-files').files.length") == 2
     page.screenshot(path=artifacts_dir / "12-desktop-new-task-dropped-files.png", full_page=True)
     page.get_by_role("button", name="File the task").click()
