@@ -89,7 +89,7 @@ __all__ = [
     # services, access, time
     "services", "access", "can_see", "department_ids", "get_visible_task", "require", "visible_tasks",
     "current_user", "login_required", "WorkingTime", "people_on_duty",
-    # dates as the reader reads them: dates.format_instant, dates.first_week_day, dates.week_start, dates.week_days
+    # dates as the reader reads them: dates.format_instant, dates.format_day, dates.first_week_day, dates.week_start, dates.week_days
     "dates",
     # passwords: every check goes through one throttle (workdesk.throttle.check / record_failure)
     "authenticate", "check_current_password", "throttle",

@@ -1,6 +1,6 @@
 """Dates and times as people read them: one format per language, relative times, due-date presets.
 
-Every instant the pages show goes through :func:`format_instant`: the reader's time zone, and their
+Every instant the pages show goes through :func:`format_instant` (a calendar day: :func:`format_day`): the reader's time zone, and their
 language's short date (widened to a four-digit year, so "3/11/26" reads "3/11/2026") with its short
 time. :func:`time_tag` says it relatively ("in 2 hours", "3 days ago") with the exact time on hover.
 The due-date presets (today, tomorrow, next working day, in a week) fall at the end of a working day
@@ -14,7 +14,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -30,12 +30,17 @@ DUE_PRESETS = {"today": _l("Today"), "tomorrow": _l("Tomorrow"), "next_working_d
 
 
 @lru_cache(maxsize=64)
+def date_pattern(locale: str) -> str:
+    """The one date pattern of ``locale``: its short date with a four-digit year ("M/d/yyyy", "dd.MM.yyyy")."""
+    return re.sub(r"y+", "yyyy", Locale.parse(locale).date_formats["short"].pattern)
+
+
+@lru_cache(maxsize=64)
 def instant_pattern(locale: str) -> str:
     """The one date-and-time pattern of ``locale``: its short date with a four-digit year, then its short time."""
     parsed = Locale.parse(locale)
-    date = re.sub(r"y+", "yyyy", parsed.date_formats["short"].pattern)
     time = parsed.time_formats["short"].pattern
-    return str(parsed.datetime_formats["short"]).replace("{1}", date).replace("{0}", time)
+    return str(parsed.datetime_formats["short"]).replace("{1}", date_pattern(locale)).replace("{0}", time)
 
 
 def format_instant(value: dt.datetime | None) -> str:
@@ -43,6 +48,13 @@ def format_instant(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(value, instant_pattern(str(get_locale() or "en")))
+
+
+def format_day(value: dt.date | None) -> str:
+    """A calendar day in the reader's language, in the one date format: "3/11/2026", "11.03.2026"."""
+    if value is None:
+        return ""
+    return format_date(value, date_pattern(str(get_locale() or "en")))
 
 
 def format_relative(value: dt.datetime, now: dt.datetime | None = None) -> str:

@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from workdesk import (sorted_by_name, Conflict, Membership, User, WorkdeskError, WorkdeskForm, csv_export,
-                      current_user, login_required, signing, task_filters)
+                      current_user, dates, login_required, signing, task_filters)
 
 from . import charts, metrics, ratings
 from .scope import department_choices, reportable_departments
@@ -33,7 +33,7 @@ def show(value: Any) -> str:
     if isinstance(value, (int, float)):
         return format_decimal(value)
     if isinstance(value, dt.date):
-        return format_date(value, "short")
+        return dates.format_day(value)
     return str(value)
 
 

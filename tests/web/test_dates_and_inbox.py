@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask_babel import force_locale
 
-from workdesk.dates import due_presets, format_instant, format_relative, time_tag
+from workdesk.dates import due_presets, format_day, format_instant, format_relative, time_tag
 from workdesk.models import Calendar, Holiday
 from workdesk.notifications import Notification
 from workdesk.services.tasks import add_comment, assign, transition
@@ -22,6 +22,13 @@ UTC = dt.timezone.utc
 def test_one_format_per_language_with_a_four_digit_year(workdesk_app, locale, text):
     with workdesk_app.test_request_context(), force_locale(locale):
         assert text in format_instant(dt.datetime(2026, 3, 5, 9, 30, tzinfo=UTC))
+        assert text in format_day(dt.date(2026, 3, 5))  # a calendar day alone (report tables): the same date
+
+
+def test_report_tables_write_days_in_the_one_format(workdesk_app):
+    from workdesk.plugins.reports.views import show
+    with workdesk_app.test_request_context(), force_locale("de"):
+        assert show(dt.date(2026, 3, 5)) == "05.03.2026"
 
 
 def test_relative_times_with_the_exact_time_on_hover(workdesk_app):
