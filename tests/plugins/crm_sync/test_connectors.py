@@ -13,7 +13,7 @@ from conftest import NOW, generic_settings
 from click.testing import CliRunner
 
 from workdesk.plugins.crm_sync.cli import pull_command
-from workdesk.plugins.crm_sync.connectors import PermanentCrmError
+from workdesk.plugins.crm_sync.connectors import ConnectorMissing, PermanentCrmError
 from workdesk.plugins.crm_sync.models import CrmLink, Customer
 from workdesk.registry import save_plugin_settings, set_plugin_enabled
 
@@ -48,8 +48,10 @@ def test_a_third_party_connector_is_chosen_by_name_and_pulls(workdesk_app, enabl
     assert '<option value="generic">Универсальный REST/JSON</option>' in form
 
     set_plugin_enabled("acme_crm", False)  # the choice stays readable; the sync names the fix
-    with pytest.raises(PermanentCrmError, match="belongs to a disabled plugin"):
+    with pytest.raises(ConnectorMissing) as gone:
         sync.pull(NOW)
+    assert isinstance(gone.value, PermanentCrmError) and gone.value.name == "acme" and gone.value.installed
+    assert "Коннектор acme принадлежит отключённому плагину" in str(gone.value)  # the last reader's language
 
 
 def test_an_unknown_connector_is_refused_naming_the_registered_ones(workdesk_app):
@@ -114,6 +116,8 @@ def assert_nothing_syncs_and_everyone_is_told(workdesk_app, run_jobs, client, lo
     alert = re.search(r'<div class="alert alert-danger crm-missing-connector"[^>]*>([^<]+)</div>', page)
     assert alert and "acme" in alert.group(1) and why in alert.group(1), page
     assert "<h2>CRM sync: acme</h2>" in page
+    login(client, make_user("admin", locale="ru"))  # in the reader's language
+    assert "Коннектор acme" in client.get("/admin/crm_sync/status/").get_data(as_text=True)
     assert Customer.select().count() == customers  # nothing was pulled from another source
 
     # choosing another connector ends it
