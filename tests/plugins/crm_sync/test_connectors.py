@@ -116,6 +116,8 @@ def assert_nothing_syncs_and_everyone_is_told(workdesk_app, run_jobs, client, lo
     alert = re.search(r'<div class="alert alert-danger crm-missing-connector"[^>]*>([^<]+)</div>', page)
     assert alert and "acme" in alert.group(1) and why in alert.group(1), page
     assert "<h2>CRM sync: acme</h2>" in page
+    plugins_page = client.get("/admin/plugins/").get_data(as_text=True)
+    assert "Needs configuration: connector." in plugins_page, plugins_page
     login(client, make_user("admin", locale="ru"))  # in the reader's language
     assert "Коннектор acme" in client.get("/admin/crm_sync/status/").get_data(as_text=True)
     assert Customer.select().count() == customers  # nothing was pulled from another source
