@@ -193,7 +193,7 @@ def test_sync_now_in_the_api(crm_generic, api_client, make_user):
 
 @pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
 def test_a_chosen_connector_whose_plugin_is_uninstalled_stops_the_sync_loudly(
-        workdesk_app, enable_plugin, run_jobs, client, login, make_user):
+        workdesk_app, enable_plugin, run_jobs, client, login, make_user, api_client):
     """The third-party connector of acme_plugin.py was chosen, then its package uninstalled (this app
     does not load it): the stored choice no longer validates and must not turn into a csv sync."""
     from test_connectors import assert_nothing_syncs_and_everyone_is_told
@@ -204,4 +204,7 @@ def test_a_chosen_connector_whose_plugin_is_uninstalled_stops_the_sync_loudly(
         PluginState.update(settings={**PluginState.get(PluginState.name == "crm_sync").settings,
                                      "connector": "acme"}).where(PluginState.name == "crm_sync").execute()
     get_registry().refresh(force=True)
+    refused = api_client(role="admin").post("/api/v1/crm/sync")  # "sync now" in the API
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "crm_connector_missing"
+    assert "acme" in refused.json["error"]["message"] and "uninstalled" in refused.json["error"]["message"]
     assert_nothing_syncs_and_everyone_is_told(workdesk_app, run_jobs, client, login, make_user, "uninstalled")
