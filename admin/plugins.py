@@ -33,7 +33,7 @@ class PluginRow:
     has_settings: bool
     last_error_at: object = None
     schema: tuple[int, int] | None = None  # (applied, latest) migration numbers
-    missing: list[str] = field(default_factory=list)  # settings to fill in before it can be enabled
+    missing: list[str] = field(default_factory=list)  # settings to fill in before it can be enabled (or work)
 
 
 def plugin_rows() -> list[PluginRow]:
@@ -67,7 +67,7 @@ def _row(name: str, info: PluginInfo, state: PluginState | None, enabled: bool) 
                      errors=errors, has_settings=bool(plugin and plugin.settings_schema),
                      last_error_at=state.last_error_at if state and state.last_error else None,
                      schema=schema_status(plugin) if plugin else None,
-                     missing=plugin.missing_configuration(plugin_settings(name)) if info.usable and not enabled else [])
+                     missing=plugin.missing_configuration(plugin_settings(name)) if info.usable else [])
 
 
 class PluginsView(WorkdeskBaseView):

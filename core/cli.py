@@ -211,7 +211,7 @@ def plugins():
 def plugins_list(ctx):
     """Every discovered plugin with version, state, schema version and errors."""
     from .models import PluginState
-    from .registry import CORE
+    from .registry import CORE, plugin_settings
     from .schema import schema_status
     _, registry = _runtime(ctx)
     states = {s.name: s for s in PluginState.select()}
@@ -228,6 +228,9 @@ def plugins_list(ctx):
         title = type(info.plugin).title() if info.plugin else ""
         schema = "schema {}/{}".format(*schema_status(info.plugin)) if info.plugin else "schema -"
         click.echo(f"{name:<20} {version:<8} {status:<10} {schema:<11} {title}")
+        missing = info.plugin.missing_configuration(plugin_settings(name)) if info.usable else []
+        if missing:  # Plugin.missing_configuration: settings to fill in (or fix) before it can work
+            click.echo(f"    needs configuration: {', '.join(missing)}")
         error = info.error or (state.last_error if state else None)
         if error:
             click.echo(f"    error: {error.splitlines()[0]}")

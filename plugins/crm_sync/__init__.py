@@ -26,6 +26,15 @@ class CrmSyncPlugin(Plugin):
     requires_workdesk = ">=1.2,<2"
     settings_schema = CrmSyncSettings
 
+    def missing_configuration(self, settings):
+        """Also ``connector`` while the chosen connector's plugin is uninstalled or disabled: the plugin
+        then shows as needing configuration, and nothing is synced in the meantime."""
+        from .connectors import missing_connector
+        missing = super().missing_configuration(settings)
+        if "connector" not in missing and missing_connector(settings) is not None:
+            missing.append("connector")
+        return missing
+
     @hookimpl
     def register_models(self):
         return list(MODELS)

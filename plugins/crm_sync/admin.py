@@ -12,7 +12,7 @@ from wtforms import BooleanField, FileField
 
 from workdesk import WorkdeskForm, csv_export, delivery_admin_views
 
-from .connectors import connector_classes
+from .connectors import connector_classes, missing_connector
 from .csvio import HEADER, export_rows, import_csv
 from .models import CrmPush, Customer, SyncState
 from .sync import settings
@@ -38,7 +38,11 @@ class SyncStatusView(BaseView):
         states = list(SyncState.select().where(SyncState.connector == current["connector"]).order_by(SyncState.resource))
         failed = CrmPush.select().where(CrmPush.status.in_(("retry", "dead"))).count()
         label = getattr(connector_classes().get(current["connector"]), "label", current["connector"])
+        missing = missing_connector()
+        if missing is not None:  # name the chosen connector, not the default standing in for it
+            label = missing.name
         return self.render("crm_sync/admin_status.html", states=states, failed=failed, connector=label,
+                           missing=str(missing) if missing is not None else None,
                            form=WorkdeskForm(), import_form=import_form, plan=plan)
 
     @expose("/sync", methods=("POST",))

@@ -11,7 +11,7 @@ from workdesk import (api_blueprint, api_operation, errors, keyset_page, load_js
                       require_api_user, utcnow)
 
 from . import links
-from .connectors import CrmError, InboundRefused, PermanentCrmError, active_connector
+from .connectors import ConnectorMissing, CrmError, InboundRefused, PermanentCrmError, active_connector
 from .schemas import (CustomerChange, CustomerDetail, CustomerList, CustomerOutput, CustomerQuery, SyncAnswer,
                       SyncQuery, TaskCustomerInput, TaskCustomerOutput, WebhookAnswer)
 from .sync import apply_inbound_once, pull, settings
@@ -21,6 +21,11 @@ from .sync import apply_inbound_once, pull, settings
 class CrmUnavailable(errors.WorkdeskError):
     """The CRM did not answer (after the retries): 502, worth trying again later."""
     status, code = 502, "crm_unavailable"
+
+
+class ConnectorGone(errors.WorkdeskError):
+    """The chosen connector's plugin is uninstalled or disabled: 409 until it is back or another is chosen."""
+    status, code = 409, "crm_connector_missing"
 
 
 blueprint = api_blueprint("crm_sync_api", __name__, url_prefix="/api/v1/crm")
@@ -85,13 +90,15 @@ def unlink_task_customer(task_id: int):
 
 
 @blueprint.post("/sync")
-@api_operation("Pull the CRM's changes now", tags=TAGS, query=SyncQuery, response=SyncAnswer, errors=(502,))
+@api_operation("Pull the CRM's changes now", tags=TAGS, query=SyncQuery, response=SyncAnswer, errors=(409, 502))
 def sync_now():
     """An incremental pull from the committed cursor, in this request (``?full=true``: a full reconcile)."""
     require(require_api_user(), "crm.manage")
     full = load_query(SyncQuery)["full"]
     try:
         counts = pull(utcnow(), full=full)
+    except ConnectorMissing as exc:
+        raise ConnectorGone(str(exc)) from None
     except CrmError as exc:
         raise CrmUnavailable(_("The CRM could not be reached: %(error)s", error=str(exc))) from None
     return {"counts": counts}

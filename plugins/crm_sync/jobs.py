@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from workdesk import PeriodicJob, plugin_task, utcnow
+from workdesk import PeriodicJob, plugin_task, record_error, utcnow
 
-from .connectors import CrmError
+from .connectors import CrmError, ConnectorMissing, missing_connector
 from .push import push_due
 from .sync import full_reconcile_due, pull, settings
 
@@ -16,7 +16,11 @@ log = logging.getLogger("workdesk.plugins.crm_sync")
 def pull_changes(now: dt.datetime, since: dt.datetime | None = None) -> dict | None:
     """The incremental pull from the committed cursor; a full reconcile instead when one is due (it also
     catches what incremental pulls and webhooks missed). A CRM failure is recorded on the sync status
-    and retried at the next run, from the same cursor."""
+    and retried at the next run, from the same cursor. A chosen connector whose plugin is gone fails the
+    job (the health panel and ``workdesk plugins list`` show it): no other connector pulls in its place."""
+    missing = missing_connector()
+    if missing is not None:
+        raise missing
     if settings()["connector"] == "csv":
         return None
     try:
@@ -31,6 +35,8 @@ def sync_now(full: bool = False) -> None:
     """The admin panel's "sync now" button: a pull on the worker (progress shows in the panel)."""
     try:
         pull(utcnow(), full=full)
+    except ConnectorMissing as exc:
+        record_error("crm_sync", str(exc))
     except CrmError as exc:
         log.warning("CRM pull failed: %s", exc)
 

@@ -66,13 +66,27 @@ def _check_field_map(value: dict) -> None:
                 f"{field!r}: map each of {', '.join(DEFAULT_FIELD_MAP)} to the name (text) the CRM gives it.")
 
 
+def _default_connector() -> str:
+    """``csv``, unless the stored choice names a connector no installed plugin provides any more: it is
+    dropped as invalid when the settings are read, and kept here instead so the sync stops and says so
+    (see ``connectors.missing_connector``) rather than quietly using ``csv`` in its place."""
+    from workdesk import get_registry
+    try:
+        stored = get_registry().stored_settings("crm_sync").get("connector")
+    except RuntimeError:  # no registry yet
+        return "csv"
+    if isinstance(stored, str) and stored and stored not in RegisteredConnector().choices:
+        return stored
+    return "csv"
+
+
 # the sections of the settings form, one per connector and the shared ones
 GENERIC, BITRIX, EVERY = _l("Generic REST/JSON"), "Bitrix24", _l("Every connector")
 FIELDS, SYNC = _l("Customer fields"), _l("Sync and activities")
 
 
 class CrmSyncSettings(RetrySettings):
-    connector = ma.fields.String(load_default="csv", validate=RegisteredConnector(), metadata={
+    connector = ma.fields.String(load_default=_default_connector, validate=RegisteredConnector(), metadata={
         "description": "Which CRM to sync with: generic (REST/JSON), bitrix24, csv (files only: 1C, "
                        "spreadsheets), or a connector another plugin registers"})
     # -- generic REST/JSON

@@ -60,6 +60,7 @@ def test_plugins_list_enable_disable(cli_instance):
     listing = cli_instance("plugins", "list", extra_env=env).stdout
     assert "recorder" in listing and "incompatible: it supports Workdesk >=2.0" in listing
     assert "hello" in listing
+    assert "    needs configuration: host" in listing  # the email plugin, before its server is set
     assert "recorder enabled." in cli_instance("plugins", "enable", "recorder", extra_env=env).stdout
     assert "recorder             1.2.0    enabled" in cli_instance("plugins", "list", extra_env=env).stdout
     refused = cli_instance("plugins", "enable", "future", extra_env=env, check=False)

@@ -149,17 +149,52 @@ def connector_choices() -> dict[str, str]:
     return choices
 
 
+class ConnectorMissing(PermanentCrmError):
+    """The chosen connector's plugin was uninstalled or disabled: nothing is synced (never another
+    connector in its place) until the plugin is back or another connector is chosen."""
+
+    def __init__(self, name: str, installed: bool):
+        self.name = name
+        self.installed = installed
+        super().__init__(missing_connector_message(name, installed))
+
+
+def missing_connector_message(name: str, installed: bool) -> str:
+    """What the admin panel, the job's error and ``workdesk crm_sync pull`` say about a missing connector."""
+    from flask_babel import gettext as _
+    if installed:
+        return _("The connector %(name)s belongs to a disabled plugin, so nothing is synced. Enable that plugin, "
+                 "or choose another connector in the admin panel (Plugins, crm_sync, Settings).", name=name)
+    return _("The connector %(name)s is not installed any more (its plugin was uninstalled), so nothing is "
+             "synced. Re-install the plugin that provides it, or choose another connector in the admin panel "
+             "(Plugins, crm_sync, Settings).", name=name)
+
+
+def missing_connector(settings: Mapping[str, Any] | None = None) -> ConnectorMissing | None:
+    """The chosen connector (in ``settings``, default: the stored ones) when no enabled plugin provides
+    it, else None: its plugin is disabled, or uninstalled (then the settings keep naming it, see
+    ``schemas._default_connector``, instead of reading as the default ``csv``)."""
+    if settings is None:
+        from workdesk import plugin_settings
+        settings = plugin_settings("crm_sync")
+    chosen = settings.get("connector")
+    if chosen and chosen not in available_connectors():
+        return ConnectorMissing(chosen, chosen in connector_classes(enabled_only=False))
+    return None
+
+
 def active_connector(settings: Mapping[str, Any]) -> Connector:
-    """The connector the settings name, ready to use."""
-    classes = connector_classes()
-    cls = classes.get(settings["connector"])
-    if cls is None:
-        if settings["connector"] in connector_classes(enabled_only=False):
-            raise PermanentCrmError(f"the connector {settings['connector']!r} belongs to a disabled plugin: "
-                                    f"enable that plugin, or choose another connector in the crm_sync settings")
-        raise PermanentCrmError(f"no connector named {settings['connector']!r} is registered "
-                                f"(known: {', '.join(sorted(classes)) or 'none'})")
-    return cls(settings)
+    """The connector the settings name, ready to use; :class:`ConnectorMissing` when its plugin is gone."""
+    missing = missing_connector(settings)
+    if missing is not None:
+        raise missing
+    return available_connectors()[settings["connector"]](settings)
+
+
+def available_connectors() -> dict[str, type[Connector]]:
+    """The connectors that can run: the built-in ones (this plugin's own, also while it is being enabled)
+    and those of enabled plugins."""
+    return {**{cls.name: cls for cls in BUILTIN_CONNECTORS}, **connector_classes()}
 
 
 # -- HTTP --------------------------------------------------------------------------------------

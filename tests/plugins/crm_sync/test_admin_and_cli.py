@@ -6,6 +6,8 @@ import io
 import logging
 import re
 
+import pytest
+
 from click.testing import CliRunner
 
 from conftest import NOW, bitrix_settings, generic_settings
@@ -187,3 +189,22 @@ def test_sync_now_in_the_api(crm_generic, api_client, make_user):
     crm_generic.faults[:] = [500] * 10
     failed = api_client(role="admin").post("/api/v1/crm/sync")
     assert failed.status_code == 502 and failed.json["error"]["code"] == "crm_unavailable"
+
+
+@pytest.mark.parametrize("workdesk_database", ["sqlite", "postgresql"], indirect=True)
+def test_a_chosen_connector_whose_plugin_is_uninstalled_stops_the_sync_loudly(
+        workdesk_app, enable_plugin, run_jobs, client, login, make_user, api_client):
+    """The third-party connector of acme_plugin.py was chosen, then its package uninstalled (this app
+    does not load it): the stored choice no longer validates and must not turn into a csv sync."""
+    from test_connectors import assert_nothing_syncs_and_everyone_is_told
+    from workdesk import get_registry, write_transaction
+    from workdesk.models import PluginState
+    enable_plugin("crm_sync", connector="csv", page_size=20)
+    with write_transaction():
+        PluginState.update(settings={**PluginState.get(PluginState.name == "crm_sync").settings,
+                                     "connector": "acme"}).where(PluginState.name == "crm_sync").execute()
+    get_registry().refresh(force=True)
+    refused = api_client(role="admin").post("/api/v1/crm/sync")  # "sync now" in the API
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "crm_connector_missing"
+    assert "acme" in refused.json["error"]["message"] and "uninstalled" in refused.json["error"]["message"]
+    assert_nothing_syncs_and_everyone_is_told(workdesk_app, run_jobs, client, login, make_user, "uninstalled")
