@@ -133,12 +133,12 @@ def test_tick_at_hands_a_weekday_rotations_friday_over_to_monday(instance):
                    "2026-03-29T05:05:00Z", "2026-03-29T06:05:00Z"):  # Friday, Saturday and Sunday mornings
         ticked = workdesk(instance, "tick", "--at", moment)
         assert ticked.returncode == 0, ticked.stderr
-    assert reminders() == [(boris.id, "Your duty (Desk) begins at 3/27/26, 7:00\u202fAM")]  # none on the weekend
+    assert reminders() == [(boris.id, "Your duty (Desk) begins at 3/27/2026, 7:00\u202fAM")]  # none on the weekend
     assert handovers() == [(vera.id, ana.id, "2026-03-25T07:00:00+00:00", "2026-03-26T07:00:00+00:00"),
                            (ana.id, boris.id, "2026-03-26T07:00:00+00:00", "2026-03-27T07:00:00+00:00")]
 
     workdesk(instance, "tick", "--at", "2026-03-30T05:05:00Z")  # Monday 08:05, now UTC+3
-    assert reminders()[1:] == [(vera.id, "Your duty (Desk) begins at 3/30/26, 6:00\u202fAM")]
+    assert reminders()[1:] == [(vera.id, "Your duty (Desk) begins at 3/30/2026, 6:00\u202fAM")]
     workdesk(instance, "tick", "--at", "2026-03-30T06:05:00Z")
     friday = handovers()[2:]
     assert friday == [(boris.id, vera.id, "2026-03-27T07:00:00+00:00", "2026-03-30T06:00:00+00:00")]  # 71 hours

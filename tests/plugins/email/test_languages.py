@@ -8,6 +8,7 @@ import pytest
 from babel.dates import format_datetime
 from flask_babel import force_locale, gettext, ngettext
 
+from workdesk.dates import instant_pattern
 from workdesk.extensions import LANGUAGES
 from workdesk.notifications import DIGEST_KIND, Notification, notify, set_preferences
 from workdesk.notifications.digest import send_digests
@@ -67,7 +68,7 @@ def test_an_email_and_a_digest_in_each_language(lang, smtp_server, enable_plugin
     digest = Notification.get(Notification.kind == DIGEST_KIND)
     with force_locale(lang):
         expected = ngettext("%(num)d notification since %(start)s", "%(num)d notifications since %(start)s", 2,
-                            start=format_datetime(first.created_at, "short", tzinfo=reader.zone, locale=lang))
+                            start=format_datetime(first.created_at, instant_pattern(lang), tzinfo=reader.zone, locale=lang))
     assert digest.subject == expected
     _to, mail = server.messages[-1]
     assert mail["Subject"] == " ".join(digest.subject.split())  # one header line: any space becomes a space
