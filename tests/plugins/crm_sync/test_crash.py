@@ -59,23 +59,28 @@ result = create_task(olga, title={title!r}, department_id=dept.id).id
 """)
 
 
-def test_a_worker_killed_mid_push_sends_the_same_idempotency_key_again(worker_instance, generic_crm):
+def kill_mid_push_then_push_again(worker_instance, crm, pushed) -> None:
+    """Hold the CRM's answer to the first push, SIGKILL the worker meanwhile (the CRM has kept the item:
+    ``pushed()`` holds one), then let a second worker push again until the push is recorded as sent."""
     from tests.notifications.worker_instance import wait_for
+    crm.gate = threading.Event()
+    first = worker_instance.start_worker("first")
+    wait_for(crm.gate_reached.is_set, message="the worker to reach the held push", timeout=60)
+    worker_instance.kill(first)
+    assert len(pushed()) == 1  # the CRM kept it; the worker died before hearing so
+    crm.gate.set()
+    crm.gate = None
+    worker_instance.start_worker("second")
+    wait_for(lambda: worker_instance.query("SELECT status FROM crm_sync_push") == [("sent",)],
+             message="the push to be recorded as sent", timeout=60)
+
+
+def test_a_worker_killed_mid_push_sends_the_same_idempotency_key_again(worker_instance, generic_crm):
     generic_crm.put("contacts", "c1", name="Olga", emails=["olga@client.example"])
     configure(worker_instance, generic_crm)
     worker_instance.workdesk("crm_sync", "pull")
     file_task_as_olga(worker_instance, "Olga", "Broken invoice")
-    generic_crm.gate = threading.Event()
-    first = worker_instance.start_worker("first")
-    wait_for(generic_crm.gate_reached.is_set, message="the worker to reach the held activity", timeout=60)
-    worker_instance.kill(first)
-    assert len(generic_crm.activities) == 1  # the CRM kept it; the worker died before hearing so
-    generic_crm.gate.set()
-    generic_crm.gate = None
-
-    worker_instance.start_worker("second")
-    wait_for(lambda: worker_instance.query("SELECT status FROM crm_sync_push") == [("sent",)],
-             message="the activity to be sent", timeout=60)
+    kill_mid_push_then_push_again(worker_instance, generic_crm, lambda: generic_crm.activities)
     assert len(generic_crm.activities) == 1 and generic_crm.activity_posts == 2  # the same key twice
     assert worker_instance.query("SELECT remote_id FROM crm_sync_push") == [("act-1",)]
 
@@ -115,22 +120,11 @@ def test_a_bitrix24_pull_killed_mid_sync_resumes_from_the_committed_cursor(worke
 
 
 def test_a_worker_killed_mid_push_to_bitrix24_adds_one_comment(worker_instance, bitrix):
-    from tests.notifications.worker_instance import wait_for
     bitrix.add("contact", NAME="Ольга", EMAIL=[{"VALUE": "olga@client.example", "VALUE_TYPE": "WORK"}])
     configure(worker_instance, bitrix, bitrix_settings)
     worker_instance.workdesk("crm_sync", "pull")
     file_task_as_olga(worker_instance, "Ольга", "Счёт не пришёл")
-    bitrix.gate = threading.Event()
-    first = worker_instance.start_worker("first")
-    wait_for(bitrix.gate_reached.is_set, message="the worker to reach the held comment", timeout=60)
-    worker_instance.kill(first)
-    assert len(bitrix.comments) == 1  # Bitrix24 kept it; the worker died before hearing so
-    bitrix.gate.set()
-    bitrix.gate = None
-
-    worker_instance.start_worker("second")
-    wait_for(lambda: worker_instance.query("SELECT status FROM crm_sync_push") == [("sent",)],
-             message="the comment to be recorded as sent", timeout=60)
+    kill_mid_push_then_push_again(worker_instance, bitrix, lambda: bitrix.comments)
     assert len(bitrix.comments) == 1 and bitrix.calls.count("crm.timeline.comment.add") == 1  # found, not re-added
     assert bitrix.calls.count("crm.timeline.comment.list") == 2
     assert worker_instance.query("SELECT remote_id FROM crm_sync_push") == [("1",)]
