@@ -6,7 +6,7 @@ from functools import reduce
 
 from flask_babel import gettext
 
-from .db import hot_query
+from .db import db, hot_query
 from .errors import Forbidden, NotFound
 from .models import Membership, Role, Task, TaskWatcher, User
 
@@ -16,7 +16,9 @@ WORK_PERMISSION = "task.transition"
 
 
 def department_ids(user: User) -> list[int]:
-    return [m.department_id for m in Membership.select(Membership.department).where(Membership.user == user)]
+    """The departments ``user`` is a member of (by id), in the order they joined."""
+    return [department_id for (department_id,) in db.execute_sql(_sql("department_ids", _department_ids_sql),
+                                                                 (user.id,))]
 
 
 def visibility_conditions(user: User, per_department: bool = False) -> list | None:
@@ -37,6 +39,68 @@ def visibility_conditions(user: User, per_department: bool = False) -> list | No
             conditions.append(Task.department.in_(
                 Membership.select(Membership.department).where(Membership.user == user)))
     return conditions
+
+
+def newest_visible_ids(user: User, limit: int, before: int | None = None) -> list[int]:
+    """The ids of the ``limit`` newest tasks ``user`` may see (with an id below ``before``), newest first:
+    an unfiltered list's page.
+
+    The rules are :func:`visibility_conditions`'s, each paged along its own index (reported, assigned,
+    watched, each department) and united in one statement whose text is written once per shape: built
+    by peewee on every request, the page's queries cost more than the database takes to answer them.
+    """
+    after = before is not None
+    if user.has_permission("task.view_all"):
+        return [task_id for (task_id,) in db.execute_sql(_sql(("newest", after), lambda: _newest_sql(("all",), after)),
+                                                         (*((before,) if after else ()), limit))]
+    departments = department_ids(user) if user.has_permission("task.view_department") else []
+    rules = ("reporter", "assignee", "watched", *("department",) * len(departments))
+    params: list = []
+    for value in (user.id, user.id, user.id, *departments):
+        params.extend((value, before, limit) if after else (value, limit))
+    params.append(limit)
+    sql = _sql(("newest", after, len(departments)), lambda: _newest_sql(rules, after))
+    return [task_id for (task_id,) in db.execute_sql(sql, params)]
+
+
+_SQL_TEXTS: dict[tuple, str] = {}
+
+
+def _sql(key, write) -> str:
+    key = (type(db.obj), key)
+    sql = _SQL_TEXTS.get(key)
+    if sql is None:
+        sql = _SQL_TEXTS[key] = write()
+    return sql
+
+
+def _quote(name: str) -> str:
+    return f"{db.obj.quote[0]}{name}{db.obj.quote[1]}"
+
+
+def _department_ids_sql() -> str:
+    return (f"SELECT {_quote('department_id')} FROM {_quote(Membership._meta.table_name)} "
+            f"WHERE {_quote('user_id')} = {db.obj.param} ORDER BY {_quote('id')}")
+
+
+def _newest_sql(rules: tuple[str, ...], after: bool) -> str:
+    param, task = db.obj.param, _quote(Task._meta.table_name)
+    column = {"reporter": "reporter_id", "assignee": "assignee_id", "department": "department_id"}
+    branches = []
+    for rule in rules:
+        if rule == "watched":
+            table, key, where = _quote(TaskWatcher._meta.table_name), _quote("task_id"), [f"{_quote('user_id')} = {param}"]
+        else:
+            table, key = task, _quote("id")
+            where = [] if rule == "all" else [f"{_quote(column[rule])} = {param}"]
+        if after:
+            where.append(f"{key} < {param}")
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
+        branches.append(f"SELECT {key} AS page_id FROM {table}{condition} ORDER BY {key} DESC LIMIT {param}")
+    if len(branches) == 1:
+        return branches[0]
+    united = " UNION ".join(f"SELECT page_id FROM ({branch}) AS rule_{i}" for i, branch in enumerate(branches))
+    return f"{united} ORDER BY page_id DESC LIMIT {param}"
 
 
 def visible_tasks(user: User, query=None):

@@ -277,3 +277,33 @@ def test_a_day_across_a_dst_change_has_its_23_hours():
     start, end = task_filters.local_day_start(noon, sofia), task_filters.local_day_start(noon, sofia, 1)
     assert (start, end) == (dt.datetime(2026, 3, 28, 22, tzinfo=dt.timezone.utc),
                             dt.datetime(2026, 3, 29, 21, tzinfo=dt.timezone.utc))
+
+
+@BOTH_DATABASES
+def test_the_unfiltered_newest_first_pages_are_exactly_the_visible_tasks(api_as, make_user, make_department,
+                                                                          make_task):
+    """A page without filter or sort is one statement written once (workdesk.access.newest_visible_ids): it holds
+    what the visibility rules allow, each task once, for every kind of caller and at every page boundary."""
+    from workdesk.access import visible_tasks
+    it, hr, lab = make_department(), make_department(), make_department()
+    agent = make_user("agent", departments=[it, hr])
+    homeless = make_user("agent")
+    requester = make_user("requester", departments=[lab])
+    admin = make_user("admin")
+    outsider = make_user("agent", departments=[lab])
+    for i in range(3):
+        make_task(outsider, it, title=f"it {i}")
+        make_task(outsider, hr, title=f"hr {i}")
+        make_task(outsider, lab, title=f"lab hidden {i}")
+    make_task(outsider, lab, title="watched by all three", watcher_ids=[agent.id, homeless.id, requester.id])
+    make_task(agent, lab, title="reported by the agent, watched too", watcher_ids=[agent.id])
+    make_task(requester, lab, title="reported by the requester")
+    make_task(outsider, lab, title="assigned to the homeless agent's colleague", assignee_id=outsider.id)
+    make_task(outsider, it, title="in it, reported by the requester's colleague, watched", watcher_ids=[agent.id])
+    for user in (agent, homeless, requester, admin, outsider):
+        expected = [t.id for t in visible_tasks(user).order_by(Task.id.desc())]
+        assert expected, user.email
+        for limit in (1, 2, 3, 50):
+            assert walk(api_as(user), limit=limit) == expected, (user.email, limit)
+    assert len(walk(api_as(admin), limit=4)) == Task.select().count()
+    assert set(walk(api_as(homeless))) == {t.id for t in Task.select().where(Task.title == "watched by all three")}
