@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .auth import hash_password, normalise_email
-from .db import utcnow, write_transaction
+from .db import insert_rows, utcnow, write_transaction
 from .errors import WorkdeskError
 from .models import (Calendar, Comment, Department, Holiday, Membership, Role, Sequence, Task, TaskEvent,
                      TaskWatcher, User)
@@ -536,13 +536,15 @@ def _write(stories: list[Story]) -> None:
         story.task.number = number
     tasks = [story.task for story in stories]
     columns = [f for f in Task._meta.sorted_fields if f.name != "id"]
-    for task, row in zip(tasks, _insert(Task, [{f.name: getattr(task, f.name) for f in columns} for task in tasks])):
+    for task, row in zip(tasks, insert_rows(Task, [{f.name: getattr(task, f.name) for f in columns} for task in tasks],
+                                                  returning=(Task.id,))):
         task.id = row[0]
     Sequence.update(value=sequence.value + len(stories)).where(Sequence.name == "task").execute()
     comments = [(story.task, at, author, body) for story in stories for at, author, body in story.comments]
-    comment_ids = [row[0] for row in _insert(Comment, [{"task": task.id, "author": author, "body": body,
-                                                         "created_at": at} for task, at, author, body in comments])]
-    _insert(TaskWatcher, [{"task": story.task.id, "user": user} for story in stories for _at, user in story.watchers])
+    comment_rows = [{"task": task.id, "author": author, "body": body, "created_at": at}
+                    for task, at, author, body in comments]
+    comment_ids = [row[0] for row in insert_rows(Comment, comment_rows, returning=(Comment.id,))]
+    insert_rows(TaskWatcher, [{"task": story.task.id, "user": user} for story in stories for _at, user in story.watchers])
     events = []
     for story in stories:
         task = story.task
@@ -558,12 +560,5 @@ def _write(stories: list[Story]) -> None:
                   for (task, at, author, _body), comment_id in zip(comments, comment_ids))
     # The trail in the order it happened (entries of one moment in the order they were made).
     events.sort(key=lambda pair: pair[1]["at"])
-    _insert(TaskEvent, [{"task_id": task.id, "task_number": task.number, **event} for task, event in events])
+    insert_rows(TaskEvent, [{"task_id": task.id, "task_number": task.number, **event} for task, event in events])
 
-
-def _insert(model, rows: list[dict]) -> list[tuple]:
-    """Insert ``rows`` in batches; the new ids, in the order of ``rows``."""
-    ids: list[tuple] = []
-    for start in range(0, len(rows), 200):
-        ids.extend(model.insert_many(rows[start:start + 200]).returning(model.id).tuples().execute())
-    return ids
