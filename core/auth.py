@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import g, redirect, request, session, url_for
 
 from . import throttle
-from .db import hot_query, utcnow, write_transaction
+from .db import columns_of, db, model_from_row, utcnow, write_transaction
 from .errors import Unauthorized
 from .models import ApiToken, Role, User
 
@@ -113,27 +113,43 @@ def revoke_token(token: str) -> bool:
                 .where((ApiToken.token_hash == _token_hash(token)) & ApiToken.revoked_at.is_null()).execute())
 
 
-def _with_role(user: User | None) -> User | None:
-    """Attach the user's role, read through a precompiled query (it is consulted on every request)."""
-    if user is not None:
-        user.role = next(iter(hot_query(Role, "role_by_id", lambda: Role.select().where(Role.id == 0),
-                                        user.role_id)))
+_CALLER_SQL: dict[tuple[str, type], str] = {}
+
+
+def _user_with_role(by: str, value: object) -> User | None:
+    """The user (with their role) whose ``by`` is ``value``: ``"token"``, a live API token's hash, or ``"id"``.
+
+    Asked on every request, so the one statement is written once, and the two rows made models directly.
+    """
+    key = (by, type(db.obj))
+    sql = _CALLER_SQL.get(key)
+    if sql is None:
+        quote, param = db.obj.quote, db.obj.param
+        table = {model: f"{quote[0]}{model._meta.table_name}{quote[1]}" for model in (User, Role, ApiToken)}
+        sql = (f"SELECT {columns_of(User, 'u')}, {columns_of(Role, 'r')} FROM {table[User]} AS u "
+               f"JOIN {table[Role]} AS r ON r.{quote[0]}id{quote[1]} = u.{quote[0]}role_id{quote[1]} ")
+        if by == "token":
+            sql += (f"JOIN {table[ApiToken]} AS t ON t.{quote[0]}user_id{quote[1]} = u.{quote[0]}id{quote[1]} "
+                    f"WHERE t.{quote[0]}token_hash{quote[1]} = {param} AND t.{quote[0]}revoked_at{quote[1]} IS NULL")
+        else:
+            sql += f"WHERE u.{quote[0]}id{quote[1]} = {param}"
+        _CALLER_SQL[key] = sql
+    row = db.execute_sql(sql, (value,)).fetchone()
+    if row is None:
+        return None
+    width = len(User._meta.sorted_fields)
+    user = model_from_row(User, row[:width])
+    user.role = model_from_row(Role, row[width:])
     return user
 
 
 def user_for_token(token: str) -> User | None:
-    user = next(iter(hot_query(
-        User, "user_by_token",
-        lambda: User.select(User).join(ApiToken).where((ApiToken.token_hash == "") & ApiToken.revoked_at.is_null()),
-        _token_hash(token))), None)
-    if user is None or not user.is_active:
-        return None
-    return _with_role(user)
+    user = _user_with_role("token", _token_hash(token))
+    return user if user is not None and user.is_active else None
 
 
 def user_by_id(user_id: int) -> User | None:
-    return _with_role(next(iter(hot_query(User, "user_by_id", lambda: User.select().where(User.id == 0),
-                                          user_id)), None))
+    return _user_with_role("id", user_id)
 
 
 def bearer_token() -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 from urllib.parse import urlparse
 
 import peewee
@@ -158,6 +158,31 @@ def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Q
     if sql is None:
         sql = _SQL_CACHE[key] = build().sql()[0]
     return model.raw(sql, *params)
+
+
+# Values these fields get from either driver are already what the model holds.
+_READ_AS_IS = (peewee.AutoField, peewee.IntegerField, peewee.CharField, peewee.TextField, peewee.ForeignKeyField)
+_CONVERSIONS: dict[type, list[tuple[str, Callable[[object], object] | None]]] = {}
+
+
+def columns_of(model: type[peewee.Model], alias: str = "") -> str:
+    """The quoted columns of ``model`` in the order :func:`model_from_row` reads them (``alias.`` before each)."""
+    quote, prefix = db.obj.quote, f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{quote[0]}{field.column_name}{quote[1]}" for field in model._meta.sorted_fields)
+
+
+def model_from_row(model: type[peewee.Model], values: Sequence[object]) -> peewee.Model:
+    """A row of :func:`columns_of` as a model instance, each value converted as peewee converts it when it
+    reads the row itself; for statements written once, where peewee's own reading costs more than the query."""
+    conversions = _CONVERSIONS.get(model)
+    if conversions is None:
+        conversions = _CONVERSIONS[model] = [
+            (field.name, None if type(field) in _READ_AS_IS or isinstance(field, peewee.ForeignKeyField)
+             else field.python_value) for field in model._meta.sorted_fields]
+    instance = model(__no_default__=True)
+    instance.__data__ = {name: value if convert is None or value is None else convert(value)
+                         for (name, convert), value in zip(conversions, values)}
+    return instance
 
 
 def in_ids(column: str, ids: Iterable[int]) -> tuple[str, object]:

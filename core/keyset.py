@@ -128,11 +128,6 @@ def rows_in_order(query: peewee.ModelSelect | None, ids: Sequence[int]) -> list:
     return [by_id[task_id] for task_id in ids if task_id in by_id]
 
 
-_TASK_COLUMNS: list[tuple[str, Any]] = []  # (field name, conversion of the driver's value, or None)
-# Values these fields get from either driver are already what the model holds.
-_AS_READ = (peewee.AutoField, peewee.IntegerField, peewee.CharField, peewee.TextField, peewee.ForeignKeyField)
-
-
 def tasks_by_id(ids: Sequence[int]) -> dict[int, Task]:
     """Whole tasks by id, for a page of a list: one statement, the ids bound as one parameter
     (:func:`workdesk.db.in_ids`), and each row made a model directly from its values.
@@ -140,21 +135,12 @@ def tasks_by_id(ids: Sequence[int]) -> dict[int, Task]:
     peewee builds an ``IN (?, ?, …)`` expression per request and a model field by field, which cost a list
     page more than the database takes to answer it.
     """
-    from .db import db, in_ids
-    if not _TASK_COLUMNS:
-        _TASK_COLUMNS.extend((field.name, None if type(field) in _AS_READ or isinstance(field, peewee.ForeignKeyField)
-                              else field.python_value) for field in Task._meta.sorted_fields)
+    from .db import columns_of, db, in_ids, model_from_row
     quote = db.obj.quote
-    columns = ", ".join(f"{quote[0]}{field.column_name}{quote[1]}" for field in Task._meta.sorted_fields)
     condition, bound = in_ids("id", ids)
-    found: dict[int, Task] = {}
-    for values in db.execute_sql(f"SELECT {columns} FROM {quote[0]}{Task._meta.table_name}{quote[1]} "
-                                 f"WHERE {condition}", (bound,)).fetchall():
-        task = Task(__no_default__=True)
-        task.__data__ = {name: value if convert is None or value is None else convert(value)
-                         for (name, convert), value in zip(_TASK_COLUMNS, values)}
-        found[task.id] = task
-    return found
+    rows = db.execute_sql(f"SELECT {columns_of(Task)} FROM {quote[0]}{Task._meta.table_name}{quote[1]} "
+                          f"WHERE {condition}", (bound,)).fetchall()
+    return {task.id: task for task in (model_from_row(Task, values) for values in rows)}
 
 
 def encode_value(value: Any) -> Any:
