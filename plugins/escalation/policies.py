@@ -146,8 +146,8 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
             "match": policy.match or {}, "time_mode": policy.time_mode, "calendar_id": policy.calendar_id,
             "pausing_statuses": list(policy.pausing_statuses or []), "warn_percent": policy.warn_percent,
             "revision": policy.revision,
-            "targets": [{"kind": t.kind, "hours": t.hours, "status": t.status, "on_reopen": t.on_reopen}
-                        for t in targets],
+            "targets": [{"kind": t.kind, "hours": t.hours, "on_reopen": t.on_reopen,
+                         **({"status": t.status} if t.kind == "status_time" else {})} for t in targets],
             "levels": [{"delay_minutes": lv.delay_minutes, "working_hours_only": lv.working_hours_only,
                         "actions": lv.actions} for lv in levels]}
 

@@ -35,7 +35,8 @@ class MatchSchema(Schema):
 
 class TargetSchema(Schema):
     kind = mf.String(required=True, validate=validate.OneOf(TARGET_KINDS))
-    hours = mf.Float(required=True, validate=validate.Range(min=0, max=100000, min_inclusive=False))
+    # From 36 seconds: a shorter target means nothing, and PostgreSQL's real column cannot hold 1e-184.
+    hours = mf.Float(required=True, validate=validate.Range(min=0.01, max=100000))
     status = mf.String(validate=validate.OneOf(STATUSES), metadata={"description": "For status_time"})
     on_reopen = mf.String(validate=validate.OneOf(REOPEN_MODES))
 

@@ -29,12 +29,14 @@ def test_policies_crud_and_validation(org, manager_client, api_client):
     assert created.status_code == 201, created.json
     policy = created.json
     assert [t["kind"] for t in policy["targets"]] == ["resolution", "first_response"] and policy["revision"] == 1
+    assert all("status" not in t for t in policy["targets"])  # only a time-in-status target names one
     assert manager_client.get("/api/v1/escalation/policies").json["items"][0]["id"] == policy["id"]
     changed = manager_client.patch(f"/api/v1/escalation/policies/{policy['id']}", json={"warn_percent": 50})
     assert changed.json["warn_percent"] == 50 and changed.json["revision"] == 2
     cases = [({"targets": []}, "targets"),
              ({"targets": [{"kind": "status_time", "hours": 1}]}, "targets.0.status"),
              ({"targets": [{"kind": "resolution", "hours": -1}]}, "targets.0.hours"),
+             ({"targets": [{"kind": "resolution", "hours": 3.2e-184}]}, "targets.0.hours"),  # found by the fuzz
              ({"calendar_id": 999999}, "calendar_id"),
              ({"match": {"department_ids": [999999]}}, "match.department_ids.0"),
              ({"levels": [{"actions": [{"type": "notify"}]}]}, "levels.0.actions.0.to"),
