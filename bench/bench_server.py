@@ -17,7 +17,7 @@ part) and the client's own CPU share (near 100 % means the client, not the serve
 Then the ratios Workdesk/floor against issue 12's targets: get >= 90 %, list >= 60 %, create >= 50 %.
 
     .venv/bin/python bench/bench_server.py [--sizes 1000,100000] [--requests 1000] [--concurrency 8] \\
-        [--workers 2] [--json results.json]
+        [--workers 2] [--operations get,list,search,create,mixed] [--json results.json]
 
 Operations: create a task; get a task; a page of 50 as an admin; the same page as an agent of one
 department out of ten; search ``q`` for a rare word (one task in 1,000) and a common word (every task)
@@ -365,7 +365,8 @@ def measure(server: subprocess.Popen, port: int, mix: list[dict], total: int, co
     return figures
 
 
-def bench_size(size: int, total: int, concurrency: int, workers: int, folder: Path) -> dict[str, dict]:
+def bench_size(size: int, total: int, concurrency: int, workers: int, folder: Path,
+               operations: set[str] | None = None) -> dict[str, dict]:
     # WORKDESK_* in the caller's environment would override the instance's settings (another database, say).
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("WORKDESK_")}, "PYTHONPATH": str(ROOT)}
     instance = folder / "instance"
@@ -422,6 +423,8 @@ def bench_size(size: int, total: int, concurrency: int, workers: int, folder: Pa
                         op("GET", "/tasks/{id}", fl_admin, 200, None, 50)]}
         results: dict[str, dict] = {}
         for name, mix in wd.items():
+            if operations and name.split(" ")[0] not in operations:
+                continue
             clients = MIXED_CONCURRENCY if name == "mixed" else concurrency
             load = [os.getloadavg()[0]]
             results[name] = {"workdesk": measure(workdesk, wd_port, mix, total, clients, size)}
@@ -474,6 +477,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="client connections (the mixed load: 16)")
     parser.add_argument("--workers", type=int, default=2, help="web processes of each server")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
+    parser.add_argument("--operations", help="only these, comma-separated: get, list, search, create, mixed")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if min(sizes) < 1 or args.workers < 1 or args.concurrency < 1:
@@ -496,7 +500,8 @@ def main() -> None:
     try:
         for size in sizes:
             with tempfile.TemporaryDirectory(prefix="bench-server-") as folder:
-                all_results[size] = bench_size(size, args.requests, args.concurrency, args.workers, Path(folder))
+                all_results[size] = bench_size(size, args.requests, args.concurrency, args.workers, Path(folder),
+                                                set(args.operations.split(",")) if args.operations else None)
     finally:
         PROCESSES.stop_all()
     ratios = print_ratios(all_results)

@@ -144,25 +144,39 @@ TRANSACTION_END_CALLBACKS: list[Callable[[], None]] = []
 
 
 _SQL_CACHE: dict[tuple[str, type], str] = {}
+_READERS: dict[object, list[tuple[str, Callable[[object], object] | None]]] = {}
+# Values these fields get from either driver are already what the model holds.
+_READ_AS_IS = (peewee.AutoField, peewee.IntegerField, peewee.CharField, peewee.TextField, peewee.ForeignKeyField)
 
 
-def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Query], *params):
-    """Run a query that sits on every request with its SQL generated once per database type.
+def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Query], *params) -> list:
+    """Run a query that sits on every request with its SQL generated once per database type; its rows
+    as ``model`` instances (:func:`model_from_row`, each column on the field it belongs to).
 
-    Generating SQL costs peewee more than SQLite takes to answer a primary-key lookup, so the few
-    queries run on every request are compiled once. ``build`` returns the query with placeholder
-    values; ``params`` are the real values in the same order.
+    Generating SQL costs peewee more than SQLite takes to answer a primary-key lookup, and so does
+    peewee's reading of a raw query's rows, so the few queries run on every request are compiled once
+    and read directly. ``build`` returns the query with placeholder values; ``params`` are the real
+    values in the same order.
     """
     key = (name, type(db.obj))
     sql = _SQL_CACHE.get(key)
     if sql is None:
         sql = _SQL_CACHE[key] = build().sql()[0]
-    return model.raw(sql, *params)
+    cursor = db.execute_sql(sql, params)
+    rows = cursor.fetchall()  # to the end: SQLite finishes an UPDATE ... RETURNING only when stepped there
+    if not rows:
+        return []
+    if key not in _READERS:
+        _READERS[key] = [_reader(model._meta.columns.get(column[0]), column[0]) for column in cursor.description]
+    return [model_from_row(model, values, key) for values in rows]
 
 
-# Values these fields get from either driver are already what the model holds.
-_READ_AS_IS = (peewee.AutoField, peewee.IntegerField, peewee.CharField, peewee.TextField, peewee.ForeignKeyField)
-_CONVERSIONS: dict[type, list[tuple[str, Callable[[object], object] | None]]] = {}
+def _reader(field: peewee.Field | None, column: str = "") -> tuple[str, Callable[[object], object] | None]:
+    if field is None:  # an expression's alias: set as read
+        return column, None
+    # Exact types: a subclass may convert (a foreign key converts as the key it points to, an integer).
+    as_is = type(field) in _READ_AS_IS or isinstance(field, peewee.ForeignKeyField)
+    return field.name, None if as_is else field.python_value
 
 
 def columns_of(model: type[peewee.Model], alias: str = "") -> str:
@@ -171,17 +185,17 @@ def columns_of(model: type[peewee.Model], alias: str = "") -> str:
     return ", ".join(f"{prefix}{quote[0]}{field.column_name}{quote[1]}" for field in model._meta.sorted_fields)
 
 
-def model_from_row(model: type[peewee.Model], values: Sequence[object]) -> peewee.Model:
-    """A row of :func:`columns_of` as a model instance, each value converted as peewee converts it when it
-    reads the row itself; for statements written once, where peewee's own reading costs more than the query."""
-    conversions = _CONVERSIONS.get(model)
-    if conversions is None:
-        conversions = _CONVERSIONS[model] = [
-            (field.name, None if type(field) in _READ_AS_IS or isinstance(field, peewee.ForeignKeyField)
-             else field.python_value) for field in model._meta.sorted_fields]
+def model_from_row(model: type[peewee.Model], values: Sequence[object], columns: object = None) -> peewee.Model:
+    """A row of :func:`columns_of` (or of a :func:`hot_query`) as a model instance, each value converted as
+    peewee converts it when it reads the row itself; for statements written once, where peewee's own
+    reading costs more than the query."""
+    key = model if columns is None else columns
+    readers = _READERS.get(key)
+    if readers is None:
+        readers = _READERS[key] = [_reader(field) for field in model._meta.sorted_fields]
     instance = model(__no_default__=True)
     instance.__data__ = {name: value if convert is None or value is None else convert(value)
-                         for (name, convert), value in zip(conversions, values)}
+                         for (name, convert), value in zip(readers, values)}
     return instance
 
 
