@@ -398,8 +398,9 @@ def materialise_rules(rule_ids: list[int], now: dt.datetime,
         if db.for_update:  # PostgreSQL: a concurrent tick leaves the rules another one holds to it
             query = query.for_update(skip_locked=True)
         batch = []
+        shared: dict[tuple, tuple[list[Slot], Slot | None]] = {}
         for rule in query:
-            schedule, due, upcoming, chosen = _plan(rule, now, grace)
+            schedule, due, upcoming, chosen = _plan(rule, now, grace, shared)
             if len(chosen) > 1 or rule.anchor == "completion":
                 _materialise(rule, now, grace, outcome)
                 continue
@@ -480,14 +481,27 @@ def _chosen(rule: Rule, due: list[Slot], now: dt.datetime, grace: dt.timedelta) 
     return on_time
 
 
-def _plan(rule: Rule, now: dt.datetime, grace: dt.timedelta) -> tuple[Schedule, list[Slot], Slot | None, list[Slot]]:
-    """The rule's schedule, its due occurrences, the first one after them, and those to create."""
+def _plan(rule: Rule, now: dt.datetime, grace: dt.timedelta,
+          shared: dict[tuple, tuple[list[Slot], Slot | None]] | None = None
+          ) -> tuple[Schedule, list[Slot], Slot | None, list[Slot]]:
+    """The rule's schedule, its due occurrences, the first one after them, and those to create.
+
+    ``shared`` (one batch, one ``now``) keeps the due occurrences of each (schedule, cursor): rules that share
+    a parsed schedule and were settled up to the same occurrence ("every weekday at 09:00" filed by many
+    rules) ask dateutil once per batch, not once per rule."""
     schedule = schedule_of(rule)
     if rule.anchor == "completion" and rule.last_occurrence_at is not None:
         # One pending occurrence at a time; it is created even when late (skipping it would stall the rule).
         due = [Slot(rule.next_occurrence_at, rule.next_run_at)]
         return schedule, due, None, due
-    due, upcoming = _due_slots(rule, schedule, now)
+    if shared is None:
+        due, upcoming = _due_slots(rule, schedule, now)
+    else:
+        key = (schedule, rule.cursor_at, rule.last_effective_at)  # the schedule by identity (parsed ones are cached)
+        if key not in shared:
+            shared[key] = _due_slots(rule, schedule, now)
+        due, upcoming = shared[key]
+        due = list(due)  # (slots are frozen; the list is the rule's own)
     return schedule, due, upcoming, _chosen(rule, due, now, grace)
 
 
