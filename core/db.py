@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -209,14 +210,15 @@ def insert_rows(model: type[peewee.Model], rows: list[dict[str, object]], return
     found: list[tuple] = []
     for start in range(0, len(rows), per_statement):  # (peewee.chunked pads every chunk to full size)
         chunk = rows[start:start + per_statement]
-        params: list[object] = []
-        for row in chunk:
-            for field, (_placeholder, convert) in zip(fields, converters):
-                if field.name in row:
-                    params.append(convert(row[field.name]))
-                else:
-                    default = defaults[field.name]
-                    params.append(convert(default() if callable(default) else default))
+        columns = []
+        for field, (_placeholder, convert) in zip(fields, converters):
+            if field.name in defaults:
+                default = defaults[field.name]
+                values = [default() for _row in chunk] if callable(default) else [default] * len(chunk)
+            else:
+                values = [row[field.name] for row in chunk]
+            columns.append(_converted(field, convert, values))
+        params = list(itertools.chain.from_iterable(zip(*columns)))  # row by row
         sql = (f"INSERT INTO {quote[0]}{meta.table_name}{quote[1]} ({column_list}) VALUES "
                + ", ".join([row_placeholder] * len(chunk)) + suffix)
         cursor = db.execute_sql(sql, params)
@@ -239,13 +241,32 @@ def update_rows(instances: list[peewee.Model], fields: Iterable[peewee.Field]) -
                             for field, (placeholder, _convert) in zip(fields, bound))
     sql = (f"UPDATE {quote[0]}{model._meta.table_name}{quote[1]} SET {assignments} "
            f"WHERE {quote[0]}{pk.column_name}{quote[1]} = {db.obj.param}")
-    params = [[convert(instance.__data__.get(field.name)) for field, (_p, convert) in zip(fields, bound)]
-              + [pk.db_value(instance.get_id())] for instance in instances]
+    columns = [_converted(field, convert, [instance.__data__.get(field.name) for instance in instances])
+               for field, (_p, convert) in zip(fields, bound)]
+    columns.append(_converted(pk, pk.db_value, [instance.get_id() for instance in instances]))
+    params = list(zip(*columns))  # row by row
     cursor = db.cursor()
     with peewee.__exception_wrapper__:
         cursor.executemany(sql, params)
     for instance in instances:
         instance._dirty.clear()
+
+
+# Columns of these exact types whose values already have the Python type the driver takes (or are NULL):
+# their ``db_value`` returns such values as they are, so the column is passed on without a call per value.
+_PLAIN_TYPES: dict[type, type] = {peewee.AutoField: int, peewee.BigAutoField: int, peewee.IntegerField: int,
+                                  peewee.BigIntegerField: int, peewee.SmallIntegerField: int, peewee.CharField: str,
+                                  peewee.TextField: str, peewee.BooleanField: bool, peewee.FloatField: float,
+                                  peewee.DoubleField: float}
+
+
+def _converted(field: peewee.Field, convert: Callable[[object], object], values: list) -> list:
+    """One column's values as the driver gets them: through ``convert`` (the field's ``db_value``), or as
+    they are when that would change nothing (a plain column whose values are all of its type or None)."""
+    plain = _PLAIN_TYPES.get(type(field.rel_field if type(field) is peewee.ForeignKeyField else field))
+    if plain is not None and set(map(type, values)) <= {plain, type(None)}:
+        return values
+    return list(map(convert, values))
 
 
 def _bound_value(field: peewee.Field) -> tuple[str, Callable[[object], object]]:

@@ -134,3 +134,28 @@ def test_a_large_batch_is_split_under_the_parameter_limit(team):
     assert counts() == (2500, 2500, 2500, 5000)
     assert len({t.id for t in created}) == 2500
     assert Task.get_by_id(created[-1].id).title == "Check 2499"
+
+
+def test_insert_rows_and_update_rows_convert_values_as_the_fields_do(team):
+    # Values already of a plain column's type go to the driver as they are; anything else through the
+    # field's db_value: a model for a foreign key, a number given as text, an instant in another zone.
+    dept, agent, _other = team
+    sofia = dt.timezone(dt.timedelta(hours=2))
+    due = dt.datetime(2026, 3, 1, 11, 0, tzinfo=sofia)
+    rows = [{"number": 900, "title": "Plain", "department": dept.id, "reporter": agent.id, "version": 3},
+            {"number": "901", "title": 42, "department": dept, "reporter": agent, "version": "4"}]
+    (first_id, _n), (second_id, _m) = sorted(workdesk.insert_rows(Task, [{**row, "due_at": due} for row in rows],
+                                                                  returning=(Task.id, Task.number)),
+                                             key=lambda found: found[1])
+    plain, converted = Task.get_by_id(first_id), Task.get_by_id(second_id)
+    assert (plain.number, plain.title, plain.version, plain.department_id) == (900, "Plain", 3, dept.id)
+    assert (converted.number, converted.title, converted.version) == (901, "42", 4)
+    assert (converted.department_id, converted.reporter_id) == (dept.id, agent.id)
+    assert plain.due_at == converted.due_at == dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+    assert plain.fields == {} and plain.status == "new" and plain.created_at is not None  # model defaults
+    plain.title, plain.version, plain.fields = 7, "8", {"room": "B2"}
+    converted.title, converted.version, converted.fields = "Renamed", 9, []
+    workdesk.update_rows([plain, converted], [Task.title, Task.version, Task.fields])
+    plain, converted = Task.get_by_id(first_id), Task.get_by_id(second_id)
+    assert (plain.title, plain.version, plain.fields) == ("7", 8, {"room": "B2"})
+    assert (converted.title, converted.version, converted.fields) == ("Renamed", 9, [])
