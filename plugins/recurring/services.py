@@ -23,8 +23,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workdesk import (PRIORITIES, Conflict, Department, NotFound, Role, Task, User, ValidationFailed,
-                      WorkdeskError, WorkingTime, access, db, insert_rows, notify, parse_id, plugin_settings, require,
-                      services, update_rows, utcnow, write_transaction)
+                      WorkdeskError, WorkingTime, access, db, insert_rows, load_rows, notify, parse_id, plugin_settings,
+                      require, services, update_rows, utcnow, write_transaction)
 
 from .models import (ANCHORS, ASSIGN_MODES, CATCH_UP_POLICIES, NON_WORKING_DAY_POLICIES, Occurrence, Rule)
 from .schedule import UTC, Schedule, Slot, parse_local, zone
@@ -342,8 +342,8 @@ def materialise_due(now: dt.datetime) -> dict[str, int]:
     seen: set[int] = set()
     skip = 0  # rules handled in this tick that are still due (a capped catch-up) are not taken twice
     while True:
-        page = [r.id for r in Rule.select(Rule.id).where(Rule.next_run_at <= now)
-                .order_by(Rule.next_run_at, Rule.id).offset(skip).limit(BATCH)]
+        page = [rule_id for rule_id, in Rule.select(Rule.id).where(Rule.next_run_at <= now)
+                .order_by(Rule.next_run_at, Rule.id).offset(skip).limit(BATCH).tuples()]
         if not page:
             return totals
         due = [rule_id for rule_id in page if rule_id not in seen]
@@ -399,7 +399,7 @@ def materialise_rules(rule_ids: list[int], now: dt.datetime,
             query = query.for_update(skip_locked=True)
         batch = []
         shared: dict[tuple, tuple[list[Slot], Slot | None]] = {}
-        for rule in query:
+        for rule in load_rows(query):
             schedule, due, upcoming, chosen = _plan(rule, now, grace, shared)
             if len(chosen) > 1 or rule.anchor == "completion":
                 _materialise(rule, now, grace, outcome)
