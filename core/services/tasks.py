@@ -93,6 +93,8 @@ def _check_choice(field: str, value: Any, choices: Iterable[str]) -> None:
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or type(value) in (str, int):  # most values of an audit row
+        return value
     if isinstance(value, dt.datetime):
         return as_utc(value).isoformat()
     if isinstance(value, (User, Department, Task)):
@@ -213,18 +215,22 @@ def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
     if not requests:
         return []
     lookups = _CreateLookups(actor)
+    registry = get_registry()
+    # Which decision hooks an enabled plugin implements, asked once for the batch; the others are skipped.
+    adjusting, validating, vetoing, proposing = (bool(registry.implementers(hook)) for hook in (
+        "adjust_task_change", "validate_task_change", "veto_task_change", "propose_assignee"))
     with write_transaction():
         prepared = []
         for index, requested in enumerate(requests):
             try:
-                values = _adjusted(None, requested, actor)
+                values = _adjusted(None, requested, actor) if adjusting else requested
                 for name in extra_inputs:  # consumed by the plugins' adjustments; not columns of the task
                     values.pop(name, None)
-                _validate_change(None, values, actor)
+                if validating:
+                    _validate_change(None, values, actor)
                 prepared.append(_prepared_task(actor, values, lookups))
             except WorkdeskError as exc:
                 raise _at(index, exc)
-        proposing = bool(get_registry().implementers("propose_assignee"))
         for (task, watchers), number in zip(prepared, _next_numbers(len(prepared))):
             task.number = number
             if task.assignee_id is None and proposing:
@@ -235,9 +241,10 @@ def create_tasks(actor: User | None, inputs: Iterable[TaskInput]) -> list[Task]:
                        "department_id": [None, task.department_id], "assignee_id": [None, task.assignee_id],
                        "due_at": [None, task.due_at], "parent_id": [None, task.parent_id]}
             try:
-                _veto_change(task, {**created, "description": [None, task.description], "type": [None, task.type],
-                                    "impact": [None, task.impact], "fields": [None, task.fields],
-                                    "watcher_ids": [None, [w.id for w in watchers]]}, actor)
+                if vetoing:
+                    _veto_change(task, {**created, "description": [None, task.description], "type": [None, task.type],
+                                        "impact": [None, task.impact], "fields": [None, task.fields],
+                                        "watcher_ids": [None, [w.id for w in watchers]]}, actor)
             except WorkdeskError as exc:
                 raise _at(index, exc)
             created_diffs.append(created)
