@@ -42,9 +42,13 @@ class UTCDateTimeField(peewee.DateTimeField):
             if value.tzinfo is None:
                 return value
             return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        if value is None:
+            return None
         return super().db_value(value)
 
     def python_value(self, value):
+        if value is None:
+            return None
         if type(value) is str:
             try:
                 value = dt.datetime.fromisoformat(value)

@@ -529,7 +529,8 @@ def _settle(rule: Rule, slot: Slot, created: list[Task] | None, position: int | 
     if created:
         if position is not None:
             rule.round_robin_position = position
-        rule.last_error = rule.last_error_at = None
+        if rule.last_error is not None or rule.last_error_at is not None:  # (left clean: not written again)
+            rule.last_error = rule.last_error_at = None
 
 
 def _advance(rule: Rule, schedule: Schedule, due: list[Slot], upcoming: Slot | None, now: dt.datetime) -> None:
