@@ -427,11 +427,10 @@ def materialise_rules(rule_ids: list[int], now: dt.datetime,
 def _create_in_bulk(batch: list[_Pending], now: dt.datetime) -> None:
     """File the tasks of every planned occurrence with one ``create_tasks`` and their occurrence rows."""
     while batch:
-        inputs, owners = [], []
-        for pending in batch:
-            for member_id, assignee_id in pending.targets:
-                inputs.append(_task_input(pending.rule, pending.schedule, pending.slot, assignee_id))
-                owners.append((pending, member_id))
+        owners = [(pending, member_id) for pending in batch for member_id, _assignee_id in pending.targets]
+        # Read once by create_tasks, which keeps its own copy of each: none is held for the whole batch.
+        inputs = (_task_input(pending.rule, pending.schedule, pending.slot, assignee_id)
+                  for pending in batch for _member_id, assignee_id in pending.targets)
         try:
             with db.atomic():  # a savepoint: a refused batch leaves nothing behind
                 tasks = services.tasks.create_tasks(None, inputs)
@@ -500,8 +499,7 @@ def _plan(rule: Rule, now: dt.datetime, grace: dt.timedelta,
         key = (schedule, rule.cursor_at, rule.last_effective_at)  # the schedule by identity (parsed ones are cached)
         if key not in shared:
             shared[key] = _due_slots(rule, schedule, now)
-        due, upcoming = shared[key]
-        due = list(due)  # (slots are frozen; the list is the rule's own)
+        due, upcoming = shared[key]  # (the list is shared: it is only read)
     return schedule, due, upcoming, _chosen(rule, due, now, grace)
 
 
