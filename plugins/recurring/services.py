@@ -342,8 +342,8 @@ def materialise_due(now: dt.datetime) -> dict[str, int]:
     seen: set[int] = set()
     skip = 0  # rules handled in this tick that are still due (a capped catch-up) are not taken twice
     while True:
-        page = [rule_id for rule_id, in Rule.select(Rule.id).where(Rule.next_run_at <= now)
-                .order_by(Rule.next_run_at, Rule.id).offset(skip).limit(BATCH).tuples()]
+        page = [r.id for r in Rule.select(Rule.id).where(Rule.next_run_at <= now)
+                .order_by(Rule.next_run_at, Rule.id).offset(skip).limit(BATCH)]
         if not page:
             return totals
         due = [rule_id for rule_id in page if rule_id not in seen]
