@@ -19,8 +19,8 @@ from .app import create_app
 from .auth import authenticate, check_current_password, current_user, login_required
 from .redirects import safe_redirect_target
 from .report_metrics import ReportMetric, ReportScope, ReportTable, contributed_metrics, elapsed_seconds
-from .db import (BaseModel, UTCDateTimeField, db, for_each_in_transaction, insert_rows, update_rows, utcnow,
-                 write_transaction)
+from .db import (BaseModel, UTCDateTimeField, db, for_each_in_transaction, insert_rows, load_rows, update_rows,
+                 utcnow, write_transaction)
 from .errors import (BadRequest, ChangeBlocked, Conflict, Forbidden, InvalidTransition, NotFound, TransitionBlocked,
                      ValidationFailed, WorkdeskError)
 from .hookspecs import HOOK_API_VERSION, UNASSIGNED
@@ -73,8 +73,9 @@ __all__ = [
     # data and transactions
     "BaseModel", "UTCDateTimeField", "db", "utcnow", "write_transaction", "for_each_in_transaction", "has_column",
     # services.tasks.check_new_task(actor, input) makes create_task's checks without filing (a rule saved to file later);
-    # bulk work: services.tasks.create_tasks(actor, inputs) files many tasks at once; insert_rows and update_rows write many rows
-    "insert_rows", "update_rows",
+    # bulk work: services.tasks.create_tasks(actor, inputs) files many tasks at once; insert_rows and update_rows write many
+    # rows, load_rows(query) reads many into model instances
+    "insert_rows", "update_rows", "load_rows",
     "Task", "User", "Role", "Department", "Membership", "Comment", "TaskEvent", "Calendar", "Holiday", "Absence",
     "SavedView", "Attachment", "CommentRevision", "TaskWatcher",
     "PRIORITIES", "STATUSES", "OPEN_STATUSES", "DONE_STATUSES", "WORKFLOW", "overdue_condition", "matching_tasks",

@@ -23,8 +23,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workdesk import (PRIORITIES, Conflict, Department, NotFound, Role, Task, User, ValidationFailed,
-                      WorkdeskError, WorkingTime, access, db, insert_rows, notify, parse_id, plugin_settings, require,
-                      services, update_rows, utcnow, write_transaction)
+                      WorkdeskError, WorkingTime, access, db, insert_rows, load_rows, notify, parse_id, plugin_settings,
+                      require, services, update_rows, utcnow, write_transaction)
 
 from .models import (ANCHORS, ASSIGN_MODES, CATCH_UP_POLICIES, NON_WORKING_DAY_POLICIES, Occurrence, Rule)
 from .schedule import UTC, Schedule, Slot, parse_local, zone
@@ -398,8 +398,9 @@ def materialise_rules(rule_ids: list[int], now: dt.datetime,
         if db.for_update:  # PostgreSQL: a concurrent tick leaves the rules another one holds to it
             query = query.for_update(skip_locked=True)
         batch = []
-        for rule in query:
-            schedule, due, upcoming, chosen = _plan(rule, now, grace)
+        shared: dict[tuple, tuple[list[Slot], Slot | None]] = {}
+        for rule in load_rows(query):
+            schedule, due, upcoming, chosen = _plan(rule, now, grace, shared)
             if len(chosen) > 1 or rule.anchor == "completion":
                 _materialise(rule, now, grace, outcome)
                 continue
@@ -426,11 +427,10 @@ def materialise_rules(rule_ids: list[int], now: dt.datetime,
 def _create_in_bulk(batch: list[_Pending], now: dt.datetime) -> None:
     """File the tasks of every planned occurrence with one ``create_tasks`` and their occurrence rows."""
     while batch:
-        inputs, owners = [], []
-        for pending in batch:
-            for member_id, assignee_id in pending.targets:
-                inputs.append(_task_input(pending.rule, pending.schedule, pending.slot, assignee_id))
-                owners.append((pending, member_id))
+        owners = [(pending, member_id) for pending in batch for member_id, _assignee_id in pending.targets]
+        # Read once by create_tasks, which keeps its own copy of each: none is held for the whole batch.
+        inputs = (_task_input(pending.rule, pending.schedule, pending.slot, assignee_id)
+                  for pending in batch for _member_id, assignee_id in pending.targets)
         try:
             with db.atomic():  # a savepoint: a refused batch leaves nothing behind
                 tasks = services.tasks.create_tasks(None, inputs)
@@ -480,14 +480,26 @@ def _chosen(rule: Rule, due: list[Slot], now: dt.datetime, grace: dt.timedelta) 
     return on_time
 
 
-def _plan(rule: Rule, now: dt.datetime, grace: dt.timedelta) -> tuple[Schedule, list[Slot], Slot | None, list[Slot]]:
-    """The rule's schedule, its due occurrences, the first one after them, and those to create."""
+def _plan(rule: Rule, now: dt.datetime, grace: dt.timedelta,
+          shared: dict[tuple, tuple[list[Slot], Slot | None]] | None = None
+          ) -> tuple[Schedule, list[Slot], Slot | None, list[Slot]]:
+    """The rule's schedule, its due occurrences, the first one after them, and those to create.
+
+    ``shared`` (one batch, one ``now``) keeps the due occurrences of each (schedule, cursor): rules that share
+    a parsed schedule and were settled up to the same occurrence ("every weekday at 09:00" filed by many
+    rules) ask dateutil once per batch, not once per rule."""
     schedule = schedule_of(rule)
     if rule.anchor == "completion" and rule.last_occurrence_at is not None:
         # One pending occurrence at a time; it is created even when late (skipping it would stall the rule).
         due = [Slot(rule.next_occurrence_at, rule.next_run_at)]
         return schedule, due, None, due
-    due, upcoming = _due_slots(rule, schedule, now)
+    if shared is None:
+        due, upcoming = _due_slots(rule, schedule, now)
+    else:
+        key = (schedule, rule.cursor_at, rule.last_effective_at)  # the schedule by identity (parsed ones are cached)
+        if key not in shared:
+            shared[key] = _due_slots(rule, schedule, now)
+        due, upcoming = shared[key]  # (the list is shared: it is only read)
     return schedule, due, upcoming, _chosen(rule, due, now, grace)
 
 
@@ -515,7 +527,8 @@ def _settle(rule: Rule, slot: Slot, created: list[Task] | None, position: int | 
     if created:
         if position is not None:
             rule.round_robin_position = position
-        rule.last_error = rule.last_error_at = None
+        if rule.last_error is not None or rule.last_error_at is not None:  # (left clean: not written again)
+            rule.last_error = rule.last_error_at = None
 
 
 def _advance(rule: Rule, schedule: Schedule, due: list[Slot], upcoming: Slot | None, now: dt.datetime) -> None:

@@ -134,3 +134,53 @@ def test_a_large_batch_is_split_under_the_parameter_limit(team):
     assert counts() == (2500, 2500, 2500, 5000)
     assert len({t.id for t in created}) == 2500
     assert Task.get_by_id(created[-1].id).title == "Check 2499"
+
+
+def test_insert_rows_and_update_rows_convert_values_as_the_fields_do(team):
+    # Values already of a plain column's type go to the driver as they are; anything else through the
+    # field's db_value: a model for a foreign key, a number given as text, an instant in another zone.
+    dept, agent, _other = team
+    sofia = dt.timezone(dt.timedelta(hours=2))
+    due = dt.datetime(2026, 3, 1, 11, 0, tzinfo=sofia)
+    rows = [{"number": 900, "title": "Plain", "department": dept.id, "reporter": agent.id, "version": 3},
+            {"number": "901", "title": 42, "department": dept, "reporter": agent, "version": "4"}]
+    (first_id, _n), (second_id, _m) = sorted(workdesk.insert_rows(Task, [{**row, "due_at": due} for row in rows],
+                                                                  returning=(Task.id, Task.number)),
+                                             key=lambda found: found[1])
+    plain, converted = Task.get_by_id(first_id), Task.get_by_id(second_id)
+    assert (plain.number, plain.title, plain.version, plain.department_id) == (900, "Plain", 3, dept.id)
+    assert (converted.number, converted.title, converted.version) == (901, "42", 4)
+    assert (converted.department_id, converted.reporter_id) == (dept.id, agent.id)
+    assert plain.due_at == converted.due_at == dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
+    assert plain.fields == {} and plain.status == "new" and plain.created_at is not None  # model defaults
+    plain.title, plain.version, plain.fields = 7, "8", {"room": "B2"}
+    converted.title, converted.version, converted.fields = "Renamed", 9, []
+    workdesk.update_rows([plain, converted], [Task.title, Task.version, Task.fields])
+    plain, converted = Task.get_by_id(first_id), Task.get_by_id(second_id)
+    assert (plain.title, plain.version, plain.fields) == ("7", 8, {"room": "B2"})
+    assert (converted.title, converted.version, converted.fields) == ("Renamed", 9, [])
+
+
+def test_load_rows_gives_the_instances_list_gives(team):
+    dept, agent, other = team
+    created = tasks.create_tasks(agent, [{"title": "Lamp", "department_id": dept.id, "assignee_id": other.id,
+                                          "due_at": dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.timezone.utc),
+                                          "fields": {"room": "B2", "floors": [1, 2]}},
+                                         {"title": "Door", "department_id": dept.id}])
+    query = Task.select().where(Task.id.in_([t.id for t in created])).order_by(Task.id)
+    loaded = workdesk.load_rows(query)
+    assert [t.__data__ for t in loaded] == [t.__data__ for t in query]
+    assert loaded[0].due_at.tzinfo == dt.timezone.utc and loaded[0].fields["floors"] == [1, 2]
+    assert loaded[0].assignee.id == other.id and loaded[1].assignee is None
+    assert not any(t.is_dirty() for t in loaded)
+    people = User.select().where(User.id.in_([agent.id, other.id])).order_by(User.id)
+    assert [u.__data__ for u in workdesk.load_rows(people)] == [u.__data__ for u in people]  # booleans
+    assert type(workdesk.load_rows(people)[0].is_active) is bool
+    some = Task.select(Task.id, Task.title).where(Task.id == created[0].id)
+    assert [t.__data__ for t in workdesk.load_rows(some)] == [{"id": created[0].id, "title": "Lamp"}]
+    joined = Task.select(Task, User.name).join(User, on=(Task.reporter == User.id)).where(Task.id == created[0].id)
+    assert workdesk.load_rows(joined)[0].reporter.name == agent.name  # read the usual way
+    assert workdesk.load_rows(Task.select().where(Task.id == -1)) == []
+    loaded[1].title = "Front door"
+    loaded[1].save()
+    assert Task.get_by_id(created[1].id).title == "Front door"

@@ -96,6 +96,21 @@ def test_catch_up_policies_after_downtime(make_rule, tick, rule_tasks, policy, e
     assert [d[:10] for d in local_dates(rule_tasks, rule)] == expected
 
 
+def test_rules_sharing_a_recurrence_keep_their_own_cursor_and_policy(make_rule, tick, rule_tasks):
+    # One tick works out the due occurrences once per recurrence and cursor; each rule still applies its own
+    # catch-up policy, and a rule settled up to another occurrence gets its own answer.
+    daily = {"timezone": "UTC", "dtstart": "2026-01-01T09:00", "rrule": "FREQ=DAILY"}
+    late_all = make_rule(now="2026-01-02T12:00Z", catch_up="all", **daily)  # settled first (lowest id)
+    early_latest = make_rule(catch_up="latest", **daily)
+    early_all = make_rule(catch_up="all", **daily)
+    tick("2026-01-03T09:00Z")
+    assert [d[:10] for d in local_dates(rule_tasks, early_all)] == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    assert [d[:10] for d in local_dates(rule_tasks, early_latest)] == ["2026-01-03"]
+    assert [d[:10] for d in local_dates(rule_tasks, late_all)] == ["2026-01-03"]
+    for rule in (early_all, early_latest, late_all):
+        assert reload(rule).next_occurrence_at == at("2026-01-04T09:00Z")
+
+
 def test_an_occurrence_late_within_the_grace_period_is_not_missed(make_rule, tick, rule_tasks):
     rule = make_rule(timezone="UTC", dtstart="2026-01-01T09:00", rrule="FREQ=DAILY", catch_up="none")
     tick("2026-01-01T09:45Z")
