@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import g, redirect, request, session, url_for
 
 from . import throttle
-from .db import columns_of, db, model_from_row, utcnow, write_transaction
+from .db import columns_of, db, models_from_rows, utcnow, write_transaction
 from .errors import Unauthorized
 from .models import ApiToken, Role, User
 
@@ -138,8 +138,8 @@ def _user_with_role(by: str, value: object) -> User | None:
     if row is None:
         return None
     width = len(User._meta.sorted_fields)
-    user = model_from_row(User, row[:width])
-    user.role = model_from_row(Role, row[width:])
+    user = models_from_rows(User, None, [row[:width]])[0]
+    user.role = models_from_rows(Role, None, [row[width:]])[0]
     return user
 
 

@@ -149,14 +149,12 @@ TRANSACTION_END_CALLBACKS: list[Callable[[], None]] = []
 
 
 _SQL_CACHE: dict[tuple[str, type], str] = {}
-_READERS: dict[object, list[tuple[str, Callable[[object], object] | None]]] = {}
-# Values these fields get from either driver are already what the model holds.
-_READ_AS_IS = (peewee.AutoField, peewee.IntegerField, peewee.CharField, peewee.TextField, peewee.ForeignKeyField)
+_COLUMNS: dict[tuple[str, type], list] = {}
 
 
 def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Query], *params) -> list:
     """Run a query that sits on every request with its SQL generated once per database type; its rows
-    as ``model`` instances (:func:`model_from_row`, each column on the field it belongs to).
+    as ``model`` instances (:func:`models_from_rows`, each column on the field it belongs to).
 
     Generating SQL costs peewee more than SQLite takes to answer a primary-key lookup, and so does
     peewee's reading of a raw query's rows, so the few queries run on every request are compiled once
@@ -171,37 +169,40 @@ def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Q
     rows = cursor.fetchall()  # to the end: SQLite finishes an UPDATE ... RETURNING only when stepped there
     if not rows:
         return []
-    if key not in _READERS:
-        _READERS[key] = [_reader(model._meta.columns.get(column[0]), column[0]) for column in cursor.description]
-    return [model_from_row(model, values, key) for values in rows]
-
-
-def _reader(field: peewee.Field | None, column: str = "") -> tuple[str, Callable[[object], object] | None]:
-    if field is None:  # an expression's alias: set as read
-        return column, None
-    # Exact types: a subclass may convert (a foreign key converts as the key it points to, an integer).
-    as_is = type(field) in _READ_AS_IS or isinstance(field, peewee.ForeignKeyField)
-    return field.name, None if as_is else field.python_value
+    fields = _COLUMNS.get(key)
+    if fields is None:  # a column no field owns (an expression's alias) keeps its name and value
+        fields = _COLUMNS[key] = [model._meta.columns.get(column[0], column[0]) for column in cursor.description]
+    return models_from_rows(model, fields, rows)
 
 
 def columns_of(model: type[peewee.Model], alias: str = "") -> str:
-    """The quoted columns of ``model`` in the order :func:`model_from_row` reads them (``alias.`` before each)."""
+    """The quoted columns of ``model``'s fields in their order (``model._meta.sorted_fields``), ``alias.``
+    before each: a hand-written SELECT whose rows :func:`models_from_rows` reads."""
     quote, prefix = db.obj.quote, f"{alias}." if alias else ""
     return ", ".join(f"{prefix}{quote[0]}{field.column_name}{quote[1]}" for field in model._meta.sorted_fields)
 
 
-def model_from_row(model: type[peewee.Model], values: Sequence[object], columns: object = None) -> peewee.Model:
-    """A row of :func:`columns_of` (or of a :func:`hot_query`) as a model instance, each value converted as
-    peewee converts it when it reads the row itself; for statements written once, where peewee's own
-    reading costs more than the query."""
-    key = model if columns is None else columns
-    readers = _READERS.get(key)
-    if readers is None:
-        readers = _READERS[key] = [_reader(field) for field in model._meta.sorted_fields]
-    instance = model(__no_default__=True)
-    instance.__data__ = {name: value if convert is None or value is None else convert(value)
-                         for (name, convert), value in zip(readers, values)}
-    return instance
+def models_from_rows(model: type[peewee.Model], fields: Sequence[peewee.Field | str] | None,
+                     rows: Sequence[Sequence[object]]) -> list[peewee.Model]:
+    """Rows as instances of ``model``, as peewee would load them, built directly: peewee converts each value
+    with a call and sets each field through its descriptor (then clears the dirty marks), which costs more
+    than the query for a page of rows and several times the reading for thousands. A plain column whose
+    values already have its type is taken as it is (:func:`_converted`), any other goes through its field's
+    ``python_value``; no field is dirty, so ``update_rows`` and ``save()`` work as on any loaded instance.
+
+    :param fields: the field of each column (a name: a value no field owns, set as read); None for every
+        field of the model in order (:func:`columns_of`).
+    """
+    fields = model._meta.sorted_fields if fields is None else fields
+    columns = [_converted(field, field.python_value, list(values)) if isinstance(field, peewee.Field)
+               else list(values) for field, values in zip(fields, zip(*rows))]
+    names = [field.name if isinstance(field, peewee.Field) else field for field in fields]
+    instances = []
+    for values in zip(*columns):
+        instance = model(__no_default__=True)
+        instance.__data__ = dict(zip(names, values))
+        instances.append(instance)
+    return instances
 
 
 def in_ids(column: str, ids: Iterable[int]) -> tuple[str, object]:
@@ -272,25 +273,13 @@ def insert_rows(model: type[peewee.Model], rows: list[dict[str, object]], return
 
 
 def load_rows(query: peewee.ModelSelect) -> list[peewee.Model]:
-    """The model instances of a select of one model's fields, as ``list(query)`` gives them, built from the
-    rows directly. Peewee converts each value with a call and sets each field through its descriptor (then
-    clears the dirty marks), which for thousands of wide rows costs several times what reading them does.
-    Here a plain column whose values already have its type is taken as it is, any other goes through its
-    field's ``python_value``; no field is dirty, so ``update_rows`` and ``save()`` work as on any loaded
-    instance. A select of anything but the model's own fields is read the usual way."""
+    """The model instances of a select of one model's fields, as ``list(query)`` gives them, read by
+    :func:`models_from_rows`. A select of anything but the model's own fields is read the usual way."""
     model = query.model
     fields = query.selected_columns
     if not all(type(f) is not peewee.FieldAlias and isinstance(f, peewee.Field) and f.model is model for f in fields):
         return list(query)
-    rows = model._meta.database.execute_sql(*query.sql()).fetchall()
-    columns = [_converted(field, field.python_value, list(values)) for field, values in zip(fields, zip(*rows))]
-    names = [field.name for field in fields]
-    instances = []
-    for values in zip(*columns):
-        instance = model(__no_default__=1)
-        instance.__data__ = dict(zip(names, values))
-        instances.append(instance)
-    return instances
+    return models_from_rows(model, fields, model._meta.database.execute_sql(*query.sql()).fetchall())
 
 
 def update_rows(instances: list[peewee.Model], fields: Iterable[peewee.Field]) -> None:

@@ -135,12 +135,12 @@ def tasks_by_id(ids: Sequence[int]) -> dict[int, Task]:
     peewee builds an ``IN (?, ?, …)`` expression per request and a model field by field, which cost a list
     page more than the database takes to answer it.
     """
-    from .db import columns_of, db, in_ids, model_from_row
+    from .db import columns_of, db, in_ids, models_from_rows
     quote = db.obj.quote
     condition, bound = in_ids("id", ids)
     rows = db.execute_sql(f"SELECT {columns_of(Task)} FROM {quote[0]}{Task._meta.table_name}{quote[1]} "
                           f"WHERE {condition}", (bound,)).fetchall()
-    return {task.id: task for task in (model_from_row(Task, values) for values in rows)}
+    return {task.id: task for task in models_from_rows(Task, None, rows)}
 
 
 def encode_value(value: Any) -> Any:

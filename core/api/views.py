@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, render_template, request, 
 from flask_babel import gettext as _
 
 from ..access import get_visible_task, require, visible_users, works_tasks
-from ..auth import authenticate, bearer_token, issue_token, normalise_email, revoke_token
+from ..auth import authenticate, bearer_token, issue_token, revoke_token
 from ..db import write_transaction
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, ValidationFailed
 from .. import task_filters
