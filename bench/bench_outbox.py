@@ -33,9 +33,10 @@ def drain_backlog(events: int, batch_size: int) -> tuple[int, float, float]:
             from workdesk.services.users import create_department, create_user
             admin = create_user(None, email="bench@example.com", name="Bench", password="bench-password",
                                 role="admin")
-            agent = create_user(None, email="agent@example.com", name="Agent", password="bench-password",
-                                role="agent")
             department = create_department(None, name="Bench", head_id=admin.id)
+            # An assignee works the task's department (workdesk.access.may_be_assignee).
+            agent = create_user(None, email="agent@example.com", name="Agent", password="bench-password",
+                                role="agent", department_ids=[department.id])
             create_tasks(admin, [{"title": f"Check {n}", "department_id": department.id, "assignee_id": agent.id}
                                  for n in range(events // 2)])
             assert OutboxEvent.select().count() == events
