@@ -169,7 +169,8 @@ def test_rules_sharing_an_rrule_each_get_their_own_dtstart_zone_and_dst():
 @pytest.mark.parametrize("rrule", ["FREQ=DAILY", "FREQ=WEEKLY", "FREQ=MONTHLY", "FREQ=YEARLY;COUNT=3",
                                    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,FR", "FREQ=MONTHLY;BYDAY=-1FR",
                                    "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "FREQ=HOURLY;INTERVAL=5",
-                                   "FREQ=HOURLY;INTERVAL=2;BYHOUR=9,10,11", "FREQ=MINUTELY;INTERVAL=15;BYMINUTE=0,20,45",
+                                   "FREQ=HOURLY;INTERVAL=2;BYHOUR=9,10,11",
+                                   "FREQ=MINUTELY;INTERVAL=15;BYMINUTE=0,20,45",
                                    "FREQ=DAILY;UNTIL=20260420", "FREQ=WEEKLY;WKST=SU;INTERVAL=2;BYDAY=MO,SU"])
 def test_occurrences_equal_dateutils_own_parse_for_every_dtstart(rrule, timezone):
     from itertools import islice
