@@ -9,13 +9,14 @@ A wall time in the hour repeated in autumn happens once, at its first (summer-ti
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import rruleset, rrulestr
+from dateutil.rrule import rrule, rruleset, rrulestr
 from flask_babel import gettext as _
 
 from workdesk import WorkingTime
@@ -27,6 +28,9 @@ FREQ_UNITS = {"YEARLY": "years", "MONTHLY": "months", "WEEKLY": "weeks", "DAILY"
 _UNTIL = re.compile(r"UNTIL=(\d{8})(?:T(\d{6}))?(Z?)", re.IGNORECASE)
 # Placing occurrences on working days never searches further than this for one occurrence.
 MAX_SKIPPED = 5000
+# dateutil keeps only the BYHOUR (BYMINUTE, BYSECOND) values an HOURLY (MINUTELY, SECONDLY) rule reaches from
+# its DTSTART, so such a rule parsed for one DTSTART does not serve another.
+_FILTERED_BY_DTSTART = {"HOURLY": "BYHOUR", "MINUTELY": "BYMINUTE", "SECONDLY": "BYSECOND"}
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,26 @@ def normalise_rrule(text: str, tz: ZoneInfo) -> str:
     return _UNTIL.sub(to_utc, text)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed_rrule(rrule_text: str, tz: ZoneInfo) -> rrule | None:
+    """The RRULE parsed once for every DTSTART, or None when each rule must parse it itself.
+
+    Parsing is most of a schedule's cost, and rules differ mostly by their DTSTART. ``replace(dtstart=...)``
+    builds dateutil's rrule from the parsed values again, so what DTSTART implies (a weekly rule's weekday,
+    a monthly rule's day, the time of day) is the rule's own. The placeholder DTSTART only has to be aware
+    in the same zone (an UNTIL is checked against that). A text that does not parse is parsed, and refused,
+    by each rule as before, with its own DTSTART.
+    """
+    parts = rrule_parts(rrule_text)
+    if _FILTERED_BY_DTSTART.get(parts.get("FREQ", "")) in parts:
+        return None
+    try:
+        parsed = rrulestr("RRULE:" + rrule_text, dtstart=dt.datetime(2000, 1, 1, tzinfo=tz))
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    return parsed if isinstance(parsed, rrule) else None
+
+
 class Schedule:
     """A rule's recurrence, ready to answer "which occurrences come after this instant"."""
 
@@ -106,15 +130,23 @@ class Schedule:
                 _("FREQ must be one of %(choices)s.", choices=", ".join(FREQ_UNITS))]})
         if "DTSTART" in self.parts:
             raise ValidationFailed(_("Invalid value."), {"rrule": [_("Give DTSTART in its own field.")]})
+        start = self.start.replace(tzinfo=self.zone)
+        parsed = _parsed_rrule(self.rrule_text, self.zone)
         try:
-            self.set: rruleset = rrulestr("RRULE:" + self.rrule_text, dtstart=self.start.replace(tzinfo=self.zone),
-                                          forceset=True)
+            recurrence = (rrulestr("RRULE:" + self.rrule_text, dtstart=start, forceset=True) if parsed is None
+                          else parsed.replace(dtstart=start))
         except (ValueError, TypeError, KeyError, IndexError) as exc:
             raise ValidationFailed(_("Invalid value."), {"rrule": [
                 _("Not a valid RFC 5545 RRULE: %(reason)s", reason=str(exc) or type(exc).__name__)]}) from None
         self.exdates = [parse_local(value, "exdates") for value in (exdates or [])]
+        if self.exdates and not isinstance(recurrence, rruleset):
+            recurrence, single = rruleset(), recurrence
+            recurrence.rrule(single)
         for excluded in self.exdates:
-            self.set.exdate(excluded.replace(tzinfo=self.zone))
+            recurrence.exdate(excluded.replace(tzinfo=self.zone))
+        # Without EXDATEs the rrule is queried directly: the same occurrences, and no garbage left for the
+        # cyclic collector (an rruleset's query leaves its iterators in reference cycles).
+        self.set: rrule | rruleset = recurrence
         try:
             self.first = next(iter(self.set), None)
         except (ValueError, TypeError) as exc:

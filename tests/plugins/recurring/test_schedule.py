@@ -146,3 +146,41 @@ def test_sentence_reads_naturally_in_the_readers_language(workdesk_app, locale, 
     import flask_babel
     with workdesk_app.test_request_context(), flask_babel.force_locale(locale):
         assert describe(Schedule(timezone="Europe/Sofia", dtstart=dtstart, rrule=rrule)) == expected
+
+
+def test_rules_sharing_an_rrule_each_get_their_own_dtstart_zone_and_dst():
+    # Parsed once per (RRULE, zone) and derived per DTSTART: what DTSTART implies stays each rule's own.
+    sofia_monday = Schedule(timezone="Europe/Sofia", dtstart="2026-03-23T09:00", rrule="FREQ=WEEKLY")
+    sofia_tuesday = Schedule(timezone="Europe/Sofia", dtstart="2026-03-24T07:30", rrule="FREQ=WEEKLY")
+    new_york = Schedule(timezone="America/New_York", dtstart="2026-03-02T09:00", rrule="FREQ=WEEKLY")
+    # Sofia moves to summer time on 29 March, New York on 8 March: 09:00 local stays 09:00 local.
+    assert local_times(sofia_monday, 2) == ["2026-03-23 09:00 +0200", "2026-03-30 09:00 +0300"]
+    assert local_times(sofia_tuesday, 2) == ["2026-03-24 07:30 +0200", "2026-03-31 07:30 +0300"]
+    assert local_times(new_york, 2) == ["2026-03-02 09:00 -0500", "2026-03-09 09:00 -0400"]
+    until = "FREQ=DAILY;UNTIL=20260330"  # a local UNTIL: the end of that day in each rule's own zone
+    sofia = Schedule(timezone="Europe/Sofia", dtstart="2026-03-29T23:30", rrule=until)
+    assert [sofia.local(s.effective).strftime("%d %H:%M %z") for s in sofia.slots_after(None)] == [
+        "29 23:30 +0300", "30 23:30 +0300"]
+    utc = Schedule(timezone="UTC", dtstart="2026-03-29T23:30", rrule=until)
+    assert "UNTIL=20260330T235959Z" in utc.rrule_text and "UNTIL=20260330T205959Z" in sofia.rrule_text
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "Europe/Sofia", "America/New_York"])
+@pytest.mark.parametrize("rrule", ["FREQ=DAILY", "FREQ=WEEKLY", "FREQ=MONTHLY", "FREQ=YEARLY;COUNT=3",
+                                   "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,FR", "FREQ=MONTHLY;BYDAY=-1FR",
+                                   "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "FREQ=HOURLY;INTERVAL=5",
+                                   "FREQ=HOURLY;INTERVAL=2;BYHOUR=9,10,11",
+                                   "FREQ=MINUTELY;INTERVAL=15;BYMINUTE=0,20,45",
+                                   "FREQ=DAILY;UNTIL=20260420", "FREQ=WEEKLY;WKST=SU;INTERVAL=2;BYDAY=MO,SU"])
+def test_occurrences_equal_dateutils_own_parse_for_every_dtstart(rrule, timezone):
+    from itertools import islice
+    from dateutil.rrule import rrulestr
+    from workdesk.plugins.recurring.schedule import normalise_rrule, zone
+    for dtstart in ("2026-03-02T09:00", "2026-03-24T10:20:30", "2026-03-31T23:45", "2026-01-01T00:00"):
+        for exdates in ([], ["2026-04-14T09:00"]):
+            schedule = Schedule(timezone=timezone, dtstart=dtstart, rrule=rrule, exdates=exdates)
+            start = dt.datetime.fromisoformat(dtstart).replace(tzinfo=zone(timezone))
+            reference = rrulestr("RRULE:" + normalise_rrule(rrule, zone(timezone)), dtstart=start, forceset=True)
+            for excluded in exdates:
+                reference.exdate(dt.datetime.fromisoformat(excluded).replace(tzinfo=zone(timezone)))
+            assert list(islice(schedule.set, 60)) == list(islice(reference, 60)), (dtstart, exdates)
