@@ -140,4 +140,6 @@ def _serve_gunicorn(app, sock: socket.socket, workers: int, threads: int, on_for
     # Gunicorn binds only when it has no listeners: it gets the one bound above (it closes the duplicate fd).
     arbiter.LISTENERS = [family(options["bind"], arbiter.cfg, arbiter.log, fd=os.dup(sock.fileno()))]
     sock.close()
+    from .worker import freeze_loaded_objects
+    freeze_loaded_objects()  # before the web processes fork: they share the loaded app's pages
     arbiter.run()
