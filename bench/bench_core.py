@@ -69,6 +69,11 @@ init_runtime(load_settings())
 save_plugin_settings("email", {"host": "127.0.0.1", "port": 2525})
 save_plugin_settings("webhooks", {"endpoints": [{"name": "bench", "url": "https://hooks.example.com/bench",
                                                  "secret": "bench-secret-0123456789"}]})
+from workdesk.models import Department
+# Mail delivered to its listener: no IMAP server to read (the listener itself is not started here).
+save_plugin_settings("mail_intake", {"mailboxes": [{"name": "support", "source": "listener",
+                                                    "address": "support@example.com",
+                                                    "department_id": Department.select().first().id}]})
 """
 
 
