@@ -8,6 +8,7 @@ A wall time in the hour repeated in autumn happens once, at its first (summer-ti
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 import re
@@ -31,6 +32,13 @@ MAX_SKIPPED = 5000
 # dateutil keeps only the BYHOUR (BYMINUTE, BYSECOND) values an HOURLY (MINUTELY, SECONDLY) rule reaches from
 # its DTSTART, so such a rule parsed for one DTSTART does not serve another.
 _FILTERED_BY_DTSTART = {"HOURLY": "BYHOUR", "MINUTELY": "BYMINUTE", "SECONDLY": "BYSECOND"}
+# Parts a rule may have and still be queried from a later period (see Schedule.occurrences_after). COUNT counts
+# from DTSTART; BYWEEKDAY (dateutil's alias of BYDAY), BYEASTER (dateutil's own) and anything unknown are left
+# out rather than reasoned about.
+_REBASABLE_FREQS = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+_REBASABLE_PARTS = {"FREQ", "INTERVAL", "UNTIL", "WKST", "BYMONTH", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYDAY",
+                    "BYSETPOS", "BYHOUR", "BYMINUTE", "BYSECOND"}
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,35 @@ def _parsed_rrule(rrule_text: str, tz: ZoneInfo) -> rrule | None:
     return parsed if isinstance(parsed, rrule) else None
 
 
+def dtstart_defaults(parts: dict[str, str], start: dt.datetime) -> dict[str, int] | None:
+    """What dateutil takes from DTSTART for the parts the rule leaves out, as explicit ``rrule`` arguments,
+    or None when the rule cannot be queried from a later DTSTART (see ``Schedule.occurrences_after``).
+
+    dateutil (``rrule.__init__``): without BYWEEKNO, BYYEARDAY, BYMONTHDAY, BYDAY and BYEASTER, a YEARLY rule
+    takes DTSTART's month (unless BYMONTH) and day of month, a MONTHLY rule its day of month, a WEEKLY rule
+    its weekday; a rule coarser than HOURLY takes DTSTART's hour, minute and second for BYHOUR, BYMINUTE
+    and BYSECOND.
+    """
+    freq = parts.get("FREQ")
+    if freq not in _REBASABLE_FREQS or not set(parts) <= _REBASABLE_PARTS:
+        return None
+    defaults: dict[str, int] = {}
+    if not {"BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYEASTER"} & set(parts):
+        if freq == "YEARLY":
+            if "BYMONTH" not in parts:
+                defaults["bymonth"] = start.month
+            defaults["bymonthday"] = start.day
+        elif freq == "MONTHLY":
+            defaults["bymonthday"] = start.day
+        elif freq == "WEEKLY":
+            defaults["byweekday"] = start.weekday()
+    for part, name, value in (("BYHOUR", "byhour", start.hour), ("BYMINUTE", "byminute", start.minute),
+                              ("BYSECOND", "bysecond", start.second)):
+        if part not in parts:
+            defaults[name] = value
+    return defaults
+
+
 class Schedule:
     """A rule's recurrence, ready to answer "which occurrences come after this instant"."""
 
@@ -138,6 +175,7 @@ class Schedule:
         except (ValueError, TypeError, KeyError, IndexError) as exc:
             raise ValidationFailed(_("Invalid value."), {"rrule": [
                 _("Not a valid RFC 5545 RRULE: %(reason)s", reason=str(exc) or type(exc).__name__)]}) from None
+        rule_only = recurrence
         self.exdates = [parse_local(value, "exdates") for value in (exdates or [])]
         if self.exdates and not isinstance(recurrence, rruleset):
             recurrence, single = rruleset(), recurrence
@@ -147,6 +185,9 @@ class Schedule:
         # Without EXDATEs the rrule is queried directly: the same occurrences, and no garbage left for the
         # cyclic collector (an rruleset's query leaves its iterators in reference cycles).
         self.set: rrule | rruleset = recurrence
+        # The rule itself, when it can be queried from a later period (parsed once: a plain rrule).
+        self.defaults = dtstart_defaults(self.parts, self.start) if parsed is not None else None
+        self.rule: rrule | None = rule_only if self.defaults is not None else None
         try:
             self.first = next(iter(self.set), None)
         except (ValueError, TypeError) as exc:
@@ -183,6 +224,54 @@ class Schedule:
     def local(self, instant: dt.datetime) -> dt.datetime:
         return instant.astimezone(self.zone)
 
+    # -- querying --------------------------------------------------------------------------------
+
+    def period_start(self, day: dt.date) -> dt.datetime | None:
+        """The start (local midnight) of the latest "on" period of FREQ and INTERVAL that begins on or before
+        ``day`` and after DTSTART's own period, or None when there is none.
+
+        dateutil counts periods from DTSTART's: its day, its week (weeks begin on WKST; without it on
+        ``calendar.firstweekday()``, Monday unless a program changes it), its month, its year; every
+        INTERVAL-th one is on.
+        """
+        freq, start, interval = self.parts["FREQ"], self.start.date(), self.interval
+        if freq == "DAILY":
+            steps = (day - start).days // interval * interval
+            first = start + dt.timedelta(days=steps)
+        elif freq == "WEEKLY":
+            wkst = _WEEKDAYS.index(self.parts["WKST"].upper()) if "WKST" in self.parts else calendar.firstweekday()
+            week = start - dt.timedelta(days=(start.weekday() - wkst) % 7)
+            steps = ((day - week).days // 7) // interval * interval
+            first = week + dt.timedelta(weeks=steps)
+        elif freq == "MONTHLY":
+            steps = ((day.year - start.year) * 12 + day.month - start.month) // interval * interval
+            first = dt.date(start.year + (start.month - 1 + steps) // 12, (start.month - 1 + steps) % 12 + 1, 1)
+        else:
+            steps = (day.year - start.year) // interval * interval
+            first = dt.date(start.year + steps, 1, 1)
+        return dt.datetime.combine(first, dt.time()) if steps > 0 else None
+
+    def occurrences_after(self, after: dt.datetime) -> Iterator[dt.datetime]:
+        """The occurrences strictly after ``after`` (aware, in the rule's zone), as ``self.set.xafter`` gives.
+
+        dateutil finds them by walking every period from DTSTART, so the cost grows with the rule's age.
+        Without COUNT, a rule whose DTSTART-derived parts are made explicit (``dtstart_defaults``) and whose
+        DTSTART is moved to the start of a later "on" period has the same occurrences from that period on:
+        each period's candidates depend only on the period and the BY parts (BYSETPOS picks among the whole
+        period's, as the period starts at midnight on its first day), and DTSTART only drops the candidates
+        before it. Other rules (COUNT, HOURLY and finer, text parsed per rule) are walked from DTSTART.
+        """
+        first = self.period_start(after.date()) if self.rule is not None else None
+        if first is None:
+            return self.set.xafter(after, inc=False)
+        rebased: rrule | rruleset = self.rule.replace(dtstart=first.replace(tzinfo=self.zone), **self.defaults)
+        if self.exdates:
+            rebased, single = rruleset(), rebased
+            rebased.rrule(single)
+            for excluded in self.exdates:
+                rebased.exdate(excluded.replace(tzinfo=self.zone))
+        return rebased.xafter(after, inc=False)
+
     # -- placement -------------------------------------------------------------------------------
 
     def place(self, occurrence: dt.datetime) -> dt.datetime | None:
@@ -206,7 +295,7 @@ class Schedule:
         An occurrence whose effective instant is not after the previous one's is merged into it: a daily
         rule moved off a weekend gives one task on Monday, not three.
         """
-        source = self.set.xafter(after.astimezone(self.zone), inc=False) if after is not None else iter(self.set)
+        source = self.occurrences_after(after.astimezone(self.zone)) if after is not None else iter(self.set)
         skipped = 0
         for occurrence in source:
             effective = self.place(occurrence)

@@ -184,3 +184,95 @@ def test_occurrences_equal_dateutils_own_parse_for_every_dtstart(rrule, timezone
             for excluded in exdates:
                 reference.exdate(dt.datetime.fromisoformat(excluded).replace(tzinfo=zone(timezone)))
             assert list(islice(schedule.set, 60)) == list(islice(reference, 60)), (dtstart, exdates)
+
+
+# -- occurrences after a point, from a later period (a rule's age does not cost) -------------------
+
+REBASE_ZONES = ["UTC", "Europe/Sofia", "America/New_York", "Asia/Shanghai"]
+REBASE_RRULES = [
+    "FREQ=DAILY", "FREQ=DAILY;INTERVAL=3", "FREQ=DAILY;BYHOUR=8,13,17;BYMINUTE=0,30",
+    "FREQ=DAILY;INTERVAL=2;BYDAY=MO,WE,FR", "FREQ=DAILY;BYMONTH=3,11;BYHOUR=2,3",
+    "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2", "FREQ=WEEKLY;INTERVAL=3;BYDAY=TU,SA",
+    "FREQ=WEEKLY;WKST=SU;INTERVAL=2;BYDAY=MO,SU", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=1,-1",
+    "FREQ=WEEKLY;BYMONTH=1,6", "FREQ=MONTHLY", "FREQ=MONTHLY;INTERVAL=5", "FREQ=MONTHLY;BYMONTHDAY=31",
+    "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=9,18", "FREQ=MONTHLY;INTERVAL=2;BYDAY=2TU", "FREQ=MONTHLY;BYDAY=-1FR",
+    "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "FREQ=MONTHLY;INTERVAL=4;BYDAY=SA,SU;BYSETPOS=2",
+    "FREQ=YEARLY", "FREQ=YEARLY;INTERVAL=2", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "FREQ=YEARLY;BYMONTH=3,10",
+    "FREQ=YEARLY;INTERVAL=3;BYDAY=-1SU;BYMONTH=3", "FREQ=YEARLY;BYWEEKNO=1;BYDAY=MO", "FREQ=YEARLY;BYYEARDAY=1,-1",
+    "FREQ=DAILY;UNTIL=20270315", "FREQ=WEEKLY;BYDAY=TH;UNTIL=20261203T080000Z", "FREQ=MONTHLY;COUNT=90",
+    "FREQ=DAILY;INTERVAL=2;COUNT=900", "FREQ=HOURLY;INTERVAL=5", "FREQ=HOURLY;INTERVAL=7;BYHOUR=1,8,15",
+]
+# Years in the past, not occurrences of most rules, a leap day, the Sofia/New York DST days, a 31st.
+REBASE_DTSTARTS = ["2019-02-28T09:00", "2020-02-29T23:30:15", "2021-11-30T00:00", "2024-03-31T03:30",
+                   "2025-11-02T01:30", "2026-01-31T10:20:30"]
+REBASE_AFTERS = ["2026-11-30T05:00:00+00:00", "2027-03-28T01:30:00+00:00", "2020-03-01T00:00:00+00:00"]
+
+
+def rebase_mismatches(rrule: str, timezone: str) -> tuple[list[tuple], int]:
+    """Cases where 50 occurrences after a point (``occurrences_after``, and the slots made of them) differ from
+    dateutil's own from the original DTSTART; and how many cases went through a moved DTSTART."""
+    from itertools import islice
+    from dateutil.rrule import rrulestr
+    from workdesk.plugins.recurring.schedule import normalise_rrule, zone
+    tz = zone(timezone)
+    mismatches, rebased = [], 0
+    for dtstart in REBASE_DTSTARTS:
+        for exdates in ([], ["2026-12-01T09:00", "2027-01-31T10:20:30", dtstart]):
+            schedule = Schedule(timezone=timezone, dtstart=dtstart, rrule=rrule, exdates=exdates)
+            walked = Schedule(timezone=timezone, dtstart=dtstart, rrule=rrule, exdates=exdates)
+            walked.rule = None  # queried from DTSTART, as before
+            reference = rrulestr("RRULE:" + normalise_rrule(rrule, tz),
+                                 dtstart=dt.datetime.fromisoformat(dtstart).replace(tzinfo=tz), forceset=True)
+            for excluded in exdates:
+                reference.exdate(dt.datetime.fromisoformat(excluded).replace(tzinfo=tz))
+            tenth = list(islice(reference, 10))[-1].astimezone(dt.timezone.utc)  # exactly at an occurrence
+            for after in [dt.datetime.fromisoformat(a) for a in REBASE_AFTERS] + [tenth]:
+                expected = [(o.replace(tzinfo=None), o.astimezone(dt.timezone.utc))
+                            for o in islice(reference.xafter(after.astimezone(tz), inc=False), 50)]
+                got = [(o.replace(tzinfo=None), o.astimezone(dt.timezone.utc))
+                       for o in islice(schedule.occurrences_after(after.astimezone(tz)), 50)]
+                rebased += schedule.rule is not None and schedule.period_start(after.astimezone(tz).date()) is not None
+                slots = list(islice(schedule.slots_after(after), 50))
+                if got != expected or slots != list(islice(walked.slots_after(after), 50)):
+                    mismatches.append((dtstart, exdates, after))
+    return mismatches, rebased
+
+
+@pytest.mark.parametrize("timezone", REBASE_ZONES)
+@pytest.mark.parametrize("rrule", REBASE_RRULES)
+def test_occurrences_after_a_point_equal_dateutils_from_the_original_dtstart(rrule, timezone):
+    mismatches, rebased = rebase_mismatches(rrule, timezone)
+    assert mismatches == []
+    if "COUNT" in rrule or "HOURLY" in rrule:
+        assert rebased == 0  # walked from DTSTART as before
+    else:
+        assert rebased > 0  # the comparison did go through a moved DTSTART
+
+
+def test_occurrences_differ_without_each_safety_condition(monkeypatch):
+    """The comparison above catches each condition of moving DTSTART when it is left out."""
+    from workdesk.plugins.recurring import schedule as module
+
+    def failing(rrules: list[str]) -> list[str]:
+        module._parsed_rrule.cache_clear()
+        return [r for r in rrules for tz in ("UTC", "Europe/Sofia") if rebase_mismatches(r, tz)[0]]
+
+    with monkeypatch.context() as patch:  # what DTSTART implies left implicit: the moved DTSTART's is used
+        original = module.dtstart_defaults
+        patch.setattr(module, "dtstart_defaults", lambda parts, start: None if original(parts, start) is None else {})
+        assert failing(["FREQ=WEEKLY", "FREQ=MONTHLY", "FREQ=YEARLY", "FREQ=DAILY"]) == [
+            "FREQ=WEEKLY", "FREQ=WEEKLY", "FREQ=MONTHLY", "FREQ=MONTHLY", "FREQ=YEARLY", "FREQ=YEARLY",
+            "FREQ=DAILY", "FREQ=DAILY"]
+    with monkeypatch.context() as patch:  # COUNT counts from the original DTSTART
+        patch.setattr(module, "_REBASABLE_PARTS", module._REBASABLE_PARTS | {"COUNT"})
+        assert failing(["FREQ=MONTHLY;COUNT=90"]) == ["FREQ=MONTHLY;COUNT=90"] * 2
+    with monkeypatch.context() as patch:  # INTERVAL's phase: periods counted from DTSTART's
+        patch.setattr(Schedule, "interval", property(lambda self: 1))
+        rules = ["FREQ=DAILY;INTERVAL=3", "FREQ=WEEKLY;INTERVAL=2", "FREQ=MONTHLY;INTERVAL=5", "FREQ=YEARLY;INTERVAL=2"]
+        assert failing(rules) == [r for r in rules for _ in range(2)]
+    with monkeypatch.context() as patch:  # BYSETPOS picks among the whole period: start it on its first day
+        period_start = Schedule.period_start
+        patch.setattr(Schedule, "period_start", lambda self, day: period_start(self, day) and max(
+            period_start(self, day), dt.datetime.combine(day, dt.time())))
+        assert failing(["FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=1,-1"]) != []
+    module._parsed_rrule.cache_clear()
