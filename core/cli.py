@@ -369,7 +369,11 @@ def run(ctx, host, port, no_worker, workers, threads):
     from .schema import upgrade_all
     upgrade_all(app.extensions["workdesk_registry"])
     from .db import db
-    db.close()  # web workers are forked from here: none may share this process's database connection
+    from .queue import queue
+    # The web processes and the worker are forked from here: none may share a connection of this process
+    # (SQLite's locks are per process). The queue's storage opened one to create its tables.
+    db.close()
+    queue.storage.close()
     from .webserver import GUNICORN, ListenError, listen, serve
     try:
         sock = listen(host, port)  # before the worker starts: a busy port leaves nothing running
@@ -380,8 +384,10 @@ def run(ctx, host, port, no_worker, workers, threads):
     if not no_worker:
         from .supervisor import WorkerSupervisor
         # -P: the current directory never goes on sys.path, so no folder there can shadow the package.
+        from .worker import run_worker
+        settings = app.config["WORKDESK"]
         supervisor = WorkerSupervisor([sys.executable, "-P", "-m", "workdesk.cli", "--instance", str(_instance(ctx)),
-                                       "worker"])
+                                       "worker"], target=lambda read_fd: run_worker(settings, parent_fd=read_fd))
         child = supervisor.start()
     workers = (workers or os.cpu_count() or 1) if GUNICORN else 1
     threads = threads or (1 if GUNICORN else 4)  # one process alone needs threads to serve several clients

@@ -22,7 +22,7 @@ from typing import Callable
 
 from .db import utcnow, write_transaction
 from .models import JobRun
-from .outbox import WORKER_ID
+from .outbox import this_worker
 
 log = logging.getLogger("workdesk.jobs")
 _lease_seconds = 600
@@ -87,7 +87,7 @@ def _since(state: JobRun | None, now: dt.datetime, replay: bool) -> dt.datetime 
 
 
 def run_job(name: str, job: PeriodicJob, now: dt.datetime, force: bool = False,
-            worker_id: str = WORKER_ID, replay: bool = False) -> str:
+            worker_id: str | None = None, replay: bool = False) -> str:
     """Run one job as of ``now`` unless it is not due (or ``force``); returns
     ``ran``, ``not_due``, ``locked`` (another worker runs it) or ``failed``.
 
@@ -98,7 +98,7 @@ def run_job(name: str, job: PeriodicJob, now: dt.datetime, force: bool = False,
     since = _since(state, now, replay)
     if not force and since is not None and now < since + job.every:
         return "not_due"
-    if not _acquire(name, worker_id):
+    if not _acquire(name, worker_id or this_worker()):
         return "locked"
     started = time.monotonic()
     try:

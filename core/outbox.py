@@ -27,7 +27,10 @@ MAX_ATTEMPTS = 5
 # Events one claim takes; a batch's outcomes are written at its end and at least every FLUSH_SECONDS.
 BATCH_SIZE = 100
 FLUSH_SECONDS = 1.0
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+def this_worker() -> str:
+    """This process's name in leases and heartbeats (host and pid): read at each call, since ``workdesk run``
+    forks its worker from the loaded master."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass
@@ -84,14 +87,14 @@ def emit_many(kind: str, payloads: list[dict[str, Any]]) -> None:
         after_commit(_kick)
 
 
-def claim(now: dt.datetime | None = None, limit: int = BATCH_SIZE, worker_id: str = WORKER_ID) -> list[OutboxEvent]:
+def claim(now: dt.datetime | None = None, limit: int = BATCH_SIZE, worker_id: str | None = None) -> list[OutboxEvent]:
     """Claim up to ``limit`` pending events whose lease is free, oldest first, with one UPDATE.
 
     On PostgreSQL the candidates are locked ``FOR UPDATE SKIP LOCKED``, so workers claiming at the same
     time take disjoint batches without waiting on each other; on SQLite the IMMEDIATE write
     transaction makes the claim exclusive.
     """
-    now = now or utcnow()
+    now, worker_id = now or utcnow(), worker_id or this_worker()
     free = (OutboxEvent.claimed_until.is_null()) | (OutboxEvent.claimed_until < now)
     candidates = (OutboxEvent.select(OutboxEvent.id)
                   .where(OutboxEvent.done_at.is_null() & (OutboxEvent.available_at <= now) & free)
@@ -130,7 +133,7 @@ def process(event: OutboxEvent, now: dt.datetime | None = None) -> bool:
 
 
 def process_batch(events: list[OutboxEvent], now: dt.datetime | None = None,
-                  worker_id: str = WORKER_ID, stop: threading.Event | None = None) -> list[bool | None]:
+                  worker_id: str | None = None, stop: threading.Event | None = None) -> list[bool | None]:
     """Deliver claimed events, one after another, each to every handler not yet done with it.
 
     Handlers run outside any transaction. Their outcomes (the per-plugin ledger) and the finished
@@ -145,6 +148,7 @@ def process_batch(events: list[OutboxEvent], now: dt.datetime | None = None,
     to claim instead of waiting out the lease; their results are None.
     """
     from .registry import record_error
+    worker_id = worker_id or this_worker()
     finished = {(d.event_id, d.plugin): d for d in
                 OutboxDelivery.select().where(OutboxDelivery.event.in_([e.id for e in events]))} if events else {}
     outcomes, results = _Outcomes(), []
@@ -226,11 +230,11 @@ def _flush(outcomes: _Outcomes, now: dt.datetime | None, worker_id: str, still_c
              .where(OutboxEvent.id.in_(list(released)) & (OutboxEvent.claimed_by == worker_id)).execute())
 
 
-def drain(limit: int = 500, worker_id: str = WORKER_ID, now: dt.datetime | None = None,
+def drain(limit: int = 500, worker_id: str | None = None, now: dt.datetime | None = None,
           batch_size: int = BATCH_SIZE, stop: threading.Event | None = None) -> int:
     """Claim and process pending events in batches until none is left (or ``limit`` were handled, or
     ``stop`` is set: see :func:`process_batch`)."""
-    handled = 0
+    handled, worker_id = 0, worker_id or this_worker()
     while handled < limit and not (stop is not None and stop.is_set()):
         batch = claim(now=now, limit=min(batch_size, limit - handled), worker_id=worker_id)
         if not batch:
@@ -244,4 +248,4 @@ def pending_count() -> int:
     return OutboxEvent.select().where(OutboxEvent.done_at.is_null()).count()
 
 
-__all__ = ["emit", "emit_many", "claim", "process", "process_batch", "drain", "register_event_kind", "subscribe", "pending_count"]
+__all__ = ["emit", "emit_many", "claim", "process", "process_batch", "drain", "register_event_kind", "subscribe", "pending_count", "this_worker"]

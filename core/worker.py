@@ -10,7 +10,7 @@ import time
 
 from .db import db, utcnow
 from .models import WorkerHeartbeat
-from .outbox import WORKER_ID, drain
+from .outbox import drain, this_worker
 
 DRAIN_LIMIT = 500  # drain()'s default: events handled between heartbeats
 from .queue import queue
@@ -31,8 +31,8 @@ def freeze_loaded_objects() -> None:
     gc.freeze()
 
 
-def beat(worker_id: str = WORKER_ID) -> None:
-    WorkerHeartbeat.insert(worker_id=worker_id, hostname=socket.gethostname(), pid=os.getpid(),
+def beat(worker_id: str | None = None) -> None:
+    WorkerHeartbeat.insert(worker_id=worker_id or this_worker(), hostname=socket.gethostname(), pid=os.getpid(),
                            seen_at=utcnow()).on_conflict(
         conflict_target=[WorkerHeartbeat.worker_id], update={WorkerHeartbeat.seen_at: utcnow()}).execute()
 
@@ -70,7 +70,7 @@ def run_worker(settings: dict, workers: int = 2, periodic: bool = True, parent_f
     consumer = queue.create_consumer(workers=workers, worker_type="thread", periodic=periodic,
                                      check_worker_health=True, initial_delay=0.1, max_delay=1.0,
                                      graceful_signal="TERM")
-    log.info("worker %s started with %d threads on %s", WORKER_ID, workers, type(queue.storage).__name__)
+    log.info("worker %s started with %d threads on %s", this_worker(), workers, type(queue.storage).__name__)
     try:
         consumer.run()
     finally:

@@ -101,9 +101,9 @@ def start_run(cli_instance, log_path: Path, *options: str) -> subprocess.Popen:
 
 
 def is_background_worker(pid: int) -> bool:
-    """The supervised `workdesk worker` child, told from the web workers (forks of the master) by its command."""
+    """The supervised worker child, told from the web workers (forks of the master too) by its name."""
     try:
-        return b"--parent-fd" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "workdesk-worker"
     except OSError:
         return False
 
