@@ -17,7 +17,7 @@ part) and the client's own CPU share (near 100 % means the client, not the serve
 Then the ratios Workdesk/floor against issue 12's targets: get >= 90 %, list >= 60 %, create >= 50 %.
 
     .venv/bin/python bench/bench_server.py [--sizes 1000,100000] [--requests 1000] [--concurrency 8] \\
-        [--workers 2] [--operations get,list,search,create,mixed] [--json results.json]
+        [--workers 2] [--threads 1] [--operations get,list,search,create,mixed] [--json results.json]
 
 Operations: create a task; get a task; a page of 50 as an admin; the same page as an agent of one
 department out of ten; search ``q`` for a rare word (one task in 1,000) and a common word (every task)
@@ -366,7 +366,7 @@ def measure(server: subprocess.Popen, port: int, mix: list[dict], total: int, co
 
 
 def bench_size(size: int, total: int, concurrency: int, workers: int, folder: Path,
-               operations: set[str] | None = None) -> dict[str, dict]:
+               operations: set[str] | None = None, threads: int = 1) -> dict[str, dict]:
     # WORKDESK_* in the caller's environment would override the instance's settings (another database, say).
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("WORKDESK_")}, "PYTHONPATH": str(ROOT)}
     instance = folder / "instance"
@@ -385,9 +385,10 @@ def bench_size(size: int, total: int, concurrency: int, workers: int, folder: Pa
     wd_port, floor_port = free_port(), free_port()
     wd_log, floor_log = (folder / "workdesk-run.log").open("w"), (folder / "floor.log").open("w")
     workdesk = PROCESSES.start([sys.executable, "-m", "workdesk.cli", "--instance", str(instance), "run", "--port",
-                                str(wd_port), "--workers", str(workers)], cwd=folder, env=env, stdout=wd_log,
-                               stderr=subprocess.STDOUT)
-    floor = PROCESSES.start([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
+                                str(wd_port), "--workers", str(workers), "--threads", str(threads)],
+                               cwd=folder, env=env, stdout=wd_log, stderr=subprocess.STDOUT)
+    floor = PROCESSES.start([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+                             "--worker-class", "gthread" if threads > 1 else "sync",
                              "--bind", f"127.0.0.1:{floor_port}", "--chdir", str(folder), "--log-level", "warning",
                              "floor:app"], cwd=folder, env=floor_env, stdout=floor_log, stderr=subprocess.STDOUT)
     try:
@@ -478,6 +479,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="web processes of each server")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
     parser.add_argument("--operations", help="only these, comma-separated: get, list, search, create, mixed")
+    parser.add_argument("--threads", type=int, default=1, help="threads per web process of each server (gthread)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if min(sizes) < 1 or args.workers < 1 or args.concurrency < 1:
@@ -501,7 +503,8 @@ def main() -> None:
         for size in sizes:
             with tempfile.TemporaryDirectory(prefix="bench-server-") as folder:
                 all_results[size] = bench_size(size, args.requests, args.concurrency, args.workers, Path(folder),
-                                                set(args.operations.split(",")) if args.operations else None)
+                                                set(args.operations.split(",")) if args.operations else None,
+                                                args.threads)
     finally:
         PROCESSES.stop_all()
     ratios = print_ratios(all_results)
