@@ -6,7 +6,7 @@ from functools import reduce
 
 from flask_babel import gettext
 
-from .db import db, hot_query
+from .db import db, hot_query, quoted, sql_once
 from .errors import Forbidden, NotFound
 from .models import Membership, Role, Task, TaskWatcher, User
 
@@ -17,7 +17,7 @@ WORK_PERMISSION = "task.transition"
 
 def department_ids(user: User) -> list[int]:
     """The departments ``user`` is a member of (by id), in the order they joined."""
-    return [department_id for (department_id,) in db.execute_sql(_sql("department_ids", _department_ids_sql),
+    return [department_id for (department_id,) in db.execute_sql(sql_once("department_ids", _department_ids_sql),
                                                                  (user.id,))]
 
 
@@ -51,48 +51,33 @@ def newest_visible_ids(user: User, limit: int, before: int | None = None) -> lis
     """
     after = before is not None
     if user.has_permission("task.view_all"):
-        return [task_id for (task_id,) in db.execute_sql(_sql(("newest", after), lambda: _newest_sql(("all",), after)),
-                                                         (*((before,) if after else ()), limit))]
+        sql = sql_once(("newest", after), lambda: _newest_sql(("all",), after))
+        return [task_id for (task_id,) in db.execute_sql(sql, (*((before,) if after else ()), limit))]
     departments = department_ids(user) if user.has_permission("task.view_department") else []
     rules = ("reporter", "assignee", "watched", *("department",) * len(departments))
     params: list = []
     for value in (user.id, user.id, user.id, *departments):
         params.extend((value, before, limit) if after else (value, limit))
     params.append(limit)
-    sql = _sql(("newest", after, len(departments)), lambda: _newest_sql(rules, after))
+    sql = sql_once(("newest", after, len(departments)), lambda: _newest_sql(rules, after))
     return [task_id for (task_id,) in db.execute_sql(sql, params)]
 
 
-_SQL_TEXTS: dict[tuple, str] = {}
-
-
-def _sql(key, write) -> str:
-    key = (type(db.obj), key)
-    sql = _SQL_TEXTS.get(key)
-    if sql is None:
-        sql = _SQL_TEXTS[key] = write()
-    return sql
-
-
-def _quote(name: str) -> str:
-    return f"{db.obj.quote[0]}{name}{db.obj.quote[1]}"
-
-
 def _department_ids_sql() -> str:
-    return (f"SELECT {_quote('department_id')} FROM {_quote(Membership._meta.table_name)} "
-            f"WHERE {_quote('user_id')} = {db.obj.param} ORDER BY {_quote('id')}")
+    return (f"SELECT {quoted('department_id')} FROM {quoted(Membership._meta.table_name)} "
+            f"WHERE {quoted('user_id')} = {db.obj.param} ORDER BY {quoted('id')}")
 
 
 def _newest_sql(rules: tuple[str, ...], after: bool) -> str:
-    param, task = db.obj.param, _quote(Task._meta.table_name)
+    param, task = db.obj.param, quoted(Task._meta.table_name)
     column = {"reporter": "reporter_id", "assignee": "assignee_id", "department": "department_id"}
     branches = []
     for rule in rules:
         if rule == "watched":
-            table, key, where = _quote(TaskWatcher._meta.table_name), _quote("task_id"), [f"{_quote('user_id')} = {param}"]
+            table, key, where = quoted(TaskWatcher._meta.table_name), quoted("task_id"), [f"{quoted('user_id')} = {param}"]
         else:
-            table, key = task, _quote("id")
-            where = [] if rule == "all" else [f"{_quote(column[rule])} = {param}"]
+            table, key = task, quoted("id")
+            where = [] if rule == "all" else [f"{quoted(column[rule])} = {param}"]
         if after:
             where.append(f"{key} < {param}")
         condition = f" WHERE {' AND '.join(where)}" if where else ""

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import g, redirect, request, session, url_for
 
 from . import throttle
-from .db import columns_of, db, models_from_rows, utcnow, write_transaction
+from .db import columns_of, db, models_from_rows, quoted, sql_once, utcnow, write_transaction
 from .errors import Unauthorized
 from .models import ApiToken, Role, User
 
@@ -113,27 +113,12 @@ def revoke_token(token: str) -> bool:
                 .where((ApiToken.token_hash == _token_hash(token)) & ApiToken.revoked_at.is_null()).execute())
 
 
-_CALLER_SQL: dict[tuple[str, type], str] = {}
-
-
 def _user_with_role(by: str, value: object) -> User | None:
     """The user (with their role) whose ``by`` is ``value``: ``"token"``, a live API token's hash, or ``"id"``.
 
     Asked on every request, so the one statement is written once, and the two rows made models directly.
     """
-    key = (by, type(db.obj))
-    sql = _CALLER_SQL.get(key)
-    if sql is None:
-        quote, param = db.obj.quote, db.obj.param
-        table = {model: f"{quote[0]}{model._meta.table_name}{quote[1]}" for model in (User, Role, ApiToken)}
-        sql = (f"SELECT {columns_of(User, 'u')}, {columns_of(Role, 'r')} FROM {table[User]} AS u "
-               f"JOIN {table[Role]} AS r ON r.{quote[0]}id{quote[1]} = u.{quote[0]}role_id{quote[1]} ")
-        if by == "token":
-            sql += (f"JOIN {table[ApiToken]} AS t ON t.{quote[0]}user_id{quote[1]} = u.{quote[0]}id{quote[1]} "
-                    f"WHERE t.{quote[0]}token_hash{quote[1]} = {param} AND t.{quote[0]}revoked_at{quote[1]} IS NULL")
-        else:
-            sql += f"WHERE u.{quote[0]}id{quote[1]} = {param}"
-        _CALLER_SQL[key] = sql
+    sql = sql_once(("caller", by), lambda: _caller_sql(by))
     row = db.execute_sql(sql, (value,)).fetchone()
     if row is None:
         return None
@@ -141,6 +126,16 @@ def _user_with_role(by: str, value: object) -> User | None:
     user = models_from_rows(User, None, [row[:width]])[0]
     user.role = models_from_rows(Role, None, [row[width:]])[0]
     return user
+
+
+def _caller_sql(by: str) -> str:
+    param = db.obj.param
+    sql = (f"SELECT {columns_of(User, 'u')}, {columns_of(Role, 'r')} FROM {quoted(User._meta.table_name)} AS u "
+           f"JOIN {quoted(Role._meta.table_name)} AS r ON r.{quoted('id')} = u.{quoted('role_id')} ")
+    if by == "token":
+        return sql + (f"JOIN {quoted(ApiToken._meta.table_name)} AS t ON t.{quoted('user_id')} = u.{quoted('id')} "
+                      f"WHERE t.{quoted('token_hash')} = {param} AND t.{quoted('revoked_at')} IS NULL")
+    return sql + f"WHERE u.{quoted('id')} = {param}"
 
 
 def user_for_token(token: str) -> User | None:

@@ -148,7 +148,7 @@ def write_transaction() -> Iterator[None]:
 TRANSACTION_END_CALLBACKS: list[Callable[[], None]] = []
 
 
-_SQL_CACHE: dict[tuple[str, type], str] = {}
+_SQL_CACHE: dict[tuple[object, type], str] = {}
 _COLUMNS: dict[tuple[str, type], list] = {}
 
 
@@ -162,10 +162,7 @@ def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Q
     values in the same order.
     """
     key = (name, type(db.obj))
-    sql = _SQL_CACHE.get(key)
-    if sql is None:
-        sql = _SQL_CACHE[key] = build().sql()[0]
-    cursor = db.execute_sql(sql, params)
+    cursor = db.execute_sql(sql_once(name, lambda: build().sql()[0]), params)
     rows = cursor.fetchall()  # to the end: SQLite finishes an UPDATE ... RETURNING only when stepped there
     if not rows:
         return []
@@ -175,11 +172,26 @@ def hot_query(model: type[peewee.Model], name: str, build: Callable[[], peewee.Q
     return models_from_rows(model, fields, rows)
 
 
+def sql_once(key: object, write: Callable[[], str]) -> str:
+    """The SQL text ``write()`` returns, written once per database type and ``key``: for statements run on
+    every request, where building the text costs more than the database takes to answer it."""
+    full_key = (key, type(db.obj))
+    sql = _SQL_CACHE.get(full_key)
+    if sql is None:
+        sql = _SQL_CACHE[full_key] = write()
+    return sql
+
+
+def quoted(name: str) -> str:
+    """A table or column name quoted for this database."""
+    return f"{db.obj.quote[0]}{name}{db.obj.quote[1]}"
+
+
 def columns_of(model: type[peewee.Model], alias: str = "") -> str:
     """The quoted columns of ``model``'s fields in their order (``model._meta.sorted_fields``), ``alias.``
     before each: a hand-written SELECT whose rows :func:`models_from_rows` reads."""
-    quote, prefix = db.obj.quote, f"{alias}." if alias else ""
-    return ", ".join(f"{prefix}{quote[0]}{field.column_name}{quote[1]}" for field in model._meta.sorted_fields)
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{quoted(field.column_name)}" for field in model._meta.sorted_fields)
 
 
 def models_from_rows(model: type[peewee.Model], fields: Sequence[peewee.Field | str] | None,

@@ -135,12 +135,11 @@ def tasks_by_id(ids: Sequence[int]) -> dict[int, Task]:
     peewee builds an ``IN (?, ?, …)`` expression per request and a model field by field, which cost a list
     page more than the database takes to answer it.
     """
-    from .db import columns_of, db, in_ids, models_from_rows
-    quote = db.obj.quote
-    condition, bound = in_ids("id", ids)
-    rows = db.execute_sql(f"SELECT {columns_of(Task)} FROM {quote[0]}{Task._meta.table_name}{quote[1]} "
-                          f"WHERE {condition}", (bound,)).fetchall()
-    return {task.id: task for task in models_from_rows(Task, None, rows)}
+    from .db import columns_of, db, in_ids, models_from_rows, quoted, sql_once
+    condition, bound = in_ids("id", ids)  # the condition's text is the same for any ids
+    sql = sql_once("tasks_by_id", lambda: f"SELECT {columns_of(Task)} FROM {quoted(Task._meta.table_name)} "
+                                          f"WHERE {condition}")
+    return {task.id: task for task in models_from_rows(Task, None, db.execute_sql(sql, (bound,)).fetchall())}
 
 
 def encode_value(value: Any) -> Any:
