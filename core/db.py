@@ -249,17 +249,16 @@ def insert_rows(model: type[peewee.Model], rows: list[dict[str, object]], return
     names = list(rows[0])
     defaults = {field.name: value for field, value in meta.defaults.items() if field.name not in names}
     fields = [meta.fields[name] for name in names] + [meta.fields[name] for name in defaults]
-    quote = db.obj.quote
-    column_list = ", ".join(f"{quote[0]}{field.column_name}{quote[1]}" for field in fields)
+    column_list = ", ".join(quoted(field.column_name) for field in fields)
     suffix = ""
     if conflict is not None:
         target, overwrite = conflict
-        suffix = (" ON CONFLICT (" + ", ".join(f"{quote[0]}{f.column_name}{quote[1]}" for f in target) + ") "
-                  + ("DO UPDATE SET " + ", ".join(f"{quote[0]}{f.column_name}{quote[1]} = "
-                                                  f"excluded.{quote[0]}{f.column_name}{quote[1]}" for f in overwrite)
+        suffix = (" ON CONFLICT (" + ", ".join(quoted(f.column_name) for f in target) + ") "
+                  + ("DO UPDATE SET " + ", ".join(f"{quoted(f.column_name)} = "
+                                                  f"excluded.{quoted(f.column_name)}" for f in overwrite)
                      if overwrite else "DO NOTHING"))
     if returning:
-        suffix += " RETURNING " + ", ".join(f"{quote[0]}{field.column_name}{quote[1]}" for field in returning)
+        suffix += " RETURNING " + ", ".join(quoted(field.column_name) for field in returning)
     converters = [_bound_value(field) for field in fields]
     row_placeholder = "(" + ", ".join(placeholder for placeholder, _convert in converters) + ")"
     per_statement = max(1, MAX_BOUND_PARAMETERS // len(fields))
@@ -275,7 +274,7 @@ def insert_rows(model: type[peewee.Model], rows: list[dict[str, object]], return
                 values = [row[field.name] for row in chunk]
             columns.append(_converted(field, convert, values))
         params = list(itertools.chain.from_iterable(zip(*columns)))  # row by row
-        sql = (f"INSERT INTO {quote[0]}{meta.table_name}{quote[1]} ({column_list}) VALUES "
+        sql = (f"INSERT INTO {quoted(meta.table_name)} ({column_list}) VALUES "
                + ", ".join([row_placeholder] * len(chunk)) + suffix)
         cursor = db.execute_sql(sql, params)
         if returning:
@@ -301,12 +300,12 @@ def update_rows(instances: list[peewee.Model], fields: Iterable[peewee.Field]) -
     if not instances or not fields:
         return
     model = type(instances[0])
-    pk, quote = model._meta.primary_key, db.obj.quote
+    pk = model._meta.primary_key
     bound = [_bound_value(field) for field in fields]
-    assignments = ", ".join(f"{quote[0]}{field.column_name}{quote[1]} = {placeholder}"
+    assignments = ", ".join(f"{quoted(field.column_name)} = {placeholder}"
                             for field, (placeholder, _convert) in zip(fields, bound))
-    sql = (f"UPDATE {quote[0]}{model._meta.table_name}{quote[1]} SET {assignments} "
-           f"WHERE {quote[0]}{pk.column_name}{quote[1]} = {db.obj.param}")
+    sql = (f"UPDATE {quoted(model._meta.table_name)} SET {assignments} "
+           f"WHERE {quoted(pk.column_name)} = {db.obj.param}")
     columns = [_converted(field, convert, [instance.__data__.get(field.name) for instance in instances])
                for field, (_p, convert) in zip(fields, bound)]
     columns.append(_converted(pk, pk.db_value, [instance.get_id() for instance in instances]))
