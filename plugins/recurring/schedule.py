@@ -177,14 +177,7 @@ class Schedule:
                 _("Not a valid RFC 5545 RRULE: %(reason)s", reason=str(exc) or type(exc).__name__)]}) from None
         rule_only = recurrence
         self.exdates = [parse_local(value, "exdates") for value in (exdates or [])]
-        if self.exdates and not isinstance(recurrence, rruleset):
-            recurrence, single = rruleset(), recurrence
-            recurrence.rrule(single)
-        for excluded in self.exdates:
-            recurrence.exdate(excluded.replace(tzinfo=self.zone))
-        # Without EXDATEs the rrule is queried directly: the same occurrences, and no garbage left for the
-        # cyclic collector (an rruleset's query leaves its iterators in reference cycles).
-        self.set: rrule | rruleset = recurrence
+        self.set: rrule | rruleset = self._excluding(recurrence)
         # The rule itself, when it can be queried from a later period (parsed once: a plain rrule).
         self.defaults = dtstart_defaults(self.parts, self.start) if parsed is not None else None
         self.rule: rrule | None = rule_only if self.defaults is not None else None
@@ -264,13 +257,20 @@ class Schedule:
         first = self.period_start(after.date()) if self.rule is not None else None
         if first is None:
             return self.set.xafter(after, inc=False)
-        rebased: rrule | rruleset = self.rule.replace(dtstart=first.replace(tzinfo=self.zone), **self.defaults)
-        if self.exdates:
-            rebased, single = rruleset(), rebased
-            rebased.rrule(single)
-            for excluded in self.exdates:
-                rebased.exdate(excluded.replace(tzinfo=self.zone))
-        return rebased.xafter(after, inc=False)
+        rebased = self.rule.replace(dtstart=first.replace(tzinfo=self.zone), **self.defaults)
+        return self._excluding(rebased).xafter(after, inc=False)
+
+    def _excluding(self, recurrence: rrule | rruleset) -> rrule | rruleset:
+        """``recurrence`` without the EXDATEs. Without any, an rrule is queried directly: the same occurrences,
+        and no garbage left for the cyclic collector (an rruleset's query leaves its iterators in cycles)."""
+        if not self.exdates:
+            return recurrence
+        if not isinstance(recurrence, rruleset):
+            recurrence, single = rruleset(), recurrence
+            recurrence.rrule(single)
+        for excluded in self.exdates:
+            recurrence.exdate(excluded.replace(tzinfo=self.zone))
+        return recurrence
 
     # -- placement -------------------------------------------------------------------------------
 
