@@ -60,28 +60,39 @@ def die_with_parent(parent_pid: int) -> Callable[[], None] | None:
 
 
 class ForkedChild:
-    """The part of :class:`subprocess.Popen` the supervisor uses, for a child made by ``os.fork``."""
+    """The part of :class:`subprocess.Popen` the supervisor uses, for a child made by ``os.fork``.
+
+    As in Popen, one thread at a time reaps it: the supervisor thread blocks in :meth:`wait` while another
+    thread's :meth:`poll` answers None, so the status is never taken by one call and lost to the other.
+    """
 
     def __init__(self, pid: int):
         self.pid = pid
         self.returncode: int | None = None
+        self._reaping = threading.Lock()
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
+        if self.returncode is None and self._reaping.acquire(blocking=False):
+            try:
+                if self.returncode is None:
+                    pid, status = os.waitpid(self.pid, os.WNOHANG)
+                    if pid:
+                        self.returncode = os.waitstatus_to_exitcode(status)
+            finally:
+                self._reaping.release()
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.returncode is None:
-            if deadline is None:
-                self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
-            elif self.poll() is None:
-                if time.monotonic() >= deadline:
-                    raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
-                time.sleep(0.05)
+        if timeout is None:
+            with self._reaping:
+                if self.returncode is None:
+                    self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+            return self.returncode
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+            time.sleep(0.05)
         return self.returncode
 
     def terminate(self) -> None:
